@@ -1,0 +1,339 @@
+"""Live HTTP fetching with requests, recording the exact bytes at the connection level.
+
+``requests`` does the HTTP (pooling, TLS, timeouts); our connection class records the
+request bytes as ``send()`` writes them and tees every byte ``http.client`` consumes
+from the socket, so the response record holds the status line, the headers in their
+order and case, chunked framing and content coding exactly as they came off the wire.
+Nothing is patched globally: the recording lives in a transport adapter mounted on
+each worker's own Session, so concurrent crawls and other code are unaffected.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from .addresses import AddressPolicy, BlockedAddress
+from .exchange import Exchange, FetchFailure, FetchResult, ResponseBlock
+
+__all__ = ["Fetcher", "HttpFetcher", "FetchLimits"]
+
+# Bodies of these types are kept (up to parse_limit) for link extraction.
+_PARSED_TYPES = (
+    "text/html", "application/xhtml+xml", "text/css", "text/xml", "application/xml",
+    "application/rss+xml", "application/atom+xml", "text/plain", "application/x-gzip",
+    "application/gzip", "application/octet-stream",
+)
+
+
+class Fetcher(Protocol):
+    """Where bytes come from. Thread-safe: workers call fetch() concurrently."""
+
+    def fetch(self, url: str, *, referer: str | None = None) -> FetchResult: ...
+
+    def close(self) -> None: ...
+
+
+class FetchLimits:
+    def __init__(
+        self,
+        *,
+        timeout: float = 30.0,
+        max_response_size: int = 100_000_000,
+        parse_limit: int = 20_000_000,
+        max_time: float | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.max_response_size = max_response_size
+        self.parse_limit = parse_limit
+        # A server trickling bytes never trips the socket timeout; this caps the whole fetch.
+        self.max_time = max_time if max_time is not None else max(120.0, timeout * 4)
+
+
+class _Tee:
+    """Wraps the socket file of one response; every byte http.client consumes is copied."""
+
+    def __init__(self, fp: Any, sink: ResponseBlock) -> None:
+        self._fp = fp
+        self._sink = sink
+
+    def readline(self, limit: int = -1) -> bytes:
+        data: bytes = self._fp.readline(limit)
+        self._sink.write(data)
+        return data
+
+    def read(self, n: int | None = -1) -> bytes:
+        data: bytes = self._fp.read(n)
+        self._sink.write(data)
+        return data
+
+    def read1(self, n: int = -1) -> bytes:
+        data: bytes = self._fp.read1(n)
+        self._sink.write(data)
+        return data
+
+    def readinto(self, buf: Any) -> int:
+        n: int = self._fp.readinto(buf)
+        if n:
+            self._sink.write(memoryview(buf)[:n])
+        return n
+
+    def __getattr__(self, name: str) -> Any:  # peek, close, closed, fileno, flush
+        return getattr(self._fp, name)
+
+
+class _Wire:
+    """What one request/response pair looked like on the wire."""
+
+    def __init__(self) -> None:
+        self.sent = bytearray()
+        self.block = ResponseBlock()
+        self.peer: str | None = None
+
+
+class _RecordingResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, wire: _Wire, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp = _Tee(self.fp, wire.block)  # type: ignore[assignment]
+        self._wire = wire
+
+    def begin(self) -> None:
+        super().begin()
+        self._wire.block.mark_headers_end()
+
+
+class _RecordingMixin:
+    """Records sent bytes, tees received bytes, and checks the peer address."""
+
+    preserve_policy: AddressPolicy | None = None
+    sock: socket.socket | None
+    _wire: _Wire | None = None
+    _peer: str | None = None
+
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        peer = str(sock.getpeername()[0])
+        if self.preserve_policy is not None and not self.preserve_policy.permits(peer):
+            sock.close()
+            raise BlockedAddress(peer)
+        self._peer = peer
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        wire = _Wire()
+        self._wire = wire
+        self.response_class = functools.partial(_RecordingResponse, wire=wire)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def send(self, data: Any) -> None:
+        if self._wire is not None and isinstance(data, bytes | bytearray | memoryview):
+            self._wire.sent += data
+        super().send(data)  # type: ignore[misc]
+
+    def getresponse(self) -> Any:
+        response = super().getresponse()  # type: ignore[misc]
+        wire = self._wire
+        if wire is not None:
+            wire.peer = self._peer
+        response.preserve_wire = wire
+        return response
+
+
+class _RecordingHTTPConnection(_RecordingMixin, HTTPConnection):
+    pass
+
+
+class _RecordingHTTPSConnection(_RecordingMixin, HTTPSConnection):
+    pass
+
+
+class _RecordingAdapter(HTTPAdapter):
+    def __init__(self, policy: AddressPolicy | None, pool_maxsize: int) -> None:
+        self._policy = policy
+        super().__init__(pool_connections=16, pool_maxsize=pool_maxsize, max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        policy = self._policy
+        http_conn = type("Conn", (_RecordingHTTPConnection,), {"preserve_policy": policy})
+        https_conn = type("Conn", (_RecordingHTTPSConnection,), {"preserve_policy": policy})
+        http_pool = type("Pool", (HTTPConnectionPool,), {"ConnectionCls": http_conn})
+        https_pool = type("Pool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn})
+        self.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
+
+
+def _find(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, kind):
+            return e
+        stack.extend([e.__cause__, e.__context__])
+        stack.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
+        reason = getattr(e, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+    return None
+
+
+def _classify(exc: BaseException) -> tuple[str, str]:
+    blocked = _find(exc, BlockedAddress)
+    if blocked is not None:
+        return "blocked-address", str(blocked)
+    if _find(exc, urllib3.exceptions.NameResolutionError) or _find(exc, socket.gaierror):
+        return "dns", "host name could not be resolved"
+    if _find(exc, ConnectionResetError) or _find(exc, BrokenPipeError):
+        return "reset", "connection reset by peer"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "timeout", "connect timed out"
+    if _find(exc, TimeoutError) or _find(exc, socket.timeout) or isinstance(
+        exc, requests.exceptions.Timeout | urllib3.exceptions.ReadTimeoutError
+    ):
+        return "timeout", "read timed out"
+    if _find(exc, ConnectionRefusedError) or isinstance(exc, requests.exceptions.ConnectionError):
+        if _find(exc, http.client.RemoteDisconnected) or _find(exc, http.client.IncompleteRead):
+            return "protocol", "server closed the connection before the response was complete"
+        if _find(exc, urllib3.exceptions.ProtocolError):
+            return "protocol", _short(exc)
+        return "connect", _short(exc)
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
+        return "invalid-url", _short(exc)
+    if _find(exc, http.client.IncompleteRead) or _find(exc, urllib3.exceptions.ProtocolError):
+        return "protocol", "server closed the connection before the response was complete"
+    return "protocol", _short(exc)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:300]
+
+
+class HttpFetcher:
+    """Fetches over HTTP(S) with one pooled requests Session per worker thread."""
+
+    def __init__(
+        self,
+        user_agent: str,
+        *,
+        limits: FetchLimits | None = None,
+        policy: AddressPolicy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.user_agent = user_agent
+        self.limits = limits or FetchLimits()
+        self.policy = policy
+        self.clock = clock
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # no proxies or netrc from the environment
+            adapter = _RecordingAdapter(self.policy, pool_maxsize=4)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers.clear()
+            session.headers.update(
+                {
+                    "User-Agent": self.user_agent,
+                    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                    "Accept-Encoding": "gzip, deflate",
+                    "Connection": "keep-alive",
+                }
+            )
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def fetch(self, url: str, *, referer: str | None = None) -> FetchResult:
+        date = self.clock()
+        started = time.monotonic()
+        headers = {"Referer": referer} if referer else {}
+        limits = self.limits
+        try:
+            resp = self._session().get(
+                url,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                timeout=(limits.timeout, limits.timeout),
+            )
+        except Exception as exc:  # requests raises a wide tree; every one is a failure record
+            kind, message = _classify(exc)
+            return FetchFailure(url, kind, message, date, time.monotonic() - started)
+
+        wire: _Wire | None = getattr(resp.raw, "preserve_wire", None)
+        if wire is None:  # not our connection class: a defect, not a network condition
+            resp.close()
+            raise RuntimeError("response was not recorded by preserve's transport adapter")
+        block = wire.block
+        mime = (resp.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+        keep = mime.startswith(_PARSED_TYPES) or not mime
+        entity = bytearray()
+        truncated: str | None = None
+        try:
+            while True:
+                chunk = resp.raw.read(1 << 16, decode_content=False)
+                if not chunk:
+                    break
+                if keep:
+                    if len(entity) + len(chunk) <= limits.parse_limit:
+                        entity += chunk
+                    else:
+                        keep = False
+                        entity = bytearray()
+                if block.payload_length > limits.max_response_size:
+                    truncated = "length"
+                    break
+                if time.monotonic() - started > limits.max_time:
+                    truncated = "time"
+                    break
+        except Exception as exc:
+            resp.raw.close()
+            resp.close()
+            block.close()
+            kind, message = _classify(exc)
+            return FetchFailure(url, kind, message, date, time.monotonic() - started)
+        if truncated:
+            resp.raw.close()  # drop the connection: the rest of the body is still in flight
+        resp.close()
+        return Exchange(
+            url=url,
+            method="GET",
+            date=date,
+            request=bytes(wire.sent),
+            response=block,
+            status=resp.status_code,
+            reason=resp.reason or "",
+            headers=list(resp.raw.headers.items()),
+            ip=wire.peer,
+            duration=time.monotonic() - started,
+            truncated=truncated,
+            entity=bytes(entity) if keep else None,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()

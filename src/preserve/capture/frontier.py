@@ -1,0 +1,174 @@
+"""The frontier: URLs to fetch and URLs seen, as an interface with a SQLite implementation.
+
+The crawler only talks to ``Frontier``; the SQLite implementation keeps the queue and
+the seen set in the collection's state database so a killed crawl resumes where it
+stopped. A Redis implementation for distributed crawls fits the same interface.
+Priorities: robots.txt first (-1), then page requisites and redirects (0), then links (1),
+so a page's images and CSS are captured close in time to the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from ..store.state import StateDB
+
+__all__ = ["FrontierItem", "FrontierCounts", "Frontier", "SqliteFrontier", "QUEUED", "DONE"]
+
+QUEUED, IN_FLIGHT, DONE, FAILED, BLOCKED = 0, 1, 2, 3, 4
+_STATES = {"done": DONE, "failed": FAILED, "blocked": BLOCKED}
+
+
+@dataclass(frozen=True)
+class FrontierItem:
+    url: str  # canonical
+    host: str  # host:port, the politeness key
+    hops: str = ""  # hop path from the seed: L link, E embed, R redirect, P prerequisite...
+    via: str | None = None
+    priority: int = 1
+    attempts: int = 0
+    id: int = 0
+
+    @property
+    def is_seed(self) -> bool:
+        return self.hops.strip("R") == ""
+
+
+@dataclass(frozen=True)
+class FrontierCounts:
+    queued: int
+    in_flight: int
+    done: int
+    failed: int
+    blocked: int
+
+
+class Frontier(Protocol):
+    def add(self, items: Iterable[FrontierItem]) -> list[FrontierItem]:
+        """Add URLs not seen before in this crawl; return the ones that were new."""
+
+    def claim(self, ready: Callable[[str], bool], limit: int, now: float) -> list[FrontierItem]:
+        """Take up to ``limit`` items, at most one per host, from hosts ``ready`` accepts."""
+
+    def complete(self, item: FrontierItem, outcome: str) -> None:
+        """outcome: done, failed or blocked."""
+
+    def release(self, item: FrontierItem, not_before: float) -> None:
+        """Put an in-flight item back (a retry), not to be claimed before ``not_before``."""
+
+    def earliest(self) -> float | None:
+        """The earliest not_before of queued items, or None if nothing is queued."""
+
+    def queued_hosts(self) -> Sequence[str]: ...
+
+    def counts(self) -> FrontierCounts: ...
+
+    def note_excluded(self, url: str, reason: str) -> bool:
+        """Remember an out-of-scope URL; True the first time it is seen."""
+
+
+class SqliteFrontier:
+    def __init__(self, db: StateDB, crawl: str) -> None:
+        self.db = db
+        self.crawl = crawl
+        # Items claimed before a crash were never completed: back to the queue.
+        with db.transaction() as conn:
+            conn.execute(
+                "UPDATE urls SET state=? WHERE crawl=? AND state=?", (QUEUED, crawl, IN_FLIGHT)
+            )
+        self._hosts: dict[str, int] = {
+            host: n
+            for host, n in db.conn.execute(
+                "SELECT host, COUNT(*) FROM urls WHERE crawl=? AND state=? GROUP BY host",
+                (crawl, QUEUED),
+            )
+        }
+
+    def add(self, items: Iterable[FrontierItem]) -> list[FrontierItem]:
+        added = []
+        with self.db.transaction() as conn:
+            for item in items:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO urls (crawl, url, host, hops, via, priority) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (self.crawl, item.url, item.host, item.hops, item.via, item.priority),
+                )
+                if cur.rowcount:
+                    added.append(replace(item, id=cur.lastrowid or 0))
+                    self._hosts[item.host] = self._hosts.get(item.host, 0) + 1
+        return added
+
+    def claim(self, ready: Callable[[str], bool], limit: int, now: float) -> list[FrontierItem]:
+        claimed: list[FrontierItem] = []
+        if limit <= 0:
+            return claimed
+        with self.db.transaction() as conn:
+            for host, queued in list(self._hosts.items()):
+                if len(claimed) >= limit:
+                    break
+                if queued <= 0 or not ready(host):
+                    continue
+                row = conn.execute(
+                    "SELECT id, url, hops, via, priority, attempts FROM urls "
+                    "WHERE crawl=? AND state=? AND host=? AND not_before<=? "
+                    "ORDER BY priority, id LIMIT 1",
+                    (self.crawl, QUEUED, host, now),
+                ).fetchone()
+                if row is None:
+                    continue
+                conn.execute("UPDATE urls SET state=? WHERE id=?", (IN_FLIGHT, row[0]))
+                self._hosts[host] = queued - 1
+                claimed.append(FrontierItem(row[1], host, row[2], row[3], row[4], row[5], row[0]))
+        return claimed
+
+    def complete(self, item: FrontierItem, outcome: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE urls SET state=?, attempts=? WHERE id=?",
+                (_STATES[outcome], item.attempts + 1, item.id),
+            )
+
+    def release(self, item: FrontierItem, not_before: float) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE urls SET state=?, attempts=?, not_before=? WHERE id=?",
+                (QUEUED, item.attempts + 1, not_before, item.id),
+            )
+        self._hosts[item.host] = self._hosts.get(item.host, 0) + 1
+
+    def earliest(self) -> float | None:
+        row = self.db.conn.execute(
+            "SELECT MIN(not_before) FROM urls WHERE crawl=? AND state=?", (self.crawl, QUEUED)
+        ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def queued_hosts(self) -> Sequence[str]:
+        return [h for h, n in self._hosts.items() if n > 0]
+
+    def counts(self) -> FrontierCounts:
+        by_state = dict(
+            self.db.conn.execute(
+                "SELECT state, COUNT(*) FROM urls WHERE crawl=? GROUP BY state", (self.crawl,)
+            ).fetchall()
+        )
+        return FrontierCounts(
+            by_state.get(QUEUED, 0), by_state.get(IN_FLIGHT, 0), by_state.get(DONE, 0),
+            by_state.get(FAILED, 0), by_state.get(BLOCKED, 0),
+        )
+
+    def note_excluded(self, url: str, reason: str) -> bool:
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO excluded VALUES (?, ?, ?)", (self.crawl, url, reason)
+            )
+            return bool(cur.rowcount)
+
+    def excluded_counts(self) -> dict[str, int]:
+        return dict(
+            self.db.conn.execute(
+                "SELECT reason, COUNT(*) FROM excluded WHERE crawl=? GROUP BY reason",
+                (self.crawl,),
+            ).fetchall()
+        )

@@ -1,0 +1,87 @@
+"""Crawl scope: which discovered URLs are fetched, which are followed, which are only logged.
+
+Order of decisions: trap guards, ``--exclude``, ``--include``, the scope rule (the seeds'
+hosts, their domains, or the seeds' URL prefixes), then the depth limit (link hops only).
+A URL outside the scope is still fetched when it is a page requisite of an in-scope page
+(an image or a stylesheet on a CDN), but nothing found in it is followed except further
+requisites (a font in that stylesheet). A seed that redirects to another host (http to
+https, or to www.) brings that host into scope.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..config import CrawlConfig
+from .urls import TrapLimits, host_of, registered_domain, trap_reason
+
+__all__ = ["Scope", "Decision", "link_depth"]
+
+# Hops that count towards --max-depth: links and URLs listed in sitemaps or feeds.
+_DEPTH_HOPS = frozenset("LS")
+_MAX_OFFSITE_EMBEDS = 2
+
+
+def link_depth(hops: str) -> int:
+    return sum(1 for h in hops if h in _DEPTH_HOPS)
+
+
+@dataclass(frozen=True)
+class Decision:
+    fetch: bool
+    follow: bool  # extract and follow links (not only requisites)
+    reason: str = ""  # why not fetched: out-of-scope, excluded, max-depth, trap:...
+
+
+class Scope:
+    def __init__(self, config: CrawlConfig) -> None:
+        self.mode = config.scope
+        self.max_depth = config.max_depth
+        self.include = [re.compile(p) for p in config.include]
+        self.exclude = [re.compile(p) for p in config.exclude]
+        self.traps = TrapLimits(
+            max_url_length=config.max_url_length,
+            max_path_depth=config.max_path_depth,
+            max_repeated_segments=config.max_repeated_segments,
+        )
+        self.hosts: set[str] = set()
+        self.domains: set[str] = set()
+        self.prefixes: list[str] = []
+        for seed in config.seeds:
+            self.add_seed(seed)
+
+    def add_seed(self, url: str) -> None:
+        host = host_of(url)
+        self.hosts.add(host)
+        self.domains.add(registered_domain(host))
+        parts = urlsplit(url)
+        path = parts.path or "/"
+        prefix_path = path[: path.rfind("/") + 1]
+        self.prefixes.append(f"{parts.scheme}://{parts.netloc.lower()}{prefix_path}")
+
+    def in_scope(self, url: str) -> bool:
+        if any(p.search(url) for p in self.include):
+            return True
+        host = host_of(url)
+        if self.mode == "host":
+            return host in self.hosts
+        if self.mode == "domain":
+            return any(host == d or host.endswith("." + d) for d in self.domains)
+        return any(url.startswith(p) for p in self.prefixes)
+
+    def decide(self, url: str, hops: str) -> Decision:
+        trap = trap_reason(url, self.traps)
+        if trap:
+            return Decision(False, False, f"trap:{trap}")
+        if any(p.search(url) for p in self.exclude):
+            return Decision(False, False, "excluded")
+        if self.in_scope(url):
+            if self.max_depth is not None and link_depth(hops) > self.max_depth:
+                return Decision(False, False, "max-depth")
+            return Decision(True, True)
+        trailing = len(hops) - len(hops.rstrip("ER"))
+        if hops.rstrip("R").endswith("E") and trailing <= _MAX_OFFSITE_EMBEDS + 1:
+            return Decision(True, False)
+        return Decision(False, False, "out-of-scope")

@@ -1,0 +1,1 @@
+"""The command line: click commands that parse options and call library functions."""

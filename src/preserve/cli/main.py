@@ -1,0 +1,220 @@
+"""The ``preserve`` command: thin click commands over library calls.
+
+Exit status: 0 success; 1 finished, but with problems worth attention (failed URLs, an
+interrupted crawl, a storage error); 2 usage or input error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .. import __version__
+from ..config import DUBLIN_CORE_FIELDS, CollectionConfig, CrawlConfig, Description
+from ..errors import PreserveError, SeedError
+from .progress import make_reporter
+
+__all__ = ["main", "cli"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _errors(func: F) -> F:
+    """Turn a PreserveError into one line on stderr and its exit status; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PreserveError as e:
+            click.echo(f"preserve: error: {e}", err=True)
+            sys.exit(e.exit_status)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _Size(click.ParamType):
+    name = "SIZE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from ..config import parse_size
+
+        try:
+            return parse_size(value)
+        except PreserveError as e:
+            self.fail(str(e), param, ctx)
+
+
+class _Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        from ..config import parse_duration
+
+        try:
+            return parse_duration(value)
+        except PreserveError as e:
+            self.fail(str(e), param, ctx)
+
+
+def _dc_option(values: tuple[str, ...]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in DUBLIN_CORE_FIELDS:
+            raise click.BadParameter(
+                f"{item!r}: use FIELD=VALUE with a Dublin Core field "
+                f"({', '.join(DUBLIN_CORE_FIELDS)})", param_hint="--dc"
+            )
+        result[key] = value
+    return result
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="preserve")
+def cli() -> None:
+    """preserve: capture websites into WARC 1.1 collections, verify them, export them.
+
+    A collection is a directory: preserve.toml, warcs/, indexes/, pages/, fixity/,
+    events.jsonl, logs/ and state/ (see docs/collection.md).
+    """
+
+
+@cli.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@click.option("--seed", "seeds", multiple=True, required=True, metavar="URL",
+              help="Start URL (repeatable).")
+@click.option("--title", help="Title of the collection (Dublin Core title).")
+@click.option("--dc", "dc", multiple=True, metavar="FIELD=VALUE",
+              help="Another Dublin Core field, e.g. --dc creator='Parliament Library'.")
+@_errors
+def init(collection: Path, seeds: tuple[str, ...], title: str | None,
+         dc: tuple[str, ...]) -> None:
+    """Create a collection with its seeds and description in preserve.toml."""
+    from ..capture.session import check_seed
+    from ..collection import Collection
+
+    desc = _dc_option(dc)
+    if title:
+        desc["title"] = title
+    checked = tuple(check_seed(s) for s in seeds)
+    Collection.create(collection, CollectionConfig(Description(**desc), CrawlConfig(seeds=checked)))
+    click.echo(f"created collection {collection} with {len(checked)} seed(s)")
+
+
+@cli.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@click.option("--seed", "seeds", multiple=True, metavar="URL",
+              help="Start URL (repeatable); creates the collection if it does not exist.")
+@click.option("--title", help="Title, when the collection is created by this command.")
+@click.option("--scope", type=click.Choice(["host", "domain", "prefix"]),
+              help="What to follow: the seeds' hosts (default), their domains, or URL prefixes.")
+@click.option("--include", multiple=True, metavar="REGEX", help="Also follow URLs matching.")
+@click.option("--exclude", multiple=True, metavar="REGEX", help="Never fetch URLs matching.")
+@click.option("--max-depth", type=click.IntRange(min=0), help="Link hops from a seed.")
+@click.option("--max-pages", type=click.IntRange(min=0), help="Stop after this many captures.")
+@click.option("--max-bytes", type=_Size(), help="Stop after this many bytes (e.g. 5GB).")
+@click.option("--max-time", type=_Duration(), help="Stop after this long (e.g. 2h).")
+@click.option("--delay", type=click.FloatRange(min=0), help="Seconds between requests to a host "
+              "[default: 1.0; robots.txt Crawl-delay wins if longer].")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Fetches at once, all hosts "
+              "[default: 4]; one at a time per host.")
+@click.option("--ignore-robots", is_flag=True, default=None,
+              help="Do not obey robots.txt (recorded in warcinfo and events).")
+@click.option("--user-agent", help="User-Agent header [default: preserve/VERSION (+URL)].")
+@click.option("--digest", type=click.Choice(["sha1", "sha256"]),
+              help="WARC digest algorithm [default: sha1, base32].")
+@click.option("--warc-size", type=_Size(), help="Rotate WARC files at this size [default: 1GB].")
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="Network timeout in seconds.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@_errors
+def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bool,
+          as_json: bool, **options: Any) -> None:
+    """Crawl into COLLECTION; run again on an unfinished crawl to resume it.
+
+    \b
+    Exit status: 0 finished; 1 finished with failed URLs, or stopped (resumable);
+    2 bad input (seed, options, preserve.toml, collection path).
+    """
+    from ..capture.crawler import Crawler
+    from ..capture.session import open_for_crawl
+
+    overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
+    overrides["seeds"] = seeds
+    coll, config, resuming = open_for_crawl(collection, overrides,
+                                            {"title": title} if title else None)
+    reporter = make_reporter(quiet=quiet)
+    crawler = Crawler(coll, config, on_progress=reporter.update)
+
+    def stop(signum: int, frame: Any) -> None:
+        reporter.note("stopping: finishing in-flight fetches (resume with `preserve crawl`)")
+        crawler.stop("interrupted")
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with reporter:
+            if resuming:
+                reporter.note(f"resuming the unfinished crawl of {collection}")
+            summary = crawler.run()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if summary.captured == 0 and summary.failures and summary.failed_urls:
+        first = summary.failed_urls[0]
+        raise SeedError(first, "unreachable: nothing could be fetched (see logs/)")
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2))
+    elif not quiet:
+        reporter.summary(summary)
+    if summary.status in ("interrupted", "storage-error") or summary.failures:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_errors
+def status(collection: Path, as_json: bool) -> None:
+    """Show what is in COLLECTION: description, WARCs, crawls, unfinished work."""
+    from ..collection import Collection
+    from ..store.inventory import collection_status
+
+    info = collection_status(Collection.open(collection))
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    from .progress import render_status
+
+    render_status(info)
+
+
+@cli.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@_errors
+def index(collection: Path) -> None:
+    """Rebuild indexes/index.cdxj and pages/pages.jsonl from the collection's WARCs."""
+    from ..collection import Collection
+    from ..store.indexer import build_indexes
+
+    coll = Collection.open(collection)
+    with coll.lock():
+        result = build_indexes(coll.root)
+    click.echo(f"indexed {result.records} records, {result.pages} pages "
+               f"from {result.warcs} WARC file(s)")
+
+
+def main() -> None:
+    cli(prog_name="preserve")

@@ -1,0 +1,253 @@
+"""Typed configuration, built once at the edge: CLI > the collection's preserve.toml > defaults.
+
+A collection's ``preserve.toml`` has two tables: ``[collection]`` with its Dublin Core
+description and ``[crawl]`` with seeds, scope and crawl settings. Every ``[crawl]`` key
+has the name of the CLI option with dashes turned into underscores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+
+from . import DEFAULT_USER_AGENT
+from .errors import ConfigError
+
+__all__ = [
+    "Description",
+    "CrawlConfig",
+    "CollectionConfig",
+    "DUBLIN_CORE_FIELDS",
+    "load_config",
+    "dump_config",
+    "parse_size",
+    "parse_duration",
+]
+
+Scope = Literal["host", "domain", "prefix"]
+Digest = Literal["sha1", "sha256"]
+
+DUBLIN_CORE_FIELDS = (
+    "title",
+    "creator",
+    "subject",
+    "description",
+    "publisher",
+    "contributor",
+    "date",
+    "type",
+    "format",
+    "identifier",
+    "source",
+    "language",
+    "relation",
+    "coverage",
+    "rights",
+)
+
+
+@dataclass(frozen=True)
+class Description:
+    """The collection's Dublin Core description, carried into warcinfo and exports."""
+
+    title: str = ""
+    creator: str = ""
+    subject: str = ""
+    description: str = ""
+    publisher: str = ""
+    contributor: str = ""
+    date: str = ""
+    type: str = "Collection"
+    format: str = "application/warc"
+    identifier: str = ""
+    source: str = ""
+    language: str = ""
+    relation: str = ""
+    coverage: str = ""
+    rights: str = ""
+
+    def items(self) -> list[tuple[str, str]]:
+        """The non-empty fields, in Dublin Core order."""
+        return [(f, getattr(self, f)) for f in DUBLIN_CORE_FIELDS if getattr(self, f)]
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    """Everything that steers one crawl. Defaults are polite and safe."""
+
+    seeds: tuple[str, ...] = ()
+    scope: Scope = "host"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_depth: int | None = None
+    max_pages: int | None = None
+    max_bytes: int | None = None
+    max_time: float | None = None
+    delay: float = 1.0
+    concurrency: int = 4
+    ignore_robots: bool = False
+    user_agent: str = DEFAULT_USER_AGENT
+    digest: Digest = "sha1"
+    warc_size: int = 1_000_000_000
+    timeout: float = 30.0
+    max_response_size: int = 100_000_000
+    max_redirects: int = 10
+    retries: int = 3
+    max_retry_after: float = 300.0
+    max_url_length: int = 2048
+    max_path_depth: int = 32
+    max_repeated_segments: int = 3
+    operator: str = ""
+    sitemaps: bool = True
+
+    def validate(self) -> CrawlConfig:
+        if self.scope not in ("host", "domain", "prefix"):
+            raise ConfigError(f"scope must be host, domain or prefix, not {self.scope!r}")
+        if self.digest not in ("sha1", "sha256"):
+            raise ConfigError(f"digest must be sha1 or sha256, not {self.digest!r}")
+        for name in ("include", "exclude"):
+            for pattern in getattr(self, name):
+                try:
+                    re.compile(pattern)
+                except re.error as e:
+                    raise ConfigError(f"{name} pattern {pattern!r} is not a regex: {e}") from e
+        for name in ("max_depth", "max_pages", "max_bytes", "max_time"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ConfigError(f"{name.replace('_', '-')} must not be negative")
+        if self.delay < 0:
+            raise ConfigError("delay must not be negative")
+        if self.concurrency < 1:
+            raise ConfigError("concurrency must be at least 1")
+        if self.warc_size < 1024:
+            raise ConfigError("warc-size must be at least 1 KB")
+        if self.timeout <= 0:
+            raise ConfigError("timeout must be positive")
+        return self
+
+    def merged(self, **overrides: Any) -> CrawlConfig:
+        """A copy with every override that is not None applied (the CLI wins)."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return dataclasses.replace(self, **given).validate()
+
+
+@dataclass(frozen=True)
+class CollectionConfig:
+    description: Description = field(default_factory=Description)
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6,
+               "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_TIME_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_size(text: str | int) -> int:
+    """'1GB', '500 MB', '10MiB' or a plain number of bytes."""
+    if isinstance(text, int):
+        return text
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    if not m or m.group(2).lower() not in _SIZE_UNITS:
+        raise ConfigError(f"{text!r} is not a size (examples: 500MB, 1GB, 1048576)")
+    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+
+
+def parse_duration(text: str | float) -> float:
+    """'90', '90s', '30m', '2h', '1d' in seconds."""
+    if isinstance(text, int | float):
+        return float(text)
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    if not m or m.group(2).lower() not in _TIME_UNITS:
+        raise ConfigError(f"{text!r} is not a duration (examples: 90s, 30m, 2h)")
+    return float(m.group(1)) * _TIME_UNITS[m.group(2).lower()]
+
+
+_CRAWL_FIELDS = {f.name: f for f in fields(CrawlConfig)}
+
+
+def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in _CRAWL_FIELDS:
+            raise ConfigError(f"unknown setting [crawl] {key}", path=path, key=key)
+        try:
+            if name in ("seeds", "include", "exclude"):
+                if isinstance(value, str):
+                    value = [value]
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ConfigError(f"[crawl] {key} must be a list of strings", path, key)
+                value = tuple(value)
+            elif name in ("max_bytes", "warc_size", "max_response_size"):
+                value = parse_size(value)
+            elif name == "max_time":
+                value = parse_duration(value)
+            elif name in ("ignore_robots", "sitemaps"):
+                if not isinstance(value, bool):
+                    raise ConfigError(f"[crawl] {key} must be true or false", path, key)
+            elif name in ("delay", "timeout", "max_retry_after"):
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    raise ConfigError(f"[crawl] {key} must be a number", path, key)
+                value = float(value)
+            elif name in ("scope", "digest", "user_agent", "operator"):
+                if not isinstance(value, str):
+                    raise ConfigError(f"[crawl] {key} must be a string", path, key)
+            elif not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigError(f"[crawl] {key} must be a whole number", path, key)
+        except ConfigError as e:
+            if e.path is None:
+                raise ConfigError(str(e), path=path, key=key) from e
+            raise
+        values[name] = value
+    try:
+        return CrawlConfig(**values).validate()
+    except ConfigError as e:
+        raise ConfigError(str(e), path=path) from e
+
+
+def load_config(path: Path) -> CollectionConfig:
+    """Read a collection's preserve.toml; every problem is a ConfigError naming the file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError("not found; create it with `preserve init`", path=path) from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"is not valid TOML ({e}); fix or restore it", path=path) from e
+    except OSError as e:
+        raise ConfigError(f"cannot be read ({e.strerror})", path=path) from e
+    unknown = set(data) - {"collection", "crawl", "schedule"}
+    if unknown:
+        raise ConfigError(f"unknown table [{sorted(unknown)[0]}]", path=path)
+    coll = data.get("collection", {})
+    crawl = data.get("crawl", {})
+    if not isinstance(coll, dict) or not isinstance(crawl, dict):
+        raise ConfigError("[collection] and [crawl] must be tables", path=path)
+    desc_values = {}
+    for key, value in coll.items():
+        if key not in DUBLIN_CORE_FIELDS:
+            raise ConfigError(f"unknown Dublin Core field [collection] {key}", path=path, key=key)
+        if not isinstance(value, str):
+            raise ConfigError(f"[collection] {key} must be a string", path=path, key=key)
+        desc_values[key] = value
+    return CollectionConfig(Description(**desc_values), _crawl_from_table(crawl, path))
+
+
+def dump_config(config: CollectionConfig) -> str:
+    """preserve.toml text: the description, and the crawl settings that differ from defaults."""
+    default = CrawlConfig()
+    crawl: dict[str, Any] = {"seeds": list(config.crawl.seeds)}
+    for f in fields(CrawlConfig):
+        if f.name == "seeds":
+            continue
+        value = getattr(config.crawl, f.name)
+        if value != getattr(default, f.name) and value is not None:
+            crawl[f.name.replace("_", "-")] = list(value) if isinstance(value, tuple) else value
+    doc = {"collection": dict(config.description.items()), "crawl": crawl}
+    return tomli_w.dumps(doc)

@@ -1,0 +1,80 @@
+"""The exception tree of preserve: every error a user can meet derives from PreserveError.
+
+    PreserveError
+     ├── ConfigError            a preserve.toml or an option that cannot be used
+     ├── CollectionError        a collection path that is missing, not a directory, or locked
+     │    └── CollectionLocked  another process is crawling the collection
+     ├── SeedError              a seed URL that is malformed or not http(s)
+     ├── StorageError           writing the collection failed (disk full, permissions)
+     └── WarcFormatError        a WARC file that cannot be parsed (path, offset)
+
+The CLI turns every PreserveError into one line on stderr and exit status 2
+(StorageError: 1, since the crawl stopped after capturing something).
+Findings of checks (fixity, robots, fetch failures) are data, never exceptions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "PreserveError",
+    "ConfigError",
+    "CollectionError",
+    "CollectionLocked",
+    "SeedError",
+    "StorageError",
+    "WarcFormatError",
+]
+
+
+class PreserveError(Exception):
+    """Root of preserve's exceptions; str() is the one line shown to the user."""
+
+    exit_status = 2
+
+
+class ConfigError(PreserveError):
+    def __init__(self, message: str, path: Path | None = None, key: str | None = None) -> None:
+        self.path = path
+        self.key = key
+        where = f"{path}: " if path else ""
+        super().__init__(f"{where}{message}")
+
+
+class CollectionError(PreserveError):
+    def __init__(self, message: str, path: Path) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+class CollectionLocked(CollectionError):
+    def __init__(self, path: Path, pid: int | None) -> None:
+        self.pid = pid
+        who = f" by process {pid}" if pid else ""
+        super().__init__(
+            f"collection is in use{who}; wait for that crawl to finish or stop it", path
+        )
+
+
+class SeedError(PreserveError):
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"seed {url!r}: {reason}")
+
+
+class StorageError(PreserveError):
+    exit_status = 1
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        self.path = path
+        where = f"{path}: " if path else ""
+        super().__init__(f"{where}{message}")
+
+
+class WarcFormatError(PreserveError):
+    def __init__(self, path: Path, offset: int, message: str) -> None:
+        self.path = path
+        self.offset = offset
+        super().__init__(f"{path} at offset {offset}: {message}")

@@ -1,0 +1,54 @@
+"""What a collection holds, for ``preserve status``: read-only, no lock needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..collection import Collection
+from .fixity import FixityManifest
+from .state import CrawlRegistry, StateDB
+
+__all__ = ["collection_status"]
+
+
+def _count_lines(path: Any) -> int:
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for _ in f)
+    except FileNotFoundError:
+        return 0
+
+
+def collection_status(coll: Collection) -> dict[str, Any]:
+    config = coll.load_config()
+    closed = coll.closed_warcs()
+    manifest = FixityManifest(coll.manifest_path).entries()
+    crawls: list[dict[str, Any]] = []
+    unfinished = None
+    if coll.state_db.exists():
+        db = StateDB(coll.state_db)
+        try:
+            for c in CrawlRegistry(db).all():
+                crawls.append({"id": c.id, "status": c.status, "started": c.started,
+                               "finished": c.finished, "summary": c.summary})
+                if c.finished is None:
+                    counts = dict(db.conn.execute(
+                        "SELECT state, COUNT(*) FROM urls WHERE crawl=? GROUP BY state", (c.id,)
+                    ).fetchall())
+                    unfinished = {"id": c.id, "queued": counts.get(0, 0) + counts.get(1, 0),
+                                  "done": counts.get(2, 0)}
+        finally:
+            db.close()
+    return {
+        "path": str(coll.root),
+        "description": dict(config.description.items()),
+        "seeds": list(config.crawl.seeds),
+        "warcs": {"closed": len(closed), "open": len(coll.open_warcs()),
+                  "bytes": sum(p.stat().st_size for p in closed)},
+        "index": {"records": _count_lines(coll.index_path)},
+        "pages": max(0, _count_lines(coll.pages_path) - 1),
+        "fixity": {"entries": len(manifest),
+                   "missing": [p.name for p in closed if f"warcs/{p.name}" not in manifest]},
+        "crawls": crawls,
+        "unfinished": unfinished,
+    }

@@ -1,0 +1,243 @@
+"""Crawl state in SQLite (COLL/state/state.sqlite3): what survives a crash.
+
+One connection, WAL journal, ``synchronous=NORMAL``: a commit is durable against the
+process being killed (the case resume is built for) without an fsync per URL. The
+frontier, the robots cache, the payload digest index and the registry of crawls and
+WARC checkpoints all live here, each behind its own small class, so that a Redis
+implementation can later replace any of them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import CollectionError
+from .warc import Original
+
+__all__ = ["StateDB", "CrawlRecord", "CrawlRegistry", "RobotsStore", "SqliteDigestIndex"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS crawls (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS urls (
+    id INTEGER PRIMARY KEY,
+    crawl TEXT NOT NULL,
+    url TEXT NOT NULL,
+    host TEXT NOT NULL,
+    hops TEXT NOT NULL,
+    via TEXT,
+    priority INTEGER NOT NULL DEFAULT 1,
+    state INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL DEFAULT 0,
+    UNIQUE (crawl, url)
+);
+CREATE INDEX IF NOT EXISTS urls_queue ON urls (crawl, state, host, priority, id);
+CREATE TABLE IF NOT EXISTS excluded (
+    crawl TEXT NOT NULL, url TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (crawl, url)
+);
+CREATE TABLE IF NOT EXISTS robots (
+    crawl TEXT NOT NULL, host TEXT NOT NULL, status INTEGER NOT NULL, body BLOB,
+    PRIMARY KEY (crawl, host)
+);
+CREATE TABLE IF NOT EXISTS digests (
+    crawl TEXT NOT NULL, digest TEXT NOT NULL, uri TEXT NOT NULL, date TEXT NOT NULL,
+    record_id TEXT NOT NULL, PRIMARY KEY (crawl, digest)
+);
+CREATE TABLE IF NOT EXISTS warc_files (
+    name TEXT PRIMARY KEY, crawl TEXT NOT NULL, committed INTEGER NOT NULL, closed INTEGER NOT NULL
+);
+"""
+
+
+class StateDB:
+    """The SQLite connection shared by the state classes; used from one thread at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(_SCHEMA)
+            row = self.conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                self.conn.execute(
+                    "INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                )
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise CollectionError(
+                    "crawl state was written by a newer preserve; upgrade preserve", path
+                )
+        except sqlite3.DatabaseError as e:
+            raise CollectionError(
+                f"crawl state is unreadable ({e}); move state/ aside to start afresh", path
+            ) from e
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self.conn
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@dataclass(frozen=True)
+class CrawlRecord:
+    id: str
+    seq: int
+    started: str
+    finished: str | None
+    status: str
+    config: dict[str, Any]
+    summary: dict[str, Any] | None
+
+
+class CrawlRegistry:
+    """Numbered crawls of the collection and the WARC checkpoints that make resume exact."""
+
+    def __init__(self, db: StateDB) -> None:
+        self.db = db
+
+    def _row(self, row: tuple[Any, ...] | None) -> CrawlRecord | None:
+        if row is None:
+            return None
+        return CrawlRecord(
+            row[0], row[1], row[2], row[3], row[4], json.loads(row[5]),
+            json.loads(row[6]) if row[6] else None,
+        )
+
+    _COLS = "id, seq, started, finished, status, config, summary"
+
+    def unfinished(self) -> CrawlRecord | None:
+        row = self.db.conn.execute(
+            f"SELECT {self._COLS} FROM crawls WHERE finished IS NULL ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return self._row(row)
+
+    def all(self) -> list[CrawlRecord]:
+        rows = self.db.conn.execute(f"SELECT {self._COLS} FROM crawls ORDER BY seq").fetchall()
+        return [r for r in map(self._row, rows) if r is not None]
+
+    def start(self, started: str, config: dict[str, Any]) -> CrawlRecord:
+        with self.db.transaction() as conn:
+            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM crawls").fetchone()[0]
+            crawl_id = f"{seq:04d}"
+            conn.execute(
+                "INSERT INTO crawls VALUES (?, ?, ?, NULL, 'running', ?, NULL)",
+                (crawl_id, seq, started, json.dumps(config)),
+            )
+        return CrawlRecord(crawl_id, seq, started, None, "running", config, None)
+
+    def set_status(self, crawl_id: str, status: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE crawls SET status=? WHERE id=?", (status, crawl_id))
+
+    def finish(self, crawl_id: str, finished: str, status: str, summary: dict[str, Any]) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE crawls SET finished=?, status=?, summary=? WHERE id=?",
+                (finished, status, json.dumps(summary), crawl_id),
+            )
+
+    def save_summary(self, crawl_id: str, summary: dict[str, Any]) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE crawls SET summary=? WHERE id=?", (json.dumps(summary), crawl_id)
+            )
+
+    def checkpoint(self, crawl_id: str, name: str, committed: int) -> None:
+        """Everything in WARC ``name`` up to ``committed`` belongs to committed URLs."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO warc_files VALUES (?, ?, ?, 0) "
+                "ON CONFLICT(name) DO UPDATE SET committed=excluded.committed",
+                (name, crawl_id, committed),
+            )
+
+    def committed(self, name: str) -> int | None:
+        row = self.db.conn.execute(
+            "SELECT committed FROM warc_files WHERE name=?", (name,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def mark_closed(self, name: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE warc_files SET closed=1 WHERE name=?", (name,))
+
+
+class RobotsStore:
+    """robots.txt bodies per host for one crawl, so a resumed crawl does not refetch them."""
+
+    def __init__(self, db: StateDB, crawl: str) -> None:
+        self.db = db
+        self.crawl = crawl
+
+    def get(self, host: str) -> tuple[int, bytes] | None:
+        row = self.db.conn.execute(
+            "SELECT status, body FROM robots WHERE crawl=? AND host=?", (self.crawl, host)
+        ).fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1] or b""))
+
+    def put(self, host: str, status: int, body: bytes) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO robots VALUES (?, ?, ?, ?)",
+                (self.crawl, host, status, body),
+            )
+
+
+class SqliteDigestIndex:
+    """Payload digest -> first capture, for revisit records (within one crawl)."""
+
+    def __init__(self, db: StateDB, crawl: str) -> None:
+        self.db = db
+        self.crawl = crawl
+
+    def lookup(self, payload_digest: str) -> Original | None:
+        row = self.db.conn.execute(
+            "SELECT uri, date, record_id FROM digests WHERE crawl=? AND digest=?",
+            (self.crawl, payload_digest),
+        ).fetchone()
+        return None if row is None else Original(row[0], row[1], row[2])
+
+    def add(self, payload_digest: str, original: Original) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO digests VALUES (?, ?, ?, ?, ?)",
+                (self.crawl, payload_digest, original.uri, original.date, original.record_id),
+            )

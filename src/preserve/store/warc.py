@@ -1,0 +1,348 @@
+"""WARC files of a collection: exchanges in, gzip-per-record WARC 1.1 files out.
+
+A file being written is ``NAME.warc.gz.open``; when it reaches the rotation size (or the
+crawl ends) it is fsynced and renamed to ``NAME.warc.gz`` and reported to ``on_close``
+with its SHA-256, computed while the bytes were written. Each file starts with a
+warcinfo record. A record that fails to write (a full disk) is cut off again, so the
+file always ends on a complete record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from ..atomic import fsync_dir
+from ..capture.exchange import Exchange
+from ..errors import StorageError
+from .records import (
+    Digester,
+    RecordIdFactory,
+    new_record_id,
+    serialise_record,
+    warc_date,
+    warc_fields,
+)
+
+__all__ = [
+    "WarcWriter",
+    "WrittenRecord",
+    "ClosedWarc",
+    "Original",
+    "DigestIndex",
+    "REVISIT_PROFILE",
+    "OPEN_SUFFIX",
+    "worker_id",
+]
+
+OPEN_SUFFIX = ".open"
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+_HASH_CHUNK = 1 << 20
+
+
+def worker_id() -> str:
+    """Identifies the writing process in file names, so many workers never collide."""
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+    return f"{host}-{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Original:
+    """The first capture of a payload, which a revisit record refers to."""
+
+    uri: str
+    date: str
+    record_id: str
+
+
+class DigestIndex(Protocol):
+    def lookup(self, payload_digest: str) -> Original | None: ...
+
+    def add(self, payload_digest: str, original: Original) -> None: ...
+
+
+@dataclass(frozen=True)
+class WrittenRecord:
+    record_id: str
+    record_type: str
+    filename: str
+    offset: int
+    length: int
+    payload_digest: str | None = None
+    revisit_of: Original | None = None
+
+
+@dataclass(frozen=True)
+class ClosedWarc:
+    path: Path
+    sha256: str
+    size: int
+    records: int
+
+
+class WarcWriter:
+    """Writes records of one crawl into rotating WARC files in ``directory``."""
+
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        *,
+        warcinfo: list[tuple[str, str]],
+        max_size: int = 1_000_000_000,
+        digest: str = "sha1",
+        dedup: DigestIndex | None = None,
+        on_close: Callable[[ClosedWarc], None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        record_id: RecordIdFactory = new_record_id,
+        serial: int = 0,
+    ) -> None:
+        self.directory = directory
+        self.prefix = prefix
+        self.warcinfo = warcinfo
+        self.max_size = max_size
+        self.digest = digest
+        self.dedup = dedup
+        self.on_close = on_close
+        self.clock = clock
+        self.record_id = record_id
+        self.serial = serial
+        self.worker = worker_id()
+        self._file: BinaryIO | None = None
+        self._path: Path | None = None
+        self._sha256 = hashlib.sha256()
+        self._hash_valid = True
+        self._records = 0
+        self._warcinfo_id = ""
+
+    @property
+    def current_path(self) -> Path | None:
+        return self._path
+
+    @property
+    def current_offset(self) -> int:
+        return self._file.tell() if self._file else 0
+
+    def _open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            stamp = self.clock().astimezone(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+            name = f"{self.prefix}-{stamp}-{self.serial:05d}-{self.worker}.warc.gz"
+            self.serial += 1
+            path = self.directory / (name + OPEN_SUFFIX)
+            if not path.exists() and not (self.directory / name).exists():
+                break
+        try:
+            self._file = open(path, "xb")  # noqa: SIM115 - closed in close()
+        except OSError as e:
+            raise StorageError(f"cannot create WARC file ({e.strerror})", path) from e
+        self._path = path
+        self._sha256 = hashlib.sha256()
+        self._hash_valid = True
+        self._records = 0
+        self._warcinfo_id = self.record_id()
+        body = warc_fields([(k, v) for k, v in self.warcinfo if v])
+        digester = Digester(self.digest, None)
+        digester.update(body)
+        self._write(
+            [
+                ("WARC-Type", "warcinfo"),
+                ("WARC-Record-ID", self._warcinfo_id),
+                ("WARC-Date", warc_date(self.clock())),
+                ("WARC-Filename", name),
+                ("WARC-Block-Digest", digester.block_digest),
+                ("Content-Type", "application/warc-fields"),
+            ],
+            [body],
+            len(body),
+        )
+
+    def _ensure_open(self) -> None:
+        if self._file is None:
+            self._open()
+        elif self._file.tell() >= self.max_size:
+            self.close()
+            self._open()
+
+    def _write(self, headers: list[tuple[str, str]], block: Iterable[bytes], length: int) -> int:
+        """Append one record; on any error cut the file back to where the record began."""
+        f = self._file
+        assert f is not None and self._path is not None
+        start = f.tell()
+        try:
+            for member in serialise_record(headers, block, length):
+                f.write(member)
+                if self._hash_valid:
+                    self._sha256.update(member)
+            f.flush()
+        except OSError as e:
+            self._cut(start)
+            raise StorageError(f"cannot write WARC record ({e.strerror})", self._path) from e
+        except BaseException:
+            self._cut(start)
+            raise
+        self._records += 1
+        return start
+
+    def _cut(self, offset: int) -> None:
+        assert self._file is not None
+        try:
+            self._file.seek(offset)
+            self._file.truncate(offset)
+            self._file.flush()
+        except OSError:
+            pass  # the caller reports the original error; recovery cuts on resume
+        self._hash_valid = False
+
+    def write_exchange(
+        self, ex: Exchange, *, concurrent_metadata: bool = False
+    ) -> tuple[WrittenRecord, WrittenRecord]:
+        """Write the response (or a revisit) and its request; return (response, request)."""
+        self._ensure_open()
+        assert self._path is not None
+        filename = self._path.name.removesuffix(OPEN_SUFFIX)
+        date = warc_date(ex.date)
+        block = ex.response
+        digester = Digester(self.digest, block.header_length)
+        for chunk in block.chunks():
+            digester.update(chunk)
+        payload_digest = digester.payload_digest
+        original = None
+        if (
+            self.dedup is not None
+            and payload_digest
+            and ex.status == 200
+            and block.payload_length > 0
+            and not ex.truncated
+        ):
+            original = self.dedup.lookup(payload_digest)
+        response_id = self.record_id()
+        common = [("WARC-Date", date), ("WARC-Target-URI", ex.url)]
+        if ex.ip:
+            common.append(("WARC-IP-Address", ex.ip))
+        common.append(("WARC-Warcinfo-ID", self._warcinfo_id))
+        if original is not None:
+            head = block.head()
+            head_digest = Digester(self.digest, None)
+            head_digest.update(head)
+            headers = [
+                ("WARC-Type", "revisit"),
+                ("WARC-Record-ID", response_id),
+                *common,
+                ("WARC-Profile", REVISIT_PROFILE),
+                ("WARC-Refers-To-Target-URI", original.uri),
+                ("WARC-Refers-To-Date", original.date),
+                ("WARC-Refers-To", original.record_id),
+                ("WARC-Block-Digest", head_digest.block_digest),
+                ("WARC-Payload-Digest", payload_digest or ""),
+                ("Content-Type", "application/http;msgtype=response"),
+            ]
+            offset = self._write(headers, [head], len(head))
+            kind = "revisit"
+        else:
+            headers = [
+                ("WARC-Type", "response"),
+                ("WARC-Record-ID", response_id),
+                *common,
+                ("WARC-Block-Digest", digester.block_digest),
+            ]
+            if payload_digest:
+                headers.append(("WARC-Payload-Digest", payload_digest))
+            if ex.truncated:
+                headers.append(("WARC-Truncated", ex.truncated))
+            headers.append(("Content-Type", "application/http;msgtype=response"))
+            offset = self._write(headers, block.chunks(), block.length)
+            kind = "response"
+        assert self._file is not None
+        response = WrittenRecord(
+            response_id, kind, filename, offset, self._file.tell() - offset, payload_digest,
+            original,
+        )
+        if kind == "response" and self.dedup is not None and payload_digest and ex.status == 200:
+            self.dedup.add(payload_digest, Original(ex.url, date, response_id))
+        request = self._write_request(ex, response_id, date, filename)
+        return response, request
+
+    def _write_request(
+        self, ex: Exchange, response_id: str, date: str, filename: str
+    ) -> WrittenRecord:
+        digester = Digester(self.digest, ex.request.find(b"\r\n\r\n") + 4)
+        digester.update(ex.request)
+        record_id = self.record_id()
+        headers = [
+            ("WARC-Type", "request"),
+            ("WARC-Record-ID", record_id),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", ex.url),
+            ("WARC-Concurrent-To", response_id),
+            ("WARC-Warcinfo-ID", self._warcinfo_id),
+            ("WARC-Block-Digest", digester.block_digest),
+        ]
+        if digester.payload_digest:
+            headers.append(("WARC-Payload-Digest", digester.payload_digest))
+        headers.append(("Content-Type", "application/http;msgtype=request"))
+        offset = self._write(headers, [ex.request], len(ex.request))
+        assert self._file is not None
+        return WrittenRecord(record_id, "request", filename, offset, self._file.tell() - offset)
+
+    def write_metadata(
+        self, target_uri: str, refers_to: str, date: datetime, items: list[tuple[str, str]]
+    ) -> WrittenRecord:
+        """A Heritrix-style metadata record (via, hopsFromSeed, outlinks) about a capture."""
+        self._ensure_open()
+        assert self._path is not None
+        body = warc_fields(items)
+        digester = Digester(self.digest, None)
+        digester.update(body)
+        record_id = self.record_id()
+        headers = [
+            ("WARC-Type", "metadata"),
+            ("WARC-Record-ID", record_id),
+            ("WARC-Date", warc_date(date)),
+            ("WARC-Target-URI", target_uri),
+            ("WARC-Concurrent-To", refers_to),
+            ("WARC-Warcinfo-ID", self._warcinfo_id),
+            ("WARC-Block-Digest", digester.block_digest),
+            ("Content-Type", "application/warc-fields"),
+        ]
+        offset = self._write(headers, [body], len(body))
+        assert self._file is not None
+        filename = self._path.name.removesuffix(OPEN_SUFFIX)
+        return WrittenRecord(record_id, "metadata", filename, offset, self._file.tell() - offset)
+
+    def close(self) -> ClosedWarc | None:
+        """Close the current file: fsync, rename to its final name, report it."""
+        f, path = self._file, self._path
+        if f is None or path is None:
+            return None
+        self._file = None
+        self._path = None
+        try:
+            f.flush()
+            os.fsync(f.fileno())
+            size = f.tell()
+        finally:
+            f.close()
+        final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+        sha256 = self._sha256.hexdigest() if self._hash_valid else sha256_file(path)
+        os.replace(path, final)
+        fsync_dir(final.parent)
+        closed = ClosedWarc(final, sha256, size, self._records)
+        if self.on_close is not None:
+            self.on_close(closed)
+        return closed
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_HASH_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
