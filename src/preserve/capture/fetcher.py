@@ -103,6 +103,11 @@ class _Wire:
         self.peer: str | None = None
 
 
+# The wire of the request under way in this thread, so that a fetch that fails before a
+# response object exists can still release the wire's spool file.
+_in_flight = threading.local()
+
+
 class _RecordingResponse(http.client.HTTPResponse):
     def __init__(self, sock: socket.socket, *args: Any, wire: _Wire, **kwargs: Any) -> None:
         super().__init__(sock, *args, **kwargs)
@@ -134,6 +139,7 @@ class _RecordingMixin:
     def request(self, *args: Any, **kwargs: Any) -> None:
         wire = _Wire()
         self._wire = wire
+        _in_flight.wire = wire
         self.response_class = functools.partial(_RecordingResponse, wire=wire)
         super().request(*args, **kwargs)  # type: ignore[misc]
 
@@ -206,7 +212,9 @@ def _classify(exc: BaseException) -> tuple[str, str]:
         exc, requests.exceptions.Timeout | urllib3.exceptions.ReadTimeoutError
     ):
         return "timeout", "read timed out"
-    if _find(exc, ConnectionRefusedError) or isinstance(exc, requests.exceptions.ConnectionError):
+    if _find(exc, ConnectionRefusedError):
+        return "connect", "connection refused"
+    if isinstance(exc, requests.exceptions.ConnectionError):
         if _find(exc, http.client.RemoteDisconnected) or _find(exc, http.client.IncompleteRead):
             return "protocol", "server closed the connection before the response was complete"
         if _find(exc, urllib3.exceptions.ProtocolError):
@@ -270,6 +278,7 @@ class HttpFetcher:
         started = time.monotonic()
         headers = {"Referer": referer} if referer else {}
         limits = self.limits
+        _in_flight.wire = None
         try:
             resp = self._session().get(
                 url,
@@ -279,6 +288,9 @@ class HttpFetcher:
                 timeout=(limits.timeout, limits.timeout),
             )
         except Exception as exc:  # requests raises a wide tree; every one is a failure record
+            failed: _Wire | None = getattr(_in_flight, "wire", None)
+            if failed is not None:
+                failed.block.close()
             kind, message = _classify(exc)
             return FetchFailure(url, kind, message, date, time.monotonic() - started)
 
@@ -329,7 +341,7 @@ class HttpFetcher:
             ip=wire.peer,
             duration=time.monotonic() - started,
             truncated=truncated,
-            entity=bytes(entity) if keep else None,
+            entity=bytes(entity) if keep and not truncated else None,
         )
 
     def close(self) -> None:
