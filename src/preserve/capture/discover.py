@@ -42,7 +42,7 @@ def discover(ex: Exchange, hops: str, *, location: str | None = None) -> Discove
     if not 200 <= ex.status < 300:
         return Discovered(tuple(links), body=body) if links else None
     mime = ex.mime
-    head = body[:1024]
+    head = body[:4096]
     if hops.endswith("X") and looks_like_sitemap(ex.url, mime, head):
         entries = parse_sitemap(body, ex.url, mime)
         links.extend((u, "X") for u in entries.sitemaps)
