@@ -24,21 +24,23 @@ __all__ = ["open_for_crawl", "check_seed", "config_to_dict", "config_from_dict"]
 
 def check_seed(url: str) -> str:
     """The canonical form of a seed, or a SeedError saying what is wrong with it."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        hostname, port = parts.hostname, parts.port
+    except ValueError as e:
+        raise SeedError(url, f"malformed URL ({e})") from e
     if parts.scheme not in ("http", "https"):
         raise SeedError(url, "only http:// and https:// URLs can be crawled")
-    if not parts.hostname:
+    if not hostname:
         raise SeedError(url, "has no host name")
     try:
         canonical = canonicalize(url.strip())
     except ValueError as e:
         raise SeedError(url, str(e)) from e
     try:
-        socket.getaddrinfo(parts.hostname, parts.port or 80, type=socket.SOCK_STREAM)
+        socket.getaddrinfo(hostname, port or 80, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as e:
         raise SeedError(url, "host name cannot be resolved; check the URL and the network") from e
-    except ValueError as e:
-        raise SeedError(url, f"malformed URL ({e})") from e
     return canonical
 
 

@@ -138,6 +138,8 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
               help="WARC digest algorithm [default: sha1, base32].")
 @click.option("--warc-size", type=_Size(), help="Rotate WARC files at this size [default: 1GB].")
 @click.option("--timeout", type=click.FloatRange(min=0.1), help="Network timeout in seconds.")
+@click.option("--retries", type=click.IntRange(min=0),
+              help="Retries of a failed fetch, with exponential back-off [default: 3].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @_errors
@@ -172,9 +174,9 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    if summary.captured == 0 and summary.failures and summary.failed_urls:
-        first = summary.failed_urls[0]
-        raise SeedError(first, "unreachable: nothing could be fetched (see logs/)")
+    if summary.captured == 0 and summary.failures:
+        raise SeedError(config.crawl.seeds[0],
+                        f"unreachable: nothing could be fetched (see {coll.logs}/)")
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
     elif not quiet:

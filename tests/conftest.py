@@ -1,0 +1,24 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from preserve.testsite import TestSite
+
+
+# Fixtures of the bundled test site (preserve.testsite): a real server on 127.0.0.1.
+@pytest.fixture
+def site() -> Iterator[TestSite]:
+    """A fresh test site (36 articles) for a test that changes or counts what it serves."""
+    with TestSite() as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def shared_site() -> Iterator[TestSite]:
+    """One test site for the whole session: read-only use; filter requests by path."""
+    with TestSite() as started:
+        yield started
