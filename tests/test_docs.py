@@ -153,13 +153,15 @@ def emitted_events() -> dict[str, str]:
 
 
 def crawl_log_writes() -> Iterator[tuple[Path, ast.Call, dict[str, list[ast.AST]]]]:
-    """Every CrawlLog.write(...) call, i.e. a ``.write`` with an ``outcome=`` keyword."""
+    """Every crawl-log line built: a ``.write(...)`` or ``dict(...)`` with ``outcome=``."""
     for path, tree in python_files():
         for func in functions(tree):
             for node in ast.walk(func):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr == "write"
+                if not (isinstance(node, ast.Call)
                         and any(k.arg == "outcome" for k in node.keywords)):
+                    continue
+                if (isinstance(node.func, ast.Attribute) and node.func.attr == "write") or (
+                        isinstance(node.func, ast.Name) and node.func.id == "dict"):
                     yield path, node, local_assignments(func)
 
 

@@ -56,6 +56,7 @@ def write(tmp_path: Path, exchanges: list[Exchange], **kw: object) -> list[Close
                         clock=lambda: WHEN, record_id=ids(), on_close=closed.append,
                         **kw)  # type: ignore[arg-type]
     for ex in exchanges:
+        writer.begin()
         response, _ = writer.write_exchange(ex)
         writer.write_metadata(ex.url, response.record_id, WHEN, [("via", "")])
         ex.close()

@@ -27,6 +27,8 @@ def atomic_write(path: Path, mode: str = "wb", encoding: str | None = None) -> I
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; collection files are read by other users (a replay server).
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as f:
             yield f
             f.flush()

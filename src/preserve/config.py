@@ -2,7 +2,8 @@
 
 A collection's ``preserve.toml`` has two tables: ``[collection]`` with its Dublin Core
 description and ``[crawl]`` with seeds, scope and crawl settings. Every ``[crawl]`` key
-has the name of the CLI option with dashes turned into underscores.
+is the name of the CLI option without its leading dashes (``max-depth``); underscores
+(``max_depth``) are accepted too.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class CrawlConfig:
     scope: Scope = "host"
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    max_depth: int | None = None
+    max_depth: int | None = 20
     max_pages: int | None = None
     max_bytes: int | None = None
     max_time: float | None = None
@@ -222,7 +223,7 @@ def load_config(path: Path) -> CollectionConfig:
         raise ConfigError(f"is not valid TOML ({e}); fix or restore it", path=path) from e
     except OSError as e:
         raise ConfigError(f"cannot be read ({e.strerror})", path=path) from e
-    unknown = set(data) - {"collection", "crawl", "schedule"}
+    unknown = set(data) - {"collection", "crawl"}
     if unknown:
         raise ConfigError(f"unknown table [{sorted(unknown)[0]}]", path=path)
     coll = data.get("collection", {})

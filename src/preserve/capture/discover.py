@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from .decoding import decode_body
 from .exchange import Exchange
 from .links import extract
-from .sitemaps import looks_like_feed, looks_like_sitemap, parse_feed, parse_sitemap, robots_sitemaps
+from .sitemaps import (
+    looks_like_feed,
+    looks_like_sitemap,
+    parse_feed,
+    parse_sitemap,
+    robots_sitemaps,
+)
 
 __all__ = ["Discovered", "discover", "PAGE_TYPES"]
 

@@ -157,11 +157,11 @@ class _RecordingMixin:
         return response
 
 
-class _RecordingHTTPConnection(_RecordingMixin, HTTPConnection):
+class _RecordingHTTPConnection(_RecordingMixin, HTTPConnection):  # type: ignore[misc]
     pass
 
 
-class _RecordingHTTPSConnection(_RecordingMixin, HTTPSConnection):
+class _RecordingHTTPSConnection(_RecordingMixin, HTTPSConnection):  # type: ignore[misc]
     pass
 
 

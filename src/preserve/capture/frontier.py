@@ -63,6 +63,12 @@ class Frontier(Protocol):
 
     def queued_hosts(self) -> Sequence[str]: ...
 
+    def pending(self) -> int:
+        """Queued items (cheap: for progress displays)."""
+
+    def sample(self, host: str) -> str | None:
+        """Any URL of ``host`` in this crawl, or None."""
+
     def counts(self) -> FrontierCounts: ...
 
     def note_excluded(self, url: str, reason: str) -> bool:
@@ -146,6 +152,15 @@ class SqliteFrontier:
 
     def queued_hosts(self) -> Sequence[str]:
         return [h for h, n in self._hosts.items() if n > 0]
+
+    def pending(self) -> int:
+        return sum(n for n in self._hosts.values() if n > 0)
+
+    def sample(self, host: str) -> str | None:
+        row = self.db.conn.execute(
+            "SELECT url FROM urls WHERE crawl=? AND host=? LIMIT 1", (self.crawl, host)
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def counts(self) -> FrontierCounts:
         by_state = dict(

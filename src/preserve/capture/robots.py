@@ -1,17 +1,19 @@
 """robots.txt policy per host (RFC 9309) with protego.
 
-A 2xx robots.txt is parsed; 4xx means no restrictions; 5xx or no answer means the whole
-host is disallowed for this crawl (RFC 9309 section 2.3.1.4), which is logged. With
+A 2xx robots.txt is parsed; 4xx means no restrictions; 5xx or no answer (after retries)
+means the whole host is disallowed for this crawl (RFC 9309 section 2.3.1.4), which is
+logged. Redirects are followed by the crawler (up to five, as RFC 9309 asks). With
 ``--ignore-robots`` everything is allowed and the choice is recorded by the crawler.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from protego import Protego
 
-__all__ = ["RobotsRules", "parse_robots"]
+__all__ = ["RobotsRules", "RobotsGate", "parse_robots"]
 
 
 @dataclass
@@ -48,3 +50,56 @@ def parse_robots(status: int, body: bytes) -> RobotsRules:
     if 400 <= status < 500:
         return RobotsRules(status, allow_all=True)
     return RobotsRules(status)
+
+
+class RobotsGate:
+    """Which hosts' robots.txt is known, being fetched, or still to fetch; backed by a store.
+
+    A host's URLs are not claimed until its rules are known, so no page is fetched
+    before robots.txt has been read (or has failed for good, which disallows the host).
+    """
+
+    def __init__(self, store: RobotsStoreLike, user_agent: str, retries: int) -> None:
+        self.store = store
+        self.user_agent = user_agent
+        self.retries = retries
+        self._rules: dict[str, RobotsRules] = {}
+        self._pending: set[str] = set()
+        self._attempts: dict[str, int] = {}
+
+    def known(self, host: str) -> RobotsRules | None:
+        rules = self._rules.get(host)
+        if rules is None and host not in self._pending:
+            stored = self.store.get(host)
+            if stored is not None:
+                rules = self._rules[host] = parse_robots(*stored)
+        return rules
+
+    def needs_fetch(self, host: str) -> bool:
+        return host not in self._pending and self.known(host) is None
+
+    def fetching(self, host: str) -> None:
+        self._pending.add(host)
+
+    def learned(self, host: str, status: int, body: bytes) -> RobotsRules:
+        self._pending.discard(host)
+        self.store.put(host, status, body)
+        rules = self._rules[host] = parse_robots(status, body)
+        return rules
+
+    def failed(self, host: str) -> RobotsRules | None:
+        """A transient failure: None to retry later, or the final disallow-all rules."""
+        self._pending.discard(host)
+        attempts = self._attempts[host] = self._attempts.get(host, 0) + 1
+        if attempts <= self.retries:
+            return None
+        return self.learned(host, 0, b"")
+
+    def attempts(self, host: str) -> int:
+        return self._attempts.get(host, 0)
+
+
+class RobotsStoreLike(Protocol):
+    def get(self, host: str) -> tuple[int, bytes] | None: ...
+
+    def put(self, host: str, status: int, body: bytes) -> None: ...

@@ -45,12 +45,15 @@ def check_seed(url: str) -> str:
 
 
 def config_to_dict(config: CrawlConfig) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+    data = dataclasses.asdict(config)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
 
 def config_from_dict(data: dict[str, Any]) -> CrawlConfig:
     names = {f.name for f in dataclasses.fields(CrawlConfig)}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names
+    }
     return CrawlConfig(**values)
 
 

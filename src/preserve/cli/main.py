@@ -42,7 +42,7 @@ def _errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class _Size(click.ParamType):
+class _Size(click.ParamType):  # type: ignore[type-arg]
     name = "SIZE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
@@ -54,7 +54,7 @@ class _Size(click.ParamType):
             self.fail(str(e), param, ctx)
 
 
-class _Duration(click.ParamType):
+class _Duration(click.ParamType):  # type: ignore[type-arg]
     name = "DURATION"
 
     def convert(
@@ -123,7 +123,8 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
               help="What to follow: the seeds' hosts (default), their domains, or URL prefixes.")
 @click.option("--include", multiple=True, metavar="REGEX", help="Also follow URLs matching.")
 @click.option("--exclude", multiple=True, metavar="REGEX", help="Never fetch URLs matching.")
-@click.option("--max-depth", type=click.IntRange(min=0), help="Link hops from a seed.")
+@click.option("--max-depth", type=click.IntRange(min=0),
+              help="Link hops from a seed [default: 20, as Heritrix; stops calendar traps].")
 @click.option("--max-pages", type=click.IntRange(min=0), help="Stop after this many captures.")
 @click.option("--max-bytes", type=_Size(), help="Stop after this many bytes (e.g. 5GB).")
 @click.option("--max-time", type=_Duration(), help="Stop after this long (e.g. 2h).")
@@ -163,7 +164,7 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
 
     def stop(signum: int, frame: Any) -> None:
         reporter.note("stopping: finishing in-flight fetches (resume with `preserve crawl`)")
-        crawler.stop("interrupted")
+        crawler.stop()
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -174,7 +175,7 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    if summary.captured == 0 and summary.failures:
+    if summary.captured == 0 and summary.status == "finished":
         raise SeedError(config.crawl.seeds[0],
                         f"unreachable: nothing could be fetched (see {coll.logs}/)")
     if as_json:

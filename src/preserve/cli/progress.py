@@ -1,4 +1,4 @@
-"""Rendering crawl progress and summaries: a rich live display on a terminal, plain lines elsewhere."""
+"""Crawl progress and summaries: a rich live display on a terminal, plain lines elsewhere."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class _Reporter:
             click.echo(f"preserve: {text}", err=True)
 
     def summary(self, s: CrawlSummary) -> None:
-        statuses = ", ".join(f"{k}: {v}" for k, v in s.statuses.items()) or "none"
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(s.statuses.items())) or "none"
         lines = [
             f"crawl {s.crawl} {s.status}" + (f" ({s.stop_reason})" if s.stop_reason not in
                                             ("", "finished") else ""),

@@ -1,1 +1,1 @@
-"""Store: how captured exchanges become WARC records, indexes, manifests and logs in a collection."""
+"""Store: how captured exchanges become WARC records, indexes, manifests and logs."""

@@ -1,7 +1,7 @@
 """The per-crawl URL log (COLL/logs/crawl-<id>.jsonl): one JSON line per URL attempt.
 
 Stable field names: time, url, status, bytes, mime, via, hops, duration, outcome,
-error, warc, offset. ``outcome`` is one of captured, revisit, failed, retry,
+error, truncated, warc, offset, failed. ``outcome`` is one of captured, revisit, failed, retry,
 robots-blocked, out-of-scope, blocked-address, trap.
 """
 

@@ -48,7 +48,9 @@ class FixityManifest:
             finally:
                 os.close(fd)
         except OSError as e:
-            raise StorageError(f"cannot update the fixity manifest ({e.strerror})", self.path) from e
+            raise StorageError(
+                f"cannot update the fixity manifest ({e.strerror})", self.path
+            ) from e
 
     def _truncate_partial_line(self) -> None:
         data = self.path.read_bytes()

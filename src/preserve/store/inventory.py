@@ -28,13 +28,12 @@ def collection_status(coll: Collection) -> dict[str, Any]:
     if coll.state_db.exists():
         db = StateDB(coll.state_db)
         try:
-            for c in CrawlRegistry(db).all():
+            registry = CrawlRegistry(db)
+            for c in registry.all():
                 crawls.append({"id": c.id, "status": c.status, "started": c.started,
                                "finished": c.finished, "summary": c.summary})
                 if c.finished is None:
-                    counts = dict(db.conn.execute(
-                        "SELECT state, COUNT(*) FROM urls WHERE crawl=? GROUP BY state", (c.id,)
-                    ).fetchall())
+                    counts = registry.url_counts(c.id)
                     unfinished = {"id": c.id, "queued": counts.get(0, 0) + counts.get(1, 0),
                                   "done": counts.get(2, 0)}
         finally:

@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS digests (
     crawl TEXT NOT NULL, digest TEXT NOT NULL, uri TEXT NOT NULL, date TEXT NOT NULL,
     record_id TEXT NOT NULL, PRIMARY KEY (crawl, digest)
 );
+CREATE TABLE IF NOT EXISTS scope_seeds (
+    crawl TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (crawl, url)
+);
 CREATE TABLE IF NOT EXISTS warc_files (
     name TEXT PRIMARY KEY, crawl TEXT NOT NULL, committed INTEGER NOT NULL, closed INTEGER NOT NULL
 );
@@ -179,6 +182,25 @@ class CrawlRegistry:
             conn.execute(
                 "UPDATE crawls SET summary=? WHERE id=?", (json.dumps(summary), crawl_id)
             )
+
+    def add_scope_seed(self, crawl_id: str, url: str) -> None:
+        """A URL a seed redirected to: its host stays in scope when the crawl resumes."""
+        with self.db.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO scope_seeds VALUES (?, ?)", (crawl_id, url))
+
+    def scope_seeds(self, crawl_id: str) -> list[str]:
+        rows = self.db.conn.execute(
+            "SELECT url FROM scope_seeds WHERE crawl=?", (crawl_id,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def url_counts(self, crawl_id: str) -> dict[int, int]:
+        """URL state -> count (0 queued, 1 in flight, 2 done, 3 failed, 4 blocked)."""
+        return dict(
+            self.db.conn.execute(
+                "SELECT state, COUNT(*) FROM urls WHERE crawl=? GROUP BY state", (crawl_id,)
+            ).fetchall()
+        )
 
     def checkpoint(self, crawl_id: str, name: str, committed: int) -> None:
         """Everything in WARC ``name`` up to ``committed`` belongs to committed URLs."""

@@ -164,11 +164,27 @@ class WarcWriter:
             len(body),
         )
 
-    def _ensure_open(self) -> None:
+    def begin(self) -> tuple[Path, int]:
+        """Open or rotate the file now; the position returned is where the next record goes.
+
+        Call before the records of one capture, so they all land in one file and can be
+        rolled back together.
+        """
         if self._file is None:
             self._open()
         elif self._file.tell() >= self.max_size:
             self.close()
+            self._open()
+        assert self._file is not None and self._path is not None
+        return self._path, self._file.tell()
+
+    def rollback(self, mark: tuple[Path, int]) -> None:
+        """Cut the current file back to ``mark`` (from begin()) if it is still open."""
+        if self._file is not None and self._path == mark[0]:
+            self._cut(mark[1])
+
+    def _ensure_open(self) -> None:
+        if self._file is None:
             self._open()
 
     def _write(self, headers: list[tuple[str, str]], block: Iterable[bytes], length: int) -> int:
@@ -201,9 +217,7 @@ class WarcWriter:
             pass  # the caller reports the original error; recovery cuts on resume
         self._hash_valid = False
 
-    def write_exchange(
-        self, ex: Exchange, *, concurrent_metadata: bool = False
-    ) -> tuple[WrittenRecord, WrittenRecord]:
+    def write_exchange(self, ex: Exchange) -> tuple[WrittenRecord, WrittenRecord]:
         """Write the response (or a revisit) and its request; return (response, request)."""
         self._ensure_open()
         assert self._path is not None

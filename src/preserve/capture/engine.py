@@ -1,0 +1,431 @@
+"""The crawl loop: frontier -> politeness and robots -> fetch (worker threads) -> store.
+
+The main thread owns all state. It claims URLs for hosts that politeness allows and whose
+robots.txt is known, hands them to worker threads that fetch and find links, and stores
+each result (WARC records, URL state, discovered URLs, WARC checkpoint) in one state
+transaction, so a crash at any moment loses nothing and captures nothing twice.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+from ..config import CrawlConfig
+from ..store.crawllog import CrawlLog
+from ..store.events import EventLog
+from ..store.state import CrawlRegistry, StateDB
+from ..store.warc import WarcWriter
+from .discover import Discovered, discover
+from .exchange import Exchange, FetchFailure, FetchResult
+from .fetcher import Fetcher
+from .frontier import Frontier, FrontierItem
+from .politeness import Politeness
+from .robots import RobotsGate
+from .scope import Scope
+from .summary import CrawlSummary, Progress
+from .urls import canonicalize, host_key
+
+__all__ = ["CrawlRun"]
+
+_RETRY_STATUSES = frozenset({500, 502, 503, 504, 429})
+_BACKOFF_BASE = 1.0
+_ROBOTS_REDIRECTS = 5
+_HOP_PRIORITY = {"E": 0, "R": 0}
+
+
+@dataclass
+class _Work:
+    item: FrontierItem
+    results: list[FetchResult]
+    found: Discovered | None = None
+    robots: bool = False
+
+
+@dataclass
+class _Env:
+    """What the loop needs from outside; built by the Crawler."""
+
+    config: CrawlConfig
+    db: StateDB
+    registry: CrawlRegistry
+    frontier: Frontier
+    robots: RobotsGate
+    writer: WarcWriter
+    events: EventLog
+    log: CrawlLog
+    clock: Callable[[], datetime]
+    monotonic: Callable[[], float]
+    stop_requested: Callable[[], bool]
+    wait_stop: Callable[[float], bool]
+    on_progress: Callable[[Progress], None] | None = None
+    scope_seeds: list[str] = field(default_factory=list)
+
+
+class CrawlRun:
+    def __init__(self, env: _Env, summary: CrawlSummary) -> None:
+        self.env = env
+        self.cfg = env.config
+        self.summary = summary
+        self.crawl_id = summary.crawl
+        self.frontier = env.frontier
+        self.scope = Scope(self.cfg)
+        for url in env.scope_seeds:
+            self.scope.add_seed(url)
+        self.politeness = Politeness(self.cfg.delay)
+        self.stop_reason = ""
+
+    # -- time: politeness runs on the monotonic clock, retry times survive restarts ----
+
+    def _wall(self) -> float:
+        return self.env.clock().timestamp()
+
+    def _now(self) -> str:
+        return self.env.clock().astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    # -- discovery ------------------------------------------------------------
+
+    def seed(self) -> None:
+        items = []
+        for seed in self.cfg.seeds:
+            url = canonicalize(seed)
+            items.append(FrontierItem(url, host_key(url), "", None, 0))
+        if self.cfg.sitemaps:
+            for root in sorted({_root(i.url) for i in items}):
+                url = root + "sitemap.xml"
+                items.append(FrontierItem(url, host_key(url), "X", None, 1))
+        self.frontier.add(items)
+
+    def found(self, parent: FrontierItem, links: tuple[tuple[str, str], ...],
+              follow: bool) -> None:
+        items = []
+        for raw, hop in links:
+            if not follow and hop not in "ER":
+                continue
+            try:
+                url = canonicalize(raw)
+            except ValueError:
+                continue
+            hops = parent.hops + hop
+            if urlsplit(url).path == "/robots.txt" and not urlsplit(url).query:
+                continue  # fetched once per host by the robots gate
+            if hop == "R" and parent.is_seed and not self.scope.in_scope(url):
+                self.scope.add_seed(url)  # http -> https, example.org -> www.example.org
+                self.env.registry.add_scope_seed(self.crawl_id, url)
+            if hop == "R" and len(hops) - len(hops.rstrip("R")) > self.cfg.max_redirects:
+                self._exclude(url, hops, parent, "too-many-redirects")
+                continue
+            decision = self.scope.decide(url, hops)
+            if not decision.fetch:
+                self._exclude(url, hops, parent, decision.reason)
+                continue
+            items.append(FrontierItem(url, host_key(url), hops, parent.url,
+                                      _HOP_PRIORITY.get(hop, 1)))
+        if items:
+            self.frontier.add(items)
+
+    def _exclude(self, url: str, hops: str, parent: FrontierItem, reason: str) -> None:
+        if self.frontier.note_excluded(url, reason):
+            outcome = "trap" if reason.startswith("trap") else "out-of-scope"
+            entry = dict(time=self._now(), url=url, via=parent.url, hops=hops,
+                         outcome=outcome, error=reason)
+            self.summary.count(entry)
+            self.env.log.write(**entry)
+
+    # -- the loop -------------------------------------------------------------
+
+    def _limit(self, t0: float) -> str:
+        cfg, s = self.cfg, self.summary
+        if cfg.max_pages is not None and s.captured >= cfg.max_pages:
+            return "max-pages"
+        if cfg.max_bytes is not None and s.bytes >= cfg.max_bytes:
+            return "max-bytes"
+        elapsed = s.duration + self.env.monotonic() - t0
+        if cfg.max_time is not None and elapsed >= cfg.max_time:
+            return "max-time"
+        return ""
+
+    def loop(self, fetcher: Fetcher, t0: float) -> None:
+        env = self.env
+        mono = env.monotonic
+        inflight: dict[Future[_Work], FrontierItem] = {}
+        with ThreadPoolExecutor(self.cfg.concurrency, thread_name_prefix="preserve") as pool:
+            while True:
+                self.stop_reason = self.stop_reason or self._limit(t0)
+                stopping = bool(self.stop_reason) or env.stop_requested()
+                if not stopping:
+                    for item, robots in self._claim(self.cfg.concurrency - len(inflight)):
+                        self.politeness.started(item.host)
+                        job = _robots_work if robots else _work
+                        inflight[pool.submit(job, fetcher, item)] = item
+                if not inflight:
+                    if stopping:
+                        break
+                    wake = self._next_wake()
+                    if wake is None:
+                        self.stop_reason = "finished"
+                        break
+                    env.wait_stop(max(0.0, min(wake - mono(), 1.0)))
+                    continue
+                wake = self._next_wake()
+                timeout = 0.5 if wake is None else max(0.005, min(wake - mono(), 0.5))
+                done, _ = wait(list(inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    item = inflight.pop(fut)
+                    self.handle(fut.result())
+                    self._progress(t0, len(inflight), item.url)
+        reason = self.stop_reason or "interrupted"
+        self.summary.stop_reason = reason
+        if reason == "finished":
+            self.summary.status = "finished"
+        elif reason.startswith("max-"):
+            self.summary.status = "limit-reached"
+        else:
+            self.summary.status = "interrupted"
+
+    def _claim(self, slots: int) -> list[tuple[FrontierItem, bool]]:
+        if slots <= 0:
+            return []
+        now = self.env.monotonic()
+        jobs: list[tuple[FrontierItem, bool]] = []
+        gate = self.env.robots
+        if not self.cfg.ignore_robots:
+            for host in self.frontier.queued_hosts():
+                if len(jobs) >= slots:
+                    return jobs
+                if gate.needs_fetch(host) and self.politeness.ready(host, now):
+                    sample = self.frontier.sample(host)
+                    if sample is None:
+                        continue
+                    gate.fetching(host)
+                    jobs.append((FrontierItem(_root(sample) + "robots.txt", host, "P",
+                                              sample, -1), True))
+
+        def ready(host: str) -> bool:
+            if not self.politeness.ready(host, now):
+                return False
+            return self.cfg.ignore_robots or gate.known(host) is not None
+
+        for item in self.frontier.claim(ready, slots - len(jobs), self._wall()):
+            if self._allowed(item):
+                jobs.append((item, False))
+        return jobs
+
+    def _next_wake(self) -> float | None:
+        hosts = self.frontier.queued_hosts()
+        if not hosts:
+            return None
+        host_time = min(self.politeness.next_time(h) for h in hosts)
+        earliest = self.frontier.earliest()
+        if earliest is None:
+            return host_time
+        mono = self.env.monotonic()
+        return float(max(host_time, mono + (earliest - self._wall())))
+
+    def _allowed(self, item: FrontierItem) -> bool:
+        if self.cfg.ignore_robots:
+            return True
+        rules = self.env.robots.known(item.host)
+        if rules is not None and rules.allowed(item.url, self.cfg.user_agent):
+            return True
+        policy = rules.policy if rules is not None else "unknown"
+        with self.env.db.transaction():
+            self.frontier.complete(item, "blocked")
+        entry = dict(time=self._now(), url=item.url, via=item.via, hops=item.hops,
+                     outcome="robots-blocked", error=f"disallowed by robots.txt ({policy})")
+        self.summary.count(entry)
+        self.env.log.write(**entry)
+        return False
+
+    def _progress(self, t0: float, in_flight: int, url: str) -> None:
+        cb = self.env.on_progress
+        if cb is not None:
+            s = self.summary
+            cb(Progress(self.crawl_id, s.captured, self.frontier.pending(), in_flight, s.bytes,
+                        s.failures, s.duration + self.env.monotonic() - t0, url))
+
+    # -- results --------------------------------------------------------------
+
+    def handle(self, work: _Work) -> None:
+        item = work.item
+        now = self.env.monotonic()
+        self.politeness.finished(item.host, now)
+        if work.robots:
+            self._robots_result(work, now)
+            return
+        result = work.results[-1]
+        if isinstance(result, FetchFailure):
+            self._failed(item, result, now)
+            return
+        try:
+            retry_in = self._retry_delay(item, result)
+            if retry_in is not None:
+                self._retry(item, now, retry_in, result.duration,
+                            f"HTTP {result.status}; retry in {retry_in:.1f}s", result.status)
+                return
+            self._store(item, result, work.found)
+        finally:
+            result.close()
+
+    def _retry(self, item: FrontierItem, now: float, delay: float, duration: float,
+               error: str, status: int | None = None) -> None:
+        delay = min(delay, self.cfg.max_retry_after)
+        self.politeness.back_off(item.host, now + delay)
+        with self.env.db.transaction():
+            self.frontier.release(item, self._wall() + delay)
+        self.env.log.write(time=self._now(), url=item.url, status=status, via=item.via,
+                           hops=item.hops, outcome="retry", duration=round(duration, 4),
+                           error=error)
+
+    def _retry_delay(self, item: FrontierItem, ex: Exchange) -> float | None:
+        if ex.status not in _RETRY_STATUSES or item.attempts >= self.cfg.retries:
+            return None
+        delay: float = _BACKOFF_BASE * 2.0 ** item.attempts
+        if ex.status in (429, 503):
+            after = _retry_after(ex.header("retry-after"), self.env.clock())
+            if after is not None:
+                delay = max(delay, after)
+        return delay
+
+    def _failed(self, item: FrontierItem, f: FetchFailure, now: float) -> None:
+        if f.transient and item.attempts < self.cfg.retries:
+            self._retry(item, now, _BACKOFF_BASE * (2 ** item.attempts), f.duration, f.message)
+            return
+        outcome = "blocked-address" if f.kind == "blocked-address" else "failed"
+        with self.env.db.transaction():
+            self.frontier.complete(item, "blocked" if outcome == "blocked-address" else "failed")
+        entry = dict(time=self._now(), url=item.url, via=item.via, hops=item.hops,
+                     outcome=outcome, duration=round(f.duration, 4),
+                     error=f"{f.kind}: {f.message}")
+        self.summary.count(entry)
+        self.env.log.write(**entry)
+
+    def _robots_result(self, work: _Work, now: float) -> None:
+        item, gate = work.item, self.env.robots
+        final = work.results[-1]
+        try:
+            with self.env.db.transaction():
+                for result in work.results:
+                    if isinstance(result, Exchange):
+                        self._write(item, result, None, robots=True)
+                if isinstance(final, Exchange):
+                    body = work.found.body if work.found and work.found.body else b""
+                    status = final.status if not 300 <= final.status < 400 else 0
+                    rules = gate.learned(item.host, status, body)
+                    self.politeness.set_crawl_delay(item.host,
+                                                    rules.crawl_delay(self.cfg.user_agent))
+                    if work.found is not None and self.cfg.sitemaps:
+                        self.found(item, work.found.links, follow=True)
+                    detail = f"HTTP {final.status}: {rules.policy}"
+                else:
+                    retried = gate.failed(item.host)
+                    if retried is None:
+                        self.politeness.back_off(
+                            item.host, now + _BACKOFF_BASE * 2 ** gate.attempts(item.host))
+                        return
+                    detail = f"{final.kind}: {final.message}; host disallowed (RFC 9309)"
+                self._checkpoint()
+        finally:
+            for result in work.results:
+                if isinstance(result, Exchange):
+                    result.close()
+        self.env.events.append("robots policy", obj=item.url, crawl=self.crawl_id,
+                               outcome="success" if isinstance(final, Exchange) else "warning",
+                               detail=detail)
+
+    def _store(self, item: FrontierItem, ex: Exchange, found: Discovered | None) -> None:
+        with self.env.db.transaction():
+            self._write(item, ex, found)
+            self.frontier.complete(item, "done")
+            if found is not None:
+                decision = self.scope.decide(item.url, item.hops)
+                follow = decision.follow or item.is_seed or item.hops.endswith("X")
+                self.found(item, found.links, follow)
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        writer = self.env.writer
+        path = writer.current_path
+        if path is not None:
+            self.env.registry.checkpoint(self.crawl_id, path.name.removesuffix(".open"),
+                                         writer.current_offset)
+
+    def _write(self, item: FrontierItem, ex: Exchange, found: Discovered | None,
+               robots: bool = False) -> None:
+        """The records of one capture, all in one file, rolled back together on error."""
+        writer = self.env.writer
+        mark = writer.begin()
+        try:
+            response, _request = writer.write_exchange(ex)
+            if found is not None and found.is_page and 200 <= ex.status < 300:
+                fields = [("via", item.via or ""), ("hopsFromSeed", item.hops)]
+                fields += [("outlink", f"{u} {h}") for u, h in found.links]
+                writer.write_metadata(item.url, response.record_id, ex.date,
+                                      [(k, v) for k, v in fields if v])
+        except BaseException:
+            writer.rollback(mark)
+            raise
+        failed = ex.status >= 500 and not robots
+        entry = dict(
+            time=self._now(), url=ex.url, status=ex.status, bytes=ex.response.length,
+            mime=ex.mime, via=item.via, hops=item.hops, duration=round(ex.duration, 4),
+            outcome="revisit" if response.record_type == "revisit" else "captured",
+            truncated=ex.truncated, warc=response.filename, offset=response.offset,
+            failed=failed or None,
+        )
+        self.summary.count(entry)
+        # The log line follows the commit of the enclosing transaction closely; a crash in
+        # between only loses the line, never the capture.
+        self.env.log.write(**{k: v for k, v in entry.items() if v is not None})
+
+
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _root(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def _work(fetcher: Fetcher, item: FrontierItem) -> _Work:
+    """Runs in a worker thread: fetch, then find links (CPU work off the main thread)."""
+    result = fetcher.fetch(item.url, referer=item.via)
+    if isinstance(result, FetchFailure):
+        return _Work(item, [result])
+    location = result.header("location") if 300 <= result.status < 400 else None
+    found = discover(result, item.hops, location=urljoin(item.url, location) if location else None)
+    return _Work(item, [result], found)
+
+
+def _robots_work(fetcher: Fetcher, item: FrontierItem) -> _Work:
+    """Fetch robots.txt, following up to five redirects (RFC 9309 section 2.3.1.2)."""
+    results: list[FetchResult] = []
+    url = item.url
+    for _ in range(_ROBOTS_REDIRECTS + 1):
+        result = fetcher.fetch(url)
+        results.append(result)
+        if not isinstance(result, Exchange) or not 300 <= result.status < 400:
+            break
+        location = result.header("location")
+        if not location:
+            break
+        url = urljoin(url, location)
+    final = results[-1]
+    found = discover(final, "P") if isinstance(final, Exchange) else None
+    return _Work(item, results, found, robots=True)

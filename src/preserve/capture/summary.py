@@ -1,0 +1,106 @@
+"""What a crawl reports: live progress, and the summary kept in events and crawl state.
+
+The summary of a resumed crawl is rebuilt from its crawl log, which is written after each
+URL's state is committed, so figures stay right however the previous run ended.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Progress", "CrawlSummary"]
+
+
+@dataclass
+class Progress:
+    crawl: str
+    captured: int = 0
+    queued: int = 0
+    in_flight: int = 0
+    bytes: int = 0
+    failures: int = 0
+    elapsed: float = 0.0
+    last_url: str = ""
+
+
+@dataclass
+class CrawlSummary:
+    crawl: str
+    status: str = "running"  # finished, limit-reached, interrupted, storage-error
+    stop_reason: str = ""
+    resumed: bool = False
+    captured: int = 0
+    revisits: int = 0
+    pages: int = 0
+    bytes: int = 0
+    warc_bytes: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    failures: int = 0
+    failed_urls: list[str] = field(default_factory=list)
+    out_of_scope: int = 0
+    robots_blocked: int = 0
+    blocked_addresses: int = 0
+    traps: int = 0
+    duration: float = 0.0
+    warcs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["statuses"] = dict(sorted(self.statuses.items()))
+        return data
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("finished", "limit-reached")
+
+    def one_line(self) -> str:
+        return (f"{self.captured} captured ({self.revisits} revisits), {self.pages} pages, "
+                f"{self.bytes} bytes, {self.failures} failed, {self.out_of_scope} out of scope, "
+                f"{self.robots_blocked} blocked by robots.txt, in {self.duration:.1f}s")
+
+    def count(self, entry: dict[str, Any]) -> None:
+        """Add one crawl-log line to the figures."""
+        outcome = entry.get("outcome")
+        if outcome in ("captured", "revisit"):
+            self.captured += 1
+            self.bytes += int(entry.get("bytes") or 0)
+            if outcome == "revisit":
+                self.revisits += 1
+            status = str(entry.get("status"))
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            if entry.get("failed"):
+                self.failures += 1
+                self.failed_urls.append(str(entry.get("url")))
+        elif outcome == "failed":
+            self.failures += 1
+            self.failed_urls.append(str(entry.get("url")))
+        elif outcome == "out-of-scope":
+            self.out_of_scope += 1
+        elif outcome == "trap":
+            self.traps += 1
+        elif outcome == "robots-blocked":
+            self.robots_blocked += 1
+        elif outcome == "blocked-address":
+            self.blocked_addresses += 1
+
+    @classmethod
+    def from_log(cls, crawl: str, path: Path, duration: float = 0.0) -> CrawlSummary:
+        summary = cls(crawl, resumed=True, duration=duration)
+        try:
+            f = open(path, encoding="utf-8")
+        except FileNotFoundError:
+            return summary
+        with f:
+            for line in f:
+                if not line.endswith("\n"):
+                    continue  # cut short by a crash
+                try:
+                    summary.count(json.loads(line))
+                except (json.JSONDecodeError, AttributeError):
+                    continue
+        summary.statuses = dict(sorted(Counter(summary.statuses).items()))
+        return summary
