@@ -8,12 +8,15 @@ See docs/architecture.md for the numbered data flow.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import socket
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..collection import Collection
@@ -23,7 +26,7 @@ from ..store.crawllog import CrawlLog
 from ..store.events import EventLog
 from ..store.fixity import FixityManifest
 from ..store.indexer import build_indexes
-from ..store.recovery import recover
+from ..store.recovery import cut_crawl_log, recover
 from ..store.state import (
     CrawlRecord,
     CrawlRegistry,
@@ -43,6 +46,32 @@ from .summary import CrawlSummary, Progress
 __all__ = ["Crawler", "CrawlSummary", "Progress"]
 
 
+class _CheckpointedLog(CrawlLog):
+    """The crawl log, kept in step with the crawl state as WARCs are: the end of each line
+    is saved in the state transaction that commits what the line records (a capture, an
+    exclusion; a transaction of its own otherwise), so recovery cuts the lines of work
+    that never committed and a resumed crawl's summary, rebuilt from the log, is exact."""
+
+    def __init__(self, path: Path, registry: CrawlRegistry, crawl_id: str) -> None:
+        super().__init__(path)
+        self._registry = registry
+        self._crawl = crawl_id
+
+    def write(self, **fields: Any) -> None:
+        with self._registry.db.transaction():
+            try:
+                super().write(**fields)
+                size = self.path.stat().st_size
+            except OSError as e:
+                raise StorageError(f"cannot write the crawl log ({e.strerror})",
+                                   self.path) from e
+            self._registry.log_checkpoint(self._crawl, size)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # a line that failed is reported already
+            super().close()
+
+
 class Crawler:
     """Runs (or resumes) one crawl of a collection. Library code: never prints."""
 
@@ -55,6 +84,7 @@ class Crawler:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
         on_progress: Callable[[Progress], None] | None = None,
+        on_start: Callable[[str, bool], None] | None = None,
     ) -> None:
         self.coll = collection
         self.config = config
@@ -62,6 +92,7 @@ class Crawler:
         self.clock = clock
         self.monotonic = monotonic
         self.on_progress = on_progress
+        self.on_start = on_start  # (crawl id, resumed?) once the collection is locked
         self._fetcher = fetcher
         self._stop = threading.Event()
 
@@ -76,6 +107,9 @@ class Crawler:
                 return self._run(db)
             finally:
                 db.close()
+
+    def _log_path(self, crawl_id: str) -> Path:
+        return self.coll.logs / f"crawl-{crawl_id}.jsonl"
 
     def _warcinfo(self, crawl_id: str) -> list[tuple[str, str]]:
         cfg, desc = self.cfg, self.config.description
@@ -95,11 +129,12 @@ class Crawler:
         return fields
 
     def _start(self, registry: CrawlRegistry, events: EventLog,
-               current: CrawlRecord | None, repaired: int) -> CrawlRecord:
+               current: CrawlRecord | None, repaired: int, log_cut: int) -> CrawlRecord:
         cfg = self.cfg
         if current is not None:
+            cut = f"; cut {log_cut} bytes of uncommitted crawl-log lines" if log_cut else ""
             events.append("crawl resumed", crawl=current.id, obj=self.coll.name,
-                          detail=f"repaired {repaired} WARC file(s)")
+                          detail=f"repaired {repaired} WARC file(s){cut}")
             return current
         current = registry.start(self.clock().isoformat(), config_to_dict(cfg))
         events.append("crawl started", crawl=current.id, obj=self.coll.name,
@@ -132,9 +167,13 @@ class Crawler:
 
         repaired = recover(coll, registry, manifest, events, crawl_ref[0], on_closed=file_closed)
         resumed = current is not None
-        current = self._start(registry, events, current, len(repaired.cut))
+        log_cut = 0 if current is None else cut_crawl_log(
+            self._log_path(current.id), registry.log_committed(current.id))
+        current = self._start(registry, events, current, len(repaired.cut), log_cut)
         crawl_id = crawl_ref[0] = current.id
-        log_path = coll.logs / f"crawl-{crawl_id}.jsonl"
+        if self.on_start is not None:
+            self.on_start(crawl_id, resumed)
+        log_path = self._log_path(crawl_id)
         if resumed:
             saved = (current.summary or {}).get("duration", 0.0)
             summary = CrawlSummary.from_log(crawl_id, log_path, duration=float(saved))
@@ -155,7 +194,7 @@ class Crawler:
             policy=AddressPolicy.for_seeds(cfg.seeds),
             clock=self.clock,
         )
-        log = CrawlLog(log_path)
+        log = _CheckpointedLog(log_path, registry, crawl_id)
         env = _Env(
             config=cfg, db=db, registry=registry, frontier=SqliteFrontier(db, crawl_id),
             robots=RobotsGate(RobotsStore(db, crawl_id), cfg.user_agent, cfg.retries),
@@ -172,9 +211,15 @@ class Crawler:
         except StorageError as e:
             summary.status = "storage-error"
             summary.stop_reason = str(e)
+            # The records of the URL that failed can be in the WARC although the state
+            # never committed them (a failed commit): recovery cuts the file back to the
+            # last committed record and closes it, so they are not captured twice.
+            writer.abandon()
             events.append("error", outcome="failure", crawl=crawl_id, detail=str(e),
                           obj=str(e.path) if e.path else None)
+            recover(coll, registry, manifest, events, crawl_id, on_closed=file_closed)
         finally:
+            log.close()
             if self._fetcher is None:
                 fetcher.close()
             try:
@@ -182,9 +227,14 @@ class Crawler:
             except OSError as e:
                 summary.status = "storage-error"
                 summary.stop_reason = f"cannot close the WARC file ({e.strerror})"
-            log.close()
-        summary.warcs = closed_names
         summary.duration += self.monotonic() - t0
+        if summary.status == "storage-error":
+            # What the failure rolled back may be in the log, and counted: cut and recount.
+            cut_crawl_log(log_path, registry.log_committed(crawl_id))
+            summary = dataclasses.replace(
+                CrawlSummary.from_log(crawl_id, log_path), status=summary.status,
+                stop_reason=summary.stop_reason, resumed=resumed, duration=summary.duration)
+        summary.warcs = closed_names
         return self._finish(registry, events, summary)
 
     def _finish(self, registry: CrawlRegistry, events: EventLog,

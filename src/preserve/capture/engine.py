@@ -277,7 +277,8 @@ class CrawlRun:
         self.politeness.back_off(item.host, now + delay)
         with self.env.db.transaction():
             self.frontier.release(item, self._wall() + delay)
-        self.env.log.write(time=self._now(), url=item.url, status=status, via=item.via,
+        answer = {} if status is None else {"status": status}  # none after a network error
+        self.env.log.write(time=self._now(), url=item.url, **answer, via=item.via,
                            hops=item.hops, outcome="retry", duration=round(duration, 4),
                            error=error)
 
@@ -295,9 +296,12 @@ class CrawlRun:
         if f.transient and item.attempts < self.cfg.retries:
             self._retry(item, now, _BACKOFF_BASE * (2 ** item.attempts), f.duration, f.message)
             return
-        outcome = "blocked-address" if f.kind == "blocked-address" else "failed"
         with self.env.db.transaction():
-            self.frontier.complete(item, "blocked" if outcome == "blocked-address" else "failed")
+            self.frontier.complete(item, "blocked" if f.kind == "blocked-address" else "failed")
+        self._log_failure(item, f)
+
+    def _log_failure(self, item: FrontierItem, f: FetchFailure) -> None:
+        outcome = "blocked-address" if f.kind == "blocked-address" else "failed"
         entry = dict(time=self._now(), url=item.url, via=item.via, hops=item.hops,
                      outcome=outcome, duration=round(f.duration, 4),
                      error=f"{f.kind}: {f.message}")
@@ -318,14 +322,18 @@ class CrawlRun:
                     rules = gate.learned(item.host, status, body)
                     self.politeness.set_crawl_delay(item.host,
                                                     rules.crawl_delay(self.cfg.user_agent))
-                    if work.found is not None and self.cfg.sitemaps:
+                    if work.found is not None:  # Sitemap: lines, whatever `sitemaps` says
                         self.found(item, work.found.links, follow=True)
                     detail = f"HTTP {final.status}: {rules.policy}"
                 else:
-                    retried = gate.failed(item.host)
+                    retried = gate.failed(item.host, transient=final.transient)
                     if retried is None:
-                        self.politeness.back_off(
-                            item.host, now + _BACKOFF_BASE * 2 ** gate.attempts(item.host))
+                        delay = _BACKOFF_BASE * 2 ** gate.attempts(item.host)
+                        self.politeness.back_off(item.host, now + delay)
+                        self.env.log.write(time=self._now(), url=item.url, via=item.via,
+                                           hops=item.hops, outcome="retry",
+                                           duration=round(final.duration, 4),
+                                           error=f"{final.message}; retry in {delay:.1f}s")
                         return
                     detail = f"{final.kind}: {final.message}; host disallowed (RFC 9309)"
                 self._checkpoint()
@@ -333,6 +341,8 @@ class CrawlRun:
             for result in work.results:
                 if isinstance(result, Exchange):
                     result.close()
+        if isinstance(final, FetchFailure):
+            self._log_failure(item, final)  # an attempt like any other, in the crawl log
         self.env.events.append("robots policy", obj=item.url, crawl=self.crawl_id,
                                outcome="success" if isinstance(final, Exchange) else "warning",
                                detail=detail)

@@ -119,15 +119,35 @@ class _RecordingResponse(http.client.HTTPResponse):
         self._wire.block.mark_headers_end()
 
 
+def _refuse_before_connecting(policy: AddressPolicy, host: str, port: int) -> None:
+    """BlockedAddress if no address ``host`` resolves to may be connected to.
+
+    Checked before the connection is attempted, so not even a SYN reaches a private
+    address; the peer is checked again once connected, as the name may resolve
+    differently the second time.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return  # the connection attempt itself reports the resolution failure
+    addresses = [str(info[4][0]) for info in infos]
+    if addresses and not any(policy.permits(a) for a in addresses):
+        raise BlockedAddress(addresses[0])
+
+
 class _RecordingMixin:
     """Records sent bytes, tees received bytes, and checks the peer address."""
 
     preserve_policy: AddressPolicy | None = None
     sock: socket.socket | None
+    port: int
+    _dns_host: str
     _wire: _Wire | None = None
     _peer: str | None = None
 
     def _new_conn(self) -> socket.socket:
+        if self.preserve_policy is not None:
+            _refuse_before_connecting(self.preserve_policy, self._dns_host, self.port)
         sock: socket.socket = super()._new_conn()  # type: ignore[misc]
         peer = str(sock.getpeername()[0])
         if self.preserve_policy is not None and not self.preserve_policy.permits(peer):

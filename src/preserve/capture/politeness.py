@@ -17,6 +17,7 @@ class _Host:
     busy: int = 0
     next_at: float = 0.0
     delay: float | None = None
+    last_end: float | None = None
 
 
 class Politeness:
@@ -32,7 +33,11 @@ class Politeness:
         return state
 
     def set_crawl_delay(self, host: str, seconds: float | None) -> None:
-        self._host(host).delay = seconds
+        state = self._host(host)
+        state.delay = seconds
+        # Learned from robots.txt, itself a request to the host: the next one waits too.
+        if state.last_end is not None:
+            state.next_at = max(state.next_at, state.last_end + self.delay_for(host))
 
     def delay_for(self, host: str) -> float:
         crawl_delay = self._host(host).delay
@@ -51,6 +56,7 @@ class Politeness:
     def finished(self, host: str, now: float) -> None:
         state = self._host(host)
         state.busy = max(0, state.busy - 1)
+        state.last_end = now
         state.next_at = max(state.next_at, now + self.delay_for(host))
 
     def back_off(self, host: str, until: float) -> None:

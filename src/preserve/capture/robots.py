@@ -87,11 +87,15 @@ class RobotsGate:
         rules = self._rules[host] = parse_robots(status, body)
         return rules
 
-    def failed(self, host: str) -> RobotsRules | None:
-        """A transient failure: None to retry later, or the final disallow-all rules."""
+    def failed(self, host: str, *, transient: bool = True) -> RobotsRules | None:
+        """A failed fetch: None to retry later, or the final disallow-all rules.
+
+        Only a transient failure is retried; a refused address, a name that does not
+        resolve or an invalid URL will not change on a second try.
+        """
         self._pending.discard(host)
         attempts = self._attempts[host] = self._attempts.get(host, 0) + 1
-        if attempts <= self.retries:
+        if transient and attempts <= self.retries:
             return None
         return self.learned(host, 0, b"")
 

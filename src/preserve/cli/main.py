@@ -157,10 +157,14 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
 
     overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
     overrides["seeds"] = seeds
-    coll, config, resuming = open_for_crawl(collection, overrides,
-                                            {"title": title} if title else None)
+    coll, config, _ = open_for_crawl(collection, overrides, {"title": title} if title else None)
     reporter = make_reporter(quiet=quiet)
-    crawler = Crawler(coll, config, on_progress=reporter.update)
+
+    def started(crawl_id: str, resumed: bool) -> None:
+        if resumed:  # said only once the lock is ours: a refused crawl resumes nothing
+            reporter.note(f"resuming the unfinished crawl {crawl_id} of {collection}")
+
+    crawler = Crawler(coll, config, on_progress=reporter.update, on_start=started)
 
     def stop(signum: int, frame: Any) -> None:
         reporter.note("stopping: finishing in-flight fetches (resume with `preserve crawl`)")
@@ -169,8 +173,6 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with reporter:
-            if resuming:
-                reporter.note(f"resuming the unfinished crawl of {collection}")
             summary = crawler.run()
     finally:
         for s, handler in previous.items():
@@ -182,6 +184,9 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
         click.echo(json.dumps(summary.to_dict(), indent=2))
     elif not quiet:
         reporter.summary(summary)
+    if summary.status == "storage-error":  # an error, so said even with --quiet
+        click.echo(f"preserve: error: {summary.stop_reason} (the crawl stopped; "
+                   "run `preserve crawl` again to resume)", err=True)
     if summary.status in ("interrupted", "storage-error") or summary.failures:
         sys.exit(EXIT_PROBLEMS)
 

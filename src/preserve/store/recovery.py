@@ -3,8 +3,9 @@
 A ``.open`` WARC is cut back to the last record the crawl state committed (records after
 it belong to URLs that are still queued, so they will be fetched again rather than
 captured twice), then closed like any other file. A closed WARC missing from the fixity
-manifest (a crash between rename and manifest line) is hashed and added. Every repair is
-an event in the log.
+manifest (a crash between rename and manifest line) is hashed and added; one listed but
+with no ``file closed`` event (a crash just after the line) gets its event. Every repair is
+an event in the log. A crawl log is cut back, like a WARC, to its last committed line.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .fixity import FixityManifest
 from .state import CrawlRegistry
 from .warc import OPEN_SUFFIX, sha256_file
 
-__all__ = ["recover", "Recovery"]
+__all__ = ["recover", "Recovery", "cut_crawl_log"]
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Recovery:
     closed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     manifested: list[str] = field(default_factory=list)
+    logged: list[str] = field(default_factory=list)  # closed, listed, but no event yet
 
 
 def recover(
@@ -70,6 +72,7 @@ def recover(
         if on_closed is not None:
             on_closed(final, digest)
     known = manifest.entries()
+    logged = {e.get("linkingObject") for e in events.read() if e.get("eventType") == "file closed"}
     for path in coll.closed_warcs():
         rel = f"warcs/{path.name}"
         if rel not in known:
@@ -79,4 +82,28 @@ def recover(
             else:
                 manifest.add(rel, digest)
             result.manifested.append(path.name)
+        elif rel not in logged:  # a crash between the manifest line and the event
+            events.append("file closed", obj=rel, crawl=crawl,
+                          detail="WARC file closed and its digest recorded (event written "
+                          "on recovery)", data={"sha256": known[rel], "size": path.stat().st_size})
+            result.logged.append(path.name)
     return result
+
+
+def cut_crawl_log(path: Path, committed: int | None) -> int:
+    """Cut a crawl log back to the end of its last committed line; return the bytes cut.
+
+    Lines past it record work whose transaction never committed (a kill, a failed
+    commit); that work is still queued, and is logged again when it is done.
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return 0
+    keep = committed or 0
+    if size <= keep:
+        return 0
+    with open(path, "r+b") as f:
+        f.truncate(keep)
+        os.fsync(f.fileno())
+    return size - keep

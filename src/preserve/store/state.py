@@ -9,6 +9,7 @@ implementation can later replace any of them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import CollectionError
+from ..errors import CollectionError, PreserveError, StorageError
 from .warc import Original
 
 __all__ = ["StateDB", "CrawlRecord", "CrawlRegistry", "RobotsStore", "SqliteDigestIndex"]
@@ -67,7 +68,22 @@ CREATE TABLE IF NOT EXISTS scope_seeds (
 CREATE TABLE IF NOT EXISTS warc_files (
     name TEXT PRIMARY KEY, crawl TEXT NOT NULL, committed INTEGER NOT NULL, closed INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS crawl_logs (crawl TEXT PRIMARY KEY, committed INTEGER NOT NULL);
 """
+
+
+def _write_failed(e: sqlite3.DatabaseError) -> bool:
+    """A disk that is full or failing (EFBIG, ENOSPC, EIO), not a damaged database."""
+    code = getattr(e, "sqlite_errorcode", 0) & 0xFF
+    return code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL)
+
+
+def _open_error(e: sqlite3.DatabaseError, path: Path) -> PreserveError:
+    if _write_failed(e):
+        return StorageError(f"cannot write the crawl state ({e}); check the disk has space", path)
+    return CollectionError(
+        f"crawl state is unreadable ({e}); move state/ aside to start afresh", path
+    )
 
 
 class StateDB:
@@ -78,6 +94,9 @@ class StateDB:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except sqlite3.DatabaseError as e:
+            raise _open_error(e, path) from e
+        try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.executescript(_SCHEMA)
@@ -90,30 +109,38 @@ class StateDB:
                 raise CollectionError(
                     "crawl state was written by a newer preserve; upgrade preserve", path
                 )
-        except sqlite3.DatabaseError as e:
-            raise CollectionError(
-                f"crawl state is unreadable ({e}); move state/ aside to start afresh", path
-            ) from e
+        except BaseException as e:
+            self.conn.close()
+            if isinstance(e, sqlite3.DatabaseError):
+                raise _open_error(e, path) from e
+            raise
         self._lock = threading.RLock()
         self._depth = 0
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Nestable; a disk that is full or failing raises StorageError, rolled back."""
         with self._lock:
             outer = self._depth == 0
-            if outer:
-                self.conn.execute("BEGIN IMMEDIATE")
-            self._depth += 1
             try:
-                yield self.conn
-            except BaseException:
-                self._depth -= 1
                 if outer:
-                    self.conn.execute("ROLLBACK")
+                    self.conn.execute("BEGIN IMMEDIATE")
+                self._depth += 1
+                try:
+                    yield self.conn
+                finally:
+                    self._depth -= 1
+                if outer:
+                    self.conn.execute("COMMIT")
+            except BaseException as e:
+                # A failed COMMIT can leave the transaction open; end it, so the state
+                # can still be read (and the WARC cut back to what it says is committed).
+                if outer and self.conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self.conn.execute("ROLLBACK")
+                if isinstance(e, sqlite3.DatabaseError) and _write_failed(e):
+                    raise StorageError(f"cannot update the crawl state ({e})", self.path) from e
                 raise
-            self._depth -= 1
-            if outer:
-                self.conn.execute("COMMIT")
 
     def close(self) -> None:
         self.conn.close()
@@ -214,6 +241,21 @@ class CrawlRegistry:
     def committed(self, name: str) -> int | None:
         row = self.db.conn.execute(
             "SELECT committed FROM warc_files WHERE name=?", (name,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def log_checkpoint(self, crawl_id: str, committed: int) -> None:
+        """The crawl log of ``crawl_id`` up to ``committed`` bytes records committed work."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO crawl_logs VALUES (?, ?) "
+                "ON CONFLICT(crawl) DO UPDATE SET committed=excluded.committed",
+                (crawl_id, committed),
+            )
+
+    def log_committed(self, crawl_id: str) -> int | None:
+        row = self.db.conn.execute(
+            "SELECT committed FROM crawl_logs WHERE crawl=?", (crawl_id,)
         ).fetchone()
         return None if row is None else int(row[0])
 

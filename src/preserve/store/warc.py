@@ -9,6 +9,7 @@ file always ends on a complete record.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -330,6 +331,20 @@ class WarcWriter:
         assert self._file is not None
         filename = self._path.name.removesuffix(OPEN_SUFFIX)
         return WrittenRecord(record_id, "metadata", filename, offset, self._file.tell() - offset)
+
+    def abandon(self) -> Path | None:
+        """Stop writing the current file and leave it ``.open``, for recovery to cut back.
+
+        For when the crawl state failed to commit records already written: only the
+        state knows where the committed records end, so the file is not closed here.
+        """
+        f, path = self._file, self._path
+        self._file = None
+        self._path = None
+        if f is not None:
+            with contextlib.suppress(OSError):  # every record was flushed when written
+                f.close()
+        return path
 
     def close(self) -> ClosedWarc | None:
         """Close the current file: fsync, rename to its final name, report it."""

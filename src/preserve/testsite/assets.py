@@ -12,7 +12,10 @@ import functools
 from . import media
 from .text import Identity, number
 
-__all__ = ["SITE_CSS", "LAYOUT_CSS", "SITE_JS", "static_assets", "article_image"]
+__all__ = ["SITE_CSS", "LAYOUT_CSS", "SITE_JS", "UPLOADED_MANIFESTO", "static_assets",
+           "article_image"]
+
+UPLOADED_MANIFESTO = "/wp-content/uploads/2019/05/manifesto.pdf"
 
 SITE_CSS = """@charset "utf-8";
 /* Theme: Brussels Lite 1.4 (child theme for an archived MEP site) */
@@ -83,6 +86,7 @@ def static_assets(ident: Identity) -> dict[str, tuple[bytes, str]]:
     lines = [f"{ident.name} for {ident.region}", "", "1. Jobs in every community.",
              "2. A fair deal for fishing and farming.", "3. Clean energy from our coasts.",
              "4. Stay close to Europe."]
+    manifesto = media.pdf(f"{ident.name}: European manifesto 2019", lines)
     return {
         "/favicon.ico": (media.ico(media.png(16, 16, _NAVY, _YELLOW), 16), "image/x-icon"),
         "/static/img/logo.png": (logo, "image/png"),
@@ -94,8 +98,10 @@ def static_assets(ident: Identity) -> dict[str, tuple[bytes, str]]:
         "/media/hero-400.jpg": (media.jpeg(400, 150, _NAVY, "hero 400w"), "image/jpeg"),
         "/media/hero-800.jpg": (media.jpeg(800, 300, _NAVY, "hero 800w"), "image/jpeg"),
         "/media/portrait.jpg": (media.jpeg(200, 240, (150, 110, 90), ident.name), "image/jpeg"),
-        "/media/manifesto.pdf": (media.pdf(f"{ident.name}: European manifesto 2019", lines),
-                                 "application/pdf"),
+        "/media/manifesto.pdf": (manifesto, "application/pdf"),
+        # The same file again where the old WordPress site kept its uploads: one payload at
+        # two URLs, which a crawl stores once and then as a revisit record.
+        UPLOADED_MANIFESTO: (manifesto, "application/pdf"),
     }
 
 

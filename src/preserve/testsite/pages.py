@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from urllib.parse import urlsplit
 
+from .assets import UPLOADED_MANIFESTO
 from .layout import Shell, long_date, month_name
 from .model import Article
 from .text import Identity
@@ -179,6 +180,8 @@ def about(ident: Identity, speech_path: str) -> PageBody:
 <h2>Documents</h2>
 <ul>
 <li><a href="/media/manifesto.pdf">2019 European election manifesto (PDF, 1 page)</a></li>
+<li><a href="{UPLOADED_MANIFESTO}">The same manifesto, as first
+ uploaded</a></li>
 <li><a href="/missing/">2014 election leaflet</a> (no longer available)</li>
 <li><a href="{speech_path}">Speech on the euro and Scotland's exporters (2016)</a></li>
 <li><a href="/old-news/">News archive from the old website</a></li>
