@@ -14,4 +14,6 @@ except PackageNotFoundError:  # running from a source tree without installation
 PROJECT_URL = "https://github.com/preserve-archive/preserve"
 DEFAULT_USER_AGENT = f"preserve/{__version__} (+{PROJECT_URL})"
 
-__all__ = ["__version__", "PROJECT_URL", "DEFAULT_USER_AGENT"]
+from .normalise import Article, extract_article  # noqa: E402 - needs the names above
+
+__all__ = ["__version__", "PROJECT_URL", "DEFAULT_USER_AGENT", "Article", "extract_article"]

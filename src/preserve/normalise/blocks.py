@@ -1,0 +1,186 @@
+"""Text blocks: paragraphs, headings, list items, quotes, code, table rows.
+
+Both extraction candidates (trafilatura's XML and readability's HTML) and whole pages
+(for site-level boilerplate) are reduced to the same list of blocks, which is what the
+combination in ``body`` compares and what ``render_text``/``render_markdown`` write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Block", "html_blocks", "tei_blocks", "render_text", "render_markdown",
+           "block_key", "tokens", "shingles"]
+
+_SPACE = re.compile(r"\s+")
+_TOKEN = re.compile(r"\w+")
+_BLOCK_TAGS = frozenset({
+    "p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "ul", "ol",
+    "li", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
+    "thead", "tbody", "tfoot", "tr", "td", "th", "figure", "figcaption", "form", "fieldset",
+    "address", "hr", "br", "body", "html", "center", "details", "summary", "caption", "option",
+    "select", "label", "button", "iframe",
+})
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "title",
+                        "meta", "link", "object", "embed", "canvas", "textarea", "select"})
+_KIND = {"h1": "h", "h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h", "li": "li",
+         "dt": "li", "dd": "li", "blockquote": "quote", "pre": "pre", "tr": "row",
+         "figcaption": "caption", "caption": "caption"}
+# Deeper than any real page; deeper trees are read only to this depth.
+_MAX_DEPTH = 400
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # p, h, li, quote, pre, row, caption
+    text: str
+    level: int = 0  # heading level
+    path: str = ""  # tag/class path of the block's element (whole-page blocks)
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
+    toks = tokens(text)
+    if len(toks) < size:
+        return {tuple(toks)} if toks else set()
+    return {tuple(toks[i : i + size]) for i in range(len(toks) - size + 1)}
+
+
+def block_key(text: str) -> str:
+    """A stable key of a block's text, ignoring case, spacing and punctuation."""
+    norm = " ".join(tokens(text.lower()))
+    return hashlib.blake2b(norm.encode(), digest_size=8).hexdigest()
+
+
+def _tag(el: Any) -> str:
+    tag = el.tag
+    return tag.lower() if isinstance(tag, str) else ""
+
+
+class _Walker:
+    def __init__(self, with_paths: bool) -> None:
+        self.blocks: list[Block] = []
+        self.parts: list[str] = []
+        self.kind = "p"
+        self.level = 0
+        self.path = ""
+        self.with_paths = with_paths
+
+    def flush(self) -> None:
+        text = _SPACE.sub(" ", "".join(self.parts)).strip()
+        self.parts = []
+        if text:
+            self.blocks.append(Block(self.kind, text, self.level, self.path))
+        self.kind, self.level = "p", 0
+
+    def walk(self, el: Any, depth: int, path: str) -> None:
+        tag = _tag(el)
+        if tag in _SKIP_TAGS or depth > _MAX_DEPTH or not tag:
+            if el.tail:
+                self.parts.append(el.tail)
+            return
+        block = tag in _BLOCK_TAGS
+        here = path
+        if self.with_paths and block:
+            cls = (el.get("class") or "").split()
+            here = f"{path}/{tag}" + (f".{cls[0]}" if cls else "")
+        if block:
+            self.flush()
+            self.path = here
+            self.kind = _KIND.get(tag, "p")
+            self.level = int(tag[1]) if self.kind == "h" else 0
+        if tag == "br":
+            self.parts.append("\n")
+        if el.text:
+            self.parts.append(el.text)
+        for child in el:
+            self.walk(child, depth + 1, here)
+            if block and _tag(child) in _BLOCK_TAGS:
+                self.path = here
+        if block:
+            self.flush()
+            self.path = path
+        if el.tail:
+            self.parts.append(el.tail)
+
+
+def html_blocks(root: Any, with_paths: bool = False) -> list[Block]:
+    """The text blocks of an lxml HTML element, in document order."""
+    walker = _Walker(with_paths)
+    walker.walk(root, 0, "")
+    walker.flush()
+    return walker.blocks
+
+
+_TEI_KIND = {"p": "p", "head": "h", "item": "li", "quote": "quote", "code": "pre",
+             "row": "row", "cell": "row"}
+
+
+def tei_blocks(root: Any) -> list[Block]:
+    """Blocks of trafilatura's XML output (``<main>`` holds p, head, list, quote, table)."""
+    main = root.find("main")
+    if main is None:
+        main = root
+    blocks: list[Block] = []
+
+    def visit(el: Any) -> None:
+        tag = _tag(el)
+        if tag in ("p", "head", "item", "quote", "code", "row"):
+            if tag == "row":
+                cells = (" ".join("".join(c.itertext()).split()) for c in el)
+                text = " | ".join(c for c in cells if c)
+            else:
+                text = _SPACE.sub(" ", "".join(el.itertext())).strip()
+            if text:
+                level = 0
+                if tag == "head":
+                    rend = el.get("rend") or "h2"
+                    level = int(rend[1]) if rend[1:].isdigit() else 2
+                blocks.append(Block(_TEI_KIND[tag], text, level))
+            return
+        if main is not el and el.text and el.text.strip():
+            blocks.append(Block("p", _SPACE.sub(" ", el.text).strip()))
+        for child in el:
+            visit(child)
+            if child.tail and child.tail.strip() and el is main:
+                blocks.append(Block("p", _SPACE.sub(" ", child.tail).strip()))
+
+    visit(main)
+    return blocks
+
+
+def render_text(blocks: Iterable[Block]) -> str:
+    return "\n".join(b.text for b in blocks)
+
+
+def _md_escape(text: str) -> str:
+    return re.sub(r"^([#>*+-]|\d+\.)(\s)", r"\\\1\2", text)
+
+
+def render_markdown(blocks: Iterable[Block]) -> str:
+    out: list[str] = []
+    previous = ""
+    for b in blocks:
+        if b.kind == "h":
+            line = "#" * max(1, min(b.level or 2, 6)) + " " + b.text
+        elif b.kind == "li":
+            line = "- " + b.text
+        elif b.kind == "quote":
+            line = "> " + b.text
+        elif b.kind == "pre":
+            line = "```\n" + b.text + "\n```"
+        elif b.kind == "caption":
+            line = "*" + b.text + "*"
+        else:
+            line = _md_escape(b.text)
+        sep = "\n" if b.kind == previous == "li" else "\n\n"
+        out.append((sep if out else "") + line)
+        previous = b.kind
+    return "".join(out) + ("\n" if out else "")

@@ -1,0 +1,141 @@
+"""Main-content extraction: two independent extractors, combined where they agree.
+
+trafilatura (precision mode) reads the page; readability-lxml reads it too, by a
+different method (scoring the DOM for the densest text node). Their errors are mostly
+different, and where they agree the text is almost always the article, so:
+
+1. Blocks at the *end* of trafilatura's body that readability does not contain are cut
+   (comment threads, "related posts", author boxes, sign-up forms hang at the end).
+2. Blocks at the *start* that readability does not contain are cut only when they are
+   short (a kicker, a stray caption; headings do not count); a long opening run is
+   more often a lead paragraph that readability's scoring missed.
+3. When readability's body contains nearly all of trafilatura's and is more than twice
+   as long, trafilatura stopped early (a page split in several containers): readability's
+   body is taken.
+4. A first block repeating the page's title is dropped (the body is the text under it).
+
+If one extractor fails or finds nothing, the other's body is used alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from .blocks import Block, html_blocks, shingles, tei_blocks, tokens
+
+__all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO"]
+
+# A block is supported by the other extractor when this share of its 4-token shingles
+# occurs in the other's text.
+SUPPORT = 0.5
+# An unsupported opening run is cut only up to this many tokens.
+LEAD_TRIM_TOKENS = 60
+# readability's body replaces trafilatura's when longer by this factor and it contains
+# COVER of trafilatura's shingles.
+SWITCH_RATIO = 2.0
+COVER = 0.8
+
+
+@dataclass(frozen=True)
+class Body:
+    blocks: tuple[Block, ...]
+    method: str  # "combined", "trafilatura", "readability", "none"
+    problems: tuple[str, ...] = ()
+
+
+def _trafilatura(text: str, url: str | None) -> list[Block]:
+    import trafilatura
+
+    xml = trafilatura.extract(text, url=url, favor_precision=True, output_format="xml",
+                              include_comments=False, include_links=False,
+                              include_images=False, with_metadata=False)
+    if not xml:
+        return []
+    root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(recover=True,
+                                                                    resolve_entities=False))
+    return tei_blocks(root) if root is not None else []
+
+
+def _readability(text: str) -> list[Block]:
+    from readability import Document
+
+    summary = Document(text).summary(html_partial=True)
+    if not summary.strip():
+        return []
+    return html_blocks(lxml_html.fragment_fromstring(summary, create_parent="div"))
+
+
+def _supported(block: Block, other: set[tuple[str, ...]]) -> bool:
+    own = shingles(block.text)
+    return bool(own) and sum(1 for s in own if s in other) >= SUPPORT * len(own)
+
+
+def _ntokens(blocks: Sequence[Block]) -> int:
+    return sum(len(tokens(b.text)) for b in blocks)
+
+
+def combine(primary: Sequence[Block], secondary: Sequence[Block]) -> tuple[list[Block], str]:
+    """The combination rules 1-3 above; returns the blocks and the method used."""
+    if not primary:
+        return list(secondary), "readability" if secondary else "none"
+    if not secondary:
+        return list(primary), "trafilatura"
+    other = shingles("\n".join(b.text for b in secondary))
+    own = shingles("\n".join(b.text for b in primary))
+    cover = sum(1 for s in own if s in other) / max(1, len(own))
+    if _ntokens(secondary) > SWITCH_RATIO * _ntokens(primary) and cover >= COVER:
+        return list(secondary), "readability"
+    support = [_supported(b, other) for b in primary]
+    if not any(support):
+        return list(primary), "trafilatura"
+    first = support.index(True)
+    last = len(support) - 1 - support[::-1].index(True)
+    if _ntokens([b for b in primary[:first] if b.kind != "h"]) > LEAD_TRIM_TOKENS:
+        first = 0
+    return list(primary[first : last + 1]), "combined"
+
+
+def _drop_title(blocks: list[Block], titles: Sequence[str]) -> list[Block]:
+    if not blocks or not titles:
+        return blocks
+    first = " ".join(tokens(blocks[0].text))
+    if not first:
+        return blocks
+    for title in titles:
+        norm = " ".join(tokens(title))
+        if first == norm or (len(first.split()) >= 3 and first in norm):
+            return blocks[1:]
+    return blocks
+
+
+def extract_body(text: str, url: str | None = None, titles: Sequence[str] = ()) -> Body:
+    """The main content of the page ``text``; never raises."""
+    problems: list[str] = []
+    try:
+        primary = _trafilatura(text, url)
+    except Exception as e:  # noqa: BLE001 - a third-party extractor's failure is data
+        primary = []
+        problems.append(f"extract: trafilatura failed ({type(e).__name__})")
+    try:
+        secondary = _readability(text)
+    except Exception as e:  # noqa: BLE001
+        secondary = []
+        problems.append(f"extract: readability failed ({type(e).__name__})")
+    blocks, method = combine(primary, secondary)
+    return Body(tuple(_drop_title(blocks, titles)), method, tuple(problems))
+
+
+def body_titles(doc: Any) -> list[str]:
+    """The page's own titles (og:title, <title>, <h1>), which a body should not repeat."""
+    found: list[str] = []
+    for value in doc.xpath('//meta[@property="og:title"]/@content | //title//text()'):
+        if str(value).strip():
+            found.append(str(value))
+    for h1 in doc.iterfind(".//h1"):
+        found.append(h1.text_content())
+    return found

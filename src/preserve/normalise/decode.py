@@ -1,0 +1,91 @@
+"""From HTML bytes to text: BOM, HTTP charset, ``<meta charset>``, then detection.
+
+The declared charsets are read by ``capture.decoding.html_charset`` (browsers' order and
+label aliases, so windows-1252 and its "iso-8859-1" alias give € and ü). A declaration
+that does not fit the bytes (a page labelled UTF-8 that is not) is a lie worth noting:
+the charset is then detected from the bytes, and the choice is reported as a problem.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from ..capture.decoding import html_charset
+
+__all__ = ["Decoded", "decode_html", "http_charset"]
+
+# Detection reads a sample: enough to be sure, bounded so a huge page costs little.
+_DETECT_SAMPLE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    problems: tuple[str, ...] = ()
+
+
+def http_charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header value."""
+    for part in (content_type or "").split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip("\"'") or None
+    return None
+
+
+def _declared(body: bytes, http: str | None) -> bool:
+    if http or body.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    head = body[:4096].lower()
+    return b"charset" in head or b"encoding=" in head
+
+
+def _detect(body: bytes) -> str | None:
+    """charset-normalizer's guess; windows-1252, the web's legacy default (WHATWG), wins
+    over a guess that reads the same bytes as the same text (cp1250 often does)."""
+    from charset_normalizer import from_bytes
+
+    sample = body[:_DETECT_SAMPLE]
+    best = from_bytes(sample).best()
+    if best is None:
+        return None
+    try:
+        name = codecs.lookup(best.encoding).name
+    except LookupError:
+        return None
+    try:
+        if name != "cp1252" and sample.decode("cp1252") == sample.decode(name):
+            return "cp1252"
+    except UnicodeDecodeError:
+        pass
+    return name
+
+
+def decode_html(body: bytes, http: str | None = None) -> Decoded:
+    """Decode ``body``; never raises (undecodable bytes become U+FFFD)."""
+    encoding = html_charset(body, http)
+    try:
+        text = body.decode(encoding)
+        if encoding.startswith("utf-16"):
+            text = text.lstrip("\ufeff")
+        elif encoding == "utf-8" and text.startswith("\ufeff"):
+            text = text[1:]
+        return Decoded(text, encoding)
+    except UnicodeDecodeError:
+        pass
+    problems: list[str] = []
+    declared = _declared(body, http)
+    detected = _detect(body)
+    if detected and detected != encoding:
+        try:
+            text = body.decode(detected)
+            note = "declared" if declared else "assumed"
+            problems.append(f"charset: {note} {encoding} does not fit the bytes; "
+                            f"detected {detected}")
+            return Decoded(text, detected, tuple(problems))
+        except UnicodeDecodeError:
+            pass
+    problems.append(f"charset: bytes invalid in {encoding}; replaced")
+    return Decoded(body.decode(encoding, errors="replace"), encoding, tuple(problems))

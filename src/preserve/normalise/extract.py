@@ -1,0 +1,186 @@
+"""One page in, one Article out: decode, parse, read metadata, extract the body, classify.
+
+``extract_article`` never raises for bad input. A payload that is not HTML, empty, too
+large, too deeply nested or undecodable gives ``page_type: other`` and a ``problems``
+entry saying why; whatever could still be read is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from .article import Article, Image
+from .blocks import Block, render_markdown, render_text, tokens
+from .body import body_titles, extract_body
+from .decode import decode_html
+from .metadata import ARTICLE_TYPES, Metadata, extract_metadata
+
+__all__ = ["extract_article", "MAX_HTML_BYTES", "BlockFilter", "looks_binary"]
+
+# Pages are read up to this size; real article pages are far smaller, and the
+# extractors' cost grows with the page.
+MAX_HTML_BYTES = 5_000_000
+_MIN_ARTICLE_WORDS = 80
+_LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "blog",
+                            "profilepage"})
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b",
+                 b"RIFF", b"OggS", b"ID3", b"\x00\x00\x01\x00", b"wOFF", b"wOF2")
+_HTMLISH = re.compile(rb"<\s*(?:!doctype|html|head|body|p|div|title|meta|article|h1|span|a)\b",
+                      re.I)
+
+BlockFilter = Callable[[Sequence[Block]], tuple[list[Block], list[str]]]
+
+
+def looks_binary(data: bytes) -> bool:
+    """A payload that is certainly not an HTML document."""
+    head = data[:1024]
+    if head.startswith(_BINARY_MAGIC):
+        return True
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # UTF-16 with a BOM: NUL bytes are expected
+    return b"\x00" in head or (head.strip() != b"" and _HTMLISH.search(data[:65536]) is None
+                                and sum(c < 9 or 13 < c < 32 for c in head) > 8)
+
+
+def _parse(text: str) -> Any:
+    parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
+    return lxml_html.document_fromstring(text, parser=parser)
+
+
+def _images(doc: Any, url: str | None, limit: int = 50) -> tuple[Image, ...]:
+    seen: set[str] = set()
+    out: list[Image] = []
+    scope = doc.xpath("//article | //main | //*[@role='main']") or [doc]
+    for img in scope[0].iter("img"):
+        src = (img.get("src") or img.get("data-src") or "").strip()
+        if not src or src.startswith("data:"):
+            continue
+        src = urljoin(url, src) if url else src
+        if src in seen:
+            continue
+        seen.add(src)
+        caption = ""
+        fig = next((a for a in img.iterancestors("figure")), None)
+        if fig is not None:
+            cap = fig.find(".//figcaption")
+            if cap is not None:
+                caption = " ".join(cap.text_content().split())
+        out.append(Image(src, " ".join((img.get("alt") or "").split()), caption))
+        if len(out) >= limit:
+            break
+    return tuple(out)
+
+
+def _links(doc: Any, url: str | None, limit: int = 500) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    scope = doc.xpath("//article | //main | //*[@role='main']") or [doc]
+    for a in scope[0].iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        absolute = urldefrag(urljoin(url, href) if url else href)[0]
+        if urlsplit(absolute).scheme in ("http", "https", ""):
+            seen.setdefault(absolute, None)
+        if len(seen) >= limit:
+            break
+    return tuple(seen)
+
+
+def _is_listing(doc: Any, meta: Metadata) -> bool:
+    if meta.schema_types & _LISTING_TYPES:
+        return True
+    teasers = len(doc.xpath("//article")) + len(doc.xpath(
+        "//*[self::h2 or self::h3][a[@href]][not(ancestor::aside) and not(ancestor::nav)"
+        " and not(ancestor::footer)]"))
+    return teasers >= 6 or len(doc.xpath("//article")) >= 3
+
+
+def _page_type(doc: Any, meta: Metadata, blocks: Sequence[Block]) -> str:
+    """Declared article types win; then listing signs (teasers); then prose: enough words
+    in enough real paragraphs, with a date, or without one if there are more of them."""
+    words = sum(len(tokens(b.text)) for b in blocks)
+    paragraphs = sum(1 for b in blocks if b.kind == "p" and len(tokens(b.text)) >= 15)
+    declared = bool(meta.schema_types & ARTICLE_TYPES) or (meta.og_type or "") == "article"
+    if declared and words > 0:
+        return "article"
+    if _is_listing(doc, meta):
+        return "listing"
+    if words >= _MIN_ARTICLE_WORDS and paragraphs >= (1 if meta.published else 3):
+        return "article"
+    return "other"
+
+
+def extract_article(
+    html: bytes | str,
+    url: str | None = None,
+    *,
+    http_charset: str | None = None,
+    block_filter: BlockFilter | None = None,
+    max_bytes: int = MAX_HTML_BYTES,
+) -> Article:
+    """Normalise one HTML page. ``block_filter`` removes site boilerplate from the body
+    (see ``boilerplate``); it returns the kept blocks and notes."""
+    problems: list[str] = []
+    encoding: str | None = None
+    if isinstance(html, bytes):
+        if len(html) > max_bytes:
+            problems.append(f"size: page of {len(html)} bytes read up to {max_bytes}")
+            html = html[:max_bytes]
+        if looks_binary(html):
+            return Article(url=url, problems=(*problems, "not-html: binary payload"))
+        decoded = decode_html(html, http_charset)
+        text, encoding = decoded.text, decoded.encoding
+        problems.extend(decoded.problems)
+    else:
+        text = html[:max_bytes]
+        if len(html) > max_bytes:
+            problems.append(f"size: page of {len(html)} characters read up to {max_bytes}")
+    text = text.replace("\x00", "")
+    if not text.strip():
+        return Article(url=url, encoding=encoding, problems=(*problems, "empty: no content"))
+    try:
+        doc = _parse(text)
+    except (etree.ParserError, ValueError) as e:
+        return Article(url=url, encoding=encoding,
+                       problems=(*problems, f"parse: {str(e)[:100] or type(e).__name__}"))
+    meta = extract_metadata(doc, url)
+    body = extract_body(text, url, body_titles(doc))
+    problems.extend(body.problems)
+    blocks = list(body.blocks)
+    if block_filter is not None:
+        blocks, notes = block_filter(blocks)
+        problems.extend(notes)
+    body_text = render_text(blocks)
+    words = len(tokens(body_text))
+    page_type = _page_type(doc, meta, blocks)
+    digest = hashlib.sha256(" ".join(tokens(body_text.lower())).encode()).hexdigest()
+    article = Article(
+        url=url,
+        canonical_url=meta.canonical_url,
+        page_type=page_type,
+        title=meta.title,
+        authors=tuple(meta.authors),
+        published=meta.published,
+        modified=meta.modified,
+        language=meta.language,
+        description=meta.description,
+        site_name=meta.site_name,
+        tags=tuple(meta.tags),
+        body_text=body_text,
+        body_markdown=render_markdown(blocks),
+        images=_images(doc, url),
+        links=_links(doc, url),
+        word_count=words,
+        encoding=encoding,
+        body_hash=f"sha256:{digest}" if words else None,
+        problems=tuple(problems),
+    )
+    return article if words or page_type != "article" else replace(article, page_type="other")

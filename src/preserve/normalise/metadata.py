@@ -1,0 +1,285 @@
+"""Page metadata from every source a page offers, strongest first.
+
+For each field the first source that gives a value wins, in this order (documented in
+docs/normalise.md):
+
+1. JSON-LD: schema.org Article types (NewsArticle, BlogPosting, ...), also inside @graph;
+   WebPage and Organization/WebSite only for the site name and language.
+2. OpenGraph ``og:*`` and ``article:*`` properties.
+3. Dublin Core ``DC.*`` and ``dcterms.*`` meta elements.
+4. Other common meta elements (``author``, ``description``, ``keywords``, ``twitter:*``,
+   ``citation_*``, ``parsely-*``, ``pubdate``), ``<link rel=canonical>``, ``<html lang>``.
+5. ``<time datetime>`` in the page (a ``datePublished``/``pubdate`` one first).
+6. Bylines: ``rel=author`` links, ``itemprop=author``, elements classed ``byline``/
+   ``author``, text such as "By Jane Doe".
+7. A date in the URL path (/2019/11/18/).
+8. Heuristics: the ``<h1>``, the ``<title>`` less its " – Site" suffix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import html as lxml_html
+
+from .dates import parse_date, url_date
+
+__all__ = ["Metadata", "extract_metadata", "ARTICLE_TYPES"]
+
+ARTICLE_TYPES = frozenset({
+    "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
+    "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "scholarlyarticle",
+    "techarticle", "socialmediaposting", "liveblogposting", "report", "posting",
+    "advertisercontentarticle", "satiricalarticle", "medicalscholarlyarticle", "review",
+})
+_LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "blog"})
+_SPACE = re.compile(r"\s+")
+_BY = re.compile(r"^\s*(?:by|von|par|por|di|door|av)\s+(.{2,80}?)\s*$", re.I)
+_TITLE_SEP = re.compile(r"\s+[|\u2013\u2014\-:\u00bb\u00b7]\s+")
+_MAX_JSONLD = 1_000_000
+
+
+@dataclass
+class Metadata:
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    modified: str | None = None
+    language: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    canonical_url: str | None = None
+    schema_types: set[str] = field(default_factory=set)
+    og_type: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def offer(self, name: str, value: Any, source: str) -> None:
+        """Set ``name`` from ``source`` unless a stronger source already gave it."""
+        if name in self.sources or value in (None, "", []):
+            return
+        setattr(self, name, value)
+        self.sources[name] = source
+
+
+def _clean(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = _SPACE.sub(" ", value).strip()
+    return text or None
+
+
+def _names(value: Any) -> list[str]:
+    """Author names from a JSON-LD value: a string, a Person, or a list of them."""
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        name = _clean(item.get("name")) if isinstance(item, dict) else _clean(item)
+        name = _byline(name)
+        if name and not name.startswith(("http://", "https://")) and name not in out:
+            out.append(name)
+    return out
+
+
+def _byline(name: str | None) -> str | None:
+    """"By Jane Doe" is Jane Doe."""
+    if name is None:
+        return None
+    m = _BY.match(name)
+    return m.group(1) if m else name
+
+
+def _keywords(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    out: list[str] = []
+    for item in items:
+        tag = _clean(item) if isinstance(item, str) else None
+        if tag and tag not in out:
+            out.append(tag)
+    return out
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    t = obj.get("@type")
+    items = t if isinstance(t, list) else [t]
+    return {str(x).rsplit("/", 1)[-1].lower() for x in items if isinstance(x, str)}
+
+
+def _jsonld_objects(doc: Any) -> Iterator[dict[str, Any]]:
+    for script in doc.iterfind('.//script[@type="application/ld+json"]'):
+        text = (script.text or "").strip()
+        if not text or len(text) > _MAX_JSONLD:
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            try:  # a common slip: raw newlines inside strings
+                data = json.loads(text.replace("\n", " ").replace("\r", " "))
+            except ValueError:
+                continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            obj = stack.pop(0)
+            if isinstance(obj, list):
+                stack.extend(obj)
+            elif isinstance(obj, dict):
+                yield obj
+                graph = obj.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(graph)
+
+
+def _from_jsonld(doc: Any, meta: Metadata) -> None:
+    for obj in _jsonld_objects(doc):
+        types = _types(obj)
+        meta.schema_types |= types
+        if types & ARTICLE_TYPES:
+            meta.offer("title", _clean(obj.get("headline")) or _clean(obj.get("name")),
+                       "json-ld")
+            meta.offer("authors", _names(obj.get("author")), "json-ld")
+            meta.offer("published", parse_date(_clean(obj.get("datePublished"))), "json-ld")
+            meta.offer("modified", parse_date(_clean(obj.get("dateModified"))), "json-ld")
+            meta.offer("description", _clean(obj.get("description")), "json-ld")
+            meta.offer("tags", _keywords(obj.get("keywords")), "json-ld")
+            publisher = obj.get("publisher")
+            if isinstance(publisher, dict):
+                meta.offer("site_name", _clean(publisher.get("name")), "json-ld")
+            page = obj.get("mainEntityOfPage")
+            page_url = page.get("@id") if isinstance(page, dict) else page
+            meta.offer("canonical_url", _clean(obj.get("url")) or _clean(page_url), "json-ld")
+        if isinstance(obj.get("inLanguage"), str):
+            meta.offer("language", _clean(obj["inLanguage"]), "json-ld")
+        if "website" in types:
+            meta.offer("site_name", _clean(obj.get("name")), "json-ld")
+
+
+def _meta_values(doc: Any) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for el in doc.iterfind(".//meta"):
+        key = el.get("property") or el.get("name") or el.get("itemprop")
+        content = _clean(el.get("content"))
+        if key and content:
+            values.setdefault(key.strip().lower(), []).append(content)
+    return values
+
+
+def _first(values: dict[str, list[str]], *keys: str) -> str | None:
+    for key in keys:
+        if key in values:
+            return values[key][0]
+    return None
+
+
+def _all(values: dict[str, list[str]], *keys: str) -> list[str]:
+    out: list[str] = []
+    for key in keys:
+        for v in values.get(key, []):
+            if v not in out:
+                out.append(v)
+    return out
+
+
+def _from_meta(doc: Any, meta: Metadata) -> None:
+    v = _meta_values(doc)
+    og = "opengraph"
+    meta.og_type = _first(v, "og:type")
+    meta.offer("title", _first(v, "og:title"), og)
+    meta.offer("description", _first(v, "og:description"), og)
+    meta.offer("site_name", _first(v, "og:site_name"), og)
+    meta.offer("published", parse_date(_first(v, "article:published_time")), og)
+    meta.offer("modified", parse_date(_first(v, "article:modified_time", "og:updated_time")), og)
+    meta.offer("authors", [a for a in _all(v, "article:author")
+                           if not a.startswith(("http://", "https://"))], og)
+    meta.offer("tags", _all(v, "article:tag"), og)
+    meta.offer("canonical_url", _first(v, "og:url"), og)
+    locale = _first(v, "og:locale")
+    dc = "dublin-core"
+    meta.offer("title", _first(v, "dc.title", "dcterms.title"), dc)
+    meta.offer("authors", _all(v, "dc.creator", "dcterms.creator"), dc)
+    meta.offer("published", parse_date(_first(
+        v, "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date",
+        "dc.date.created", "dcterms.created")), dc)
+    meta.offer("modified", parse_date(_first(v, "dc.date.modified", "dcterms.modified")), dc)
+    meta.offer("language", _first(v, "dc.language", "dcterms.language"), dc)
+    meta.offer("description", _first(v, "dc.description", "dcterms.description",
+                                      "dcterms.abstract"), dc)
+    meta.offer("site_name", _first(v, "dc.publisher", "dcterms.publisher"), dc)
+    meta.offer("tags", _all(v, "dc.subject", "dcterms.subject"), dc)
+    other = "meta"
+    meta.offer("title", _first(v, "twitter:title", "citation_title", "parsely-title"), other)
+    meta.offer("authors", _all(v, "author", "citation_author", "parsely-author",
+                               "sailthru.author", "byl"), other)
+    meta.offer("published", parse_date(_first(
+        v, "citation_publication_date", "citation_date", "parsely-pub-date", "pubdate",
+        "publishdate", "publish-date", "sailthru.date", "date", "datepublished")), other)
+    meta.offer("modified", parse_date(_first(v, "datemodified", "last-modified")), other)
+    meta.offer("description", _first(v, "description", "twitter:description"), other)
+    meta.offer("tags", [t for k in _all(v, "keywords", "news_keywords")
+                        for t in _keywords(k)], other)
+    meta.offer("site_name", _first(v, "application-name", "twitter:site"), other)
+    for link in doc.iterfind(".//link[@rel]"):
+        if "canonical" in link.get("rel", "").lower().split() and link.get("href"):
+            meta.offer("canonical_url", link.get("href").strip(), "link")
+            break
+    html_el = doc if doc.tag == "html" else doc.find(".//html")
+    if html_el is not None:
+        meta.offer("language", _clean(html_el.get("lang") or html_el.get(
+            "{http://www.w3.org/XML/1998/namespace}lang")), "html-lang")
+    meta.offer("language", _first(v, "content-language", "language"), other)
+    if locale:
+        meta.offer("language", locale.replace("_", "-"), og)
+
+
+def _text(el: Any) -> str:
+    return _SPACE.sub(" ", el.text_content()).strip()
+
+
+def _from_page(doc: Any, url: str | None, meta: Metadata) -> None:
+    times = doc.xpath(
+        './/time[@datetime][@itemprop="datePublished" or @pubdate or '
+        'contains(@class, "publish") or contains(@class, "entry-date")]') + doc.xpath(
+        ".//time[@datetime]")
+    for el in times:
+        when = parse_date(el.get("datetime"))
+        if when:
+            meta.offer("published", when, "time")
+            break
+    bylines: list[str] = []
+    for el in doc.xpath('.//*[@rel="author" or @itemprop="author"] | '
+                        './/*[contains(concat(" ", normalize-space(@class), " "), " byline ")'
+                        ' or contains(concat(" ", normalize-space(@class), " "), " author ")'
+                        ' or contains(@class, "author-name")]')[:10]:
+        name = _byline(_text(el)) or ""
+        if 2 <= len(name) <= 80 and name not in bylines and len(name.split()) <= 6:
+            bylines.append(name)
+    meta.offer("authors", bylines, "byline")
+    meta.offer("published", url_date(url), "url")
+    h1 = doc.find(".//h1")
+    meta.offer("title", _text(h1) if h1 is not None else None, "h1")
+    title = doc.find(".//title")
+    if title is not None and _text(title):
+        text = _text(title)
+        parts = _TITLE_SEP.split(text)
+        meta.offer("title", parts[0] if len(parts) > 1 and len(parts[0]) >= 10 else text,
+                   "title")
+
+
+def extract_metadata(doc: Any, url: str | None = None) -> Metadata:
+    """Read every source in order; ``doc`` is a parsed lxml.html document."""
+    meta = Metadata()
+    _from_jsonld(doc, meta)
+    _from_meta(doc, meta)
+    _from_page(doc, url, meta)
+    if meta.canonical_url and url:
+        meta.canonical_url = urljoin(url, meta.canonical_url)
+    return meta
+
+
+def parse(html: str) -> Any:
+    """Parse HTML text into an lxml document (helper for tests and callers)."""
+    return lxml_html.document_fromstring(html)
