@@ -224,5 +224,14 @@ def index(collection: Path) -> None:
                f"from {result.warcs} WARC file(s)")
 
 
+from .normalise_cmds import register as _register_normalise  # noqa: E402
+
+_register_normalise(cli, _errors)
+
+from .verify_cmds import register as _register_verify  # noqa: E402
+
+_register_verify(cli, _errors)
+
+
 def main() -> None:
     cli(prog_name="preserve")

@@ -51,6 +51,7 @@ class Article:
     """One page, normalised. Dates are ISO 8601 strings; None when the page does not say."""
 
     url: str | None = None
+    id: str | None = None
     canonical_url: str | None = None
     page_type: str = "other"
     title: str | None = None
@@ -74,6 +75,7 @@ class Article:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "url": self.url,
             "canonical_url": self.canonical_url,
             "page_type": self.page_type,

@@ -90,7 +90,9 @@ class _Walker:
         here = path
         if self.with_paths and block:
             cls = (el.get("class") or "").split()
-            here = f"{path}/{tag}" + (f".{cls[0]}" if cls else "")
+            role = el.get("role")
+            here = f"{path}/{tag}" + (f".{cls[0]}" if cls else "") + (
+                f"[{role}]" if role else "")
         if block:
             self.flush()
             self.path = here

@@ -100,7 +100,10 @@ def _is_listing(doc: Any, meta: Metadata) -> bool:
     teasers = len(doc.xpath("//article")) + len(doc.xpath(
         "//*[self::h2 or self::h3][a[@href]][not(ancestor::aside) and not(ancestor::nav)"
         " and not(ancestor::footer)]"))
-    return teasers >= 6 or len(doc.xpath("//article")) >= 3
+    articles = len(doc.xpath("//article"))
+    paginated = bool(doc.xpath('//a[@rel="next" or @rel="prev"] | '
+                               '//*[contains(@class, "pagination")]'))
+    return teasers >= 6 or articles >= 3 or (paginated and teasers >= 2)
 
 
 def _page_type(doc: Any, meta: Metadata, blocks: Sequence[Block]) -> str:
@@ -115,6 +118,8 @@ def _page_type(doc: Any, meta: Metadata, blocks: Sequence[Block]) -> str:
         return "listing"
     if words >= _MIN_ARTICLE_WORDS and paragraphs >= (1 if meta.published else 3):
         return "article"
+    if meta.published and meta.authors and paragraphs >= 2:
+        return "article"  # short, but dated and signed
     return "other"
 
 

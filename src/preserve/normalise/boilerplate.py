@@ -1,0 +1,70 @@
+"""Site-level boilerplate: text blocks that repeat across many pages of one site.
+
+Every page of a host is cut into blocks (paragraphs, list items, headings...) and each
+distinct block counts once per page. A block found on at least ``MIN_PAGES`` pages and on
+at least ``SHARE`` of the host's pages is the site's template (navigation, sidebars,
+newsletter sign-up, share buttons, footers, the "this site is archived" banner), not any
+one page's content, and is removed from article bodies. An article reproduced in full
+at a few URLs stays under the share, so its paragraphs are not mistaken for template.
+
+A repeated block inside an element marked as a notice (``role=note``/``alert``, or a
+class or id naming a banner, notice or announcement) is recorded once per site as a
+*site note*, so what the banner said is kept, but not in every body.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .blocks import Block, block_key, html_blocks, tokens
+
+__all__ = ["MIN_PAGES", "SHARE", "PageBlock", "page_blocks", "threshold", "is_note",
+           "block_filter"]
+
+MIN_PAGES = 3
+SHARE = 0.3
+_NOTE_PATH = re.compile(r"banner|notice|announce|alert|\[note\]|archived", re.I)
+_MIN_TOKENS = 2
+
+
+@dataclass(frozen=True)
+class PageBlock:
+    key: str
+    text: str
+    path: str
+
+
+def page_blocks(doc: Any) -> dict[str, PageBlock]:
+    """The distinct blocks of a parsed page (``<body>``), by key, first occurrence kept."""
+    body = doc.find(".//body")
+    out: dict[str, PageBlock] = {}
+    for b in html_blocks(body if body is not None else doc, with_paths=True):
+        if len(tokens(b.text)) < _MIN_TOKENS:
+            continue
+        key = block_key(b.text)
+        out.setdefault(key, PageBlock(key, b.text, b.path))
+    return out
+
+
+def threshold(pages: int) -> int:
+    """How many of a host's ``pages`` a block must be on to count as template."""
+    return max(MIN_PAGES, math.ceil(SHARE * pages))
+
+
+def is_note(block: PageBlock) -> bool:
+    return bool(_NOTE_PATH.search(block.path)) and len(tokens(block.text)) >= 5
+
+
+def block_filter(
+    is_boilerplate: Callable[[str], bool],
+) -> Callable[[Sequence[Block]], tuple[list[Block], list[str]]]:
+    """A body filter dropping the blocks ``is_boilerplate`` accepts (by block key)."""
+
+    def run(blocks: Sequence[Block]) -> tuple[list[Block], list[str]]:
+        return [b for b in blocks if not is_boilerplate(block_key(b.text))], []
+
+    return run

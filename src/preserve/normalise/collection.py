@@ -1,0 +1,218 @@
+"""Normalise a collection: its WARCs' HTML captures to ``normalised/articles.jsonl``.
+
+1. The closed WARCs not normalised before are read once to learn each host's template
+   (``boilerplate``) and the first capture of each payload (to resolve revisits).
+2. They are read again; each capture becomes an Article (``extract``) with the site's
+   template blocks removed from its body, its provenance (WARC file, offset, length,
+   record id, capture time, payload digest) and, when its body was seen before, the id
+   of that first article in ``duplicate_of``.
+3. ``articles.jsonl`` is replaced atomically: the lines of earlier runs, then the new
+   ones; ``sites.jsonl`` (pages per host and site notes) likewise; then the state is
+   committed. Running again with no new WARC changes nothing.
+
+Memory stays flat: records are streamed, and everything remembered is in SQLite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from ..atomic import atomic_write
+from ..collection import Collection
+from ..errors import CollectionError, StorageError, WarcFormatError
+from .article import Article, Provenance
+from .boilerplate import block_filter, is_note, page_blocks, threshold
+from .decode import decode_html, http_charset
+from .extract import extract_article
+from .records import Capture, iter_captures, read_payload_at
+from .state import NormaliseState
+
+__all__ = ["normalise_collection", "NormaliseSummary", "article_id", "OUTPUT_DIR"]
+
+OUTPUT_DIR = "normalised"
+ProgressCallback = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class NormaliseSummary:
+    warcs: int  # WARC files normalised by this run
+    skipped_warcs: int  # already normalised before
+    pages: int  # captures normalised by this run
+    articles: int
+    listings: int
+    other: int
+    duplicates: int
+    with_problems: int
+    total_lines: int  # lines of articles.jsonl after the run
+    output: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
+
+
+def article_id(url: str, capture_time: str) -> str:
+    """Stable id of one capture: 16 hex digits of SHA-256 over the URL, a space, the time."""
+    return hashlib.sha256(f"{url} {capture_time}".encode()).hexdigest()[:16]
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _parse(text: str) -> Any | None:
+    try:
+        return lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _learn(state: NormaliseState, path: Path) -> None:
+    """Pass 1 over one WARC: payload origins and per-host block counts."""
+    for cap in iter_captures(path):
+        if cap.is_revisit:
+            continue
+        if cap.payload_digest and not state.add_payload(
+                cap.payload_digest, cap.warc_file, cap.offset, cap.record_id, cap.url):
+            continue  # the same payload again: it says nothing new about the template
+        doc = _parse(decode_html(cap.payload, http_charset(cap.content_type)).text)
+        if doc is None:
+            continue
+        host = _host(cap.url)
+        blocks = page_blocks(doc)
+        state.count_page(host, blocks)
+        for b in blocks.values():
+            if is_note(b):
+                state.add_note(host, b.key, b.text, cap.url)
+
+
+def _payload(state: NormaliseState, coll: Collection, cap: Capture) -> tuple[
+        bytes, str, dict[str, Any] | None, list[str]]:
+    if not cap.is_revisit:
+        return cap.payload, cap.content_type, None, []
+    original = state.payload(cap.payload_digest) if cap.payload_digest else None
+    if original is None:
+        return b"", cap.content_type, None, [
+            "revisit: original capture not found in the collection"]
+    warc, offset, record_id, url = original
+    payload, ctype = read_payload_at(coll.warcs / warc, offset)
+    return payload, ctype or cap.content_type, {
+        "warc_file": warc, "offset": offset, "record_id": record_id, "url": url}, []
+
+
+def _normalise(state: NormaliseState, coll: Collection, cap: Capture) -> Article:
+    payload, ctype, revisit_of, problems = _payload(state, coll, cap)
+    host = _host(cap.url)
+    limit = threshold(state.host_pages(host))
+    known: dict[str, bool] = {}
+
+    def template(key: str) -> bool:
+        if key not in known:
+            known[key] = state.block_pages(host, key) >= limit
+        return known[key]
+
+    article = extract_article(payload, cap.url, http_charset=http_charset(ctype),
+                              block_filter=block_filter(template))
+    ident = article_id(cap.url, cap.date)
+    duplicate = None
+    if article.body_hash:
+        duplicate = state.first_body(article.body_hash, ident, cap.url)
+    return replace(
+        article,
+        id=ident,
+        duplicate_of=duplicate,
+        problems=(*problems, *article.problems),
+        provenance=Provenance(cap.warc_file, cap.offset, cap.length, cap.record_id, cap.date,
+                              cap.payload_digest, revisit_of),
+    )
+
+
+def _earlier_lines(path: Path, redo: set[str]) -> Iterator[str]:
+    """Lines of the previous articles.jsonl, less those of WARCs being normalised again
+    (left by a run that died after writing its output but before committing)."""
+    if not path.is_file():
+        return
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            prov = obj.get("provenance") or {}
+            if prov.get("warc_file") not in redo:
+                yield line if line.endswith("\n") else line + "\n"
+
+
+def _write_sites(state: NormaliseState, out: IO[str]) -> None:
+    for host, pages, _ in state.sites():
+        notes = [text for key, text in state.db.execute(
+            "SELECT key, text FROM notes WHERE host = ? ORDER BY url, key", (host,))
+            if state.block_pages(host, key) >= threshold(pages)]
+        out.write(json.dumps({"host": host, "pages": pages, "notes": notes},
+                             ensure_ascii=False) + "\n")
+
+
+def normalise_collection(
+    coll: Collection, *, on_progress: ProgressCallback | None = None
+) -> NormaliseSummary:
+    """Normalise the closed WARCs of ``coll`` not normalised before (docs/normalise.md).
+
+    Raises WarcFormatError for a WARC that cannot be read; nothing is written then."""
+    out_dir = coll.root / OUTPUT_DIR
+    output = out_dir / "articles.jsonl"
+    state = NormaliseState(out_dir / "state.sqlite3")
+    try:
+        done = state.done_warcs()
+        warcs = [p for p in coll.closed_warcs() if p.name not in done]
+        counts = {"article": 0, "listing": 0, "other": 0}
+        pages = duplicates = problems = total = 0
+        if not warcs:
+            total = sum(1 for _ in _earlier_lines(output, set()))
+            return NormaliseSummary(0, len(done), 0, 0, 0, 0, 0, 0, total, output)
+        for path in warcs:
+            if on_progress:
+                on_progress(f"learning {path.name}", 0)
+            _learn(state, path)
+        redo = {p.name for p in warcs}
+        with atomic_write(output, "w", encoding="utf-8") as f:
+            for line in _earlier_lines(output, redo):
+                f.write(line)
+                total += 1
+            for path in warcs:
+                made = 0
+                for cap in iter_captures(path):
+                    article = _normalise(state, coll, cap)
+                    f.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
+                    made += 1
+                    counts[article.page_type] += 1
+                    duplicates += article.duplicate_of is not None
+                    problems += bool(article.problems)
+                    if on_progress:
+                        on_progress(path.name, made)
+                pages += made
+                total += made
+                state.mark_done(path.name, path.stat().st_size, made)
+        with atomic_write(out_dir / "sites.jsonl", "w", encoding="utf-8") as f:
+            _write_sites(state, f)
+        state.commit()
+        return NormaliseSummary(len(warcs), len(done), pages, counts["article"],
+                                counts["listing"], counts["other"], duplicates, problems,
+                                total, output)
+    except sqlite3.DatabaseError as e:
+        raise CollectionError(f"normalisation state unreadable ({e}); remove {OUTPUT_DIR}/ "
+                              "to normalise from scratch", out_dir) from e
+    except OSError as e:
+        if isinstance(e, WarcFormatError):
+            raise
+        raise StorageError(f"cannot write ({e.strerror})", out_dir) from e
+    finally:
+        state.close()

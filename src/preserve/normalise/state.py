@@ -1,0 +1,100 @@
+"""What normalisation remembers between runs, in ``normalised/state.sqlite3``.
+
+Which WARC files are done; per host, how many pages were seen and on how many pages
+each block occurred (site boilerplate); the first capture of each payload digest (to
+resolve revisits); the first article of each body hash (duplicates); site notes. All
+of it lives on disk, so memory stays flat however large the collection. One run is one
+transaction: a run that dies leaves the state as it was before it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = ["NormaliseState", "SCHEMA"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS warcs (name TEXT PRIMARY KEY, size INTEGER NOT NULL,
+    articles INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, pages INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (host TEXT NOT NULL, key TEXT NOT NULL,
+    pages INTEGER NOT NULL, PRIMARY KEY (host, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS payloads (digest TEXT PRIMARY KEY, warc TEXT NOT NULL,
+    offset INTEGER NOT NULL, record_id TEXT NOT NULL, url TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bodies (hash TEXT PRIMARY KEY, id TEXT NOT NULL,
+    url TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notes (host TEXT NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL,
+    url TEXT NOT NULL, PRIMARY KEY (host, key)) WITHOUT ROWID;
+"""
+
+
+class NormaliseState:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.executescript(SCHEMA)
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', '1')")
+        self.db.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+        self.db.close()
+
+    def done_warcs(self) -> set[str]:
+        return {name for (name,) in self.db.execute("SELECT name FROM warcs")}
+
+    def mark_done(self, name: str, size: int, articles: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO warcs VALUES (?, ?, ?)", (name, size, articles))
+
+    def count_page(self, host: str, keys: Iterable[str]) -> None:
+        self.db.execute("INSERT INTO hosts VALUES (?, 1) ON CONFLICT (host) DO UPDATE "
+                        "SET pages = pages + 1", (host,))
+        self.db.executemany("INSERT INTO blocks VALUES (?, ?, 1) ON CONFLICT (host, key) "
+                            "DO UPDATE SET pages = pages + 1", ((host, k) for k in keys))
+
+    def host_pages(self, host: str) -> int:
+        row = self.db.execute("SELECT pages FROM hosts WHERE host = ?", (host,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def block_pages(self, host: str, key: str) -> int:
+        row = self.db.execute("SELECT pages FROM blocks WHERE host = ? AND key = ?",
+                              (host, key)).fetchone()
+        return int(row[0]) if row else 0
+
+    def add_payload(self, digest: str, warc: str, offset: int, record_id: str,
+                    url: str) -> bool:
+        """Remember the first capture of ``digest``; False if it was known already."""
+        cur = self.db.execute("INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?)",
+                              (digest, warc, offset, record_id, url))
+        return cur.rowcount == 1
+
+    def payload(self, digest: str) -> tuple[str, int, str, str] | None:
+        row = self.db.execute("SELECT warc, offset, record_id, url FROM payloads "
+                              "WHERE digest = ?", (digest,)).fetchone()
+        return (str(row[0]), int(row[1]), str(row[2]), str(row[3])) if row else None
+
+    def first_body(self, body_hash: str, article_id: str, url: str) -> str | None:
+        """The id of the first article with ``body_hash``, or None if this is the first."""
+        row = self.db.execute("SELECT id FROM bodies WHERE hash = ?", (body_hash,)).fetchone()
+        if row:
+            return str(row[0])
+        self.db.execute("INSERT INTO bodies VALUES (?, ?, ?)", (body_hash, article_id, url))
+        return None
+
+    def add_note(self, host: str, key: str, text: str, url: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO notes VALUES (?, ?, ?, ?)", (host, key, text, url))
+
+    def sites(self) -> list[tuple[str, int, list[str]]]:
+        out = []
+        for host, pages in self.db.execute("SELECT host, pages FROM hosts ORDER BY host"):
+            notes = [t for (t,) in self.db.execute(
+                "SELECT text FROM notes WHERE host = ? ORDER BY text", (host,))]
+            out.append((str(host), int(pages), notes))
+        return out
