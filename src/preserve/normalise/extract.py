@@ -166,6 +166,9 @@ def extract_article(
     body_text = render_text(blocks)
     words = len(tokens(body_text))
     page_type = _page_type(doc, meta, blocks)
+    published = meta.published
+    if page_type == "listing" and meta.sources.get("published") in ("time", "url"):
+        published = None  # the date of the first teaser, not of the page
     digest = hashlib.sha256(" ".join(tokens(body_text.lower())).encode()).hexdigest()
     article = Article(
         url=url,
@@ -173,7 +176,7 @@ def extract_article(
         page_type=page_type,
         title=meta.title,
         authors=tuple(meta.authors),
-        published=meta.published,
+        published=published,
         modified=meta.modified,
         language=meta.language,
         description=meta.description,
