@@ -6,7 +6,8 @@
      │    └── CollectionLocked  another process is crawling the collection
      ├── SeedError              a seed URL that is malformed or not http(s)
      ├── StorageError           writing the collection failed (disk full, permissions)
-     └── WarcFormatError        a WARC file that cannot be parsed (path, offset)
+     ├── WarcFormatError        a WARC file that cannot be parsed (path, offset)
+     └── UnreadableInput        a file given on the command line that cannot be read
 
 The CLI turns every PreserveError into one line on stderr and exit status 2
 (StorageError: 1, since the crawl stopped after capturing something).
@@ -25,6 +26,7 @@ __all__ = [
     "SeedError",
     "StorageError",
     "WarcFormatError",
+    "UnreadableInput",
 ]
 
 
@@ -78,3 +80,10 @@ class WarcFormatError(PreserveError):
         self.path = path
         self.offset = offset
         super().__init__(f"{path} at offset {offset}: {message}")
+
+
+class UnreadableInput(PreserveError):
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: cannot read ({reason})")

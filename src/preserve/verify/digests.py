@@ -1,0 +1,88 @@
+"""WARC digests in every form found in the wild, parsed to an algorithm and raw bytes.
+
+``sha1:`` in base32 (Heritrix, wget, preserve), ``sha256:`` or ``sha-256:`` in hex or
+base32, ``md5:`` in hex, and the other hashlib algorithms in hex or base32; the label
+and the value in any case. Values are compared as decoded bytes, so ``sha1:ABC...`` and
+``SHA1:abc...`` are the same digest.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+
+__all__ = ["Digest", "DigestFormatError", "parse_digest", "hash_name", "format_like"]
+
+# Labels seen in WARC headers and manifests -> hashlib names.
+_ALIASES = {
+    "sha1": "sha1", "sha-1": "sha1",
+    "sha256": "sha256", "sha-256": "sha256",
+    "sha512": "sha512", "sha-512": "sha512",
+    "sha384": "sha384", "sha-384": "sha384",
+    "sha224": "sha224", "sha-224": "sha224",
+    "md5": "md5",
+    "sha3-256": "sha3_256", "sha3_256": "sha3_256",
+    "sha3-512": "sha3_512", "sha3_512": "sha3_512",
+    "blake2b": "blake2b", "blake2s": "blake2s",
+}
+
+
+class DigestFormatError(ValueError):
+    """A digest value that cannot be decoded, or names an algorithm we do not have."""
+
+    def __init__(self, value: str, reason: str) -> None:
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{value!r}: {reason}")
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A parsed digest: the hashlib algorithm name, the raw digest and the text it came from."""
+
+    algorithm: str
+    raw: bytes
+    text: str
+    base32: bool
+
+
+def hash_name(label: str) -> str | None:
+    """The hashlib name for a digest label (``SHA-256`` -> ``sha256``), or None."""
+    return _ALIASES.get(label.strip().lower())
+
+
+def parse_digest(value: str) -> Digest:
+    """Parse ``label:value``; raise DigestFormatError if it is not a digest we can check."""
+    label, sep, encoded = value.strip().partition(":")
+    if not sep or not encoded:
+        raise DigestFormatError(value, "not of the form algorithm:value")
+    algorithm = hash_name(label)
+    if algorithm is None:
+        raise DigestFormatError(value, f"unsupported digest algorithm {label!r}")
+    size = hashlib.new(algorithm).digest_size
+    encoded = encoded.strip()
+    if len(encoded) == size * 2:
+        try:
+            return Digest(algorithm, bytes.fromhex(encoded), value, base32=False)
+        except ValueError:
+            pass
+    try:
+        padded = encoded.upper() + "=" * (-len(encoded) % 8)
+        raw = base64.b32decode(padded)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) == size:
+        return Digest(algorithm, raw, value, base32=True)
+    raise DigestFormatError(
+        value, f"not a {label} digest in hex ({size * 2} digits) or base32"
+    )
+
+
+def format_like(expected: Digest, raw: bytes) -> str:
+    """``raw`` written in the same label and encoding as ``expected``, for reports."""
+    label = expected.text.strip().partition(":")[0]
+    if expected.base32:
+        return f"{label}:{base64.b32encode(raw).decode('ascii').rstrip('=')}"
+    return f"{label}:{raw.hex()}"

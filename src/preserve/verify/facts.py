@@ -1,0 +1,153 @@
+"""What the scan of one WARC records for later checks, written to files as it goes.
+
+Per record: its id and revisit reference (for duplicate ids and revisit checks across
+files); for a collection also the CDXJ line the indexer would write for it and, for an
+HTML page, its pages.jsonl facts. The CDXJ rules are store.cdxj's and the page rules
+store.pages', applied to warcio's own parse of the HTTP head, so that an index written
+by preserve and the one expected here agree byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+from warcio.timeutils import iso_date_to_timestamp
+
+from ..store.cdxj import cdxj_entry, http_mime, is_indexed, record_mime, record_status
+from ..store.pages import TITLE_READ_LIMIT, is_page, read_title
+from .warcscan import RecordHead
+
+__all__ = ["FactWriter", "IdFact", "read_ids", "expected_lines", "ID_FIELDS"]
+
+ID_FIELDS = ("id", "type", "offset", "payload_digest", "refers_to", "refers_uri",
+             "refers_date", "uri", "date")
+IdFact = tuple[str, str, int, str, str, str, str, str, str]
+_HTTP = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
+
+
+class _Adapter:
+    """The face of a warcio record that store.cdxj and store.pages read."""
+
+    def __init__(self, head: RecordHead, http_head: bytes | None) -> None:
+        self.rec_type = head.type
+        self.rec_headers = StatusAndHeaders(head.version, head.headers, protocol="WARC")
+        self.http_headers: Any = None
+        if http_head:
+            try:
+                self.http_headers = _HTTP.parse(io.BytesIO(http_head))
+            except (EOFError, ValueError):
+                self.http_headers = None
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").replace("\t", " ").replace("\n", " ").replace("\r", " ")
+
+
+class FactWriter:
+    """A FactSink writing ``ids`` (always) and ``cdxj``/``pages`` (for a collection)."""
+
+    def __init__(self, directory: Path, stem: str, filename: str, *,
+                 index: bool) -> None:
+        self.filename = filename
+        self.index = index
+        self.ids_path = directory / f"{stem}.ids"
+        self.cdxj_path = directory / f"{stem}.cdxj"
+        self.pages_path = directory / f"{stem}.pages"
+        self._ids: IO[str] = open(self.ids_path, "w", encoding="utf-8")  # noqa: SIM115
+        self._cdxj: IO[str] | None = None
+        self._pages: IO[str] | None = None
+        if index:
+            self._cdxj = open(self.cdxj_path, "w", encoding="utf-8")  # noqa: SIM115
+            self._pages = open(self.pages_path, "w", encoding="utf-8")  # noqa: SIM115
+        self._member_offsets: list[int] = []
+
+    def close(self) -> None:
+        for f in (self._ids, self._cdxj, self._pages):
+            if f is not None:
+                f.close()
+
+    def wants_payload(self, head: RecordHead, http_head: bytes | None) -> int:
+        if not self.index or head.type != "response" or not http_head:
+            return 0
+        rec = _Adapter(head, http_head)
+        if is_page(head.uri or None, record_status(rec), http_mime(rec)):
+            return TITLE_READ_LIMIT
+        return 0
+
+    def record(self, head: RecordHead, length: int, payload_digest: str | None,
+               http_head: bytes | None, payload_start: bytes, payload_sha1: str | None,
+               ) -> None:
+        fields = (head.get("WARC-Record-ID"), head.type, str(head.offset), payload_digest,
+                  head.get("WARC-Refers-To"), head.get("WARC-Refers-To-Target-URI"),
+                  head.get("WARC-Refers-To-Date"), head.uri, head.get("WARC-Date"))
+        self._ids.write("\t".join(_clean(v) for v in fields) + "\n")
+        if self.index:
+            self._index(head, http_head, payload_start, payload_digest or payload_sha1)
+
+    def member_length(self, offset: int, length: int) -> None:
+        """The compressed length of the member at ``offset``, once known."""
+        if self._cdxj is not None:
+            self._cdxj.write(f"L\t{offset}\t{length}\n")
+
+    def _index(self, head: RecordHead, http_head: bytes | None, payload_start: bytes,
+               digest: str | None) -> None:
+        assert self._cdxj is not None and self._pages is not None
+        rec = _Adapter(head, http_head)
+        if not is_indexed(rec):
+            return
+        try:
+            timestamp: str = iso_date_to_timestamp(head.get("WARC-Date"))
+        except (TypeError, ValueError, IndexError):
+            return  # reported as WARC_HEADER_INVALID; the indexer could not index it
+        status = record_status(rec)
+        if head.type == "revisit":
+            digest = head.get("WARC-Payload-Digest")
+        entry = cdxj_entry(rec, timestamp, mime=record_mime(rec), status=status,
+                           digest=digest, offset=head.offset, length=0,
+                           filename=self.filename)
+        # The member's length is known only when it ends: written as a placeholder here
+        # and filled in by the reader of this file (see expected_lines).
+        self._cdxj.write(f"R\t{head.offset}\t{entry.to_line()}\n")
+        url = head.uri or None
+        if head.type in ("response", "revisit") and is_page(url, status, http_mime(rec)):
+            title = None
+            if head.type == "response" and rec.http_headers is not None:
+                title = read_title(io.BytesIO(payload_start), rec.http_headers)
+            self._pages.write(json.dumps({"url": url, "timestamp": timestamp,
+                                          "type": head.type, "title": title,
+                                          "digest": digest}) + "\n")
+
+
+def expected_lines(path: Path) -> list[tuple[int, int, str]]:
+    """(offset, length, line) of the CDXJ file written by FactWriter, lengths filled in."""
+    lengths: dict[int, int] = {}
+    pending: list[tuple[int, str]] = []
+    with open(path, encoding="utf-8") as f:
+        for raw in f:
+            kind, at, rest = raw.rstrip("\n").split("\t", 2)
+            if kind == "L":
+                lengths[int(at)] = int(rest)
+            else:
+                pending.append((int(at), rest))
+    out: list[tuple[int, int, str]] = []
+    for offset, line in pending:
+        length = lengths.get(offset)
+        if length is None:
+            continue  # the member never ended: the record is reported truncated
+        out.append((offset, length, line.replace('"length": "0", "offset": '
+                                                 f'"{offset}"',
+                                                 f'"length": "{length}", "offset": '
+                                                 f'"{offset}"', 1)))
+    return out
+
+
+def read_ids(path: Path) -> Iterator[IdFact]:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            yield (p[0], p[1], int(p[2]), p[3], p[4], p[5], p[6], p[7], p[8])

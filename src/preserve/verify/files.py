@@ -1,0 +1,49 @@
+"""Verify WARC files given one by one (any WARC, not only preserve's): each read once,
+then record ids and revisit references checked across all of them."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..errors import UnreadableInput
+from .crossfile import CrossFileCheck
+from .report import Report
+from .runner import Job, ProgressCallback, run_scans
+
+__all__ = ["verify_files"]
+
+
+def verify_files(paths: Sequence[Path], *, jobs: int = 1, fixity_only: bool = False,
+                 on_progress: ProgressCallback | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> Report:
+    """Raises UnreadableInput for a path that is not a readable file."""
+    started = clock()
+    work = []
+    for path in paths:
+        try:
+            with open(path, "rb"):
+                pass
+            size = os.stat(path).st_size
+        except OSError as e:
+            raise UnreadableInput(path, e.strerror or str(e)) from e
+        if not path.is_file():
+            raise UnreadableInput(path, "not a file")
+        work.append(Job(path, str(path), size, parse=not fixity_only))
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="preserve-verify-") as tmp:
+        outputs = run_scans(work, Path(tmp), workers=jobs, on_progress=on_progress,
+                            clock=clock)
+        cross = CrossFileCheck(Path(tmp) / "ids.sqlite", complete=False)
+        for o in outputs:
+            report.files.append(o.result)
+            report.findings.extend(o.result.findings)
+            report.bytes_read += o.result.size
+            if o.ids is not None:
+                cross.add_file(o.job.name, o.ids)
+        report.findings.extend(cross.findings())
+    report.seconds = clock() - started
+    return report

@@ -1,0 +1,158 @@
+"""Findings of a verification: data with a stable code, never exceptions.
+
+Every code is listed in ``CODES`` with its severity and is documented in docs/verify.md
+(tests/test_verify_report.py checks both ways). An ``error`` means the archive is not what
+it should be, and makes ``preserve verify`` exit 1; a ``warning`` is worth a look but
+proves no damage (a revisit whose original is in a WARC file not given, say).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Finding", "FileResult", "Report", "CODES", "Severity", "finding"]
+
+Severity = Literal["error", "warning"]
+
+CODES: dict[str, tuple[Severity, str]] = {
+    # One file, read whole: fixity.
+    "FILE_UNREADABLE": ("error", "a file cannot be opened or read"),
+    "FILE_MISSING": ("error", "a file listed in the manifest (or recorded closed) is missing"),
+    "FILE_UNLISTED": ("error", "a file in the collection is in no manifest"),
+    "FIXITY_MISMATCH": ("error", "a file's digest differs from its manifest line"),
+    "FILE_OPEN": ("warning", "a WARC file still being written (.open) was not checked"),
+    # The manifest and the append-only files.
+    "MANIFEST_MALFORMED": ("error", "a manifest line is not `<hex digest>  <path>`"),
+    "MANIFEST_DUPLICATE": ("error", "a path is listed twice in one manifest"),
+    "MANIFEST_EVENT_MISMATCH": ("error", "the manifest disagrees with the `file closed` events"),
+    "FILE_REWRITTEN": ("error", "an append-only file was changed, not only appended to"),
+    "EVENTS_MALFORMED": ("error", "a line of events.jsonl is not a complete event"),
+    "CONFIG_INVALID": ("error", "preserve.toml cannot be loaded"),
+    "CONFIG_CHANGED": ("error", "preserve.toml differs from its digest at the last check"),
+    # WARC structure.
+    "WARC_NOT_WARC": ("error", "the file does not start with a WARC record"),
+    "WARC_GZIP_CORRUPT": ("error", "a gzip member is corrupt (bad data or CRC)"),
+    "WARC_TRUNCATED": ("error", "the file ends inside a record"),
+    "WARC_CONTENT_LENGTH": ("error", "a record's block is not Content-Length bytes long"),
+    "WARC_HEADER_MALFORMED": ("error", "a record header block cannot be parsed"),
+    "WARC_HEADER_MISSING": ("error", "a mandatory WARC header is missing"),
+    "WARC_HEADER_INVALID": ("error", "a mandatory WARC header has an invalid value"),
+    "WARC_DUPLICATE_ID": ("error", "a WARC-Record-ID is used by more than one record"),
+    "WARC_TRAILING_DATA": ("error", "bytes after the last record are not a record"),
+    "WARC_SHARED_MEMBER": ("warning", "several records share one gzip member"),
+    # Digests.
+    "WARC_BLOCK_DIGEST": ("error", "WARC-Block-Digest does not match the block"),
+    "WARC_PAYLOAD_DIGEST": ("error", "WARC-Payload-Digest does not match the payload"),
+    "WARC_DIGEST_MALFORMED": ("error", "a digest header cannot be decoded"),
+    "WARC_DIGEST_UNSUPPORTED": ("warning", "a digest uses an algorithm that cannot be checked"),
+    "WARC_REVISIT_UNRESOLVED": ("error", "a revisit refers to a record that does not exist"),
+    "WARC_REVISIT_EXTERNAL": ("warning", "a revisit's original is not among the files checked"),
+    "WARC_REVISIT_DIGEST": ("error", "a revisit's payload digest differs from its original's"),
+    # Derived files.
+    "INDEX_MISSING": ("error", "indexes/index.cdxj is missing"),
+    "INDEX_MALFORMED": ("error", "a CDXJ line cannot be parsed"),
+    "INDEX_UNSORTED": ("error", "the CDXJ index is not sorted"),
+    "INDEX_BAD_OFFSET": ("error", "a CDXJ line's offset and length name no indexed record"),
+    "INDEX_ENTRY_MISMATCH": ("error", "a CDXJ line's fields differ from the record it names"),
+    "INDEX_ENTRY_MISSING": ("error", "an indexable record has no CDXJ line"),
+    "PAGES_MISSING": ("error", "pages/pages.jsonl is missing"),
+    "PAGES_MALFORMED": ("error", "a pages.jsonl line cannot be parsed"),
+    "PAGES_NOT_CAPTURED": ("error", "a pages.jsonl line names no captured page"),
+    "PAGES_ENTRY_MISMATCH": ("error", "a pages.jsonl line differs from the capture it names"),
+    "PAGES_ENTRY_MISSING": ("error", "a captured page is not in pages.jsonl"),
+    "PAGES_ORDER": ("error", "pages.jsonl is not sorted by time, then URL"),
+    # The run itself.
+    "FINDINGS_LIMIT": ("warning", "more findings of one code in one file were left out"),
+    "BUDGET_TOO_SMALL": ("warning", "a file larger than the size budget was not checked"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: its code, the file (as given, or relative to the collection), the byte
+    offset where it applies (or None), what was expected and what was found."""
+
+    code: str
+    file: str
+    message: str
+    offset: int | None = None
+    expected: str | None = None
+    found: str | None = None
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code][0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, **asdict(self)}
+
+
+def finding(code: str, file: str, message: str, offset: int | None = None,
+            expected: object = None, found: object = None) -> Finding:
+    if code not in CODES:
+        raise KeyError(f"undocumented finding code {code}")
+    return Finding(code, file, message, offset,
+                   None if expected is None else str(expected),
+                   None if found is None else str(found))
+
+
+@dataclass
+class FileResult:
+    """What one read of one file established: its size, digests and per-file findings."""
+
+    file: str
+    size: int = 0
+    digests: dict[str, str] = field(default_factory=dict)  # hashlib name -> hex
+    records: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    checked: bool = True  # False when the file could not be read at all
+
+    @property
+    def ok(self) -> bool:
+        return self.checked and not any(f.severity == "error" for f in self.findings)
+
+
+@dataclass
+class Report:
+    """All findings of one run, with the files it read and what it skipped."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: list[FileResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # left for a later run by --budget
+    bytes_read: int = 0
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.code for f in self.findings).items()))
+
+    def for_file(self, name: str) -> list[Finding]:
+        return [f for f in self.findings if f.file == name]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "errors": len(self.errors),
+            "warnings": len(self.findings) - len(self.errors),
+            "counts": self.counts(),
+            "files": [{"file": r.file, "size": r.size, "records": r.records,
+                       "sha256": r.digests.get("sha256"),
+                       "outcome": "pass" if r.file not in self._failed() else "fail"}
+                      for r in self.files],
+            "skipped": self.skipped,
+            "bytes": self.bytes_read,
+            "seconds": round(self.seconds, 3),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    def _failed(self) -> set[str]:
+        return {f.file for f in self.errors}

@@ -1,0 +1,557 @@
+"""One streaming pass over one WARC file: whole-file digests and every record check.
+
+Each chunk read is hashed for the file's fixity (every algorithm at once), then fed to a
+push parser: gzip members are inflated one at a time (or the file is read as plain
+WARC), each record's header block is parsed, its block and payload are hashed as they
+pass, and framing is checked (Content-Length, the CRLF CRLF after the block, a member
+or a file cut short). What later checks need from the records (ids, revisit references,
+CDXJ lines, pages) goes to a ``FactSink``; nothing of the file is kept in memory beyond
+one header block, one HTTP head and the first 256 KiB of an HTML page.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import zlib
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from .digests import Digest, DigestFormatError, format_like, parse_digest
+from .report import FileResult, Finding, finding
+
+__all__ = ["scan_warc", "FactSink", "RecordHead", "READ_SIZE", "FINDINGS_PER_CODE"]
+
+READ_SIZE = 1 << 20
+FINDINGS_PER_CODE = 100
+_HEAD_MAX = 1 << 20  # a WARC header block longer than this is not a header block
+_HTTP_HEAD_MAX = 256 * 1024
+_OUT_MAX = 1 << 20  # inflate at most this much at a time: memory stays flat
+_MANDATORY = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
+_NEEDS_URI = frozenset({"response", "resource", "request", "revisit", "conversion",
+                        "continuation"})
+_HTTP_RECORDS = ("response", "request", "revisit")  # as warcio: these may carry HTTP headers
+_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
+_RECORD_ID = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:[^<>\s]+>")
+_VERSION = re.compile(rb"WARC/\d+\.\d+")
+
+
+class RecordHead:
+    """A record's WARC headers as parsed, with the offsets and length of its record."""
+
+    __slots__ = ("offset", "version", "headers", "_lower")
+
+    def __init__(self, offset: int, version: str, headers: list[tuple[str, str]]) -> None:
+        self.offset = offset
+        self.version = version
+        self.headers = headers
+        self._lower: dict[str, str] = {}
+        for name, value in headers:
+            self._lower.setdefault(name.lower(), value)
+
+    def get(self, name: str) -> str | None:
+        return self._lower.get(name.lower())
+
+    @property
+    def type(self) -> str:
+        return self.get("WARC-Type") or ""
+
+    @property
+    def uri(self) -> str:
+        uri = self.get("WARC-Target-URI") or ""
+        return uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
+
+
+class FactSink(Protocol):
+    """Receives, per record, what cross-file and collection checks need."""
+
+    def record(self, head: RecordHead, length: int, payload_digest: str | None,
+               http_head: bytes | None, payload_start: bytes, payload_sha1: str | None
+               ) -> None: ...
+
+    def wants_payload(self, head: RecordHead, http_head: bytes | None) -> int:
+        """How many leading payload bytes record() should get (0 for none)."""
+        ...
+
+    def member_length(self, offset: int, length: int) -> None:
+        """The stored length of the record (its gzip member) at ``offset``."""
+        ...
+
+
+def _http_head_end(buf: bytes) -> int | None:
+    """Where the HTTP header block of ``buf`` ends, by warcio's rules (a line that is empty
+    once trailing whitespace is stripped); None if ``buf`` holds no end yet."""
+    pos = 0
+    while True:
+        nl = buf.find(b"\n", pos)
+        if nl < 0:
+            return None
+        line = buf[pos:nl + 1]
+        pos = nl + 1
+        if not line.rstrip():
+            return pos
+
+
+class _Record:
+    """The record being read: its digests, and what the sink wants of its payload."""
+
+    __slots__ = ("head", "length", "remaining", "block", "block_expected", "payload",
+                 "payload_expected", "http", "http_buf", "http_head", "payload_seen",
+                 "payload_want", "payload_buf", "sha1", "is_revisit")
+
+    def __init__(self, head: RecordHead, length: int) -> None:
+        self.head = head
+        self.length = length
+        self.remaining = length
+        self.block: Any = None
+        self.block_expected: Digest | None = None
+        self.payload: Any = None
+        self.payload_expected: Digest | None = None
+        self.http = head.type in _HTTP_RECORDS and length > 0 and head.uri.startswith(
+            ("http:", "https:"))
+        self.http_buf: bytearray | None = bytearray() if self.http else None
+        self.http_head: bytes | None = None
+        self.payload_seen = 0
+        self.payload_want = 0
+        self.payload_buf = bytearray()
+        self.sha1: Any = None
+        self.is_revisit = head.type == "revisit"
+
+
+class _Scanner:
+    def __init__(self, name: str, sink: FactSink | None) -> None:
+        self.name = name
+        self.sink = sink
+        self.findings: list[Finding] = []
+        self._counts: dict[str, int] = {}
+        self.records = 0
+        self.gzip: bool | None = None
+        self.stopped = False  # structure lost: the rest is hashed, not parsed
+        # gzip state
+        self.member_start = 0
+        self.member_records = 0
+        self.inflate: Any = None
+        self.shared_reported = False
+        # record state, on the inflated (or plain) stream
+        self.pos = 0  # offset of the next byte of the plain stream / compressed file
+        self.state = "head"
+        self.head_buf = bytearray()
+        self.head_start = 0
+        self.rec: _Record | None = None
+        self.tail = bytearray()
+        self.file_offset = 0  # compressed bytes consumed
+
+    def add(self, code: str, message: str, offset: int | None = None,
+            expected: object = None, found: object = None) -> None:
+        n = self._counts.get(code, 0) + 1
+        self._counts[code] = n
+        if n <= FINDINGS_PER_CODE:
+            self.findings.append(finding(code, self.name, message, offset, expected, found))
+
+    def finish_counts(self) -> None:
+        for code, n in self._counts.items():
+            if n > FINDINGS_PER_CODE:
+                self.findings.append(finding(
+                    "FINDINGS_LIMIT", self.name,
+                    f"{n - FINDINGS_PER_CODE} more {code} findings in this file were left out",
+                    expected=FINDINGS_PER_CODE, found=n))
+
+    # -- input -----------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        if self.stopped or not data:
+            self.file_offset += len(data)
+            return
+        if self.gzip is None:
+            if data[:2] == b"\x1f\x8b":
+                self.gzip = True
+            elif data[:5] == b"WARC/":
+                self.gzip = False
+            else:
+                self.add("WARC_NOT_WARC", "neither a gzip member nor a WARC/ version line "
+                         "at the start of the file", 0, "WARC/1.x or gzip",
+                         repr(data[:16]))
+                self.stopped = True
+                self.file_offset += len(data)
+                return
+        if self.gzip:
+            self._feed_gzip(data)
+        else:
+            start = self.file_offset
+            self.file_offset += len(data)
+            self._parse(data, start)
+
+    def _feed_gzip(self, data: bytes) -> None:
+        view = data
+        base = self.file_offset
+        consumed = 0
+        while view and not self.stopped:
+            if self.inflate is None:
+                if not bytes(view).strip(b"\r\n\t \x00"):
+                    consumed += len(view)  # blank padding after the last member
+                    break
+                if view[:2] != b"\x1f\x8b"[: len(view[:2])]:
+                    self.add("WARC_TRAILING_DATA", "bytes that are not a gzip member "
+                             "follow the last record", base + consumed, "gzip member",
+                             repr(bytes(view[:16])))
+                    self.stopped = True
+                    consumed = len(data)
+                    break
+                self.inflate = zlib.decompressobj(31)
+                self.member_start = base + consumed
+                self.member_records = 0
+                self._begin_record_stream()
+            try:
+                out = self.inflate.decompress(view, _OUT_MAX)
+            except zlib.error as e:
+                self.add("WARC_GZIP_CORRUPT", f"gzip member cannot be inflated ({e}); the "
+                         "records after it were not checked", self.member_start)
+                self.stopped = True
+                consumed = len(data)
+                break
+            tail = self.inflate.unconsumed_tail
+            unused = self.inflate.unused_data if self.inflate.eof else b""
+            used = len(view) - len(tail) - len(unused)
+            consumed += used
+            if out:
+                self._parse(out, self.member_start)
+            if self.inflate.eof:
+                self._member_end(base + consumed)
+                self.inflate = None
+                view = unused
+            else:
+                view = tail
+        self.file_offset = base + len(data)
+
+    def end(self) -> None:
+        """The file has ended."""
+        if self.stopped:
+            return
+        if self.gzip is None:
+            self.add("WARC_NOT_WARC", "the file is empty", 0)
+            return
+        if self.gzip:
+            if self.inflate is not None:
+                start = self.rec.head.offset if self.rec else self.member_start
+                self.add("WARC_TRUNCATED", "the file ends inside a gzip member (the file was "
+                         "cut short)", start, found=f"file ends at {self.file_offset}")
+            return
+        if self.state == "head" and not self.head_buf.strip():
+            return
+        self._cut_short(self.head_start if self.state == "head" else None, "the file ends")
+
+    # -- records ---------------------------------------------------------------------
+
+    def _begin_record_stream(self) -> None:
+        self.state = "head"
+        self.head_buf = bytearray()
+        self.rec = None
+        self.tail = bytearray()
+
+    def _member_end(self, end: int) -> None:
+        if self.sink is not None and self.member_records:
+            self.sink.member_length(self.member_start, end - self.member_start)
+        if self.state == "head" and not self.head_buf:
+            if self.member_records == 0:
+                self.add("WARC_HEADER_MALFORMED", "an empty gzip member (no record)",
+                         self.member_start)
+            return
+        if self.state == "skip":
+            return
+        self._cut_short(self.member_start if self.state == "head" else None,
+                        "the gzip member ends")
+
+    def _cut_short(self, head_offset: int | None, what: str) -> None:
+        if head_offset is not None:
+            self.add("WARC_TRUNCATED" if what == "the file ends" else "WARC_CONTENT_LENGTH",
+                     f"{what} inside a record header block", head_offset)
+            return
+        rec = self.rec
+        assert rec is not None
+        present = rec.length - rec.remaining
+        if self.state == "block":
+            code = "WARC_TRUNCATED" if what == "the file ends" else "WARC_CONTENT_LENGTH"
+            self.add(code, f"{what} {rec.remaining} bytes before the record's block does "
+                     f"(Content-Length {rec.length})", rec.head.offset, rec.length, present)
+        else:
+            code = "WARC_TRUNCATED" if what == "the file ends" else "WARC_CONTENT_LENGTH"
+            self.add(code, f"{what} before the CRLF CRLF that closes the record",
+                     rec.head.offset, "\\r\\n\\r\\n", repr(bytes(self.tail)))
+        if self.state == "block":
+            self._close_record(digests=False)
+
+    def _parse(self, data: bytes, member_start: int) -> None:
+        """Feed inflated (or plain) bytes; ``member_start`` is the record offset in gzip
+        mode. In plain mode, offsets are positions in the data itself."""
+        view = memoryview(data)
+        i = 0
+        n = len(view)
+        plain_base = self.file_offset - n if not self.gzip else 0
+        while i < n:
+            if self.state == "skip":
+                return
+            if self.state == "head":
+                if not self.head_buf:
+                    # Between records of a plain file, blank lines are tolerated.
+                    while i < n and view[i] in b"\r\n":
+                        i += 1
+                    if i == n:
+                        return
+                    self.head_start = member_start if self.gzip else plain_base + i
+                    if self.gzip and self.member_records > 0 and not self.shared_reported:
+                        self.shared_reported = True
+                        self.add("WARC_SHARED_MEMBER", "more than one record in this gzip "
+                                 "member: offsets cannot address each record", member_start)
+                chunk = bytes(view[i:])
+                start = len(self.head_buf)
+                self.head_buf += chunk
+                end = self.head_buf.find(b"\r\n\r\n", max(0, start - 3))
+                if end < 0:
+                    if len(self.head_buf) > _HEAD_MAX:
+                        self.add("WARC_HEADER_MALFORMED", "no end to the record header "
+                                 f"block in its first {_HEAD_MAX} bytes", self.head_start)
+                        self._lose_structure()
+                        return
+                    return
+                used = end + 4 - start
+                i += used
+                head_bytes = bytes(self.head_buf[:end])
+                self.head_buf = bytearray()
+                if not self._start_record(head_bytes):
+                    return
+                continue
+            rec = self.rec
+            assert rec is not None
+            if self.state == "block":
+                take = min(rec.remaining, n - i)
+                if take:
+                    self._block_bytes(rec, view[i:i + take])
+                    rec.remaining -= take
+                    i += take
+                if rec.remaining == 0:
+                    self._close_record(digests=True)
+                    self.state = "tail"
+                continue
+            if self.state == "tail":
+                need = 4 - len(self.tail)
+                self.tail += view[i:i + need]
+                i += min(need, n - i)
+                if len(self.tail) < 4:
+                    return
+                if bytes(self.tail) != b"\r\n\r\n":
+                    self.add("WARC_CONTENT_LENGTH", "the record's block is not followed by "
+                             "CRLF CRLF: its Content-Length is wrong", rec.head.offset,
+                             "\\r\\n\\r\\n", repr(bytes(self.tail)))
+                    self._lose_structure()
+                    return
+                self.records += 1
+                self.member_records += 1
+                if not self.gzip and self.sink is not None:
+                    self.sink.member_length(rec.head.offset, plain_base + i - rec.head.offset)
+                self._begin_record_stream()
+
+    def _lose_structure(self) -> None:
+        """Record boundaries are lost: in gzip the next member starts afresh; a plain file
+        cannot be followed further."""
+        if self.gzip:
+            self.state = "skip"
+        else:
+            self.stopped = True
+
+    def _start_record(self, raw: bytes) -> bool:
+        offset = self.head_start
+        lines = raw.split(b"\r\n")
+        if not _VERSION.fullmatch(lines[0]):
+            code = "WARC_NOT_WARC" if self.records == 0 and offset == 0 else \
+                "WARC_HEADER_MALFORMED"
+            self.add(code, "no WARC version line where a record starts", offset,
+                     "WARC/1.1", repr(lines[0][:40]))
+            self._lose_structure()
+            return False
+        try:
+            text = [line.decode("utf-8") for line in lines[1:]]
+        except UnicodeDecodeError:
+            self.add("WARC_HEADER_MALFORMED", "a WARC header is not UTF-8", offset)
+            text = [line.decode("utf-8", "replace") for line in lines[1:]]
+        headers: list[tuple[str, str]] = []
+        for line in text:
+            if line[:1] in (" ", "\t") and headers:
+                name, value = headers[-1]
+                headers[-1] = (name, value + " " + line.strip())
+                continue
+            name, sep, value = line.partition(":")
+            if not sep or not name.strip():
+                self.add("WARC_HEADER_MALFORMED", "a header line has no name and colon",
+                         offset, "Name: value", repr(line[:60]))
+                continue
+            headers.append((name.strip(), value.strip()))
+        head = RecordHead(offset, lines[0].decode("ascii"), headers)
+        for name in _MANDATORY:
+            if head.get(name) is None:
+                self.add("WARC_HEADER_MISSING", f"no {name} header", offset, name)
+        length_text = head.get("Content-Length")
+        length = int(length_text) if length_text and length_text.isdigit() else None
+        if length_text is not None and length is None:
+            self.add("WARC_HEADER_INVALID", "Content-Length is not a number of bytes", offset,
+                     "digits", length_text)
+        self._validate(head)
+        if length is None:
+            self._lose_structure()
+            return False
+        rec = _Record(head, length)
+        self._digesters(rec)
+        self.rec = rec
+        self.state = "block"
+        if length == 0:
+            self._close_record(digests=True)
+            self.state = "tail"
+        return True
+
+    def _validate(self, head: RecordHead) -> None:
+        offset = head.offset
+        record_id = head.get("WARC-Record-ID")
+        if record_id is not None and not _RECORD_ID.fullmatch(record_id):
+            self.add("WARC_HEADER_INVALID", "WARC-Record-ID is not a URI in angle brackets",
+                     offset, "<urn:uuid:...>", record_id)
+        date = head.get("WARC-Date")
+        if date is not None and not _DATE.fullmatch(date):
+            self.add("WARC_HEADER_INVALID", "WARC-Date is not a UTC date in W3C ISO 8601 form",
+                     offset, "YYYY-MM-DDThh:mm:ssZ", date)
+        rec_type = head.type
+        if rec_type in _NEEDS_URI and head.get("WARC-Target-URI") is None:
+            self.add("WARC_HEADER_MISSING", f"a {rec_type} record needs WARC-Target-URI",
+                     offset, "WARC-Target-URI")
+        if rec_type == "revisit" and head.get("WARC-Profile") is None:
+            self.add("WARC_HEADER_MISSING", "a revisit record needs WARC-Profile", offset,
+                     "WARC-Profile")
+
+    def _parse_digest(self, rec: _Record, name: str) -> Digest | None:
+        value = rec.head.get(name)
+        if value is None:
+            return None
+        try:
+            return parse_digest(value)
+        except DigestFormatError as e:
+            code = "WARC_DIGEST_UNSUPPORTED" if "unsupported" in e.reason \
+                else "WARC_DIGEST_MALFORMED"
+            self.add(code, f"{name}: {e.reason}", rec.head.offset, found=value)
+            return None
+
+    def _digesters(self, rec: _Record) -> None:
+        block = self._parse_digest(rec, "WARC-Block-Digest")
+        if block is not None:
+            rec.block_expected = block
+            rec.block = hashlib.new(block.algorithm)
+        payload = self._parse_digest(rec, "WARC-Payload-Digest")
+        segmented = rec.head.get("WARC-Segment-Number") is not None
+        if payload is not None and not rec.is_revisit and not segmented:
+            rec.payload_expected = payload
+            rec.payload = hashlib.new(payload.algorithm)
+        if not rec.http:
+            self._payload_begins(rec)
+
+    def _payload_begins(self, rec: _Record) -> None:
+        if self.sink is not None:
+            rec.payload_want = self.sink.wants_payload(rec.head, rec.http_head)
+            if rec.head.get("WARC-Payload-Digest") is None and not rec.is_revisit:
+                rec.sha1 = hashlib.sha1()
+
+    def _block_bytes(self, rec: _Record, data: memoryview) -> None:
+        if rec.block is not None:
+            rec.block.update(data)
+        if rec.http_buf is not None:
+            # Still inside the HTTP header block: find where it ends.
+            before = len(rec.http_buf)
+            rec.http_buf += data[: _HTTP_HEAD_MAX - before + 1]
+            end = _http_head_end(bytes(rec.http_buf))
+            if end is None:
+                if len(rec.http_buf) <= _HTTP_HEAD_MAX and rec.remaining > len(data):
+                    return
+                end = len(rec.http_buf)  # no end found: all of it counts as head
+                end = min(end, before + len(data))
+            self._payload_begins_http(rec, bytes(rec.http_buf[:end]))
+            data = data[end - before:]
+        if not data:
+            return
+        if rec.payload is not None:
+            rec.payload.update(data)
+        if rec.sha1 is not None:
+            rec.sha1.update(data)
+        if rec.payload_want > len(rec.payload_buf):
+            rec.payload_buf += data[: rec.payload_want - len(rec.payload_buf)]
+        rec.payload_seen += len(data)
+
+    def _payload_begins_http(self, rec: _Record, http_head: bytes) -> None:
+        rec.http_buf = None
+        rec.http_head = http_head
+        self._payload_begins(rec)
+
+    def _close_record(self, digests: bool) -> None:
+        rec = self.rec
+        assert rec is not None
+        if rec.http_buf is not None:  # the block ended inside the HTTP head
+            self._payload_begins_http(rec, bytes(rec.http_buf))
+        http_head = rec.http_head
+        offset = rec.head.offset
+        if digests and rec.block is not None and rec.block_expected is not None:
+            found = rec.block.digest()
+            if found != rec.block_expected.raw:
+                self.add("WARC_BLOCK_DIGEST", "WARC-Block-Digest does not match the block",
+                         offset, rec.block_expected.text, format_like(rec.block_expected,
+                                                                      found))
+        if digests and rec.payload is not None and rec.payload_expected is not None:
+            found = rec.payload.digest()
+            if found != rec.payload_expected.raw:
+                self.add("WARC_PAYLOAD_DIGEST", "WARC-Payload-Digest does not match the "
+                         "payload", offset, rec.payload_expected.text,
+                         format_like(rec.payload_expected, found))
+        if self.sink is not None and digests:
+            sha1 = None
+            if rec.sha1 is not None:
+                sha1 = "sha1:" + base64.b32encode(rec.sha1.digest()).decode("ascii")
+            self.sink.record(rec.head, rec.length, rec.head.get("WARC-Payload-Digest"),
+                             http_head, bytes(rec.payload_buf), sha1)
+        rec.payload_buf = bytearray()
+
+
+def scan_warc(
+    path: Any,
+    name: str,
+    *,
+    algorithms: Iterable[str] = ("sha256",),
+    sink: FactSink | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+    parse: bool = True,
+) -> FileResult:
+    """Read ``path`` once: its digests (``algorithms``) and, with ``parse``, every check of
+    its records. ``name`` is how findings name the file; ``on_bytes`` gets the number of
+    bytes read since the last call. An unreadable file gives FILE_UNREADABLE."""
+    hashers = {a: hashlib.new(a) for a in algorithms}
+    scanner = _Scanner(name, sink)
+    result = FileResult(name)
+    try:
+        with open(path, "rb", buffering=0) as f:
+            while True:
+                chunk = f.read(READ_SIZE)
+                if not chunk:
+                    break
+                for h in hashers.values():
+                    h.update(chunk)
+                if parse:
+                    scanner.feed(chunk)
+                result.size += len(chunk)
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
+    except OSError as e:
+        result.checked = False
+        result.findings.append(finding("FILE_UNREADABLE", name,
+                                       f"cannot read the file ({e.strerror or e})"))
+        return result
+    if parse:
+        scanner.end()
+        scanner.finish_counts()
+        result.records = scanner.records
+        result.findings.extend(scanner.findings)
+    result.digests = {a: h.hexdigest() for a, h in hashers.items()}
+    return result
