@@ -1,0 +1,164 @@
+"""Extraction benchmark (issue 3): pages per second on one core over the evaluation set,
+preserve side by side with trafilatura (default and fast) and readability-lxml, with each
+one's F1 measured in the same run.
+
+The process is pinned to one CPU. Each extractor reads every page of
+``../shared/extraction-eval/`` once as a warm-up (imports, caches), then ``--repeat``
+timed passes; the figure is pages divided by the median pass's CPU time (user+sys of
+this process). F1, precision and recall are the benchmark's metric (eval/score.py). The
+figures replace the Extraction section of docs/benchmarks.md (between its markers),
+leaving the other sections alone::
+
+    .venv/bin/python bench/extract.py [--repeat N] [--out docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from eval.dataset import EvalPage, default_root, load_pages  # noqa: E402
+from eval.extractors import EXTRACTORS  # noqa: E402
+from eval.score import aggregate, page_score  # noqa: E402
+
+START = "<!-- bench:extract:start -->"
+END = "<!-- bench:extract:end -->"
+DOC_HEAD = "# Benchmarks\n"
+NAMES = ("preserve", "trafilatura", "trafilatura-precision", "trafilatura-fast",
+         "readability-lxml")
+TARGET_PAGES_PER_S = 100.0
+
+
+def cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def measure(name: str, pages: list[EvalPage], repeat: int) -> dict[str, float]:
+    run = EXTRACTORS[name]
+    outputs = [run(p.html, p.url) for p in pages]  # warm-up, and the text that is scored
+    score = aggregate(page_score(p.truth, out) for p, out in zip(pages, outputs, strict=True))
+    passes = []
+    for _ in range(repeat):
+        start = cpu_seconds()
+        for p in pages:
+            run(p.html, p.url)
+        passes.append(cpu_seconds() - start)
+    cpu = statistics.median(passes)
+    return {"f1": score.f1, "precision": score.precision, "recall": score.recall,
+            "cpu": cpu, "pages_per_s": len(pages) / cpu if cpu else float("inf")}
+
+
+def versions() -> str:
+    found = [f"Python {platform.python_version()}"]
+    for package in ("preserve", "trafilatura", "readability-lxml", "lxml"):
+        try:
+            found.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{package} not installed")
+    return ", ".join(found)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def section(results: dict[str, dict[str, float]], pages: int, repeat: int) -> str:
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        START, "",
+        "Written by `bench/extract.py`; edit the script, not this text.", "",
+        f"- **Date:** {date}; {repeat} timed pass(es) per extractor after a warm-up; medians.",
+        f"- **Machine:** pinned to 1 of {os.cpu_count()} CPUs, {cpu_model()}, "
+        f"{platform.system()} {platform.release()}; shared and noisy.",
+        f"- **Versions:** {versions()}.",
+        f"- **Pages:** the {pages} pages of `../shared/extraction-eval/` (development half of "
+        "the article-extraction benchmark), already in memory as bytes; the time is CPU "
+        "time (user+sys) of the extracting process, decoding included.",
+        "- **preserve** is `preserve.extract_article` with everything it does (decoding, "
+        "metadata, body, images, links, page type): it runs trafilatura (precision mode) "
+        "and readability-lxml and combines them, so it costs a little more than both together.",
+        "",
+        "```sh",
+        f".venv/bin/python bench/extract.py --repeat {repeat}",
+        "```",
+        "",
+        "| extractor | F1 | precision | recall | pages/s (one core) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['f1']:.4f} | {r['precision']:.4f} | {r['recall']:.4f} "
+                     f"| {r['pages_per_s']:.1f} |")
+    ours = results.get("preserve")
+    if ours is not None:
+        met = "met" if ours["pages_per_s"] >= TARGET_PAGES_PER_S else "not met"
+        lines += ["", f"Target of issue 3: ≥ {TARGET_PAGES_PER_S:.0f} pages/s at the F1 above: "
+                  f"**{met}** ({ours['pages_per_s']:.1f} pages/s)."]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, text: str) -> None:
+    """Replace the Extraction section between its markers, or add it; others stay."""
+    doc = path.read_text(encoding="utf-8") if path.exists() else DOC_HEAD
+    if START in doc and END in doc:
+        before, rest = doc.split(START, 1)
+        doc = before + text + rest.split(END, 1)[1]
+    else:
+        doc = doc.rstrip("\n") + "\n\n## Extraction\n\n" + text + "\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(doc)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, metavar="N")
+    parser.add_argument("--only", default="", help="comma-separated extractor names")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--print", dest="print_only", action="store_true",
+                        help="print the section instead of writing it")
+    args = parser.parse_args(argv)
+    root = default_root()
+    if not (root / "ground-truth.json").is_file():
+        print(f"bench/extract.py: evaluation set not found at {root}", file=sys.stderr)
+        return 2
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    pages = list(load_pages(root))
+    names = [n for n in args.only.split(",") if n] or list(NAMES)
+    results = {}
+    for name in names:
+        started = time.monotonic()
+        results[name] = measure(name, pages, args.repeat)
+        r = results[name]
+        print(f"{name:<24} F1 {r['f1']:.4f}  {r['pages_per_s']:6.1f} pages/s  "
+              f"({time.monotonic() - started:.0f}s)", file=sys.stderr, flush=True)
+    text = section(results, len(pages), args.repeat)
+    if args.print_only:
+        print(text)
+    else:
+        write_section(args.out, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
