@@ -228,3 +228,37 @@ def test_removed_output_is_rebuilt_from_scratch(tmp_path: Path) -> None:
     normalise_collection(coll)
     shutil.rmtree(coll.root / "normalised")
     assert normalise_collection(coll).pages == 1
+
+
+def _big_page(i: int) -> bytes:
+    paras = "".join(f"<p>Item {i}, paragraph {j}: the committee on fisheries met again on "
+                    f"quota {i * j} and the harbour at {j} o'clock, and the debate went on.</p>"
+                    for j in range(250))
+    return (f"<html><head><title>Page {i}</title><meta property='og:type' content='article'>"
+            f"</head><body><article><h1>Page {i}</h1>{paras}</article></body></html>").encode()
+
+
+_MAX_RSS = ("import resource, sys; from pathlib import Path; "
+            "from preserve.collection import Collection; "
+            "from preserve.normalise.collection import normalise_collection; "
+            "normalise_collection(Collection.open(Path(sys.argv[1]))); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_as_the_collection_grows(tmp_path: Path) -> None:
+    """Peak RSS of a run over 100 pages of 40 KB is within a few MB of a run over 25:
+    holding the pages (or their parsed trees) would add tens of MB."""
+    import subprocess
+    import sys
+
+    peaks = []
+    for n in (25, 100):
+        coll = create(tmp_path / f"c{n}", ("http://example.org/",))
+        _warc(coll, "m-0001.warc.gz",
+              [("response", f"http://example.org/{i}", _big_page(i)) for i in range(n)])
+        run = subprocess.run([sys.executable, "-c", _MAX_RSS, str(coll.root)],
+                             capture_output=True, text=True, timeout=120, check=True)
+        peaks.append(int(run.stdout.strip()))  # KiB
+        assert len(jsonl(coll.root / "normalised" / "articles.jsonl")) == n
+    assert peaks[1] - peaks[0] < 12 * 1024, peaks

@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from lxml import html as lxml_html
-
 from .dates import parse_date, url_date
 
 __all__ = ["Metadata", "extract_metadata", "ARTICLE_TYPES"]
@@ -37,7 +35,6 @@ ARTICLE_TYPES = frozenset({
     "techarticle", "socialmediaposting", "liveblogposting", "report", "posting",
     "advertisercontentarticle", "satiricalarticle", "medicalscholarlyarticle", "review",
 })
-_LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "blog"})
 _SPACE = re.compile(r"\s+")
 _BY = re.compile(r"^\s*(?:by|von|par|por|di|door|av)\s+(.{2,80}?)\s*$", re.I)
 _TITLE_SEP = re.compile(r"\s+[|\u2013\u2014\-:\u00bb\u00b7]\s+")
@@ -278,8 +275,3 @@ def extract_metadata(doc: Any, url: str | None = None) -> Metadata:
     if meta.canonical_url and url:
         meta.canonical_url = urljoin(url, meta.canonical_url)
     return meta
-
-
-def parse(html: str) -> Any:
-    """Parse HTML text into an lxml document (helper for tests and callers)."""
-    return lxml_html.document_fromstring(html)
