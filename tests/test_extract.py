@@ -92,12 +92,13 @@ def test_no_metadata_at_all() -> None:
     (None, codecs.BOM_UTF8 + "<p>5 € für Müller</p>".encode(), "utf-8"),
     (None, codecs.BOM_UTF16_LE + "<p>5 € für Müller</p>".encode("utf-16-le"), "utf-16-le"),
     ("utf-8", "<p>5 € für Müller</p>".encode("cp1252"), "cp1252"),  # a lying header
+    ("windows-1252", "<p>5 € für Müller</p>".encode(), "utf-8"),  # UTF-8 under a legacy label
 ])
 def test_decoding(http: str | None, data: bytes, encoding: str) -> None:
     decoded = decode_html(data, http)
     assert "5 € für Müller" in decoded.text
     assert decoded.encoding == encoding
-    assert bool(decoded.problems) == (http == "utf-8")
+    assert bool(decoded.problems) == (http in ("utf-8", "windows-1252"))
 
 
 def test_http_charset() -> None:

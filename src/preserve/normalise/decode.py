@@ -4,6 +4,8 @@ The declared charsets are read by ``capture.decoding.html_charset`` (browsers' o
 label aliases, so windows-1252 and its "iso-8859-1" alias give € and ü). A declaration
 that does not fit the bytes (a page labelled UTF-8 that is not) is a lie worth noting:
 the charset is then detected from the bytes, and the choice is reported as a problem.
+The other lie, UTF-8 bytes under a legacy label, is recognised because non-ASCII bytes
+that form valid UTF-8 are practically never text in a single-byte code page.
 """
 
 from __future__ import annotations
@@ -63,9 +65,24 @@ def _detect(body: bytes) -> str | None:
     return name
 
 
+def _is_utf8(body: bytes) -> bool:
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_html(body: bytes, http: str | None = None) -> Decoded:
     """Decode ``body``; never raises (undecodable bytes become U+FFFD)."""
     encoding = html_charset(body, http)
+    if not encoding.startswith("utf") and _is_utf8(body):
+        # Non-ASCII bytes that happen to form valid UTF-8 are, in practice, never text
+        # in a legacy code page: the declaration is stale (a template copied over).
+        return Decoded(body.decode("utf-8").removeprefix("\ufeff"), "utf-8",
+                       (f"charset: declared {encoding} but the bytes are UTF-8",))
     try:
         text = body.decode(encoding)
         if encoding.startswith("utf-16"):
