@@ -18,6 +18,7 @@ The steps (docs/verify.md, "What is checked"):
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -86,11 +87,9 @@ class _Run:
 
     def read_events(self) -> None:
         path = self.coll.events_path
-        events: list[dict[str, Any]] = []
+        parsed: list[dict[str, Any]] = []
         if not path.exists():
             return
-        import json
-
         h = hashlib.sha256()
         size = 0
         with open(path, "rb") as f:
@@ -107,13 +106,13 @@ class _Run:
                                      "(JSON object with eventType, eventDateTime, ...)",
                                      start, found=raw[:120].decode("utf-8", "replace")))
                     continue
-                events.append(event)
+                parsed.append(event)
                 if event["eventType"] == "file closed" and isinstance(
                         event.get("linkingObject"), str):
                     data = event.get("data") or {}
                     if isinstance(data, dict) and isinstance(data.get("sha256"), str):
                         self.closed[event["linkingObject"]] = data["sha256"]
-        self.hist = history(events)
+        self.hist = history(parsed)
         self._append_only(EVENTS, path, size, h.hexdigest())
 
     def _append_only(self, rel: str, path: Path, size: int, sha256: str) -> None:

@@ -164,7 +164,7 @@ class _Scanner:
             self.file_offset += len(data)
             return
         if self.gzip is None:
-            if data[:2] == b"\x1f\x8b":
+            if data[:2] == b"\x1f\x8b"[: len(data[:2])]:  # (a file cut after 1 byte too)
                 self.gzip = True
             elif data[:5] == b"WARC/":
                 self.gzip = False

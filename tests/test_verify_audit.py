@@ -1,0 +1,150 @@
+"""The audit trail: history per file, rolling --budget runs, and PREMIS 3 XML."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from helpers_crawl import cli, crawl
+from preserve.collection import Collection
+from preserve.testsite import TestSite
+from preserve.verify import VerifyOptions, audit_collection, verify_collection
+from preserve.verify.premis import PREMIS_NS
+
+P = {"p": PREMIS_NS}
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("audit") / "coll"
+    with TestSite(articles=3) as site:
+        crawl(root, (site.url,), warc_size=20_000, max_depth=3)
+    yield root
+
+
+@pytest.fixture
+def coll(crawled: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "coll"
+    shutil.copytree(crawled, copy)
+    return copy
+
+
+def warcs(root: Path) -> list[str]:
+    return [f"warcs/{p.name}" for p in Collection(root).closed_warcs()]
+
+
+def fixity_events(root: Path) -> list[dict[str, object]]:
+    lines = (root / "events.jsonl").read_text().splitlines()
+    return [e for e in map(json.loads, lines) if e["eventType"] == "fixity check"]
+
+
+def test_never_verified_then_ok_then_failed(coll: Path) -> None:
+    entries = {e.path: e for e in audit_collection(Collection(coll))}
+    assert {e.status for e in entries.values()} == {"never"}
+    assert cli("audit", coll).returncode == 1
+    assert verify_collection(coll).ok
+    entries = {e.path: e for e in audit_collection(Collection(coll))}
+    assert {e.status for e in entries.values()} == {"ok"}
+    assert cli("audit", coll).returncode == 0
+    # A year later everything is overdue.
+    later = datetime.now(UTC) + timedelta(days=400)
+    assert {e.status for e in audit_collection(Collection(coll), now=later)} == {"overdue"}
+    # Damage one WARC: its last check fails, the others stay ok.
+    name = warcs(coll)[0]
+    raw = bytearray((coll / name).read_bytes())
+    raw[100] ^= 0x04
+    (coll / name).write_bytes(bytes(raw))
+    assert not verify_collection(coll).ok
+    entries = {e.path: e for e in audit_collection(Collection(coll))}
+    assert entries[name].status == "failed" and "FIXITY_MISMATCH" in entries[name].detail
+    assert entries[name].last_pass is not None and entries[name].last_pass < str(
+        entries[name].last_check)
+    result = cli("audit", "--json", coll)
+    assert result.returncode == 1
+    rows = {r["path"]: r for r in json.loads(result.stdout)}
+    assert rows[name]["status"] == "failed" and rows[name]["last_outcome"] == "fail"
+
+
+def test_premis_after_several_runs_including_a_failing_one(coll: Path, tmp_path: Path) -> None:
+    assert verify_collection(coll).ok
+    name = warcs(coll)[1]
+    (coll / name).unlink()
+    assert not verify_collection(coll).ok
+    out = tmp_path / "premis.xml"
+    result = cli("audit", coll, "--premis", out)
+    assert result.returncode == 1
+    tree = etree.parse(str(out))
+    root = tree.getroot()
+    assert root.tag == f"{{{PREMIS_NS}}}premis" and root.get("version") == "3.0"
+    events = root.findall("p:event", P)
+    log = (coll / "events.jsonl").read_text().splitlines()
+    assert len(events) == len(log)
+    checks = [e for e in events if e.findtext("p:eventType", namespaces=P) == "fixity check"]
+    assert len(checks) == len(fixity_events(coll))
+    outcomes = {(e.findtext("p:linkingObjectIdentifier/p:linkingObjectIdentifierValue",
+                            namespaces=P),
+                 e.findtext("p:eventOutcomeInformation/p:eventOutcome", namespaces=P))
+                for e in checks}
+    assert (name, "pass") in outcomes and (name, "fail") in outcomes
+    for e in checks:
+        assert e.find("p:eventType", P).get("valueURI", "").endswith("/eventType/fix")
+        assert e.findtext("p:eventIdentifier/p:eventIdentifierValue", namespaces=P).startswith(
+            "urn:uuid:")
+        assert e.findtext("p:eventDateTime", namespaces=P).endswith("Z")
+        assert e.findtext("p:linkingAgentIdentifier/p:linkingAgentIdentifierValue",
+                          namespaces=P).startswith("preserve/")
+    # Objects come first, with their SHA-256; then events; then the agent.
+    kinds = [etree.QName(child).localname for child in root]
+    assert kinds == sorted(kinds, key=["object", "event", "agent"].index)
+    digests = {o.findtext("p:objectIdentifier/p:objectIdentifierValue", namespaces=P):
+               o.findtext("p:objectCharacteristics/p:fixity/p:messageDigest", namespaces=P)
+               for o in root.findall("p:object", P)}
+    first = warcs(coll)[0]
+    manifest = (coll / "fixity" / "manifest-sha256.txt").read_text()
+    assert f"{digests[first]}  {first}" in manifest
+    agent = root.find("p:agent", P)
+    assert agent.findtext("p:agentType", namespaces=P) == "software"
+
+
+def test_rolling_budget_covers_the_collection_oldest_first(coll: Path) -> None:
+    names = warcs(coll)
+    sizes = {n: (coll / n).stat().st_size for n in names}
+    budget = max(sizes.values()) * 2
+    seen: list[list[str]] = []
+    for _ in range(len(names)):
+        report = verify_collection(coll, VerifyOptions(budget_bytes=budget))
+        assert report.ok
+        done = [f.file for f in report.files if f.file.startswith("warcs/")]
+        assert sum(sizes[n] for n in done) <= budget
+        seen.append(done)
+        if {n for run in seen for n in run} == set(names):
+            break
+    assert {n for run in seen for n in run} == set(names)
+    assert len(seen) < len(names)  # several files per run
+    # The next run starts again with the file whose last pass is the oldest.
+    entries = {e.path: e for e in audit_collection(Collection(coll)) if e.path in names}
+    oldest = min(names, key=lambda n: str(entries[n].last_pass))
+    again = verify_collection(coll, VerifyOptions(budget_bytes=budget))
+    again_files = [f.file for f in again.files if f.file.startswith("warcs/")]
+    assert again_files[0] == oldest
+
+
+def test_time_budget_stops_within_it(coll: Path) -> None:
+    clock = iter(float(t) for t in range(0, 10_000, 5))  # each look at the clock: 5 s later
+    report = verify_collection(coll, VerifyOptions(budget_seconds=12),
+                               clock=lambda: next(clock))
+    assert report.skipped  # not everything fits in 12 s at this pace
+    assert len([f for f in report.files if f.file.startswith("warcs/")]) < len(warcs(coll))
+
+
+def test_a_file_bigger_than_the_budget_is_reported(coll: Path) -> None:
+    report = verify_collection(coll, VerifyOptions(budget_bytes=100))
+    assert report.ok and "BUDGET_TOO_SMALL" in report.counts()
+    assert cli("verify", coll, "--budget", "1KB").returncode == 0
+    assert cli("verify", coll, "--budget", "1h", "--json").returncode == 0
