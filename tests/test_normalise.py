@@ -18,6 +18,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from helpers_crawl import cli, crawl, create, jsonl
+from preserve import extract_article
 from preserve.capture.crawler import Crawler
 from preserve.collection import Collection
 from preserve.errors import WarcFormatError
@@ -262,3 +263,41 @@ def test_memory_stays_flat_as_the_collection_grows(tmp_path: Path) -> None:
         peaks.append(int(run.stdout.strip()))  # KiB
         assert len(jsonl(coll.root / "normalised" / "articles.jsonl")) == n
     assert peaks[1] - peaks[0] < 12 * 1024, peaks
+
+
+def _templated(i: int, story: int) -> bytes:
+    """Page ``i`` of a small site: the same template around story ``story``'s text."""
+    text = "".join(f"<p>Story {story}, part {j}: the council debated the new harbour plan "
+                   f"for a long evening and agreed to meet again in spring.</p>"
+                   for j in range(6))
+    return (f"<html><head><title>Story {story}</title>"
+            f"<meta property='og:type' content='article'></head><body>"
+            f"<div class='notice' role='note'><p>Notice: this council site is no longer "
+            f"updated.</p></div><article><h1>Story {story}</h1>{text}"
+            f"<p>Subscribe to the council newsletter for every new harbour decision.</p>"
+            f"</article><footer><p>Council offices, 1 Quay Street.</p></footer>"
+            f"</body></html>").encode()
+
+
+def test_site_template_is_learned_but_an_article_at_two_urls_is_not_template(
+        tmp_path: Path) -> None:
+    coll = create(tmp_path / "t", ("http://council.example/",))
+    records = [("response", f"http://council.example/s/{i}", _templated(i, i))
+               for i in range(9)]
+    # Story 0 again at another URL: its paragraphs are on 2 of 10 pages, not template.
+    records.append(("response", "http://council.example/print/0",
+                    _templated(99, 0).replace(b"<footer>", b"<footer><p>Printed.</p>")))
+    _warc(coll, "t-0001.warc.gz", records)
+    normalise_collection(coll)
+    lines = jsonl(coll.root / "normalised" / "articles.jsonl")
+    assert len(lines) == 10
+    for line in lines:
+        assert "Story" in line["body_text"] and "part 5" in line["body_text"]
+        assert "Subscribe to the council newsletter" not in line["body_text"]
+        assert "no longer updated" not in line["body_text"]
+    assert lines[-1]["duplicate_of"] == lines[0]["id"]
+    # A page alone cannot tell: the sign-up line looks like content without the site.
+    assert "Subscribe to the council newsletter" in extract_article(_templated(1, 1)).body_text
+    [site] = jsonl(coll.root / "normalised" / "sites.jsonl")
+    assert site == {"host": "council.example", "pages": 10,
+                    "notes": ["Notice: this council site is no longer updated."]}
