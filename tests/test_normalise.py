@@ -108,6 +108,10 @@ def test_a_second_run_changes_nothing(done: Normalised) -> None:
     summary = normalise_collection(done.coll)
     assert (summary.warcs, summary.pages, summary.total_lines) == (0, 0, len(done.lines))
     assert out.read_bytes() == before
+    [event] = [e for e in jsonl(done.coll.events_path) if e["eventType"] == "articles normalised"]
+    assert event["linkingObject"] == "normalised/articles.jsonl"
+    assert event["data"]["pages"] == len(done.lines) and event["eventOutcome"] == "success"
+    assert event["data"]["warc_files"] == [p.name for p in done.coll.closed_warcs()]
 
 
 def test_a_new_crawl_is_normalised_incrementally_and_repeats_are_duplicates(

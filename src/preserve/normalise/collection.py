@@ -30,6 +30,7 @@ from lxml import html as lxml_html
 from ..atomic import atomic_write
 from ..collection import Collection
 from ..errors import CollectionError, StorageError, WarcFormatError
+from ..store.events import EventLog
 from .article import Article, Provenance
 from .boilerplate import block_filter, is_note, page_blocks, threshold
 from .decode import decode_html, http_charset
@@ -204,9 +205,17 @@ def normalise_collection(
         with atomic_write(out_dir / "sites.jsonl", "w", encoding="utf-8") as f:
             _write_sites(state, f)
         state.commit()
-        return NormaliseSummary(len(warcs), len(done), pages, counts["article"],
-                                counts["listing"], counts["other"], duplicates, problems,
-                                total, output)
+        summary = NormaliseSummary(len(warcs), len(done), pages, counts["article"],
+                                   counts["listing"], counts["other"], duplicates, problems,
+                                   total, output)
+        EventLog(coll.events_path).append(
+            "articles normalised", outcome="warning" if problems else "success",
+            detail=f"{pages} pages of {len(warcs)} WARC file(s) normalised"
+                   + (f"; {problems} with problems" if problems else ""),
+            obj=f"{OUTPUT_DIR}/articles.jsonl",
+            data={**summary.to_dict(), "output": f"{OUTPUT_DIR}/articles.jsonl",
+                  "warc_files": [p.name for p in warcs]})
+        return summary
     except sqlite3.DatabaseError as e:
         raise CollectionError(f"normalisation state unreadable ({e}); remove {OUTPUT_DIR}/ "
                               "to normalise from scratch", out_dir) from e
