@@ -146,6 +146,8 @@ def test_bad_input_never_raises(name: str) -> None:
     assert a.page_type in ("other", "article", "listing")
     if name in ("empty", "whitespace", "binary junk", "png", "pdf"):
         assert a.page_type == "other" and a.problems and a.body_text == ""
+    if name == "absurd nesting":
+        assert a.problems and a.problems[0].startswith("nesting:")
     assert isinstance(a.to_dict(), dict)
 
 

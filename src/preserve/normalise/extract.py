@@ -29,6 +29,8 @@ __all__ = ["extract_article", "MAX_HTML_BYTES", "BlockFilter", "looks_binary"]
 # extractors' cost grows with the page.
 MAX_HTML_BYTES = 5_000_000
 _MIN_ARTICLE_WORDS = 80
+# libxml2's HTML parser stops reading at this depth of nesting.
+_PARSER_DEPTH = 255
 _LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "blog",
                             "profilepage"})
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b",
@@ -53,6 +55,16 @@ def looks_binary(data: bytes) -> bool:
 def _parse(text: str) -> Any:
     parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
     return lxml_html.document_fromstring(text, parser=parser)
+
+
+def _too_deep(doc: Any) -> bool:
+    """True when the parser's nesting limit cut the document (libxml2 stops there)."""
+    depth = 0
+    for event, _ in etree.iterwalk(doc, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth >= _PARSER_DEPTH:
+            return True
+    return False
 
 
 def _images(doc: Any, url: str | None, limit: int = 50) -> tuple[Image, ...]:
@@ -156,6 +168,9 @@ def extract_article(
     except (etree.ParserError, ValueError) as e:
         return Article(url=url, encoding=encoding,
                        problems=(*problems, f"parse: {str(e)[:100] or type(e).__name__}"))
+    if _too_deep(doc):
+        problems.append(f"nesting: elements nested {_PARSER_DEPTH} deep; the parser read "
+                        "no further")
     meta = extract_metadata(doc, url)
     body = extract_body(text, url, body_titles(doc))
     problems.extend(body.problems)
