@@ -69,6 +69,21 @@ def test_dublin_core_then_time_then_url_date() -> None:
 def test_byline_text() -> None:
     a = extract_article(page(body='<p class="byline">By Rob Roy</p>' + PARAS))
     assert a.authors == ("Rob Roy",)
+    box = ('<p class="byline">Analysis by Ann Lee, Staff Writer</p>' + PARAS +
+           '<div class="author-box"><span class="author">About Ann Lee</span></div>'
+           '<div id="comments"><span class="author">Commenter Bob</span></div>')
+    assert extract_article(page(body=box)).authors == ("Ann Lee",)
+
+
+@pytest.mark.parametrize(("meta", "authors"), [
+    ("Jill Disis, CNN Business", ("Jill Disis",)),
+    ("By TOM KRISHER, AP Auto Writer", ("TOM KRISHER",)),
+    ("Paul Von Trapp", ("Paul Von Trapp",)),
+    ("Doe, john", ("Doe, john",)),
+])
+def test_author_names_are_cleaned(meta: str, authors: tuple[str, ...]) -> None:
+    a = extract_article(page(f'<meta name="author" content="{meta}">'))
+    assert a.authors == authors
 
 
 def test_listing_is_not_an_article() -> None:

@@ -11,7 +11,8 @@ docs/normalise.md):
    ``citation_*``, ``parsely-*``, ``pubdate``), ``<link rel=canonical>``, ``<html lang>``.
 5. ``<time datetime>`` in the page (a ``datePublished``/``pubdate`` one first).
 6. Bylines: ``rel=author`` links, ``itemprop=author``, elements classed ``byline``/
-   ``author``, text such as "By Jane Doe".
+   ``author`` (not inside comments), text such as "By Jane Doe"; "Jane Doe, AP Writer"
+   is Jane Doe.
 7. A date in the URL path (/2019/11/18/).
 8. Heuristics: the ``<h1>``, the ``<title>`` less its " – Site" suffix.
 """
@@ -36,7 +37,11 @@ ARTICLE_TYPES = frozenset({
     "advertisercontentarticle", "satiricalarticle", "medicalscholarlyarticle", "review",
 })
 _SPACE = re.compile(r"\s+")
-_BY = re.compile(r"^\s*(?:by|von|par|por|di|door|av)\s+(.{2,80}?)\s*$", re.I)
+# "By Jane Doe", also after one word: "Analysis by", "Written by", "Posted by".
+_BY = re.compile(r"^\s*(?:(?:\w+\s+)?by|von|par|por|door)\s+(.{2,80}?)\s*$", re.I)
+# Two to four words, each capitalised (or all capitals): how a person's name looks.
+_PERSON = re.compile(r"^(?:[A-Z\u00c0-\u024f][\w'.\-]*\s+){1,3}[A-Z\u00c0-\u024f][\w'.\-]*$")
+_COMMENTS = re.compile(r"comment|respond|reply", re.I)
 _TITLE_SEP = re.compile(r"\s+[|\u2013\u2014\-:\u00bb\u00b7]\s+")
 _MAX_JSONLD = 1_000_000
 
@@ -78,17 +83,39 @@ def _names(value: Any) -> list[str]:
     for item in items:
         name = _clean(item.get("name")) if isinstance(item, dict) else _clean(item)
         name = _byline(name)
-        if name and not name.startswith(("http://", "https://")) and name not in out:
-            out.append(name)
+        if name and not name.startswith(("http://", "https://")):
+            _add_name(out, name)
     return out
 
 
 def _byline(name: str | None) -> str | None:
-    """"By Jane Doe" is Jane Doe."""
+    """"By Jane Doe" is Jane Doe; "Jane Doe, AP Writer" is Jane Doe (a person's name,
+    then an affiliation or role after the comma)."""
     if name is None:
         return None
     m = _BY.match(name)
-    return m.group(1) if m else name
+    name = m.group(1) if m else name
+    person, comma, _ = name.partition(",")
+    if comma and _PERSON.match(person.strip()):
+        return person.strip()
+    return name
+
+
+def _add_name(names: list[str], name: str) -> None:
+    """Add ``name`` unless it is there already, or contains one that is ("About Jane
+    Doe" after "Jane Doe"); a name contained in it replaces nothing."""
+    if any(n == name or n in name for n in names):
+        return
+    names.append(name)
+
+
+def _authors(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        name = _byline(value)
+        if name and not name.startswith(("http://", "https://")):
+            _add_name(out, name)
+    return out
 
 
 def _keywords(value: Any) -> list[str]:
@@ -190,14 +217,13 @@ def _from_meta(doc: Any, meta: Metadata) -> None:
     meta.offer("site_name", _first(v, "og:site_name"), og)
     meta.offer("published", parse_date(_first(v, "article:published_time")), og)
     meta.offer("modified", parse_date(_first(v, "article:modified_time", "og:updated_time")), og)
-    meta.offer("authors", [a for a in _all(v, "article:author")
-                           if not a.startswith(("http://", "https://"))], og)
+    meta.offer("authors", _authors(_all(v, "article:author")), og)
     meta.offer("tags", _all(v, "article:tag"), og)
     meta.offer("canonical_url", _first(v, "og:url"), og)
     locale = _first(v, "og:locale")
     dc = "dublin-core"
     meta.offer("title", _first(v, "dc.title", "dcterms.title"), dc)
-    meta.offer("authors", _all(v, "dc.creator", "dcterms.creator"), dc)
+    meta.offer("authors", _authors(_all(v, "dc.creator", "dcterms.creator")), dc)
     meta.offer("published", parse_date(_first(
         v, "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date",
         "dc.date.created", "dcterms.created")), dc)
@@ -209,8 +235,8 @@ def _from_meta(doc: Any, meta: Metadata) -> None:
     meta.offer("tags", _all(v, "dc.subject", "dcterms.subject"), dc)
     other = "meta"
     meta.offer("title", _first(v, "twitter:title", "citation_title", "parsely-title"), other)
-    meta.offer("authors", _all(v, "author", "citation_author", "parsely-author",
-                               "sailthru.author", "byl"), other)
+    meta.offer("authors", _authors(_all(v, "author", "citation_author", "parsely-author",
+                                        "sailthru.author", "byl")), other)
     meta.offer("published", parse_date(_first(
         v, "citation_publication_date", "citation_date", "parsely-pub-date", "pubdate",
         "publishdate", "publish-date", "sailthru.date", "date", "datepublished")), other)
@@ -250,10 +276,13 @@ def _from_page(doc: Any, url: str | None, meta: Metadata) -> None:
     for el in doc.xpath('.//*[@rel="author" or @itemprop="author"] | '
                         './/*[contains(concat(" ", normalize-space(@class), " "), " byline ")'
                         ' or contains(concat(" ", normalize-space(@class), " "), " author ")'
-                        ' or contains(@class, "author-name")]')[:10]:
+                        ' or contains(@class, "author-name")]')[:20]:
+        if any(_COMMENTS.search(f"{a.get('id', '')} {a.get('class', '')}")
+               for a in el.iterancestors()):
+            continue  # a commenter, not an author
         name = _byline(_text(el)) or ""
-        if 2 <= len(name) <= 80 and name not in bylines and len(name.split()) <= 6:
-            bylines.append(name)
+        if 2 <= len(name) <= 80 and len(name.split()) <= 6:
+            _add_name(bylines, name)
     meta.offer("authors", bylines, "byline")
     meta.offer("published", url_date(url), "url")
     h1 = doc.find(".//h1")
