@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from ..collection import Collection
@@ -137,10 +136,3 @@ def _covered_files(coll: Collection) -> list[str]:
         (root / "fixity").glob("manifest-*.txt"))]
     return sorted(set(found))
 
-
-def covered_files(coll: Collection) -> list[str]:
-    return _covered_files(coll)
-
-
-def events_of(path: Path) -> list[dict[str, Any]]:
-    return list(EventLog(path).read())

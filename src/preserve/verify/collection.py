@@ -244,7 +244,6 @@ class _Run:
             if path not in present and path not in listed and path.startswith("warcs/"):
                 self.add(finding("FILE_MISSING", path, "recorded as closed in events.jsonl but "
                                  "not in the collection", expected=digest))
-        self._blamed = blamed
 
     # 6. preserve.toml -------------------------------------------------------------
 
@@ -372,28 +371,24 @@ def _derived(run: _Run, outputs: list[ScanOutput], all_jobs: list[Job], scratch:
     warcs = {o.job.name.removeprefix("warcs/"): o.cdxj for o in outputs
              if o.cdxj is not None}
     known = {p.name for p in run.coll.closed_warcs()}
-    index_findings = check_index(run.coll.index_path, INDEX,
-                                 {k: v for k, v in warcs.items() if v is not None}, known,
-                                 scratch / "index.sqlite")
-    run.report.findings.extend(index_findings)
+    digest = hashlib.sha256()
+    run.report.findings.extend(check_index(
+        run.coll.index_path, INDEX, {k: v for k, v in warcs.items() if v is not None}, known,
+        scratch / "index.sqlite", digest))
     if run.coll.index_path.exists():
-        _record_small(run, INDEX, run.coll.index_path)
+        _record_small(run, INDEX, run.coll.index_path, digest)
     if not run.report.skipped:  # the pages list needs every WARC, in name order
         pages = [o.pages for o in sorted(outputs, key=lambda o: o.job.name)
                  if o.pages is not None and o.job.name.startswith("warcs/")]
+        digest = hashlib.sha256()
         run.report.findings.extend(check_pages(run.coll.pages_path, PAGES, pages,
-                                               scratch / "pages.sqlite"))
+                                               scratch / "pages.sqlite", digest))
         if run.coll.pages_path.exists():
-            _record_small(run, PAGES, run.coll.pages_path)
+            _record_small(run, PAGES, run.coll.pages_path, digest)
 
 
-def _record_small(run: _Run, rel: str, path: Path) -> None:
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(_READ):
-            h.update(chunk)
-            size += len(chunk)
+def _record_small(run: _Run, rel: str, path: Path, digest: Any) -> None:
+    size = path.stat().st_size
     run.checked.append(rel)
-    run.data[rel] = {"sha256": h.hexdigest(), "size": size}
-    run.report.files.append(FileResult(rel, size, {"sha256": h.hexdigest()}))
+    run.data[rel] = {"sha256": digest.hexdigest(), "size": size}
+    run.report.files.append(FileResult(rel, size, {"sha256": digest.hexdigest()}))

@@ -17,8 +17,6 @@ from .report import Finding, finding
 
 __all__ = ["CrossFileCheck"]
 
-_IDENTICAL = "identical-payload-digest"
-
 
 class CrossFileCheck:
     def __init__(self, db_path: Path, *, complete: bool) -> None:

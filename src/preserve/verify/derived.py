@@ -15,6 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from ..store.pages import PAGES_HEADER, PageEntry, page_id
 from .facts import expected_lines
@@ -35,10 +36,11 @@ def _db(path: Path) -> sqlite3.Connection:
 
 
 def check_index(index: Path, rel: str, facts: dict[str, Path], known: set[str],
-                db_path: Path) -> list[Finding]:
+                db_path: Path, digest: Any) -> list[Finding]:
     """``facts``: WARC file name -> its FactWriter cdxj file, for the WARCs scanned;
     ``known``: names of every closed WARC of the collection. Lines naming a known WARC
-    that was not scanned (a --budget run) are checked for form and order only."""
+    that was not scanned (a --budget run) are checked for form and order only. The bytes
+    read also go to ``digest`` (a hashlib object), so the file is read once."""
     out: list[Finding] = []
     if not index.exists():
         if facts:
@@ -59,6 +61,7 @@ def check_index(index: Path, rel: str, facts: dict[str, Path], known: set[str],
     start = 0
     with open(index, "rb") as f:
         for lineno, raw in enumerate(f, 1):
+            digest.update(raw)
             line_start = start
             start += len(raw)
             try:
@@ -161,8 +164,10 @@ def _expected_pages(facts: Iterable[Path]) -> Iterable[tuple[bytes, bytes, str]]
                 yield key.encode(), f"{key}\x00{text}".encode(), text
 
 
-def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path) -> list[Finding]:
-    """``facts``: the FactWriter pages files of every closed WARC, in name order."""
+def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path,
+                digest: Any) -> list[Finding]:
+    """``facts``: the FactWriter pages files of every closed WARC, in name order; the bytes
+    read also go to ``digest``."""
     out: list[Finding] = []
     if not pages.exists():
         out.append(finding("PAGES_MISSING", rel, "no pages list; rebuild it with "
@@ -180,6 +185,7 @@ def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path) -> list
     start = 0
     with open(pages, "rb") as f:
         for lineno, raw in enumerate(f, 1):
+            digest.update(raw)
             line_start = start
             start += len(raw)
             line = raw.decode("utf-8", "replace")

@@ -32,7 +32,9 @@ def verify_files(paths: Sequence[Path], *, jobs: int = 1, fixity_only: bool = Fa
             raise UnreadableInput(path, e.strerror or str(e)) from e
         if not path.is_file():
             raise UnreadableInput(path, "not a file")
-        work.append(Job(path, str(path), size, parse=not fixity_only))
+        # No manifest to compare with: a whole-file digest only when it is all that is asked.
+        work.append(Job(path, str(path), size, ("sha256",) if fixity_only else (),
+                        parse=not fixity_only))
     report = Report()
     with tempfile.TemporaryDirectory(prefix="preserve-verify-") as tmp:
         outputs = run_scans(work, Path(tmp), workers=jobs, on_progress=on_progress,

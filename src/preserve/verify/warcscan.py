@@ -23,7 +23,7 @@ from .report import FileResult, Finding, finding
 
 __all__ = ["scan_warc", "FactSink", "RecordHead", "READ_SIZE", "FINDINGS_PER_CODE"]
 
-READ_SIZE = 1 << 20
+READ_SIZE = 1 << 17
 FINDINGS_PER_CODE = 100
 _HEAD_MAX = 1 << 20  # a WARC header block longer than this is not a header block
 _HTTP_HEAD_MAX = 256 * 1024
@@ -463,8 +463,12 @@ class _Scanner:
         if rec.http_buf is not None:
             # Still inside the HTTP header block: find where it ends.
             before = len(rec.http_buf)
-            rec.http_buf += data[: _HTTP_HEAD_MAX - before + 1]
+            # Most heads are short: look in the first 16 KiB before taking more.
+            rec.http_buf += data[:16384]
             end = _http_head_end(bytes(rec.http_buf))
+            if end is None and len(data) > 16384:
+                rec.http_buf += data[16384: _HTTP_HEAD_MAX - before + 1]
+                end = _http_head_end(bytes(rec.http_buf))
             if end is None:
                 if len(rec.http_buf) <= _HTTP_HEAD_MAX and rec.remaining > len(data):
                     return

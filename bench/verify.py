@@ -1,0 +1,405 @@
+"""Verify benchmark (issue 4): preserve verify against sha256sum and warcio check.
+
+On one corpus of at least 1 GB of WARCs (built once, deterministically, in a work
+directory and reused), in the same run:
+
+a. whole-file fixity: ``preserve verify COLL --fixity-only`` against ``sha256sum`` on the
+   same files (target: at least 0.8x its throughput on 2 cores);
+b. record-level verification: ``preserve verify FILES`` against ``warcio check`` on the
+   same files (target: at least 2x faster), and both on a file cut inside its last gzip
+   member (warcio #138: warcio check passes it);
+c. peak memory of preserve (max RSS from wait4; target under 100 MB).
+
+Each command runs ``--repeat`` times, alternating which tool goes first, after one read
+of every file to warm the page cache; medians are reported. The figures replace the
+Verify section of docs/benchmarks.md (between its markers). Run from the repository::
+
+    .venv/bin/python bench/verify.py [--size 1GB] [--repeat 3] [--workdir DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import random
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from preserve.collection import Collection  # noqa: E402
+from preserve.config import CollectionConfig, CrawlConfig, Description, parse_size  # noqa: E402
+from preserve.store.events import EventLog  # noqa: E402
+from preserve.store.fixity import FixityManifest  # noqa: E402
+from preserve.store.records import Digester, serialise_record, warc_fields  # noqa: E402
+
+START = "<!-- bench:verify:start -->"
+END = "<!-- bench:verify:end -->"
+FILE_SIZE = 220_000_000
+TARGET_FIXITY = 0.8
+TARGET_RECORDS = 2.0
+TARGET_RSS_MB = 100.0
+WORDS = ("parliament committee regional fund transport report vote amendment "
+         "constituency citizens rail freight energy climate budget member press "
+         "statement speech hearing europe council directive").split()
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- the corpus ----------------------------------------------------------------------------
+
+
+def _html(rng: random.Random, n: int) -> bytes:
+    words = " ".join(rng.choice(WORDS) for _ in range(n // 8))
+    return (f"<!doctype html><html><head><title>Page {rng.random()}</title></head><body>"
+            f"<p>{words}</p></body></html>\n").encode()
+
+
+def _record(f: object, headers: list[tuple[str, str]], block: bytes, http_end: int | None,
+            payload: bool = True) -> None:
+    d = Digester("sha1", http_end)
+    d.update(block)
+    headers = [*headers, ("WARC-Block-Digest", d.block_digest)]
+    if payload and d.payload_digest:
+        headers.append(("WARC-Payload-Digest", d.payload_digest))
+    headers.append(("Content-Type", "application/http;msgtype=response" if http_end
+                    else "application/warc-fields"))
+    for member in serialise_record(headers, [block], len(block), level=1):
+        f.write(member)  # type: ignore[attr-defined]
+
+
+def build_corpus(root: Path, total: int) -> Collection:
+    """A collection of WARC files of about FILE_SIZE bytes each, ``total`` bytes in all:
+    response and request records; 60% small HTML pages, 40% random binary payloads (like
+    images) of 50 KB to 2 MB. Seeded, so every build holds the same records."""
+    done = root.parent / f".{root.name}.complete"  # outside: it would be an unlisted file
+    if done.exists():
+        return Collection(root)
+    if root.exists():
+        shutil.rmtree(root)
+    coll = Collection.create(root, CollectionConfig(Description(title="verify benchmark"),
+                                                    CrawlConfig()))
+    rng = random.Random(4)
+    manifest = FixityManifest(coll.manifest_path)
+    events = EventLog(coll.events_path)
+    written = 0
+    n = 0
+    serial = 0
+    while written < total:
+        name = f"bench-{serial:05d}.warc.gz"
+        path = coll.warcs / name
+        with open(path, "wb") as f:
+            info = warc_fields([("software", "bench/verify.py"), ("format", "WARC File "
+                                                                          "Format 1.1")])
+            _record(f, [("WARC-Type", "warcinfo"), ("WARC-Record-ID", _id(rng)),
+                        ("WARC-Date", "2026-12-01T00:00:00.000000Z"),
+                        ("WARC-Filename", name)], info, None, payload=False)
+            while f.tell() < FILE_SIZE and written + f.tell() < total:
+                n += 1
+                if rng.random() < 0.6:
+                    body = _html(rng, rng.randint(5_000, 50_000))
+                    ctype = "text/html; charset=utf-8"
+                else:
+                    body = rng.randbytes(rng.randint(50_000, 2_000_000))
+                    ctype = "image/jpeg"
+                head = (f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n").encode()
+                url = f"http://bench.example/{n}"
+                date = f"2026-12-01T00:{n // 60 % 60:02d}:{n % 60:02d}.000000Z"
+                response_id = _id(rng)
+                _record(f, [("WARC-Type", "response"), ("WARC-Record-ID", response_id),
+                            ("WARC-Date", date), ("WARC-Target-URI", url)],
+                        head + body, len(head))
+                request = f"GET /{n} HTTP/1.1\r\nHost: bench.example\r\n\r\n".encode()
+                _record(f, [("WARC-Type", "request"), ("WARC-Record-ID", _id(rng)),
+                            ("WARC-Date", date), ("WARC-Target-URI", url),
+                            ("WARC-Concurrent-To", response_id)], request, len(request))
+            size = f.tell()
+        digest = subprocess.run(["sha256sum", str(path)], capture_output=True, text=True,
+                                check=True).stdout.split()[0]
+        manifest.add(f"warcs/{name}", digest)
+        events.append("file closed", obj=f"warcs/{name}", data={"sha256": digest,
+                                                                 "size": size})
+        written += size
+        serial += 1
+        log(f"built {name}: {size / 1e6:.0f} MB ({written / 1e6:.0f} MB in all)")
+    done.write_text("")
+    return coll
+
+
+def _id(rng: random.Random) -> str:
+    h = rng.randbytes(16).hex()
+    return f"<urn:uuid:{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}>"
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    max_rss_kb: int
+    status: int
+
+
+def measure(command: list[str], cwd: Path) -> Run:
+    """Wall time, CPU (user+sys) and max RSS (of the largest process of the tree that the
+    child waited for) from wait4; output to files (beside ``cwd``, never in a collection)
+    so no pipe can block."""
+    with open(cwd.parent / "out.txt", "wb") as out, open(cwd.parent / "err.txt", "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+               os.waitstatus_to_exitcode(status))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def repeat(commands: dict[str, list[str]], n: int, cwd: Path) -> dict[str, list[Run]]:
+    runs: dict[str, list[Run]] = {k: [] for k in commands}
+    names = list(commands)
+    for i in range(n):
+        order = names if i % 2 == 0 else list(reversed(names))
+        for name in order:
+            run = measure(commands[name], cwd)
+            log(f"  {name}: {run.wall:.2f} s wall, {run.cpu:.2f} s CPU, "
+                f"{run.max_rss_kb / 1024:.0f} MB, exit {run.status}")
+            runs[name].append(run)
+    return runs
+
+
+def warm(files: list[Path]) -> None:
+    for p in files:
+        with open(p, "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+
+def two_cores(files: list[Path], n: int) -> dict[str, float]:
+    """Median wall time of sha256sum on one file, and on two files at once."""
+    one, two = [], []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run(["sha256sum", str(files[0])], capture_output=True, check=True)
+        one.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen(["sha256sum", str(f)], stdout=subprocess.DEVNULL)
+                 for f in files]
+        for proc in procs:
+            proc.wait()
+        two.append(time.perf_counter() - t0)
+    log(f"two cores: one file {median(one):.2f} s, two at once {median(two):.2f} s")
+    return {"one": median(one), "two": median(two)}
+
+
+def tool_version(command: list[str]) -> str:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
+    except OSError:
+        return "?"
+    return out.splitlines()[0] if out else "?"
+
+
+# -- the section ---------------------------------------------------------------------------
+
+
+def shell(command: list[str], replace: dict[str, str]) -> str:
+    text = shlex.join(command)
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    return text
+
+
+def verdict(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def render(args: argparse.Namespace, files: list[Path], results: dict[str, dict[str, list[Run]]],
+           commands: dict[str, dict[str, list[str]]], cut: dict[str, int],
+           replace: dict[str, str], cores: dict[str, float]) -> str:
+    total = sum(p.stat().st_size for p in files)
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown")
+    lines = [
+        "",
+        "Written by `bench/verify.py`; edit the script, not this text.",
+        "",
+        f"- **Date:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {args.repeat} run(s) of each "
+        "command, alternating which tool goes first; medians.",
+        f"- **Machine:** {len(os.sched_getaffinity(0))} CPUs (nproc), {cpu}, "
+        f"{mem_kb / 1024 / 1024:.1f} GiB RAM, {platform.system()} {platform.release()}; "
+        "shared and noisy.",
+        f"- **Versions:** preserve {importlib.metadata.version('preserve')}, Python "
+        f"{platform.python_version()}, warcio {importlib.metadata.version('warcio')}, "
+        f"{tool_version(['sha256sum', '--version'])}.",
+        f"- **Corpus:** {len(files)} WARC files, {total / 1e9:.2f} GB (gzip per record, "
+        "level 1), built by the script with a fixed seed: response and request records, 60% "
+        "HTML pages of 5-50 KB, 40% random binary payloads of 50 KB-2 MB, sha1 digests. "
+        "Every file is read once before timing, so all tools read from the page cache.",
+        "- **Method:** each tool is a child process of the script; wall time, CPU time "
+        "(user+sys, including worker processes) and max RSS (of the largest single process, "
+        "workers included) come from `wait4`. Throughput is the corpus size over wall time.",
+        "",
+        "| measurement | command | wall s | MB/s | CPU s | max RSS MB | exit |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for group, runs in results.items():
+        for name, rs in runs.items():
+            wall = median([r.wall for r in rs])
+            lines.append(
+                f"| {group} | `{shell(commands[group][name], replace)}` | {wall:.2f} | "
+                f"{total / 1e6 / wall:,.0f} | {median([r.cpu for r in rs]):.2f} | "
+                f"{max(r.max_rss_kb for r in rs) / 1024:.1f} | "
+                f"{','.join(sorted({str(r.status) for r in rs}))} |")
+    fx = results["fixity"]
+    fixity_ratio = median([r.wall for r in fx["sha256sum"]]) / median(
+        [r.wall for r in fx["preserve --fixity-only --jobs 2"]])
+    rec = results["records"]
+    warcio_wall = median([r.wall for r in rec["warcio check"]])
+    two = warcio_wall / median([r.wall for r in rec["preserve --jobs 2"]])
+    one = warcio_wall / median([r.wall for r in rec["preserve --jobs 1"]])
+    peak = max(r.max_rss_kb for group in results.values() for name, rs in group.items()
+               if name.startswith("preserve") for r in rs) / 1024
+    lines += [
+        "",
+        f"- **Whole-file fixity, preserve/sha256sum throughput: {fixity_ratio:.2f}x** "
+        f"(target >= {TARGET_FIXITY}x on 2 cores: {verdict(fixity_ratio >= TARGET_FIXITY)}). "
+        "sha256sum reads the files one after the other on one core; preserve reads two at "
+        "once and also checks the manifest, the event log and preserve.toml, and appends one "
+        "event per file.",
+        f"- **Record-level verification, warcio check/preserve wall time: {two:.2f}x faster** "
+        f"with `--jobs 2` (target >= {TARGET_RECORDS}x: {verdict(two >= TARGET_RECORDS)}); "
+        f"{one:.2f}x on one core. Both check every block and payload digest; preserve also "
+        "checks gzip CRCs and framing, mandatory headers, record-id uniqueness and revisits, "
+        "and hashes each whole file with SHA-256 in the same read.",
+        f"- **A file cut inside its last gzip member:** `warcio check` exit {cut['warcio']}, "
+        f"`preserve verify` exit {cut['preserve']} (WARC_TRUNCATED with the record's "
+        "offset).",
+        f"- **Peak memory of preserve: {peak:.1f} MB** (target < {TARGET_RSS_MB:.0f} MB: "
+        f"{verdict(peak < TARGET_RSS_MB)}), the largest single process over every run, with "
+        f"files of {FILE_SIZE / 1e6:.0f} MB: reads are 128 KiB and inflated output at most "
+        "1 MiB at a time.",
+        f"- **Two cores?** The machine is shared: `sha256sum` of one file took "
+        f"{cores['one']:.2f} s, of two files at once (two processes) {cores['two']:.2f} s, "
+        f"so two processes got {2 * cores['one'] / cores['two']:.2f}x the work of one done "
+        "in the same time (2.00x on two free cores). `--jobs 2` can gain no more than that.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace the Verify section between its markers, or add it; other sections stay."""
+    text = path.read_text()
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        text = before + START + section + END + after
+    else:
+        text = text.rstrip("\n") + "\n\n## Verify\n\n" + START + section + END + "\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="preserve verify vs sha256sum and warcio check")
+    p.add_argument("--size", default="1.05GB", help="corpus size [default: 1.05GB]")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--workdir", type=Path, help="keep the corpus here and reuse it")
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    p.add_argument("--quick", action="store_true",
+                   help="a 100 MB corpus, one run each; prints the section, writes nothing")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.size, args.repeat = "100MB", 1
+    for tool in ("sha256sum",):
+        if shutil.which(tool) is None:
+            raise BenchError(f"{tool} is not installed")
+    python = sys.executable
+    warcio = str(Path(python).parent / "warcio")
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-verify-"))
+    work.mkdir(parents=True, exist_ok=True)
+    coll = build_corpus(work / ("coll-quick" if args.quick else "coll"), parse_size(args.size))
+    files = coll.closed_warcs()
+    rel = [str(f.relative_to(coll.root)) for f in files]
+    warm(files)
+    cwd = coll.root
+    preserve = [python, "-m", "preserve", "verify", "--quiet", "--json"]
+    commands = {
+        "fixity": {"sha256sum": ["sha256sum", *rel],
+                   "preserve --fixity-only --jobs 2": [*preserve, "--fixity-only", "--jobs",
+                                                       "2", "."]},
+        "records": {"warcio check": [warcio, "check", *rel],
+                    "preserve --jobs 2": [*preserve, "--jobs", "2", *rel],
+                    "preserve --jobs 1": [*preserve, "--jobs", "1", *rel]},
+    }
+    results = {}
+    for group, cmds in commands.items():
+        log(f"{group}:")
+        results[group] = repeat(cmds, args.repeat, cwd)
+    # The truncated copy: the smallest file, cut 100 bytes before its end.
+    smallest = min(files, key=lambda f: f.stat().st_size)
+    cut_path = work / "cut.warc.gz"
+    shutil.copyfile(smallest, cut_path)
+    with open(cut_path, "r+b") as f:
+        f.truncate(smallest.stat().st_size - 100)
+    cut = {"warcio": measure([warcio, "check", str(cut_path)], cwd).status,
+           "preserve": measure([*preserve, str(cut_path)], cwd).status}
+    cores = two_cores(files[:2], args.repeat)
+    replace = {python: "python", warcio: "warcio", " --quiet --json": "",
+               "'warcs/*.warc.gz'": "warcs/*.warc.gz"}
+    section = render(args, files, results, {g: {k: _short(v, rel) for k, v in c.items()}
+                                            for g, c in commands.items()}, cut, replace, cores)
+    if args.quick:
+        print(section)
+    else:
+        write_section(args.out, section)
+        log(f"wrote the Verify section of {args.out}")
+    if not args.workdir:
+        shutil.rmtree(work)
+    return 0
+
+
+def _short(command: list[str], rel: list[str]) -> list[str]:
+    """The command with the list of files written as one glob."""
+    out = [c for c in command if c not in rel]
+    if len(out) < len(command):
+        out.append("warcs/*.warc.gz")
+    return out
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        print(f"bench/verify.py: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
