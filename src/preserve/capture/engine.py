@@ -103,6 +103,7 @@ class CrawlRun:
     def found(self, parent: FrontierItem, links: tuple[tuple[str, str], ...],
               follow: bool) -> None:
         items = []
+        excluded: list[tuple[str, str, str]] = []  # url, hops, reason
         for raw, hop in links:
             if not follow and hop not in "ER":
                 continue
@@ -111,22 +112,32 @@ class CrawlRun:
             except ValueError:
                 continue
             hops = parent.hops + hop
-            if urlsplit(url).path == "/robots.txt" and not urlsplit(url).query:
-                continue  # fetched once per host by the robots gate
             if hop == "R" and parent.is_seed and not self.scope.in_scope(url):
                 self.scope.add_seed(url)  # http -> https, example.org -> www.example.org
                 self.env.registry.add_scope_seed(self.crawl_id, url)
+            if self.frontier.known(url):
+                continue  # most links of a page are its site's navigation, met before
+            if url.endswith("/robots.txt") and urlsplit(url).path == "/robots.txt":
+                continue  # fetched once per host by the robots gate
             if hop == "R" and len(hops) - len(hops.rstrip("R")) > self.cfg.max_redirects:
-                self._exclude(url, hops, parent, "too-many-redirects")
+                excluded.append((url, hops, "too-many-redirects"))
                 continue
             decision = self.scope.decide(url, hops)
             if not decision.fetch:
-                self._exclude(url, hops, parent, decision.reason)
+                excluded.append((url, hops, decision.reason))
                 continue
             items.append(FrontierItem(url, host_key(url), hops, parent.url,
                                       _HOP_PRIORITY.get(hop, 1)))
         if items:
             self.frontier.add(items)
+        if excluded:
+            # A URL met again by a path that would not fetch it (past max-depth, as an
+            # off-site link after it came in as a requisite) was reached another way: it
+            # is in the crawl, not skipped.
+            seen = self.frontier.seen([url for url, _, _ in excluded])
+            for url, hops, reason in excluded:
+                if url not in seen:
+                    self._exclude(url, hops, parent, reason)
 
     def _exclude(self, url: str, hops: str, parent: FrontierItem, reason: str) -> None:
         if self.frontier.note_excluded(url, reason):

@@ -19,6 +19,14 @@ __all__ = ["FrontierItem", "FrontierCounts", "Frontier", "SqliteFrontier", "QUEU
 
 QUEUED, IN_FLIGHT, DONE, FAILED, BLOCKED = 0, 1, 2, 3, 4
 _STATES = {"done": DONE, "failed": FAILED, "blocked": BLOCKED}
+_IN_BATCH = 500  # URLs per IN (...) query, well under SQLite's variable limit
+_KNOWN_MAX = 100_000  # URLs the in-memory cache holds before it starts afresh
+
+
+def _remember(cache: set[str], url: str) -> None:
+    if len(cache) >= _KNOWN_MAX:
+        cache.clear()  # bounded memory; the database still answers for what is forgotten
+    cache.add(url)
 
 
 @dataclass(frozen=True)
@@ -74,16 +82,39 @@ class Frontier(Protocol):
     def note_excluded(self, url: str, reason: str) -> bool:
         """Remember an out-of-scope URL; True the first time it is seen."""
 
+    def seen(self, urls: Sequence[str]) -> set[str]:
+        """Those of ``urls`` already queued, in flight or completed in this crawl."""
+
+    def known(self, url: str) -> bool:
+        """True if ``url`` is certainly in this crawl already; an in-memory answer, so
+        False only means "not known here" (ask ``seen`` for the truth)."""
+
 
 class SqliteFrontier:
+    """The frontier in the collection's state database.
+
+    A bounded in-memory cache of URLs known to be in the crawl (or excluded from it) spares
+    a query for each of the links a site repeats on every page. It can only be wrong after
+    a transaction rolled back, and a rollback ends the run (a new run starts a new cache).
+    """
+
     def __init__(self, db: StateDB, crawl: str) -> None:
         self.db = db
         self.crawl = crawl
+        self._known: set[str] = set()
+        self._known_excluded: set[str] = set()
         # Items claimed before a crash were never completed: back to the queue.
         with db.transaction() as conn:
             conn.execute(
                 "UPDATE urls SET state=? WHERE crawl=? AND state=?", (QUEUED, crawl, IN_FLIGHT)
             )
+        # Queued items put back for a retry, with their not_before; all others have 0.
+        self._delayed: dict[int, float] = dict(
+            db.conn.execute(
+                "SELECT id, not_before FROM urls WHERE crawl=? AND state=? AND not_before>0",
+                (crawl, QUEUED),
+            ).fetchall()
+        )
         self._hosts: dict[str, int] = {
             host: n
             for host, n in db.conn.execute(
@@ -94,8 +125,12 @@ class SqliteFrontier:
 
     def add(self, items: Iterable[FrontierItem]) -> list[FrontierItem]:
         added = []
+        known = self._known
         with self.db.transaction() as conn:
             for item in items:
+                if item.url in known:
+                    continue
+                _remember(known, item.url)
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO urls (crawl, url, host, hops, via, priority) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
@@ -118,13 +153,14 @@ class SqliteFrontier:
                     continue
                 row = conn.execute(
                     "SELECT id, url, hops, via, priority, attempts FROM urls "
-                    "WHERE crawl=? AND state=? AND host=? AND not_before<=? "
+                    "INDEXED BY urls_queue WHERE crawl=? AND state=? AND host=? AND not_before<=? "
                     "ORDER BY priority, id LIMIT 1",
                     (self.crawl, QUEUED, host, now),
                 ).fetchone()
                 if row is None:
                     continue
                 conn.execute("UPDATE urls SET state=? WHERE id=?", (IN_FLIGHT, row[0]))
+                self._delayed.pop(row[0], None)
                 self._hosts[host] = queued - 1
                 claimed.append(FrontierItem(row[1], host, row[2], row[3], row[4], row[5], row[0]))
         return claimed
@@ -143,12 +179,14 @@ class SqliteFrontier:
                 (QUEUED, item.attempts + 1, not_before, item.id),
             )
         self._hosts[item.host] = self._hosts.get(item.host, 0) + 1
+        if not_before > 0:
+            self._delayed[item.id] = not_before
 
     def earliest(self) -> float | None:
-        row = self.db.conn.execute(
-            "SELECT MIN(not_before) FROM urls WHERE crawl=? AND state=?", (self.crawl, QUEUED)
-        ).fetchone()
-        return None if row is None or row[0] is None else float(row[0])
+        # Called on every turn of the crawl loop: answered from memory, not a query.
+        if self.pending() > len(self._delayed):
+            return 0.0  # something is queued with no not_before
+        return min(self._delayed.values()) if self._delayed else None
 
     def queued_hosts(self) -> Sequence[str]:
         return [h for h, n in self._hosts.items() if n > 0]
@@ -174,11 +212,31 @@ class SqliteFrontier:
         )
 
     def note_excluded(self, url: str, reason: str) -> bool:
+        if url in self._known_excluded:
+            return False
+        _remember(self._known_excluded, url)
         with self.db.transaction() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO excluded VALUES (?, ?, ?)", (self.crawl, url, reason)
             )
             return bool(cur.rowcount)
+
+    def known(self, url: str) -> bool:
+        return url in self._known
+
+    def seen(self, urls: Sequence[str]) -> set[str]:
+        found = {u for u in urls if u in self._known}
+        urls = [u for u in urls if u not in found]
+        for i in range(0, len(urls), _IN_BATCH):
+            batch = urls[i : i + _IN_BATCH]
+            marks = ",".join("?" * len(batch))
+            found.update(
+                row[0] for row in self.db.conn.execute(
+                    f"SELECT url FROM urls WHERE crawl=? AND url IN ({marks})",
+                    (self.crawl, *batch),
+                )
+            )
+        return found
 
     def excluded_counts(self) -> dict[str, int]:
         return dict(

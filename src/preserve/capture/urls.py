@@ -7,6 +7,7 @@ cdxj-indexer compute it, so our index and theirs agree line for line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ def is_http_url(url: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=1 << 15)
 def canonicalize(url: str) -> str:
     """The canonical form of an http(s) URL, used to decide whether it was already seen.
 
@@ -61,7 +63,7 @@ def canonicalize(url: str) -> str:
     their order: sorting them could name a different resource.
 
     Raises ValueError for a URL that is not http(s), has no host, or has an invalid host
-    or port.
+    or port. Results are cached (a site's navigation repeats the same links on every page).
     """
     text = url.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
     parts = urlsplit(text)
@@ -133,6 +135,8 @@ def _is_hex_pair(raw: bytes, i: int) -> bool:
 
 def _normalise_component(text: str, encode: frozenset[int]) -> str:
     """Normalise percent-encoding and encode what must be encoded, in one pass over bytes."""
+    if _clean(text, encode):
+        return text
     raw = text.encode("utf-8")
     out: list[str] = []
     i = 0
@@ -152,6 +156,19 @@ def _normalise_component(text: str, encode: frozenset[int]) -> str:
             out.append(chr(b))
         i += 1
     return "".join(out)
+
+
+def _clean(text: str, encode: frozenset[int]) -> bool:
+    """True if ``text`` has no percent sign and nothing to encode (the common case)."""
+    return _needs_work(encode).search(text) is None
+
+
+@functools.cache
+def _needs_work(encode: frozenset[int]) -> re.Pattern[str]:
+    """Matches any character `_normalise_component` would change: a ``%``, a control, a
+    space, DEL, non-ASCII, or a character of ``encode``."""
+    special = "".join(re.escape(chr(b)) for b in sorted(encode | {0x25}))
+    return re.compile(f"[^\\x21-\\x7e]|[{special}]")
 
 
 def _remove_dot_segments(path: str) -> str:
