@@ -19,7 +19,6 @@ import click
 from .. import __version__
 from ..config import DUBLIN_CORE_FIELDS, CollectionConfig, CrawlConfig, Description
 from ..errors import PreserveError, SeedError
-from .progress import make_reporter
 
 __all__ = ["main", "cli"]
 
@@ -154,6 +153,7 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     """
     from ..capture.crawler import Crawler
     from ..capture.session import open_for_crawl
+    from .progress import make_reporter
 
     overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
     overrides["seeds"] = seeds

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
 
 from ..capture.crawler import CrawlSummary, Progress
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["make_reporter", "render_status"]
 
@@ -32,7 +32,6 @@ class _Reporter:
         self.quiet = quiet
         self.last: Progress | None = None
         self._last_line = 0.0
-        self.err = Console(stderr=True)
 
     def update(self, p: Progress) -> None:
         self.last = p
@@ -84,11 +83,18 @@ class _LiveReporter(_Reporter):
     """A live table on a terminal, refreshed a few times a second."""
 
     def __init__(self) -> None:
+        # rich is imported only for a terminal: a quiet or piped crawl starts faster.
+        from rich.console import Console
+        from rich.live import Live
+
         super().__init__(quiet=False)
+        self.err = Console(stderr=True)
         self._live = Live(self._table(None), console=self.err, refresh_per_second=4,
                           transient=True)
 
     def _table(self, p: Progress | None) -> Table:
+        from rich.table import Table
+
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
