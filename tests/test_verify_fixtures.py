@@ -89,3 +89,11 @@ def test_warcio_check_passes_a_truncated_file_that_verify_catches(tmp_path: Path
     cut.write_bytes((CORPUS / "truncated-gzip-member.warc.gz").read_bytes())
     assert tool("warcio", "check", cut).returncode == 0
     assert cli("verify", cut).returncode == 1
+
+
+def test_progress_reaches_the_total_bytes(tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    one = verify_files(WARCS, on_progress=lambda done, total: seen.append((done, total)))
+    total = sum(p.stat().st_size for p in WARCS)
+    assert seen and seen[-1] == (total, total) and one.bytes_read == total
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
