@@ -7,7 +7,10 @@
      ├── SeedError              a seed URL that is malformed or not http(s)
      ├── StorageError           writing the collection failed (disk full, permissions)
      ├── WarcFormatError        a WARC file that cannot be parsed (path, offset)
-     └── UnreadableInput        a file given on the command line that cannot be read
+     ├── UnreadableInput        a file given on the command line that cannot be read
+     ├── ExportError            an export that cannot be made where or as asked (path)
+     └── FixityMismatch         a file's bytes differ from its fixity record while being
+                                exported (path, algorithm, expected, found): exit 1
 
 The CLI turns every PreserveError into one line on stderr and exit status 2
 (StorageError: 1, since the crawl stopped after capturing something).
@@ -27,6 +30,8 @@ __all__ = [
     "StorageError",
     "WarcFormatError",
     "UnreadableInput",
+    "ExportError",
+    "FixityMismatch",
 ]
 
 
@@ -87,3 +92,36 @@ class UnreadableInput(PreserveError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: cannot read ({reason})")
+
+
+class ExportError(PreserveError):
+    """Bad export input: a destination inside the collection, unwritable, already there."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        self.path = path
+        where = f"{path}: " if path else ""
+        super().__init__(f"{where}{message}")
+
+
+class FixityMismatch(PreserveError):
+    """A source file is not what the collection's fixity record says: the export stops.
+
+    ``found`` is None when the file is missing, and ``expected`` is None when no fixity
+    record names a file that should have one (a closed WARC without a manifest line).
+    """
+
+    exit_status = 1
+
+    def __init__(self, path: str, algorithm: str, expected: str | None,
+                 found: str | None) -> None:
+        self.path = path
+        self.algorithm = algorithm
+        self.expected = expected
+        self.found = found
+        if found is None:
+            why = "is listed in the fixity manifest but missing"
+        elif expected is None:
+            why = "has no line in the fixity manifest, so it cannot be checked"
+        else:
+            why = f"{algorithm} is {found}, but the fixity manifest says {expected}"
+        super().__init__(f"{path}: {why}; nothing was exported (run `preserve verify`)")

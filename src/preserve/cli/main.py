@@ -232,6 +232,10 @@ from .verify_cmds import register as _register_verify  # noqa: E402
 
 _register_verify(cli, _errors)
 
+from .export_cmds import register as _register_export  # noqa: E402
+
+_register_export(cli, _errors)
+
 
 def main() -> None:
     cli(prog_name="preserve")

@@ -1,0 +1,162 @@
+"""export_collection: choose the sources, stage the package beside DEST, write it, rename it.
+
+The caller holds the collection's lock, so no crawl appends to it while it is exported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from .. import __version__
+from ..collection import Collection
+from ..errors import ExportError
+from .bagit import BagResult, bag_info_for, write_bag
+from .copy import Copied, Progress
+from .ocfl import object_path_in_root, prepare_storage_root, read_inventory, write_object
+from .package import check_destination, staged
+from .sources import collect_sources
+from .wacz import WaczResult, write_wacz
+from .writers import DirectoryWriter, PackageWriter, TarWriter, ZipWriter
+
+__all__ = ["ExportOptions", "ExportResult", "export_collection", "FORMATS"]
+
+Format = Literal["bagit", "wacz", "ocfl"]
+FORMATS: tuple[Format, ...] = ("bagit", "wacz", "ocfl")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    format: Format
+    output: Path | None = None
+    include_normalised: bool = False
+    force: bool = False
+    serialise: Literal["zip", "tar"] | None = None  # BagIt only
+    ocfl_root: Path | None = None  # OCFL only: the object goes into this storage root
+    source_organization: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+
+    def validate(self) -> ExportOptions:
+        if self.format not in FORMATS:
+            raise ExportError(f"unknown format {self.format!r}; choose bagit, wacz or ocfl")
+        if self.serialise and self.format != "bagit":
+            raise ExportError(f"--{self.serialise} serialises a bag; it is for --format bagit")
+        if self.ocfl_root is not None and self.format != "ocfl":
+            raise ExportError("--ocfl-root is for --format ocfl")
+        if self.ocfl_root is not None and self.output is not None:
+            raise ExportError("give either --output or --ocfl-root, not both")
+        if self.output is None and self.ocfl_root is None:
+            raise ExportError("give --output DEST" + (" or --ocfl-root DIR"
+                                                       if self.format == "ocfl" else ""))
+        return self
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    format: Format
+    path: Path
+    files: int  # files packaged (for OCFL: files in the new version's state)
+    bytes: int  # bytes read and verified from the collection
+    checked: int  # files compared with the fixity manifest
+    version: str | None = None  # OCFL: the version written; None if nothing changed
+    new_files: tuple[str, ...] = ()  # OCFL: content added by this version
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["path"] = str(self.path)
+        d["new_files"] = list(self.new_files)
+        return d
+
+
+class _Unchanged(Exception):
+    """Raised inside the staging block so that an unchanged OCFL object is not replaced."""
+
+
+def _summary(copied: tuple[Copied, ...]) -> tuple[int, int]:
+    return sum(c.size for c in copied), sum(1 for c in copied if c.checked)
+
+
+def export_collection(coll: Collection, options: ExportOptions, *,
+                      on_bytes: Progress | None = None,
+                      now: datetime | None = None) -> ExportResult:
+    """Package ``coll`` as asked; FixityMismatch (nothing written) if a source is damaged."""
+    options.validate()
+    when = now or datetime.now(UTC)
+    config = coll.load_config()
+    if options.format == "ocfl" and options.ocfl_root is not None:
+        root = check_destination(coll, options.ocfl_root)
+        dest = root / object_path_in_root(_object_id(coll))
+    else:
+        assert options.output is not None
+        dest = check_destination(coll, options.output)
+    sources = collect_sources(coll, include_normalised=options.include_normalised)
+    info = bag_info_for(config, coll.name, source_organization=options.source_organization,
+                        contact_name=options.contact_name, contact_email=options.contact_email)
+
+    if options.format == "ocfl":
+        result = _export_ocfl(coll, options, dest, sources, info.contact_name,
+                              info.contact_email, when, on_bytes)
+    else:
+        directory = options.format == "bagit" and options.serialise is None
+        with staged(dest, replace=options.force, directory=directory) as tmp:
+            writer: PackageWriter
+            if directory:
+                writer = DirectoryWriter(tmp)
+            elif options.serialise == "tar":
+                writer = TarWriter(tmp)
+            else:
+                writer = ZipWriter(tmp)
+            out: BagResult | WaczResult
+            if options.format == "bagit":
+                prefix = "" if directory else f"{_stem(dest.name)}/"
+                out = write_bag(writer, sources, info, prefix=prefix, today=when.date(),
+                                on_bytes=on_bytes)
+            else:
+                out = write_wacz(writer, sources, config, name=coll.name, created=when,
+                                 on_bytes=on_bytes)
+            writer.close()
+        size, checked = _summary(out.copied)
+        result = ExportResult(options.format, dest, out.files, size, checked)
+    return result
+
+
+def _export_ocfl(coll: Collection, options: ExportOptions, dest: Path, sources: list[Any],
+                 name: str, email: str, when: datetime,
+                 on_bytes: Progress | None) -> ExportResult:
+    if options.ocfl_root is not None:
+        prepare_storage_root(dest.parents[3])
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    object_id = _object_id(coll)
+    previous = dest if dest.exists() and not options.force else None
+    if previous is not None and read_inventory(previous) is None:
+        raise ExportError("already exists and is not an OCFL object; give --force to "
+                          "replace it", dest)
+    try:
+        with staged(dest, replace=True, directory=True) as tmp:
+            out = write_object(tmp, sources, object_id=object_id, previous=previous,
+                               user=(name or f"preserve/{__version__}", email),
+                               message=f"Exported by preserve/{__version__} from {coll.name}",
+                               created=when, on_bytes=on_bytes)
+            if out.version is None:
+                raise _Unchanged
+    except _Unchanged:
+        pass
+    size, checked = _summary(out.copied)
+    return ExportResult("ocfl", dest, out.files, size, checked, out.version, out.new_files)
+
+
+def _object_id(coll: Collection) -> str:
+    """The Dublin Core identifier, else a URN made of the collection's name."""
+    return coll.load_config().description.identifier or f"urn:preserve:{coll.name}"
+
+
+def _stem(name: str) -> str:
+    """The bag's directory inside a serialised bag: the file name less its extension."""
+    for suffix in (".tar", ".zip"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name

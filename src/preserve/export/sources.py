@@ -1,0 +1,105 @@
+"""What an export packages: the collection's files, each with the digests it must have.
+
+The closed WARCs are checked against every ``fixity/manifest-<algorithm>.txt``; the
+collection's own files (preserve.toml, events.jsonl, the manifests, the derived indexes
+and pages, normalised output) have no fixity record to compare with, so they are only
+hashed as they are copied (docs/export.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..collection import Collection
+from ..errors import ExportError, FixityMismatch
+
+__all__ = ["Source", "collect_sources", "read_manifests", "NORMALISED"]
+
+NORMALISED = "normalised/articles.jsonl"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file of the collection, by its path relative to the collection root."""
+
+    relpath: str
+    path: Path
+    size: int
+    expected: dict[str, str] = field(default_factory=dict)  # algorithm -> lower-case hex
+
+    @property
+    def is_warc(self) -> bool:
+        return self.relpath.startswith("warcs/")
+
+
+def read_manifests(coll: Collection) -> dict[str, dict[str, str]]:
+    """algorithm -> {relative path: hex digest}, from every fixity/manifest-*.txt.
+
+    A line cut short by a crash (no newline) is ignored, as the crawler ignores it.
+    """
+    result: dict[str, dict[str, str]] = {}
+    for manifest in sorted(coll.manifest_path.parent.glob("manifest-*.txt")):
+        algorithm = manifest.name.removeprefix("manifest-").removesuffix(".txt").lower()
+        if algorithm not in hashlib.algorithms_available:
+            continue
+        entries: dict[str, str] = {}
+        try:
+            text = manifest.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ExportError(f"cannot read the fixity manifest ({e})", manifest) from e
+        for line in text.splitlines(keepends=True):
+            if not line.endswith("\n"):
+                continue
+            digest, sep, rel = line.rstrip("\n").partition("  ")
+            if not sep:
+                digest, sep, rel = line.rstrip("\n").partition(" *")
+            if sep:
+                entries[rel] = digest.lower()
+        result[algorithm] = entries
+    return result
+
+
+def _source(coll: Collection, rel: str, expected: dict[str, str] | None = None) -> Source:
+    path = coll.root / rel
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        if expected:
+            algorithm, digest = next(iter(expected.items()))
+            raise FixityMismatch(rel, algorithm, digest, None) from None
+        raise ExportError("missing from the collection", path) from None
+    return Source(rel, path, size, expected or {})
+
+
+def collect_sources(coll: Collection, *, include_normalised: bool = False) -> list[Source]:
+    """Every file to package, WARCs first, in a stable order.
+
+    Raises FixityMismatch for a closed WARC that no manifest lists or a listed WARC that
+    is missing, before anything is written.
+    """
+    manifests = read_manifests(coll)
+    if "sha256" not in manifests:
+        raise ExportError("no fixity manifest; a collection made by `preserve crawl` "
+                          "has one", coll.manifest_path)
+    listed: dict[str, dict[str, str]] = {}
+    for algorithm, entries in manifests.items():
+        for rel, digest in entries.items():
+            listed.setdefault(rel, {})[algorithm] = digest
+    warcs = {f"warcs/{p.name}" for p in coll.closed_warcs()}
+    for rel in sorted(warcs - set(listed)):
+        raise FixityMismatch(rel, "sha256", None, "")
+    sources = [_source(coll, rel, listed[rel]) for rel in sorted(listed)]
+    own = ["preserve.toml", "events.jsonl",
+           *(f"fixity/{p.name}" for p in sorted(coll.manifest_path.parent.glob("manifest-*.txt"))),
+           "indexes/index.cdxj", "pages/pages.jsonl"]
+    for rel in own:
+        if rel not in listed and (coll.root / rel).is_file():
+            sources.append(_source(coll, rel))
+    if include_normalised:
+        if not (coll.root / NORMALISED).is_file():
+            raise ExportError("no normalised output; run `preserve normalise` first",
+                              coll.root / NORMALISED)
+        sources.append(_source(coll, NORMALISED))
+    return sources
