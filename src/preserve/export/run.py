@@ -116,6 +116,7 @@ def export_collection(coll: Collection, options: ExportOptions, *,
                 out = write_bag(writer, sources, info, prefix=prefix, today=when.date(),
                                 on_bytes=on_bytes)
             else:
+                assert isinstance(writer, ZipWriter)
                 out = write_wacz(writer, sources, config, name=coll.name, created=when,
                                  on_bytes=on_bytes)
             writer.close()

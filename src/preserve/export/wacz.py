@@ -1,31 +1,36 @@
 """WACZ 1.1.1: the WARCs, the CDXJ index and the pages list in one ZIP that replays as is.
 
 The WARCs are stored, not deflated, so ReplayWeb.page and pywb can read a record at its
-offset straight from the ZIP. ``datapackage.json`` lists every file with its size and
-SHA-256 (computed while it was copied), and ``datapackage-digest.json`` the SHA-256 of
-``datapackage.json``.
+offset straight from the ZIP. The collection's CDXJ index becomes a ZipNum index, as
+py-wacz and Browsertrix write it: ``indexes/index.cdx.gz`` (gzip members of 300 lines)
+and ``indexes/index.idx`` (the first key of each member, its offset and length), which
+ReplayWeb.page reads block by block and ``wb-manager add --unpack-wacz`` needs.
+``datapackage.json`` lists every file with its size and SHA-256 (computed while it was
+copied), and ``datapackage-digest.json`` the SHA-256 of ``datapackage.json``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .. import __version__
 from ..config import CollectionConfig
-from .copy import Copied, Progress
+from .copy import CHUNK, Copied, Progress, VerifiedReader
 from .sources import NORMALISED, Source
-from .writers import PackageWriter
+from .writers import ZipWriter
 
 __all__ = ["WACZ_VERSION", "WaczResult", "wacz_name", "write_wacz"]
 
 WACZ_VERSION = "1.1.1"
-_PLACES = {"indexes/index.cdxj": "indexes/index.cdxj", "pages/pages.jsonl": "pages/pages.jsonl",
-           NORMALISED: NORMALISED}
+INDEX = "indexes/index.cdxj"
+_PLACES = {"pages/pages.jsonl": "pages/pages.jsonl", NORMALISED: NORMALISED}
+BLOCK_LINES = 300  # cdxj-indexer's and py-wacz's block size
 
 
 def wacz_name(source: Source) -> str | None:
@@ -42,13 +47,66 @@ class WaczResult:
     copied: tuple[Copied, ...]
 
 
-def write_wacz(writer: PackageWriter, sources: Sequence[Source], config: CollectionConfig, *,
+def _lines(reader: VerifiedReader) -> Iterator[bytes]:
+    rest = b""
+    while chunk := reader.read(CHUNK):
+        *lines, rest = (rest + chunk).split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if rest:
+        yield rest + b"\n"
+
+
+def _zipnum(reader: VerifiedReader, idx: list[bytes]) -> Iterator[bytes]:
+    """Gzip members of BLOCK_LINES lines each; appends each member's line of index.idx."""
+    offset = 0
+    block: list[bytes] = []
+
+    def member() -> bytes:
+        nonlocal offset
+        comp = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+        data = comp.compress(b"".join(block)) + comp.flush()
+        prefix = block[0].split(b"{", 1)[0].strip()
+        idx.append(prefix + b" " + json.dumps({"offset": offset, "length": len(data)}).encode()
+                   + b"\n")
+        offset += len(data)
+        block.clear()
+        return data
+
+    for line in _lines(reader):
+        block.append(line)
+        if len(block) == BLOCK_LINES:
+            yield member()
+    if block:
+        yield member()
+
+
+def _add_index(writer: ZipWriter, source: Source, resources: list[dict[str, Any]],
+               on_bytes: Progress | None) -> Copied:
+    idx = [b"!meta 0 " + json.dumps({"format": "cdxj-gzip-1.0",
+                                     "filename": "index.cdx.gz"}).encode() + b"\n"]
+    with VerifiedReader(source, ("sha256",), on_bytes) as reader:
+        size, sha256 = writer.add_generated("indexes/index.cdx.gz", _zipnum(reader, idx))
+        copied = reader.finish()
+    resources.append({"name": "index.cdx.gz", "path": "indexes/index.cdx.gz",
+                      "hash": f"sha256:{sha256}", "bytes": size})
+    data = b"".join(idx)
+    writer.add_bytes("indexes/index.idx", data, compress=True)
+    resources.append({"name": "index.idx", "path": "indexes/index.idx",
+                      "hash": f"sha256:{hashlib.sha256(data).hexdigest()}", "bytes": len(data)})
+    return copied
+
+
+def write_wacz(writer: ZipWriter, sources: Sequence[Source], config: CollectionConfig, *,
                name: str, created: datetime | None = None,
                on_bytes: Progress | None = None) -> WaczResult:
     placed = [(wacz_name(s), s) for s in sources]
     copied: list[Copied] = []
     resources: list[dict[str, Any]] = []
     for path, source in placed:
+        if source.relpath == INDEX:
+            copied.append(_add_index(writer, source, resources, on_bytes))
+            continue
         if path is None:
             continue
         c = writer.add_source(path, source, ("sha256",), on_bytes)

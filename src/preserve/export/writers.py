@@ -6,6 +6,7 @@ output, so serialising a bag or writing a WACZ still reads every source once.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tarfile
@@ -79,6 +80,23 @@ class ZipWriter:
             except OSError as e:
                 raise ExportError(f"cannot write ({e.strerror})", self.path) from e
             return reader.finish()
+
+    def add_generated(self, name: str, chunks: Iterable[bytes]) -> tuple[int, str]:
+        """Store bytes made while writing (a compressed index): their size and SHA-256."""
+        info = zipfile.ZipInfo(name, _zip_time(self._created))
+        info.compress_type = zipfile.ZIP_STORED
+        info.external_attr = 0o644 << 16
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with self._zip.open(info, "w", force_zip64=True) as out:
+                for chunk in chunks:
+                    h.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+        except OSError as e:
+            raise ExportError(f"cannot write ({e.strerror})", self.path) from e
+        return size, h.hexdigest()
 
     def add_bytes(self, name: str, data: bytes, *, compress: bool = False) -> None:
         info = zipfile.ZipInfo(name, _zip_time(self._created))

@@ -1,0 +1,182 @@
+"""WACZ export: py-wacz's validator accepts it and pywb replays an article from it.
+
+The test site is stopped before replay, so only the WACZ can answer.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html import unescape
+from pathlib import Path
+
+import pytest
+import requests
+
+from helpers_crawl import cli, crawl, tool
+from helpers_export import SMALL
+from preserve.collection import Collection
+from preserve.testsite import TestSite
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Crawled:
+    root: Path
+    url: str
+    title: str
+    paragraph: str
+    payload: bytes
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Crawled:
+    root = tmp_path_factory.mktemp("wacz") / "coll"
+    with TestSite(articles=3) as site:
+        crawl(root, (site.url,), **SMALL)
+        article = site.site.articles[1]
+        payload = site.site.resolve(article.path, "").body
+        return Crawled(root, site.absolute(article.path), article.title,
+                       next(p for p in article.paragraphs if not p.startswith("## ")),
+                       payload)
+
+
+@pytest.fixture(scope="module")
+def wacz(crawled: Crawled, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("out") / "coll.wacz"
+    result = cli("export", crawled.root, "--format", "wacz", "--output", dest)
+    assert result.returncode == 0, result.stderr
+    return dest
+
+
+def test_wacz_validates(wacz: Path) -> None:
+    done = tool("wacz", "validate", "-f", wacz)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Validation succeeded" in done.stdout
+
+
+def test_wacz_layout_and_datapackage(wacz: Path, crawled: Crawled) -> None:
+    coll = Collection(crawled.root)
+    with zipfile.ZipFile(wacz) as z:
+        infos = {i.filename: i for i in z.infolist()}
+        warcs = {f"archive/{p.name}" for p in coll.closed_warcs()}
+        assert set(infos) == {*warcs, "indexes/index.cdx.gz", "indexes/index.idx",
+                              "pages/pages.jsonl", "datapackage.json", "datapackage-digest.json"}
+        for name in warcs:  # stored, so that a reader can seek to a record's offset
+            assert infos[name].compress_type == zipfile.ZIP_STORED
+            assert z.read(name) == (coll.warcs / name.removeprefix("archive/")).read_bytes()
+        package = json.loads(z.read("datapackage.json"))
+        digest = json.loads(z.read("datapackage-digest.json"))
+    assert package["wacz_version"] == "1.1.1"
+    assert package["title"] == "Test crawl"
+    assert package["software"].startswith("preserve ")
+    assert package["created"].endswith("Z")
+    manifest = dict(reversed(line.split("  ", 1)) for line in
+                    (crawled.root / "fixity" / "manifest-sha256.txt").read_text().splitlines())
+    for resource in package["resources"]:
+        assert resource["bytes"] == infos[resource["path"]].file_size
+        if resource["path"].startswith("archive/"):
+            rel = "warcs/" + resource["path"].removeprefix("archive/")
+            assert resource["hash"] == f"sha256:{manifest[rel]}"
+    assert digest["path"] == "datapackage.json" and digest["hash"].startswith("sha256:")
+
+
+def test_the_zipnum_index_is_the_collections_index(wacz: Path, crawled: Crawled) -> None:
+    with zipfile.ZipFile(wacz) as z:
+        cdx = z.read("indexes/index.cdx.gz")
+        idx = z.read("indexes/index.idx").decode().splitlines()
+    assert gzip.decompress(cdx) == (crawled.root / "indexes" / "index.cdxj").read_bytes()
+    assert json.loads(idx[0].split(" ", 2)[2]) == {"format": "cdxj-gzip-1.0",
+                                                   "filename": "index.cdx.gz"}
+    end = 0
+    for line in idx[1:]:  # each block: the key and time of its first line, offset, length
+        key, ts, data = line.split(" ", 2)
+        block = json.loads(data)
+        assert block["offset"] == end
+        member = gzip.decompress(cdx[block["offset"]:block["offset"] + block["length"]])
+        assert member.decode().split(" ", 2)[:2] == [key, ts]
+        end += block["length"]
+    assert end == len(cdx)
+
+
+def test_a_damaged_wacz_fails_validation(wacz: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.wacz"
+    with zipfile.ZipFile(wacz) as src, zipfile.ZipFile(damaged, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "pages/pages.jsonl":
+                at = data.index(b'"title": "') + 10
+                data = data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1:]  # case of a letter
+            out.writestr(info, data)
+    done = tool("wacz", "validate", "-f", damaged)
+    assert done.returncode != 0
+    assert "Validation failed" in done.stdout
+    assert "'pages.jsonl': [{'type': 'hash-count'" in done.stdout  # frictionless names it
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def wayback(wacz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("pywb")
+    for args in (["init", "demo"], ["add", "--unpack-wacz", "demo", str(wacz)]):
+        done = subprocess.run([str(BIN / "wb-manager"), *args], cwd=root, capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, done.stdout + done.stderr
+    with requests.Session() as session:
+        session.trust_env = False
+        for _attempt in range(3):
+            base = f"http://127.0.0.1:{_free_port()}"
+            log = (root / "wayback.log").open("wb")
+            proc = subprocess.Popen([str(BIN / "wayback"), "--bind", "127.0.0.1", "--port",
+                                     base.rsplit(":", 1)[1]], cwd=root, stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            try:
+                for _ in range(200):
+                    if proc.poll() is not None:
+                        break
+                    try:
+                        if 'href="/demo"' in session.get(base + "/", timeout=2).text:
+                            yield base
+                            return
+                    except requests.RequestException:
+                        pass
+                    import time
+
+                    time.sleep(0.1)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                log.close()
+        pytest.fail("wayback did not start:\n" + (root / "wayback.log").read_text())
+
+
+def test_pywb_replays_an_article_from_the_wacz(wayback: str, crawled: Crawled) -> None:
+    index = (crawled.root / "indexes" / "index.cdxj").read_text().splitlines()
+    timestamp = next(line.split(" ")[1] for line in index
+                     if json.loads(line.split(" ", 2)[2])["url"] == crawled.url)
+    with requests.Session() as session:
+        session.trust_env = False
+        raw = session.get(f"{wayback}/demo/{timestamp}id_/{crawled.url}", timeout=20)
+        assert raw.status_code == 200, raw.text[:500]
+        assert raw.content == crawled.payload
+        framed = session.get(f"{wayback}/demo/{timestamp}mp_/{crawled.url}", timeout=20)
+        assert framed.status_code == 200
+        text = unescape(framed.text)
+        assert crawled.title in text and crawled.paragraph in text
