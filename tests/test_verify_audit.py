@@ -41,7 +41,15 @@ def warcs(root: Path) -> list[str]:
 
 def fixity_events(root: Path) -> list[dict[str, object]]:
     lines = (root / "events.jsonl").read_text().splitlines()
-    return [e for e in map(json.loads, lines) if e["eventType"] == "fixity check"]
+    return [e for e in map(_load, lines) if e and e["eventType"] == "fixity check"]
+
+
+def _load(line: str) -> dict[str, object] | None:
+    try:
+        event: dict[str, object] = json.loads(line)
+    except ValueError:
+        return None
+    return event
 
 
 def test_never_verified_then_ok_then_failed(coll: Path) -> None:
@@ -148,3 +156,22 @@ def test_a_file_bigger_than_the_budget_is_reported(coll: Path) -> None:
     assert report.ok and "BUDGET_TOO_SMALL" in report.counts()
     assert cli("verify", coll, "--budget", "1KB").returncode == 0
     assert cli("verify", coll, "--budget", "1h", "--json").returncode == 0
+
+
+def test_a_line_cut_by_a_crash_loses_no_later_event(coll: Path) -> None:
+    events = coll / "events.jsonl"
+    with open(events, "ab") as f:
+        f.write(b'{"eventIdentifier": "urn:uuid:cut-short", "eventTy')  # a crash mid-line
+    report = verify_collection(coll)
+    assert report.ok and report.counts() == {"EVENTS_MALFORMED": 1}
+    # The events of that run were not glued onto the cut line: all of them are readable.
+    assert len(fixity_events(coll)) == len(report.files)
+    # And the next run sees the same single warning, not a rewritten log.
+    assert verify_collection(coll).counts() == {"EVENTS_MALFORMED": 1}
+
+
+def test_verify_refuses_a_collection_being_crawled(coll: Path) -> None:
+    with Collection(coll).lock():
+        result = cli("verify", coll)
+    assert result.returncode == 2 and "in use" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -57,8 +57,13 @@ class EventLog:
         line = json.dumps(event, ensure_ascii=False, sort_keys=False) + "\n"
         try:
             # One write of one line in append mode; fsync so the audit trail survives a crash.
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    # A line cut short by a crash: end it, or this event would be glued
+                    # onto it and skipped by readers with it.
+                    line = "\n" + line
                 os.write(fd, line.encode("utf-8"))
                 os.fsync(fd)
             finally:

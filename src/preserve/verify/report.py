@@ -28,7 +28,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "MANIFEST_DUPLICATE": ("error", "a path is listed twice in one manifest"),
     "MANIFEST_EVENT_MISMATCH": ("error", "the manifest disagrees with the `file closed` events"),
     "FILE_REWRITTEN": ("error", "an append-only file was changed, not only appended to"),
-    "EVENTS_MALFORMED": ("error", "a line of events.jsonl is not a complete event"),
+    "EVENTS_MALFORMED": ("warning", "a line of events.jsonl is not a complete event"),
     "CONFIG_INVALID": ("error", "preserve.toml cannot be loaded"),
     "CONFIG_CHANGED": ("error", "preserve.toml differs from its digest at the last check"),
     # WARC structure.
