@@ -264,3 +264,28 @@ def test_cli_exit_statuses_and_json(coll: Path, tmp_path: Path) -> None:
         bad = cli(*args)
         assert bad.returncode == 2, (args, bad.stderr)
         assert "Traceback" not in bad.stderr
+
+
+def test_a_revisit_whose_original_is_gone_is_unresolved(coll: Path) -> None:
+    for name in warcs(coll):
+        records = read_warc(coll / name)
+        found = [i for i, r in enumerate(records) if r.type == "revisit"]
+        if found:
+            break
+    else:
+        pytest.fail("the crawl wrote no revisit record")
+    i = found[0]
+    original = records[i].get("WARC-Refers-To")
+    assert original
+    path = coll / name
+    members = _members(path)
+    bogus = "<urn:uuid:00000000-0000-4000-8000-000000000000>"
+    assert len(bogus) == len(original)
+    raw = zlib.decompress(members[i], wbits=31).replace(original.encode(), bogus.encode(), 1)
+    c = zlib.compressobj(6, zlib.DEFLATED, 31)
+    members[i] = c.compress(raw) + c.flush()
+    path.write_bytes(b"".join(members))
+    report = verify_collection(coll)
+    unresolved = [f for f in report.errors if f.code == "WARC_REVISIT_UNRESOLVED"]
+    assert len(unresolved) == 1 and unresolved[0].file == name
+    assert unresolved[0].offset == records[i].offset and unresolved[0].found == bogus

@@ -81,10 +81,12 @@ class CrossFileCheck:
             if original is None:
                 if self.complete:
                     yield finding("WARC_REVISIT_UNRESOLVED", file, f"the revisit's {ref} "
-                                  "names no record in the collection", offset, rt or ruri)
+                                  "names no record in the collection", offset,
+                                  "a record of the collection", rt or ruri)
                 else:
                     yield finding("WARC_REVISIT_EXTERNAL", file, f"the revisit's {ref} "
-                                  "names no record in the files checked", offset, rt or ruri)
+                                  "names no record in the files checked", offset,
+                                  "a record of the files checked", rt or ruri)
                 continue
             original_pd = original[0]
             if not pd or not original_pd:

@@ -6,20 +6,21 @@ WARC), each record's header block is parsed, its block and payload are hashed as
 pass, and framing is checked (Content-Length, the CRLF CRLF after the block, a member
 or a file cut short). What later checks need from the records (ids, revisit references,
 CDXJ lines, pages) goes to a ``FactSink``; nothing of the file is kept in memory beyond
-one header block, one HTTP head and the first 256 KiB of an HTML page.
+one header block, one HTTP head and the first 256 KiB of an HTML page. Header blocks
+are parsed and checked by verify.warcheaders.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from .digests import Digest, DigestFormatError, format_like, parse_digest
 from .report import FileResult, Finding, finding
+from .warcheaders import RecordHead, content_length, parse_head
 
 __all__ = ["scan_warc", "FactSink", "RecordHead", "READ_SIZE", "FINDINGS_PER_CODE"]
 
@@ -28,41 +29,7 @@ FINDINGS_PER_CODE = 100
 _HEAD_MAX = 1 << 20  # a WARC header block longer than this is not a header block
 _HTTP_HEAD_MAX = 256 * 1024
 _OUT_MAX = 1 << 20  # inflate at most this much at a time: memory stays flat
-_MANDATORY = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
-_NEEDS_URI = frozenset({"response", "resource", "request", "revisit", "conversion",
-                        "continuation"})
 _HTTP_RECORDS = ("response", "request", "revisit")  # as warcio: these may carry HTTP headers
-_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
-_RECORD_ID = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:[^<>\s]+>")
-_VERSION = re.compile(rb"WARC/\d+\.\d+")
-
-
-class RecordHead:
-    """A record's WARC headers as parsed, with the offsets and length of its record."""
-
-    __slots__ = ("offset", "version", "headers", "_lower")
-
-    def __init__(self, offset: int, version: str, headers: list[tuple[str, str]]) -> None:
-        self.offset = offset
-        self.version = version
-        self.headers = headers
-        self._lower: dict[str, str] = {}
-        for name, value in headers:
-            self._lower.setdefault(name.lower(), value)
-
-    def get(self, name: str) -> str | None:
-        return self._lower.get(name.lower())
-
-    @property
-    def type(self) -> str:
-        return self.get("WARC-Type") or ""
-
-    @property
-    def uri(self) -> str:
-        uri = self.get("WARC-Target-URI") or ""
-        return uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
-
-
 class FactSink(Protocol):
     """Receives, per record, what cross-file and collection checks need."""
 
@@ -361,42 +328,14 @@ class _Scanner:
 
     def _start_record(self, raw: bytes) -> bool:
         offset = self.head_start
-        lines = raw.split(b"\r\n")
-        if not _VERSION.fullmatch(lines[0]):
-            code = "WARC_NOT_WARC" if self.records == 0 and offset == 0 else \
-                "WARC_HEADER_MALFORMED"
-            self.add(code, "no WARC version line where a record starts", offset,
-                     "WARC/1.1", repr(lines[0][:40]))
-            self._lose_structure()
-            return False
-        try:
-            text = [line.decode("utf-8") for line in lines[1:]]
-        except UnicodeDecodeError:
-            self.add("WARC_HEADER_MALFORMED", "a WARC header is not UTF-8", offset)
-            text = [line.decode("utf-8", "replace") for line in lines[1:]]
-        headers: list[tuple[str, str]] = []
-        for line in text:
-            if line[:1] in (" ", "\t") and headers:
-                name, value = headers[-1]
-                headers[-1] = (name, value + " " + line.strip())
-                continue
-            name, sep, value = line.partition(":")
-            if not sep or not name.strip():
-                self.add("WARC_HEADER_MALFORMED", "a header line has no name and colon",
-                         offset, "Name: value", repr(line[:60]))
-                continue
-            headers.append((name.strip(), value.strip()))
-        head = RecordHead(offset, lines[0].decode("ascii"), headers)
-        for name in _MANDATORY:
-            if head.get(name) is None:
-                self.add("WARC_HEADER_MISSING", f"no {name} header", offset, name)
-        length_text = head.get("Content-Length")
-        length = int(length_text) if length_text and length_text.isdigit() else None
-        if length_text is not None and length is None:
-            self.add("WARC_HEADER_INVALID", "Content-Length is not a number of bytes", offset,
-                     "digits", length_text)
-        self._validate(head)
-        if length is None:
+        head, problems = parse_head(raw, offset)
+        for code, message, expected, found in problems:
+            if code == "WARC_HEADER_MALFORMED" and head is None and self.records == 0 \
+                    and offset == 0:
+                code = "WARC_NOT_WARC"  # the very first record: this is no WARC at all
+            self.add(code, message, offset, expected, found)
+        length = None if head is None else content_length(head)
+        if head is None or length is None:
             self._lose_structure()
             return False
         rec = _Record(head, length)
@@ -407,24 +346,6 @@ class _Scanner:
             self._close_record(digests=True)
             self.state = "tail"
         return True
-
-    def _validate(self, head: RecordHead) -> None:
-        offset = head.offset
-        record_id = head.get("WARC-Record-ID")
-        if record_id is not None and not _RECORD_ID.fullmatch(record_id):
-            self.add("WARC_HEADER_INVALID", "WARC-Record-ID is not a URI in angle brackets",
-                     offset, "<urn:uuid:...>", record_id)
-        date = head.get("WARC-Date")
-        if date is not None and not _DATE.fullmatch(date):
-            self.add("WARC_HEADER_INVALID", "WARC-Date is not a UTC date in W3C ISO 8601 form",
-                     offset, "YYYY-MM-DDThh:mm:ssZ", date)
-        rec_type = head.type
-        if rec_type in _NEEDS_URI and head.get("WARC-Target-URI") is None:
-            self.add("WARC_HEADER_MISSING", f"a {rec_type} record needs WARC-Target-URI",
-                     offset, "WARC-Target-URI")
-        if rec_type == "revisit" and head.get("WARC-Profile") is None:
-            self.add("WARC_HEADER_MISSING", "a revisit record needs WARC-Profile", offset,
-                     "WARC-Profile")
 
     def _parse_digest(self, rec: _Record, name: str) -> Digest | None:
         value = rec.head.get(name)
