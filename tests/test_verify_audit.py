@@ -100,6 +100,8 @@ def test_premis_after_several_runs_including_a_failing_one(coll: Path, tmp_path:
                  e.findtext("p:eventOutcomeInformation/p:eventOutcome", namespaces=P))
                 for e in checks}
     assert (name, "pass") in outcomes and (name, "fail") in outcomes
+    notes = [e.findtext(".//p:eventOutcomeDetailNote", namespaces=P) or "" for e in checks]
+    assert sum("SHA-256" in n for n in notes) >= len(checks) - 1  # all but the missing file
     for e in checks:
         assert e.find("p:eventType", P).get("valueURI", "").endswith("/eventType/fix")
         assert e.findtext("p:eventIdentifier/p:eventIdentifierValue", namespaces=P).startswith(

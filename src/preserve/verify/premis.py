@@ -89,12 +89,13 @@ def premis_tree(events: Iterable[dict[str, Any]],
         outcome = _sub(ev, "eventOutcomeInformation")
         _sub(outcome, "eventOutcome", str(e.get("eventOutcome", "")))
         detail = _sub(outcome, "eventOutcomeDetail")
-        _sub(detail, "eventOutcomeDetailNote", str(e.get("eventOutcomeDetail", "")))
+        note = str(e.get("eventOutcomeDetail", ""))
         data = e.get("data")
         if isinstance(data, dict) and data.get("sha256"):
-            ext = _sub(detail, "eventOutcomeDetailExtension")
-            ext.text = f"sha256={data['sha256']}" + (
-                f" size={data['size']}" if "size" in data else "")
+            # The digest as found, in the note: an extension element would need a schema.
+            note += f" (SHA-256 {data['sha256']}" + (
+                f", {data['size']} bytes)" if "size" in data else ")")
+        _sub(detail, "eventOutcomeDetailNote", note)
         agent = _sub(ev, "linkingAgentIdentifier")
         _sub(agent, "linkingAgentIdentifierType", "local")
         _sub(agent, "linkingAgentIdentifierValue", str(e.get("linkingAgent") or AGENT))
