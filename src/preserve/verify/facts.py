@@ -65,7 +65,8 @@ class FactWriter:
         if index:
             self._cdxj = open(self.cdxj_path, "w", encoding="utf-8")  # noqa: SIM115
             self._pages = open(self.pages_path, "w", encoding="utf-8")  # noqa: SIM115
-        self._member_offsets: list[int] = []
+        # CDXJ lines of the current gzip member, written once its length is known.
+        self._pending: list[tuple[int, str]] = []
 
     def close(self) -> None:
         for f in (self._ids, self._cdxj, self._pages):
@@ -95,8 +96,14 @@ class FactWriter:
 
     def member_length(self, offset: int, length: int) -> None:
         """The compressed length of the member at ``offset``, once known."""
-        if self._cdxj is not None:
-            self._cdxj.write(f"L\t{offset}\t{length}\n")
+        if self._cdxj is None:
+            return
+        for at, line in self._pending:
+            if at == offset:
+                line = line.replace(f'"length": "0", "offset": "{at}"',
+                                    f'"length": "{length}", "offset": "{at}"', 1)
+                self._cdxj.write(f"{at}\t{length}\t{line}\n")
+        self._pending.clear()
 
     def _index(self, head: RecordHead, http_head: bytes | None, payload_start: bytes,
                digest: str | None) -> None:
@@ -117,9 +124,9 @@ class FactWriter:
         entry = cdxj_entry(rec, timestamp, mime=record_mime(rec), status=status,
                            digest=digest, offset=head.offset, length=0,
                            filename=self.filename)
-        # The member's length is known only when it ends: written as a placeholder here
-        # and filled in by the reader of this file (see expected_lines).
-        self._cdxj.write(f"R\t{head.offset}\t{entry.to_line()}\n")
+        # The member's length is known only when it ends (member_length); a record whose
+        # member never ends (a truncated file) gets no line.
+        self._pending.append((head.offset, entry.to_line()))
         url = head.uri or None
         if head.type in ("response", "revisit") and is_page(url, status, http_mime(rec)):
             title = None
@@ -130,27 +137,12 @@ class FactWriter:
                                           "digest": digest}) + "\n")
 
 
-def expected_lines(path: Path) -> list[tuple[int, int, str]]:
-    """(offset, length, line) of the CDXJ file written by FactWriter, lengths filled in."""
-    lengths: dict[int, int] = {}
-    pending: list[tuple[int, str]] = []
+def expected_lines(path: Path) -> Iterator[tuple[int, int, str]]:
+    """(offset, length, line) of each CDXJ line in a file written by FactWriter."""
     with open(path, encoding="utf-8") as f:
         for raw in f:
-            kind, at, rest = raw.rstrip("\n").split("\t", 2)
-            if kind == "L":
-                lengths[int(at)] = int(rest)
-            else:
-                pending.append((int(at), rest))
-    out: list[tuple[int, int, str]] = []
-    for offset, line in pending:
-        length = lengths.get(offset)
-        if length is None:
-            continue  # the member never ended: the record is reported truncated
-        out.append((offset, length, line.replace('"length": "0", "offset": '
-                                                 f'"{offset}"',
-                                                 f'"length": "{length}", "offset": '
-                                                 f'"{offset}"', 1)))
-    return out
+            offset, length, line = raw.rstrip("\n").split("\t", 2)
+            yield int(offset), int(length), line
 
 
 def read_ids(path: Path) -> Iterator[IdFact]:
