@@ -289,3 +289,13 @@ def test_a_revisit_whose_original_is_gone_is_unresolved(coll: Path) -> None:
     unresolved = [f for f in report.errors if f.code == "WARC_REVISIT_UNRESOLVED"]
     assert len(unresolved) == 1 and unresolved[0].file == name
     assert unresolved[0].offset == records[i].offset and unresolved[0].found == bogus
+
+
+def test_a_mangled_index_gives_a_bounded_report(coll: Path) -> None:
+    index = coll / "indexes" / "index.cdxj"
+    index.write_text("not a cdxj line\n" * 500 + index.read_text())
+    report = verify_collection(coll, record=False)
+    malformed = [f for f in report.findings if f.code == "INDEX_MALFORMED"]
+    assert len(malformed) == 100
+    limit = [f for f in report.findings if f.code == "FINDINGS_LIMIT"]
+    assert limit and limit[0].found == "500" and limit[0].file == "indexes/index.cdxj"

@@ -7,13 +7,14 @@ check needs no more memory for a billion records than for ten.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 from .digests import DigestFormatError, parse_digest
 from .facts import read_ids
-from .report import Finding, finding
+from .report import Capped, Finding, finding
 
 __all__ = ["CrossFileCheck"]
 
@@ -42,11 +43,11 @@ class CrossFileCheck:
         db = self.db
         db.execute("CREATE INDEX rec_id ON rec (id)")
         db.execute("CREATE INDEX rec_uri ON rec (uri, date)")
-        out: list[Finding] = []
-        out.extend(self._duplicates())
-        out.extend(self._revisits())
+        out = Capped()
+        for f in itertools.chain(self._duplicates(), self._revisits()):
+            out.add(f)
         db.close()
-        return out
+        return out.done()
 
     def _duplicates(self) -> Iterable[Finding]:
         rows = self.db.execute(

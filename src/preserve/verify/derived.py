@@ -19,7 +19,7 @@ from typing import Any
 
 from ..store.pages import PAGES_HEADER, PageEntry, page_id
 from .facts import expected_lines
-from .report import Finding, finding
+from .report import Capped, Finding, finding
 
 __all__ = ["check_index", "check_pages", "MAX_TITLES"]
 
@@ -41,10 +41,10 @@ def check_index(index: Path, rel: str, facts: dict[str, Path], known: set[str],
     ``known``: names of every closed WARC of the collection. Lines naming a known WARC
     that was not scanned (a --budget run) are checked for form and order only. The bytes
     read also go to ``digest`` (a hashlib object), so the file is read once."""
-    out: list[Finding] = []
+    out = Capped()
     if not index.exists():
         if facts:
-            out.append(finding("INDEX_MISSING", rel, "no CDXJ index; rebuild it with "
+            out.add(finding("INDEX_MISSING", rel, "no CDXJ index; rebuild it with "
                                "`preserve index`"))
         return out
     db = _db(db_path)
@@ -67,28 +67,28 @@ def check_index(index: Path, rel: str, facts: dict[str, Path], known: set[str],
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
-                out.append(finding("INDEX_MALFORMED", rel, f"line {lineno} is not UTF-8",
+                out.add(finding("INDEX_MALFORMED", rel, f"line {lineno} is not UTF-8",
                                    line_start))
                 continue
             if not line.endswith("\n"):
-                out.append(finding("INDEX_MALFORMED", rel, f"line {lineno} has no newline",
+                out.add(finding("INDEX_MALFORMED", rel, f"line {lineno} has no newline",
                                    line_start))
             line = line.rstrip("\n")
             fields = _cdxj_fields(line)
             if fields is None:
-                out.append(finding("INDEX_MALFORMED", rel, f"line {lineno} is not "
+                out.add(finding("INDEX_MALFORMED", rel, f"line {lineno} is not "
                                    "`key timestamp {json}` with filename, offset, length",
                                    line_start, found=line[:200]))
                 continue
             if line < previous and not unsorted:
                 unsorted = True
-                out.append(finding("INDEX_UNSORTED", rel, f"line {lineno} sorts before "
+                out.add(finding("INDEX_UNSORTED", rel, f"line {lineno} sorts before "
                                    "the line above it", line_start, previous[:200],
                                    line[:200]))
             previous = line
             filename, offset = fields
             if filename not in known:
-                out.append(finding("INDEX_BAD_OFFSET", rel, f"line {lineno} names "
+                out.add(finding("INDEX_BAD_OFFSET", rel, f"line {lineno} names "
                                    f"{filename!r}, which is no WARC file of the collection",
                                    line_start, found=filename))
                 continue
@@ -104,21 +104,21 @@ def check_index(index: Path, rel: str, facts: dict[str, Path], known: set[str],
         there = db.execute("SELECT line FROM expected WHERE filename = ? AND offset = ?",
                            (filename, offset)).fetchone()
         if there is None:
-            out.append(finding("INDEX_BAD_OFFSET", rel, f"line {lineno}: no indexed record "
+            out.add(finding("INDEX_BAD_OFFSET", rel, f"line {lineno}: no indexed record "
                                f"starts at offset {offset} of {filename}", line_start,
                                found=line[:300]))
         else:
-            out.append(finding("INDEX_ENTRY_MISMATCH", rel, f"line {lineno} differs from the "
+            out.add(finding("INDEX_ENTRY_MISMATCH", rel, f"line {lineno} differs from the "
                                f"record at offset {offset} of {filename}", line_start,
                                there[0][:300], line[:300]))
     missing = db.execute("SELECT line, filename, offset FROM expected WHERE line NOT IN "
                          "(SELECT line FROM actual) AND (filename, offset) NOT IN "
                          "(SELECT filename, offset FROM actual) ORDER BY filename, offset")
     for line, filename, offset in missing.fetchmany(_REPORT_MAX):
-        out.append(finding("INDEX_ENTRY_MISSING", rel, f"the record at offset {offset} of "
+        out.add(finding("INDEX_ENTRY_MISSING", rel, f"the record at offset {offset} of "
                            f"{filename} has no line", expected=line[:300]))
     db.close()
-    return out
+    return out.done()
 
 
 def _cdxj_fields(line: str) -> tuple[str, int] | None:
@@ -168,9 +168,9 @@ def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path,
                 digest: Any) -> list[Finding]:
     """``facts``: the FactWriter pages files of every closed WARC, in name order; the bytes
     read also go to ``digest``."""
-    out: list[Finding] = []
+    out = Capped()
     if not pages.exists():
-        out.append(finding("PAGES_MISSING", rel, "no pages list; rebuild it with "
+        out.add(finding("PAGES_MISSING", rel, "no pages list; rebuild it with "
                            "`preserve index`"))
         return out
     db = _db(db_path)
@@ -190,12 +190,12 @@ def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path,
             start += len(raw)
             line = raw.decode("utf-8", "replace")
             if not line.endswith("\n"):
-                out.append(finding("PAGES_MALFORMED", rel, f"line {lineno} has no newline",
+                out.add(finding("PAGES_MALFORMED", rel, f"line {lineno} has no newline",
                                    line_start))
             line = line.rstrip("\n")
             if lineno == 1:
                 if line != header:
-                    out.append(finding("PAGES_MALFORMED", rel, "the first line is not the "
+                    out.add(finding("PAGES_MALFORMED", rel, "the first line is not the "
                                        "json-pages-1.0 header", line_start, header, line))
                 continue
             try:
@@ -204,28 +204,28 @@ def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path,
                 if not isinstance(url, str) or not isinstance(ts, str):
                     raise TypeError
             except (ValueError, KeyError, TypeError):
-                out.append(finding("PAGES_MALFORMED", rel, f"line {lineno} is not a page "
+                out.add(finding("PAGES_MALFORMED", rel, f"line {lineno} is not a page "
                                    "object with url and ts", line_start, found=line[:200]))
                 continue
             key = f"{ts}\x00{url.translate({0: ' ', 10: ' ', 13: ' '})}".encode()
             if key < previous and ordered:
                 ordered = False
-                out.append(finding("PAGES_ORDER", rel, f"line {lineno} sorts before the "
+                out.add(finding("PAGES_ORDER", rel, f"line {lineno} sorts before the "
                                    "line above it", line_start))
             previous = key
             row = db.execute("SELECT json FROM best WHERE key = ?", (key,)).fetchone()
             if row is None:
-                out.append(finding("PAGES_NOT_CAPTURED", rel, f"line {lineno}: no page "
+                out.add(finding("PAGES_NOT_CAPTURED", rel, f"line {lineno}: no page "
                                    f"captured at {url} {ts}", line_start, found=line[:300]))
                 continue
             db.execute("UPDATE best SET seen = 1 WHERE key = ?", (key,))
             if row[0] != line:
-                out.append(finding("PAGES_ENTRY_MISMATCH", rel, f"line {lineno} differs "
+                out.add(finding("PAGES_ENTRY_MISMATCH", rel, f"line {lineno} differs "
                                    f"from the capture of {url} at {ts}", line_start,
                                    row[0][:300], line[:300]))
     for (text,) in db.execute("SELECT json FROM best WHERE seen = 0 ORDER BY key"
                               ).fetchmany(_REPORT_MAX):
-        out.append(finding("PAGES_ENTRY_MISSING", rel, "a captured page is not listed",
+        out.add(finding("PAGES_ENTRY_MISSING", rel, "a captured page is not listed",
                            expected=text[:300]))
     db.close()
-    return out
+    return out.done()

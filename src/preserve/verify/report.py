@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Finding", "FileResult", "Report", "CODES", "Severity", "finding"]
+__all__ = ["Finding", "FileResult", "Report", "CODES", "Severity", "finding", "Capped",
+           "FINDINGS_PER_CODE"]
 
 Severity = Literal["error", "warning"]
 
@@ -67,6 +68,34 @@ CODES: dict[str, tuple[Severity, str]] = {
     "FINDINGS_LIMIT": ("warning", "more findings of one code in one file were left out"),
     "BUDGET_TOO_SMALL": ("warning", "a file larger than the size budget was not checked"),
 }
+
+
+FINDINGS_PER_CODE = 100
+
+
+class Capped(list["Finding"]):
+    """Findings of one check, at most FINDINGS_PER_CODE per code and file: a damaged file
+    of a million records gives a readable report, and the rest are counted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def add(self, f: Finding) -> None:
+        key = (f.code, f.file)
+        n = self._counts[key] = self._counts.get(key, 0) + 1
+        if n <= FINDINGS_PER_CODE:
+            self.append(f)
+
+    def done(self) -> Capped:
+        """Add a FINDINGS_LIMIT note for every code that went over; return self."""
+        for (code, file), n in self._counts.items():
+            if n > FINDINGS_PER_CODE:
+                self.append(finding("FINDINGS_LIMIT", file, f"{n - FINDINGS_PER_CODE} more "
+                                    f"{code} findings in this file were left out",
+                                    expected=FINDINGS_PER_CODE, found=n))
+        self._counts.clear()
+        return self
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,12 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from .digests import Digest, DigestFormatError, format_like, parse_digest
-from .report import FileResult, Finding, finding
+from .report import FINDINGS_PER_CODE, FileResult, Finding, finding
 from .warcheaders import RecordHead, content_length, parse_head
 
 __all__ = ["scan_warc", "FactSink", "RecordHead", "READ_SIZE", "FINDINGS_PER_CODE"]
 
 READ_SIZE = 1 << 17
-FINDINGS_PER_CODE = 100
 _HEAD_MAX = 1 << 20  # a WARC header block longer than this is not a header block
 _HTTP_HEAD_MAX = 256 * 1024
 _OUT_MAX = 1 << 20  # inflate at most this much at a time: memory stays flat
