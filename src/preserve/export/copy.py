@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +22,7 @@ from .sources import Source
 __all__ = ["Copied", "VerifiedReader", "copy_to_file", "digest_bytes", "CHUNK"]
 
 CHUNK = 1 << 20  # 1 MiB: large reads, few system calls; memory stays flat
+THREADED_FROM = 8 << 20  # files this large are hashed on threads, one per algorithm
 
 Progress = Callable[[int], None]
 
@@ -36,6 +38,14 @@ class Copied:
 
 
 class VerifiedReader:
+    """Hashes every chunk it returns, with every algorithm asked for and every one the
+    source's fixity record has.
+
+    For a large file each algorithm runs on a thread of its own (hashlib releases the
+    GIL), one chunk behind the reads: SHA-256 and SHA-512 of chunk n are computed while
+    chunk n+1 is read and chunk n written, so at most two chunks are held at once.
+    """
+
     def __init__(self, source: Source, algorithms: Iterable[str],
                  on_bytes: Progress | None = None) -> None:
         self.source = source
@@ -43,19 +53,36 @@ class VerifiedReader:
         self._hashes = {name: hashlib.new(name) for name in names}
         self._size = 0
         self._on_bytes = on_bytes
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future[None]] = []
+        if source.size >= THREADED_FROM:
+            self._pool = ThreadPoolExecutor(len(self._hashes), "export-hash")
         try:
             self._file = open(source.path, "rb", buffering=0)
         except OSError as e:
+            self.close()
             raise ExportError(f"cannot read ({e.strerror})", source.path) from e
 
+    def _settle(self) -> None:
+        for future in self._pending:
+            future.result()
+        self._pending = []
+
     def read(self, n: int = -1) -> bytes:
+        left = self.source.size - self._size  # the size when listed: never read past it
+        want = min(CHUNK if n is None or n < 0 else n, left)
         try:
-            data = self._file.read(CHUNK if n is None or n < 0 else n)
+            data = self._file.read(want) if want > 0 else b""
         except OSError as e:
             raise ExportError(f"cannot read ({e.strerror})", self.source.path) from e
         if data:
-            for h in self._hashes.values():
-                h.update(data)
+            if self._pool is None:
+                for h in self._hashes.values():
+                    h.update(data)
+            else:
+                self._settle()
+                self._pending = [self._pool.submit(h.update, data)
+                                 for h in self._hashes.values()]
             self._size += len(data)
             if self._on_bytes is not None:
                 self._on_bytes(len(data))
@@ -63,8 +90,10 @@ class VerifiedReader:
 
     def finish(self) -> Copied:
         """Every digest, after checking that the whole file was read and matches."""
-        if self._file.read(1):
-            raise ExportError("changed while it was being exported", self.source.path)
+        if self._size != self.source.size or self._file.read(1):
+            raise ExportError("changed while it was being exported; export again",
+                              self.source.path)
+        self._settle()
         self.close()
         digests = {name: h.hexdigest() for name, h in self._hashes.items()}
         for algorithm, expected in self.source.expected.items():
@@ -76,7 +105,11 @@ class VerifiedReader:
                       tuple(self.source.expected))
 
     def close(self) -> None:
-        self._file.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if hasattr(self, "_file"):
+            self._file.close()
 
     def __enter__(self) -> VerifiedReader:
         return self
