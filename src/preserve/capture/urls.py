@@ -51,7 +51,7 @@ def is_http_url(url: str) -> bool:
         return False
 
 
-@functools.lru_cache(maxsize=1 << 15)
+@functools.lru_cache(maxsize=4096)
 def canonicalize(url: str) -> str:
     """The canonical form of an http(s) URL, used to decide whether it was already seen.
 
