@@ -164,3 +164,25 @@ def test_another_objects_directory_is_refused(coll: Path, tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "not an OCFL object" in result.stderr
     assert (obj / "file.txt").exists()
+
+
+def test_a_failed_export_into_a_new_storage_root_leaves_nothing(coll: Path,
+                                                                tmp_path: Path) -> None:
+    warc = Collection(coll).closed_warcs()[0]
+    data = warc.read_bytes()
+    warc.write_bytes(data[:10] + bytes([data[10] ^ 1]) + data[11:])
+    result = cli("export", coll, "--format", "ocfl", "--ocfl-root", tmp_path / "root")
+    assert result.returncode == 1
+    assert f"warcs/{warc.name}" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coll"]
+    # In a root that was there before, the root stays, without the object's directories.
+    warc.write_bytes(data)
+    assert cli("export", coll, "--format", "ocfl", "--ocfl-root", tmp_path / "root",
+               ).returncode == 0
+    (coll / "preserve.toml").write_text((coll / "preserve.toml").read_text().replace(
+        'title = "Test crawl"', 'title = "Test crawl"\nidentifier = "other"'))
+    root = tmp_path / "root"
+    before = {str(p.relative_to(root)) for p in root.rglob("*")}  # files and directories
+    warc.write_bytes(data[:10] + bytes([data[10] ^ 1]) + data[11:])
+    assert cli("export", coll, "--format", "ocfl", "--ocfl-root", root).returncode == 1
+    assert {str(p.relative_to(root)) for p in root.rglob("*")} == before

@@ -5,7 +5,9 @@ The caller holds the collection's lock, so no crawl appends to it while it is ex
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,8 +130,12 @@ def export_collection(coll: Collection, options: ExportOptions, *,
 def _export_ocfl(coll: Collection, options: ExportOptions, dest: Path, sources: list[Any],
                  name: str, email: str, when: datetime,
                  on_bytes: Progress | None) -> ExportResult:
+    made: list[Path] = []  # the storage root and tuple directories made for this object
     if options.ocfl_root is not None:
-        prepare_storage_root(dest.parents[3])
+        root = dest.parents[3]
+        made = [] if root.exists() else [root]
+        prepare_storage_root(root)
+        made += [d for d in reversed(dest.parents[:3]) if not d.exists()]
         dest.parent.mkdir(parents=True, exist_ok=True)
     object_id = _object_id(coll)
     previous = dest if dest.exists() and not options.force else None
@@ -146,6 +152,14 @@ def _export_ocfl(coll: Collection, options: ExportOptions, dest: Path, sources: 
                 raise _Unchanged
     except _Unchanged:
         pass
+    except BaseException:
+        for d in reversed(made):  # nothing left that this export made
+            if d == dest.parents[3]:
+                shutil.rmtree(d, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    d.rmdir()
+        raise
     size, checked = _summary(out.copied)
     return ExportResult("ocfl", dest, out.files, size, checked, out.version, out.new_files)
 

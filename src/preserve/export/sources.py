@@ -88,8 +88,9 @@ def collect_sources(coll: Collection, *, include_normalised: bool = False) -> li
         for rel, digest in entries.items():
             listed.setdefault(rel, {})[algorithm] = digest
     warcs = {f"warcs/{p.name}" for p in coll.closed_warcs()}
-    for rel in sorted(warcs - set(listed)):
-        raise FixityMismatch(rel, "sha256", None, "")
+    unlisted = sorted(warcs - set(listed))
+    if unlisted:
+        raise FixityMismatch(unlisted[0], "sha256", None, "")
     sources = [_source(coll, rel, listed[rel]) for rel in sorted(listed)]
     own = ["preserve.toml", "events.jsonl",
            *(f"fixity/{p.name}" for p in sorted(coll.manifest_path.parent.glob("manifest-*.txt"))),
