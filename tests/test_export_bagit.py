@@ -170,3 +170,11 @@ def test_existing_dest_is_refused_unless_forced(coll: Path, tmp_path: Path) -> N
     assert forced.returncode == 0, forced.stderr
     assert bagit_validate(bag)[0] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bag", "coll"]
+
+
+def test_progress_reports_every_byte_read(coll: Path, tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    result = export_collection(Collection(coll), ExportOptions("bagit", tmp_path / "bag"),
+                               on_progress=lambda done, total: seen.append((done, total)))
+    assert seen and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert seen[-1] == (result.bytes, result.bytes)

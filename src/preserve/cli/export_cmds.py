@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,30 @@ from typing import Any
 import click
 
 __all__ = ["register"]
+
+
+def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
+    """A rich progress bar with bytes/s on a terminal; nothing elsewhere."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    bar = Progress("export", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    task = bar.add_task("export", total=None)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return bar, update
 
 
 def register(group: click.Group, errors: Callable[[Callable[..., Any]], Any]) -> None:
@@ -38,11 +63,12 @@ def register(group: click.Group, errors: Callable[[Callable[..., Any]], Any]) ->
     @click.option("--contact-email", metavar="TEXT",
                   help="BagIt Contact-Email (default: from [crawl] operator).")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
     @errors
     def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, ...],
                force: bool, serialise: str | None, ocfl_root: Path | None,
                source_organization: str | None, contact_name: str | None,
-               contact_email: str | None, as_json: bool) -> None:
+               contact_email: str | None, as_json: bool, quiet: bool) -> None:
         """Package COLLECTION for deposit as BagIt, WACZ or OCFL.
 
         Every WARC is checked against the fixity manifest while it is copied; the
@@ -65,8 +91,13 @@ def register(group: click.Group, errors: Callable[[Callable[..., Any]], Any]) ->
             ocfl_root=ocfl_root, source_organization=source_organization,
             contact_name=contact_name, contact_email=contact_email).validate()
         coll = Collection.open(collection)
-        with coll.lock():
-            result = export_collection(coll, options)
+        bar, update = _progress(quiet or as_json)
+        try:
+            with coll.lock():
+                result = export_collection(coll, options, on_progress=update)
+        finally:
+            if bar is not None:
+                bar.stop()
         if as_json:
             click.echo(json.dumps(result.to_dict(), indent=2))
         elif result.format == "ocfl" and result.version is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,9 +84,12 @@ def _summary(copied: tuple[Copied, ...]) -> tuple[int, int]:
 
 
 def export_collection(coll: Collection, options: ExportOptions, *,
-                      on_bytes: Progress | None = None,
+                      on_progress: Callable[[int, int], None] | None = None,
                       now: datetime | None = None) -> ExportResult:
-    """Package ``coll`` as asked; FixityMismatch (nothing written) if a source is damaged."""
+    """Package ``coll`` as asked; FixityMismatch (nothing written) if a source is damaged.
+
+    ``on_progress(done, total)`` is called as bytes of the sources are read.
+    """
     options.validate()
     when = now or datetime.now(UTC)
     config = coll.load_config()
@@ -96,6 +100,14 @@ def export_collection(coll: Collection, options: ExportOptions, *,
         assert options.output is not None
         dest = check_destination(coll, options.output)
     sources = collect_sources(coll, include_normalised=options.include_normalised)
+    on_bytes: Progress | None = None
+    if on_progress is not None:
+        total, done = sum(s.size for s in sources), [0]
+
+        def on_bytes(n: int) -> None:
+            done[0] += n
+            on_progress(done[0], total)
+
     info = bag_info_for(config, coll.name, source_organization=options.source_organization,
                         contact_name=options.contact_name, contact_email=options.contact_email)
 
