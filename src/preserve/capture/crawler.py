@@ -242,7 +242,9 @@ class Crawler:
         coll = self.coll
         index = build_indexes(coll.root)
         summary.pages = index.pages
-        summary.warc_bytes = sum(p.stat().st_size for p in coll.closed_warcs())
+        closed = {p.name: p.stat().st_size for p in coll.closed_warcs()}
+        summary.warc_bytes = sum(closed.values())
+        summary.crawl_warc_bytes = sum(closed.get(n, 0) for n in registry.warc_names(summary.crawl))
         data = summary.to_dict()
         if summary.finished:
             registry.finish(summary.crawl, self.clock().isoformat(), summary.status, data)

@@ -382,7 +382,12 @@ class CrawlRun:
         mark = writer.begin()
         try:
             response, _request = writer.write_exchange(ex)
-            if found is not None and found.is_page and 200 <= ex.status < 300:
+            # A revisit of the same URL (an unchanged page in a recrawl) has the same
+            # payload, so the same outlinks as its original's metadata record; its via and
+            # hops are in the crawl log. Writing them again would store most of what
+            # deduplication saves.
+            unchanged = response.revisit_of is not None and response.revisit_of.uri == ex.url
+            if found is not None and found.is_page and 200 <= ex.status < 300 and not unchanged:
                 fields = [("via", item.via or ""), ("hopsFromSeed", item.hops)]
                 fields += [("outlink", f"{u} {h}") for u, h in found.links]
                 writer.write_metadata(item.url, response.record_id, ex.date,

@@ -38,6 +38,7 @@ class CrawlSummary:
     pages: int = 0
     bytes: int = 0
     warc_bytes: int = 0
+    crawl_warc_bytes: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     failures: int = 0
     failed_urls: list[str] = field(default_factory=list)

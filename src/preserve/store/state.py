@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS digests (
     crawl TEXT NOT NULL, digest TEXT NOT NULL, uri TEXT NOT NULL, date TEXT NOT NULL,
     record_id TEXT NOT NULL, PRIMARY KEY (crawl, digest)
 );
+CREATE INDEX IF NOT EXISTS digests_by_digest ON digests (digest);
 CREATE TABLE IF NOT EXISTS scope_seeds (
     crawl TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (crawl, url)
 );
@@ -259,6 +260,13 @@ class CrawlRegistry:
         ).fetchone()
         return None if row is None else int(row[0])
 
+    def warc_names(self, crawl_id: str) -> list[str]:
+        """The WARC files written by ``crawl_id`` (over all its runs), closed or not."""
+        rows = self.db.conn.execute(
+            "SELECT name FROM warc_files WHERE crawl=? ORDER BY name", (crawl_id,)
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def mark_closed(self, name: str) -> None:
         with self.db.transaction() as conn:
             conn.execute("UPDATE warc_files SET closed=1 WHERE name=?", (name,))
@@ -286,7 +294,10 @@ class RobotsStore:
 
 
 class SqliteDigestIndex:
-    """Payload digest -> first capture, for revisit records (within one crawl)."""
+    """Payload digest -> first capture, for revisit records, across every crawl of the
+    collection: a recrawl stores a payload it already holds as a revisit of the record
+    an earlier crawl wrote (only committed records are in the table, and recovery never
+    cuts a committed record, so the original is always in the WARCs)."""
 
     def __init__(self, db: StateDB, crawl: str) -> None:
         self.db = db
@@ -294,8 +305,8 @@ class SqliteDigestIndex:
 
     def lookup(self, payload_digest: str) -> Original | None:
         row = self.db.conn.execute(
-            "SELECT uri, date, record_id FROM digests WHERE crawl=? AND digest=?",
-            (self.crawl, payload_digest),
+            "SELECT uri, date, record_id FROM digests WHERE digest=? ORDER BY date LIMIT 1",
+            (payload_digest,),
         ).fetchone()
         return None if row is None else Original(row[0], row[1], row[2])
 
