@@ -3,7 +3,8 @@
 A collection's ``preserve.toml`` has two tables: ``[collection]`` with its Dublin Core
 description and ``[crawl]`` with seeds, scope and crawl settings. Every ``[crawl]`` key
 is the name of the CLI option without its leading dashes (``max-depth``); underscores
-(``max_depth``) are accepted too.
+(``max_depth``) are accepted too. Any number of ``[[schedule]]`` entries say when
+``preserve schedule run-due`` crawls, verifies or exports (docs/schedule.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
+from croniter import croniter
 
 from . import DEFAULT_USER_AGENT
 from .errors import ConfigError
@@ -24,6 +26,10 @@ __all__ = [
     "Description",
     "CrawlConfig",
     "CollectionConfig",
+    "Schedule",
+    "ScheduleAction",
+    "SCHEDULE_ACTIONS",
+    "check_cron",
     "DUBLIN_CORE_FIELDS",
     "load_config",
     "dump_config",
@@ -138,10 +144,59 @@ class CrawlConfig:
         return dataclasses.replace(self, **given).validate()
 
 
+ScheduleAction = Literal["crawl", "verify", "export"]
+SCHEDULE_ACTIONS: tuple[ScheduleAction, ...] = ("crawl", "verify", "export")
+_CRON_NICKNAMES = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily",
+                             "@midnight", "@hourly"})
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One ``[[schedule]]`` entry: when (a 5-field cron expression, in UTC) and what."""
+
+    cron: str
+    action: ScheduleAction
+    label: str = ""
+    budget_seconds: float | None = None  # verify: a rolling audit within this time
+    budget_bytes: int | None = None  # verify: or within this many bytes
+    format: str | None = None  # export: bagit, wacz or ocfl
+    destination: Path | None = None  # export: absolute; may hold {date} and {datetime}
+    force: bool = False  # export: replace an existing destination
+
+    @property
+    def key(self) -> str:
+        """What identifies the schedule in the event log: its label, else action and cron."""
+        return self.label or f"{self.action} {self.cron}"
+
+    def describe(self) -> str:
+        if self.action == "export":
+            return f"export {self.format} to {self.destination}"
+        if self.action == "verify" and (self.budget_seconds or self.budget_bytes):
+            budget = (f"{self.budget_seconds:g}s" if self.budget_seconds is not None
+                      else f"{self.budget_bytes} bytes")
+            return f"verify (budget {budget})"
+        return self.action
+
+
+def check_cron(expression: str) -> str:
+    """``expression`` if it is a 5-field cron expression or an @nickname, else ConfigError."""
+    text = " ".join(expression.split())
+    if text.startswith("@"):
+        if text.lower() not in _CRON_NICKNAMES:
+            raise ConfigError(f"{expression!r} is not a cron nickname "
+                              f"({', '.join(sorted(_CRON_NICKNAMES))})")
+        return text.lower()
+    if len(text.split()) != 5 or not croniter.is_valid(text):
+        raise ConfigError(f"{expression!r} is not a cron expression (5 fields: minute hour "
+                          "day-of-month month day-of-week, e.g. '0 3 * * 1')")
+    return text
+
+
 @dataclass(frozen=True)
 class CollectionConfig:
     description: Description = field(default_factory=Description)
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    schedules: tuple[Schedule, ...] = ()
 
 
 _SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6,
@@ -213,6 +268,104 @@ def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
         raise ConfigError(str(e), path=path) from e
 
 
+_SCHEDULE_KEYS = {
+    "crawl": {"cron", "action", "label"},
+    "verify": {"cron", "action", "label", "budget"},
+    "export": {"cron", "action", "label", "format", "destination", "force"},
+}
+_EXPORT_FORMATS = ("bagit", "wacz", "ocfl")
+
+
+def _schedule_from_table(table: Any, n: int, path: Path) -> Schedule:
+    where = f"[[schedule]] {n}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table", path=path)
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{where} {key}: {message}", path=path, key=key)
+
+    def text(key: str) -> str | None:
+        value = table.get(key)
+        if value is not None and not isinstance(value, str):
+            raise fail(key, "must be a string")
+        return value
+
+    action = text("action")
+    if action is None:
+        raise fail("action", f"missing; choose {', '.join(SCHEDULE_ACTIONS)}")
+    if action not in SCHEDULE_ACTIONS:
+        raise fail("action", f"unknown action {action!r}; choose "
+                             f"{', '.join(SCHEDULE_ACTIONS)}")
+    unknown = sorted(set(table) - _SCHEDULE_KEYS[action])
+    if unknown:
+        raise fail(unknown[0], f"unknown setting for a {action} schedule")
+    cron = text("cron")
+    if cron is None:
+        raise fail("cron", "missing, e.g. cron = '0 3 * * 1'")
+    try:
+        cron = check_cron(cron)
+    except ConfigError as e:
+        raise fail("cron", str(e)) from e
+    values: dict[str, Any] = {"cron": cron, "action": action, "label": text("label") or ""}
+    budget = text("budget")
+    if budget is not None:
+        unit = budget.strip().lstrip("0123456789. ").lower()
+        try:
+            if unit in _TIME_UNITS and unit:
+                values["budget_seconds"] = parse_duration(budget)
+            elif unit:
+                values["budget_bytes"] = parse_size(budget)
+            else:
+                raise ConfigError(f"{budget!r}: give a unit, e.g. 2h or 500GB")
+        except ConfigError as e:
+            raise fail("budget", str(e)) from e
+    if action == "export":
+        fmt = text("format")
+        if fmt not in _EXPORT_FORMATS:
+            raise fail("format", f"{fmt!r}: choose {', '.join(_EXPORT_FORMATS)}")
+        dest = text("destination")
+        if not dest:
+            raise fail("destination", "missing: where to write the package")
+        force = table.get("force", False)
+        if not isinstance(force, bool):
+            raise fail("force", "must be true or false")
+        values.update(format=fmt, destination=path.parent / Path(dest).expanduser(),
+                      force=force)
+    return Schedule(**values)
+
+
+def _schedules(data: Any, path: Path) -> tuple[Schedule, ...]:
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise ConfigError("[[schedule]] must be an array of tables", path=path)
+    schedules = tuple(_schedule_from_table(t, n, path) for n, t in enumerate(data, 1))
+    seen: set[str] = set()
+    for s in schedules:
+        if s.key in seen:
+            raise ConfigError(f"two schedules are both {s.key!r}; give them different labels",
+                              path=path, key="label")
+        seen.add(s.key)
+    return schedules
+
+
+def _schedule_to_table(s: Schedule) -> dict[str, Any]:
+    table: dict[str, Any] = {"cron": s.cron, "action": s.action}
+    if s.label:
+        table["label"] = s.label
+    if s.budget_seconds is not None:
+        table["budget"] = f"{s.budget_seconds:g}s"
+    if s.budget_bytes is not None:
+        table["budget"] = f"{s.budget_bytes}B"
+    if s.format is not None:
+        table["format"] = s.format
+    if s.destination is not None:
+        table["destination"] = str(s.destination)
+    if s.force:
+        table["force"] = True
+    return table
+
+
 def load_config(path: Path) -> CollectionConfig:
     """Read a collection's preserve.toml; every problem is a ConfigError naming the file."""
     try:
@@ -223,7 +376,7 @@ def load_config(path: Path) -> CollectionConfig:
         raise ConfigError(f"is not valid TOML ({e}); fix or restore it", path=path) from e
     except OSError as e:
         raise ConfigError(f"cannot be read ({e.strerror})", path=path) from e
-    unknown = set(data) - {"collection", "crawl"}
+    unknown = set(data) - {"collection", "crawl", "schedule"}
     if unknown:
         raise ConfigError(f"unknown table [{sorted(unknown)[0]}]", path=path)
     coll = data.get("collection", {})
@@ -237,7 +390,8 @@ def load_config(path: Path) -> CollectionConfig:
         if not isinstance(value, str):
             raise ConfigError(f"[collection] {key} must be a string", path=path, key=key)
         desc_values[key] = value
-    return CollectionConfig(Description(**desc_values), _crawl_from_table(crawl, path))
+    return CollectionConfig(Description(**desc_values), _crawl_from_table(crawl, path),
+                            _schedules(data.get("schedule", []), path))
 
 
 def dump_config(config: CollectionConfig) -> str:
@@ -250,5 +404,7 @@ def dump_config(config: CollectionConfig) -> str:
         value = getattr(config.crawl, f.name)
         if value != getattr(default, f.name) and value is not None:
             crawl[f.name.replace("_", "-")] = list(value) if isinstance(value, tuple) else value
-    doc = {"collection": dict(config.description.items()), "crawl": crawl}
+    doc: dict[str, Any] = {"collection": dict(config.description.items()), "crawl": crawl}
+    if config.schedules:
+        doc["schedule"] = [_schedule_to_table(s) for s in config.schedules]
     return tomli_w.dumps(doc)

@@ -3,7 +3,8 @@
     PreserveError
      ├── ConfigError            a preserve.toml or an option that cannot be used
      ├── CollectionError        a collection path that is missing, not a directory, or locked
-     │    └── CollectionLocked  another process is crawling the collection
+     │    ├── CollectionLocked  another process is crawling the collection
+     │    └── ScheduleLocked    another run-due is running the collection's schedules
      ├── SeedError              a seed URL that is malformed or not http(s)
      ├── StorageError           writing the collection failed (disk full, permissions)
      ├── WarcFormatError        a WARC file that cannot be parsed (path, offset)
@@ -26,6 +27,7 @@ __all__ = [
     "ConfigError",
     "CollectionError",
     "CollectionLocked",
+    "ScheduleLocked",
     "SeedError",
     "StorageError",
     "WarcFormatError",
@@ -62,6 +64,13 @@ class CollectionLocked(CollectionError):
         super().__init__(
             f"collection is in use{who}; wait for that crawl to finish or stop it", path
         )
+
+
+class ScheduleLocked(CollectionError):
+    def __init__(self, path: Path, pid: int | None) -> None:
+        self.pid = pid
+        who = f" by process {pid}" if pid else ""
+        super().__init__(f"schedules are being run{who}; this run-due leaves them to it", path)
 
 
 class SeedError(PreserveError):

@@ -236,6 +236,10 @@ from .export_cmds import register as _register_export  # noqa: E402
 
 _register_export(cli, _errors)
 
+from .schedule_cmds import register as _register_schedule  # noqa: E402
+
+_register_schedule(cli, _errors)
+
 
 def main() -> None:
     cli(prog_name="preserve")
