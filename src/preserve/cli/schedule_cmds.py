@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from ..errors import ConfigError
+
 __all__ = ["register"]
 
 
@@ -21,11 +23,11 @@ def _targets(collections: tuple[Path, ...], root: Path | None) -> list[Path]:
     from ..schedule import collections_under
 
     if root is not None and collections:
-        raise click.UsageError("give collections or --root DIR, not both")
+        raise ConfigError("give collections or --root DIR, not both")
     if root is not None:
         return collections_under(root)
     if not collections:
-        raise click.UsageError("give one or more collections, or --root DIR")
+        raise ConfigError("give one or more collections, or --root DIR")
     return list(collections)
 
 
@@ -164,14 +166,14 @@ def register(cli: click.Group, errors: Callable[[Callable[..., Any]], Any]) -> N
         from ..schedule.runner import open_scheduled
 
         if kind is None:
-            raise click.UsageError("give --cron or --systemd")
+            raise ConfigError("give --cron or --systemd")
         if user and kind != "systemd":
-            raise click.UsageError("--user is for --systemd")
+            raise ConfigError("--user is for --systemd")
         if unit_dir is not None and not (kind == "systemd" and write):
-            raise click.UsageError("--unit-dir is for --systemd --write")
+            raise ConfigError("--unit-dir is for --systemd --write")
         targets = _targets(collections, None) if root is None else []
         if root is not None and collections:
-            raise click.UsageError("give collections or --root DIR, not both")
+            raise ConfigError("give collections or --root DIR, not both")
         if root is not None and not root.is_dir():
             _targets((), root)  # raises the "no such directory" error
         open_scheduled(targets)
