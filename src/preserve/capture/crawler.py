@@ -85,6 +85,8 @@ class Crawler:
         monotonic: Callable[[], float] = time.monotonic,
         on_progress: Callable[[Progress], None] | None = None,
         on_start: Callable[[str, bool], None] | None = None,
+        final: bool = False,
+        label: str | None = None,
     ) -> None:
         self.coll = collection
         self.config = config
@@ -93,6 +95,9 @@ class Crawler:
         self.monotonic = monotonic
         self.on_progress = on_progress
         self.on_start = on_start  # (crawl id, resumed?) once the collection is locked
+        self.final = final  # the final capture of the site (before it closes)
+        self.label = label
+        self._mark: tuple[bool, str | None] = (final, label)
         self._fetcher = fetcher
         self._stop = threading.Event()
 
@@ -111,7 +116,8 @@ class Crawler:
     def _log_path(self, crawl_id: str) -> Path:
         return self.coll.logs / f"crawl-{crawl_id}.jsonl"
 
-    def _warcinfo(self, crawl_id: str) -> list[tuple[str, str]]:
+    def _warcinfo(self, crawl: CrawlRecord) -> list[tuple[str, str]]:
+        crawl_id = crawl.id
         cfg, desc = self.cfg, self.config.description
         fields = [
             ("software", f"preserve/{__version__}"),
@@ -125,22 +131,37 @@ class Crawler:
             ("isPartOf", desc.title or self.coll.name),
             ("crawl", crawl_id),
         ]
+        if crawl.final:
+            fields.append(("final-crawl", "true"))
+        if crawl.label:
+            fields.append(("crawl-label", crawl.label))
         fields.extend((f"dc:{k}", v) for k, v in desc.items() if k != "title")
         return fields
 
     def _start(self, registry: CrawlRegistry, events: EventLog,
                current: CrawlRecord | None, repaired: int, log_cut: int) -> CrawlRecord:
         cfg = self.cfg
+        marked = self.final or self.label is not None
         if current is not None:
             cut = f"; cut {log_cut} bytes of uncommitted crawl-log lines" if log_cut else ""
+            if marked:
+                registry.mark(current.id, final=self.final, label=self.label)
+                current = dataclasses.replace(current, final=current.final or self.final,
+                                              label=self.label or current.label)
             events.append("crawl resumed", crawl=current.id, obj=self.coll.name,
-                          detail=f"repaired {repaired} WARC file(s){cut}")
+                          detail=f"repaired {repaired} WARC file(s){cut}",
+                          data={"final": current.final, "label": current.label})
             return current
         current = registry.start(self.clock().isoformat(), config_to_dict(cfg))
+        if marked:
+            registry.mark(current.id, final=self.final, label=self.label)
+            current = dataclasses.replace(current, final=self.final, label=self.label)
+        final = "; the final crawl" if self.final else ""
         events.append("crawl started", crawl=current.id, obj=self.coll.name,
-                      detail=f"seeds: {' '.join(cfg.seeds)}",
+                      detail=f"seeds: {' '.join(cfg.seeds)}{final}",
                       data={"seeds": list(cfg.seeds), "scope": cfg.scope,
-                            "robots": "ignore" if cfg.ignore_robots else "obey"})
+                            "robots": "ignore" if cfg.ignore_robots else "obey",
+                            "final": self.final, "label": self.label})
         if cfg.ignore_robots:
             events.append("robots policy", crawl=current.id, outcome="warning",
                           detail="robots.txt ignored at the operator's request (--ignore-robots)")
@@ -170,6 +191,7 @@ class Crawler:
         log_cut = 0 if current is None else cut_crawl_log(
             self._log_path(current.id), registry.log_committed(current.id))
         current = self._start(registry, events, current, len(repaired.cut), log_cut)
+        self._mark = (current.final, current.label)
         crawl_id = crawl_ref[0] = current.id
         if self.on_start is not None:
             self.on_start(crawl_id, resumed)
@@ -184,7 +206,7 @@ class Crawler:
             file_closed(c.path, c.sha256, c.records)
 
         writer = WarcWriter(
-            coll.warcs, f"{coll.name}-{crawl_id}", warcinfo=self._warcinfo(crawl_id),
+            coll.warcs, f"{coll.name}-{crawl_id}", warcinfo=self._warcinfo(current),
             max_size=cfg.warc_size, digest=cfg.digest, dedup=SqliteDigestIndex(db, crawl_id),
             clock=self.clock, on_close=on_close,
         )
@@ -242,6 +264,7 @@ class Crawler:
         coll = self.coll
         index = build_indexes(coll.root)
         summary.pages = index.pages
+        summary.final, summary.label = self._mark
         closed = {p.name: p.stat().st_size for p in coll.closed_warcs()}
         summary.warc_bytes = sum(closed.values())
         summary.crawl_warc_bytes = sum(closed.get(n, 0) for n in registry.warc_names(summary.crawl))

@@ -39,6 +39,8 @@ class CrawlSummary:
     bytes: int = 0
     warc_bytes: int = 0
     crawl_warc_bytes: int = 0
+    final: bool = False
+    label: str | None = None
     statuses: dict[str, int] = field(default_factory=dict)
     failures: int = 0
     failed_urls: list[str] = field(default_factory=list)

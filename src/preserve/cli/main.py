@@ -140,11 +140,16 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
 @click.option("--timeout", type=click.FloatRange(min=0.1), help="Network timeout in seconds.")
 @click.option("--retries", type=click.IntRange(min=0),
               help="Retries of a failed fetch, with exponential back-off [default: 3].")
+@click.option("--final", is_flag=True,
+              help="Mark this crawl as the final capture of the site (warcinfo, events, "
+              "`preserve crawls`).")
+@click.option("--label", metavar="TEXT",
+              help='A label for this crawl, e.g. "final crawl before dissolution".')
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @_errors
 def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bool,
-          as_json: bool, **options: Any) -> None:
+          as_json: bool, final: bool, label: str | None, **options: Any) -> None:
     """Crawl into COLLECTION; run again on an unfinished crawl to resume it.
 
     \b
@@ -164,7 +169,8 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
         if resumed:  # said only once the lock is ours: a refused crawl resumes nothing
             reporter.note(f"resuming the unfinished crawl {crawl_id} of {collection}")
 
-    crawler = Crawler(coll, config, on_progress=reporter.update, on_start=started)
+    crawler = Crawler(coll, config, on_progress=reporter.update, on_start=started,
+                      final=final, label=label)
 
     def stop(signum: int, frame: Any) -> None:
         reporter.note("stopping: finishing in-flight fetches (resume with `preserve crawl`)")
@@ -180,10 +186,16 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     if summary.captured == 0 and summary.status == "finished":
         raise SeedError(config.crawl.seeds[0],
                         f"unreachable: nothing could be fetched (see {coll.logs}/)")
+    changes = _recrawl_changes(coll, summary) if summary.finished else None
     if as_json:
-        click.echo(json.dumps(summary.to_dict(), indent=2))
+        data = summary.to_dict()
+        if changes is not None:
+            data["changes"] = changes.to_dict()["counts"] | {"from": changes.before}
+        click.echo(json.dumps(data, indent=2))
     elif not quiet:
         reporter.summary(summary)
+        if changes is not None:
+            click.echo(f"  {changes.one_line()} (`preserve diff` lists them)")
     if summary.status == "storage-error":  # an error, so said even with --quiet
         click.echo(f"preserve: error: {summary.stop_reason} (the crawl stopped; "
                    "run `preserve crawl` again to resume)", err=True)
@@ -207,6 +219,55 @@ def status(collection: Path, as_json: bool) -> None:
     from .progress import render_status
 
     render_status(info)
+
+
+@cli.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_errors
+def crawls(collection: Path, as_json: bool) -> None:
+    """List the numbered crawls of COLLECTION: when, outcome, what each stored."""
+    from ..collection import Collection
+    from ..store.inventory import list_crawls
+
+    found = list_crawls(Collection.open(collection))
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    from .progress import render_crawls
+
+    render_crawls(found)
+
+
+@cli.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@click.option("--from", "before", metavar="CRAWL",
+              help="The earlier crawl [default: the one before --to].")
+@click.option("--to", "after", metavar="CRAWL",
+              help="The later crawl [default: the last finished one].")
+@click.option("--all", "show_all", is_flag=True, help="List unchanged pages too.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (every page).")
+@_errors
+def diff(collection: Path, before: str | None, after: str | None, show_all: bool,
+         as_json: bool) -> None:
+    """Pages new, changed, unchanged and gone between two crawls of COLLECTION.
+
+    \b
+    Gone: the later crawl got a 404 or 410, a redirect, another error, or did not
+    reach the page at all. Exit status 0; 2 if there are not two crawls to compare.
+    """
+    from ..collection import Collection
+    from ..store.changes import diff_crawls
+
+    result = diff_crawls(Collection.open(collection), before, after)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    click.echo(result.one_line())
+    for change in result.changes:
+        if change.change != "unchanged" or show_all:
+            why = f"  ({change.reason})" if change.reason else ""
+            click.echo(f"{change.change:<10} {change.url}{why}")
 
 
 @cli.command()
@@ -239,6 +300,16 @@ _register_export(cli, _errors)
 from .schedule_cmds import register as _register_schedule  # noqa: E402
 
 _register_schedule(cli, _errors)
+
+
+def _recrawl_changes(coll: Any, summary: Any) -> Any:
+    """The change report of a recrawl against the crawl before it, or None for a first."""
+    from ..store.changes import diff_crawls
+
+    try:
+        return diff_crawls(coll, after=summary.crawl)
+    except PreserveError:
+        return None  # the first crawl of the collection: nothing to compare with
 
 
 def main() -> None:

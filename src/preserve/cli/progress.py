@@ -14,7 +14,7 @@ from ..capture.crawler import CrawlSummary, Progress
 if TYPE_CHECKING:
     from rich.table import Table
 
-__all__ = ["make_reporter", "render_status"]
+__all__ = ["make_reporter", "render_status", "render_crawls"]
 
 _PLAIN_INTERVAL = 10.0
 
@@ -154,3 +154,16 @@ def render_status(info: dict[str, Any]) -> None:
         u = info["unfinished"]
         click.echo(f"unfinished  crawl {u['id']}: {u['queued']} queued, {u['done']} done; "
                    "run `preserve crawl` to resume")
+
+
+def render_crawls(crawls: list[dict[str, Any]]) -> None:
+    if not crawls:
+        click.echo("no crawls yet")
+        return
+    click.echo(f"{'crawl':<6} {'status':<14} {'started':<20} {'captured':>9} {'revisits':>9} "
+               f"{'failed':>7} {'stored':>10}  note")
+    for c in crawls:
+        note = " ".join(x for x in ("FINAL" if c["final"] else "", c["label"] or "") if x)
+        click.echo(f"{c['id']:<6} {c['status']:<14} {c['started'][:19]:<20} "
+                   f"{c['captured']:>9} {c['revisits']:>9} {c['failures']:>7} "
+                   f"{_human(c['warc_bytes']):>10}  {note}")

@@ -8,7 +8,7 @@ from ..collection import Collection
 from .fixity import FixityManifest
 from .state import CrawlRegistry, StateDB
 
-__all__ = ["collection_status"]
+__all__ = ["collection_status", "list_crawls"]
 
 
 def _count_lines(path: Any) -> int:
@@ -31,7 +31,8 @@ def collection_status(coll: Collection) -> dict[str, Any]:
             registry = CrawlRegistry(db)
             for c in registry.all():
                 crawls.append({"id": c.id, "status": c.status, "started": c.started,
-                               "finished": c.finished, "summary": c.summary})
+                               "finished": c.finished, "final": c.final, "label": c.label,
+                               "summary": c.summary})
                 if c.finished is None:
                     counts = registry.url_counts(c.id)
                     unfinished = {"id": c.id, "queued": counts.get(0, 0) + counts.get(1, 0),
@@ -51,3 +52,27 @@ def collection_status(coll: Collection) -> dict[str, Any]:
         "crawls": crawls,
         "unfinished": unfinished,
     }
+
+
+def list_crawls(coll: Collection) -> list[dict[str, Any]]:
+    """Every numbered crawl of the collection, oldest first, with what it stored."""
+    if not coll.state_db.exists():
+        return []
+    sizes = {p.name: p.stat().st_size for p in coll.closed_warcs()}
+    db = StateDB(coll.state_db)
+    try:
+        registry = CrawlRegistry(db)
+        result = []
+        for c in registry.all():
+            s = c.summary or {}
+            names = registry.warc_names(c.id)
+            result.append({
+                "id": c.id, "status": c.status, "started": c.started, "finished": c.finished,
+                "final": c.final, "label": c.label,
+                "captured": s.get("captured", 0), "revisits": s.get("revisits", 0),
+                "failures": s.get("failures", 0),
+                "warcs": names, "warc_bytes": sum(sizes.get(n, 0) for n in names),
+            })
+        return result
+    finally:
+        db.close()

@@ -69,6 +69,9 @@ CREATE TABLE IF NOT EXISTS scope_seeds (
 CREATE TABLE IF NOT EXISTS warc_files (
     name TEXT PRIMARY KEY, crawl TEXT NOT NULL, committed INTEGER NOT NULL, closed INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS crawl_marks (
+    crawl TEXT PRIMARY KEY, final INTEGER NOT NULL DEFAULT 0, label TEXT
+);
 CREATE TABLE IF NOT EXISTS crawl_logs (crawl TEXT PRIMARY KEY, committed INTEGER NOT NULL);
 """
 
@@ -156,6 +159,8 @@ class CrawlRecord:
     status: str
     config: dict[str, Any]
     summary: dict[str, Any] | None
+    final: bool = False  # marked as the final capture of the site (--final)
+    label: str | None = None
 
 
 class CrawlRegistry:
@@ -169,19 +174,29 @@ class CrawlRegistry:
             return None
         return CrawlRecord(
             row[0], row[1], row[2], row[3], row[4], json.loads(row[5]),
-            json.loads(row[6]) if row[6] else None,
+            json.loads(row[6]) if row[6] else None, bool(row[7]), row[8],
         )
 
-    _COLS = "id, seq, started, finished, status, config, summary"
+    _COLS = ("id, seq, started, finished, status, config, summary, final, label "
+             "FROM crawls LEFT JOIN crawl_marks ON crawl_marks.crawl = crawls.id")
+
+    def mark(self, crawl_id: str, *, final: bool, label: str | None) -> None:
+        """Mark a crawl as the final capture, and/or give it a label."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO crawl_marks VALUES (?, ?, ?) ON CONFLICT(crawl) DO UPDATE SET "
+                "final=MAX(final, excluded.final), label=COALESCE(excluded.label, label)",
+                (crawl_id, int(final), label),
+            )
 
     def unfinished(self) -> CrawlRecord | None:
         row = self.db.conn.execute(
-            f"SELECT {self._COLS} FROM crawls WHERE finished IS NULL ORDER BY seq DESC LIMIT 1"
+            f"SELECT {self._COLS} WHERE finished IS NULL ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         return self._row(row)
 
     def all(self) -> list[CrawlRecord]:
-        rows = self.db.conn.execute(f"SELECT {self._COLS} FROM crawls ORDER BY seq").fetchall()
+        rows = self.db.conn.execute(f"SELECT {self._COLS} ORDER BY seq").fetchall()
         return [r for r in map(self._row, rows) if r is not None]
 
     def start(self, started: str, config: dict[str, Any]) -> CrawlRecord:

@@ -1,0 +1,150 @@
+"""Change report between crawls (`preserve diff`), `preserve crawls` and `--final`.
+
+The test site is changed between two crawls (one article edited, one removed, one
+added); the diff must name exactly those articles, and every other article unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from helpers_crawl import cli, read_warc
+from preserve.collection import Collection
+from preserve.testsite import TestSite
+
+
+@dataclass(frozen=True)
+class Changed:
+    coll: Path
+    edited: str
+    removed: str
+    added: str
+    kept: frozenset[str]  # the other articles' URLs
+    second_run: str  # stdout of the recrawl
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory: pytest.TempPathFactory) -> Changed:
+    coll = tmp_path_factory.mktemp("diff") / "coll"
+    with TestSite(articles=8) as site:
+        done = cli("crawl", coll, "--seed", site.url, "--delay", "0", "--quiet")
+        assert done.returncode == 0, done.stderr
+        articles = site.site.articles
+        edited = site.site.edit_article(articles[2].number, "A new first paragraph.\n\nMore.")
+        removed = site.site.remove_article(articles[5].number)
+        added = site.site.add_article()
+        second = cli("crawl", coll, "--delay", "0", "--final", "--label", "final crawl")
+        assert second.returncode == 0, second.stderr
+        kept = frozenset(site.absolute(a.path) for a in articles
+                         if a.number not in (edited.number, removed.number))
+        return Changed(coll, site.absolute(edited.path), site.absolute(removed.path),
+                       site.absolute(added.path), kept, second.stdout)
+
+
+def _diff(changed: Changed, *args: str) -> dict[str, object]:
+    done = cli("diff", changed.coll, "--json", *args)
+    assert done.returncode == 0, done.stderr
+    data: dict[str, object] = json.loads(done.stdout)
+    return data
+
+
+def _by_url(data: dict[str, object]) -> dict[str, dict[str, str]]:
+    pages = data["pages"]
+    assert isinstance(pages, list)
+    return {p["url"]: p for p in pages}
+
+
+def test_diff_names_the_edited_removed_and_added_articles(changed: Changed) -> None:
+    data = _diff(changed)
+    assert (data["from"], data["to"]) == ("0001", "0002")
+    pages = _by_url(data)
+    assert pages[changed.edited]["change"] == "changed"
+    assert pages[changed.removed]["change"] == "gone"
+    assert pages[changed.added]["change"] == "new"
+    for url in changed.kept:
+        assert pages[url]["change"] == "unchanged", url
+    # Beyond those three, only listings changed (their lists of articles did); every
+    # other page is unchanged, though its sidebar of recent posts is not.
+    others = {u: p["change"] for u, p in pages.items()
+              if u not in (changed.edited, changed.removed, changed.added)}
+    listings = {u for u, c in others.items() if c != "unchanged"}
+    assert all(urlsplit(u).path == "/" or urlsplit(u).path.startswith("/news/")
+               and urlsplit(u).path.count("/") <= 3 for u in listings), listings
+    template = [u for u, p in pages.items() if p.get("reason") == "template"]
+    assert len(template) >= len(changed.kept)
+
+
+def test_counts_agree_with_the_pages(changed: Changed) -> None:
+    data = _diff(changed)
+    pages = list(_by_url(data).values())
+    counts = data["counts"]
+    assert isinstance(counts, dict)
+    for kind in ("new", "changed", "unchanged", "gone"):
+        assert counts[kind] == sum(p["change"] == kind for p in pages)
+    assert counts["new"] >= 1 and counts["gone"] >= 1 and counts["unchanged"] >= 6
+
+
+def test_a_removed_page_says_why_it_is_gone(changed: Changed) -> None:
+    removed = _by_url(_diff(changed))[changed.removed]
+    assert removed["reason"] in ("404", "not linked")
+
+
+def test_the_recrawl_ends_with_the_short_change_report(changed: Changed) -> None:
+    assert "changes from crawl 0001 to 0002:" in changed.second_run
+    assert "1 new" in changed.second_run
+
+
+def test_text_output_lists_changes_but_not_unchanged_pages(changed: Changed) -> None:
+    done = cli("diff", changed.coll)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("changes from crawl 0001 to 0002:")
+    assert f"changed    {changed.edited}" in lines
+    assert not any(line.startswith("unchanged") for line in lines)
+    everything = cli("diff", changed.coll, "--all").stdout.splitlines()
+    assert any(line.startswith("unchanged") for line in everything)
+
+
+def test_the_final_crawl_is_marked_everywhere(changed: Changed) -> None:
+    listed = cli("crawls", changed.coll, "--json")
+    assert listed.returncode == 0, listed.stderr
+    crawls = json.loads(listed.stdout)
+    assert [(c["id"], c["final"], c["label"]) for c in crawls] == [
+        ("0001", False, None), ("0002", True, "final crawl")]
+    assert crawls[1]["warc_bytes"] > 0 and crawls[1]["revisits"] > 0
+    text = cli("crawls", changed.coll).stdout
+    assert "FINAL final crawl" in text
+    coll = Collection.open(changed.coll)
+    warcinfo = [r for p in coll.closed_warcs() if "-0002-" in p.name
+                for r in read_warc(p) if r.type == "warcinfo"]
+    assert warcinfo and all(("final-crawl", "true") in r.fields() for r in warcinfo)
+    assert all(("crawl-label", "final crawl") in r.fields() for r in warcinfo)
+    events = [json.loads(line) for line in coll.events_path.read_text().splitlines()]
+    started = [e for e in events if e["eventType"] == "crawl started"]
+    assert [e.get("data", {}).get("final") for e in started] == [False, True]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--from", "0009"), "no crawl '0009'"),
+    (("--to", "x"), "no crawl 'x'"),
+])
+def test_unknown_crawls_are_one_line_exit_2(changed: Changed, args: tuple[str, ...],
+                                            message: str) -> None:
+    done = cli("diff", changed.coll, *args)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_a_single_crawl_cannot_be_diffed(tmp_path: Path, shared_site: TestSite) -> None:
+    coll = tmp_path / "one"
+    assert cli("crawl", coll, "--seed", shared_site.url, "--delay", "0", "--quiet",
+               "--max-pages", "5").returncode == 0
+    done = cli("diff", coll)
+    assert done.returncode == 2
+    assert "needs two crawls" in done.stderr and "Traceback" not in done.stderr
