@@ -87,6 +87,8 @@ def test_each_job_is_an_event_in_order_between_the_jobs_own_events(
     assert kinds.index("crawl finished") < crawl_run
     assert "fixity check" in kinds[crawl_run:]
     crawl_data = runs[0]["data"]
+    assert runs[0]["crawl"] == crawl_data["result"]["crawl"] == "0001"  # type: ignore[index]
+    assert "crawl" not in runs[1]
     assert crawl_data["result"]["status"] in ("finished", "limit-reached")  # type: ignore[index]
     assert crawl_data["result"]["captured"] > 0  # type: ignore[index]
     for r in runs:

@@ -88,7 +88,9 @@ def _run_one(coll: Collection, job: Due, action: Action, events: EventLog,
                             "missed": job.missed}
     if result.data:
         data["result"] = result.data
+    crawl = result.data.get("crawl") if s.action == "crawl" else None
     events.append("schedule run", outcome=result.outcome, obj=coll.name,
+                  crawl=crawl if isinstance(crawl, str) else None,
                   detail=f"{s.describe()}: {result.detail}{missed}", data=data)
     return JobResult(s, job.slot, job.missed, started, ended, result.outcome, result.detail)
 
