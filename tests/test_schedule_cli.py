@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -85,3 +87,34 @@ def test_list_shows_each_schedule_with_never_run_and_next(tmp_path: Path) -> Non
     assert text.returncode == 0, text.stderr
     assert "'final crawl before dissolution'" in text.stdout and "never run" in text.stdout
     assert "due now" in text.stdout
+
+
+HOLDER = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from preserve.collection import Collection\n"
+    "from preserve.schedule import schedule_lock\n"
+    "with schedule_lock(Collection(Path(sys.argv[1]))):\n"
+    "    print('held', flush=True)\n"
+    "    sys.stdin.read()\n"
+)
+
+
+def test_a_locked_collection_is_skipped_with_a_note_or_silently_with_quiet(
+        tmp_path: Path) -> None:
+    coll = make_collection(tmp_path / "c", '[[schedule]]\ncron = "* * * * *"\n'
+                                           'action = "verify"\n')
+    with subprocess.Popen([sys.executable, "-c", HOLDER, str(coll.root)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as holder:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        try:
+            noisy = cli("schedule", "run-due", coll.root)
+            quiet = cli("schedule", "run-due", "--quiet", coll.root)
+        finally:
+            assert holder.stdin is not None
+            holder.stdin.close()
+    assert noisy.returncode == 0 and noisy.stdout == ""
+    assert noisy.stderr.strip() == (f"preserve: {coll.root}: skipped, its schedules are being "
+                                    f"run by process {holder.pid}")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert not list(EventLog(coll.events_path).read())

@@ -90,8 +90,12 @@ def register(cli: click.Group, errors: Callable[[Callable[..., Any]], Any]) -> N
     @click.option("--root", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
                   help="Every collection directly inside DIR.")
     @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+    @click.option("--quiet", "-q", is_flag=True,
+                  help="Print only failed jobs (cron mails any output; the crontab line "
+                       "of `install --cron` has this).")
     @errors
-    def run_due(collections: tuple[Path, ...], root: Path | None, as_json: bool) -> None:
+    def run_due(collections: tuple[Path, ...], root: Path | None, as_json: bool,
+                quiet: bool) -> None:
         """Run every job whose time has come since its last run.
 
         A run missed several times runs once. Safe to call from cron every few minutes:
@@ -111,18 +115,18 @@ def register(cli: click.Group, errors: Callable[[Callable[..., Any]], Any]) -> N
         for coll, config in opened:
             result = run(coll, config)
             failed = failed or result.failed
-            if result.locked:
+            if result.locked and not quiet:
                 who = f" by process {result.locked_by}" if result.locked_by else ""
                 click.echo(f"preserve: {coll.root}: skipped, its schedules are being run{who}",
                            err=True)
-            if result.recovered_from is not None:
+            if result.recovered_from is not None and not quiet:
                 click.echo(f"preserve: {coll.root}: recovered the schedule lock of process "
                            f"{result.recovered_from}, which died holding it", err=True)
             for j in result.jobs:
                 out.append({"collection": str(coll.root), "schedule": j.schedule.key,
                             "action": j.schedule.action, "slot": j.slot.isoformat(),
                             "missed": j.missed, "outcome": j.outcome, "detail": j.detail})
-                if not as_json:
+                if not as_json and not (quiet and j.outcome != "failure"):
                     click.echo(f"{coll.root}: {j.schedule.key!r}: {j.outcome}: {j.detail}")
         if as_json:
             click.echo(json.dumps(out, indent=2))
@@ -179,7 +183,7 @@ def register(cli: click.Group, errors: Callable[[Callable[..., Any]], Any]) -> N
         open_scheduled(targets)
         argv = run_due_argv(targets, root)
         if kind == "cron":
-            line = crontab_line(argv, every)
+            line = crontab_line(run_due_argv(targets, root, quiet=True), every)
             if write:
                 install_crontab(line, (crontab_program,))
                 click.echo(f"installed in your crontab: {line}", err=True)

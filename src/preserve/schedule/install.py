@@ -28,9 +28,9 @@ UNIT_NAME = "preserve-schedule"
 
 
 def run_due_argv(collections: Sequence[Path] = (), root: Path | None = None,
-                 python: str = sys.executable) -> list[str]:
+                 python: str = sys.executable, quiet: bool = False) -> list[str]:
     """The command that runs the due jobs: this Python, so the same installation runs it."""
-    argv = [python, "-m", "preserve", "schedule", "run-due"]
+    argv = [python, "-m", "preserve", "schedule", "run-due", *(["--quiet"] if quiet else [])]
     if root is not None:
         argv += ["--root", os.path.abspath(root)]
     argv += ["--", *(os.path.abspath(c) for c in collections)] if collections else []
