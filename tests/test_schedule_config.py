@@ -66,6 +66,10 @@ destination = "../exports/mep-{date}.wacz"
     ("[[schedule]]\ncron = '@daily'\naction = 'export'\nformat = 'wacz'\n", "destination",
      "missing"),
     ("[[schedule]]\ncron = 3\naction = 'crawl'\n", "cron", "must be a string"),
+    ("[[schedule]]\ncron = '@daily'\naction = 'crawl'\nfinal = 'yes'\n", "final",
+     "true or false"),
+    ("[[schedule]]\ncron = '@daily'\naction = 'verify'\nfinal = true\n", "final",
+     "unknown setting"),
     ("[[schedule]]\ncron = '@daily'\naction = 'crawl'\n"
      "[[schedule]]\ncron = '@daily'\naction = 'crawl'\n", "label", "different labels"),
 ])
@@ -87,6 +91,12 @@ cron = "0 3 * * 1"
 action = "verify"
 label = "final crawl before dissolution"
 budget = "90m"
+
+[[schedule]]
+cron = "0 9 15 6 *"
+action = "crawl"
+label = "last one"
+final = true
 
 [[schedule]]
 cron = "0 5 1 * *"

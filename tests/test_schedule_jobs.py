@@ -24,7 +24,8 @@ JOBS = """
 [[schedule]]
 cron = "* * * * *"
 action = "crawl"
-label = "crawl every minute"
+label = "final crawl before dissolution"
+final = true
 
 [[schedule]]
 cron = "* * * * *"
@@ -87,6 +88,9 @@ def test_each_job_is_an_event_in_order_between_the_jobs_own_events(
     assert kinds.index("crawl finished") < crawl_run
     assert "fixity check" in kinds[crawl_run:]
     crawl_data = runs[0]["data"]
+    started = next(e for e in events if e["eventType"] == "crawl started")
+    assert started["data"]["final"] is True  # type: ignore[index]
+    assert started["data"]["label"] == "final crawl before dissolution"  # type: ignore[index]
     assert runs[0]["crawl"] == crawl_data["result"]["crawl"] == "0001"  # type: ignore[index]
     assert "crawl" not in runs[1]
     assert crawl_data["result"]["status"] in ("finished", "limit-reached")  # type: ignore[index]

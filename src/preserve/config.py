@@ -162,6 +162,7 @@ class Schedule:
     format: str | None = None  # export: bagit, wacz or ocfl
     destination: Path | None = None  # export: absolute; may hold {date} and {datetime}
     force: bool = False  # export: replace an existing destination
+    final: bool = False  # crawl: mark it as the final capture of the site (as --final)
 
     @property
     def key(self) -> str:
@@ -171,6 +172,8 @@ class Schedule:
     def describe(self) -> str:
         if self.action == "export":
             return f"export {self.format} to {self.destination}"
+        if self.final:
+            return "final crawl"
         if self.action == "verify" and (self.budget_seconds or self.budget_bytes):
             budget = (f"{self.budget_seconds:g}s" if self.budget_seconds is not None
                       else f"{self.budget_bytes} bytes")
@@ -269,7 +272,7 @@ def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
 
 
 _SCHEDULE_KEYS = {
-    "crawl": {"cron", "action", "label"},
+    "crawl": {"cron", "action", "label", "final"},
     "verify": {"cron", "action", "label", "budget"},
     "export": {"cron", "action", "label", "format", "destination", "force"},
 }
@@ -319,6 +322,10 @@ def _schedule_from_table(table: Any, n: int, path: Path) -> Schedule:
                 raise ConfigError(f"{budget!r}: give a unit, e.g. 2h or 500GB")
         except ConfigError as e:
             raise fail("budget", str(e)) from e
+    final = table.get("final", False)
+    if not isinstance(final, bool):
+        raise fail("final", "must be true or false")
+    values["final"] = final
     if action == "export":
         fmt = text("format")
         if fmt not in _EXPORT_FORMATS:
@@ -363,6 +370,8 @@ def _schedule_to_table(s: Schedule) -> dict[str, Any]:
         table["destination"] = str(s.destination)
     if s.force:
         table["force"] = True
+    if s.final:
+        table["final"] = True
     return table
 
 

@@ -30,12 +30,13 @@ Action = Callable[[Collection, Schedule, datetime], Outcome]
 
 
 def run_crawl(coll: Collection, schedule: Schedule, slot: datetime) -> Outcome:
-    """A new crawl (or the resumption of an unfinished one) with the preserve.toml settings."""
+    """A new crawl (or the resumption of an unfinished one) with the preserve.toml settings,
+    labelled with the schedule's label (and marked final if the schedule says so)."""
     from ..capture.crawler import Crawler
     from ..capture.session import open_for_crawl
 
     coll, config, _ = open_for_crawl(coll.root, {})
-    summary = Crawler(coll, config).run()
+    summary = Crawler(coll, config, final=schedule.final, label=schedule.label or None).run()
     figures = {"crawl": summary.crawl, "status": summary.status,
                "captured": summary.captured, "failures": summary.failures}
     detail = (f"crawl {summary.crawl} {summary.status}: {summary.captured} captured, "
