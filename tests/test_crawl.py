@@ -359,7 +359,8 @@ def test_events_record_the_crawl(main: Crawled) -> None:
     types = [e["eventType"] for e in events]
     assert types[0] == "crawl started" and types[-1] == "crawl finished"
     started, finished = events[0], events[-1]
-    assert started["data"] == {"seeds": [main.site.url], "scope": "host", "robots": "obey"}
+    assert started["data"] == {"seeds": [main.site.url], "scope": "host", "robots": "obey",
+                               "final": False, "label": None}
     assert finished["eventOutcome"] == "success"
     assert finished["data"] == main.summary.to_dict()
     [robots] = [e for e in events if e["eventType"] == "robots policy"]
