@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from croniter import croniter
 
 from . import DEFAULT_USER_AGENT
 from .errors import ConfigError
@@ -189,6 +188,8 @@ def check_cron(expression: str) -> str:
             raise ConfigError(f"{expression!r} is not a cron nickname "
                               f"({', '.join(sorted(_CRON_NICKNAMES))})")
         return text.lower()
+    from croniter import croniter  # here, not at the top: every command imports config
+
     if len(text.split()) != 5 or not croniter.is_valid(text):
         raise ConfigError(f"{expression!r} is not a cron expression (5 fields: minute hour "
                           "day-of-month month day-of-week, e.g. '0 3 * * 1')")
