@@ -3,38 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .progress import byte_progress
+
 __all__ = ["register"]
-
-
-def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
-    """A rich progress bar with bytes/s on a terminal; nothing elsewhere."""
-    if quiet or not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    bar = Progress("export", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-    task = bar.add_task("export", total=None)
-    bar.start()
-
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    return bar, update
 
 
 def register(group: click.Group, errors: Callable[[Callable[..., Any]], Any]) -> None:
@@ -91,7 +68,7 @@ def register(group: click.Group, errors: Callable[[Callable[..., Any]], Any]) ->
             ocfl_root=ocfl_root, source_organization=source_organization,
             contact_name=contact_name, contact_email=contact_email).validate()
         coll = Collection.open(collection)
-        bar, update = _progress(quiet or as_json)
+        bar, update = byte_progress("export", quiet or as_json)
         try:
             with coll.lock():
                 result = export_collection(coll, options, on_progress=update)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..capture.crawler import CrawlSummary, Progress
-
 if TYPE_CHECKING:
     from rich.table import Table
 
-__all__ = ["make_reporter", "render_status", "render_crawls"]
+    from ..capture.summary import CrawlSummary, Progress
+
+__all__ = ["make_reporter", "render_status", "render_crawls", "byte_progress"]
 
 _PLAIN_INTERVAL = 10.0
 
@@ -167,3 +168,29 @@ def render_crawls(crawls: list[dict[str, Any]]) -> None:
         click.echo(f"{c['id']:<6} {c['status']:<14} {c['started'][:19]:<20} "
                    f"{c['captured']:>9} {c['revisits']:>9} {c['failures']:>7} "
                    f"{_human(c['warc_bytes']):>10}  {note}")
+
+
+def byte_progress(label: str, quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
+    """A started rich progress bar with bytes/s on a terminal, and its update callback
+    (bytes done, bytes in all); (None, None) when quiet or not on a terminal. The caller
+    stops the bar."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    bar = Progress(label, BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    task = bar.add_task(label, total=None)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return bar, update

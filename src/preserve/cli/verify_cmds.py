@@ -16,6 +16,7 @@ import click
 
 from ..config import parse_duration, parse_size
 from ..errors import ConfigError, PreserveError
+from .progress import byte_progress
 
 __all__ = ["register"]
 
@@ -40,29 +41,6 @@ class _Budget(click.ParamType):  # type: ignore[type-arg]
             return ("bytes", float(parse_size(text)))
         except PreserveError as e:
             self.fail(str(e), param, ctx)
-
-
-def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
-    """A rich progress bar with bytes/s on a terminal; nothing elsewhere."""
-    if quiet or not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    bar = Progress("verify", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-    task = bar.add_task("verify", total=None)
-
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    return bar, update
 
 
 def _summary(report: Any) -> None:
@@ -131,10 +109,8 @@ def register(cli: click.Group, errors: Decorator) -> None:
             budget_seconds=budget[1] if budget and budget[0] == "seconds" else None,
             budget_bytes=int(budget[1]) if budget and budget[0] == "bytes" else None,
             fixity_only=fixity_only, accept_config=accept_config)
-        bar, update = _progress(quiet or as_json)
+        bar, update = byte_progress("verify", quiet or as_json)
         reports: list[Report] = []
-        if bar is not None:
-            bar.start()
         try:
             for c in colls:
                 reports.append(verify_collection(c, options, on_progress=update))
