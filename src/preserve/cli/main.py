@@ -12,13 +12,18 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from .. import __version__
 from ..config import DUBLIN_CORE_FIELDS, CollectionConfig, CrawlConfig, Description
 from ..errors import PreserveError, SeedError
+
+if TYPE_CHECKING:
+    from ..capture.summary import CrawlSummary
+    from ..collection import Collection
+    from ..store.changes import CrawlDiff
 
 __all__ = ["main", "cli"]
 
@@ -190,7 +195,7 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     if as_json:
         data = summary.to_dict()
         if changes is not None:
-            data["changes"] = changes.to_dict()["counts"] | {"from": changes.before}
+            data["changes"] = changes.counts() | {"from": changes.before}
         click.echo(json.dumps(data, indent=2))
     elif not quiet:
         reporter.summary(summary)
@@ -302,7 +307,7 @@ from .schedule_cmds import register as _register_schedule  # noqa: E402
 _register_schedule(cli, _errors)
 
 
-def _recrawl_changes(coll: Any, summary: Any) -> Any:
+def _recrawl_changes(coll: Collection, summary: CrawlSummary) -> CrawlDiff | None:
     """The change report of a recrawl against the crawl before it, or None for a first."""
     from ..store.changes import diff_crawls
 

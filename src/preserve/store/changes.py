@@ -26,9 +26,10 @@ import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import lxml.html
 from lxml import etree
@@ -187,7 +188,8 @@ def _text_fingerprint(payload: bytes) -> str | None:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def _read_index(coll: Collection, files: dict[str, str]) -> Any:
+def _read_index(coll: Collection,
+                files: dict[str, str]) -> Iterator[tuple[str | None, str, _Capture]]:
     """(crawl or None, url, capture) for each line of the index."""
     try:
         f = open(coll.index_path, encoding="utf-8")  # noqa: SIM115
@@ -214,7 +216,7 @@ def _read_index(coll: Collection, files: dict[str, str]) -> Any:
                 filename, offset, length)
 
 
-def _is_page(cap: _Capture | None) -> bool:
+def _is_page(cap: _Capture | None) -> TypeGuard[_Capture]:
     return cap is not None and cap.mime in _HTML and 200 <= cap.status < 300
 
 
@@ -224,7 +226,6 @@ def _compare(a: dict[str, _Capture], b: dict[str, _Capture],
     for url in sorted(set(a) | set(b)):
         old, new = a.get(url), b.get(url)
         if _is_page(old) and _is_page(new):
-            assert old is not None and new is not None
             if old.digest == new.digest:
                 changes.append(PageChange(url, "unchanged", old.timestamp, new.timestamp))
                 continue
@@ -233,10 +234,8 @@ def _compare(a: dict[str, _Capture], b: dict[str, _Capture],
             changes.append(PageChange(url, "unchanged" if same else "changed", old.timestamp,
                                       new.timestamp, "template" if same else None))
         elif _is_page(new):
-            assert new is not None
             changes.append(PageChange(url, "new", None, new.timestamp))
         elif _is_page(old):
-            assert old is not None
             changes.append(PageChange(url, "gone", old.timestamp,
                                       new.timestamp if new else None, _gone(new)))
     return changes

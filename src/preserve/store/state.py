@@ -177,8 +177,8 @@ class CrawlRegistry:
             json.loads(row[6]) if row[6] else None, bool(row[7]), row[8],
         )
 
-    _COLS = ("id, seq, started, finished, status, config, summary, final, label "
-             "FROM crawls LEFT JOIN crawl_marks ON crawl_marks.crawl = crawls.id")
+    _SELECT = ("SELECT id, seq, started, finished, status, config, summary, final, label "
+               "FROM crawls LEFT JOIN crawl_marks ON crawl_marks.crawl = crawls.id")
 
     def mark(self, crawl_id: str, *, final: bool, label: str | None) -> None:
         """Mark a crawl as the final capture, and/or give it a label."""
@@ -191,12 +191,12 @@ class CrawlRegistry:
 
     def unfinished(self) -> CrawlRecord | None:
         row = self.db.conn.execute(
-            f"SELECT {self._COLS} WHERE finished IS NULL ORDER BY seq DESC LIMIT 1"
+            f"{self._SELECT} WHERE finished IS NULL ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         return self._row(row)
 
     def all(self) -> list[CrawlRecord]:
-        rows = self.db.conn.execute(f"SELECT {self._COLS} ORDER BY seq").fetchall()
+        rows = self.db.conn.execute(f"{self._SELECT} ORDER BY seq").fetchall()
         return [r for r in map(self._row, rows) if r is not None]
 
     def start(self, started: str, config: dict[str, Any]) -> CrawlRecord:
