@@ -18,12 +18,12 @@ import pytest
 import requests
 
 from helpers_crawl import WarcRecord, crawl, read_warc, sha1_digest, tool
+from helpers_pywb import COLL, _our_index, _start_wayback, _stop
 from preserve.capture.crawler import Crawler
 from preserve.capture.summary import CrawlSummary
 from preserve.collection import Collection
 from preserve.store.state import CrawlRegistry, StateDB
 from preserve.testsite import TestSite
-from test_replay import COLL, _our_index, _start_wayback, _stop
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,7 @@ own ``wb-manager add``, and one that uses our ``indexes/index.cdxj`` unchanged.
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
@@ -23,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
+from helpers_pywb import COLL, WB_MANAGER, _our_index, _start_wayback, _stop
 from preserve.capture.crawler import Crawler
 from preserve.collection import Collection
 from preserve.config import CollectionConfig, CrawlConfig, Description
@@ -31,13 +28,8 @@ from preserve.testsite.site import CP1252_PATH
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
-WB_MANAGER = BIN / "wb-manager"
-WAYBACK = BIN / "wayback"
-COLL = "demo"
 # The home page is gzip-encoded, /news/ chunked, /news/page/2/ both, and one page is cp1252.
 ENCODED_PATHS = ("/", "/news/", "/news/page/2/", CP1252_PATH)
-STARTUP_TIMEOUT = 20.0
 
 
 @dataclass(frozen=True)
@@ -120,74 +112,7 @@ def _pywb_indexed(root: Path, collection: Collection) -> None:
     assert (root / "collections" / COLL / "indexes" / "index.cdxj").stat().st_size > 0
 
 
-def _our_index(root: Path, collection: Collection) -> None:
-    archive = root / "collections" / COLL / "archive"
-    indexes = root / "collections" / COLL / "indexes"
-    archive.mkdir(parents=True)
-    indexes.mkdir()
-    for warc in collection.closed_warcs():
-        shutil.copy2(warc, archive / warc.name)
-    shutil.copy2(collection.index_path, indexes / "index.cdxj")
 
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_wayback(root: Path, session: requests.Session) -> tuple[subprocess.Popen[bytes], str]:
-    """Start pywb on a free port of 127.0.0.1 and wait until it lists our collection.
-
-    The port is free when chosen but another process may take it before pywb binds it:
-    then pywb exits, and it is started again on another port.
-    """
-    log_path = root / "wayback.log"
-    output = ""
-    for _attempt in range(3):
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                [str(WAYBACK), "--bind", "127.0.0.1", "--port", str(port)],
-                cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        ready = False
-        try:
-            ready = _wait_until_serving(proc, base, session)
-        finally:
-            if not ready:
-                _stop(proc)
-        if ready:
-            return proc, base
-        output = log_path.read_text(errors="replace")
-        if "Address already in use" not in output:
-            pytest.fail(f"wayback did not serve /{COLL} on {base} within {STARTUP_TIMEOUT} s "
-                        f"(exit status {proc.returncode}):\n{output}")
-    pytest.fail(f"wayback found no free port:\n{output}")
-
-
-def _wait_until_serving(proc: subprocess.Popen[bytes], base: str,
-                        session: requests.Session) -> bool:
-    """True once pywb's home page at ``base`` lists our collection; False if it exits."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while proc.poll() is None and time.monotonic() < deadline:
-        try:
-            with session.get(base + "/", timeout=2) as home:
-                if f'href="/{COLL}"' in home.text:
-                    return True
-        except requests.RequestException:
-            pass  # not listening yet
-        time.sleep(0.1)
-    return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @dataclass(frozen=True)
