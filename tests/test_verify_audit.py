@@ -177,3 +177,11 @@ def test_verify_refuses_a_collection_being_crawled(coll: Path) -> None:
         result = cli("verify", coll)
     assert result.returncode == 2 and "in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unwritable_premis_path_is_one_line_and_exit_2(coll: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = cli("audit", coll, "--premis", blocker / "premis.xml")
+    assert result.returncode == 2 and "cannot write the PREMIS file" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -157,6 +157,15 @@ def _members(path: Path) -> list[bytes]:
     return [data[r.offset:r.offset + r.length] for r in read_warc(path)]
 
 
+def _replace_in_member(path: Path, i: int, old: str, new: str) -> None:
+    """Rewrite ``path`` with the first ``old`` in its ``i``-th gzip member made ``new``."""
+    members = _members(path)
+    raw = zlib.decompress(members[i], wbits=31).replace(old.encode(), new.encode(), 1)
+    c = zlib.compressobj(6, zlib.DEFLATED, 31)
+    members[i] = c.compress(raw) + c.flush()
+    path.write_bytes(b"".join(members))
+
+
 def test_a_swapped_record_is_caught(coll: Path) -> None:
     name = warcs(coll)[0]
     members = _members(coll / name)
@@ -173,13 +182,8 @@ def test_a_duplicated_record_id_is_caught(coll: Path) -> None:
     wanted = read_warc(coll / first)[1].id
     path = coll / second
     records = read_warc(path)
-    members = _members(path)
     victim = 1
-    old = records[victim].id
-    raw = zlib.decompress(members[victim], wbits=31).replace(old.encode(), wanted.encode(), 1)
-    c = zlib.compressobj(6, zlib.DEFLATED, 31)
-    members[victim] = c.compress(raw) + c.flush()
-    path.write_bytes(b"".join(members))
+    _replace_in_member(path, victim, records[victim].id, wanted)
     report = verify_collection(coll)
     dup = [f for f in report.errors if f.code == "WARC_DUPLICATE_ID"]
     assert dup and dup[0].file == second and dup[0].found == wanted
@@ -277,14 +281,9 @@ def test_a_revisit_whose_original_is_gone_is_unresolved(coll: Path) -> None:
     i = found[0]
     original = records[i].get("WARC-Refers-To")
     assert original
-    path = coll / name
-    members = _members(path)
     bogus = "<urn:uuid:00000000-0000-4000-8000-000000000000>"
     assert len(bogus) == len(original)
-    raw = zlib.decompress(members[i], wbits=31).replace(original.encode(), bogus.encode(), 1)
-    c = zlib.compressobj(6, zlib.DEFLATED, 31)
-    members[i] = c.compress(raw) + c.flush()
-    path.write_bytes(b"".join(members))
+    _replace_in_member(coll / name, i, original, bogus)
     report = verify_collection(coll)
     unresolved = [f for f in report.errors if f.code == "WARC_REVISIT_UNRESOLVED"]
     assert len(unresolved) == 1 and unresolved[0].file == name

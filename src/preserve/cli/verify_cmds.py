@@ -156,11 +156,11 @@ def register(cli: click.Group, errors: Decorator) -> None:
         coll = Collection.open(collection)
         entries = audit_collection(coll, max_age=parse_duration(max_age))
         if premis is not None:
-            hist = history(EventLog(coll.events_path).read())
-            objects = {p: h.last_pass_data for p, h in hist.items()}
+            events = list(EventLog(coll.events_path).read())
+            objects = {p: h.last_pass_data for p, h in history(events).items()}
             for e in entries:
                 objects.setdefault(e.path, {})
-            count = write_premis(premis, EventLog(coll.events_path).read(), objects)
+            count = write_premis(premis, events, objects)
             if not as_json:
                 click.echo(f"wrote {count} events as PREMIS 3 XML to {premis}", err=True)
         if as_json:

@@ -115,8 +115,10 @@ class _Run:
         self.hist = history(parsed)
         self._append_only(EVENTS, path, size, h.hexdigest())
 
-    def _append_only(self, rel: str, path: Path, size: int, sha256: str) -> None:
-        """The file must begin with the bytes it had at its last passing check."""
+    def _append_only(self, rel: str, path: Path, size: int, sha256: str,
+                     data: bytes | None = None) -> None:
+        """The file must begin with the bytes it had at its last passing check; ``data``,
+        the file's bytes if already in memory, saves reading it again."""
         self.checked.append(rel)
         self.data[rel] = {"sha256": sha256, "size": size}
         self.report.files.append(FileResult(rel, size, {"sha256": sha256}))
@@ -131,14 +133,17 @@ class _Run:
                              old_size, size))
             return
         h = hashlib.sha256()
-        left = old_size
-        with open(path, "rb") as f:
-            while left > 0:
-                chunk = f.read(min(_READ, left))
-                if not chunk:
-                    break
-                h.update(chunk)
-                left -= len(chunk)
+        if data is not None:
+            h.update(data[:old_size])
+        else:
+            left = old_size
+            with open(path, "rb") as f:
+                while left > 0:
+                    chunk = f.read(min(_READ, left))
+                    if not chunk:
+                        break
+                    h.update(chunk)
+                    left -= len(chunk)
         if h.hexdigest() != old:
             self.add(finding("FILE_REWRITTEN", rel, f"its first {old_size} bytes changed "
                              f"since the check of {base.last_pass}: the file was rewritten, "
@@ -176,7 +181,7 @@ class _Run:
                 else:
                     manifest.entries[rel_path] = match.group(1).decode("ascii")
                 offset += len(raw)
-            self._append_only(rel, path, len(data), hashlib.sha256(data).hexdigest())
+            self._append_only(rel, path, len(data), hashlib.sha256(data).hexdigest(), data)
             out.append(manifest)
         return out
 
@@ -373,8 +378,7 @@ def _derived(run: _Run, outputs: list[ScanOutput], all_jobs: list[Job], scratch:
     known = {p.name for p in run.coll.closed_warcs()}
     digest = hashlib.sha256()
     run.report.findings.extend(check_index(
-        run.coll.index_path, INDEX, {k: v for k, v in warcs.items() if v is not None}, known,
-        scratch / "index.sqlite", digest))
+        run.coll.index_path, INDEX, warcs, known, scratch / "index.sqlite", digest))
     if run.coll.index_path.exists():
         _record_small(run, INDEX, run.coll.index_path, digest)
     if not run.report.skipped:  # the pages list needs every WARC, in name order

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,17 @@ def _db(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
     return db
+
+
+def _lines(path: Path, digest: Any) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, offset, raw line) of each line of ``path``, every byte also going to
+    ``digest``, so the file is read once."""
+    start = 0
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            digest.update(raw)
+            yield lineno, start, raw
+            start += len(raw)
 
 
 def check_index(index: Path, rel: str, facts: dict[str, Path], known: set[str],
@@ -58,43 +69,38 @@ def check_index(index: Path, rel: str, facts: dict[str, Path], known: set[str],
                         expected_lines(path)))
     previous = ""
     unsorted = False
-    start = 0
-    with open(index, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            digest.update(raw)
-            line_start = start
-            start += len(raw)
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                out.add(finding("INDEX_MALFORMED", rel, f"line {lineno} is not UTF-8",
-                                   line_start))
-                continue
-            if not line.endswith("\n"):
-                out.add(finding("INDEX_MALFORMED", rel, f"line {lineno} has no newline",
-                                   line_start))
-            line = line.rstrip("\n")
-            fields = _cdxj_fields(line)
-            if fields is None:
-                out.add(finding("INDEX_MALFORMED", rel, f"line {lineno} is not "
-                                   "`key timestamp {json}` with filename, offset, length",
-                                   line_start, found=line[:200]))
-                continue
-            if line < previous and not unsorted:
-                unsorted = True
-                out.add(finding("INDEX_UNSORTED", rel, f"line {lineno} sorts before "
-                                   "the line above it", line_start, previous[:200],
-                                   line[:200]))
-            previous = line
-            filename, offset = fields
-            if filename not in known:
-                out.add(finding("INDEX_BAD_OFFSET", rel, f"line {lineno} names "
-                                   f"{filename!r}, which is no WARC file of the collection",
-                                   line_start, found=filename))
-                continue
-            if filename in facts:
-                db.execute("INSERT INTO actual VALUES (?,?,?,?,?)",
-                           (line, lineno, offset, filename, line_start))
+    for lineno, line_start, raw in _lines(index, digest):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            out.add(finding("INDEX_MALFORMED", rel, f"line {lineno} is not UTF-8",
+                               line_start))
+            continue
+        if not line.endswith("\n"):
+            out.add(finding("INDEX_MALFORMED", rel, f"line {lineno} has no newline",
+                               line_start))
+        line = line.rstrip("\n")
+        fields = _cdxj_fields(line)
+        if fields is None:
+            out.add(finding("INDEX_MALFORMED", rel, f"line {lineno} is not "
+                               "`key timestamp {json}` with filename, offset, length",
+                               line_start, found=line[:200]))
+            continue
+        if line < previous and not unsorted:
+            unsorted = True
+            out.add(finding("INDEX_UNSORTED", rel, f"line {lineno} sorts before "
+                               "the line above it", line_start, previous[:200],
+                               line[:200]))
+        previous = line
+        filename, offset = fields
+        if filename not in known:
+            out.add(finding("INDEX_BAD_OFFSET", rel, f"line {lineno} names "
+                               f"{filename!r}, which is no WARC file of the collection",
+                               line_start, found=filename))
+            continue
+        if filename in facts:
+            db.execute("INSERT INTO actual VALUES (?,?,?,?,?)",
+                       (line, lineno, offset, filename, line_start))
     db.execute("CREATE INDEX e_line ON expected (line)")
     db.execute("CREATE INDEX a_line ON actual (line)")
     db.execute("CREATE INDEX e_pos ON expected (filename, offset)")
@@ -141,6 +147,11 @@ def _iso(t: str) -> str:
     return f"{t[:4]}-{t[4:6]}-{t[6:8]}T{t[8:10]}:{t[10:12]}:{t[12:14]}Z"
 
 
+def _page_key(ts: str, url: str) -> bytes:
+    """As store.indexer._page_sort_line: pages sort by ts, then URL, then the JSON."""
+    return f"{ts}\x00{url.translate({0: ' ', 10: ' ', 13: ' '})}".encode()
+
+
 def _expected_pages(facts: Iterable[Path]) -> Iterable[tuple[bytes, bytes, str]]:
     """(key, sort line, JSON) of every page, replaying store.indexer's title rules over the
     WARCs in name order (a revisit takes the title of an earlier capture of its payload)."""
@@ -158,10 +169,9 @@ def _expected_pages(facts: Iterable[Path]) -> Iterable[tuple[bytes, bytes, str]]
                     titles[digest] = title
                 ts = _iso(fact["timestamp"])
                 entry = PageEntry(url=url, ts=ts, title=title, id=page_id(url, ts))
-                # As store.indexer._page_sort_line: by ts, then URL, then the JSON.
-                key = f"{ts}\x00{url.translate({0: ' ', 10: ' ', 13: ' '})}"
+                key = _page_key(ts, url)
                 text = entry.to_json()
-                yield key.encode(), f"{key}\x00{text}".encode(), text
+                yield key, key + b"\x00" + text.encode(), text
 
 
 def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path,
@@ -182,47 +192,42 @@ def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path,
     header = json.dumps(PAGES_HEADER)
     previous = b""
     ordered = True
-    start = 0
-    with open(pages, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            digest.update(raw)
-            line_start = start
-            start += len(raw)
-            line = raw.decode("utf-8", "replace")
-            if not line.endswith("\n"):
-                out.add(finding("PAGES_MALFORMED", rel, f"line {lineno} has no newline",
-                                   line_start))
-            line = line.rstrip("\n")
-            if lineno == 1:
-                if line != header:
-                    out.add(finding("PAGES_MALFORMED", rel, "the first line is not the "
-                                       "json-pages-1.0 header", line_start, header, line))
-                continue
-            try:
-                obj = json.loads(line)
-                url, ts = obj["url"], obj["ts"]
-                if not isinstance(url, str) or not isinstance(ts, str):
-                    raise TypeError
-            except (ValueError, KeyError, TypeError):
-                out.add(finding("PAGES_MALFORMED", rel, f"line {lineno} is not a page "
-                                   "object with url and ts", line_start, found=line[:200]))
-                continue
-            key = f"{ts}\x00{url.translate({0: ' ', 10: ' ', 13: ' '})}".encode()
-            if key < previous and ordered:
-                ordered = False
-                out.add(finding("PAGES_ORDER", rel, f"line {lineno} sorts before the "
-                                   "line above it", line_start))
-            previous = key
-            row = db.execute("SELECT json FROM best WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                out.add(finding("PAGES_NOT_CAPTURED", rel, f"line {lineno}: no page "
-                                   f"captured at {url} {ts}", line_start, found=line[:300]))
-                continue
-            db.execute("UPDATE best SET seen = 1 WHERE key = ?", (key,))
-            if row[0] != line:
-                out.add(finding("PAGES_ENTRY_MISMATCH", rel, f"line {lineno} differs "
-                                   f"from the capture of {url} at {ts}", line_start,
-                                   row[0][:300], line[:300]))
+    for lineno, line_start, raw in _lines(pages, digest):
+        line = raw.decode("utf-8", "replace")
+        if not line.endswith("\n"):
+            out.add(finding("PAGES_MALFORMED", rel, f"line {lineno} has no newline",
+                               line_start))
+        line = line.rstrip("\n")
+        if lineno == 1:
+            if line != header:
+                out.add(finding("PAGES_MALFORMED", rel, "the first line is not the "
+                                   "json-pages-1.0 header", line_start, header, line))
+            continue
+        try:
+            obj = json.loads(line)
+            url, ts = obj["url"], obj["ts"]
+            if not isinstance(url, str) or not isinstance(ts, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            out.add(finding("PAGES_MALFORMED", rel, f"line {lineno} is not a page "
+                               "object with url and ts", line_start, found=line[:200]))
+            continue
+        key = _page_key(ts, url)
+        if key < previous and ordered:
+            ordered = False
+            out.add(finding("PAGES_ORDER", rel, f"line {lineno} sorts before the "
+                               "line above it", line_start))
+        previous = key
+        row = db.execute("SELECT json FROM best WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            out.add(finding("PAGES_NOT_CAPTURED", rel, f"line {lineno}: no page "
+                               f"captured at {url} {ts}", line_start, found=line[:300]))
+            continue
+        db.execute("UPDATE best SET seen = 1 WHERE key = ?", (key,))
+        if row[0] != line:
+            out.add(finding("PAGES_ENTRY_MISMATCH", rel, f"line {lineno} differs "
+                               f"from the capture of {url} at {ts}", line_start,
+                               row[0][:300], line[:300]))
     for (text,) in db.execute("SELECT json FROM best WHERE seen = 0 ORDER BY key"
                               ).fetchmany(_REPORT_MAX):
         out.add(finding("PAGES_ENTRY_MISSING", rel, "a captured page is not listed",

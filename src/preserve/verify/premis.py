@@ -14,6 +14,7 @@ from lxml import etree
 
 from .. import __version__
 from ..atomic import atomic_write
+from ..errors import ExportError
 from ..store.events import AGENT
 
 __all__ = ["write_premis", "premis_tree", "PREMIS_NS"]
@@ -121,10 +122,14 @@ def premis_tree(events: Iterable[dict[str, Any]],
 
 def write_premis(path: Path, events: Iterable[dict[str, Any]],
                  objects: dict[str, dict[str, Any]]) -> int:
-    """Write PREMIS 3 XML atomically; return the number of events written."""
+    """Write PREMIS 3 XML atomically; return the number of events written. Raises
+    ExportError if ``path`` cannot be written."""
     tree = premis_tree(events, dict(objects))
     count = len(tree.findall(_P + "event"))
-    with atomic_write(path, "wb") as f:
-        f.write(etree.tostring(tree, xml_declaration=True, encoding="UTF-8",
-                               pretty_print=True))
+    try:
+        with atomic_write(path, "wb") as f:
+            f.write(etree.tostring(tree, xml_declaration=True, encoding="UTF-8",
+                                   pretty_print=True))
+    except OSError as e:
+        raise ExportError(f"cannot write the PREMIS file ({e.strerror or e})", path) from e
     return count

@@ -12,14 +12,14 @@ are parsed and checked by verify.warcheaders.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from ..store.records import format_digest
 from .digests import Digest, DigestFormatError, format_like, parse_digest
-from .report import FINDINGS_PER_CODE, FileResult, Finding, finding
+from .report import FINDINGS_PER_CODE, Capped, FileResult, finding
 from .warcheaders import RecordHead, content_length, parse_head
 
 __all__ = ["scan_warc", "FactSink", "RecordHead", "READ_SIZE", "FINDINGS_PER_CODE"]
@@ -29,6 +29,8 @@ _HEAD_MAX = 1 << 20  # a WARC header block longer than this is not a header bloc
 _HTTP_HEAD_MAX = 256 * 1024
 _OUT_MAX = 1 << 20  # inflate at most this much at a time: memory stays flat
 _HTTP_RECORDS = ("response", "request", "revisit")  # as warcio: these may carry HTTP headers
+
+
 class FactSink(Protocol):
     """Receives, per record, what cross-file and collection checks need."""
 
@@ -89,8 +91,7 @@ class _Scanner:
     def __init__(self, name: str, sink: FactSink | None) -> None:
         self.name = name
         self.sink = sink
-        self.findings: list[Finding] = []
-        self._counts: dict[str, int] = {}
+        self.findings = Capped()
         self.records = 0
         self.gzip: bool | None = None
         self.stopped = False  # structure lost: the rest is hashed, not parsed
@@ -100,7 +101,6 @@ class _Scanner:
         self.inflate: Any = None
         self.shared_reported = False
         # record state, on the inflated (or plain) stream
-        self.pos = 0  # offset of the next byte of the plain stream / compressed file
         self.state = "head"
         self.head_buf = bytearray()
         self.head_start = 0
@@ -110,18 +110,7 @@ class _Scanner:
 
     def add(self, code: str, message: str, offset: int | None = None,
             expected: object = None, found: object = None) -> None:
-        n = self._counts.get(code, 0) + 1
-        self._counts[code] = n
-        if n <= FINDINGS_PER_CODE:
-            self.findings.append(finding(code, self.name, message, offset, expected, found))
-
-    def finish_counts(self) -> None:
-        for code, n in self._counts.items():
-            if n > FINDINGS_PER_CODE:
-                self.findings.append(finding(
-                    "FINDINGS_LIMIT", self.name,
-                    f"{n - FINDINGS_PER_CODE} more {code} findings in this file were left out",
-                    expected=FINDINGS_PER_CODE, found=n))
+        self.findings.add(finding(code, self.name, message, offset, expected, found))
 
     # -- input -----------------------------------------------------------------------
 
@@ -236,12 +225,11 @@ class _Scanner:
         rec = self.rec
         assert rec is not None
         present = rec.length - rec.remaining
+        code = "WARC_TRUNCATED" if what == "the file ends" else "WARC_CONTENT_LENGTH"
         if self.state == "block":
-            code = "WARC_TRUNCATED" if what == "the file ends" else "WARC_CONTENT_LENGTH"
             self.add(code, f"{what} {rec.remaining} bytes before the record's block does "
                      f"(Content-Length {rec.length})", rec.head.offset, rec.length, present)
         else:
-            code = "WARC_TRUNCATED" if what == "the file ends" else "WARC_CONTENT_LENGTH"
             self.add(code, f"{what} before the CRLF CRLF that closes the record",
                      rec.head.offset, "\\r\\n\\r\\n", repr(bytes(self.tail)))
         if self.state == "block":
@@ -433,7 +421,7 @@ class _Scanner:
         if self.sink is not None and digests:
             sha1 = None
             if rec.sha1 is not None:
-                sha1 = "sha1:" + base64.b32encode(rec.sha1.digest()).decode("ascii")
+                sha1 = format_digest("sha1", rec.sha1.digest())
             self.sink.record(rec.head, rec.length, rec.head.get("WARC-Payload-Digest"),
                              http_head, bytes(rec.payload_buf), sha1)
         rec.payload_buf = bytearray()
@@ -474,8 +462,7 @@ def scan_warc(
         return result
     if parse:
         scanner.end()
-        scanner.finish_counts()
         result.records = scanner.records
-        result.findings.extend(scanner.findings)
+        result.findings.extend(scanner.findings.done())
     result.digests = {a: h.hexdigest() for a, h in hashers.items()}
     return result
