@@ -69,7 +69,7 @@ def register(cli: click.Group, errors: Decorator) -> None:
                     type=click.Path(path_type=Path))
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
     @click.option("--jobs", "-j", type=click.IntRange(min=1),
-                  help="Files read at once, in worker processes [default: CPUs].")
+                  help="Files read at once, in worker processes [default: CPUs, at most 8].")
     @click.option("--budget", type=_Budget(),
                   help="Rolling audit: check the files least recently verified first and "
                        "stop within this time (2h) or size (500GB).")
