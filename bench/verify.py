@@ -39,12 +39,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from preserve.atomic import atomic_write  # noqa: E402
 from preserve.collection import Collection  # noqa: E402
 from preserve.config import CollectionConfig, CrawlConfig, Description, parse_size  # noqa: E402
 from preserve.store.events import EventLog  # noqa: E402
 from preserve.store.fixity import FixityManifest  # noqa: E402
 from preserve.store.indexer import build_indexes  # noqa: E402
 from preserve.store.records import Digester, serialise_record, warc_fields  # noqa: E402
+from preserve.store.warc import sha256_file  # noqa: E402
 
 START = "<!-- bench:verify:start -->"
 END = "<!-- bench:verify:end -->"
@@ -137,8 +139,7 @@ def build_corpus(root: Path, total: int) -> Collection:
                             ("WARC-Date", date), ("WARC-Target-URI", url),
                             ("WARC-Concurrent-To", response_id)], request, len(request))
             size = f.tell()
-        digest = subprocess.run(["sha256sum", str(path)], capture_output=True, text=True,
-                                check=True).stdout.split()[0]
+        digest = sha256_file(path)
         manifest.add(f"warcs/{name}", digest)
         events.append("file closed", obj=f"warcs/{name}", data={"sha256": digest,
                                                                  "size": size})
@@ -342,11 +343,8 @@ def write_section(path: Path, section: str) -> None:
         text = before + START + section + END + after
     else:
         text = text.rstrip("\n") + "\n\n## Verify\n\n" + START + section + END + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def main(argv: list[str] | None = None) -> int:
