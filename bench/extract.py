@@ -31,6 +31,8 @@ from eval.dataset import EvalPage, default_root, load_pages  # noqa: E402
 from eval.extractors import EXTRACTORS  # noqa: E402
 from eval.score import aggregate, page_score  # noqa: E402
 
+from preserve.atomic import atomic_write  # noqa: E402
+
 START = "<!-- bench:extract:start -->"
 END = "<!-- bench:extract:end -->"
 DOC_HEAD = "# Benchmarks\n"
@@ -123,12 +125,8 @@ def write_section(path: Path, text: str) -> None:
         doc = before + text + rest.split(END, 1)[1]
     else:
         doc = doc.rstrip("\n") + "\n\n## Extraction\n\n" + text + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with atomic_write(path, "w", encoding="utf-8") as f:
         f.write(doc)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:

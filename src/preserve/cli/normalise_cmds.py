@@ -68,6 +68,7 @@ def register(group: click.Group, errors: Callable[[Callable[..., Any]], Any]) ->
         Exit status: 0 done (a page that is not HTML gives page_type "other" and a
         problem); 2 the file cannot be read.
         """
+        from ..errors import UnreadableInput
         from ..normalise import extract_article
 
         try:
@@ -77,7 +78,7 @@ def register(group: click.Group, errors: Callable[[Callable[..., Any]], Any]) ->
                 with file.open("rb") as f:
                     data = f.read(_READ_LIMIT)
         except OSError as e:
-            raise click.UsageError(f"{file}: cannot read the file ({e.strerror})") from None
+            raise UnreadableInput(file, e.strerror or str(e)) from None
         article = extract_article(data, url)
         if fmt == "json":
             click.echo(json.dumps(article.to_dict(), indent=2, ensure_ascii=False))

@@ -85,10 +85,13 @@ def _supported(block: Block, other: set[tuple[str, ...]]) -> bool:
     return bool(own) and sum(1 for s in own if s in other) >= SUPPORT * len(own)
 
 
-def _cover(primary: Sequence[Block], secondary: Sequence[Block]) -> float:
-    """The share of ``primary``'s shingles that occur in ``secondary``."""
-    other = shingles("\n".join(b.text for b in secondary))
-    own = shingles("\n".join(b.text for b in primary))
+def _text_shingles(blocks: Sequence[Block]) -> set[tuple[str, ...]]:
+    return shingles("\n".join(b.text for b in blocks))
+
+
+def _cover(primary: Sequence[Block], other: set[tuple[str, ...]]) -> float:
+    """The share of ``primary``'s shingles that occur in ``other`` (another body's)."""
+    own = _text_shingles(primary)
     return sum(1 for s in own if s in other) / max(1, len(own))
 
 
@@ -102,9 +105,9 @@ def combine(primary: Sequence[Block], secondary: Sequence[Block]) -> tuple[list[
         return list(secondary), "readability" if secondary else "none"
     if not secondary:
         return list(primary), "trafilatura"
-    other = shingles("\n".join(b.text for b in secondary))
+    other = _text_shingles(secondary)
     if _ntokens(secondary) > SWITCH_RATIO * _ntokens(primary) and _cover(
-            primary, secondary) >= COVER:
+            primary, other) >= COVER:
         return list(secondary), "readability"
     support = [_supported(b, other) for b in primary]
     if not any(support):
@@ -139,7 +142,7 @@ def extract_body(text: str, url: str | None = None, titles: Sequence[str] = ()) 
         problems.append(f"extract: readability failed ({type(e).__name__})")
     try:
         primary = _trafilatura(text, url, fast=True)
-        if not primary or _cover(primary, secondary) < ESCALATE:
+        if not primary or _cover(primary, _text_shingles(secondary)) < ESCALATE:
             primary = _trafilatura(text, url, fast=False)
     except Exception as e:  # noqa: BLE001
         primary = []

@@ -8,8 +8,8 @@ one page's content, and is removed from article bodies. An article reproduced in
 at a few URLs stays under the share, so its paragraphs are not mistaken for template.
 
 A repeated block inside an element marked as a notice (``role=note``/``alert``, or a
-class or id naming a banner, notice or announcement) is recorded once per site as a
-*site note*, so what the banner said is kept, but not in every body.
+first class naming a banner, notice, announcement, alert or "archived") is recorded once
+per site as a *site note*, so what the banner said is kept, but not in every body.
 """
 
 from __future__ import annotations

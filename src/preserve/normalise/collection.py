@@ -29,7 +29,7 @@ from lxml import html as lxml_html
 
 from ..atomic import atomic_write
 from ..collection import Collection
-from ..errors import CollectionError, StorageError, WarcFormatError
+from ..errors import CollectionError, StorageError
 from ..store.events import EventLog
 from .article import Article, Provenance
 from .boilerplate import block_filter, is_note, page_blocks, threshold
@@ -154,10 +154,9 @@ def _earlier_lines(path: Path, redo: set[str]) -> Iterator[str]:
 
 
 def _write_sites(state: NormaliseState, out: IO[str]) -> None:
-    for host, pages, _ in state.sites():
-        notes = [text for key, text in state.db.execute(
-            "SELECT key, text FROM notes WHERE host = ? ORDER BY url, key", (host,))
-            if state.block_pages(host, key) >= threshold(pages)]
+    for host, pages in state.hosts():
+        notes = [text for key, text in state.notes(host)
+                 if state.block_pages(host, key) >= threshold(pages)]
         out.write(json.dumps({"host": host, "pages": pages, "notes": notes},
                              ensure_ascii=False) + "\n")
 
@@ -169,59 +168,63 @@ def normalise_collection(
 
     Raises WarcFormatError for a WARC that cannot be read; nothing is written then."""
     out_dir = coll.root / OUTPUT_DIR
-    output = out_dir / "articles.jsonl"
-    state = NormaliseState(out_dir / "state.sqlite3")
     try:
-        done = state.done_warcs()
-        warcs = [p for p in coll.closed_warcs() if p.name not in done]
-        counts = {"article": 0, "listing": 0, "other": 0}
-        pages = duplicates = problems = total = 0
-        if not warcs:
-            total = sum(1 for _ in _earlier_lines(output, set()))
-            return NormaliseSummary(0, len(done), 0, 0, 0, 0, 0, 0, total, output)
-        for path in warcs:
-            if on_progress:
-                on_progress(f"learning {path.name}", 0)
-            _learn(state, path)
-        redo = {p.name for p in warcs}
-        with atomic_write(output, "w", encoding="utf-8") as f:
-            for line in _earlier_lines(output, redo):
-                f.write(line)
-                total += 1
-            for path in warcs:
-                made = 0
-                for cap in iter_captures(path):
-                    article = _normalise(state, coll, cap)
-                    f.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
-                    made += 1
-                    counts[article.page_type] += 1
-                    duplicates += article.duplicate_of is not None
-                    problems += bool(article.problems)
-                    if on_progress:
-                        on_progress(path.name, made)
-                pages += made
-                total += made
-                state.mark_done(path.name, path.stat().st_size, made)
-        with atomic_write(out_dir / "sites.jsonl", "w", encoding="utf-8") as f:
-            _write_sites(state, f)
-        state.commit()
-        summary = NormaliseSummary(len(warcs), len(done), pages, counts["article"],
-                                   counts["listing"], counts["other"], duplicates, problems,
-                                   total, output)
-        EventLog(coll.events_path).append(
-            "articles normalised", outcome="warning" if problems else "success",
-            detail=f"{pages} pages of {len(warcs)} WARC file(s) normalised"
-                   + (f"; {problems} with problems" if problems else ""),
-            obj=f"{OUTPUT_DIR}/articles.jsonl",
-            data={**summary.to_dict(), "output": f"{OUTPUT_DIR}/articles.jsonl",
-                  "warc_files": [p.name for p in warcs]})
-        return summary
+        state = NormaliseState(out_dir / "state.sqlite3")
+        try:
+            return _run(coll, state, out_dir, on_progress)
+        finally:
+            state.close()
     except sqlite3.DatabaseError as e:
         raise CollectionError(f"normalisation state unreadable ({e}); remove {OUTPUT_DIR}/ "
                               "to normalise from scratch", out_dir) from e
     except OSError as e:
-        if isinstance(e, WarcFormatError):
-            raise
         raise StorageError(f"cannot write ({e.strerror})", out_dir) from e
-    finally:
-        state.close()
+
+
+def _run(coll: Collection, state: NormaliseState, out_dir: Path,
+         on_progress: ProgressCallback | None) -> NormaliseSummary:
+    output = out_dir / "articles.jsonl"
+    done = state.done_warcs()
+    warcs = [p for p in coll.closed_warcs() if p.name not in done]
+    if not warcs:
+        total = sum(1 for _ in _earlier_lines(output, set()))
+        return NormaliseSummary(0, len(done), 0, 0, 0, 0, 0, 0, total, output)
+    counts = {"article": 0, "listing": 0, "other": 0}
+    pages = duplicates = problems = total = 0
+    for path in warcs:
+        if on_progress:
+            on_progress(f"learning {path.name}", 0)
+        _learn(state, path)
+    redo = {p.name for p in warcs}
+    with atomic_write(output, "w", encoding="utf-8") as f:
+        for line in _earlier_lines(output, redo):
+            f.write(line)
+            total += 1
+        for path in warcs:
+            made = 0
+            for cap in iter_captures(path):
+                article = _normalise(state, coll, cap)
+                f.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
+                made += 1
+                counts[article.page_type] += 1
+                duplicates += article.duplicate_of is not None
+                problems += bool(article.problems)
+                if on_progress:
+                    on_progress(path.name, made)
+            pages += made
+            total += made
+            state.mark_done(path.name, path.stat().st_size, made)
+    with atomic_write(out_dir / "sites.jsonl", "w", encoding="utf-8") as f:
+        _write_sites(state, f)
+    state.commit()
+    summary = NormaliseSummary(len(warcs), len(done), pages, counts["article"],
+                               counts["listing"], counts["other"], duplicates, problems,
+                               total, output)
+    EventLog(coll.events_path).append(
+        "articles normalised", outcome="warning" if problems else "success",
+        detail=f"{pages} pages of {len(warcs)} WARC file(s) normalised"
+               + (f"; {problems} with problems" if problems else ""),
+        obj=f"{OUTPUT_DIR}/articles.jsonl",
+        data={**summary.to_dict(), "output": f"{OUTPUT_DIR}/articles.jsonl",
+              "warc_files": [p.name for p in warcs]})
+    return summary

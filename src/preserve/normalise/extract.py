@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -67,11 +66,15 @@ def _too_deep(doc: Any) -> bool:
     return False
 
 
-def _images(doc: Any, url: str | None, limit: int = 50) -> tuple[Image, ...]:
+def _content_root(doc: Any) -> Any:
+    """The article element whose images and links are kept: <article>, <main>, else all."""
+    return (doc.xpath("//article | //main | //*[@role='main']") or [doc])[0]
+
+
+def _images(root: Any, url: str | None, limit: int = 50) -> tuple[Image, ...]:
     seen: set[str] = set()
     out: list[Image] = []
-    scope = doc.xpath("//article | //main | //*[@role='main']") or [doc]
-    for img in scope[0].iter("img"):
+    for img in root.iter("img"):
         src = (img.get("src") or img.get("data-src") or "").strip()
         if not src or src.startswith("data:"):
             continue
@@ -91,10 +94,9 @@ def _images(doc: Any, url: str | None, limit: int = 50) -> tuple[Image, ...]:
     return tuple(out)
 
 
-def _links(doc: Any, url: str | None, limit: int = 500) -> tuple[str, ...]:
+def _links(root: Any, url: str | None, limit: int = 500) -> tuple[str, ...]:
     seen: dict[str, None] = {}
-    scope = doc.xpath("//article | //main | //*[@role='main']") or [doc]
-    for a in scope[0].iter("a"):
+    for a in root.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue
@@ -109,10 +111,10 @@ def _links(doc: Any, url: str | None, limit: int = 500) -> tuple[str, ...]:
 def _is_listing(doc: Any, meta: Metadata) -> bool:
     if meta.schema_types & _LISTING_TYPES:
         return True
-    teasers = len(doc.xpath("//article")) + len(doc.xpath(
+    articles = len(doc.xpath("//article"))
+    teasers = articles + len(doc.xpath(
         "//*[self::h2 or self::h3][a[@href]][not(ancestor::aside) and not(ancestor::nav)"
         " and not(ancestor::footer)]"))
-    articles = len(doc.xpath("//article"))
     paginated = bool(doc.xpath('//a[@rel="next" or @rel="prev"] | '
                                '//*[contains(@class, "pagination")]'))
     return teasers >= 6 or articles >= 3 or (paginated and teasers >= 2)
@@ -185,7 +187,9 @@ def extract_article(
     if page_type == "listing" and meta.sources.get("published") in ("time", "url"):
         published = None  # the date of the first teaser, not of the page
     digest = hashlib.sha256(" ".join(tokens(body_text.lower())).encode()).hexdigest()
-    article = Article(
+    content = _content_root(doc)
+    # _page_type gives "article" only to a body with words, so no empty article is typed so.
+    return Article(
         url=url,
         canonical_url=meta.canonical_url,
         page_type=page_type,
@@ -199,11 +203,10 @@ def extract_article(
         tags=tuple(meta.tags),
         body_text=body_text,
         body_markdown=render_markdown(blocks),
-        images=_images(doc, url),
-        links=_links(doc, url),
+        images=_images(content, url),
+        links=_links(content, url),
         word_count=words,
         encoding=encoding,
         body_hash=f"sha256:{digest}" if words else None,
         problems=tuple(problems),
     )
-    return article if words or page_type != "article" else replace(article, page_type="other")

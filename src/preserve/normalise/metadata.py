@@ -4,7 +4,7 @@ For each field the first source that gives a value wins, in this order (document
 docs/normalise.md):
 
 1. JSON-LD: schema.org Article types (NewsArticle, BlogPosting, ...), also inside @graph;
-   WebPage and Organization/WebSite only for the site name and language.
+   any other object only for ``inLanguage``, and a WebSite's ``name`` as the site name.
 2. OpenGraph ``og:*`` and ``article:*`` properties.
 3. Dublin Core ``DC.*`` and ``dcterms.*`` meta elements.
 4. Other common meta elements (``author``, ``description``, ``keywords``, ``twitter:*``,
@@ -79,13 +79,9 @@ def _clean(value: Any) -> str | None:
 def _names(value: Any) -> list[str]:
     """Author names from a JSON-LD value: a string, a Person, or a list of them."""
     items = value if isinstance(value, list) else [value]
-    out: list[str] = []
-    for item in items:
-        name = _clean(item.get("name")) if isinstance(item, dict) else _clean(item)
-        name = _byline(name)
-        if name and not name.startswith(("http://", "https://")):
-            _add_name(out, name)
-    return out
+    names = (_clean(item.get("name")) if isinstance(item, dict) else _clean(item)
+             for item in items)
+    return _authors([n for n in names if n])
 
 
 def _byline(name: str | None) -> str | None:

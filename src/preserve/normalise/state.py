@@ -91,10 +91,12 @@ class NormaliseState:
     def add_note(self, host: str, key: str, text: str, url: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO notes VALUES (?, ?, ?, ?)", (host, key, text, url))
 
-    def sites(self) -> list[tuple[str, int, list[str]]]:
-        out = []
-        for host, pages in self.db.execute("SELECT host, pages FROM hosts ORDER BY host"):
-            notes = [t for (t,) in self.db.execute(
-                "SELECT text FROM notes WHERE host = ? ORDER BY text", (host,))]
-            out.append((str(host), int(pages), notes))
-        return out
+    def hosts(self) -> list[tuple[str, int]]:
+        """Every host seen, with its page count, by host name."""
+        return [(str(host), int(pages)) for host, pages in self.db.execute(
+            "SELECT host, pages FROM hosts ORDER BY host")]
+
+    def notes(self, host: str) -> list[tuple[str, str]]:
+        """The (block key, text) of the host's note candidates, by the URL they came from."""
+        return [(str(key), str(text)) for key, text in self.db.execute(
+            "SELECT key, text FROM notes WHERE host = ? ORDER BY url, key", (host,))]
