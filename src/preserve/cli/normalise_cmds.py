@@ -31,7 +31,8 @@ def register(group: click.Group, errors: Callable[[Callable[..., Any]], Any]) ->
         resolved to their original), never the live web; see docs/normalise.md.
 
         \b
-        Exit status: 0 done; 2 no such collection, or a WARC that cannot be read.
+        Exit status: 0 done; 1 normalised/ cannot be written; 2 no such collection,
+        an unreadable normalised/state.sqlite3, or a WARC that cannot be read.
         """
         from ..collection import Collection
         from ..normalise.collection import normalise_collection
