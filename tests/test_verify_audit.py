@@ -13,6 +13,7 @@ from lxml import etree
 
 from helpers_crawl import cli, crawl
 from preserve.collection import Collection
+from preserve.config import Schedule
 from preserve.testsite import TestSite
 from preserve.verify import VerifyOptions, audit_collection, verify_collection
 from preserve.verify.premis import PREMIS_NS
@@ -158,6 +159,35 @@ def test_a_file_bigger_than_the_budget_is_reported(coll: Path) -> None:
     assert report.ok and "BUDGET_TOO_SMALL" in report.counts()
     assert cli("verify", coll, "--budget", "1KB").returncode == 0
     assert cli("verify", coll, "--budget", "1h", "--json").returncode == 0
+
+
+@pytest.mark.parametrize("budget", [{"budget_seconds": 0.0}, {"budget_bytes": 0}])
+def test_a_zero_budget_reads_no_warc(coll: Path, budget: dict[str, float]) -> None:
+    report = verify_collection(coll, VerifyOptions(**budget))  # type: ignore[arg-type]
+    assert report.ok and report.counts() == {}
+    assert not [f for f in report.files if f.file.startswith("warcs/")]
+    assert sorted(report.skipped) == sorted(warcs(coll))
+    # The small files are still checked and recorded, as on every budget run.
+    checked = {f.file for f in report.files}
+    assert {"preserve.toml", "events.jsonl", "fixity/manifest-sha256.txt"} <= checked
+    assert {e["linkingObject"] for e in fixity_events(coll)} == checked
+
+
+@pytest.mark.parametrize("budget", ["0s", "0h", "0B", "0GB"])
+def test_cli_zero_budget_says_so_and_exits_0(coll: Path, budget: str) -> None:
+    result = cli("verify", coll, "--budget", budget)
+    assert result.returncode == 0, result.stderr
+    assert "--budget is zero: no WARC file read" in result.stderr
+    assert f"{len(warcs(coll))} file(s) left for a later run" in result.stdout
+    assert not [e for e in fixity_events(coll)
+                if str(e["linkingObject"]).startswith("warcs/")]
+
+
+def test_a_zero_budget_schedule_names_its_budget() -> None:
+    assert Schedule("@daily", "verify", budget_seconds=0.0).describe() == \
+        "verify (budget 0s)"
+    assert Schedule("@daily", "verify", budget_bytes=0).describe() == \
+        "verify (budget 0 bytes)"
 
 
 def test_a_line_cut_by_a_crash_loses_no_later_event(coll: Path) -> None:

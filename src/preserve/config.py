@@ -173,7 +173,8 @@ class Schedule:
             return f"export {self.format} to {self.destination}"
         if self.final:
             return "final crawl"
-        if self.action == "verify" and (self.budget_seconds or self.budget_bytes):
+        if self.action == "verify" and (self.budget_seconds is not None
+                                        or self.budget_bytes is not None):
             budget = (f"{self.budget_seconds:g}s" if self.budget_seconds is not None
                       else f"{self.budget_bytes} bytes")
             return f"verify (budget {budget})"

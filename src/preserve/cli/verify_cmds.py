@@ -72,7 +72,8 @@ def register(cli: click.Group, errors: Decorator) -> None:
                   help="Files read at once, in worker processes [default: CPUs, at most 8].")
     @click.option("--budget", type=_Budget(),
                   help="Rolling audit: check the files least recently verified first and "
-                       "stop within this time (2h) or size (500GB).")
+                       "stop within this time (2h) or size (500GB). A zero budget (0s, 0B) "
+                       "reads no WARC: only the small files are checked.")
     @click.option("--fixity-only", is_flag=True,
                   help="Only whole-file digests: no WARC records, index or pages.")
     @click.option("--accept-config", is_flag=True,
@@ -109,6 +110,10 @@ def register(cli: click.Group, errors: Decorator) -> None:
             budget_seconds=budget[1] if budget and budget[0] == "seconds" else None,
             budget_bytes=int(budget[1]) if budget and budget[0] == "bytes" else None,
             fixity_only=fixity_only, accept_config=accept_config)
+        if budget is not None and budget[1] <= 0:
+            click.echo("--budget is zero: no WARC file read; only preserve.toml, the "
+                       "manifests, events.jsonl and the index's form and order are checked",
+                       err=True)
         bar, update = byte_progress("verify", quiet or as_json)
         reports: list[Report] = []
         try:

@@ -298,9 +298,14 @@ class _Run:
         return jobs
 
     def select(self, jobs: list[Job]) -> list[Job]:
-        """The --budget share: oldest last pass first; a size budget is filled first-fit."""
-        if self.options.budget_bytes is None and self.options.budget_seconds is None:
+        """The --budget share: oldest last pass first; a size budget is filled first-fit.
+        A zero budget (of either kind) reads no file: only the small files, checked on
+        every run, are."""
+        seconds, size = self.options.budget_seconds, self.options.budget_bytes
+        if size is None and seconds is None:
             return jobs
+        if (size is not None and size <= 0) or (seconds is not None and seconds <= 0):
+            return []
         by_name = {j.name: j for j in jobs}
         ordered = [by_name[n] for n in rolling_order(list(by_name), self.hist)]
         if self.options.budget_bytes is None:
@@ -343,7 +348,8 @@ def verify_collection(root: Path, options: VerifyOptions = VerifyOptions(), *,
                 run.add(finding("FILE_UNLISTED", rel, "in the collection but in no manifest"))
         all_jobs = run.jobs(manifests, files)
         jobs = run.select(all_jobs)
-        deadline = started + options.budget_seconds if options.budget_seconds else None
+        deadline = (started + options.budget_seconds
+                    if options.budget_seconds is not None else None)
         with tempfile.TemporaryDirectory(prefix="preserve-verify-") as tmp:
             scratch = Path(tmp)
             outputs = run_scans(jobs, scratch, workers=options.jobs, deadline=deadline,
