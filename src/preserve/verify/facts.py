@@ -13,34 +13,35 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
-from warcio.timeutils import iso_date_to_timestamp
+if TYPE_CHECKING:
+    from .warcscan import RecordHead
 
-from .warcscan import RecordHead
-
-# store.cdxj and store.pages (and the URL code behind them) are imported only for a
-# collection's WARCs, so a worker checking loose WARC files starts faster.
+# warcio (which imports fsspec and asyncio: a quarter of a second), store.cdxj and
+# store.pages are imported only for a collection's WARCs, so a worker checking loose
+# WARC files starts at once.
 
 __all__ = ["FactWriter", "IdFact", "read_ids", "expected_lines", "ID_FIELDS"]
 
 ID_FIELDS = ("id", "type", "offset", "payload_digest", "refers_to", "refers_uri",
              "refers_date", "uri", "date")
 IdFact = tuple[str, str, int, str, str, str, str, str, str]
-_HTTP = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
 
 
 class _Adapter:
     """The face of a warcio record that store.cdxj and store.pages read."""
 
     def __init__(self, head: RecordHead, http_head: bytes | None) -> None:
+        from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+
         self.rec_type = head.type
         self.rec_headers = StatusAndHeaders(head.version, head.headers, protocol="WARC")
         self.http_headers: Any = None
         if http_head:
             try:
-                self.http_headers = _HTTP.parse(io.BytesIO(http_head))
+                parser = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
+                self.http_headers = parser.parse(io.BytesIO(http_head))
             except (EOFError, ValueError):
                 self.http_headers = None
 
@@ -107,6 +108,8 @@ class FactWriter:
 
     def _index(self, head: RecordHead, http_head: bytes | None, payload_start: bytes,
                digest: str | None) -> None:
+        from warcio.timeutils import iso_date_to_timestamp
+
         from ..store.cdxj import cdxj_entry, http_mime, is_indexed, record_mime, record_status
         from ..store.pages import is_page, read_title
 

@@ -19,8 +19,11 @@ __all__ = ["verify_files"]
 
 def verify_files(paths: Sequence[Path], *, jobs: int = 1, fixity_only: bool = False,
                  on_progress: ProgressCallback | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> Report:
-    """Raises UnreadableInput for a path that is not a readable file."""
+                 clock: Callable[[], float] = time.monotonic,
+                 piece_size: int | None = None) -> Report:
+    """Raises UnreadableInput for a path that is not a readable file. A gzip WARC is
+    checked in pieces of about ``piece_size`` bytes (by default only with several
+    ``jobs``; verify.runner), with the same report as in one piece."""
     started = clock()
     work = []
     for path in paths:
@@ -38,7 +41,7 @@ def verify_files(paths: Sequence[Path], *, jobs: int = 1, fixity_only: bool = Fa
     report = Report()
     with tempfile.TemporaryDirectory(prefix="preserve-verify-") as tmp:
         outputs = run_scans(work, Path(tmp), workers=jobs, on_progress=on_progress,
-                            clock=clock)
+                            clock=clock, piece_size=piece_size)
         cross = CrossFileCheck(Path(tmp) / "ids.sqlite", complete=False)
         for o in outputs:
             report.files.append(o.result)

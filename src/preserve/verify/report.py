@@ -9,6 +9,7 @@ proves no damage (a revisit whose original is in a WARC file not given, say).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -86,6 +87,21 @@ class Capped(list["Finding"]):
         n = self._counts[key] = self._counts.get(key, 0) + 1
         if n <= FINDINGS_PER_CODE:
             self.append(f)
+
+    def tally(self) -> dict[tuple[str, str], int]:
+        """How many findings of each (code, file) were added, listed or left out."""
+        return dict(self._counts)
+
+    def add_counted(self, findings: Iterable[Finding],
+                    tally: dict[tuple[str, str], int]) -> None:
+        """Add the findings another Capped listed, then count those it left out (its
+        ``tally``), as if they had all been added here in that order."""
+        listed: Counter[tuple[str, str]] = Counter()
+        for f in findings:
+            listed[(f.code, f.file)] += 1
+            self.add(f)
+        for key, n in tally.items():
+            self._counts[key] = self._counts.get(key, 0) + n - listed[key]
 
     def done(self) -> Capped:
         """Add a FINDINGS_LIMIT note for every code that went over; return self."""

@@ -22,13 +22,15 @@ from .digests import Digest, DigestFormatError, format_like, parse_digest
 from .report import FINDINGS_PER_CODE, Capped, FileResult, finding
 from .warcheaders import RecordHead, content_length, parse_head
 
-__all__ = ["scan_warc", "FactSink", "RecordHead", "READ_SIZE", "FINDINGS_PER_CODE"]
+__all__ = ["scan_warc", "Scanner", "FactSink", "RecordHead", "READ_SIZE",
+           "FINDINGS_PER_CODE"]
 
 READ_SIZE = 1 << 17
 _HEAD_MAX = 1 << 20  # a WARC header block longer than this is not a header block
 _HTTP_HEAD_MAX = 256 * 1024
 _OUT_MAX = 1 << 20  # inflate at most this much at a time: memory stays flat
 _HTTP_RECORDS = ("response", "request", "revisit")  # as warcio: these may carry HTTP headers
+_PAD = b"\r\n\t \x00"  # blank padding tolerated after the last gzip member
 
 
 class FactSink(Protocol):
@@ -87,14 +89,23 @@ class _Record:
         self.is_revisit = head.type == "revisit"
 
 
-class _Scanner:
-    def __init__(self, name: str, sink: FactSink | None) -> None:
+class Scanner:
+    """The push parser: ``feed`` it the file's bytes in order, then call ``end``.
+
+    ``start`` > 0 begins at that offset of a gzip WARC, at a member boundary; with a
+    ``limit``, the scanner stops (``reached``) at the first member boundary at or after
+    it, so that a piece of a file can be checked on its own (verify.pieces)."""
+
+    def __init__(self, name: str, sink: FactSink | None, *, start: int = 0,
+                 limit: int | None = None) -> None:
         self.name = name
         self.sink = sink
         self.findings = Capped()
         self.records = 0
-        self.gzip: bool | None = None
+        self.gzip: bool | None = True if start else None
         self.stopped = False  # structure lost: the rest is hashed, not parsed
+        self.limit = limit
+        self.reached: int | None = None  # the member boundary where a limit stopped it
         # gzip state
         self.member_start = 0
         self.member_records = 0
@@ -106,7 +117,7 @@ class _Scanner:
         self.head_start = 0
         self.rec: _Record | None = None
         self.tail = bytearray()
-        self.file_offset = 0  # compressed bytes consumed
+        self.file_offset = start  # compressed bytes consumed
 
     def add(self, code: str, message: str, offset: int | None = None,
             expected: object = None, found: object = None) -> None:
@@ -115,6 +126,8 @@ class _Scanner:
     # -- input -----------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
+        if self.reached is not None:
+            return
         if self.stopped or not data:
             self.file_offset += len(data)
             return
@@ -143,7 +156,7 @@ class _Scanner:
         consumed = 0
         while view and not self.stopped:
             if self.inflate is None:
-                if not bytes(view).strip(b"\r\n\t \x00"):
+                if view[0] in _PAD and not bytes(view).strip(_PAD):
                     consumed += len(view)  # blank padding after the last member
                     break
                 if view[:2] != b"\x1f\x8b"[: len(view[:2])]:
@@ -175,6 +188,9 @@ class _Scanner:
                 self._member_end(base + consumed)
                 self.inflate = None
                 view = unused
+                if self.limit is not None and base + consumed >= self.limit:
+                    self.reached = base + consumed
+                    break
             else:
                 view = tail
         self.file_offset = base + len(data)
@@ -257,21 +273,13 @@ class _Scanner:
                         self.shared_reported = True
                         self.add("WARC_SHARED_MEMBER", "more than one record in this gzip "
                                  "member: offsets cannot address each record", member_start)
-                chunk = bytes(view[i:])
-                start = len(self.head_buf)
-                self.head_buf += chunk
-                end = self.head_buf.find(b"\r\n\r\n", max(0, start - 3))
-                if end < 0:
+                head_bytes, i = self._head_end(data, i)
+                if head_bytes is None:
                     if len(self.head_buf) > _HEAD_MAX:
                         self.add("WARC_HEADER_MALFORMED", "no end to the record header "
                                  f"block in its first {_HEAD_MAX} bytes", self.head_start)
                         self._lose_structure()
-                        return
                     return
-                used = end + 4 - start
-                i += used
-                head_bytes = bytes(self.head_buf[:end])
-                self.head_buf = bytearray()
                 if not self._start_record(head_bytes):
                     return
                 continue
@@ -304,6 +312,27 @@ class _Scanner:
                 if not self.gzip and self.sink is not None:
                     self.sink.member_length(rec.head.offset, plain_base + i - rec.head.offset)
                 self._begin_record_stream()
+
+    def _head_end(self, data: bytes, i: int) -> tuple[bytes | None, int]:
+        """The header block that ends in ``data`` at or after ``i`` (with the part held
+        from earlier feeds) and where its CRLF CRLF ends; else (None, len(data)), with
+        the rest of ``data`` held. Only the header block is copied, never the block."""
+        held = len(self.head_buf)
+        if held:  # the CRLF CRLF may begin in the bytes held
+            joined = bytes(self.head_buf[-3:]) + data[i:i + 3]
+            k = joined.find(b"\r\n\r\n")
+            if 0 <= k < min(3, held):
+                cut = held - min(3, held) + k  # the head's length
+                head = bytes(self.head_buf[:cut])
+                self.head_buf = bytearray()
+                return head, i + cut + 4 - held
+        end = data.find(b"\r\n\r\n", i)
+        if end < 0:
+            self.head_buf += data[i:]
+            return None, len(data)
+        head = bytes(self.head_buf) + data[i:end] if held else data[i:end]
+        self.head_buf = bytearray()
+        return head, end + 4
 
     def _lose_structure(self) -> None:
         """Record boundaries are lost: in gzip the next member starts afresh; a plain file
@@ -440,7 +469,7 @@ def scan_warc(
     its records. ``name`` is how findings name the file; ``on_bytes`` gets the number of
     bytes read since the last call. An unreadable file gives FILE_UNREADABLE."""
     hashers = {a: hashlib.new(a) for a in algorithms}
-    scanner = _Scanner(name, sink)
+    scanner = Scanner(name, sink)
     result = FileResult(name)
     try:
         with open(path, "rb", buffering=0) as f:
