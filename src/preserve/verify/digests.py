@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass
 
 __all__ = ["Digest", "DigestFormatError", "parse_digest", "hash_name", "format_like"]
@@ -27,6 +28,34 @@ _ALIASES = {
     "sha3-512": "sha3_512", "sha3_512": "sha3_512",
     "blake2b": "blake2b", "blake2s": "blake2s",
 }
+
+
+_SIZES: dict[str, int] = {}
+_BASE32 = re.compile(r"[A-Z2-7]+")
+# RFC 4648 base32 digits to the digits int(..., 32) reads: two records in three carry two
+# digests, and base64.b32decode is pure Python.
+_TO_INT32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+
+
+def _digest_size(algorithm: str) -> int:
+    size = _SIZES.get(algorithm)
+    if size is None:
+        size = _SIZES[algorithm] = hashlib.new(algorithm).digest_size
+    return size
+
+
+def _base32(encoded: str, size: int) -> bytes:
+    """``encoded`` decoded as base32 (any case, padding optional), or b"" if it is not."""
+    upper = encoded.upper()
+    bits = len(upper) * 5
+    if bits >= size * 8 > bits - 5 and _BASE32.fullmatch(upper):
+        # Exactly as many digits as ``size`` bytes need: the spare low bits are dropped,
+        # as b32decode drops them.
+        return (int(upper.translate(_TO_INT32), 32) >> (bits - size * 8)).to_bytes(size, "big")
+    try:
+        return base64.b32decode(upper + "=" * (-len(upper) % 8))
+    except (binascii.Error, ValueError):
+        return b""
 
 
 class DigestFormatError(ValueError):
@@ -61,18 +90,14 @@ def parse_digest(value: str) -> Digest:
     algorithm = hash_name(label)
     if algorithm is None:
         raise DigestFormatError(value, f"unsupported digest algorithm {label!r}")
-    size = hashlib.new(algorithm).digest_size
+    size = _digest_size(algorithm)
     encoded = encoded.strip()
     if len(encoded) == size * 2:
         try:
             return Digest(algorithm, bytes.fromhex(encoded), value, base32=False)
         except ValueError:
             pass
-    try:
-        padded = encoded.upper() + "=" * (-len(encoded) % 8)
-        raw = base64.b32decode(padded)
-    except (binascii.Error, ValueError):
-        raw = b""
+    raw = _base32(encoded, size)
     if len(raw) == size:
         return Digest(algorithm, raw, value, base32=True)
     raise DigestFormatError(

@@ -33,7 +33,7 @@ __all__ = ["Job", "ScanOutput", "run_scans", "ProgressCallback", "default_jobs"]
 ProgressCallback = Callable[[int, int], None]  # bytes done, bytes in total
 _REPORT_STEP = 8 << 20
 _ASSUMED_RATE = 100e6  # bytes/s before the first file ends, for the deadline estimate
-_PIECES_PER_WORKER = 16  # few enough that a piece costs nothing, enough to end together
+_PIECES_PER_WORKER = 32  # few enough that a piece costs nothing, enough to end together
 _MIN_PIECE = 8 << 20
 
 _progress_queue: Any = None
@@ -143,7 +143,7 @@ def run_scans(jobs: Sequence[Job], scratch: Path, *, workers: int = 1,
     """Scan ``jobs`` (at most ``workers`` at once); results in ``jobs`` order.
     ``deadline`` is a time on ``clock``; jobs not finished by then are left out.
     ``piece_size``: cut files that can be split into pieces of about this size (by
-    default, with several workers and no deadline, 1/16 of a worker's share)."""
+    default, with several workers and no deadline, 1/32 of a worker's share)."""
     if piece_size is None and workers > 1 and deadline is None:
         share = sum(j.size for j in jobs if j.parse and not j.algorithms and not j.index)
         piece_size = max(_MIN_PIECE, share // (workers * _PIECES_PER_WORKER))
