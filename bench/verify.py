@@ -313,7 +313,9 @@ def render(args: argparse.Namespace, files: list[Path], results: dict[str, dict[
         "`preserve verify --jobs 1` needs. Both check every block and payload digest; "
         "preserve also "
         "checks gzip CRCs and framing, mandatory headers, record-id uniqueness and revisits "
-        "(with no manifest to compare with, loose files get no whole-file digest).",
+        "(with no manifest to compare with, loose files get no whole-file digest). With "
+        "`--jobs 2` the files are cut into pieces at gzip member boundaries, so both "
+        "workers stay busy to the end (docs/verify.md, Performance).",
         f"- **The whole collection** (every check: WARC records, whole-file SHA-256 against "
         "the manifest and the events, the CDXJ index and pages list against the records, "
         f"one event per file): {col_rate['preserve --jobs 2']:,.0f} MB/s with `--jobs 2`, "
