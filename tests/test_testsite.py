@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import io
 import re
 import signal
 import socket
@@ -18,6 +19,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
 import requests
+from PIL import Image
 from protego import Protego
 
 from preserve.testsite import FAULT_PATHS, TestSite, start_sites
@@ -387,6 +389,49 @@ def test_media_files_are_genuine(shared_site: TestSite) -> None:
     xref = int(pdf.rsplit(b"startxref\n", 1)[1].split()[0])
     assert pdf[xref:].startswith(b"xref")
     assert _get(shared_site, "/static/fonts/source-sans.woff2")[1][:4] == b"wOF2"
+
+
+def _decoded(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()  # decodes every block: a short or corrupt scan raises here
+    return image
+
+
+def _close(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return all(abs(x - y) <= 3 for x, y in zip(a, b, strict=True))
+
+
+def test_article_images_decode_as_the_article_colour(shared_site: TestSite) -> None:
+    article = shared_site.site.articles[2]
+    image = _decoded(_get(shared_site, article.image)[1])
+    assert (image.format, image.size, image.mode) == ("JPEG", (64, 36), "RGB")
+    assert _close(image.getpixel((0, 0)), article.colour)
+    assert _close(image.getpixel((63, 35)), article.colour)
+
+
+def test_median_weight_pages_weigh_what_the_median_web_page_weighs() -> None:
+    with pytest.raises(ValueError, match="weight must be one of light, median"):
+        TestSite(weight="heavy")
+    with TestSite(articles=3, weight="median") as site:
+        articles = site.site.articles
+        images = [_get(site, a.image)[1] for a in articles]
+        pages = [_get(site, a.path)[1] for a in articles]
+    assert len({hashlib.sha256(data).digest() for data in images}) == len(images)
+    for article, data in zip(articles, images, strict=True):
+        assert 50_000 <= len(data) <= 70_000
+        image = _decoded(data)
+        assert (image.format, image.size) == ("JPEG", (1024, 768))
+        assert _close(image.getpixel((0, 0)), article.colour)  # its own first block
+        assert image.getpixel((0, 0)) != image.getpixel((8, 0))  # then a mosaic
+    for page in pages:
+        assert 15_000 <= len(gzip.compress(page)) <= 21_000
+        assert b'<style id="theme-critical-css">' in page
+
+
+def test_light_weight_pages_inline_nothing(shared_site: TestSite) -> None:
+    page = _get(shared_site, shared_site.site.articles[0].path)[1]
+    assert b"theme-critical-css" not in page
+    assert len(gzip.compress(page)) < 5_000
 
 
 def _without_origin(body: bytes, site: TestSite) -> bytes:

@@ -11,6 +11,7 @@ import sys
 import threading
 from types import FrameType
 
+from .assets import WEIGHTS
 from .server import SiteGroup, start_sites
 
 
@@ -31,13 +32,17 @@ def _parser() -> argparse.ArgumentParser:
                        help="add a Crawl-delay line to robots.txt")
     serve.add_argument("--faults-linked", action="store_true",
                        help="link the /fault/ endpoints from the contact page")
+    serve.add_argument("--weight", choices=WEIGHTS, default="light",
+                       help="page weight: light (small pages and images, the default) or "
+                            "median (the median web page: about 18 KB of HTML, 60 KB images)")
     return parser
 
 
 def _start(args: argparse.Namespace) -> SiteGroup:
     return start_sites(args.hosts, args.articles, args.latency / 1000,
                        hosts=[args.host] * args.hosts, base_port=args.port,
-                       crawl_delay=args.crawl_delay, faults_linked=args.faults_linked)
+                       crawl_delay=args.crawl_delay, faults_linked=args.faults_linked,
+                       weight=args.weight)
 
 
 def main(argv: list[str] | None = None) -> int:

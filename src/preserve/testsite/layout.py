@@ -40,6 +40,7 @@ class Shell:
     ident: Identity
     base: str  # "http://127.0.0.1:PORT/"
     recent: Sequence[Article] = field(default_factory=tuple)
+    inline_head: str = ""  # inlined by the theme into every page's head
 
     def absolute(self, path: str) -> str:
         return self.base.rstrip("/") + path
@@ -117,7 +118,7 @@ def document(
 <link rel="alternate" type="application/rss+xml" title="{escape(ident.site_name)} &raquo; Feed"
  href="/feed.xml">
 <link rel="canonical" href="{escape(page_url)}">
-{head}<script src="/static/site.js" defer></script>
+{shell.inline_head}{head}<script src="/static/site.js" defer></script>
 </head>
 <body class="{body_class}" id="top">
 {_banner(ident)}

@@ -1,4 +1,4 @@
-"""Tiny but genuine binary files for the test site: PNG, baseline JPEG, ICO, PDF, WOFF2.
+"""Genuine binary files for the test site: PNG, baseline JPEG, ICO, PDF, WOFF2.
 
 Generated in code rather than shipped, so every article can have its own image (distinct
 payload digests, as on a real site) and the bytes are the same on every run.
@@ -6,10 +6,12 @@ payload digests, as on a real site) and the bytes are the same on every run.
 
 from __future__ import annotations
 
+import functools
+import random
 import struct
 import zlib
 
-__all__ = ["png", "jpeg", "ico", "pdf", "woff2"]
+__all__ = ["png", "jpeg", "mosaic_jpeg", "ico", "pdf", "woff2", "noise"]
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -104,6 +106,73 @@ def jpeg(width: int, height: int, rgb: tuple[int, int, int], comment: str = "") 
             + _segment(0xC4, b"\x00" + bytes(_DC_BITS) + bytes(_DC_VALS))
             + _segment(0xC4, b"\x10" + bytes(_AC_BITS) + bytes(_AC_VALS))
             + _segment(0xDA, scan) + bits.flush() + b"\xff\xd9")
+
+
+def _dc_bits(diff: int, dc_codes: dict[int, tuple[int, int]]) -> str:
+    """One 8x8 block of a flat-block scan as a bit string: the DC difference, then EOB."""
+    size = abs(diff).bit_length()
+    code, length = dc_codes[size]
+    bits = format(code, f"0{length}b")
+    if size:
+        bits += format(diff if diff > 0 else diff + (1 << size) - 1, f"0{size}b")
+    code, length = _huffman_codes(_AC_BITS, _AC_VALS)[0x00]
+    return bits + format(code, f"0{length}b")
+
+
+@functools.lru_cache(maxsize=8)
+def _mosaic_tail(width: int, height: int, seed: str) -> tuple[tuple[int, int, int], str]:
+    """The second block's levels and the scan bits from the third block on, for one seed."""
+    rng = random.Random(seed)
+    dc_codes = _huffman_codes(_DC_BITS, _DC_VALS)
+    blocks = ((width + 7) // 8) * ((height + 7) // 8)
+    first = previous = (rng.randrange(-128, 128), rng.randrange(-128, 128),
+                        rng.randrange(-128, 128))
+    parts: list[str] = []
+    for _ in range(blocks - 2):
+        levels = (rng.randrange(-128, 128), rng.randrange(-128, 128), rng.randrange(-128, 128))
+        parts.extend(_dc_bits(levels[c] - previous[c], dc_codes) for c in range(3))
+        previous = levels
+    return first, "".join(parts)
+
+
+def mosaic_jpeg(width: int, height: int, rgb: tuple[int, int, int], seed: str,
+                comment: str = "") -> bytes:
+    """A baseline JFIF JPEG of random 8x8 colour blocks, as heavy as a photograph.
+
+    At 1024x768 it weighs about 60 KB, the median size of an image on the web. The
+    blocks after the first come from ``seed`` (shared by the images of one site, so
+    making one costs a few milliseconds); the first block is ``rgb`` and the comment
+    differs, so every image has its own bytes and payload digest.
+    """
+    if width < 16:
+        raise ValueError("a mosaic is at least 16 pixels wide")
+    r, g, b = rgb
+    ycc = (0.299 * r + 0.587 * g + 0.114 * b,
+           128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
+           128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
+    own = [max(-128, min(127, round(c) - 128)) for c in ycc]
+    second, tail = _mosaic_tail(width, height, seed)
+    dc_codes = _huffman_codes(_DC_BITS, _DC_VALS)
+    bits = ("".join(_dc_bits(own[c], dc_codes) for c in range(3))
+            + "".join(_dc_bits(second[c] - own[c], dc_codes) for c in range(3)) + tail)
+    bits += "1" * (-len(bits) % 8)  # pad with one-bits
+    scan_data = int(bits, 2).to_bytes(len(bits) // 8, "big").replace(b"\xff", b"\xff\x00")
+    frame = struct.pack(">BHHB", 8, height, width, 3) + b"".join(
+        bytes((c + 1, 0x11, 0)) for c in range(3))
+    scan = bytes((3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 63, 0))
+    return (b"\xff\xd8"
+            + _segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+            + (_segment(0xFE, comment.encode()) if comment else b"")
+            + _segment(0xDB, b"\x00" + bytes([8] * 64))
+            + _segment(0xC0, frame)
+            + _segment(0xC4, b"\x00" + bytes(_DC_BITS) + bytes(_DC_VALS))
+            + _segment(0xC4, b"\x10" + bytes(_AC_BITS) + bytes(_AC_VALS))
+            + _segment(0xDA, scan) + scan_data + b"\xff\xd9")
+
+
+def noise(size: int, seed: str) -> bytes:
+    """``size`` pseudo-random bytes, the same for the same seed on every run."""
+    return random.Random(seed).randbytes(size)
 
 
 def ico(image_png: bytes, size: int) -> bytes:

@@ -270,8 +270,9 @@ class _Server(ThreadingHTTPServer):
 class TestSite:
     """The fictional MEP's archived website, served in a background thread.
 
-    ``latency`` and ``crawl_delay`` are in seconds (the CLI's ``--latency`` takes ms).
-    Use as a context manager, or call start() and stop().
+    ``latency`` and ``crawl_delay`` are in seconds (the CLI's ``--latency`` takes ms);
+    ``weight`` is "light" or "median" (see ``assets.WEIGHTS``). Use as a context
+    manager, or call start() and stop().
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -290,8 +291,10 @@ class TestSite:
         slow_delay: float = 5.0,
         fault_failures: int = 2,
         clock: Callable[[], float] = time.time,
+        weight: str = "light",
     ) -> None:
-        self.site = Site(articles=articles, identity=identity, crawl_delay=crawl_delay)
+        self.site = Site(articles=articles, identity=identity, crawl_delay=crawl_delay,
+                         weight=weight)
         self.latency = latency
         self.host = host
         self.port = port

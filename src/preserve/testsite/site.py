@@ -52,9 +52,12 @@ class Site:
     """The content of one test site; safe to serve from many threads at once."""
 
     def __init__(self, *, articles: int = 36, identity: int = 0, base: str = "http://127.0.0.1/",
-                 crawl_delay: float | None = None) -> None:
+                 crawl_delay: float | None = None, weight: str = "light") -> None:
         if articles < 0:
             raise ValueError("articles must be >= 0")
+        if weight not in assets.WEIGHTS:
+            raise ValueError(f"weight must be one of {', '.join(assets.WEIGHTS)}")
+        self.weight = weight
         self.index = identity
         self.ident = text.identity(identity)
         self.base = base
@@ -129,7 +132,8 @@ class Site:
             return article
 
     def _shell(self) -> Shell:
-        return Shell(self.ident, self.base, tuple(reversed(self._articles[-5:])))
+        return Shell(self.ident, self.base, tuple(reversed(self._articles[-5:])),
+                     assets.inline_theme(self.ident, self.weight))
 
     def _html(self, path: str, title: str, body: pages.PageBody, *, status: int = 200,
               gzip: bool = False, chunked: bool = False, modified: datetime | None = None,
@@ -252,7 +256,8 @@ class Site:
         if path == FEED_ONLY_IMAGE:
             image = self._feed_only()
         if image:
-            data = assets.article_image(image.colour, f"{self.ident.site_name}: {image.slug}")
+            data = assets.article_image(image.colour, f"{self.ident.site_name}: {image.slug}",
+                                        self.weight)
             return Page(200, data, "image/jpeg", last_modified=image.published)
         return None
 
