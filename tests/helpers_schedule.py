@@ -32,7 +32,8 @@ class Recorder:
 
     ran: list[tuple[str, datetime]] = field(default_factory=list)
 
-    def __call__(self, coll: Collection, schedule: Schedule, slot: datetime) -> Outcome:
+    def __call__(self, coll: Collection, schedule: Schedule, slot: datetime, *,
+                 stop: object = None) -> Outcome:
         self.ran.append((schedule.key, slot))
         return Outcome("success", "recorded")
 

@@ -77,7 +77,7 @@ def test_a_run_missed_many_times_runs_once_and_says_so(coll: Collection) -> None
 def test_each_run_is_an_event_with_its_schedule_start_end_and_outcome(coll: Collection) -> None:
     clock = Clock(at("2030-01-01T03:00"))
 
-    def slow_fail(c: Collection, s: object, slot: object) -> Outcome:
+    def slow_fail(c: Collection, s: object, slot: object, **_: object) -> Outcome:
         clock.now = at("2030-01-01T03:07")
         raise CollectionError("collection is in use by process 1", c.root)
 

@@ -87,6 +87,7 @@ class Crawler:
         on_start: Callable[[str, bool], None] | None = None,
         final: bool = False,
         label: str | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.coll = collection
         self.config = config
@@ -99,7 +100,7 @@ class Crawler:
         self.label = label
         self._mark: tuple[bool, str | None] = (final, label)
         self._fetcher = fetcher
-        self._stop = threading.Event()
+        self._stop = stop if stop is not None else threading.Event()  # set: stop gracefully
 
     def stop(self) -> None:
         """Ask the crawl to stop gracefully; safe to call from a signal handler."""

@@ -1,13 +1,15 @@
 """``preserve schedule``: list, run-due and install, thin commands over preserve.schedule.
 
 Exit status: 0 ok (a collection whose schedules another run-due is running is skipped,
-with a note); 1 a job failed; 2 usage or input error.
+with a note); 1 a job failed or was stopped by a signal; 2 usage or input error.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,25 @@ def _targets(collections: tuple[Path, ...], root: Path | None) -> list[Path]:
 
 def _when(value: Any) -> str:
     return "-" if value is None else str(value)
+
+
+def _report_run(result: Any, out: list[dict[str, Any]], *, as_json: bool,
+                quiet: bool) -> bool:
+    """Print one collection's run-due result (or add it to ``out``); True if it failed."""
+    root = result.root
+    if result.locked and not quiet:
+        who = f" by process {result.locked_by}" if result.locked_by else ""
+        click.echo(f"preserve: {root}: skipped, its schedules are being run{who}", err=True)
+    if result.recovered_from is not None and not quiet:
+        click.echo(f"preserve: {root}: recovered the schedule lock of process "
+                   f"{result.recovered_from}, which died holding it", err=True)
+    for j in result.jobs:
+        out.append({"collection": str(root), "schedule": j.schedule.key,
+                    "action": j.schedule.action, "slot": j.slot.isoformat(),
+                    "missed": j.missed, "outcome": j.outcome, "detail": j.detail})
+        if not as_json and not (quiet and j.outcome not in ("failure", "interrupted")):
+            click.echo(f"{root}: {j.schedule.key!r}: {j.outcome}: {j.detail}")
+    return bool(result.failed or result.interrupted)
 
 
 def register(cli: click.Group, errors: Callable[[Callable[..., Any]], Any]) -> None:
@@ -100,34 +121,39 @@ def register(cli: click.Group, errors: Callable[[Callable[..., Any]], Any]) -> N
 
         A run missed several times runs once. Safe to call from cron every few minutes:
         a collection whose schedules another run-due is running is skipped. Each run is
-        a `schedule run` event in the collection's events.jsonl.
+        a `schedule run` event in the collection's events.jsonl. SIGTERM or Ctrl-C stops
+        the running job gracefully (a crawl stays resumable) and starts no other; that
+        job stays due, so the next call runs it again.
 
         \b
         Exit status: 0 every job that ran succeeded (or nothing was due); 1 a job
-        failed; 2 bad usage, a missing collection or a bad [[schedule]].
+        failed or was stopped by a signal; 2 bad usage, a missing collection or a bad
+        [[schedule]].
         """
         from ..schedule import run_due as run
         from ..schedule.runner import open_scheduled
 
         opened = open_scheduled(_targets(collections, root))
         failed = False
-        out = []
-        for coll, config in opened:
-            result = run(coll, config)
-            failed = failed or result.failed
-            if result.locked and not quiet:
-                who = f" by process {result.locked_by}" if result.locked_by else ""
-                click.echo(f"preserve: {coll.root}: skipped, its schedules are being run{who}",
-                           err=True)
-            if result.recovered_from is not None and not quiet:
-                click.echo(f"preserve: {coll.root}: recovered the schedule lock of process "
-                           f"{result.recovered_from}, which died holding it", err=True)
-            for j in result.jobs:
-                out.append({"collection": str(coll.root), "schedule": j.schedule.key,
-                            "action": j.schedule.action, "slot": j.slot.isoformat(),
-                            "missed": j.missed, "outcome": j.outcome, "detail": j.detail})
-                if not as_json and not (quiet and j.outcome != "failure"):
-                    click.echo(f"{coll.root}: {j.schedule.key!r}: {j.outcome}: {j.detail}")
+        out: list[dict[str, Any]] = []
+        stop = threading.Event()
+
+        def stopping(signum: int, frame: Any) -> None:
+            if not quiet:
+                click.echo("preserve: stopping: the running job finishes what is in flight; "
+                           "it stays due for the next run-due", err=True)
+            stop.set()
+
+        previous = {n: signal.signal(n, stopping) for n in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for coll, config in opened:
+                if stop.is_set():
+                    break
+                failed = _report_run(run(coll, config, stop=stop), out, as_json=as_json,
+                                     quiet=quiet) or failed
+        finally:
+            for n, handler in previous.items():
+                signal.signal(n, handler)
         if as_json:
             click.echo(json.dumps(out, indent=2))
         if failed:

@@ -7,11 +7,12 @@ a failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..collection import Collection
 from ..config import Schedule
@@ -26,17 +27,23 @@ class Outcome:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-Action = Callable[[Collection, Schedule, datetime], Outcome]
+class Action(Protocol):
+    """One job: ``stop`` is set (by a signal) when the job should stop as soon as it can."""
+
+    def __call__(self, coll: Collection, schedule: Schedule, slot: datetime, *,
+                 stop: threading.Event) -> Outcome: ...
 
 
-def run_crawl(coll: Collection, schedule: Schedule, slot: datetime) -> Outcome:
+def run_crawl(coll: Collection, schedule: Schedule, slot: datetime, *,
+              stop: threading.Event) -> Outcome:
     """A new crawl (or the resumption of an unfinished one) with the preserve.toml settings,
     labelled with the schedule's label (and marked final if the schedule says so)."""
     from ..capture.crawler import Crawler
     from ..capture.session import open_for_crawl
 
     coll, config, _ = open_for_crawl(coll.root, {})
-    summary = Crawler(coll, config, final=schedule.final, label=schedule.label or None).run()
+    summary = Crawler(coll, config, final=schedule.final, label=schedule.label or None,
+                      stop=stop).run()
     figures = {"crawl": summary.crawl, "status": summary.status,
                "captured": summary.captured, "failures": summary.failures}
     detail = (f"crawl {summary.crawl} {summary.status}: {summary.captured} captured, "
@@ -47,7 +54,8 @@ def run_crawl(coll: Collection, schedule: Schedule, slot: datetime) -> Outcome:
     return Outcome("warning" if summary.failures else "success", detail, figures)
 
 
-def run_verify(coll: Collection, schedule: Schedule, slot: datetime) -> Outcome:
+def run_verify(coll: Collection, schedule: Schedule, slot: datetime, *,
+               stop: threading.Event) -> Outcome:
     from ..verify import VerifyOptions, verify_collection
 
     options = VerifyOptions(budget_seconds=schedule.budget_seconds,
@@ -69,7 +77,8 @@ def export_destination(schedule: Schedule, slot: datetime) -> Path:
     return Path(text)
 
 
-def run_export(coll: Collection, schedule: Schedule, slot: datetime) -> Outcome:
+def run_export(coll: Collection, schedule: Schedule, slot: datetime, *,
+               stop: threading.Event) -> Outcome:
     from ..export import ExportOptions, export_collection
 
     options = ExportOptions(

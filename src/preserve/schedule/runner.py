@@ -3,10 +3,16 @@ and record each run as a ``schedule run`` event (schedule, slot, start, end, out
 
 The clock is injected so tests can move time; the actions too, so a test can watch what
 runs without crawling. A job that fails is recorded and the next one still runs.
+
+A ``stop`` event set by a signal (SIGTERM from ``systemctl stop``, Ctrl-C) stops the
+running job gracefully (a crawl finishes its in-flight fetches and stays resumable) and
+starts no further job; the stopped job is a ``schedule interrupted`` event, not a
+``schedule run``, so it is still due and the next call runs it again (a crawl resumes).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,6 +65,10 @@ class CollectionRun:
     def failed(self) -> bool:
         return any(j.outcome == "failure" for j in self.jobs)
 
+    @property
+    def interrupted(self) -> bool:
+        return any(j.outcome == "interrupted" for j in self.jobs)
+
 
 def collections_under(root: Path) -> list[Path]:
     """The collections directly inside ``root``, by name."""
@@ -73,14 +83,21 @@ def since_of(coll: Collection) -> datetime:
 
 
 def _run_one(coll: Collection, job: Due, action: Action, events: EventLog,
-             clock: Clock) -> JobResult:
+             clock: Clock, stop: threading.Event) -> JobResult:
     s = job.schedule
     started = clock()
     try:
-        result = action(coll, s, job.slot)
+        result = action(coll, s, job.slot, stop=stop)
     except PreserveError as e:
         result = Outcome("failure", str(e))
     ended = clock()
+    if stop.is_set():  # stopped by a signal: still due, so the next call runs it again
+        detail = f"{s.describe()}: stopped by a signal ({result.detail}); still due"
+        events.append("schedule interrupted", outcome="failure", obj=coll.name,
+                      crawl=None, detail=detail,
+                      data={"schedule": s.key, "action": s.action, "slot": _iso(job.slot),
+                            "started": _iso(started), "ended": _iso(ended)})
+        return JobResult(s, job.slot, job.missed, started, ended, "interrupted", detail)
     missed = f"; {job.missed} runs were due, run once" if job.missed > 1 else ""
     data: dict[str, Any] = {"schedule": s.key, "action": s.action, "cron": s.cron,
                             "label": s.label, "slot": _iso(job.slot),
@@ -97,8 +114,12 @@ def _run_one(coll: Collection, job: Due, action: Action, events: EventLog,
 
 def run_due(coll: Collection, config: CollectionConfig, *, clock: Clock = _now,
             actions: Mapping[str, Action] = ACTIONS,
-            on_job: Callable[[Due], None] | None = None) -> CollectionRun:
-    """Run every due job of ``coll``; a locked collection is skipped (``locked``)."""
+            on_job: Callable[[Due], None] | None = None,
+            stop: threading.Event | None = None) -> CollectionRun:
+    """Run every due job of ``coll``; a locked collection is skipped (``locked``).
+
+    When ``stop`` is set the running job is asked to stop and no further job starts."""
+    stop = stop if stop is not None else threading.Event()
     run = CollectionRun(coll.root)
     events = EventLog(coll.events_path, clock)
     try:
@@ -111,10 +132,12 @@ def run_due(coll: Collection, config: CollectionConfig, *, clock: Clock = _now,
             due = due_jobs(config.schedules, last_runs(events.read()), since_of(coll),
                            clock())
             for job in due:
+                if stop.is_set():
+                    break
                 if on_job is not None:
                     on_job(job)
                 run.jobs.append(_run_one(coll, job, actions[job.schedule.action], events,
-                                         clock))
+                                         clock, stop))
     except ScheduleLocked as e:
         run.locked, run.locked_by = True, e.pid
     return run
