@@ -31,7 +31,7 @@ def png(width: int, height: int, rgb: tuple[int, int, int], stripe: tuple[int, i
 
 
 # Huffman tables: the standard DC luminance table (ITU T.81 Annex K) and an AC table
-# holding only end-of-block, which is all a flat-colour image needs.
+# holding only end-of-block, which is all flat 8x8 blocks need (a flat image or a mosaic).
 _DC_BITS = (0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0)
 _DC_VALS = tuple(range(12))
 _AC_BITS = (0, 1) + (0,) * 14
@@ -50,51 +50,26 @@ def _huffman_codes(bits: tuple[int, ...], vals: tuple[int, ...]) -> dict[int, tu
     return codes
 
 
-class _BitWriter:
-    def __init__(self) -> None:
-        self.out = bytearray()
-        self.acc = 0
-        self.n = 0
-
-    def put(self, value: int, length: int) -> None:
-        for i in range(length - 1, -1, -1):
-            self.acc = (self.acc << 1) | ((value >> i) & 1)
-            self.n += 1
-            if self.n == 8:
-                self.out.append(self.acc)
-                if self.acc == 0xFF:
-                    self.out.append(0x00)  # byte stuffing
-                self.acc, self.n = 0, 0
-
-    def flush(self) -> bytes:
-        if self.n:
-            self.put((1 << (8 - self.n)) - 1, 8 - self.n)  # pad with one-bits
-        return bytes(self.out)
-
-
 def _segment(marker: int, payload: bytes) -> bytes:
     return struct.pack(">HH", 0xFF00 | marker, len(payload) + 2) + payload
 
 
-def jpeg(width: int, height: int, rgb: tuple[int, int, int], comment: str = "") -> bytes:
-    """A baseline JFIF JPEG of one flat colour; the comment makes each file distinct."""
+def _levels(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The quantised DC levels (Y, Cb, Cr) of a flat 8x8 block of one colour.
+
+    With every quantiser 8, a flat block's quantised DC equals its level-shifted value."""
     r, g, b = rgb
     ycc = (0.299 * r + 0.587 * g + 0.114 * b,
            128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
            128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
-    # With every quantiser 8, a flat 8x8 block's quantised DC equals its level-shifted value.
-    dcs = [max(-128, min(127, round(c) - 128)) for c in ycc]
-    dc_codes, ac_codes = _huffman_codes(_DC_BITS, _DC_VALS), _huffman_codes(_AC_BITS, _AC_VALS)
-    bits = _BitWriter()
-    previous = [0, 0, 0]
-    for _ in range(((width + 7) // 8) * ((height + 7) // 8)):
-        for c in range(3):
-            diff, previous[c] = dcs[c] - previous[c], dcs[c]
-            size = abs(diff).bit_length()
-            bits.put(*dc_codes[size])
-            if size:
-                bits.put(diff if diff > 0 else diff + (1 << size) - 1, size)
-            bits.put(*ac_codes[0x00])
+    y, cb, cr = (max(-128, min(127, round(c) - 128)) for c in ycc)
+    return y, cb, cr
+
+
+def _jfif(width: int, height: int, comment: str, bits: str) -> bytes:
+    """A baseline JFIF file around a scan given as a string of bits."""
+    bits += "1" * (-len(bits) % 8)  # pad with one-bits
+    scan_data = int(bits, 2).to_bytes(len(bits) // 8, "big").replace(b"\xff", b"\xff\x00")
     frame = struct.pack(">BHHB", 8, height, width, 3) + b"".join(
         bytes((c + 1, 0x11, 0)) for c in range(3))
     scan = bytes((3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 63, 0))
@@ -105,7 +80,17 @@ def jpeg(width: int, height: int, rgb: tuple[int, int, int], comment: str = "") 
             + _segment(0xC0, frame)
             + _segment(0xC4, b"\x00" + bytes(_DC_BITS) + bytes(_DC_VALS))
             + _segment(0xC4, b"\x10" + bytes(_AC_BITS) + bytes(_AC_VALS))
-            + _segment(0xDA, scan) + bits.flush() + b"\xff\xd9")
+            + _segment(0xDA, scan) + scan_data + b"\xff\xd9")
+
+
+def jpeg(width: int, height: int, rgb: tuple[int, int, int], comment: str = "") -> bytes:
+    """A baseline JFIF JPEG of one flat colour; the comment makes each file distinct."""
+    dc_codes = _huffman_codes(_DC_BITS, _DC_VALS)
+    level = _levels(rgb)
+    blocks = ((width + 7) // 8) * ((height + 7) // 8)
+    same = "".join(_dc_bits(0, dc_codes) for _ in range(3))  # every later block: no change
+    bits = "".join(_dc_bits(level[c], dc_codes) for c in range(3)) + same * (blocks - 1)
+    return _jfif(width, height, comment, bits)
 
 
 def _dc_bits(diff: int, dc_codes: dict[int, tuple[int, int]]) -> str:
@@ -146,28 +131,12 @@ def mosaic_jpeg(width: int, height: int, rgb: tuple[int, int, int], seed: str,
     """
     if width < 16:
         raise ValueError("a mosaic is at least 16 pixels wide")
-    r, g, b = rgb
-    ycc = (0.299 * r + 0.587 * g + 0.114 * b,
-           128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
-           128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
-    own = [max(-128, min(127, round(c) - 128)) for c in ycc]
+    own = _levels(rgb)
     second, tail = _mosaic_tail(width, height, seed)
     dc_codes = _huffman_codes(_DC_BITS, _DC_VALS)
     bits = ("".join(_dc_bits(own[c], dc_codes) for c in range(3))
             + "".join(_dc_bits(second[c] - own[c], dc_codes) for c in range(3)) + tail)
-    bits += "1" * (-len(bits) % 8)  # pad with one-bits
-    scan_data = int(bits, 2).to_bytes(len(bits) // 8, "big").replace(b"\xff", b"\xff\x00")
-    frame = struct.pack(">BHHB", 8, height, width, 3) + b"".join(
-        bytes((c + 1, 0x11, 0)) for c in range(3))
-    scan = bytes((3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 63, 0))
-    return (b"\xff\xd8"
-            + _segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
-            + (_segment(0xFE, comment.encode()) if comment else b"")
-            + _segment(0xDB, b"\x00" + bytes([8] * 64))
-            + _segment(0xC0, frame)
-            + _segment(0xC4, b"\x00" + bytes(_DC_BITS) + bytes(_DC_VALS))
-            + _segment(0xC4, b"\x10" + bytes(_AC_BITS) + bytes(_AC_VALS))
-            + _segment(0xDA, scan) + scan_data + b"\xff\xd9")
+    return _jfif(width, height, comment, bits)
 
 
 def noise(size: int, seed: str) -> bytes:
