@@ -3,9 +3,9 @@
 The test site (500 articles, about 1,150 URLs) is served by its own process, once at
 each page weight (median: what the median web page weighs; light: the tests' small
 pages); preserve crawls it into a fresh collection, then crawls it again, unchanged,
-into the same collection. Reported, as medians over ``--repeat`` pairs of crawls: the bytes of WARC
-each crawl wrote and the wall time of each, and their ratios (second / first). The
-figures replace the Recrawl section of docs/benchmarks.md (between its markers)::
+into the same collection. Reported, as medians over ``--repeat`` pairs of crawls: the
+bytes of WARC each crawl wrote and the wall time of each, and their ratios (second /
+first). The figures replace the Recrawl section of docs/benchmarks.md (between its markers)::
 
     .venv/bin/python bench/recrawl.py [--repeat 3] [--articles 500] [--out docs/benchmarks.md]
 """
@@ -62,6 +62,17 @@ def crawl(python: str, coll: Path, seed: str | None) -> tuple[float, dict[str, o
     return wall, summary
 
 
+@dataclass(frozen=True)
+class Pair:
+    first_wall: float
+    first_bytes: int
+    captured: int
+    second_wall: float
+    second_bytes: int
+    revisits: int
+    changes: object
+
+
 def pairs(python: str, articles: int, weight: str, repeat: int) -> list[Pair]:
     """``repeat`` pairs of crawls (first, then unchanged recrawl) of one site weight."""
     rows = []
@@ -81,17 +92,6 @@ def pairs(python: str, articles: int, weight: str, repeat: int) -> list[Pair]:
                       f"{rows[-1].first_bytes:,} B; second {second_wall:.2f} s "
                       f"{rows[-1].second_bytes:,} B", file=sys.stderr)
     return rows
-
-
-@dataclass(frozen=True)
-class Pair:
-    first_wall: float
-    first_bytes: int
-    captured: int
-    second_wall: float
-    second_bytes: int
-    revisits: int
-    changes: object
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,11 +12,14 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..schedule.runner import CollectionRun
 
 __all__ = ["register"]
 
@@ -37,7 +40,7 @@ def _when(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _report_run(result: Any, out: list[dict[str, Any]], *, as_json: bool,
+def _report_run(result: CollectionRun, out: list[dict[str, Any]], *, as_json: bool,
                 quiet: bool) -> bool:
     """Print one collection's run-due result (or add it to ``out``); True if it failed."""
     root = result.root
@@ -53,7 +56,7 @@ def _report_run(result: Any, out: list[dict[str, Any]], *, as_json: bool,
                     "missed": j.missed, "outcome": j.outcome, "detail": j.detail})
         if not as_json and not (quiet and j.outcome not in ("failure", "interrupted")):
             click.echo(f"{root}: {j.schedule.key!r}: {j.outcome}: {j.detail}")
-    return bool(result.failed or result.interrupted)
+    return result.failed or result.interrupted
 
 
 def register(cli: click.Group, errors: Callable[[Callable[..., Any]], Any]) -> None:

@@ -119,10 +119,12 @@ def colour(site: int, index: int) -> tuple[int, int, int]:
 
 
 @functools.lru_cache(maxsize=2048)
-def article_image(rgb: tuple[int, int, int], comment: str, weight: str = "light") -> bytes:
+def article_image(rgb: tuple[int, int, int], site_name: str, slug: str,
+                  weight: str = "light") -> bytes:
+    comment = f"{site_name}: {slug}"
     if weight == "median":
         # 1024x768 of random blocks: about 60 KB, as incompressible as a photograph.
-        return media.mosaic_jpeg(1024, 768, rgb, seed=comment.split(":")[0], comment=comment)
+        return media.mosaic_jpeg(1024, 768, rgb, seed=site_name, comment=comment)
     return media.jpeg(64, 36, rgb, comment)
 
 

@@ -50,6 +50,10 @@ def _huffman_codes(bits: tuple[int, ...], vals: tuple[int, ...]) -> dict[int, tu
     return codes
 
 
+_DC_CODES = _huffman_codes(_DC_BITS, _DC_VALS)
+_EOB = "{:0{}b}".format(*_huffman_codes(_AC_BITS, _AC_VALS)[0x00])
+
+
 def _segment(marker: int, payload: bytes) -> bytes:
     return struct.pack(">HH", 0xFF00 | marker, len(payload) + 2) + payload
 
@@ -85,37 +89,34 @@ def _jfif(width: int, height: int, comment: str, bits: str) -> bytes:
 
 def jpeg(width: int, height: int, rgb: tuple[int, int, int], comment: str = "") -> bytes:
     """A baseline JFIF JPEG of one flat colour; the comment makes each file distinct."""
-    dc_codes = _huffman_codes(_DC_BITS, _DC_VALS)
     level = _levels(rgb)
     blocks = ((width + 7) // 8) * ((height + 7) // 8)
-    same = "".join(_dc_bits(0, dc_codes) for _ in range(3))  # every later block: no change
-    bits = "".join(_dc_bits(level[c], dc_codes) for c in range(3)) + same * (blocks - 1)
+    same = _dc_bits(0) * 3  # every later block: no change
+    bits = "".join(_dc_bits(level[c]) for c in range(3)) + same * (blocks - 1)
     return _jfif(width, height, comment, bits)
 
 
-def _dc_bits(diff: int, dc_codes: dict[int, tuple[int, int]]) -> str:
+def _dc_bits(diff: int) -> str:
     """One 8x8 block of a flat-block scan as a bit string: the DC difference, then EOB."""
     size = abs(diff).bit_length()
-    code, length = dc_codes[size]
+    code, length = _DC_CODES[size]
     bits = format(code, f"0{length}b")
     if size:
         bits += format(diff if diff > 0 else diff + (1 << size) - 1, f"0{size}b")
-    code, length = _huffman_codes(_AC_BITS, _AC_VALS)[0x00]
-    return bits + format(code, f"0{length}b")
+    return bits + _EOB
 
 
 @functools.lru_cache(maxsize=8)
 def _mosaic_tail(width: int, height: int, seed: str) -> tuple[tuple[int, int, int], str]:
     """The second block's levels and the scan bits from the third block on, for one seed."""
     rng = random.Random(seed)
-    dc_codes = _huffman_codes(_DC_BITS, _DC_VALS)
     blocks = ((width + 7) // 8) * ((height + 7) // 8)
     first = previous = (rng.randrange(-128, 128), rng.randrange(-128, 128),
                         rng.randrange(-128, 128))
     parts: list[str] = []
     for _ in range(blocks - 2):
         levels = (rng.randrange(-128, 128), rng.randrange(-128, 128), rng.randrange(-128, 128))
-        parts.extend(_dc_bits(levels[c] - previous[c], dc_codes) for c in range(3))
+        parts.extend(_dc_bits(levels[c] - previous[c]) for c in range(3))
         previous = levels
     return first, "".join(parts)
 
@@ -133,9 +134,8 @@ def mosaic_jpeg(width: int, height: int, rgb: tuple[int, int, int], seed: str,
         raise ValueError("a mosaic is at least 16 pixels wide")
     own = _levels(rgb)
     second, tail = _mosaic_tail(width, height, seed)
-    dc_codes = _huffman_codes(_DC_BITS, _DC_VALS)
-    bits = ("".join(_dc_bits(own[c], dc_codes) for c in range(3))
-            + "".join(_dc_bits(second[c] - own[c], dc_codes) for c in range(3)) + tail)
+    bits = ("".join(_dc_bits(own[c]) for c in range(3))
+            + "".join(_dc_bits(second[c] - own[c]) for c in range(3)) + tail)
     return _jfif(width, height, comment, bits)
 
 

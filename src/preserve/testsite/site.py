@@ -256,7 +256,7 @@ class Site:
         if path == FEED_ONLY_IMAGE:
             image = self._feed_only()
         if image:
-            data = assets.article_image(image.colour, f"{self.ident.site_name}: {image.slug}",
+            data = assets.article_image(image.colour, self.ident.site_name, image.slug,
                                         self.weight)
             return Page(200, data, "image/jpeg", last_modified=image.published)
         return None

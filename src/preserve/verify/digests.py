@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -30,18 +31,15 @@ _ALIASES = {
 }
 
 
-_SIZES: dict[str, int] = {}
 _BASE32 = re.compile(r"[A-Z2-7]+")
 # RFC 4648 base32 digits to the digits int(..., 32) reads: two records in three carry two
 # digests, and base64.b32decode is pure Python.
 _TO_INT32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
 
 
+@functools.cache
 def _digest_size(algorithm: str) -> int:
-    size = _SIZES.get(algorithm)
-    if size is None:
-        size = _SIZES[algorithm] = hashlib.new(algorithm).digest_size
-    return size
+    return hashlib.new(algorithm).digest_size
 
 
 def _base32(encoded: str, size: int) -> bytes:

@@ -113,9 +113,14 @@ def _run_task(task: _Task, scratch: Path, progress: Callable[[int], None]) -> _O
     return piece, writer.ids_path
 
 
+def _records_only(job: Job) -> bool:
+    """Only its records are checked: no whole-file digest, no index facts."""
+    return job.parse and not job.algorithms and not job.index
+
+
 def _splittable(job: Job) -> bool:
     """Only its records are checked, and it is gzip: pieces can be checked apart."""
-    if not job.parse or job.algorithms or job.index:
+    if not _records_only(job):
         return False
     try:
         return is_gzip(job.path)
@@ -145,7 +150,7 @@ def run_scans(jobs: Sequence[Job], scratch: Path, *, workers: int = 1,
     ``piece_size``: cut files that can be split into pieces of about this size (by
     default, with several workers and no deadline, 1/32 of a worker's share)."""
     if piece_size is None and workers > 1 and deadline is None:
-        share = sum(j.size for j in jobs if j.parse and not j.algorithms and not j.index)
+        share = sum(j.size for j in jobs if _records_only(j))
         piece_size = max(_MIN_PIECE, share // (workers * _PIECES_PER_WORKER))
     per_job = _tasks(jobs, piece_size if deadline is None else None)
     tasks = [t for ts in per_job for t in ts]
