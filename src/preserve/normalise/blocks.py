@@ -50,7 +50,7 @@ def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
     toks = tokens(text)
     if len(toks) < size:
         return {tuple(toks)} if toks else set()
-    return {tuple(toks[i : i + size]) for i in range(len(toks) - size + 1)}
+    return set(zip(*(toks[i:] for i in range(size))))
 
 
 def block_key(text: str) -> str:

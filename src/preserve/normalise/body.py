@@ -24,6 +24,7 @@ trafilatura run again with them: the costly path is taken for the pages that nee
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,10 +72,43 @@ def _trafilatura(text: str, url: str | None, fast: bool) -> list[Block]:
     return tei_blocks(root) if root is not None else []
 
 
-def _readability(text: str) -> list[Block]:
-    from readability import Document
+_UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8")
 
-    summary = Document(text).summary(html_partial=True)
+
+@functools.cache
+def _readability_class() -> Any:
+    """readability-lxml's Document, reading the page as it does but cleaning it in C.
+
+    readability cleans every parse with lxml's ``Cleaner`` (scripts, styles, <link>s,
+    comments, inline styles, JavaScript attributes and links), which costs more than
+    its scoring. Only what the scoring reads matters: elements and their text, classes
+    and ids. ``strip_elements``/``strip_attributes`` remove the same elements in C;
+    JavaScript attributes and ``javascript:`` hrefs are left, as no score reads them.
+    """
+    from readability import Document
+    from readability.readability import REGEXES
+
+    display_none = REGEXES["displayNoneRe"]
+
+    class _Document(Document):  # type: ignore[misc]
+        def _parse(self, input: str) -> Any:
+            doc = lxml_html.document_fromstring(input.encode("utf-8", "replace"),
+                                                parser=_UTF8_PARSER)
+            for elem in doc.xpath("//*[@hidden]"):
+                elem.drop_tree()
+            for elem in doc.xpath("//*[@style]"):
+                if display_none.search(elem.get("style")):
+                    elem.drop_tree()
+            etree.strip_elements(doc, "script", "style", "link", etree.Comment,
+                                 etree.ProcessingInstruction, with_tail=False)
+            etree.strip_attributes(doc, "style")
+            return doc
+
+    return _Document
+
+
+def _readability(text: str) -> list[Block]:
+    summary = _readability_class()(text).summary(html_partial=True)
     if not summary.strip():
         return []
     return html_blocks(lxml_html.fragment_fromstring(summary, create_parent="div"))
@@ -151,10 +185,13 @@ def extract_body(text: str, url: str | None = None, titles: Sequence[str] = ()) 
     return Body(tuple(_drop_title(blocks, titles)), method, tuple(problems))
 
 
+_TITLES = etree.XPath('//meta[@property="og:title"]/@content | //title//text()')
+
+
 def body_titles(doc: Any) -> list[str]:
     """The page's own titles (og:title, <title>, <h1>), which a body should not repeat."""
     found: list[str] = []
-    for value in doc.xpath('//meta[@property="og:title"]/@content | //title//text()'):
+    for value in _TITLES(doc):
         if str(value).strip():
             found.append(str(value))
     for h1 in doc.iterfind(".//h1"):

@@ -37,6 +37,15 @@ _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b
 _HTMLISH = re.compile(rb"<\s*(?:!doctype|html|head|body|p|div|title|meta|article|h1|span|a)\b",
                       re.I)
 
+# XPath expressions compiled once, not per page.
+_CONTENT_ROOTS = etree.XPath("//article | //main | //*[@role='main']")
+_ARTICLES = etree.XPath("count(//article)")
+_TEASERS = etree.XPath(
+    "count(//*[self::h2 or self::h3][a[@href]][not(ancestor::aside) and not(ancestor::nav)"
+    " and not(ancestor::footer)])")
+_PAGINATION = etree.XPath('boolean(//a[@rel="next" or @rel="prev"] | '
+                          '//*[contains(@class, "pagination")])')
+
 BlockFilter = Callable[[Sequence[Block]], tuple[list[Block], list[str]]]
 
 
@@ -51,24 +60,18 @@ def looks_binary(data: bytes) -> bool:
                                 and sum(c < 9 or 13 < c < 32 for c in head) > 8)
 
 
-def _parse(text: str) -> Any:
+def _parse(text: str) -> tuple[Any, bool]:
+    """The document, and whether libxml2's nesting limit cut it (it stops reading there
+    and says so in the parser's error log)."""
     parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
-    return lxml_html.document_fromstring(text, parser=parser)
-
-
-def _too_deep(doc: Any) -> bool:
-    """True when the parser's nesting limit cut the document (libxml2 stops there)."""
-    depth = 0
-    for event, _ in etree.iterwalk(doc, events=("start", "end")):
-        depth += 1 if event == "start" else -1
-        if depth >= _PARSER_DEPTH:
-            return True
-    return False
+    doc = lxml_html.document_fromstring(text, parser=parser)
+    return doc, any(e.type_name == "ERR_RESOURCE_LIMIT" and "depth" in e.message
+                    for e in parser.error_log)
 
 
 def _content_root(doc: Any) -> Any:
     """The article element whose images and links are kept: <article>, <main>, else all."""
-    return (doc.xpath("//article | //main | //*[@role='main']") or [doc])[0]
+    return (_CONTENT_ROOTS(doc) or [doc])[0]
 
 
 def _images(root: Any, url: str | None, limit: int = 50) -> tuple[Image, ...]:
@@ -111,12 +114,9 @@ def _links(root: Any, url: str | None, limit: int = 500) -> tuple[str, ...]:
 def _is_listing(doc: Any, meta: Metadata) -> bool:
     if meta.schema_types & _LISTING_TYPES:
         return True
-    articles = len(doc.xpath("//article"))
-    teasers = articles + len(doc.xpath(
-        "//*[self::h2 or self::h3][a[@href]][not(ancestor::aside) and not(ancestor::nav)"
-        " and not(ancestor::footer)]"))
-    paginated = bool(doc.xpath('//a[@rel="next" or @rel="prev"] | '
-                               '//*[contains(@class, "pagination")]'))
+    articles = int(_ARTICLES(doc))
+    teasers = articles + int(_TEASERS(doc))
+    paginated = bool(_PAGINATION(doc))
     return teasers >= 6 or articles >= 3 or (paginated and teasers >= 2)
 
 
@@ -166,11 +166,11 @@ def extract_article(
     if not text.strip():
         return Article(url=url, encoding=encoding, problems=(*problems, "empty: no content"))
     try:
-        doc = _parse(text)
+        doc, too_deep = _parse(text)
     except (etree.ParserError, ValueError) as e:
         return Article(url=url, encoding=encoding,
                        problems=(*problems, f"parse: {str(e)[:100] or type(e).__name__}"))
-    if _too_deep(doc):
+    if too_deep:
         problems.append(f"nesting: elements nested {_PARSER_DEPTH} deep; the parser read "
                         "no further")
     meta = extract_metadata(doc, url)

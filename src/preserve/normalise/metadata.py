@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
+from lxml import etree
+
 from .dates import parse_date, url_date
 
 __all__ = ["Metadata", "extract_metadata", "ARTICLE_TYPES"]
@@ -259,20 +261,48 @@ def _text(el: Any) -> str:
 
 
 def _from_page(doc: Any, url: str | None, meta: Metadata) -> None:
-    times = doc.xpath(
-        './/time[@datetime][@itemprop="datePublished" or @pubdate or '
-        'contains(@class, "publish") or contains(@class, "entry-date")]') + doc.xpath(
-        ".//time[@datetime]")
-    for el in times:
+    """The page's own text: <time>, bylines, the URL, <h1>, <title>; each looked up only
+    when no stronger source gave the field (the searches cost more than all the rest)."""
+    if "published" not in meta.sources:
+        _from_time(doc, meta)
+    if "authors" not in meta.sources:
+        _from_bylines(doc, meta)
+    meta.offer("published", url_date(url), "url")
+    if "title" not in meta.sources:
+        h1 = doc.find(".//h1")
+        meta.offer("title", _text(h1) if h1 is not None else None, "h1")
+        title = doc.find(".//title")
+        if title is not None and _text(title):
+            text = _text(title)
+            parts = _TITLE_SEP.split(text)
+            meta.offer("title", parts[0] if len(parts) > 1 and len(parts[0]) >= 10
+                       else text, "title")
+
+
+# Compiled once: the expressions are long, and compiling them per page costs as much as
+# running them.
+_PUBLISHED_TIMES = etree.XPath(
+    './/time[@datetime][@itemprop="datePublished" or @pubdate or '
+    'contains(@class, "publish") or contains(@class, "entry-date")]')
+_TIMES = etree.XPath(".//time[@datetime]")
+_BYLINES = etree.XPath(
+    './/*[@rel="author" or @itemprop="author"] | '
+    './/*[contains(concat(" ", normalize-space(@class), " "), " byline ")'
+    ' or contains(concat(" ", normalize-space(@class), " "), " author ")'
+    ' or contains(@class, "author-name")]')
+
+
+def _from_time(doc: Any, meta: Metadata) -> None:
+    for el in _PUBLISHED_TIMES(doc) + _TIMES(doc):
         when = parse_date(el.get("datetime"))
         if when:
             meta.offer("published", when, "time")
             break
+
+
+def _from_bylines(doc: Any, meta: Metadata) -> None:
     bylines: list[str] = []
-    for el in doc.xpath('.//*[@rel="author" or @itemprop="author"] | '
-                        './/*[contains(concat(" ", normalize-space(@class), " "), " byline ")'
-                        ' or contains(concat(" ", normalize-space(@class), " "), " author ")'
-                        ' or contains(@class, "author-name")]')[:20]:
+    for el in _BYLINES(doc)[:20]:
         if any(_COMMENTS.search(f"{a.get('id', '')} {a.get('class', '')}")
                for a in el.iterancestors()):
             continue  # a commenter, not an author
@@ -280,15 +310,6 @@ def _from_page(doc: Any, url: str | None, meta: Metadata) -> None:
         if 2 <= len(name) <= 80 and len(name.split()) <= 6:
             _add_name(bylines, name)
     meta.offer("authors", bylines, "byline")
-    meta.offer("published", url_date(url), "url")
-    h1 = doc.find(".//h1")
-    meta.offer("title", _text(h1) if h1 is not None else None, "h1")
-    title = doc.find(".//title")
-    if title is not None and _text(title):
-        text = _text(title)
-        parts = _TITLE_SEP.split(text)
-        meta.offer("title", parts[0] if len(parts) > 1 and len(parts[0]) >= 10 else text,
-                   "title")
 
 
 def extract_metadata(doc: Any, url: str | None = None) -> Metadata:
