@@ -9,15 +9,15 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .atomic import atomic_write
 from .config import CollectionConfig, dump_config, load_config
-from .errors import CollectionError, CollectionLocked
+from .errors import CollectionError, CollectionLocked, PreserveError
 
-__all__ = ["Collection", "CONFIG_NAME"]
+__all__ = ["Collection", "CONFIG_NAME", "pid_lock"]
 
 CONFIG_NAME = "preserve.toml"
 
@@ -129,16 +129,39 @@ class Collection:
     def lock(self) -> Iterator[None]:
         """Exclusive use of the collection; the OS drops the lock when the process dies."""
         self.state.mkdir(parents=True, exist_ok=True)
-        path = self.state / "lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raw = os.pread(fd, 32, 0).decode(errors="replace").strip()
-                raise CollectionLocked(self.root, int(raw) if raw.isdigit() else None) from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        fd = os.open(self.state / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        with pid_lock(fd, lambda pid: CollectionLocked(self.root, pid), clear=False):
             yield
+
+
+def _pid_in(fd: int) -> int | None:
+    raw = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+@contextmanager
+def pid_lock(
+    fd: int, held: Callable[[int | None], PreserveError], *, clear: bool
+) -> Iterator[int | None]:
+    """Hold an exclusive flock on the open lock file fd, with our pid in it; closes fd.
+
+    The collection lock and the schedule lock are both this. The OS drops an flock when
+    its process dies, so a lock left by a dead process never blocks. Raises held(pid of
+    the holder, if the file names one) when another process holds the lock; yields the
+    pid found in the file on taking it. With clear, the pid is removed on a clean
+    release, so a pid found later is that of a holder that died."""
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise held(_pid_in(fd)) from None
+        previous = _pid_in(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            yield previous
         finally:
-            os.close(fd)
+            if clear:
+                os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
