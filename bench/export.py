@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.metadata
-import os
 import platform
 import shutil
 import subprocess
@@ -36,16 +35,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from verify import (  # noqa: E402  (the verify benchmark's corpus and timing helpers)
-    FILE_SIZE,
+from harness import (  # noqa: E402
     Run,
-    build_corpus,
     log,
+    machine,
     measure,
     median,
     tool_version,
     verdict,
+    warm,
+    write_section,
 )
+from verify import FILE_SIZE, build_corpus  # noqa: E402  (the verify benchmark's corpus)
 
 from preserve.config import parse_size  # noqa: E402
 
@@ -105,10 +106,6 @@ def hash_speeds(files: list[Path]) -> dict[str, float]:
 def render(args: argparse.Namespace, total: int, nfiles: int, runs: dict[str, list[Run]],
            shown: dict[str, str], peaks: dict[str, list[int]],
            speeds: dict[str, float]) -> str:
-    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown")
     wall = {name: median([r.wall for r in rs]) for name, rs in runs.items()}
     lines = [
         "",
@@ -116,9 +113,7 @@ def render(args: argparse.Namespace, total: int, nfiles: int, runs: dict[str, li
         "",
         f"- **Date:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {args.repeat} run(s) of each "
         "command, alternating the order; medians.",
-        f"- **Machine:** {len(os.sched_getaffinity(0))} CPUs (nproc), {cpu}, "
-        f"{mem_kb / 1024 / 1024:.1f} GiB RAM, {platform.system()} {platform.release()}; "
-        "shared and noisy.",
+        f"- **Machine:** {machine()}; shared and noisy.",
         f"- **Versions:** preserve {importlib.metadata.version('preserve')}, Python "
         f"{platform.python_version()}, {tool_version(['cp', '--version'])}, "
         f"{tool_version(['sha256sum', '--version'])}.",
@@ -169,22 +164,6 @@ def render(args: argparse.Namespace, total: int, nfiles: int, runs: dict[str, li
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the Export section between its markers, or add it; other sections stay."""
-    text = path.read_text()
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + START + section + END + after
-    else:
-        text = text.rstrip("\n") + "\n\n## Export\n\n" + START + section + END + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="preserve export vs cp + sha256sum")
     p.add_argument("--size", default="1.05GB", help="corpus size [default: 1.05GB]")
@@ -201,10 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     coll = build_corpus(work / ("coll-quick" if args.quick else "coll"), parse_size(args.size))
     files = coll.closed_warcs()
     total = sum(f.stat().st_size for f in files)
-    for f in files:
-        with open(f, "rb") as fh:
-            while fh.read(1 << 24):
-                pass
+    warm(files)
     dest = work / "dest"
     copy = f"cp -r warcs {dest} && sha256sum {dest}/*.warc.gz > /dev/null"
     preserve = [sys.executable, "-c", PEAK, "export", "."]
@@ -225,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         print(section)
     else:
-        write_section(args.out, section)
+        write_section(args.out, START, END, "Export", START + section + END)
         log(f"wrote the Export section of {args.out}")
     if not args.workdir:
         shutil.rmtree(work)

@@ -21,25 +21,34 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import os
 import platform
 import random
 import resource
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from preserve.atomic import atomic_write  # noqa: E402
+from harness import (  # noqa: E402
+    Run,
+    log,
+    machine,
+    measure,
+    median,
+    tool_version,
+    verdict,
+    warm,
+    write_section,
+)
+
 from preserve.collection import Collection  # noqa: E402
 from preserve.config import CollectionConfig, CrawlConfig, Description, parse_size  # noqa: E402
 from preserve.store.events import EventLog  # noqa: E402
@@ -61,10 +70,6 @@ WORDS = ("parliament committee regional fund transport report vote amendment "
 
 class BenchError(Exception):
     pass
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # -- the corpus ----------------------------------------------------------------------------
@@ -160,31 +165,6 @@ def _id(rng: random.Random) -> str:
 # -- measuring -----------------------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    wall: float
-    cpu: float
-    max_rss_kb: int
-    status: int
-
-
-def measure(command: list[str], cwd: Path) -> Run:
-    """Wall time, CPU (user+sys) and max RSS (of the largest process of the tree that the
-    child waited for) from wait4; output to files (beside ``cwd``, never in a collection)
-    so no pipe can block."""
-    with open(cwd.parent / "out.txt", "wb") as out, open(cwd.parent / "err.txt", "wb") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
-               os.waitstatus_to_exitcode(status))
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def repeat(commands: dict[str, list[str]], n: int, cwd: Path) -> dict[str, list[Run]]:
     runs: dict[str, list[Run]] = {k: [] for k in commands}
     names = list(commands)
@@ -196,13 +176,6 @@ def repeat(commands: dict[str, list[str]], n: int, cwd: Path) -> dict[str, list[
                 f"{run.max_rss_kb / 1024:.0f} MB, exit {run.status}")
             runs[name].append(run)
     return runs
-
-
-def warm(files: list[Path]) -> None:
-    for p in files:
-        with open(p, "rb") as f:
-            while f.read(1 << 24):
-                pass
 
 
 def two_cores(files: list[Path], n: int) -> dict[str, float]:
@@ -222,14 +195,6 @@ def two_cores(files: list[Path], n: int) -> dict[str, float]:
     return {"one": median(one), "two": median(two)}
 
 
-def tool_version(command: list[str]) -> str:
-    try:
-        out = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
-    except OSError:
-        return "?"
-    return out.splitlines()[0] if out else "?"
-
-
 # -- the section ---------------------------------------------------------------------------
 
 
@@ -240,28 +205,18 @@ def shell(command: list[str], replace: dict[str, str]) -> str:
     return text
 
 
-def verdict(ok: bool) -> str:
-    return "**met**" if ok else "**missed**"
-
-
 def render(args: argparse.Namespace, files: list[Path], results: dict[str, dict[str, list[Run]]],
            commands: dict[str, dict[str, list[str]]], cut: dict[str, int],
            replace: dict[str, str], cores: dict[str, float]) -> str:
     total = sum(p.stat().st_size for p in files)
     spawn_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown")
     lines = [
         "",
         "Written by `bench/verify.py`; edit the script, not this text.",
         "",
         f"- **Date:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {args.repeat} run(s) of each "
         "command, alternating which tool goes first; medians.",
-        f"- **Machine:** {len(os.sched_getaffinity(0))} CPUs (nproc), {cpu}, "
-        f"{mem_kb / 1024 / 1024:.1f} GiB RAM, {platform.system()} {platform.release()}; "
-        "shared and noisy.",
+        f"- **Machine:** {machine()}; shared and noisy.",
         f"- **Versions:** preserve {importlib.metadata.version('preserve')}, Python "
         f"{platform.python_version()}, warcio {importlib.metadata.version('warcio')}, "
         f"{tool_version(['sha256sum', '--version'])}.",
@@ -336,19 +291,6 @@ def render(args: argparse.Namespace, files: list[Path], results: dict[str, dict[
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the Verify section between its markers, or add it; other sections stay."""
-    text = path.read_text()
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + START + section + END + after
-    else:
-        text = text.rstrip("\n") + "\n\n## Verify\n\n" + START + section + END + "\n"
-    with atomic_write(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="preserve verify vs sha256sum and warcio check")
     p.add_argument("--size", default="1.05GB", help="corpus size [default: 1.05GB]")
@@ -403,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         print(section)
     else:
-        write_section(args.out, section)
+        write_section(args.out, START, END, "Verify", START + section + END)
         log(f"wrote the Verify section of {args.out}")
     if not args.workdir:
         shutil.rmtree(work)
