@@ -94,9 +94,10 @@ def section(results: dict[str, dict[str, float]], pages: int, repeat: int) -> st
         "the article-extraction benchmark), already in memory as bytes; the time is CPU "
         "time (user+sys) of the extracting process, decoding included.",
         "- **preserve** is `preserve.extract_article` with everything it does (decoding, "
-        "metadata, body, images, links, page type): it runs readability-lxml and "
-        "trafilatura (precision mode, without its fallbacks; again with them when the two "
-        "disagree) and combines them, so it costs more than both together.",
+        "metadata, body, images, links, page type): it parses the page once, runs its own "
+        "content scorer on that tree and trafilatura (precision mode, without its "
+        "fallbacks; again with them when the two disagree) and combines them, so it costs "
+        "more than trafilatura alone.",
         "",
         "```sh",
         f".venv/bin/python bench/extract.py --repeat {repeat}",

@@ -1,6 +1,6 @@
 """Text blocks: paragraphs, headings, list items, quotes, code, table rows.
 
-Both extraction candidates (trafilatura's XML and readability's HTML) and whole pages
+Both extraction candidates (trafilatura's XML and the native scorer's blocks) and whole pages
 (for site-level boilerplate) are reduced to the same list of blocks, which is what the
 combination in ``body`` compares and what ``render_text``/``render_markdown`` write.
 """
@@ -50,7 +50,7 @@ def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
     toks = tokens(text)
     if len(toks) < size:
         return {tuple(toks)} if toks else set()
-    return set(zip(*(toks[i:] for i in range(size))))
+    return set(zip(*(toks[i:] for i in range(size)), strict=False))
 
 
 def block_key(text: str) -> str:

@@ -174,7 +174,7 @@ def extract_article(
         problems.append(f"nesting: elements nested {_PARSER_DEPTH} deep; the parser read "
                         "no further")
     meta = extract_metadata(doc, url)
-    body = extract_body(text, url, body_titles(doc))
+    body = extract_body(doc, text, url, body_titles(doc))
     problems.extend(body.problems)
     blocks = list(body.blocks)
     if block_filter is not None:

@@ -1,0 +1,288 @@
+"""preserve's own main-content scorer: one walk of the already parsed page, no copy.
+
+The page is cut into text blocks (paragraphs, headings, list items ...), each knowing the
+element that holds it and how much of its text is link text. Regions that are
+boilerplate by their markup are marked: ``nav``, ``aside``, ``footer``, ``form``,
+``menu``, hidden elements, navigation roles, and elements whose class or id has a
+boilerplate word (``sidebar``, ``share``, ``related``, ``comments`` ... as whole words)
+and no content word. Two corrections keep odd names from hiding the article:
+
+- a marked region that holds more than half of the page's text is a wrapper (an ASP.NET
+  page in one ``<form>``, a Blogger ``widget Blog``), not boilerplate;
+- an element named as an article body (``post-content``, ``entry-content``,
+  ``articleBody`` ...) clears the marks of the regions around it.
+
+Paragraph-like blocks outside marked regions score their container and its parent, as in
+Arc90's readability: a point per block, one per comma, one per 100 characters up to
+three; a container's score is weighed by its link density. The best container is the
+article, with its siblings that score at least a fifth as much (or are long paragraphs
+with few links), and with the other containers of the same tag and class (an article
+split into several text components). Its blocks outside marked regions, and not mostly
+link text, are the body.
+
+It reads the tree that ``extract`` already parsed and does not change it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .blocks import Block
+
+__all__ = ["NativeBody", "native_body"]
+
+_SPACE = re.compile(r"\s+")
+# Block-level tags: each starts and ends a text block.
+_BLOCK = frozenset({
+    "p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "ul", "ol",
+    "li", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
+    "thead", "tbody", "tfoot", "tr", "td", "th", "figure", "figcaption", "form", "fieldset",
+    "address", "hr", "br", "body", "html", "center", "details", "summary", "caption",
+    "label", "button", "iframe", "menu",
+})
+# Never text of the page.
+_SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "title", "meta",
+                   "link", "object", "embed", "canvas", "textarea", "select", "option",
+                   "button", "iframe", "input", "math"})
+# Regions that are boilerplate by their tag.
+_BOILER_TAGS = frozenset({"nav", "aside", "footer", "form", "menu"})
+_KIND = {"h1": "h", "h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h", "li": "li",
+         "dt": "li", "dd": "li", "blockquote": "quote", "pre": "pre", "tr": "row",
+         "figcaption": "caption", "caption": "caption"}
+# Class or id words of boilerplate regions (whole words of the class or id, split at
+# anything not a letter or digit), unless a content word is there too.
+_NEGATIVE_WORDS = frozenset({
+    "comment", "comments", "disqus", "respond", "reply", "replies", "sidebar", "share",
+    "sharing", "social", "related", "recommended", "recommendations", "promo", "advert",
+    "advertisement", "ad", "ads", "sponsor", "sponsored", "newsletter", "subscribe",
+    "subscription", "signup", "popup", "modal", "cookie", "cookies", "consent",
+    "breadcrumb", "breadcrumbs", "pagination", "pager", "nav", "navbar", "navigation",
+    "menu", "footer", "masthead", "toolbar", "skip", "print", "bio", "tags", "tag",
+    "taglist", "categories", "category", "byline", "dateline", "caption", "credit",
+    "credits", "hidden", "sr", "screenreader", "more", "trending", "popular", "outbrain",
+    "taboola", "widget", "banner", "author", "meta",
+})
+_POSITIVE_WORDS = frozenset({"article", "body", "content", "entry", "main", "post", "story",
+                             "text", "prose", "articlebody"})
+_BODY_NAMES = frozenset({"articlebody", "postbody", "entrycontent", "storybody",
+                         "articletext", "postcontent", "articlecontent"})
+_BODY_WHAT = frozenset({"article", "post", "entry", "story"})
+_BODY_PART = frozenset({"body", "content", "text"})
+_WORD = re.compile(r"[a-z0-9]+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# Deeper than any real page; deeper trees are read only to this depth.
+_MAX_DEPTH = 400
+# A boilerplate-looking region holding more than this share of the page's text is a
+# wrapper, not boilerplate.
+WRAPPER_SHARE = 0.5
+# A block scores its container only with at least this many characters.
+_MIN_SCORING_CHARS = 25
+
+
+@dataclass
+class _Block:
+    kind: str
+    level: int
+    text: str
+    owner: Any  # the block element holding the text
+    chars: int
+    link_chars: int
+    flags: tuple[Any, ...]  # the boilerplate-looking regions holding it
+    boiler: bool = False
+
+
+@dataclass(frozen=True)
+class NativeBody:
+    blocks: tuple[Block, ...]
+    container: Any  # the chosen element, or None
+    score: float  # its weighed score
+
+
+def _is_boiler(el: Any, tag: str) -> bool:
+    if tag in _BOILER_TAGS:
+        return True
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    style = el.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    if tag in ("html", "body"):
+        return False
+    names = f"{el.get('class') or ''} {el.get('id') or ''}"
+    if len(names) > 1:
+        words = set(_WORD.findall(names.lower()))
+        if words & _NEGATIVE_WORDS and not words & _POSITIVE_WORDS:
+            return True
+    return el.get("role") in ("navigation", "complementary", "contentinfo", "banner")
+
+
+def _is_article_body(el: Any) -> bool:
+    """Named as an article body: post-content, entry-content, article-body, articleBody."""
+    names = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('itemprop') or ''}"
+    if len(names) < 5:
+        return False
+    words = set(_WORD.findall(names.lower()))
+    return bool(words & _BODY_NAMES or (words & _BODY_WHAT and words & _BODY_PART))
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.blocks: list[_Block] = []
+        self.parts: list[str] = []
+        self.link_parts: int = 0
+        self.kind = "p"
+        self.level = 0
+        self.owner: Any = None
+        self.flags: tuple[Any, ...] = ()
+
+    def flush(self) -> None:
+        if self.parts:
+            text = _SPACE.sub(" ", "".join(self.parts)).strip()
+            if text:
+                self.blocks.append(_Block(self.kind, self.level, text, self.owner, len(text),
+                                          min(self.link_parts, len(text)), self.flags))
+            self.parts = []
+        self.link_parts = 0
+        self.kind, self.level = "p", 0
+
+    def walk(self, el: Any, depth: int, flags: tuple[Any, ...], in_link: bool) -> None:
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _SKIP or depth > _MAX_DEPTH:
+            if el.tail:
+                self._add(el.tail, in_link)
+            return
+        block = tag in _BLOCK
+        if _is_boiler(el, tag):
+            inner = (*flags, el)
+        elif flags and _is_article_body(el):
+            inner = ()  # an article body named as such, inside a wrapper of odd name
+        else:
+            inner = flags
+        link = in_link or tag == "a"
+        if block:
+            self.flush()
+            self.owner, self.flags = el, inner
+            self.kind = _KIND.get(tag, "p")
+            self.level = int(tag[1]) if self.kind == "h" else 0
+        if el.text:
+            self._add(el.text, link)
+        for child in el:
+            self.walk(child, depth + 1, inner, link)
+            if block and child.tag in _BLOCK:
+                self.owner, self.flags = el, inner
+        if block:
+            self.flush()
+            self.owner, self.flags = el.getparent(), flags
+        if el.tail:
+            self._add(el.tail, in_link)
+
+    def _add(self, text: str, in_link: bool) -> None:
+        self.parts.append(text)
+        if in_link:
+            self.link_parts += len(text.strip())
+
+
+def _page_blocks(doc: Any) -> list[_Block]:
+    body = doc.find(".//body")
+    walker = _Walker()
+    walker.walk(body if body is not None else doc, 0, (), False)
+    walker.flush()
+    blocks = walker.blocks
+    # A region named like boilerplate that holds most of the page is a wrapper with an
+    # odd name (an ASP.NET form, "Page-ad-margins", a Blogger "widget Blog"), not a region.
+    size: dict[Any, int] = {}
+    for b in blocks:
+        for el in b.flags:
+            size[el] = size.get(el, 0) + b.chars
+    limit = WRAPPER_SHARE * sum(b.chars for b in blocks)
+    for b in blocks:
+        b.boiler = any(size[el] <= limit for el in b.flags)
+    return blocks
+
+
+def _scores(blocks: Sequence[_Block]) -> tuple[dict[Any, float], dict[Any, list[int]]]:
+    """Readability's container scores and, per element, its [chars, link chars]."""
+    score: dict[Any, float] = {}
+    text: dict[Any, list[int]] = {}
+    for b in blocks:
+        owner = b.owner
+        if owner is None:
+            continue
+        for el in (owner, *owner.iterancestors()):
+            t = text.get(el)
+            if t is None:
+                text[el] = [b.chars, b.link_chars]
+            else:
+                t[0] += b.chars
+                t[1] += b.link_chars
+        if b.boiler or b.chars < _MIN_SCORING_CHARS or b.kind == "h":
+            continue
+        if b.link_chars > 0.5 * b.chars:
+            continue
+        points = 1 + b.text.count(",") + min(3, b.chars // 100)
+        parent = owner if b.kind in ("p", "pre", "quote") and owner.tag not in (
+            "div", "section", "article", "main", "body") else None
+        # A paragraph's container is its parent; text straight in a div scores the div.
+        container = owner.getparent() if parent is not None else owner
+        if container is None:
+            continue
+        score[container] = score.get(container, 0.0) + points
+        grand = container.getparent()
+        if grand is not None:
+            score[grand] = score.get(grand, 0.0) + points / 2
+    return score, text
+
+
+def _weighed(score: dict[Any, float], text: dict[Any, list[int]]) -> dict[Any, float]:
+    out: dict[Any, float] = {}
+    for el, s in score.items():
+        chars, links = text.get(el, (1, 0))
+        density = links / chars if chars else 0.0
+        out[el] = s * (1 - density)
+    return out
+
+
+def native_body(doc: Any) -> NativeBody:
+    """The article blocks of a parsed lxml.html document; the document is not changed."""
+    blocks = _page_blocks(doc)
+    score, text = _scores(blocks)
+    weighed = _weighed(score, text)
+    if not weighed:
+        return NativeBody((), None, 0.0)
+    best = max(weighed, key=weighed.__getitem__)
+    best_score = weighed[best]
+    chosen = {best}
+    parent = best.getparent()
+    if parent is not None:
+        threshold = max(10.0, best_score * 0.2)
+        for sibling in parent:
+            if sibling is best or not isinstance(sibling.tag, str):
+                continue
+            if weighed.get(sibling, 0.0) >= threshold:
+                chosen.add(sibling)
+            elif sibling.tag == "p":
+                chars, links = text.get(sibling, (0, 0))
+                if chars > 80 and links < 0.25 * chars:
+                    chosen.add(sibling)
+    # An article split into several containers of the same kind (a text component per
+    # few paragraphs) is read from all of them.
+    if best.get("class"):
+        kind = (best.tag, best.get("class"))
+        threshold = max(10.0, best_score * 0.2)
+        for el, s in weighed.items():
+            if s >= threshold and (el.tag, el.get("class")) == kind:
+                chosen.add(el)
+    out: list[Block] = []
+    for b in blocks:
+        if b.boiler or b.owner is None:
+            continue
+        if b.owner not in chosen and not any(a in chosen for a in b.owner.iterancestors()):
+            continue
+        if b.link_chars > 0.5 * b.chars:
+            continue
+        out.append(Block(b.kind, b.text, b.level))
+    return NativeBody(tuple(out), best, best_score)
+

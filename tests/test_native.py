@@ -1,0 +1,115 @@
+"""preserve's own content scorer (normalise/native.py) on small pages built to show each rule."""
+
+from __future__ import annotations
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from preserve.normalise.blocks import render_text
+from preserve.normalise.native import native_body
+
+PARA = ("Parliament debated the proposal for several hours, and the member spoke twice, "
+        "first on the budget, then on the timetable, before the vote was taken. ")
+
+
+def _article(n: int = 4, word: str = "Paragraph") -> str:
+    return "".join(f"<p>{word} {i}. {PARA}</p>" for i in range(n))
+
+
+def _body(page: str) -> str:
+    return render_text(native_body(lxml_html.document_fromstring(page)).blocks)
+
+
+def test_article_kept_and_boilerplate_regions_dropped() -> None:
+    page = f"""<html><body>
+      <nav><a href="/">Home</a> <a href="/news">News</a> and a long menu of many links</nav>
+      <div class="post"><h1>The title</h1>{_article()}
+        <div class="share-buttons"><p>Share this on every network you can think of, please,
+          right now, today, with all your friends and family.</p></div>
+      </div>
+      <aside><p>{PARA}</p></aside>
+      <div id="comments"><p>A reader, writing at length, disagrees, strongly, with all of
+        it, and says so, twice.</p></div>
+      <footer><p>Copyright, the party, all rights reserved, 2026.</p></footer>
+    </body></html>"""
+    text = _body(page)
+    for i in range(4):
+        assert f"Paragraph {i}." in text
+    assert "The title" in text
+    for gone in ("Home", "Share this", "A reader", "Copyright"):
+        assert gone not in text
+    assert text.count("Parliament debated") == 4  # not the aside's copy
+
+
+def test_class_words_are_whole_words() -> None:
+    # "PageBuilder-pageRow" holds "pager" and "Page-ad-margins" holds "ad" only as parts
+    # or beside content; neither hides the article.
+    page = f"""<html><body><div class="PageBuilder-pageRow">
+      <div class="story">{_article()}</div></div></body></html>"""
+    assert "Paragraph 3." in _body(page)
+
+
+def test_a_marked_wrapper_of_most_of_the_page_is_not_boilerplate() -> None:
+    page = f"""<html><body><form id="aspnetForm"><div>{_article(6)}</div></form>
+      <div class="sidebar"><p>Other news.</p></div></body></html>"""
+    text = _body(page)
+    assert "Paragraph 5." in text
+    assert "Other news" not in text
+
+
+def test_an_article_body_named_so_inside_a_widget_is_kept() -> None:
+    page = f"""<html><body>
+      <div class="widget Blog"><div class="post-body">{_article(2)}</div>
+        <div class="related"><p>{"Another story entirely, and another, and more. " * 3}</p>
+        </div></div>
+      <aside>{_article(2, "Aside")}</aside>
+      <footer>{_article(2, "Footer")}</footer></body></html>"""
+    text = _body(page)
+    assert "Paragraph 1." in text
+    assert "Another story" not in text and "Footer" not in text and "Aside" not in text
+
+
+def test_hidden_and_link_heavy_blocks_are_dropped() -> None:
+    links = " ".join(f'<a href="/t/{i}">Topic number {i}</a>' for i in range(12))
+    page = f"""<html><body><article>{_article()}
+      <p>{links}</p>
+      <div style="display: none"><p>Hidden text that no reader sees at all, ever.</p></div>
+      <div hidden><p>Also hidden from every reader of the page.</p></div>
+    </article></body></html>"""
+    text = _body(page)
+    assert "Paragraph 3." in text
+    assert "Topic number" not in text
+    assert "hidden" not in text.lower()
+
+
+def test_an_article_split_in_components_is_read_whole() -> None:
+    page = f"""<html><body><div class="layout">
+      <div class="component"><div class="text-component">{_article(3, "First")}</div></div>
+      <div class="component"><div class="image"><p>A caption.</p></div></div>
+      <div class="component"><div class="text-component">{_article(3, "Second")}</div></div>
+    </div></body></html>"""
+    text = _body(page)
+    assert "First 2." in text and "Second 2." in text
+
+
+def test_the_tree_is_not_changed() -> None:
+    page = f"""<html><body><nav>Menu</nav><div class="post">{_article()}</div>
+      <div class="comments"><p>Reply.</p></div></body></html>"""
+    doc = lxml_html.document_fromstring(page)
+    before = etree.tostring(doc)
+    native_body(doc)
+    assert etree.tostring(doc) == before
+
+
+def test_pages_without_prose_give_no_body() -> None:
+    for page in ("<html><body></body></html>", "<html><body><nav>Menu</nav></body></html>",
+                 "<p>short</p>"):
+        result = native_body(lxml_html.document_fromstring(page))
+        assert result.container is None or not result.blocks or len(render_text(
+            result.blocks)) < 20
+
+
+def test_absurd_nesting_is_read_without_error() -> None:
+    page = "<html><body>" + "<div>" * 3000 + _article(2) + "</div>" * 3000 + "</body></html>"
+    doc = lxml_html.document_fromstring(page)  # libxml2 stops at its depth limit
+    native_body(doc)  # no RecursionError, whatever the parser kept
