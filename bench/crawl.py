@@ -26,7 +26,6 @@ import queue
 import resource
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from harness import log, machine, median, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "<!-- bench:crawl:start -->"
@@ -121,14 +122,6 @@ class Scenario:
     latency_ms: int = 0
     startup_cpu: float | None = None  # CPU seconds of `python -m preserve --version`
     startup_rss_kb: int | None = None  # and its max RSS
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else float("nan")
 
 
 # -- processes ---------------------------------------------------------------------------
@@ -274,25 +267,6 @@ def repeat_runs(name: str, tools: dict[str, Callable[[Path], Run]], repeat: int,
 # -- the report --------------------------------------------------------------------------
 
 
-def machine() -> dict[str, str]:
-    def first(path: str, key: str) -> str:
-        try:
-            for line in Path(path).read_text().splitlines():
-                if line.startswith(key):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return "unknown"
-
-    mem_kb = first("/proc/meminfo", "MemTotal").split()[0]
-    return {
-        "nproc": str(len(os.sched_getaffinity(0))),
-        "cpu": first("/proc/cpuinfo", "model name"),
-        "memory": f"{int(mem_kb) / 1024 / 1024:.1f} GiB" if mem_kb.isdigit() else mem_kb,
-        "os": f"{platform.system()} {platform.release()}",
-    }
-
-
 def versions(wget: str) -> dict[str, str]:
     found = {"preserve": "", "Python": platform.python_version()}
     for package in ("preserve", "requests", "urllib3", "warcio", "lxml"):
@@ -362,15 +336,13 @@ def all_runs(runs: dict[str, list[Run]]) -> str:
 
 def render(args: argparse.Namespace, scenarios: list[Scenario], memory: Scenario | None,
            wget: str, date: str) -> str:
-    host = machine()
     ver = versions(wget)
     quick = " (`--quick`: smoke-test sizes, not the benchmark's)" if args.quick else ""
     out = [START, "",
            "Written by `bench/crawl.py`; edit the script, not this text.", "",
            f"- **Date:** {date}{quick}; {args.repeat} run(s) of each crawl, alternating "
            "which tool goes first; medians.",
-           f"- **Machine:** {host['nproc']} CPUs (nproc), {host['cpu']}, {host['memory']} RAM, "
-           f"{host['os']}; shared and noisy.",
+           f"- **Machine:** {machine()}; shared and noisy.",
            "- **Versions:** " + ", ".join(f"{k} {v}" for k, v in ver.items()) + ".",
            "- **Method:** the test site runs in its own process; each tool is a child process "
            "of the script, and its CPU time (user+sys) and max RSS come from `wait4`. "
@@ -455,20 +427,6 @@ def render(args: argparse.Namespace, scenarios: list[Scenario], memory: Scenario
     return "\n".join(out)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the Crawl section between its markers, or add it; other sections stay."""
-    text = path.read_text() if path.exists() else DOC_HEAD
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n## Crawl\n\n" + section + "\n"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 # -- main --------------------------------------------------------------------------------
 
 
@@ -531,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     if out is None:
         print(section)
     else:
-        write_section(out, section)
+        write_section(out, START, END, "Crawl", section, new=DOC_HEAD)
         log(f"wrote {out}")
     return 0
 

@@ -1,5 +1,7 @@
 """What the benchmark scripts share: timing a child process with wait4, describing the
-machine, and replacing a script's own section of docs/benchmarks.md."""
+machine, and replacing a script's own section of docs/benchmarks.md.
+
+It does not import preserve, so a script can still say plainly when preserve is missing."""
 
 from __future__ import annotations
 
@@ -12,8 +14,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from preserve.atomic import atomic_write
 
 __all__ = ["Run", "log", "machine", "measure", "median", "tool_version", "verdict", "warm",
            "write_section"]
@@ -96,5 +96,9 @@ def write_section(path: Path, start: str, end: str, heading: str, section: str,
         text = before + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + f"\n\n## {heading}\n\n" + section + "\n"
-    with atomic_write(path, "w", encoding="utf-8") as f:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

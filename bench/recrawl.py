@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import statistics
 import subprocess
@@ -29,24 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from crawl import serve, site_command  # noqa: E402
+from harness import write_section  # noqa: E402
 
 from preserve.testsite.assets import WEIGHTS  # noqa: E402
 
 START = "<!-- bench:recrawl:start -->"
 END = "<!-- bench:recrawl:end -->"
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace the Recrawl section between its markers, or add it; other sections stay."""
-    text = path.read_text()
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## Recrawl\n\n" + section + "\n"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def crawl(python: str, coll: Path, seed: str | None) -> tuple[float, dict[str, object]]:
@@ -159,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Change report of the last recrawl: {last_changes}.",
         "", END,
     ]
-    write_section(args.out, "\n".join(lines))
+    write_section(args.out, START, END, "Recrawl", "\n".join(lines))
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
