@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,10 +19,9 @@ import requests
 
 from helpers_crawl import cli, crawl, tool
 from helpers_export import SMALL
+from helpers_pywb import COLL, WB_MANAGER, _start_wayback, _stop
 from preserve.collection import Collection
 from preserve.testsite import TestSite
-
-BIN = Path(sys.executable).parent
 
 
 @dataclass(frozen=True)
@@ -120,51 +118,20 @@ def test_a_damaged_wacz_fails_validation(wacz: Path, tmp_path: Path) -> None:
     assert "'pages.jsonl': [{'type': 'hash-count'" in done.stdout  # frictionless names it
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def wayback(wacz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("pywb")
-    for args in (["init", "demo"], ["add", "--unpack-wacz", "demo", str(wacz)]):
-        done = subprocess.run([str(BIN / "wb-manager"), *args], cwd=root, capture_output=True,
+    for args in (["init", COLL], ["add", "--unpack-wacz", COLL, str(wacz)]):
+        done = subprocess.run([str(WB_MANAGER), *args], cwd=root, capture_output=True,
                               text=True, timeout=120, stdin=subprocess.DEVNULL)
         assert done.returncode == 0, done.stdout + done.stderr
     with requests.Session() as session:
         session.trust_env = False
-        for _attempt in range(3):
-            base = f"http://127.0.0.1:{_free_port()}"
-            log = (root / "wayback.log").open("wb")
-            proc = subprocess.Popen([str(BIN / "wayback"), "--bind", "127.0.0.1", "--port",
-                                     base.rsplit(":", 1)[1]], cwd=root, stdout=log,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-            try:
-                for _ in range(200):
-                    if proc.poll() is not None:
-                        break
-                    try:
-                        if 'href="/demo"' in session.get(base + "/", timeout=2).text:
-                            yield base
-                            return
-                    except requests.RequestException:
-                        pass
-                    import time
-
-                    time.sleep(0.1)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-                log.close()
-        pytest.fail("wayback did not start:\n" + (root / "wayback.log").read_text())
+        proc, base = _start_wayback(root, session)
+        try:
+            yield base
+        finally:
+            _stop(proc)
 
 
 def test_pywb_replays_an_article_from_the_wacz(wayback: str, crawled: Crawled) -> None:
@@ -173,10 +140,10 @@ def test_pywb_replays_an_article_from_the_wacz(wayback: str, crawled: Crawled) -
                      if json.loads(line.split(" ", 2)[2])["url"] == crawled.url)
     with requests.Session() as session:
         session.trust_env = False
-        raw = session.get(f"{wayback}/demo/{timestamp}id_/{crawled.url}", timeout=20)
+        raw = session.get(f"{wayback}/{COLL}/{timestamp}id_/{crawled.url}", timeout=20)
         assert raw.status_code == 200, raw.text[:500]
         assert raw.content == crawled.payload
-        framed = session.get(f"{wayback}/demo/{timestamp}mp_/{crawled.url}", timeout=20)
+        framed = session.get(f"{wayback}/{COLL}/{timestamp}mp_/{crawled.url}", timeout=20)
         assert framed.status_code == 200
         text = unescape(framed.text)
         assert crawled.title in text and crawled.paragraph in text
