@@ -66,6 +66,9 @@ def test_sigterm_stops_the_crawl_job_which_stays_due_and_resumes(tmp_path: Path)
         assert "crawl stopped" in types
         assert "fixity check" not in types  # the verify job after it did not start
         stopped = next(e for e in _events(coll.root) if e.get("eventType") == "crawl stopped")
+        interrupted = next(e for e in _events(coll.root)
+                           if e.get("eventType") == "schedule interrupted")
+        assert interrupted["crawl"] == stopped["crawl"]  # names the crawl it stopped
 
         again = cli("schedule", "run-due", coll.root, timeout=180)
     assert again.returncode == 0, again.stdout + again.stderr

@@ -91,10 +91,12 @@ def _run_one(coll: Collection, job: Due, action: Action, events: EventLog,
     except PreserveError as e:
         result = Outcome("failure", str(e))
     ended = clock()
+    named = result.data.get("crawl") if s.action == "crawl" else None
+    crawl = named if isinstance(named, str) else None  # None if it failed before starting
     if stop.is_set():  # stopped by a signal: still due, so the next call runs it again
         detail = f"{s.describe()}: stopped by a signal ({result.detail}); still due"
         events.append("schedule interrupted", outcome="failure", obj=coll.name,
-                      crawl=None, detail=detail,
+                      crawl=crawl, detail=detail,
                       data={"schedule": s.key, "action": s.action, "slot": _iso(job.slot),
                             "started": _iso(started), "ended": _iso(ended)})
         return JobResult(s, job.slot, job.missed, started, ended, "interrupted", detail)
@@ -105,9 +107,7 @@ def _run_one(coll: Collection, job: Due, action: Action, events: EventLog,
                             "missed": job.missed}
     if result.data:
         data["result"] = result.data
-    crawl = result.data.get("crawl") if s.action == "crawl" else None
-    events.append("schedule run", outcome=result.outcome, obj=coll.name,
-                  crawl=crawl if isinstance(crawl, str) else None,
+    events.append("schedule run", outcome=result.outcome, obj=coll.name, crawl=crawl,
                   detail=f"{s.describe()}: {result.detail}{missed}", data=data)
     return JobResult(s, job.slot, job.missed, started, ended, result.outcome, result.detail)
 
