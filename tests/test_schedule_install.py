@@ -106,6 +106,8 @@ def test_the_systemd_units_are_valid_and_quote_every_path(nasty: Collection, tmp
     parsed = configparser.ConfigParser(interpolation=None)
     parsed.read([service, timer])
     assert parsed["Service"]["Type"] == "oneshot"
+    # SIGTERM stops run-due gracefully; systemd must wait longer than its default 90 s.
+    assert parsed["Service"]["TimeoutStopSec"] == "5min"
     assert ("User" in parsed["Service"]) is not user
     assert parsed["Timer"]["OnCalendar"] == "*:0/5"
     assert parsed["Timer"]["Unit"] == "preserve-schedule.service"

@@ -21,10 +21,17 @@ from ..atomic import atomic_write
 from ..errors import ConfigError, StorageError
 
 __all__ = ["crontab_line", "install_crontab", "run_due_argv", "systemd_units", "write_units",
-           "CRON_MARKER", "UNIT_NAME"]
+           "CRON_MARKER", "STOP_TIMEOUT", "UNIT_NAME"]
 
 CRON_MARKER = "# preserve schedule run-due (installed by `preserve schedule install --cron`)"
 UNIT_NAME = "preserve-schedule"
+# How long systemd waits after SIGTERM (systemctl stop, a shutdown) before SIGKILL.
+# SIGTERM makes run-due stop gracefully: a crawl finishes the fetches in flight (each may
+# take up to the crawl's timeout, 30 s by default) and closes and fsyncs its WARC; a
+# verify or export job runs on to its end. systemd's default, 90 s, can cut that short
+# on a slow site or disk. A job killed anyway records no event and is run again next
+# time, so the limit only decides how often the stop is a clean one.
+STOP_TIMEOUT = "5min"
 
 
 def run_due_argv(collections: Sequence[Path] = (), root: Path | None = None,
@@ -92,7 +99,8 @@ def systemd_units(argv: Sequence[str], every: int = 5, user: bool = False,
                "\n[Service]\n"
                "Type=oneshot\n"
                f"{as_user}"
-               f"ExecStart={exec_start}\n")
+               f"ExecStart={exec_start}\n"
+               f"TimeoutStopSec={STOP_TIMEOUT}\n")
     minutes = "*:*" if every == 1 else f"*:0/{every}"
     timer = ("[Unit]\n"
              f"Description=preserve: look for due schedules every {every} minute(s)\n"
