@@ -113,3 +113,30 @@ def test_absurd_nesting_is_read_without_error() -> None:
     page = "<html><body>" + "<div>" * 3000 + _article(2) + "</div>" * 3000 + "</body></html>"
     doc = lxml_html.document_fromstring(page)  # libxml2 stops at its depth limit
     native_body(doc)  # no RecursionError, whatever the parser kept
+
+
+def test_a_clear_winner_is_confident_and_a_contest_is_not() -> None:
+    clear = f"""<html><body><nav><a href="/">Home</a></nav>
+      <div class="story">{_article(6)}</div><footer><p>Footer text.</p></footer></body></html>"""
+    result = native_body(lxml_html.document_fromstring(clear))
+    assert result.confident and result.rival < 0.15 and result.share > 0.9
+    # two equal containers, far apart in the tree (not siblings read as one article)
+    contest = f"""<html><body><div class="left"><div><div>{_article(4, "Left")}</div></div>
+      </div><div class="right"><div><div>{_article(4, "Right")}</div></div></div>
+      </body></html>"""
+    result = native_body(lxml_html.document_fromstring(contest))
+    assert not result.confident and result.rival > 0.5
+
+
+def test_the_body_asks_trafilatura_only_when_the_scorer_is_unsure() -> None:
+    from preserve.normalise.body import extract_body
+
+    clear = f"""<html><body><div class="story">{_article(6)}</div></body></html>"""
+    doc = lxml_html.document_fromstring(clear)
+    assert extract_body(doc, clear).method == "native"
+    # two equal containers, far apart in the tree (not siblings read as one article)
+    contest = f"""<html><body><div class="left"><div><div>{_article(4, "Left")}</div></div>
+      </div><div class="right"><div><div>{_article(4, "Right")}</div></div></div>
+      </body></html>"""
+    doc = lxml_html.document_fromstring(contest)
+    assert extract_body(doc, contest).method in ("combined", "trafilatura")

@@ -257,7 +257,7 @@ def _from_meta(doc: Any, meta: Metadata) -> None:
 
 
 def _text(el: Any) -> str:
-    return _SPACE.sub(" ", el.text_content()).strip()
+    return _SPACE.sub(" ", "".join(el.itertext())).strip()
 
 
 def _from_page(doc: Any, url: str | None, meta: Metadata) -> None:

@@ -25,6 +25,7 @@ It reads the tree that ``extract`` already parsed and does not change it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +35,6 @@ from .blocks import Block
 
 __all__ = ["NativeBody", "native_body"]
 
-_SPACE = re.compile(r"\s+")
 # Block-level tags: each starts and ends a text block.
 _BLOCK = frozenset({
     "p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "ul", "ol",
@@ -63,7 +63,7 @@ _NEGATIVE_WORDS = frozenset({
     "menu", "footer", "masthead", "toolbar", "skip", "print", "bio", "tags", "tag",
     "taglist", "categories", "category", "byline", "dateline", "caption", "credit",
     "credits", "hidden", "sr", "screenreader", "more", "trending", "popular", "outbrain",
-    "taboola", "widget", "banner", "author", "meta",
+    "taboola", "widget", "banner", "author", "meta", "nocontent", "noscript",
 })
 _POSITIVE_WORDS = frozenset({"article", "body", "content", "entry", "main", "post", "story",
                              "text", "prose", "articlebody"})
@@ -71,13 +71,23 @@ _BODY_NAMES = frozenset({"articlebody", "postbody", "entrycontent", "storybody",
                          "articletext", "postcontent", "articlecontent"})
 _BODY_WHAT = frozenset({"article", "post", "entry", "story"})
 _BODY_PART = frozenset({"body", "content", "text"})
-_WORD = re.compile(r"[a-z0-9]+")
+# Words of a class or id: runs of letters and digits, camelCase split ("GoogleDfpAd").
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# Whole blocks that are labels, not text.
+_LABELS = frozenset({"advertisement", "advert", "ad", "ads", "sponsored", "anzeige",
+                     "publicidad", "publicité", "pubblicità", "reklama", "werbung",
+                     "story continues below advertisement", "continue reading below",
+                     "skip advertisement"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Deeper than any real page; deeper trees are read only to this depth.
 _MAX_DEPTH = 400
 # A boilerplate-looking region holding more than this share of the page's text is a
 # wrapper, not boilerplate.
 WRAPPER_SHARE = 0.5
+# The scorer's body stands alone (``NativeBody.confident``) when no container outside
+# the article scores CLEAR_WIN of its score and the body holds HOLDS of the page's prose.
+CLEAR_WIN = 0.15
+HOLDS = 0.6
 # A block scores its container only with at least this many characters.
 _MIN_SCORING_CHARS = 25
 
@@ -99,33 +109,51 @@ class NativeBody:
     blocks: tuple[Block, ...]
     container: Any  # the chosen element, or None
     score: float  # its weighed score
+    # The best score outside the article (not inside it, not around it), as a share of
+    # the article's: near 0 when one container clearly wins, near 1 when two compete.
+    rival: float = 1.0
+    # The share of the page's text outside boilerplate regions that the body holds.
+    share: float = 0.0
+
+    @property
+    def confident(self) -> bool:
+        """A clear winner holding most of the page's prose: no second opinion needed."""
+        return bool(self.blocks) and self.rival < CLEAR_WIN and self.share >= HOLDS
 
 
-def _is_boiler(el: Any, tag: str) -> bool:
+_PLAIN, _BOILER, _ARTICLE_BODY = 0, 1, 2
+_BOILER_ROLES = frozenset({"navigation", "complementary", "contentinfo", "banner"})
+
+
+def _mark(el: Any, tag: str) -> int:
+    """_BOILER for a boilerplate region by its markup, _ARTICLE_BODY for an element named
+    as an article body, else _PLAIN."""
     if tag in _BOILER_TAGS:
-        return True
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-        return True
-    style = el.get("style")
+        return _BOILER
+    attrib = el.attrib
+    if not attrib:
+        return _PLAIN
+    if attrib.get("hidden") is not None or attrib.get("aria-hidden") == "true":
+        return _BOILER
+    style = attrib.get("style")
     if style and _HIDDEN_STYLE.search(style):
-        return True
-    if tag in ("html", "body"):
-        return False
-    names = f"{el.get('class') or ''} {el.get('id') or ''}"
-    if len(names) > 1:
-        words = set(_WORD.findall(names.lower()))
-        if words & _NEGATIVE_WORDS and not words & _POSITIVE_WORDS:
-            return True
-    return el.get("role") in ("navigation", "complementary", "contentinfo", "banner")
+        return _BOILER
+    if attrib.get("role") in _BOILER_ROLES and tag not in ("html", "body"):
+        return _BOILER
+    names = f"{attrib.get('class') or ''} {attrib.get('id') or ''} {attrib.get('itemprop') or ''}"
+    return _name_mark(names) if len(names) > 2 and tag not in ("html", "body") else _PLAIN
 
 
-def _is_article_body(el: Any) -> bool:
-    """Named as an article body: post-content, entry-content, article-body, articleBody."""
-    names = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('itemprop') or ''}"
-    if len(names) < 5:
-        return False
-    words = set(_WORD.findall(names.lower()))
-    return bool(words & _BODY_NAMES or (words & _BODY_WHAT and words & _BODY_PART))
+@functools.lru_cache(maxsize=4096)
+def _name_mark(names: str) -> int:
+    """The mark of a class, id and itemprop (pages repeat the same few hundred). Words
+    are runs of letters and digits, camelCase split ("GoogleDfpAd")."""
+    words = frozenset(w.lower() for w in _WORD.findall(names))
+    if words & _BODY_NAMES or (words & _BODY_WHAT and words & _BODY_PART):
+        return _ARTICLE_BODY  # post-content, entry-content, article-body, articleBody
+    if words & _NEGATIVE_WORDS and not words & _POSITIVE_WORDS:
+        return _BOILER
+    return _PLAIN
 
 
 class _Walker:
@@ -140,7 +168,7 @@ class _Walker:
 
     def flush(self) -> None:
         if self.parts:
-            text = _SPACE.sub(" ", "".join(self.parts)).strip()
+            text = " ".join("".join(self.parts).split())
             if text:
                 self.blocks.append(_Block(self.kind, self.level, text, self.owner, len(text),
                                           min(self.link_parts, len(text)), self.flags))
@@ -151,38 +179,49 @@ class _Walker:
     def walk(self, el: Any, depth: int, flags: tuple[Any, ...], in_link: bool) -> None:
         tag = el.tag
         if not isinstance(tag, str) or tag in _SKIP or depth > _MAX_DEPTH:
-            if el.tail:
-                self._add(el.tail, in_link)
+            tail = el.tail
+            if tail:
+                self.parts.append(tail)
+                if in_link:
+                    self.link_parts += len(tail.strip())
             return
         block = tag in _BLOCK
-        if _is_boiler(el, tag):
+        mark = _mark(el, tag)
+        if mark == _BOILER:
             inner = (*flags, el)
-        elif flags and _is_article_body(el):
+        elif mark == _ARTICLE_BODY:
             inner = ()  # an article body named as such, inside a wrapper of odd name
         else:
             inner = flags
         link = in_link or tag == "a"
         if block:
-            self.flush()
+            if self.parts:
+                self.flush()
+            else:
+                self.kind, self.level = "p", 0
             self.owner, self.flags = el, inner
             self.kind = _KIND.get(tag, "p")
             self.level = int(tag[1]) if self.kind == "h" else 0
-        if el.text:
-            self._add(el.text, link)
+        text = el.text
+        if text:
+            self.parts.append(text)
+            if link:
+                self.link_parts += len(text.strip())
         for child in el:
             self.walk(child, depth + 1, inner, link)
             if block and child.tag in _BLOCK:
                 self.owner, self.flags = el, inner
         if block:
-            self.flush()
+            if self.parts:
+                self.flush()
+            else:
+                self.kind, self.level = "p", 0
             self.owner, self.flags = el.getparent(), flags
-        if el.tail:
-            self._add(el.tail, in_link)
-
-    def _add(self, text: str, in_link: bool) -> None:
-        self.parts.append(text)
-        if in_link:
-            self.link_parts += len(text.strip())
+        tail = el.tail
+        if tail:
+            self.parts.append(tail)
+            if in_link:
+                self.link_parts += len(tail.strip())
 
 
 def _page_blocks(doc: Any) -> list[_Block]:
@@ -275,14 +314,27 @@ def native_body(doc: Any) -> NativeBody:
         for el, s in weighed.items():
             if s >= threshold and (el.tag, el.get("class")) == kind:
                 chosen.add(el)
+    inside: set[Any] = set()
+    around: set[Any] = set()
+    for el in chosen:
+        inside.update(el.iter())
+        around.update(el.iterancestors())
+    rival = max((s for el, s in weighed.items() if el not in inside and el not in around),
+                default=0.0)
     out: list[Block] = []
+    prose = kept = 0
     for b in blocks:
         if b.boiler or b.owner is None:
             continue
-        if b.owner not in chosen and not any(a in chosen for a in b.owner.iterancestors()):
+        prose += b.chars
+        if b.owner not in inside:
             continue
-        if b.link_chars > 0.5 * b.chars:
+        if b.link_chars > 0.5 * b.chars or b.kind == "caption":
             continue
+        if b.chars < 40 and b.text.lower().strip(" :.-") in _LABELS:
+            continue
+        kept += b.chars
         out.append(Block(b.kind, b.text, b.level))
-    return NativeBody(tuple(out), best, best_score)
+    return NativeBody(tuple(out), best, best_score, rival / best_score if best_score else 1.0,
+                      kept / prose if prose else 0.0)
 
