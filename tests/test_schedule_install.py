@@ -108,6 +108,7 @@ def test_the_systemd_units_are_valid_and_quote_every_path(nasty: Collection, tmp
     assert parsed["Service"]["Type"] == "oneshot"
     # SIGTERM stops run-due gracefully; systemd must wait longer than its default 90 s.
     assert parsed["Service"]["TimeoutStopSec"] == "5min"
+    assert parsed["Service"]["KillMode"] == "mixed"  # SIGTERM to run-due, not its workers
     assert ("User" in parsed["Service"]) is not user
     assert parsed["Timer"]["OnCalendar"] == "*:0/5"
     assert parsed["Timer"]["Unit"] == "preserve-schedule.service"

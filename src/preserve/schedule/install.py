@@ -21,7 +21,7 @@ from ..atomic import atomic_write
 from ..errors import ConfigError, StorageError
 
 __all__ = ["crontab_line", "install_crontab", "run_due_argv", "systemd_units", "write_units",
-           "CRON_MARKER", "STOP_TIMEOUT", "UNIT_NAME"]
+           "CRON_MARKER", "KILL_MODE", "STOP_TIMEOUT", "UNIT_NAME"]
 
 CRON_MARKER = "# preserve schedule run-due (installed by `preserve schedule install --cron`)"
 UNIT_NAME = "preserve-schedule"
@@ -32,6 +32,10 @@ UNIT_NAME = "preserve-schedule"
 # on a slow site or disk. A job killed anyway records no event and is run again next
 # time, so the limit only decides how often the stop is a clean one.
 STOP_TIMEOUT = "5min"
+# SIGTERM to run-due alone, not to every process of the unit: verify's worker processes
+# (--jobs) finish their part while run-due stops in order; whatever is left when run-due
+# exits, or at the timeout, gets SIGKILL.
+KILL_MODE = "mixed"
 
 
 def run_due_argv(collections: Sequence[Path] = (), root: Path | None = None,
@@ -100,7 +104,8 @@ def systemd_units(argv: Sequence[str], every: int = 5, user: bool = False,
                "Type=oneshot\n"
                f"{as_user}"
                f"ExecStart={exec_start}\n"
-               f"TimeoutStopSec={STOP_TIMEOUT}\n")
+               f"TimeoutStopSec={STOP_TIMEOUT}\n"
+               f"KillMode={KILL_MODE}\n")
     minutes = "*:*" if every == 1 else f"*:0/{every}"
     timer = ("[Unit]\n"
              f"Description=preserve: look for due schedules every {every} minute(s)\n"
