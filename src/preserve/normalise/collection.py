@@ -25,7 +25,6 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from ..atomic import atomic_write
 from ..collection import Collection
@@ -34,7 +33,7 @@ from ..store.events import EventLog
 from .article import Article, Provenance
 from .boilerplate import block_filter, is_note, page_blocks, threshold
 from .decode import decode_html, http_charset
-from .extract import extract_article
+from .extract import extract_article, parse_page
 from .records import Capture, iter_captures, read_payload_at
 from .state import NormaliseState
 
@@ -71,8 +70,9 @@ def _host(url: str) -> str:
 
 
 def _parse(text: str) -> Any | None:
+    """The page as ``extract`` parses it (the same parser, so the same blocks)."""
     try:
-        return lxml_html.document_fromstring(text)
+        return parse_page(text)[0]
     except (etree.ParserError, ValueError):
         return None
 

@@ -21,7 +21,7 @@ from .body import body_titles, extract_body
 from .decode import decode_html
 from .metadata import ARTICLE_TYPES, Metadata, extract_metadata
 
-__all__ = ["extract_article", "MAX_HTML_BYTES", "BlockFilter", "looks_binary"]
+__all__ = ["extract_article", "parse_page", "MAX_HTML_BYTES", "BlockFilter", "looks_binary"]
 
 # Pages are read up to this size; real article pages are far smaller, and the
 # extractors' cost grows with the page.
@@ -59,7 +59,7 @@ def looks_binary(data: bytes) -> bool:
                                 and sum(c < 9 or 13 < c < 32 for c in head) > 8)
 
 
-def _parse(text: str) -> tuple[Any, bool]:
+def parse_page(text: str) -> tuple[Any, bool]:
     """The document, and whether libxml2's nesting limit cut it (it stops reading there
     and says so in the parser's error log)."""
     # Plain lxml elements, not lxml.html's: no Python class lookup for every element
@@ -169,7 +169,7 @@ def extract_article(
     if not text.strip():
         return Article(url=url, encoding=encoding, problems=(*problems, "empty: no content"))
     try:
-        doc, too_deep = _parse(text)
+        doc, too_deep = parse_page(text)
     except (etree.ParserError, ValueError) as e:
         return Article(url=url, encoding=encoding,
                        problems=(*problems, f"parse: {str(e)[:100] or type(e).__name__}"))
