@@ -46,19 +46,41 @@ def cpu_seconds() -> float:
     return t.user + t.system
 
 
-def measure(name: str, pages: list[EvalPage], repeat: int) -> dict[str, float]:
+def score(name: str, pages: list[EvalPage]) -> dict[str, float]:
+    """F1 of one extractor (this run also warms it up)."""
     run = EXTRACTORS[name]
-    outputs = [run(p.html, p.url) for p in pages]  # warm-up, and the text that is scored
-    score = aggregate(page_score(p.truth, out) for p, out in zip(pages, outputs, strict=True))
-    passes = []
-    for _ in range(repeat):
-        start = cpu_seconds()
-        for p in pages:
-            run(p.html, p.url)
-        passes.append(cpu_seconds() - start)
-    cpu = statistics.median(passes)
-    return {"f1": score.f1, "precision": score.precision, "recall": score.recall,
-            "cpu": cpu, "pages_per_s": len(pages) / cpu if cpu else float("inf")}
+    outputs = [run(p.html, p.url) for p in pages]
+    result = aggregate(page_score(p.truth, out) for p, out in zip(pages, outputs, strict=True))
+    return {"f1": result.f1, "precision": result.precision, "recall": result.recall}
+
+
+def one_pass(name: str, pages: list[EvalPage]) -> float:
+    """CPU seconds of one extractor over all pages."""
+    run = EXTRACTORS[name]
+    start = cpu_seconds()
+    for p in pages:
+        run(p.html, p.url)
+    return cpu_seconds() - start
+
+
+def measure(names: list[str], pages: list[EvalPage], repeat: int) -> dict[str, dict[str, float]]:
+    """Scores, then ``repeat`` rounds of one timed pass per extractor, the order rotating
+    each round, so a slow spell of the shared machine falls on every extractor alike;
+    medians, and per round the other extractors' time over preserve's (paired ratios)."""
+    results = {name: score(name, pages) for name in names}
+    passes: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(repeat):
+        order = names[round_ % len(names):] + names[:round_ % len(names)]
+        for name in order:
+            passes[name].append(one_pass(name, pages))
+    for name in names:
+        cpu = statistics.median(passes[name])
+        results[name].update(cpu=cpu, pages_per_s=len(pages) / cpu if cpu else float("inf"))
+        if "preserve" in passes and name != "preserve":
+            results[name]["ratio"] = statistics.median(
+                other / ours for other, ours in zip(passes[name], passes["preserve"],
+                                                    strict=True))
+    return results
 
 
 def versions() -> str:
@@ -97,7 +119,8 @@ def section(results: dict[str, dict[str, float]], pages: int, repeat: int,
     lines = [
         START, "",
         "Written by `bench/extract.py`; edit the script, not this text.", "",
-        f"- **Date:** {date}; {repeat} timed pass(es) per extractor after a warm-up; medians.",
+        f"- **Date:** {date}; {repeat} rounds of one timed pass per extractor after a "
+        "warm-up, the order rotating each round; medians.",
         f"- **Machine:** pinned to 1 of {os.cpu_count()} CPUs, {cpu_model()}, "
         f"{platform.system()} {platform.release()}; shared and noisy.",
         f"- **Versions:** {versions()}.",
@@ -127,9 +150,9 @@ def section(results: dict[str, dict[str, float]], pages: int, repeat: int,
                   f"**{met}** ({ours['pages_per_s']:.1f} pages/s)."]
         for peer in ("trafilatura", "trafilatura-fast"):
             if peer in results:
-                ratio = ours["pages_per_s"] / results[peer]["pages_per_s"]
-                lines.append(f"- preserve/{peer} speed in this run: **{ratio:.2f}x**, "
-                             f"F1 {ours['f1'] - results[peer]['f1']:+.4f}.")
+                lines.append(f"- preserve against {peer}: **{results[peer]['ratio']:.2f}x** "
+                             "as fast (median over the rounds of its time over preserve's "
+                             f"in the same round), F1 {ours['f1'] - results[peer]['f1']:+.4f}.")
     lines += ["", END]
     return "\n".join(lines)
 
@@ -161,13 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     pages = list(load_pages(root))
     names = [n for n in args.only.split(",") if n] or list(NAMES)
-    results = {}
-    for name in names:
-        started = time.monotonic()
-        results[name] = measure(name, pages, args.repeat)
-        r = results[name]
-        print(f"{name:<24} F1 {r['f1']:.4f}  {r['pages_per_s']:6.1f} pages/s  "
-              f"({time.monotonic() - started:.0f}s)", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    results = measure(names, pages, args.repeat)
+    for name, r in results.items():
+        print(f"{name:<24} F1 {r['f1']:.4f}  {r['pages_per_s']:6.1f} pages/s", file=sys.stderr)
+    print(f"({time.monotonic() - started:.0f}s)", file=sys.stderr)
     text = section(results, len(pages), args.repeat, unsure_pages(pages))
     if args.print_only:
         print(text)

@@ -37,7 +37,7 @@ _HTMLISH = re.compile(rb"<\s*(?:!doctype|html|head|body|p|div|title|meta|article
                       re.I)
 
 # XPath expressions compiled once, not per page.
-_CONTENT_ROOTS = etree.XPath("//article | //main | //*[@role='main']")
+_CONTENT_ROOTS = etree.XPath("(//*[self::article or self::main or @role='main'])[1]")
 _ARTICLES = etree.XPath("count(//article)")
 _TEASERS = etree.XPath(
     "count(//*[self::h2 or self::h3][a[@href]][not(ancestor::aside) and not(ancestor::nav)"
@@ -102,8 +102,12 @@ def _images(root: Any, url: str | None, limit: int = 50) -> tuple[Image, ...]:
 
 def _links(root: Any, url: str | None, limit: int = 500) -> tuple[str, ...]:
     seen: dict[str, None] = {}
+    hrefs: set[str] = set()  # pages repeat their links; each is resolved once
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
+        if href in hrefs:
+            continue
+        hrefs.add(href)
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue
         absolute = urldefrag(urljoin(url, href) if url else href)[0]

@@ -130,21 +130,23 @@ def _mark(el: Any, tag: str) -> int:
     as an article body, else _PLAIN."""
     if tag in _BOILER_TAGS:
         return _BOILER
-    attrib = el.attrib
-    if not attrib:
+    keys = el.keys()  # one call, where asking for each attribute would be seven
+    if not keys:
         return _PLAIN
-    if attrib.get("hidden") is not None or attrib.get("aria-hidden") == "true":
+    get = el.get
+    if "hidden" in keys or ("aria-hidden" in keys and get("aria-hidden") == "true"):
         return _BOILER
-    style = attrib.get("style")
-    if style and _HIDDEN_STYLE.search(style):
+    if "style" in keys and _HIDDEN_STYLE.search(get("style")):
         return _BOILER
-    if attrib.get("role") in _BOILER_ROLES and tag not in ("html", "body"):
+    if tag in ("html", "body"):
+        return _PLAIN
+    if "role" in keys and get("role") in _BOILER_ROLES:
         return _BOILER
-    names = f"{attrib.get('class') or ''} {attrib.get('id') or ''} {attrib.get('itemprop') or ''}"
-    return _name_mark(names) if len(names) > 2 and tag not in ("html", "body") else _PLAIN
+    names = f"{get('class') or ''} {get('id') or ''} {get('itemprop') or ''}"
+    return _name_mark(names) if len(names) > 2 else _PLAIN
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1 << 16)
 def _name_mark(names: str) -> int:
     """The mark of a class, id and itemprop (pages repeat the same few hundred). Words
     are runs of letters and digits, camelCase split ("GoogleDfpAd")."""
