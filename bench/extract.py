@@ -3,9 +3,11 @@ preserve side by side with trafilatura (default and fast) and readability-lxml, 
 one's F1 measured in the same run.
 
 The process is pinned to one CPU. Each extractor reads every page of
-``../shared/extraction-eval/`` once as a warm-up (imports, caches), then ``--repeat``
-timed passes; the figure is pages divided by the median pass's CPU time (user+sys of
-this process). F1, precision and recall are the benchmark's metric (eval/score.py). The
+``../shared/extraction-eval/`` once as a warm-up (imports, caches); then ``--repeat``
+rounds time one pass of each extractor, the order rotating each round, so a slow spell
+of the shared machine falls on all alike. The figure is pages divided by the median
+pass's CPU time (user+sys of this process); the speed ratios are medians of the paired
+(same-round) ratios. F1, precision and recall are the benchmark's metric (eval/score.py). The
 figures replace the Extraction section of docs/benchmarks.md (between its markers),
 leaving the other sections alone::
 
