@@ -74,26 +74,27 @@ class _Walker:
         self.with_paths = with_paths
 
     def flush(self) -> None:
-        text = _SPACE.sub(" ", "".join(self.parts)).strip()
-        self.parts = []
-        if text:
-            self.blocks.append(Block(self.kind, text, self.level, self.path))
+        if self.parts:
+            text = " ".join("".join(self.parts).split())
+            self.parts = []
+            if text:
+                self.blocks.append(Block(self.kind, text, self.level, self.path))
         self.kind, self.level = "p", 0
 
     def walk(self, el: Any, depth: int, path: str) -> None:
-        tag = _tag(el)
-        if tag in _SKIP_TAGS or depth > _MAX_DEPTH or not tag:
+        tag = el.tag
+        if not isinstance(tag, str) or depth > _MAX_DEPTH or (tag := tag.lower()) in _SKIP_TAGS:
             if el.tail:
                 self.parts.append(el.tail)
             return
         block = tag in _BLOCK_TAGS
         here = path
-        if self.with_paths and block:
-            cls = (el.get("class") or "").split()
-            role = el.get("role")
-            here = f"{path}/{tag}" + (f".{cls[0]}" if cls else "") + (
-                f"[{role}]" if role else "")
         if block:
+            if self.with_paths:
+                cls = (el.get("class") or "").split()
+                role = el.get("role")
+                here = f"{path}/{tag}" + (f".{cls[0]}" if cls else "") + (
+                    f"[{role}]" if role else "")
             self.flush()
             self.path = here
             self.kind = _KIND.get(tag, "p")
