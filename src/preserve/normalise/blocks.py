@@ -18,20 +18,21 @@ __all__ = ["Block", "html_blocks", "tei_blocks", "render_text", "render_markdown
 
 _SPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"\w+")
-_BLOCK_TAGS = frozenset({
+BLOCK_TAGS = frozenset({
     "p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "ul", "ol",
     "li", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
     "thead", "tbody", "tfoot", "tr", "td", "th", "figure", "figcaption", "form", "fieldset",
     "address", "hr", "br", "body", "html", "center", "details", "summary", "caption", "option",
     "select", "label", "button", "iframe",
 })
-_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "title",
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "title",
                         "meta", "link", "object", "embed", "canvas", "textarea", "select"})
-_KIND = {"h1": "h", "h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h", "li": "li",
+KINDS = {"h1": "h", "h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h", "li": "li",
          "dt": "li", "dd": "li", "blockquote": "quote", "pre": "pre", "tr": "row",
          "figcaption": "caption", "caption": "caption"}
-# Deeper than any real page; deeper trees are read only to this depth.
-_MAX_DEPTH = 400
+# Deeper than any real page; deeper trees are read only to this depth (here and by
+# the native scorer, which shares these tables).
+MAX_DEPTH = 400
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,11 @@ class _Walker:
 
     def walk(self, el: Any, depth: int, path: str) -> None:
         tag = el.tag
-        if not isinstance(tag, str) or depth > _MAX_DEPTH or (tag := tag.lower()) in _SKIP_TAGS:
+        if not isinstance(tag, str) or depth > MAX_DEPTH or (tag := tag.lower()) in SKIP_TAGS:
             if el.tail:
                 self.parts.append(el.tail)
             return
-        block = tag in _BLOCK_TAGS
+        block = tag in BLOCK_TAGS
         here = path
         if block:
             if self.with_paths:
@@ -97,7 +98,7 @@ class _Walker:
                     f"[{role}]" if role else "")
             self.flush()
             self.path = here
-            self.kind = _KIND.get(tag, "p")
+            self.kind = KINDS.get(tag, "p")
             self.level = int(tag[1]) if self.kind == "h" else 0
         if tag == "br":
             self.parts.append("\n")
@@ -105,7 +106,7 @@ class _Walker:
             self.parts.append(el.text)
         for child in el:
             self.walk(child, depth + 1, here)
-            if block and _tag(child) in _BLOCK_TAGS:
+            if block and _tag(child) in BLOCK_TAGS:
                 self.path = here
         if block:
             self.flush()

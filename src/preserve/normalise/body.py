@@ -19,7 +19,7 @@ different, and where they agree the text is almost always the article, so:
 
 If one extractor fails or finds nothing, the other's body is used alone.
 
-trafilatura first reads only the region around the scorer's container (``_region``),
+trafilatura first reads only the region around the scorer's container (``_region_page``),
 without its fallbacks (its own readability port and jusText). Only when the scorer
 disagrees with that body (holds less than ``ESCALATE`` of it) does trafilatura read the
 whole page again with them.
@@ -51,9 +51,6 @@ COVER = 0.8
 # holds less than this share of that body, the two disagree and trafilatura runs again
 # with its fallbacks (readability port, jusText), which cost as much again.
 ESCALATE = 0.8
-# trafilatura first reads the scorer's container with what is around it, up to this
-# multiple of its text (``_region``); the whole page only when it runs again.
-REGION = 1.2
 
 
 @dataclass(frozen=True)
@@ -77,18 +74,11 @@ def _trafilatura(text: str, url: str | None, fast: bool) -> list[Block]:
     return tei_blocks(root) if root is not None else []
 
 
-def _region(container: Any, text: str) -> str:
-    """The part of the page trafilatura reads first: the scorer's container and enough
-    around it to hold REGION times its text (an article's lead outside its container).
-    trafilatura's cost grows with the page; most of a page is far from its article."""
-    if container is None:
-        return text
-    need = REGION * len("".join(container.itertext()))
-    region = container
-    for region in container.iterancestors():
-        if region.tag == "body" or len("".join(region.itertext())) >= need:
-            break
-    if region.tag in ("body", "html"):
+def _region_page(region: Any, text: str) -> str:
+    """The page trafilatura reads first: the scorer's region alone (``native.REGION``),
+    or the whole page when the region is all of it. trafilatura's cost grows with the
+    page; most of a page is far from its article."""
+    if region is None or region.tag in ("body", "html"):
         return text
     inner = etree.tostring(region, encoding="unicode", method="html", with_tail=False)
     return f"<html><head></head><body>{inner}</body></html>"
@@ -156,7 +146,7 @@ def extract_body(doc: Any, text: str, url: str | None = None,
     if native.confident:
         return Body(tuple(_drop_title(secondary, titles)), "native")
     try:
-        primary = _trafilatura(_region(native.container, text), url, fast=True)
+        primary = _trafilatura(_region_page(native.region, text), url, fast=True)
         if not primary or _cover(primary, _text_shingles(secondary)) < ESCALATE:
             primary = _trafilatura(text, url, fast=False)
     except Exception as e:  # noqa: BLE001 - a third-party extractor's failure is data

@@ -313,7 +313,7 @@ def _from_bylines(doc: Any, meta: Metadata) -> None:
 
 
 def extract_metadata(doc: Any, url: str | None = None) -> Metadata:
-    """Read every source in order; ``doc`` is a parsed lxml.html document."""
+    """Read every source in order; ``doc`` is a parsed lxml document."""
     meta = Metadata()
     _from_jsonld(doc, meta)
     _from_meta(doc, meta)

@@ -31,27 +31,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .blocks import Block
+from .blocks import BLOCK_TAGS, KINDS, MAX_DEPTH, SKIP_TAGS, Block
 
 __all__ = ["NativeBody", "native_body"]
 
-# Block-level tags: each starts and ends a text block.
-_BLOCK = frozenset({
-    "p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "ul", "ol",
-    "li", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
-    "thead", "tbody", "tfoot", "tr", "td", "th", "figure", "figcaption", "form", "fieldset",
-    "address", "hr", "br", "body", "html", "center", "details", "summary", "caption",
-    "label", "button", "iframe", "menu",
-})
-# Never text of the page.
-_SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "title", "meta",
-                   "link", "object", "embed", "canvas", "textarea", "select", "option",
-                   "button", "iframe", "input", "math"})
+# Block-level tags start and end a text block, as for the whole-page blocks; what a reader
+# never sees as text (form controls, embedded frames, formulas) is skipped here too.
+_BLOCK = BLOCK_TAGS | {"menu"}
+_SKIP = SKIP_TAGS | {"button", "iframe", "input", "math", "option"}
 # Regions that are boilerplate by their tag.
 _BOILER_TAGS = frozenset({"nav", "aside", "footer", "form", "menu"})
-_KIND = {"h1": "h", "h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h", "li": "li",
-         "dt": "li", "dd": "li", "blockquote": "quote", "pre": "pre", "tr": "row",
-         "figcaption": "caption", "caption": "caption"}
 # Class or id words of boilerplate regions (whole words of the class or id, split at
 # anything not a letter or digit), unless a content word is there too.
 _NEGATIVE_WORDS = frozenset({
@@ -79,8 +68,6 @@ _LABELS = frozenset({"advertisement", "advert", "ad", "ads", "sponsored", "anzei
                      "story continues below advertisement", "continue reading below",
                      "skip advertisement"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-# Deeper than any real page; deeper trees are read only to this depth.
-_MAX_DEPTH = 400
 # A boilerplate-looking region holding more than this share of the page's text is a
 # wrapper, not boilerplate.
 WRAPPER_SHARE = 0.5
@@ -88,6 +75,10 @@ WRAPPER_SHARE = 0.5
 # the article scores CLEAR_WIN of its score and the body holds HOLDS of the page's prose.
 CLEAR_WIN = 0.15
 HOLDS = 0.6
+# The region around the article holds this multiple of the container's text.
+REGION = 1.2
+# Elements that hold text directly as containers, not as paragraphs.
+_CONTAINERS = frozenset({"div", "section", "article", "main", "body"})
 # A block scores its container only with at least this many characters.
 _MIN_SCORING_CHARS = 25
 
@@ -114,6 +105,8 @@ class NativeBody:
     rival: float = 1.0
     # The share of the page's text outside boilerplate regions that the body holds.
     share: float = 0.0
+    # The container with what is around it (``REGION``): what a second extractor reads.
+    region: Any = None
 
     @property
     def confident(self) -> bool:
@@ -180,14 +173,16 @@ class _Walker:
 
     def walk(self, el: Any, depth: int, flags: tuple[Any, ...], in_link: bool) -> None:
         tag = el.tag
-        if not isinstance(tag, str) or tag in _SKIP or depth > _MAX_DEPTH:
-            tail = el.tail
-            if tail:
-                self.parts.append(tail)
-                if in_link:
-                    self.link_parts += len(tail.strip())
-            return
-        block = tag in _BLOCK
+        if isinstance(tag, str) and tag not in _SKIP and depth <= MAX_DEPTH:
+            self._element(el, tag, depth, flags, in_link)
+        tail = el.tail
+        if tail:
+            self.parts.append(tail)
+            if in_link:
+                self.link_parts += len(tail.strip())
+
+    def _element(self, el: Any, tag: str, depth: int, flags: tuple[Any, ...],
+                 in_link: bool) -> None:
         mark = _mark(el, tag)
         if mark == _BOILER:
             inner = (*flags, el)
@@ -196,13 +191,11 @@ class _Walker:
         else:
             inner = flags
         link = in_link or tag == "a"
+        block = tag in _BLOCK
         if block:
-            if self.parts:
-                self.flush()
-            else:
-                self.kind, self.level = "p", 0
+            self.flush()
             self.owner, self.flags = el, inner
-            self.kind = _KIND.get(tag, "p")
+            self.kind = KINDS.get(tag, "p")
             self.level = int(tag[1]) if self.kind == "h" else 0
         text = el.text
         if text:
@@ -214,16 +207,8 @@ class _Walker:
             if block and child.tag in _BLOCK:
                 self.owner, self.flags = el, inner
         if block:
-            if self.parts:
-                self.flush()
-            else:
-                self.kind, self.level = "p", 0
+            self.flush()
             self.owner, self.flags = el.getparent(), flags
-        tail = el.tail
-        if tail:
-            self.parts.append(tail)
-            if in_link:
-                self.link_parts += len(tail.strip())
 
 
 def _page_blocks(doc: Any) -> list[_Block]:
@@ -264,10 +249,9 @@ def _scores(blocks: Sequence[_Block]) -> tuple[dict[Any, float], dict[Any, list[
         if b.link_chars > 0.5 * b.chars:
             continue
         points = 1 + b.text.count(",") + min(3, b.chars // 100)
-        parent = owner if b.kind in ("p", "pre", "quote") and owner.tag not in (
-            "div", "section", "article", "main", "body") else None
         # A paragraph's container is its parent; text straight in a div scores the div.
-        container = owner.getparent() if parent is not None else owner
+        paragraph = b.kind in ("p", "pre", "quote") and owner.tag not in _CONTAINERS
+        container = owner.getparent() if paragraph else owner
         if container is None:
             continue
         score[container] = score.get(container, 0.0) + points
@@ -287,7 +271,7 @@ def _weighed(score: dict[Any, float], text: dict[Any, list[int]]) -> dict[Any, f
 
 
 def native_body(doc: Any) -> NativeBody:
-    """The article blocks of a parsed lxml.html document; the document is not changed."""
+    """The article blocks of a parsed lxml document; the document is not changed."""
     blocks = _page_blocks(doc)
     score, text = _scores(blocks)
     weighed = _weighed(score, text)
@@ -296,9 +280,10 @@ def native_body(doc: Any) -> NativeBody:
     best = max(weighed, key=weighed.__getitem__)
     best_score = weighed[best]
     chosen = {best}
+    # Siblings, and containers of the same kind, that score a fifth as much belong too.
+    threshold = max(10.0, best_score * 0.2)
     parent = best.getparent()
     if parent is not None:
-        threshold = max(10.0, best_score * 0.2)
         for sibling in parent:
             if sibling is best or not isinstance(sibling.tag, str):
                 continue
@@ -312,7 +297,6 @@ def native_body(doc: Any) -> NativeBody:
     # few paragraphs) is read from all of them.
     if best.get("class"):
         kind = (best.tag, best.get("class"))
-        threshold = max(10.0, best_score * 0.2)
         for el, s in weighed.items():
             if s >= threshold and (el.tag, el.get("class")) == kind:
                 chosen.add(el)
@@ -338,5 +322,16 @@ def native_body(doc: Any) -> NativeBody:
         kept += b.chars
         out.append(Block(b.kind, b.text, b.level))
     return NativeBody(tuple(out), best, best_score, rival / best_score if best_score else 1.0,
-                      kept / prose if prose else 0.0)
+                      kept / prose if prose else 0.0, _region(best, text))
+
+
+def _region(container: Any, text: dict[Any, list[int]]) -> Any:
+    """The nearest ancestor of ``container`` holding REGION times its text (an article's
+    lead can sit just outside its container), or ``container`` itself at the top."""
+    need = REGION * text[container][0]
+    region = container
+    for region in container.iterancestors():
+        if region.tag == "body" or text.get(region, (0, 0))[0] >= need:
+            break
+    return region
 
