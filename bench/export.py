@@ -41,10 +41,10 @@ from harness import (  # noqa: E402
     machine,
     measure,
     median,
+    publish,
     tool_version,
     verdict,
     warm,
-    write_section,
 )
 from verify import FILE_SIZE, build_corpus  # noqa: E402  (the verify benchmark's corpus)
 
@@ -198,11 +198,8 @@ def main(argv: list[str] | None = None) -> int:
              **{f"preserve export --format {f}": f"preserve export COLL --format {f} "
                 f"--output DEST" for f in ("bagit", "wacz", "ocfl")}}
     section = render(args, total, len(files), runs, shown, peaks, hash_speeds(files))
-    if args.quick:
-        print(section)
-    else:
-        write_section(args.out, START, END, "Export", START + section + END)
-        log(f"wrote the Export section of {args.out}")
+    publish(section, quick=args.quick, out=args.out, start=START, end=END,
+            heading="Export")
     if not args.workdir:
         shutil.rmtree(work)
     return 0

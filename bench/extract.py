@@ -28,12 +28,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from eval.dataset import EvalPage, default_root, load_pages  # noqa: E402
 from eval.extractors import EXTRACTORS  # noqa: E402
 from eval.score import aggregate, page_score  # noqa: E402
-
-from preserve.atomic import atomic_write  # noqa: E402
+from harness import write_section  # noqa: E402
 
 START = "<!-- bench:extract:start -->"
 END = "<!-- bench:extract:end -->"
@@ -159,18 +159,6 @@ def section(results: dict[str, dict[str, float]], pages: int, repeat: int,
     return "\n".join(lines)
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the Extraction section between its markers, or add it; others stay."""
-    doc = path.read_text(encoding="utf-8") if path.exists() else DOC_HEAD
-    if START in doc and END in doc:
-        before, rest = doc.split(START, 1)
-        doc = before + text + rest.split(END, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n## Extraction\n\n" + text + "\n"
-    with atomic_write(path, "w", encoding="utf-8") as f:
-        f.write(doc)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, metavar="N")
@@ -195,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_only:
         print(text)
     else:
-        write_section(args.out, text)
+        write_section(args.out, START, END, "Extraction", text, new=DOC_HEAD)
     return 0
 
 

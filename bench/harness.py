@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Run", "log", "machine", "measure", "median", "tool_version", "verdict", "warm",
-           "write_section"]
+__all__ = ["Run", "log", "machine", "measure", "median", "publish", "tool_version",
+           "verdict", "warm", "write_section"]
 
 
 def log(message: str) -> None:
@@ -102,3 +102,14 @@ def write_section(path: Path, start: str, end: str, heading: str, section: str,
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def publish(section: str, *, quick: bool, out: Path, start: str, end: str,
+            heading: str) -> None:
+    """Print ``section`` (a quick run writes nothing), or put it between its markers in
+    ``out``."""
+    if quick:
+        print(section)
+    else:
+        write_section(out, start, end, heading, start + section + end)
+        log(f"wrote the {heading} section of {out}")

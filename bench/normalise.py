@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 from eval.dataset import EvalPage, default_root, load_pages  # noqa: E402
-from harness import log, machine, measure, write_section  # noqa: E402
+from harness import log, machine, measure, publish  # noqa: E402
 from verify import _id, _record  # noqa: E402
 
 from preserve import __version__  # noqa: E402
@@ -180,11 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         r = results[-1]
         log(f"  {r['pages']} pages, {r['wall']:.1f} s, {r['rss_mb']:.1f} MB max RSS")
     section = render(results, len(pages))
-    if args.quick:
-        print(section)
-    else:
-        write_section(args.out, START, END, "Normalise", START + section + END)
-        log(f"wrote the Normalise section of {args.out}")
+    publish(section, quick=args.quick, out=args.out, start=START, end=END,
+            heading="Normalise")
     if not args.workdir:
         shutil.rmtree(work)
     return 0

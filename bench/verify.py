@@ -43,10 +43,10 @@ from harness import (  # noqa: E402
     machine,
     measure,
     median,
+    publish,
     tool_version,
     verdict,
     warm,
-    write_section,
 )
 
 from preserve.collection import Collection  # noqa: E402
@@ -342,11 +342,8 @@ def main(argv: list[str] | None = None) -> int:
                "'warcs/*.warc.gz'": "warcs/*.warc.gz"}
     section = render(args, files, results, {g: {k: _short(v, rel) for k, v in c.items()}
                                             for g, c in commands.items()}, cut, replace, cores)
-    if args.quick:
-        print(section)
-    else:
-        write_section(args.out, START, END, "Verify", START + section + END)
-        log(f"wrote the Verify section of {args.out}")
+    publish(section, quick=args.quick, out=args.out, start=START, end=END,
+            heading="Verify")
     if not args.workdir:
         shutil.rmtree(work)
     return 0
