@@ -10,7 +10,7 @@ import zlib
 
 import pytest
 
-from preserve.capture.decoding import (
+from preserve.web.decoding import (
     DEFAULT_DECODE_LIMIT,
     css_charset,
     decode_body,

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from preserve.capture.addresses import AddressPolicy, is_public
-from preserve.capture.exchange import Exchange, FetchFailure
 from preserve.capture.fetcher import FetchLimits, HttpFetcher
+from preserve.web.exchange import Exchange, FetchFailure
 
 BODY = gzip.compress(b"<html><title>x</title>" + b"y" * 5000, mtime=0)
 

@@ -1,4 +1,4 @@
-"""URL canonicalisation, SURT keys, host keys and trap guards (preserve.capture.urls)."""
+"""URL canonicalisation, SURT keys, host keys and trap guards (preserve.web.urls)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import surt
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from preserve.capture.urls import (
+from preserve.web.urls import (
     TrapLimits,
     canonicalize,
     host_key,

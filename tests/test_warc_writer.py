@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from preserve.capture.exchange import Exchange, ResponseBlock
 from preserve.store.records import Digester, format_digest
 from preserve.store.warc import ClosedWarc, Original, WarcWriter
+from preserve.web.exchange import Exchange, ResponseBlock
 
 WHEN = datetime(2026, 11, 28, 12, 0, 0, 123456, tzinfo=UTC)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .decoding import decode_body
-from .exchange import Exchange
+from ..web.decoding import decode_body
+from ..web.exchange import Exchange
+from ..web.media import HTML_TYPES
 from .links import extract
 from .sitemaps import (
     looks_like_feed,
@@ -20,9 +21,8 @@ from .sitemaps import (
     robots_sitemaps,
 )
 
-__all__ = ["Discovered", "discover", "PAGE_TYPES"]
+__all__ = ["Discovered", "discover"]
 
-PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _DECODE_LIMIT = 20_000_000
 
 
@@ -54,7 +54,7 @@ def discover(ex: Exchange, hops: str, *, location: str | None = None) -> Discove
         links.extend((u, "X") for u in entries.sitemaps)
         links.extend((u, "S") for u in entries.urls)
         return Discovered(tuple(links), body=body)
-    if looks_like_feed(ex.url, mime, head) and mime not in PAGE_TYPES:
+    if looks_like_feed(ex.url, mime, head) and mime not in HTML_TYPES:
         entries = parse_feed(body, ex.url)
         links.extend((u, "S") for u in entries.urls)
         return Discovered(tuple(links), body=body)
@@ -64,4 +64,4 @@ def discover(ex: Exchange, hops: str, *, location: str | None = None) -> Discove
     links.extend((u, "X") for u in out.feeds)
     if out.refresh:
         links.append((out.refresh, "R"))
-    return Discovered(tuple(links), is_page=mime in PAGE_TYPES, body=None, title=out.title)
+    return Discovered(tuple(links), is_page=mime in HTML_TYPES, body=None, title=out.title)

@@ -20,15 +20,15 @@ from ..store.crawllog import CrawlLog
 from ..store.events import EventLog
 from ..store.state import CrawlRegistry, StateDB
 from ..store.warc import WarcWriter
+from ..web.exchange import Exchange, FetchFailure, FetchResult
+from ..web.urls import canonicalize, host_key
 from .discover import Discovered, discover
-from .exchange import Exchange, FetchFailure, FetchResult
 from .fetcher import Fetcher
 from .frontier import Frontier, FrontierItem
 from .politeness import Politeness
 from .robots import RobotsGate
 from .scope import Scope
 from .summary import CrawlSummary, Progress
-from .urls import canonicalize, host_key
 
 __all__ = ["CrawlRun"]
 

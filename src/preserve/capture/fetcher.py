@@ -25,8 +25,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from ..web.exchange import Exchange, FetchFailure, FetchResult, ResponseBlock
 from .addresses import AddressPolicy, BlockedAddress
-from .exchange import Exchange, FetchFailure, FetchResult, ResponseBlock
 
 __all__ = ["Fetcher", "HttpFetcher", "FetchLimits"]
 

@@ -18,7 +18,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from .decoding import css_charset, html_charset
+from ..web.decoding import css_charset, html_charset
+from ..web.media import HTML_TYPES, charset_param, media_type
 
 __all__ = [
     "LinkResolver",
@@ -34,7 +35,6 @@ __all__ = [
 
 MAX_LINKS = 10_000
 
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CSS_TYPES = frozenset({"text/css"})
 _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml"})
 
@@ -413,7 +413,7 @@ def _link(el: Any, links: _Collector, embeds: _Collector, feeds: _Collector) -> 
     href = el.get("href")
     rels = set((el.get("rel") or "").lower().split())
     if "alternate" in rels:
-        mime = (el.get("type") or "").partition(";")[0].strip().lower()
+        mime = media_type(el.get("type"))
         if mime in _FEED_TYPES:
             feeds.add(href)
             return
@@ -428,18 +428,11 @@ def _link(el: Any, links: _Collector, embeds: _Collector, feeds: _Collector) -> 
 
 def extract(body: bytes, url: str, content_type: str | None) -> Outlinks:
     """Dispatch on the media type of ``content_type``; other types give empty Outlinks."""
-    mime, _, params = (content_type or "").partition(";")
-    mime = mime.strip().lower()
-    if mime in _HTML_TYPES:
-        return extract_html(body, url, _charset_param(params))
+    mime = media_type(content_type)
+    if mime in HTML_TYPES:
+        return extract_html(body, url, charset_param(content_type))
     if mime in _CSS_TYPES:
         return extract_css(body, url)
     return EMPTY
 
 
-def _charset_param(params: str) -> str | None:
-    for param in params.split(";"):
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            return value.strip().strip("\"'") or None
-    return None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..config import CrawlConfig
-from .urls import TrapLimits, host_of, registered_domain, trap_reason
+from ..web.urls import TrapLimits, host_of, registered_domain, trap_reason
 
 __all__ = ["Scope", "Decision", "link_depth"]
 

@@ -17,7 +17,7 @@ from ..collection import Collection
 from ..config import CollectionConfig, CrawlConfig, Description
 from ..errors import ConfigError, SeedError
 from ..store.state import CrawlRegistry, StateDB
-from .urls import canonicalize
+from ..web.urls import canonicalize
 
 __all__ = ["open_for_crawl", "check_seed", "config_to_dict", "config_from_dict"]
 

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 from protego import Protego
 
-from .decoding import decode_body
+from ..web.decoding import decode_body
+from ..web.media import HTML_TYPES, media_type
 from .links import LinkResolver
 
 __all__ = [
@@ -44,7 +45,6 @@ _SNIFF_BYTES = 4096
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip", "application/x-gunzip"})
 _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
 _FEED_ROOTS = frozenset({"rss", "feed", "rdf"})
 # Elements whose subtree is finished with once seen; clearing them keeps memory flat.
@@ -123,7 +123,7 @@ def parse_feed(body: bytes, url: str) -> SitemapEntries:
 
 def looks_like_sitemap(url: str, content_type: str | None, body_start: bytes) -> bool:
     """Whether a response is worth parsing as a sitemap, from its first bytes."""
-    if _mime(content_type) in _HTML_TYPES:
+    if media_type(content_type) in HTML_TYPES:
         return False
     head = _sniff(body_start)
     root = _root_name(head)
@@ -136,10 +136,10 @@ def looks_like_sitemap(url: str, content_type: str | None, body_start: bytes) ->
 
 def looks_like_feed(url: str, content_type: str | None, body_start: bytes) -> bool:
     """Whether a response is an RSS or Atom feed, by media type or root element."""
-    mime = _mime(content_type)
+    mime = media_type(content_type)
     if mime in _FEED_TYPES:
         return True
-    if mime in _HTML_TYPES:
+    if mime in HTML_TYPES:
         return False
     head = _sniff(body_start)
     root = _root_name(head)
@@ -149,15 +149,11 @@ def looks_like_feed(url: str, content_type: str | None, body_start: bytes) -> bo
     return root in _FEED_ROOTS
 
 
-def _mime(content_type: str | None) -> str:
-    return (content_type or "").partition(";")[0].strip().lower()
-
-
 def _uncompressed(body: bytes, url: str, content_type: str | None) -> bytes:
     gzipped = (
         body.startswith(_GZIP_MAGIC)
         or urlsplit(url).path.lower().endswith(".gz")
-        or _mime(content_type) in _GZIP_TYPES
+        or media_type(content_type) in _GZIP_TYPES
     )
     # decode_body hands back a body that is not gzip at all unchanged: a .gz URL
     # whose server already undid the compression.

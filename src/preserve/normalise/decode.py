@@ -13,7 +13,8 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
-from ..capture.decoding import html_charset
+from ..web.decoding import html_charset
+from ..web.media import charset_param as http_charset
 
 __all__ = ["Decoded", "decode_html", "http_charset"]
 
@@ -26,15 +27,6 @@ class Decoded:
     text: str
     encoding: str
     problems: tuple[str, ...] = ()
-
-
-def http_charset(content_type: str | None) -> str | None:
-    """The ``charset`` parameter of a Content-Type header value."""
-    for part in (content_type or "").split(";")[1:]:
-        name, _, value = part.partition("=")
-        if name.strip().lower() == "charset":
-            return value.strip().strip("\"'") or None
-    return None
 
 
 def _declared(body: bytes, http: str | None) -> bool:

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..capture.urls import surt_key
+from ..web.urls import surt_key
 
 __all__ = [
     "CdxjEntry",

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..capture.decoding import decode_body
+from ..web.decoding import decode_body
+from ..web.media import HTML_TYPES, is_page
 
 __all__ = [
     "PageEntry",
@@ -31,7 +32,6 @@ __all__ = [
 ]
 
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TITLE_READ_LIMIT = 256 * 1024
 
 # Most titles sit in the first few kilobytes: read that much first, the rest only if needed.
@@ -76,18 +76,6 @@ class PageEntry:
 def page_id(url: str, ts: str) -> str:
     """A stable page id: the first 16 hex digits of SHA-256 over ``url``, a space and ``ts``."""
     return hashlib.sha256(f"{url} {ts}".encode()).hexdigest()[:16]
-
-
-def is_page(url: str | None, status: str | None, mime: str | None) -> bool:
-    """Whether a capture with this URL, HTTP status and media type is a page."""
-    if status != "200" or mime is None or mime.lower() not in HTML_TYPES or not url:
-        return False
-    lower = url.lower()
-    if not lower.startswith(("http://", "https://")):
-        return False
-    # A robots.txt served as text/html is still not a page.
-    path = lower.split("?", 1)[0].split("#", 1)[0]
-    return not path.endswith("/robots.txt")
 
 
 def read_title(stream: _Readable, http_headers: Any) -> str | None:

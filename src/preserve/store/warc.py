@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from ..atomic import fsync_dir
-from ..capture.exchange import Exchange
 from ..errors import StorageError
+from ..web.exchange import Exchange
 from .records import (
     Digester,
     RecordIdFactory,
