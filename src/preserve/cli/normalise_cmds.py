@@ -50,6 +50,7 @@ def normalise(collection: Path, quiet: bool, as_json: bool) -> None:
                    f"{summary.duplicates} duplicates; {summary.total_lines} lines in "
                    f"{summary.output}")
 
+
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
 @click.option("--url", metavar="URL", help="The page's URL (resolves links, dates in it).")

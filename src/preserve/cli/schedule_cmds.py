@@ -65,6 +65,7 @@ def schedule() -> None:
     See docs/schedule.md for the [[schedule]] format.
     """
 
+
 @schedule.command("list")
 @click.argument("collections", nargs=-1, metavar="[COLL]...",
                 type=click.Path(path_type=Path))
@@ -102,6 +103,7 @@ def list_(collections: tuple[Path, ...], root: Path | None, as_json: bool) -> No
                    f"last: {last}; next: {nxt}")
     if not rows:
         click.echo("no schedules", err=True)
+
 
 @schedule.command("run-due")
 @click.argument("collections", nargs=-1, metavar="[COLL]...",
@@ -155,6 +157,7 @@ def run_due(collections: tuple[Path, ...], root: Path | None, as_json: bool,
         click.echo(json.dumps(out, indent=2))
     if failed:
         sys.exit(ExitStatus.PROBLEMS)
+
 
 @schedule.command()
 @click.argument("collections", nargs=-1, metavar="[COLL]...",

@@ -113,6 +113,7 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
     if not report.ok:
         sys.exit(ExitStatus.PROBLEMS)
 
+
 @click.command()
 @click.argument("collection", type=click.Path(path_type=Path))
 @click.option("--premis", type=click.Path(path_type=Path, dir_okay=False),
