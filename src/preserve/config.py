@@ -20,6 +20,7 @@ import tomli_w
 
 from . import DEFAULT_USER_AGENT
 from .errors import ConfigError
+from .units import parse_budget, parse_duration, parse_size
 
 __all__ = [
     "Description",
@@ -204,32 +205,6 @@ class CollectionConfig:
     schedules: tuple[Schedule, ...] = ()
 
 
-_SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6,
-               "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12,
-               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-_TIME_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
-
-
-def parse_size(text: str | int) -> int:
-    """'1GB', '500 MB', '10MiB' or a plain number of bytes."""
-    if isinstance(text, int):
-        return text
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
-    if not m or m.group(2).lower() not in _SIZE_UNITS:
-        raise ConfigError(f"{text!r} is not a size (examples: 500MB, 1GB, 1048576)")
-    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
-
-
-def parse_duration(text: str | float) -> float:
-    """'90', '90s', '30m', '2h', '1d' in seconds."""
-    if isinstance(text, int | float):
-        return float(text)
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
-    if not m or m.group(2).lower() not in _TIME_UNITS:
-        raise ConfigError(f"{text!r} is not a duration (examples: 90s, 30m, 2h)")
-    return float(m.group(1)) * _TIME_UNITS[m.group(2).lower()]
-
-
 _CRAWL_FIELDS = {f.name: f for f in fields(CrawlConfig)}
 
 
@@ -314,14 +289,9 @@ def _schedule_from_table(table: Any, n: int, path: Path) -> Schedule:
     values: dict[str, Any] = {"cron": cron, "action": action, "label": text("label") or ""}
     budget = text("budget")
     if budget is not None:
-        unit = budget.strip().lstrip("0123456789. ").lower()
         try:
-            if unit in _TIME_UNITS and unit:
-                values["budget_seconds"] = parse_duration(budget)
-            elif unit:
-                values["budget_bytes"] = parse_size(budget)
-            else:
-                raise ConfigError(f"{budget!r}: give a unit, e.g. 2h or 500GB")
+            parsed = parse_budget(budget)
+            values["budget_seconds"], values["budget_bytes"] = parsed.seconds, parsed.bytes
         except ConfigError as e:
             raise fail("budget", str(e)) from e
     final = table.get("final", False)

@@ -20,9 +20,11 @@ Findings of checks (fixity, robots, fetch failures) are data, never exceptions.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from pathlib import Path
 
 __all__ = [
+    "ExitStatus",
     "PreserveError",
     "ConfigError",
     "CollectionError",
@@ -37,10 +39,19 @@ __all__ = [
 ]
 
 
+class ExitStatus(IntEnum):
+    """The exit statuses of every ``preserve`` command (docs/cli.md); defined here, beside
+    the exceptions that carry one, so that no module below the CLI needs to import it."""
+
+    OK = 0
+    PROBLEMS = 1  # finished, with problems worth attention (failed URLs, fixity failures)
+    USAGE = 2  # usage or input error, said in one line on stderr
+
+
 class PreserveError(Exception):
     """Root of preserve's exceptions; str() is the one line shown to the user."""
 
-    exit_status = 2
+    exit_status: ExitStatus = ExitStatus.USAGE
 
 
 class ConfigError(PreserveError):
@@ -81,7 +92,7 @@ class SeedError(PreserveError):
 
 
 class StorageError(PreserveError):
-    exit_status = 1
+    exit_status = ExitStatus.PROBLEMS
 
     def __init__(self, message: str, path: Path | None = None) -> None:
         self.path = path
@@ -119,7 +130,7 @@ class FixityMismatch(PreserveError):
     record names a file that should have one (a closed WARC without a manifest line).
     """
 
-    exit_status = 1
+    exit_status = ExitStatus.PROBLEMS
 
     def __init__(self, path: str, algorithm: str, expected: str | None,
                  found: str | None) -> None:

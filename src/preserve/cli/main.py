@@ -1,92 +1,28 @@
-"""The ``preserve`` command: thin click commands over library calls.
+"""The ``preserve`` command: the top group, with every command of the cli modules added.
 
-Exit status: 0 success; 1 finished, but with problems worth attention (failed URLs, an
-interrupted crawl, a storage error); 2 usage or input error (one line on stderr).
+Exit status (errors.ExitStatus): 0 success; 1 finished, but with problems worth attention
+(failed URLs, an interrupted crawl, a storage error); 2 usage or input error (one line on
+stderr).
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import signal
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
 import click
 
 from .. import __version__
-from ..config import DUBLIN_CORE_FIELDS, CollectionConfig, CrawlConfig, Description
-from ..errors import PreserveError, SeedError
-
-if TYPE_CHECKING:
-    from ..capture.summary import CrawlSummary
-    from ..collection import Collection
-    from ..store.changes import CrawlDiff
+from .collection_cmds import crawls, diff, index, status
+from .crawl_cmds import crawl, init
+from .errors import PreserveGroup
+from .export_cmds import export
+from .normalise_cmds import extract, normalise
+from .schedule_cmds import schedule
+from .verify_cmds import audit, verify
 
 __all__ = ["main", "cli"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-
-def _errors(func: F) -> F:
-    """Turn a PreserveError into one line on stderr and its exit status; never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PreserveError as e:
-            click.echo(f"preserve: error: {e}", err=True)
-            sys.exit(e.exit_status)
-
-    return wrapper  # type: ignore[return-value]
-
-
-class _Size(click.ParamType):  # type: ignore[type-arg]
-    name = "SIZE"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        from ..config import parse_size
-
-        try:
-            return parse_size(value)
-        except PreserveError as e:
-            self.fail(str(e), param, ctx)
-
-
-class _Duration(click.ParamType):  # type: ignore[type-arg]
-    name = "DURATION"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        from ..config import parse_duration
-
-        try:
-            return parse_duration(value)
-        except PreserveError as e:
-            self.fail(str(e), param, ctx)
-
-
-def _dc_option(values: tuple[str, ...]) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        key = key.strip().lower()
-        if not sep or key not in DUBLIN_CORE_FIELDS:
-            raise click.BadParameter(
-                f"{item!r}: use FIELD=VALUE with a Dublin Core field "
-                f"({', '.join(DUBLIN_CORE_FIELDS)})", param_hint="--dc"
-            )
-        result[key] = value
-    return result
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=PreserveGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="preserve")
 def cli() -> None:
     """preserve: capture websites into WARC 1.1 collections, verify them, export them.
@@ -96,225 +32,10 @@ def cli() -> None:
     """
 
 
-@cli.command()
-@click.argument("collection", type=click.Path(path_type=Path))
-@click.option("--seed", "seeds", multiple=True, required=True, metavar="URL",
-              help="Start URL (repeatable).")
-@click.option("--title", help="Title of the collection (Dublin Core title).")
-@click.option("--dc", "dc", multiple=True, metavar="FIELD=VALUE",
-              help="Another Dublin Core field, e.g. --dc creator='Parliament Library'.")
-@_errors
-def init(collection: Path, seeds: tuple[str, ...], title: str | None,
-         dc: tuple[str, ...]) -> None:
-    """Create a collection with its seeds and description in preserve.toml."""
-    from ..capture.session import check_seed
-    from ..collection import Collection
-
-    desc = _dc_option(dc)
-    if title:
-        desc["title"] = title
-    checked = tuple(check_seed(s) for s in seeds)
-    Collection.create(collection, CollectionConfig(Description(**desc), CrawlConfig(seeds=checked)))
-    click.echo(f"created collection {collection} with {len(checked)} seed(s)")
-
-
-@cli.command()
-@click.argument("collection", type=click.Path(path_type=Path))
-@click.option("--seed", "seeds", multiple=True, metavar="URL",
-              help="Start URL (repeatable); creates the collection if it does not exist.")
-@click.option("--title", help="Title, when the collection is created by this command.")
-@click.option("--scope", type=click.Choice(["host", "domain", "prefix"]),
-              help="What to follow: the seeds' hosts (default), their domains, or URL prefixes.")
-@click.option("--include", multiple=True, metavar="REGEX", help="Also follow URLs matching.")
-@click.option("--exclude", multiple=True, metavar="REGEX", help="Never fetch URLs matching.")
-@click.option("--max-depth", type=click.IntRange(min=0),
-              help="Link hops from a seed [default: 20, as Heritrix; stops calendar traps].")
-@click.option("--max-pages", type=click.IntRange(min=0), help="Stop after this many captures.")
-@click.option("--max-bytes", type=_Size(), help="Stop after this many bytes (e.g. 5GB).")
-@click.option("--max-time", type=_Duration(), help="Stop after this long (e.g. 2h).")
-@click.option("--delay", type=click.FloatRange(min=0), help="Seconds between requests to a host "
-              "[default: 1.0; robots.txt Crawl-delay wins if longer].")
-@click.option("--concurrency", type=click.IntRange(min=1), help="Fetches at once, all hosts "
-              "[default: 4]; one at a time per host.")
-@click.option("--ignore-robots", is_flag=True, default=None,
-              help="Do not obey robots.txt (recorded in warcinfo and events).")
-@click.option("--user-agent", help="User-Agent header [default: preserve/VERSION (+URL)].")
-@click.option("--digest", type=click.Choice(["sha1", "sha256"]),
-              help="WARC digest algorithm [default: sha1, base32].")
-@click.option("--warc-size", type=_Size(), help="Rotate WARC files at this size [default: 1GB].")
-@click.option("--timeout", type=click.FloatRange(min=0.1), help="Network timeout in seconds.")
-@click.option("--retries", type=click.IntRange(min=0),
-              help="Retries of a failed fetch, with exponential back-off [default: 3].")
-@click.option("--final", is_flag=True,
-              help="Mark this crawl as the final capture of the site (warcinfo, events, "
-              "`preserve crawls`).")
-@click.option("--label", metavar="TEXT",
-              help='A label for this crawl, e.g. "final crawl before dissolution".')
-@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-@_errors
-def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bool,
-          as_json: bool, final: bool, label: str | None, **options: Any) -> None:
-    """Crawl into COLLECTION; run again on an unfinished crawl to resume it.
-
-    \b
-    Exit status: 0 finished; 1 finished with failed URLs, or stopped (resumable);
-    2 bad input (seed, options, preserve.toml, collection path).
-    """
-    from ..capture.crawler import Crawler
-    from ..capture.session import open_for_crawl
-    from .progress import make_reporter
-
-    overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
-    overrides["seeds"] = seeds
-    coll, config, _ = open_for_crawl(collection, overrides, {"title": title} if title else None)
-    reporter = make_reporter(quiet=quiet)
-
-    def started(crawl_id: str, resumed: bool) -> None:
-        if resumed:  # said only once the lock is ours: a refused crawl resumes nothing
-            reporter.note(f"resuming the unfinished crawl {crawl_id} of {collection}")
-
-    crawler = Crawler(coll, config, on_progress=reporter.update, on_start=started,
-                      final=final, label=label)
-
-    def stop(signum: int, frame: Any) -> None:
-        reporter.note("stopping: finishing in-flight fetches (resume with `preserve crawl`)")
-        crawler.stop()
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with reporter:
-            summary = crawler.run()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-    if summary.captured == 0 and summary.status == "finished":
-        raise SeedError(config.crawl.seeds[0],
-                        f"unreachable: nothing could be fetched (see {coll.logs}/)")
-    changes = _recrawl_changes(coll, summary) if summary.finished else None
-    if as_json:
-        data = summary.to_dict()
-        if changes is not None:
-            data["changes"] = changes.counts() | {"from": changes.before}
-        click.echo(json.dumps(data, indent=2))
-    elif not quiet:
-        reporter.summary(summary)
-        if changes is not None:
-            click.echo(f"  {changes.one_line()} (`preserve diff` lists them)")
-    if summary.status == "storage-error":  # an error, so said even with --quiet
-        click.echo(f"preserve: error: {summary.stop_reason} (the crawl stopped; "
-                   "run `preserve crawl` again to resume)", err=True)
-    if summary.status in ("interrupted", "storage-error") or summary.failures:
-        sys.exit(EXIT_PROBLEMS)
-
-
-@cli.command()
-@click.argument("collection", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_errors
-def status(collection: Path, as_json: bool) -> None:
-    """Show what is in COLLECTION: description, WARCs, crawls, unfinished work."""
-    from ..collection import Collection
-    from ..store.inventory import collection_status
-
-    info = collection_status(Collection.open(collection))
-    if as_json:
-        click.echo(json.dumps(info, indent=2))
-        return
-    from .progress import render_status
-
-    render_status(info)
-
-
-@cli.command()
-@click.argument("collection", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_errors
-def crawls(collection: Path, as_json: bool) -> None:
-    """List the numbered crawls of COLLECTION: when, outcome, what each stored."""
-    from ..collection import Collection
-    from ..store.inventory import list_crawls
-
-    found = list_crawls(Collection.open(collection))
-    if as_json:
-        click.echo(json.dumps(found, indent=2))
-        return
-    from .progress import render_crawls
-
-    render_crawls(found)
-
-
-@cli.command()
-@click.argument("collection", type=click.Path(path_type=Path))
-@click.option("--from", "before", metavar="CRAWL",
-              help="The earlier crawl [default: the one before --to].")
-@click.option("--to", "after", metavar="CRAWL",
-              help="The later crawl [default: the last finished one].")
-@click.option("--all", "show_all", is_flag=True, help="List unchanged pages too.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (every page).")
-@_errors
-def diff(collection: Path, before: str | None, after: str | None, show_all: bool,
-         as_json: bool) -> None:
-    """Pages new, changed, unchanged and gone between two crawls of COLLECTION.
-
-    \b
-    Gone: the later crawl got a 404 or 410, a redirect, another error, or did not
-    reach the page at all. Exit status 0; 2 if there are not two crawls to compare.
-    """
-    from ..collection import Collection
-    from ..store.changes import diff_crawls
-
-    result = diff_crawls(Collection.open(collection), before, after)
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
-        return
-    click.echo(result.one_line())
-    for change in result.changes:
-        if change.change != "unchanged" or show_all:
-            why = f"  ({change.reason})" if change.reason else ""
-            click.echo(f"{change.change:<10} {change.url}{why}")
-
-
-@cli.command()
-@click.argument("collection", type=click.Path(path_type=Path))
-@_errors
-def index(collection: Path) -> None:
-    """Rebuild indexes/index.cdxj and pages/pages.jsonl from the collection's WARCs."""
-    from ..collection import Collection
-    from ..store.indexer import build_indexes
-
-    coll = Collection.open(collection)
-    with coll.lock():
-        result = build_indexes(coll.root)
-    click.echo(f"indexed {result.records} records, {result.pages} pages "
-               f"from {result.warcs} WARC file(s)")
-
-
-from .normalise_cmds import register as _register_normalise  # noqa: E402
-
-_register_normalise(cli, _errors)
-
-from .verify_cmds import register as _register_verify  # noqa: E402
-
-_register_verify(cli, _errors)
-
-from .export_cmds import register as _register_export  # noqa: E402
-
-_register_export(cli, _errors)
-
-from .schedule_cmds import register as _register_schedule  # noqa: E402
-
-_register_schedule(cli, _errors)
-
-
-def _recrawl_changes(coll: Collection, summary: CrawlSummary) -> CrawlDiff | None:
-    """The change report of a recrawl against the crawl before it, or None for a first."""
-    from ..store.changes import diff_crawls
-
-    try:
-        return diff_crawls(coll, after=summary.crawl)
-    except PreserveError:
-        return None  # the first crawl of the collection: nothing to compare with
+# In pipeline order, which is also the order of docs/cli.md (scripts/gen_cli_docs.py).
+for _command in (init, crawl, status, crawls, diff, index, normalise, extract, verify, audit,
+                 export, schedule):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -8,39 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..config import parse_duration, parse_size
-from ..errors import ConfigError, PreserveError
+from ..errors import ExitStatus
+from ..units import Budget, parse_duration
+from .params import SizeOrDuration
 from .progress import byte_progress
 
-__all__ = ["register"]
-
-_TIME_UNITS = ("s", "m", "min", "h", "d")
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
-class _Budget(click.ParamType):  # type: ignore[type-arg]
-    """A duration (2h, 90m, 1d) or a size (500GB, 10GiB)."""
-
-    name = "DURATION|SIZE"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> tuple[str, float]:
-        text = str(value).strip()
-        unit = text.lstrip("0123456789. ").lower()
-        try:
-            if not unit:
-                raise ConfigError(f"{text!r}: give a unit, e.g. 2h or 500GB")
-            if unit in _TIME_UNITS:
-                return ("seconds", parse_duration(text))
-            return ("bytes", float(parse_size(text)))
-        except PreserveError as e:
-            self.fail(str(e), param, ctx)
+__all__ = ["verify", "audit"]
 
 
 def _summary(report: Any) -> None:
@@ -61,122 +39,118 @@ def _summary(report: Any) -> None:
                   if report.skipped else ""))
 
 
-def register(cli: click.Group, errors: Decorator) -> None:
-    """Add the commands to ``cli``; ``errors`` is main's PreserveError handler."""
+@click.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...",
+                type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1),
+              help="Files read at once, in worker processes [default: CPUs, at most 8].")
+@click.option("--budget", type=SizeOrDuration(),
+              help="Rolling audit: check the files least recently verified first and "
+                   "stop within this time (2h) or size (500GB). A zero budget (0s, 0B) "
+                   "reads no WARC: only the small files are checked.")
+@click.option("--fixity-only", is_flag=True,
+              help="Only whole-file digests: no WARC records, index or pages.")
+@click.option("--accept-config", is_flag=True,
+              help="preserve.toml was edited on purpose: take its digest as the new "
+                   "baseline.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
+           budget: Budget | None, fixity_only: bool, accept_config: bool,
+           quiet: bool) -> None:
+    """Check fixity and integrity of collections or WARC files.
 
-    @cli.command()
-    @click.argument("paths", nargs=-1, required=True, metavar="PATH...",
-                    type=click.Path(path_type=Path))
-    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-    @click.option("--jobs", "-j", type=click.IntRange(min=1),
-                  help="Files read at once, in worker processes [default: CPUs, at most 8].")
-    @click.option("--budget", type=_Budget(),
-                  help="Rolling audit: check the files least recently verified first and "
-                       "stop within this time (2h) or size (500GB). A zero budget (0s, 0B) "
-                       "reads no WARC: only the small files are checked.")
-    @click.option("--fixity-only", is_flag=True,
-                  help="Only whole-file digests: no WARC records, index or pages.")
-    @click.option("--accept-config", is_flag=True,
-                  help="preserve.toml was edited on purpose: take its digest as the new "
-                       "baseline.")
-    @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-    @errors
-    def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
-               budget: tuple[str, float] | None, fixity_only: bool, accept_config: bool,
-               quiet: bool) -> None:
-        """Check fixity and integrity of collections or WARC files.
+    PATH is a collection directory (every file against the manifest and the event
+    log, every WARC record, the index and the pages; one `fixity check` event per
+    file is appended to its events.jsonl) or WARC files (any WARC).
 
-        PATH is a collection directory (every file against the manifest and the event
-        log, every WARC record, the index and the pages; one `fixity check` event per
-        file is appended to its events.jsonl) or WARC files (any WARC).
+    \b
+    Exit status: 0 no problems; 1 problems found; 2 bad usage or unreadable input.
+    """
+    from ..collection import CONFIG_NAME
+    from ..verify import Report, VerifyOptions, default_jobs, verify_collection, verify_files
 
-        \b
-        Exit status: 0 no problems; 1 problems found; 2 bad usage or unreadable input.
-        """
-        from ..collection import CONFIG_NAME
-        from ..verify import Report, VerifyOptions, default_jobs, verify_collection, verify_files
-
-        workers = jobs or default_jobs()
-        colls = [p for p in paths if p.is_dir()]
-        files = [p for p in paths if not p.is_dir()]
-        if budget is not None and (files or len(colls) != 1):
-            raise click.UsageError("--budget applies to one collection directory")
+    workers = jobs or default_jobs()
+    colls = [p for p in paths if p.is_dir()]
+    files = [p for p in paths if not p.is_dir()]
+    if budget is not None and (files or len(colls) != 1):
+        raise click.UsageError("--budget applies to one collection directory")
+    for c in colls:
+        if not (c / CONFIG_NAME).is_file():
+            raise click.UsageError(f"{c} is a directory but not a collection "
+                                   f"(no {CONFIG_NAME})")
+    options = VerifyOptions(
+        jobs=workers,
+        budget_seconds=budget.seconds if budget is not None else None,
+        budget_bytes=budget.bytes if budget is not None else None,
+        fixity_only=fixity_only, accept_config=accept_config)
+    if budget is not None and not (budget.seconds or budget.bytes):
+        click.echo("--budget is zero: no WARC file read; only preserve.toml, the "
+                   "manifests, events.jsonl and the index's form and order are checked",
+                   err=True)
+    bar, update = byte_progress("verify", quiet or as_json)
+    reports: list[Report] = []
+    try:
         for c in colls:
-            if not (c / CONFIG_NAME).is_file():
-                raise click.UsageError(f"{c} is a directory but not a collection "
-                                       f"(no {CONFIG_NAME})")
-        options = VerifyOptions(
-            jobs=workers,
-            budget_seconds=budget[1] if budget and budget[0] == "seconds" else None,
-            budget_bytes=int(budget[1]) if budget and budget[0] == "bytes" else None,
-            fixity_only=fixity_only, accept_config=accept_config)
-        if budget is not None and budget[1] <= 0:
-            click.echo("--budget is zero: no WARC file read; only preserve.toml, the "
-                       "manifests, events.jsonl and the index's form and order are checked",
-                       err=True)
-        bar, update = byte_progress("verify", quiet or as_json)
-        reports: list[Report] = []
-        try:
-            for c in colls:
-                reports.append(verify_collection(c, options, on_progress=update))
-            if files:
-                reports.append(verify_files(files, jobs=workers, fixity_only=fixity_only,
-                                            on_progress=update))
-        finally:
-            if bar is not None:
-                bar.stop()
-        report = Report()
-        for r in reports:
-            report.findings += r.findings
-            report.files += r.files
-            report.skipped += r.skipped
-            report.bytes_read += r.bytes_read
-            report.seconds += r.seconds
-        if as_json:
-            click.echo(json.dumps(report.to_dict(), indent=2))
-        else:
-            _summary(report)
-        if not report.ok:
-            sys.exit(1)
+            reports.append(verify_collection(c, options, on_progress=update))
+        if files:
+            reports.append(verify_files(files, jobs=workers, fixity_only=fixity_only,
+                                        on_progress=update))
+    finally:
+        if bar is not None:
+            bar.stop()
+    report = Report()
+    for r in reports:
+        report.findings += r.findings
+        report.files += r.files
+        report.skipped += r.skipped
+        report.bytes_read += r.bytes_read
+        report.seconds += r.seconds
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        _summary(report)
+    if not report.ok:
+        sys.exit(ExitStatus.PROBLEMS)
 
-    @cli.command()
-    @click.argument("collection", type=click.Path(path_type=Path))
-    @click.option("--premis", type=click.Path(path_type=Path, dir_okay=False),
-                  metavar="FILE.xml", help="Also write the event log as PREMIS 3 XML.")
-    @click.option("--max-age", default="365d", show_default=True, metavar="DURATION",
-                  help="A file last verified longer ago than this is overdue.")
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-    @errors
-    def audit(collection: Path, premis: Path | None, max_age: str, as_json: bool) -> None:
-        """Show when each file of COLLECTION was last verified, and with what outcome.
 
-        \b
-        Exit status: 0 every file passed its last check in time; 1 some file failed,
-        was never verified or is overdue; 2 bad usage.
-        """
-        from ..collection import Collection
-        from ..store.events import EventLog
-        from ..verify import audit_collection, history, write_premis
+@click.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@click.option("--premis", type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FILE.xml", help="Also write the event log as PREMIS 3 XML.")
+@click.option("--max-age", default="365d", show_default=True, metavar="DURATION",
+              help="A file last verified longer ago than this is overdue.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def audit(collection: Path, premis: Path | None, max_age: str, as_json: bool) -> None:
+    """Show when each file of COLLECTION was last verified, and with what outcome.
 
-        coll = Collection.open(collection)
-        entries = audit_collection(coll, max_age=parse_duration(max_age))
-        if premis is not None:
-            events = list(EventLog(coll.events_path).read())
-            objects = {p: h.last_pass_data for p, h in history(events).items()}
-            for e in entries:
-                objects.setdefault(e.path, {})
-            count = write_premis(premis, events, objects)
-            if not as_json:
-                click.echo(f"wrote {count} events as PREMIS 3 XML to {premis}", err=True)
-        if as_json:
-            click.echo(json.dumps([e.to_dict() for e in entries], indent=2))
-        else:
-            for e in entries:
-                click.echo(f"{e.status:<8} {e.last_check or '-':<28} {e.path}"
-                           + (f"  ({e.detail})" if e.status not in ("ok",) else ""))
-            counts: dict[str, int] = {}
-            for e in entries:
-                counts[e.status] = counts.get(e.status, 0) + 1
-            click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-        if any(e.status in ("failed", "never", "overdue") for e in entries):
-            sys.exit(1)
+    \b
+    Exit status: 0 every file passed its last check in time; 1 some file failed,
+    was never verified or is overdue; 2 bad usage.
+    """
+    from ..collection import Collection
+    from ..store.events import EventLog
+    from ..verify import audit_collection, history, write_premis
+
+    coll = Collection.open(collection)
+    entries = audit_collection(coll, max_age=parse_duration(max_age))
+    if premis is not None:
+        events = list(EventLog(coll.events_path).read())
+        objects = {p: h.last_pass_data for p, h in history(events).items()}
+        for e in entries:
+            objects.setdefault(e.path, {})
+        count = write_premis(premis, events, objects)
+        if not as_json:
+            click.echo(f"wrote {count} events as PREMIS 3 XML to {premis}", err=True)
+    if as_json:
+        click.echo(json.dumps([e.to_dict() for e in entries], indent=2))
+    else:
+        for e in entries:
+            click.echo(f"{e.status:<8} {e.last_check or '-':<28} {e.path}"
+                       + (f"  ({e.detail})" if e.status not in ("ok",) else ""))
+        counts: dict[str, int] = {}
+        for e in entries:
+            counts[e.status] = counts.get(e.status, 0) + 1
+        click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if any(e.status in ("failed", "never", "overdue") for e in entries):
+        sys.exit(ExitStatus.PROBLEMS)

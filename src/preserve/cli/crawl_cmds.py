@@ -1,0 +1,157 @@
+"""``preserve init`` and ``preserve crawl``: thin commands over preserve.capture."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..config import DUBLIN_CORE_FIELDS, CollectionConfig, CrawlConfig, Description
+from ..errors import ExitStatus, PreserveError, SeedError
+from .params import Duration, Size
+
+if TYPE_CHECKING:
+    from ..capture.summary import CrawlSummary
+    from ..collection import Collection
+    from ..store.changes import CrawlDiff
+
+__all__ = ["init", "crawl"]
+
+
+def _dc_option(values: tuple[str, ...]) -> dict[str, str]:
+    """The --dc FIELD=VALUE options as Dublin Core fields; a bad one is a usage error."""
+    result: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in DUBLIN_CORE_FIELDS:
+            raise click.BadParameter(
+                f"{item!r}: use FIELD=VALUE with a Dublin Core field "
+                f"({', '.join(DUBLIN_CORE_FIELDS)})", param_hint="--dc"
+            )
+        result[key] = value
+    return result
+
+
+@click.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@click.option("--seed", "seeds", multiple=True, required=True, metavar="URL",
+              help="Start URL (repeatable).")
+@click.option("--title", help="Title of the collection (Dublin Core title).")
+@click.option("--dc", "dc", multiple=True, metavar="FIELD=VALUE",
+              help="Another Dublin Core field, e.g. --dc creator='Parliament Library'.")
+def init(collection: Path, seeds: tuple[str, ...], title: str | None,
+         dc: tuple[str, ...]) -> None:
+    """Create a collection with its seeds and description in preserve.toml."""
+    from ..capture.session import check_seed
+    from ..collection import Collection
+
+    desc = _dc_option(dc)
+    if title:
+        desc["title"] = title
+    checked = tuple(check_seed(s) for s in seeds)
+    Collection.create(collection, CollectionConfig(Description(**desc), CrawlConfig(seeds=checked)))
+    click.echo(f"created collection {collection} with {len(checked)} seed(s)")
+
+
+@click.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@click.option("--seed", "seeds", multiple=True, metavar="URL",
+              help="Start URL (repeatable); creates the collection if it does not exist.")
+@click.option("--title", help="Title, when the collection is created by this command.")
+@click.option("--scope", type=click.Choice(["host", "domain", "prefix"]),
+              help="What to follow: the seeds' hosts (default), their domains, or URL prefixes.")
+@click.option("--include", multiple=True, metavar="REGEX", help="Also follow URLs matching.")
+@click.option("--exclude", multiple=True, metavar="REGEX", help="Never fetch URLs matching.")
+@click.option("--max-depth", type=click.IntRange(min=0),
+              help="Link hops from a seed [default: 20, as Heritrix; stops calendar traps].")
+@click.option("--max-pages", type=click.IntRange(min=0), help="Stop after this many captures.")
+@click.option("--max-bytes", type=Size(), help="Stop after this many bytes (e.g. 5GB).")
+@click.option("--max-time", type=Duration(), help="Stop after this long (e.g. 2h).")
+@click.option("--delay", type=click.FloatRange(min=0), help="Seconds between requests to a host "
+              "[default: 1.0; robots.txt Crawl-delay wins if longer].")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Fetches at once, all hosts "
+              "[default: 4]; one at a time per host.")
+@click.option("--ignore-robots", is_flag=True, default=None,
+              help="Do not obey robots.txt (recorded in warcinfo and events).")
+@click.option("--user-agent", help="User-Agent header [default: preserve/VERSION (+URL)].")
+@click.option("--digest", type=click.Choice(["sha1", "sha256"]),
+              help="WARC digest algorithm [default: sha1, base32].")
+@click.option("--warc-size", type=Size(), help="Rotate WARC files at this size [default: 1GB].")
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="Network timeout in seconds.")
+@click.option("--retries", type=click.IntRange(min=0),
+              help="Retries of a failed fetch, with exponential back-off [default: 3].")
+@click.option("--final", is_flag=True,
+              help="Mark this crawl as the final capture of the site (warcinfo, events, "
+              "`preserve crawls`).")
+@click.option("--label", metavar="TEXT",
+              help='A label for this crawl, e.g. "final crawl before dissolution".')
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bool,
+          as_json: bool, final: bool, label: str | None, **options: Any) -> None:
+    """Crawl into COLLECTION; run again on an unfinished crawl to resume it.
+
+    \b
+    Exit status: 0 finished; 1 finished with failed URLs, or stopped (resumable);
+    2 bad input (seed, options, preserve.toml, collection path).
+    """
+    from ..capture.crawler import Crawler
+    from ..capture.session import open_for_crawl
+    from .progress import make_reporter
+
+    overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
+    overrides["seeds"] = seeds
+    coll, config, _ = open_for_crawl(collection, overrides, {"title": title} if title else None)
+    reporter = make_reporter(quiet=quiet)
+
+    def started(crawl_id: str, resumed: bool) -> None:
+        if resumed:  # said only once the lock is ours: a refused crawl resumes nothing
+            reporter.note(f"resuming the unfinished crawl {crawl_id} of {collection}")
+
+    crawler = Crawler(coll, config, on_progress=reporter.update, on_start=started,
+                      final=final, label=label)
+
+    def stop(signum: int, frame: Any) -> None:
+        reporter.note("stopping: finishing in-flight fetches (resume with `preserve crawl`)")
+        crawler.stop()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with reporter:
+            summary = crawler.run()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if summary.captured == 0 and summary.status == "finished":
+        raise SeedError(config.crawl.seeds[0],
+                        f"unreachable: nothing could be fetched (see {coll.logs}/)")
+    changes = _recrawl_changes(coll, summary) if summary.finished else None
+    if as_json:
+        data = summary.to_dict()
+        if changes is not None:
+            data["changes"] = changes.counts() | {"from": changes.before}
+        click.echo(json.dumps(data, indent=2))
+    elif not quiet:
+        reporter.summary(summary)
+        if changes is not None:
+            click.echo(f"  {changes.one_line()} (`preserve diff` lists them)")
+    if summary.status == "storage-error":  # an error, so said even with --quiet
+        click.echo(f"preserve: error: {summary.stop_reason} (the crawl stopped; "
+                   "run `preserve crawl` again to resume)", err=True)
+    if summary.status in ("interrupted", "storage-error") or summary.failures:
+        sys.exit(ExitStatus.PROBLEMS)
+
+
+def _recrawl_changes(coll: Collection, summary: CrawlSummary) -> CrawlDiff | None:
+    """The change report of a recrawl against the crawl before it, or None for a first."""
+    from ..store.changes import diff_crawls
+
+    try:
+        return diff_crawls(coll, after=summary.crawl)
+    except PreserveError:
+        return None  # the first crawl of the collection: nothing to compare with

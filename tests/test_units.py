@@ -1,0 +1,78 @@
+"""Sizes, durations and budgets: one parser, so preserve.toml and the options agree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import pytest
+
+from preserve.cli.params import Duration, Size, SizeOrDuration
+from preserve.config import load_config
+from preserve.errors import ConfigError
+from preserve.units import Budget, parse_budget, parse_duration, parse_size
+
+
+@pytest.mark.parametrize(("text", "size"), [
+    ("1048576", 1048576), ("500MB", 500 * 10**6), (" 1.5 kb ", 1500), ("1GB", 10**9),
+    ("10MiB", 10 * 2**20), ("2 TiB", 2 * 2**40), (42, 42),
+])
+def test_sizes(text: str | int, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("90", 90.0), ("90s", 90.0), ("30m", 1800.0), ("2 min", 120.0), ("1.5h", 5400.0),
+    ("1d", 86400.0), (7, 7.0),
+])
+def test_durations(text: str | float, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(("text", "budget"), [
+    ("2h", Budget(seconds=7200.0)), ("90m", Budget(seconds=5400.0)),
+    ("500GB", Budget(bytes=500 * 10**9)), ("10GiB", Budget(bytes=10 * 2**30)),
+    ("0s", Budget(seconds=0.0)), ("0B", Budget(bytes=0)),
+])
+def test_budgets_are_a_time_or_a_size(text: str, budget: Budget) -> None:
+    assert parse_budget(text) == budget
+
+
+@pytest.mark.parametrize(("parse", "text", "words"), [
+    (parse_size, "5XB", "is not a size"),
+    (parse_size, "-1MB", "is not a size"),
+    (parse_duration, "5y", "is not a duration"),
+    (parse_duration, "2 hours", "is not a duration"),
+    (parse_budget, "5", "give a unit"),
+    (parse_budget, "5q", "is not a size"),
+])
+def test_bad_values_are_config_errors(parse: Callable[[str], object], text: str,
+                                     words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        parse(text)
+
+
+@pytest.mark.parametrize(("param", "text"), [
+    (Size(), "5XB"), (Duration(), "5y"), (SizeOrDuration(), "5"), (SizeOrDuration(), "5q"),
+])
+def test_an_option_fails_with_the_parsers_message(param: click.ParamType, text: str) -> None:
+    parsers: dict[str, Callable[[str], object]] = {"SIZE": parse_size,
+                                                   "DURATION": parse_duration}
+    parse = parsers.get(param.name, parse_budget)
+    with pytest.raises(ConfigError) as expected:
+        parse(text)
+    with pytest.raises(click.BadParameter) as got:
+        param.convert(text, None, None)
+    assert got.value.message == str(expected.value)
+
+
+def test_options_and_preserve_toml_read_the_same_values(tmp_path: Path) -> None:
+    toml = tmp_path / "preserve.toml"
+    toml.write_text("[crawl]\nseeds = ['http://127.0.0.1/']\nmax-bytes = '5GB'\n"
+                    "max-time = '2h'\n\n[[schedule]]\ncron = '@daily'\naction = 'verify'\n"
+                    "budget = '500GB'\n", encoding="utf-8")
+    config = load_config(toml)
+    assert config.crawl.max_bytes == Size().convert("5GB", None, None)
+    assert config.crawl.max_time == Duration().convert("2h", None, None)
+    assert config.schedules[0].budget_bytes == SizeOrDuration().convert("500GB", None, None).bytes
