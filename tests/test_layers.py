@@ -90,7 +90,7 @@ def test_layers_point_one_way() -> None:
 
 
 @pytest.mark.parametrize(("source", "expected"), [
-    ("from ..capture.urls import x\n", "must not import capture/"),
+    ("from ..capture.scope import x\n", "must not import capture/"),
     ("from preserve.cli.main import x\n", "only cli/ may import cli/"),
     ("def f():\n    from ..verify import report\n", "must not import verify/"),
 ])
