@@ -14,9 +14,9 @@ from lxml import etree
 from helpers_crawl import cli, crawl
 from preserve.collection import Collection
 from preserve.config import Schedule
-from preserve.testsite import TestSite
 from preserve.verify import VerifyOptions, audit_collection, verify_collection
 from preserve.verify.premis import PREMIS_NS
+from testsite import TestSite
 
 P = {"p": PREMIS_NS}
 

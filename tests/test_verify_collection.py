@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from helpers_crawl import cli, crawl, read_warc
 from preserve.collection import Collection
-from preserve.testsite import TestSite
 from preserve.verify import Report, VerifyOptions, verify_collection
+from testsite import TestSite
 
 SMALL = dict(warc_size=20_000, max_depth=3)
 FIXTURE = HealthCheck.function_scoped_fixture
