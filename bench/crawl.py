@@ -1,7 +1,7 @@
 """Crawl benchmark (issue 2): preserve side by side with wget on the bundled test site.
 
 Three measurements, each against test sites served by a separate process
-(``python -m preserve.testsite serve``), so the server's CPU counts against neither tool:
+(``python -m testsite serve``), so the server's CPU counts against neither tool:
 
 a. one host, no added latency: wall time and CPU seconds per captured URL, preserve/wget;
 b. eight hosts on 127.0.0.1 (a port each), 20 ms before every response: wall-time ratio;
@@ -128,7 +128,7 @@ class Scenario:
 
 
 def site_command(python: str, articles: int, hosts: int, latency_ms: int) -> list[str]:
-    return [python, "-m", "preserve.testsite", "serve", "--articles", str(articles),
+    return [python, "-m", "testsite", "serve", "--articles", str(articles),
             "--hosts", str(hosts), "--latency", str(latency_ms)]
 
 
@@ -136,7 +136,9 @@ def site_command(python: str, articles: int, hosts: int, latency_ms: int) -> lis
 def serve(command: list[str], hosts: int, logdir: Path) -> Iterator[list[str]]:
     """Run the test site in its own process; yields the base URL of each site."""
     with open(logdir / "testsite.err", "wb") as err:
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True)
+        # From the checkout's root, where `python -m testsite` finds the package.
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True,
+                                cwd=ROOT)
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None
     stdout = proc.stdout
@@ -397,7 +399,7 @@ def render(args: argparse.Namespace, scenarios: list[Scenario], memory: Scenario
         out += [f"- {all_runs(sc.runs)}", ""]
     if memory is not None:
         out += [f"### {memory.title}", "", "```sh",
-                "python -m preserve.testsite serve --articles N --hosts 1 --latency 0",
+                "python -m testsite serve --articles N --hosts 1 --latency 0",
                 "python " + shell(memory.commands["preserve"][1:], replace),
                 "```", "",
                 "| crawl | URLs captured | wall s | CPU s | CPU ms/URL | max RSS MB |",

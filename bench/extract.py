@@ -30,10 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from harness import write_section  # noqa: E402
+
 from eval.dataset import EvalPage, default_root, load_pages  # noqa: E402
 from eval.extractors import EXTRACTORS  # noqa: E402
 from eval.score import aggregate, page_score  # noqa: E402
-from harness import write_section  # noqa: E402
 
 START = "<!-- bench:extract:start -->"
 END = "<!-- bench:extract:end -->"

@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from eval.dataset import EvalPage, default_root, load_pages  # noqa: E402
 from harness import log, machine, measure, publish  # noqa: E402
 from verify import _id, _record  # noqa: E402
 
+from eval.dataset import EvalPage, default_root, load_pages  # noqa: E402
 from preserve import __version__  # noqa: E402
 from preserve.collection import Collection  # noqa: E402
 from preserve.config import CollectionConfig, CrawlConfig, Description, parse_size  # noqa: E402

@@ -26,11 +26,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))  # the test site, beside src/
 
 from crawl import serve, site_command  # noqa: E402
 from harness import write_section  # noqa: E402
 
-from preserve.testsite.assets import WEIGHTS  # noqa: E402
+from testsite.assets import WEIGHTS  # noqa: E402
 
 START = "<!-- bench:recrawl:start -->"
 END = "<!-- bench:recrawl:end -->"
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "(HTTP Archive Web Almanac 2024: 18 KB of HTML, about 58 KB an image); at the "
         "*light* weight (the tests' default) pages are about 3.5 KB and images under 1 KB.",
         "", "```sh",
-        f"python -m preserve.testsite serve --articles {args.articles} --weight median",
+        f"python -m testsite serve --articles {args.articles} --weight median",
         "python -m preserve crawl COLL --seed URL --delay 0 --quiet --json   # first",
         "python -m preserve crawl COLL --delay 0 --quiet --json              # recrawl",
         "```", "",

@@ -172,7 +172,8 @@ def record_wget() -> None:
     wget = shutil.which("wget")
     if wget is None:
         sys.exit("wget is not installed")
-    from preserve.testsite import TestSite
+    sys.path.insert(0, str(ROOT))  # the test site, beside src/
+    from testsite import TestSite
 
     with TestSite(articles=1) as site, tempfile.TemporaryDirectory() as tmp:
         subprocess.run([wget, "-r", "-l", "1", "-p", "--quiet", "--no-verbose",

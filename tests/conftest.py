@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from preserve.testsite import TestSite
+from testsite import TestSite
 
 
-# Fixtures of the bundled test site (preserve.testsite): a real server on 127.0.0.1.
+# Fixtures of the bundled test site (testsite): a real server on 127.0.0.1.
 @pytest.fixture
 def site() -> Iterator[TestSite]:
     """A fresh test site (36 articles) for a test that changes or counts what it serves."""

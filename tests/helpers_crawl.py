@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from preserve.capture.crawler import Crawler, CrawlSummary
 from preserve.collection import Collection
 from preserve.config import CollectionConfig, CrawlConfig, Description
-from preserve.testsite import RequestLog, TestSite
+from testsite import RequestLog, TestSite
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from helpers_crawl import crawl, tool
 from preserve.collection import Collection
-from preserve.testsite import TestSite
+from testsite import TestSite
 
 SMALL = dict(warc_size=20_000, max_depth=3, operator="Web Archive Team <web@library.example>")
 

@@ -36,9 +36,9 @@ from helpers_crawl import (
 from preserve.capture.crawler import CrawlSummary
 from preserve.capture.scope import link_depth
 from preserve.collection import Collection
-from preserve.testsite import RequestLog, TestSite
-from preserve.testsite.assets import UPLOADED_MANIFESTO
-from preserve.testsite.site import FEED_ONLY_PATH, HIDDEN_PATH
+from testsite import RequestLog, TestSite
+from testsite.assets import UPLOADED_MANIFESTO
+from testsite.site import FEED_ONLY_PATH, HIDDEN_PATH
 
 UA = "preserve-e2e/1.0 (+https://example.invalid/tests)"
 WARC_SIZE = 150_000  # the main crawl rotates through a few files

@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from helpers_crawl import WarcRecord, cli, crawl, create, jsonl, read_warc, tool
 from preserve.collection import Collection
-from preserve.testsite import RequestLog, TestSite
+from testsite import RequestLog, TestSite
 
 LATENCY = 0.05
 TOLERANCE = 0.005  # the server's clock and the crawler's are read in different threads

@@ -15,7 +15,7 @@ import pytest
 
 from helpers_crawl import cli, read_warc
 from preserve.collection import Collection
-from preserve.testsite import TestSite
+from testsite import TestSite
 
 
 @dataclass(frozen=True)

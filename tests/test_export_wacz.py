@@ -21,7 +21,7 @@ from helpers_crawl import cli, crawl, tool
 from helpers_export import SMALL
 from helpers_pywb import COLL, WB_MANAGER, _start_wayback, _stop
 from preserve.collection import Collection
-from preserve.testsite import TestSite
+from testsite import TestSite
 
 
 @dataclass(frozen=True)

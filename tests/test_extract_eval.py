@@ -4,10 +4,10 @@ floor pinned in eval/baseline.json; and the scorer implements the benchmark's me
 from __future__ import annotations
 
 import pytest
+
 from eval.dataset import default_root, load_pages
 from eval.run import floor
 from eval.score import aggregate, page_score, shingles
-
 from preserve import extract_article
 
 EVAL_ROOT = default_root()

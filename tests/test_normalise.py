@@ -23,7 +23,7 @@ from preserve.capture.crawler import Crawler
 from preserve.collection import Collection
 from preserve.errors import WarcFormatError
 from preserve.normalise.collection import normalise_collection
-from preserve.testsite import TestSite
+from testsite import TestSite
 
 BANNER = "This site is archived."
 

@@ -27,7 +27,7 @@ from preserve.capture.crawler import Crawler
 from preserve.capture.summary import CrawlSummary
 from preserve.collection import Collection
 from preserve.store.state import CrawlRegistry, StateDB
-from preserve.testsite import TestSite
+from testsite import TestSite
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from helpers_pywb import COLL, WB_MANAGER, _our_index, _start_wayback, _stop
 from preserve.capture.crawler import Crawler
 from preserve.collection import Collection
 from preserve.config import CollectionConfig, CrawlConfig, Description
-from preserve.testsite import TestSite
-from preserve.testsite.site import CP1252_PATH
+from testsite import TestSite
+from testsite.site import CP1252_PATH
 
 pytestmark = pytest.mark.slow
 

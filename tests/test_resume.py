@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from preserve.testsite import TestSite
+from testsite import TestSite
 
 PRESERVE = [sys.executable, "-m", "preserve"]
 BIN = Path(sys.executable).parent

@@ -18,7 +18,7 @@ from preserve.collection import Collection
 from preserve.schedule import run_due
 from preserve.schedule.actions import ACTIONS
 from preserve.store.events import EventLog
-from preserve.testsite import TestSite
+from testsite import TestSite
 
 JOBS = """
 [[schedule]]

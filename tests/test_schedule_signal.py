@@ -17,7 +17,7 @@ from pathlib import Path
 
 from helpers_crawl import cli
 from helpers_schedule import make_collection
-from preserve.testsite import TestSite
+from testsite import TestSite
 
 SCHEDULES = """
 [[schedule]]

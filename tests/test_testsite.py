@@ -15,6 +15,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
@@ -22,7 +23,8 @@ import requests
 from PIL import Image
 from protego import Protego
 
-from preserve.testsite import FAULT_PATHS, TestSite, start_sites
+import testsite
+from testsite import FAULT_PATHS, TestSite, start_sites
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -518,8 +520,8 @@ def test_stop_does_not_wait_for_idle_keep_alive_connections() -> None:
 @pytest.fixture
 def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "preserve.testsite", "serve", "--articles", "3", "--hosts", "2"],
-        stdout=subprocess.PIPE, text=True)
+        [sys.executable, "-m", "testsite", "serve", "--articles", "3", "--hosts", "2"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(testsite.__file__).parent.parent)
     try:
         assert process.stdout is not None
         yield process, process.stdout.readline().strip()

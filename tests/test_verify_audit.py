@@ -14,9 +14,9 @@ from lxml import etree
 from helpers_crawl import cli, crawl
 from preserve.collection import Collection
 from preserve.config import Schedule
-from preserve.testsite import TestSite
 from preserve.verify import VerifyOptions, audit_collection, verify_collection
 from preserve.verify.premis import PREMIS_NS
+from testsite import TestSite
 
 P = {"p": PREMIS_NS}
 
@@ -57,7 +57,7 @@ def test_never_verified_then_ok_then_failed(coll: Path) -> None:
     entries = {e.path: e for e in audit_collection(Collection(coll))}
     assert {e.status for e in entries.values()} == {"never"}
     assert cli("audit", coll).returncode == 1
-    assert verify_collection(coll).ok
+    assert verify_collection(Collection.open(coll)).ok
     entries = {e.path: e for e in audit_collection(Collection(coll))}
     assert {e.status for e in entries.values()} == {"ok"}
     assert cli("audit", coll).returncode == 0
@@ -69,7 +69,7 @@ def test_never_verified_then_ok_then_failed(coll: Path) -> None:
     raw = bytearray((coll / name).read_bytes())
     raw[100] ^= 0x04
     (coll / name).write_bytes(bytes(raw))
-    assert not verify_collection(coll).ok
+    assert not verify_collection(Collection.open(coll)).ok
     entries = {e.path: e for e in audit_collection(Collection(coll))}
     assert entries[name].status == "failed" and "FIXITY_MISMATCH" in entries[name].detail
     assert entries[name].last_pass is not None and entries[name].last_pass < str(
@@ -81,10 +81,10 @@ def test_never_verified_then_ok_then_failed(coll: Path) -> None:
 
 
 def test_premis_after_several_runs_including_a_failing_one(coll: Path, tmp_path: Path) -> None:
-    assert verify_collection(coll).ok
+    assert verify_collection(Collection.open(coll)).ok
     name = warcs(coll)[1]
     (coll / name).unlink()
-    assert not verify_collection(coll).ok
+    assert not verify_collection(Collection.open(coll)).ok
     out = tmp_path / "premis.xml"
     result = cli("audit", coll, "--premis", out)
     assert result.returncode == 1
@@ -129,7 +129,7 @@ def test_rolling_budget_covers_the_collection_oldest_first(coll: Path) -> None:
     budget = max(sizes.values()) * 2
     seen: list[list[str]] = []
     for _ in range(len(names)):
-        report = verify_collection(coll, VerifyOptions(budget_bytes=budget))
+        report = verify_collection(Collection.open(coll), VerifyOptions(budget_bytes=budget))
         assert report.ok
         done = [f.file for f in report.files if f.file.startswith("warcs/")]
         assert sum(sizes[n] for n in done) <= budget
@@ -141,21 +141,21 @@ def test_rolling_budget_covers_the_collection_oldest_first(coll: Path) -> None:
     # The next run starts again with the file whose last pass is the oldest.
     entries = {e.path: e for e in audit_collection(Collection(coll)) if e.path in names}
     oldest = min(names, key=lambda n: str(entries[n].last_pass))
-    again = verify_collection(coll, VerifyOptions(budget_bytes=budget))
+    again = verify_collection(Collection.open(coll), VerifyOptions(budget_bytes=budget))
     again_files = [f.file for f in again.files if f.file.startswith("warcs/")]
     assert again_files[0] == oldest
 
 
 def test_time_budget_stops_within_it(coll: Path) -> None:
     clock = iter(float(t) for t in range(0, 10_000, 5))  # each look at the clock: 5 s later
-    report = verify_collection(coll, VerifyOptions(budget_seconds=12),
+    report = verify_collection(Collection.open(coll), VerifyOptions(budget_seconds=12),
                                clock=lambda: next(clock))
     assert report.skipped  # not everything fits in 12 s at this pace
     assert len([f for f in report.files if f.file.startswith("warcs/")]) < len(warcs(coll))
 
 
 def test_a_file_bigger_than_the_budget_is_reported(coll: Path) -> None:
-    report = verify_collection(coll, VerifyOptions(budget_bytes=100))
+    report = verify_collection(Collection.open(coll), VerifyOptions(budget_bytes=100))
     assert report.ok and "BUDGET_TOO_SMALL" in report.counts()
     assert cli("verify", coll, "--budget", "1KB").returncode == 0
     assert cli("verify", coll, "--budget", "1h", "--json").returncode == 0
@@ -163,7 +163,8 @@ def test_a_file_bigger_than_the_budget_is_reported(coll: Path) -> None:
 
 @pytest.mark.parametrize("budget", [{"budget_seconds": 0.0}, {"budget_bytes": 0}])
 def test_a_zero_budget_reads_no_warc(coll: Path, budget: dict[str, float]) -> None:
-    report = verify_collection(coll, VerifyOptions(**budget))  # type: ignore[arg-type]
+    options = VerifyOptions(**budget)  # type: ignore[arg-type]
+    report = verify_collection(Collection.open(coll), options)
     assert report.ok and report.counts() == {}
     assert not [f for f in report.files if f.file.startswith("warcs/")]
     assert sorted(report.skipped) == sorted(warcs(coll))
@@ -194,12 +195,12 @@ def test_a_line_cut_by_a_crash_loses_no_later_event(coll: Path) -> None:
     events = coll / "events.jsonl"
     with open(events, "ab") as f:
         f.write(b'{"eventIdentifier": "urn:uuid:cut-short", "eventTy')  # a crash mid-line
-    report = verify_collection(coll)
+    report = verify_collection(Collection.open(coll))
     assert report.ok and report.counts() == {"EVENTS_MALFORMED": 1}
     # The events of that run were not glued onto the cut line: all of them are readable.
     assert len(fixity_events(coll)) == len(report.files)
     # And the next run sees the same single warning, not a rewritten log.
-    assert verify_collection(coll).counts() == {"EVENTS_MALFORMED": 1}
+    assert verify_collection(Collection.open(coll)).counts() == {"EVENTS_MALFORMED": 1}
 
 
 def test_verify_refuses_a_collection_being_crawled(coll: Path) -> None:

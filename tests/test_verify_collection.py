@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from helpers_crawl import cli, crawl, read_warc
 from preserve.collection import Collection
-from preserve.testsite import TestSite
 from preserve.verify import Report, VerifyOptions, verify_collection
+from testsite import TestSite
 
 SMALL = dict(warc_size=20_000, max_depth=3)
 FIXTURE = HealthCheck.function_scoped_fixture
@@ -32,7 +32,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("verify") / "coll"
     with TestSite(articles=3) as site:
         crawl(root, (site.url,), **SMALL)
-    report = verify_collection(root)
+    report = verify_collection(Collection.open(root))
     assert report.findings == [], [f.to_dict() for f in report.findings]
     yield root
 
@@ -63,7 +63,7 @@ def checkable(root: Path) -> list[str]:
 
 def test_a_clean_collection_verifies_clean_and_records_a_pass_per_file(coll: Path) -> None:
     before = len((coll / "events.jsonl").read_text().splitlines())
-    report = verify_collection(coll)
+    report = verify_collection(Collection.open(coll))
     assert report.findings == [] and report.ok
     lines = [json.loads(x) for x in (coll / "events.jsonl").read_text().splitlines()]
     new = lines[before:]
@@ -75,7 +75,7 @@ def test_a_clean_collection_verifies_clean_and_records_a_pass_per_file(coll: Pat
         assert e["linkingAgent"].startswith("preserve/")
         assert len(e["data"]["sha256"]) == 64 and e["data"]["size"] > 0
     # The log grew by this run's events: it is not flagged as changed next time.
-    assert verify_collection(coll).findings == []
+    assert verify_collection(Collection.open(coll)).findings == []
     result = cli("verify", coll)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -95,7 +95,7 @@ def test_any_single_bit_flip_is_caught_and_names_its_file(crawled: Path, tmp_pat
     raw = bytearray(target.read_bytes())
     raw[offset] ^= 1 << bit
     target.write_bytes(bytes(raw))
-    report = verify_collection(root, record=False)
+    report = verify_collection(Collection.open(root), record=False)
     assert not report.ok
     assert name in errors(report), (name, offset, bit, [f.to_dict() for f in report.errors])
     shutil.rmtree(root.parent)
@@ -112,7 +112,7 @@ def test_truncation_at_any_offset(crawled: Path, tmp_path: Path, data: st.DataOb
     with open(root / name, "r+b") as f:
         f.truncate(cut)
     boundaries = {r.offset for r in read_warc(crawled / name)}
-    report = verify_collection(root, record=False)
+    report = verify_collection(Collection.open(root), record=False)
     codes = errors(report)[name]
     assert "FIXITY_MISMATCH" in codes
     if cut in boundaries:  # a clean cut between records: the index names the lost ones
@@ -127,7 +127,7 @@ def test_truncation_at_any_offset(crawled: Path, tmp_path: Path, data: st.DataOb
 def test_a_deleted_file_is_missing(coll: Path) -> None:
     name = warcs(coll)[1]
     (coll / name).unlink()
-    report = verify_collection(coll)
+    report = verify_collection(Collection.open(coll))
     assert errors(report)[name] == {"FILE_MISSING"}
     assert "INDEX_BAD_OFFSET" in errors(report)["indexes/index.cdxj"]
     # recorded as a failed check of that file
@@ -141,14 +141,14 @@ def test_an_added_file_is_unlisted(coll: Path) -> None:
     (coll / "warcs" / "notes.txt").write_text("who put this here?\n")
     (coll / "stray.bin").write_bytes(b"\0" * 10)
     (coll / "logs" / "extra.jsonl").write_text("{}\n")  # logs/ and state/ are working data
-    report = verify_collection(coll)
+    report = verify_collection(Collection.open(coll))
     assert errors(report) == {"warcs/notes.txt": {"FILE_UNLISTED"},
                               "stray.bin": {"FILE_UNLISTED"}}
 
 
 def test_an_open_warc_is_a_warning(coll: Path) -> None:
     (coll / "warcs" / "x.warc.gz.open").write_bytes(b"")
-    report = verify_collection(coll)
+    report = verify_collection(Collection.open(coll))
     assert report.ok and [f.code for f in report.findings] == ["FILE_OPEN"]
 
 
@@ -171,7 +171,7 @@ def test_a_swapped_record_is_caught(coll: Path) -> None:
     members = _members(coll / name)
     members[1], members[2] = members[2], members[1]
     (coll / name).write_bytes(b"".join(members))
-    report = verify_collection(coll)
+    report = verify_collection(Collection.open(coll))
     assert "FIXITY_MISMATCH" in errors(report)[name]
     index = errors(report)["indexes/index.cdxj"]
     assert index & {"INDEX_ENTRY_MISMATCH", "INDEX_BAD_OFFSET", "INDEX_ENTRY_MISSING"}
@@ -184,7 +184,7 @@ def test_a_duplicated_record_id_is_caught(coll: Path) -> None:
     records = read_warc(path)
     victim = 1
     _replace_in_member(path, victim, records[victim].id, wanted)
-    report = verify_collection(coll)
+    report = verify_collection(Collection.open(coll))
     dup = [f for f in report.errors if f.code == "WARC_DUPLICATE_ID"]
     assert dup and dup[0].file == second and dup[0].found == wanted
     assert dup[0].offset == records[victim].offset
@@ -194,7 +194,7 @@ def test_a_rewritten_event_log_is_caught_but_growth_is_not(coll: Path) -> None:
     events = coll / "events.jsonl"
     lines = events.read_text().splitlines(keepends=True)
     events.write_text("".join(lines[1:]))  # drop the first event: a rewrite
-    report = verify_collection(coll)
+    report = verify_collection(Collection.open(coll))
     assert errors(report) == {"events.jsonl": {"FILE_REWRITTEN"}}
 
 
@@ -203,7 +203,7 @@ def test_a_manifest_line_that_disagrees_with_the_events_is_blamed(coll: Path) ->
     text = manifest.read_text()
     digest = text[:64]
     manifest.write_text(text.replace(digest, "0" * 64, 1))
-    report = verify_collection(coll, record=False)
+    report = verify_collection(Collection.open(coll), record=False)
     got = errors(report)
     assert "MANIFEST_EVENT_MISMATCH" in got["fixity/manifest-sha256.txt"]
     assert not any(n.startswith("warcs/") for n in got)  # the WARC itself is fine
@@ -212,11 +212,11 @@ def test_a_manifest_line_that_disagrees_with_the_events_is_blamed(coll: Path) ->
 def test_an_edited_config_needs_accepting(coll: Path) -> None:
     config = coll / "preserve.toml"
     config.write_text(config.read_text().replace("Test crawl", "Test crawl, edited"))
-    assert errors(verify_collection(coll)) == {"preserve.toml": {"CONFIG_CHANGED"}}
-    assert verify_collection(coll, VerifyOptions(accept_config=True)).ok
-    assert verify_collection(coll).ok  # the new digest is the baseline
+    assert errors(verify_collection(Collection.open(coll))) == {"preserve.toml": {"CONFIG_CHANGED"}}
+    assert verify_collection(Collection.open(coll), VerifyOptions(accept_config=True)).ok
+    assert verify_collection(Collection.open(coll)).ok  # the new digest is the baseline
     config.write_text("[collection\n")
-    assert "CONFIG_INVALID" in errors(verify_collection(coll))["preserve.toml"]
+    assert "CONFIG_INVALID" in errors(verify_collection(Collection.open(coll)))["preserve.toml"]
 
 
 def test_two_jobs_find_the_same(coll: Path) -> None:
@@ -224,8 +224,8 @@ def test_two_jobs_find_the_same(coll: Path) -> None:
     raw = bytearray((coll / name).read_bytes())
     raw[len(raw) // 2] ^= 0x10
     (coll / name).write_bytes(bytes(raw))
-    one = verify_collection(coll, record=False)
-    two = verify_collection(coll, VerifyOptions(jobs=2), record=False)
+    one = verify_collection(Collection.open(coll), record=False)
+    two = verify_collection(Collection.open(coll), VerifyOptions(jobs=2), record=False)
     assert [f.to_dict() for f in one.findings] == [f.to_dict() for f in two.findings]
     assert not one.ok
 
@@ -237,7 +237,7 @@ def test_index_pointing_elsewhere_is_caught(coll: Path) -> None:
     lines[0] = lines[0].replace(f'"offset": "{obj["offset"]}"',
                                 f'"offset": "{int(obj["offset"]) + 1}"')
     index.write_text("".join(lines))
-    got = errors(verify_collection(coll))
+    got = errors(verify_collection(Collection.open(coll)))
     assert got == {"indexes/index.cdxj": {"INDEX_BAD_OFFSET", "INDEX_ENTRY_MISSING"}}
 
 
@@ -248,7 +248,7 @@ def test_pages_naming_no_capture_is_caught(coll: Path) -> None:
                                 "ts": "2000-01-01T00:00:00Z"}) + "\n")
     del lines[-1]
     pages.write_text("".join(lines))
-    got = errors(verify_collection(coll))
+    got = errors(verify_collection(Collection.open(coll)))
     assert got == {"pages/pages.jsonl": {"PAGES_NOT_CAPTURED", "PAGES_ENTRY_MISSING"}}
 
 
@@ -284,7 +284,7 @@ def test_a_revisit_whose_original_is_gone_is_unresolved(coll: Path) -> None:
     bogus = "<urn:uuid:00000000-0000-4000-8000-000000000000>"
     assert len(bogus) == len(original)
     _replace_in_member(coll / name, i, original, bogus)
-    report = verify_collection(coll)
+    report = verify_collection(Collection.open(coll))
     unresolved = [f for f in report.errors if f.code == "WARC_REVISIT_UNRESOLVED"]
     assert len(unresolved) == 1 and unresolved[0].file == name
     assert unresolved[0].offset == records[i].offset and unresolved[0].found == bogus
@@ -293,7 +293,7 @@ def test_a_revisit_whose_original_is_gone_is_unresolved(coll: Path) -> None:
 def test_a_mangled_index_gives_a_bounded_report(coll: Path) -> None:
     index = coll / "indexes" / "index.cdxj"
     index.write_text("not a cdxj line\n" * 500 + index.read_text())
-    report = verify_collection(coll, record=False)
+    report = verify_collection(Collection.open(coll), record=False)
     malformed = [f for f in report.findings if f.code == "INDEX_MALFORMED"]
     assert len(malformed) == 100
     limit = [f for f in report.findings if f.code == "FINDINGS_LIMIT"]

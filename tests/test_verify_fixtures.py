@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from helpers_crawl import cli
-from preserve.testsite import TestSite
 from preserve.verify import verify_files
+from testsite import TestSite
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "warc"
 WARCS = sorted(p for p in CORPUS.iterdir() if not p.name.endswith(".json"))

@@ -23,41 +23,105 @@ CONFIG_NAME = "preserve.toml"
 
 
 class Collection:
+    """One collection directory. The layout is written out here and nowhere else.
+
+    The ``*_REL`` names are paths relative to the root, in the POSIX form that manifests,
+    events and export packages record; the properties are the same files on disk.
+    """
+
+    CONFIG_REL = CONFIG_NAME
+    EVENTS_REL = "events.jsonl"
+    WARCS_DIR = "warcs"
+    INDEX_REL = "indexes/index.cdxj"
+    PAGES_REL = "pages/pages.jsonl"
+    FIXITY_DIR = "fixity"
+    MANIFEST_PREFIX = f"{FIXITY_DIR}/manifest-"  # + algorithm + ".txt"
+    MANIFEST_REL = f"{MANIFEST_PREFIX}sha256.txt"
+    NORMALISED_DIR = "normalised"
+    ARTICLES_REL = f"{NORMALISED_DIR}/articles.jsonl"
+    SITES_REL = f"{NORMALISED_DIR}/sites.jsonl"
+    NORMALISE_STATE_REL = f"{NORMALISED_DIR}/state.sqlite3"
+    STATE_DIR = "state"
+    LOGS_DIR = "logs"
+    # Working files that change as a crawl runs: no manifest lists them, verify skips them.
+    WORKING_DIRS = (STATE_DIR, LOGS_DIR)
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    # The layout, in one place.
+    @classmethod
+    def warc_rel(cls, name: str) -> str:
+        """The relative path of the WARC file called ``name``."""
+        return f"{cls.WARCS_DIR}/{name}"
+
+    @classmethod
+    def is_warc_rel(cls, rel: str) -> bool:
+        return rel.startswith(f"{cls.WARCS_DIR}/")
+
+    @classmethod
+    def warc_name(cls, rel: str) -> str:
+        """The file name of the WARC at relative path ``rel``."""
+        return rel.removeprefix(f"{cls.WARCS_DIR}/")
+
+    @classmethod
+    def manifest_rel(cls, algorithm: str) -> str:
+        return f"{cls.MANIFEST_PREFIX}{algorithm}.txt"
+
+    def rel(self, path: Path) -> str:
+        """``path``, a file inside the collection, relative to the root."""
+        return path.relative_to(self.root).as_posix()
+
+    def manifests(self) -> list[Path]:
+        """Every fixity manifest present, ``fixity/manifest-<algorithm>.txt``, by name."""
+        return sorted((self.root / self.FIXITY_DIR).glob("manifest-*.txt"))
+
     @property
     def config_path(self) -> Path:
-        return self.root / CONFIG_NAME
+        return self.root / self.CONFIG_REL
 
     @property
     def warcs(self) -> Path:
-        return self.root / "warcs"
+        return self.root / self.WARCS_DIR
 
     @property
     def indexes(self) -> Path:
-        return self.root / "indexes"
+        return self.index_path.parent
 
     @property
     def index_path(self) -> Path:
-        return self.indexes / "index.cdxj"
+        return self.root / self.INDEX_REL
 
     @property
     def pages_path(self) -> Path:
-        return self.root / "pages" / "pages.jsonl"
+        return self.root / self.PAGES_REL
 
     @property
     def manifest_path(self) -> Path:
-        return self.root / "fixity" / "manifest-sha256.txt"
+        return self.root / self.MANIFEST_REL
 
     @property
     def events_path(self) -> Path:
-        return self.root / "events.jsonl"
+        return self.root / self.EVENTS_REL
+
+    @property
+    def normalised(self) -> Path:
+        return self.root / self.NORMALISED_DIR
+
+    @property
+    def articles_path(self) -> Path:
+        return self.root / self.ARTICLES_REL
+
+    @property
+    def sites_path(self) -> Path:
+        return self.root / self.SITES_REL
+
+    @property
+    def normalise_state_path(self) -> Path:
+        return self.root / self.NORMALISE_STATE_REL
 
     @property
     def state(self) -> Path:
-        return self.root / "state"
+        return self.root / self.STATE_DIR
 
     @property
     def state_db(self) -> Path:
@@ -65,7 +129,14 @@ class Collection:
 
     @property
     def logs(self) -> Path:
-        return self.root / "logs"
+        return self.root / self.LOGS_DIR
+
+    @property
+    def lock_path(self) -> Path:
+        return self.state / "lock"
+
+    def crawl_log_path(self, crawl_id: str) -> Path:
+        return self.logs / f"crawl-{crawl_id}.jsonl"
 
     @property
     def name(self) -> str:
@@ -129,7 +200,7 @@ class Collection:
     def lock(self) -> Iterator[None]:
         """Exclusive use of the collection; the OS drops the lock when the process dies."""
         self.state.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.state / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         with pid_lock(fd, lambda pid: CollectionLocked(self.root, pid), clear=False):
             yield
 

@@ -67,7 +67,7 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
     \b
     Exit status: 0 no problems; 1 problems found; 2 bad usage or unreadable input.
     """
-    from ..collection import CONFIG_NAME
+    from ..collection import CONFIG_NAME, Collection
     from ..verify import Report, VerifyOptions, default_jobs, verify_collection, verify_files
 
     workers = jobs or default_jobs()
@@ -92,7 +92,7 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
     reports: list[Report] = []
     try:
         for c in colls:
-            reports.append(verify_collection(c, options, on_progress=update))
+            reports.append(verify_collection(Collection.open(c), options, on_progress=update))
         if files:
             reports.append(verify_files(files, jobs=workers, fixity_only=fixity_only,
                                         on_progress=update))

@@ -15,9 +15,7 @@ from pathlib import Path
 from ..collection import Collection
 from ..errors import ExportError, FixityMismatch
 
-__all__ = ["Source", "collect_sources", "read_manifests", "NORMALISED"]
-
-NORMALISED = "normalised/articles.jsonl"
+__all__ = ["Source", "collect_sources", "read_manifests"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,7 @@ class Source:
 
     @property
     def is_warc(self) -> bool:
-        return self.relpath.startswith("warcs/")
+        return Collection.is_warc_rel(self.relpath)
 
 
 def read_manifests(coll: Collection) -> dict[str, dict[str, str]]:
@@ -40,7 +38,7 @@ def read_manifests(coll: Collection) -> dict[str, dict[str, str]]:
     A line cut short by a crash (no newline) is ignored, as the crawler ignores it.
     """
     result: dict[str, dict[str, str]] = {}
-    for manifest in sorted(coll.manifest_path.parent.glob("manifest-*.txt")):
+    for manifest in coll.manifests():
         algorithm = manifest.name.removeprefix("manifest-").removesuffix(".txt").lower()
         if algorithm not in hashlib.algorithms_available:
             continue
@@ -87,20 +85,19 @@ def collect_sources(coll: Collection, *, include_normalised: bool = False) -> li
     for algorithm, entries in manifests.items():
         for rel, digest in entries.items():
             listed.setdefault(rel, {})[algorithm] = digest
-    warcs = {f"warcs/{p.name}" for p in coll.closed_warcs()}
+    warcs = {Collection.warc_rel(p.name) for p in coll.closed_warcs()}
     unlisted = sorted(warcs - set(listed))
     if unlisted:
         raise FixityMismatch(unlisted[0], "sha256", None, "")
     sources = [_source(coll, rel, listed[rel]) for rel in sorted(listed)]
-    own = ["preserve.toml", "events.jsonl",
-           *(f"fixity/{p.name}" for p in sorted(coll.manifest_path.parent.glob("manifest-*.txt"))),
-           "indexes/index.cdxj", "pages/pages.jsonl"]
+    own = [Collection.CONFIG_REL, Collection.EVENTS_REL, *map(coll.rel, coll.manifests()),
+           Collection.INDEX_REL, Collection.PAGES_REL]
     for rel in own:
         if rel not in listed and (coll.root / rel).is_file():
             sources.append(_source(coll, rel))
     if include_normalised:
-        if not (coll.root / NORMALISED).is_file():
+        if not coll.articles_path.is_file():
             raise ExportError("no normalised output; run `preserve normalise` first",
-                              coll.root / NORMALISED)
-        sources.append(_source(coll, NORMALISED))
+                              coll.articles_path)
+        sources.append(_source(coll, Collection.ARTICLES_REL))
     return sources

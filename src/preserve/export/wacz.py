@@ -20,23 +20,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import __version__
+from ..collection import Collection
 from ..config import CollectionConfig
 from .copy import CHUNK, Copied, Progress, VerifiedReader
-from .sources import NORMALISED, Source
+from .sources import Source
 from .writers import ZipWriter
 
 __all__ = ["WACZ_VERSION", "WaczResult", "wacz_name", "write_wacz"]
 
 WACZ_VERSION = "1.1.1"
-INDEX = "indexes/index.cdxj"
-_PLACES = {"pages/pages.jsonl": "pages/pages.jsonl", NORMALISED: NORMALISED}
+# Places inside the package, fixed by the WACZ format (not the collection's layout).
+ARCHIVE_DIR = "archive"
+PAGES = "pages/pages.jsonl"
+ZIPNUM_INDEX = "indexes/index.cdx.gz"
+ZIPNUM_IDX = "indexes/index.idx"
+# Collection file -> its place in the package; normalised output keeps its own path.
+_PLACES = {Collection.PAGES_REL: PAGES, Collection.ARTICLES_REL: Collection.ARTICLES_REL}
 BLOCK_LINES = 300  # cdxj-indexer's and py-wacz's block size
 
 
 def wacz_name(source: Source) -> str | None:
     """Where a collection file goes in the WACZ; None for files a WACZ has no place for."""
     if source.is_warc:
-        return "archive/" + source.relpath.removeprefix("warcs/")
+        return f"{ARCHIVE_DIR}/{Collection.warc_name(source.relpath)}"
     return _PLACES.get(source.relpath)
 
 
@@ -86,13 +92,13 @@ def _add_index(writer: ZipWriter, source: Source, resources: list[dict[str, Any]
     idx = [b"!meta 0 " + json.dumps({"format": "cdxj-gzip-1.0",
                                      "filename": "index.cdx.gz"}).encode() + b"\n"]
     with VerifiedReader(source, ("sha256",), on_bytes) as reader:
-        size, sha256 = writer.add_generated("indexes/index.cdx.gz", _zipnum(reader, idx))
+        size, sha256 = writer.add_generated(ZIPNUM_INDEX, _zipnum(reader, idx))
         copied = reader.finish()
-    resources.append({"name": "index.cdx.gz", "path": "indexes/index.cdx.gz",
+    resources.append({"name": "index.cdx.gz", "path": ZIPNUM_INDEX,
                       "hash": f"sha256:{sha256}", "bytes": size})
     data = b"".join(idx)
-    writer.add_bytes("indexes/index.idx", data, compress=True)
-    resources.append({"name": "index.idx", "path": "indexes/index.idx",
+    writer.add_bytes(ZIPNUM_IDX, data, compress=True)
+    resources.append({"name": "index.idx", "path": ZIPNUM_IDX,
                       "hash": f"sha256:{hashlib.sha256(data).hexdigest()}", "bytes": len(data)})
     return copied
 
@@ -104,7 +110,7 @@ def write_wacz(writer: ZipWriter, sources: Sequence[Source], config: CollectionC
     copied: list[Copied] = []
     resources: list[dict[str, Any]] = []
     for path, source in placed:
-        if source.relpath == INDEX:
+        if source.relpath == Collection.INDEX_REL:
             copied.append(_add_index(writer, source, resources, on_bytes))
             continue
         if path is None:

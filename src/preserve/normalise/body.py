@@ -43,13 +43,13 @@ __all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO"
 SUPPORT = 0.5
 # An unsupported opening run is cut only up to this many tokens.
 LEAD_TRIM_TOKENS = 60
-# readability's body replaces trafilatura's when longer by this factor and it contains
+# The scorer's body replaces trafilatura's when longer by this factor and it contains
 # COVER of trafilatura's shingles.
 SWITCH_RATIO = 2.0
 COVER = 0.8
-# trafilatura runs first without its own fallback extractors (fast); when readability
-# holds less than this share of that body, the two disagree and trafilatura runs again
-# with its fallbacks (readability port, jusText), which cost as much again.
+# trafilatura runs first without its own fallback extractors (fast); when the scorer's
+# body holds less than this share of that body, the two disagree and trafilatura runs
+# again with its fallbacks (its readability port, jusText), which cost as much again.
 ESCALATE = 0.8
 
 
@@ -149,7 +149,7 @@ def extract_body(doc: Any, text: str, url: str | None = None,
         primary = _trafilatura(_region_page(native.region, text), url, fast=True)
         if not primary or _cover(primary, _text_shingles(secondary)) < ESCALATE:
             primary = _trafilatura(text, url, fast=False)
-    except Exception as e:  # noqa: BLE001 - a third-party extractor's failure is data
+    except Exception as e:
         primary = []
         problems.append(f"extract: trafilatura failed ({type(e).__name__})")
     blocks, method = combine(primary, secondary)

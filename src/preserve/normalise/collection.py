@@ -37,9 +37,7 @@ from .extract import extract_article, parse_page
 from .records import Capture, iter_captures, read_payload_at
 from .state import NormaliseState
 
-__all__ = ["normalise_collection", "NormaliseSummary", "article_id", "OUTPUT_DIR"]
-
-OUTPUT_DIR = "normalised"
+__all__ = ["normalise_collection", "NormaliseSummary", "article_id"]
 ProgressCallback = Callable[[str, int], None]
 
 
@@ -167,23 +165,24 @@ def normalise_collection(
     """Normalise the closed WARCs of ``coll`` not normalised before (docs/normalise.md).
 
     Raises WarcFormatError for a WARC that cannot be read; nothing is written then."""
-    out_dir = coll.root / OUTPUT_DIR
+    out_dir = coll.normalised
     try:
-        state = NormaliseState(out_dir / "state.sqlite3")
+        state = NormaliseState(coll.normalise_state_path)
         try:
-            return _run(coll, state, out_dir, on_progress)
+            return _run(coll, state, on_progress)
         finally:
             state.close()
     except sqlite3.DatabaseError as e:
-        raise CollectionError(f"normalisation state unreadable ({e}); remove {OUTPUT_DIR}/ "
-                              "to normalise from scratch", out_dir) from e
+        raise CollectionError(f"normalisation state unreadable ({e}); remove "
+                              f"{Collection.NORMALISED_DIR}/ to normalise from scratch",
+                              out_dir) from e
     except OSError as e:
         raise StorageError(f"cannot write ({e.strerror})", out_dir) from e
 
 
-def _run(coll: Collection, state: NormaliseState, out_dir: Path,
+def _run(coll: Collection, state: NormaliseState,
          on_progress: ProgressCallback | None) -> NormaliseSummary:
-    output = out_dir / "articles.jsonl"
+    output = coll.articles_path
     done = state.done_warcs()
     warcs = [p for p in coll.closed_warcs() if p.name not in done]
     if not warcs:
@@ -214,7 +213,7 @@ def _run(coll: Collection, state: NormaliseState, out_dir: Path,
             pages += made
             total += made
             state.mark_done(path.name, path.stat().st_size, made)
-    with atomic_write(out_dir / "sites.jsonl", "w", encoding="utf-8") as f:
+    with atomic_write(coll.sites_path, "w", encoding="utf-8") as f:
         _write_sites(state, f)
     state.commit()
     summary = NormaliseSummary(len(warcs), len(done), pages, counts["article"],
@@ -224,7 +223,7 @@ def _run(coll: Collection, state: NormaliseState, out_dir: Path,
         "articles normalised", outcome="warning" if problems else "success",
         detail=f"{pages} pages of {len(warcs)} WARC file(s) normalised"
                + (f"; {problems} with problems" if problems else ""),
-        obj=f"{OUTPUT_DIR}/articles.jsonl",
-        data={**summary.to_dict(), "output": f"{OUTPUT_DIR}/articles.jsonl",
+        obj=Collection.ARTICLES_REL,
+        data={**summary.to_dict(), "output": Collection.ARTICLES_REL,
               "warc_files": [p.name for p in warcs]})
     return summary

@@ -60,7 +60,7 @@ def run_verify(coll: Collection, schedule: Schedule, slot: datetime, *,
 
     options = VerifyOptions(budget_seconds=schedule.budget_seconds,
                             budget_bytes=schedule.budget_bytes)
-    report = verify_collection(coll.root, options)
+    report = verify_collection(coll, options)
     figures = {"files": len(report.files), "errors": len(report.errors),
                "skipped": len(report.skipped), "bytes": report.bytes_read}
     detail = (f"{len(report.files)} file(s) verified, {len(report.errors)} error(s)"

@@ -192,7 +192,7 @@ def _read_index(coll: Collection,
                 files: dict[str, str]) -> Iterator[tuple[str | None, str, _Capture]]:
     """(crawl or None, url, capture) for each line of the index."""
     try:
-        f = open(coll.index_path, encoding="utf-8")  # noqa: SIM115
+        f = open(coll.index_path, encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{coll.index_path} is missing; run `preserve index` to rebuild it"
                           ) from None

@@ -19,7 +19,7 @@ class CrawlLog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._f: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self._f: IO[str] = open(path, "a", encoding="utf-8")
 
     def write(self, **fields: Any) -> None:
         self._f.write(json.dumps(fields, ensure_ascii=False) + "\n")

@@ -48,7 +48,8 @@ def collection_status(coll: Collection) -> dict[str, Any]:
         "index": {"records": _count_lines(coll.index_path)},
         "pages": max(0, _count_lines(coll.pages_path) - 1),
         "fixity": {"entries": len(manifest),
-                   "missing": [p.name for p in closed if f"warcs/{p.name}" not in manifest]},
+                   "missing": [p.name for p in closed
+                               if Collection.warc_rel(p.name) not in manifest]},
         "crawls": crawls,
         "unfinished": unfinished,
     }

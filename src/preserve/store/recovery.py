@@ -55,7 +55,7 @@ def recover(
             events.append(
                 "WARC repair",
                 detail=f"cut {size - committed} bytes of uncommitted or partial records",
-                obj=f"warcs/{path.name}",
+                obj=Collection.warc_rel(path.name),
                 crawl=crawl,
                 data={"size_before": size, "size_after": committed},
             )
@@ -74,7 +74,7 @@ def recover(
     known = manifest.entries()
     logged = {e.get("linkingObject") for e in events.read() if e.get("eventType") == "file closed"}
     for path in coll.closed_warcs():
-        rel = f"warcs/{path.name}"
+        rel = Collection.warc_rel(path.name)
         if rel not in known:
             digest = sha256_file(path)
             if on_closed is not None:

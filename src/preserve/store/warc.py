@@ -141,7 +141,7 @@ class WarcWriter:
             if not path.exists() and not (self.directory / name).exists():
                 break
         try:
-            self._file = open(path, "xb")  # noqa: SIM115 - closed in close()
+            self._file = open(path, "xb")  # closed in close()
         except OSError as e:
             raise StorageError(f"cannot create WARC file ({e.strerror})", path) from e
         self._path = path

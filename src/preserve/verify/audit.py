@@ -126,13 +126,11 @@ def audit_collection(coll: Collection, *, max_age: float = DEFAULT_MAX_AGE,
 
 
 def _covered_files(coll: Collection) -> list[str]:
-    root = coll.root
-    found = [f"warcs/{p.name}" for p in coll.closed_warcs()]
+    found = [Collection.warc_rel(p.name) for p in coll.closed_warcs()]
     found += list(FixityManifest(coll.manifest_path).entries())
     for p in (coll.config_path, coll.index_path, coll.pages_path, coll.events_path):
         if p.exists():
-            found.append(p.relative_to(root).as_posix())
-    found += [p.relative_to(root).as_posix() for p in sorted(
-        (root / "fixity").glob("manifest-*.txt"))]
+            found.append(coll.rel(p))
+    found += [coll.rel(p) for p in coll.manifests()]
     return sorted(set(found))
 

@@ -41,11 +41,11 @@ from .runner import Job, ProgressCallback, ScanOutput, run_scans
 
 __all__ = ["VerifyOptions", "verify_collection", "APPEND_ONLY"]
 
-EVENTS = "events.jsonl"
-INDEX = "indexes/index.cdxj"
-PAGES = "pages/pages.jsonl"
-APPEND_ONLY = ("fixity/manifest-", EVENTS)  # checked by prefix digest, not whole digest
-_EXCLUDED_DIRS = ("state", "logs")
+EVENTS = Collection.EVENTS_REL
+INDEX = Collection.INDEX_REL
+PAGES = Collection.PAGES_REL
+# Checked by prefix digest, not whole digest.
+APPEND_ONLY = (Collection.MANIFEST_PREFIX, EVENTS)
 _MANIFEST_NAME = re.compile(r"manifest-([A-Za-z0-9_-]+)\.txt")
 _EVENT_KEYS = ("eventIdentifier", "eventType", "eventDateTime", "eventOutcome")
 _READ = 1 << 20
@@ -153,8 +153,8 @@ class _Run:
 
     def read_manifests(self) -> list[_Manifest]:
         out = []
-        for path in sorted((self.root / "fixity").glob("manifest-*.txt")):
-            rel = path.relative_to(self.root).as_posix()
+        for path in self.coll.manifests():
+            rel = self.coll.rel(path)
             m = _MANIFEST_NAME.fullmatch(path.name)
             algorithm = hash_name(m.group(1)) if m else None
             if algorithm is None:
@@ -192,7 +192,7 @@ class _Run:
         for dirpath, dirnames, filenames in os.walk(self.root):
             rel_dir = Path(dirpath).relative_to(self.root).as_posix()
             if rel_dir == ".":
-                dirnames[:] = [d for d in dirnames if d not in _EXCLUDED_DIRS]
+                dirnames[:] = [d for d in dirnames if d not in Collection.WORKING_DIRS]
             dirnames.sort()
             for name in sorted(filenames):
                 found.append(name if rel_dir == "." else f"{rel_dir}/{name}")
@@ -246,7 +246,7 @@ class _Run:
                                      f"from {manifest.rel}: the file changed", None, digest,
                                      got))
         for path, digest in self.closed.items():
-            if path not in present and path not in listed and path.startswith("warcs/"):
+            if path not in present and path not in listed and Collection.is_warc_rel(path):
                 self.add(finding("FILE_MISSING", path, "recorded as closed in events.jsonl but "
                                  "not in the collection", expected=digest))
 
@@ -283,10 +283,10 @@ class _Run:
         for m in manifests:
             for path in m.entries:
                 algorithms.setdefault(path, {"sha256"}).add(m.algorithm)
-        warcs = [f"warcs/{p.name}" for p in self.coll.closed_warcs()]
+        warcs = [Collection.warc_rel(p.name) for p in self.coll.closed_warcs()]
         layout = {CONFIG_NAME, EVENTS, INDEX, PAGES}
         targets = sorted({*warcs, *(p for p in algorithms if p in files and p not in layout
-                                    and not p.startswith("fixity/"))})
+                                    and not p.startswith(f"{Collection.FIXITY_DIR}/"))})
         jobs = []
         for rel in targets:
             full = self.root / rel
@@ -294,7 +294,7 @@ class _Run:
             jobs.append(Job(full, rel, full.stat().st_size,
                             tuple(sorted(algorithms.get(rel, {"sha256"}))),
                             parse=is_warc and not self.options.fixity_only,
-                            index=is_warc and rel.startswith("warcs/")))
+                            index=is_warc and Collection.is_warc_rel(rel)))
         return jobs
 
     def select(self, jobs: list[Job]) -> list[Job]:
@@ -323,13 +323,12 @@ class _Run:
         return chosen
 
 
-def verify_collection(root: Path, options: VerifyOptions = VerifyOptions(), *,
+def verify_collection(coll: Collection, options: VerifyOptions = VerifyOptions(), *,
                       on_progress: ProgressCallback | None = None,
                       record: bool = True,
                       clock: Callable[[], float] = time.monotonic) -> Report:
-    """Verify the collection at ``root`` and, with ``record``, append its fixity events.
-    Raises CollectionError if ``root`` is no collection or is locked by a crawl."""
-    coll = Collection.open(root)
+    """Verify ``coll`` (from ``Collection.open``) and, with ``record``, append its fixity
+    events. Raises CollectionLocked if a crawl holds the collection."""
     started = clock()
     with coll.lock():
         run = _Run(coll, options, on_progress)
@@ -338,13 +337,14 @@ def verify_collection(root: Path, options: VerifyOptions = VerifyOptions(), *,
         files = run.list_files()
         present = set(files)
         listed = {p for m in manifests for p in m.entries}
+        fixity = f"{Collection.FIXITY_DIR}/"
         for rel in files:
-            if rel.startswith("warcs/") and rel.endswith(".open"):
+            if Collection.is_warc_rel(rel) and rel.endswith(".open"):
                 run.add(finding("FILE_OPEN", rel, "a WARC file still being written, or left by "
                                 "a crash (`preserve crawl` repairs it); not checked"))
-            elif rel not in listed and rel not in (CONFIG_NAME, EVENTS, INDEX, PAGES) and \
-                    not _MANIFEST_NAME.fullmatch(rel.removeprefix("fixity/")) and \
-                    rel not in run.closed:
+            elif (rel not in listed and rel not in (CONFIG_NAME, EVENTS, INDEX, PAGES)
+                  and not _MANIFEST_NAME.fullmatch(rel.removeprefix(fixity))
+                  and rel not in run.closed):
                 run.add(finding("FILE_UNLISTED", rel, "in the collection but in no manifest"))
         all_jobs = run.jobs(manifests, files)
         jobs = run.select(all_jobs)
@@ -379,7 +379,7 @@ def _derived(run: _Run, outputs: list[ScanOutput], all_jobs: list[Job], scratch:
         if o.ids is not None:
             cross.add_file(o.job.name, o.ids)
     run.report.findings.extend(cross.findings())
-    warcs = {o.job.name.removeprefix("warcs/"): o.cdxj for o in outputs
+    warcs = {Collection.warc_name(o.job.name): o.cdxj for o in outputs
              if o.cdxj is not None}
     known = {p.name for p in run.coll.closed_warcs()}
     digest = hashlib.sha256()
@@ -389,7 +389,7 @@ def _derived(run: _Run, outputs: list[ScanOutput], all_jobs: list[Job], scratch:
         _record_small(run, INDEX, run.coll.index_path, digest)
     if not run.report.skipped:  # the pages list needs every WARC, in name order
         pages = [o.pages for o in sorted(outputs, key=lambda o: o.job.name)
-                 if o.pages is not None and o.job.name.startswith("warcs/")]
+                 if o.pages is not None and Collection.is_warc_rel(o.job.name)]
         digest = hashlib.sha256()
         run.report.findings.extend(check_pages(run.coll.pages_path, PAGES, pages,
                                                scratch / "pages.sqlite", digest))

@@ -60,12 +60,12 @@ class FactWriter:
         self.ids_path = directory / f"{stem}.ids"
         self.cdxj_path = directory / f"{stem}.cdxj"
         self.pages_path = directory / f"{stem}.pages"
-        self._ids: IO[str] = open(self.ids_path, "w", encoding="utf-8")  # noqa: SIM115
+        self._ids: IO[str] = open(self.ids_path, "w", encoding="utf-8")
         self._cdxj: IO[str] | None = None
         self._pages: IO[str] | None = None
         if index:
-            self._cdxj = open(self.cdxj_path, "w", encoding="utf-8")  # noqa: SIM115
-            self._pages = open(self.pages_path, "w", encoding="utf-8")  # noqa: SIM115
+            self._cdxj = open(self.cdxj_path, "w", encoding="utf-8")
+            self._pages = open(self.pages_path, "w", encoding="utf-8")
         # CDXJ lines of the current gzip member, written once its length is known.
         self._pending: list[tuple[int, str]] = []
 

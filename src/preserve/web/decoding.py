@@ -148,7 +148,7 @@ def _unbrotli(module: ModuleType, data: bytes, limit: int) -> bytes:
             out += step(data[start : start + _BROTLI_INPUT_STEP])
             if len(out) >= limit:
                 break
-    except Exception:  # noqa: BLE001 - each binding raises its own error class
+    except Exception:  # each brotli binding raises its own error class
         if not out:
             return data
     return bytes(out[:limit])

@@ -1,6 +1,6 @@
 """``make demo``: serve the bundled MEP test site on 127.0.0.1, crawl it, print a summary.
 
-Usage: python -m preserve.testsite.demo [DEST]   (default: ./demo-collection)
+Usage: python -m testsite.demo [DEST]   (default: ./demo-collection)
 A DEST left by an earlier demo is replaced; any other existing path is refused.
 """
 

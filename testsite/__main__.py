@@ -1,4 +1,4 @@
-"""Run the test site in the foreground: ``python -m preserve.testsite serve [options]``.
+"""Run the test site in the foreground: ``python -m testsite serve [options]``.
 
 Prints the base URL of each site, one a line, then serves until Ctrl-C or SIGTERM.
 """
@@ -16,7 +16,7 @@ from .server import SiteGroup, start_sites
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m preserve.testsite",
+    parser = argparse.ArgumentParser(prog="python -m testsite",
                                      description="Serve preserve's deterministic test website.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the site until interrupted")
