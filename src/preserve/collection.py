@@ -135,6 +135,10 @@ class Collection:
     def lock_path(self) -> Path:
         return self.state / "lock"
 
+    @property
+    def schedule_lock_path(self) -> Path:
+        return self.state / "schedule.lock"
+
     def crawl_log_path(self, crawl_id: str) -> Path:
         return self.logs / f"crawl-{crawl_id}.jsonl"
 

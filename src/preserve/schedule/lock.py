@@ -16,9 +16,7 @@ from contextlib import contextmanager
 from ..collection import Collection, pid_lock
 from ..errors import ScheduleLocked, StorageError
 
-__all__ = ["schedule_lock", "LOCK_NAME"]
-
-LOCK_NAME = "schedule.lock"
+__all__ = ["schedule_lock"]
 
 
 @contextmanager
@@ -26,7 +24,7 @@ def schedule_lock(coll: Collection) -> Iterator[int | None]:
     """Hold the schedule lock; yields the pid of a dead holder whose lock was recovered.
 
     Raises ScheduleLocked (with the holder's pid) if another process holds it."""
-    path = coll.state / LOCK_NAME
+    path = coll.schedule_lock_path
     try:
         coll.state.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
