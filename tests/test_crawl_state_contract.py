@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers_crawl import create
+from preserve.capture.crawler import Crawler, CrawlSummary
 from preserve.store.crawlstate import CrawlState, Frontier, FrontierItem
 from preserve.store.crawlstate_sqlite import SqliteCrawlState
 from preserve.store.warc import Original
+from preserve.testsite import TestSite
 
 OPENERS: dict[str, Callable[[Path], CrawlState]] = {
     "sqlite": lambda where: SqliteCrawlState(where / "state.sqlite3"),
@@ -390,3 +393,31 @@ def test_resume_after_sigkill(backend: Backend) -> None:
         _check_resumed(reopened, crawl)
     finally:
         reopened.close()
+
+
+# -- the crawler on a backend -------------------------------------------------------------
+
+
+def test_the_crawler_keeps_its_state_in_the_backend_it_is_given(
+        backend: Backend, tmp_path: Path, shared_site: TestSite) -> None:
+    coll = create(tmp_path / "coll", (shared_site.url,), delay=0.0)
+
+    def crawl_once() -> CrawlSummary:
+        return Crawler(coll, coll.load_config(),
+                       crawl_state=lambda _coll: backend.open()).run()
+
+    first = crawl_once()
+    assert first.status == "finished" and first.captured > 10
+    second = crawl_once()  # the same site again: the digest index is the backend's
+    assert second.status == "finished"
+    assert second.revisits - first.revisits >= first.captured // 2
+    assert not coll.state_db.exists()  # nothing went to the default SQLite state
+    state = backend.open()
+    try:
+        assert state.unfinished() is None
+        assert state.warc_names(first.crawl) == first.warcs
+        assert state.warc_names(second.crawl) == second.warcs
+        assert [state.committed(n) is not None for n in second.warcs] == [True] * len(
+            second.warcs)
+    finally:
+        state.close()
