@@ -48,9 +48,9 @@ class _Work:
 
 @dataclass(frozen=True)
 class CrawlContext:
-    """What one run of the loop works with, for crawl ``summary.crawl``; the Crawler builds
-    it. The state is the only way to what survives the run; the frontier, the robots
-    cache (through the gate) and the writer's digest index are the state's parts."""
+    """What one run of the loop works with; the Crawler builds it. Everything that must
+    outlive the run goes through ``state``: the frontier, the robots cache (behind the
+    gate) and the writer's digest index are parts of it, opened for this crawl."""
 
     config: CrawlConfig
     state: CrawlState
