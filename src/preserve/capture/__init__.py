@@ -1,1 +1,1 @@
-"""Capture: where bytes come from (fetchers), what to fetch next (frontier, scope, politeness)."""
+"""Capture: where bytes come from (fetchers), what to fetch next (scope, politeness), the loop."""

@@ -1,8 +1,9 @@
-"""A crawl of a collection, from lock to summary: recovery, set-up, the loop, the end.
+"""A crawl of a collection, from lock to summary: recover -> start -> loop -> finish.
 
-``Crawler.run()`` locks the collection, repairs what a crash left (store/recovery.py),
-starts or resumes the crawl in the crawl state, runs the loop (capture/engine.py), then
-closes the WARC, rebuilds the indexes and records the summary as an event.
+``Crawler.run()`` locks the collection and opens its crawl state (store/crawlstate.py;
+SQLite unless another backend is given), repairs what a crash left (store/recovery.py),
+starts or resumes the crawl, runs the loop (capture/engine.py), then closes the WARC,
+rebuilds the indexes and records the summary as an event.
 See docs/architecture.md for the numbered data flow.
 """
 
@@ -23,22 +24,16 @@ from ..collection import Collection
 from ..config import CollectionConfig
 from ..errors import StorageError
 from ..store.crawllog import CrawlLog
+from ..store.crawlstate import CrawlRecord, CrawlState, CrawlStateFactory
+from ..store.crawlstate_sqlite import open_sqlite_state
 from ..store.events import EventLog
 from ..store.fixity import FixityManifest
 from ..store.indexer import build_indexes
 from ..store.recovery import cut_crawl_log, recover
-from ..store.state import (
-    CrawlRecord,
-    CrawlRegistry,
-    RobotsStore,
-    SqliteDigestIndex,
-    StateDB,
-)
 from ..store.warc import ClosedWarc, WarcWriter
 from .addresses import AddressPolicy
-from .engine import CrawlRun, _Env
+from .engine import CrawlContext, CrawlRun
 from .fetcher import Fetcher, FetchLimits, HttpFetcher
-from .frontier import SqliteFrontier
 from .robots import RobotsGate
 from .session import config_to_dict
 from .summary import CrawlSummary, Progress
@@ -52,28 +47,55 @@ class _CheckpointedLog(CrawlLog):
     exclusion; a transaction of its own otherwise), so recovery cuts the lines of work
     that never committed and a resumed crawl's summary, rebuilt from the log, is exact."""
 
-    def __init__(self, path: Path, registry: CrawlRegistry, crawl_id: str) -> None:
+    def __init__(self, path: Path, state: CrawlState, crawl_id: str) -> None:
         super().__init__(path)
-        self._registry = registry
+        self._state = state
         self._crawl = crawl_id
 
     def write(self, **fields: Any) -> None:
-        with self._registry.db.transaction():
+        with self._state.transaction():
             try:
                 super().write(**fields)
                 size = self.path.stat().st_size
             except OSError as e:
                 raise StorageError(f"cannot write the crawl log ({e.strerror})",
                                    self.path) from e
-            self._registry.log_checkpoint(self._crawl, size)
+            self._state.log_checkpoint(self._crawl, size)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):  # a line that failed is reported already
             super().close()
 
 
+class _ClosedFiles:
+    """What is done as each WARC file closes: its fixity line, its state, its event."""
+
+    def __init__(self, manifest: FixityManifest, state: CrawlState, events: EventLog) -> None:
+        self.manifest = manifest
+        self.state = state
+        self.events = events
+        self.crawl: str | None = None  # the crawl's id, once it is known (or started)
+        self.names: list[str] = []  # closed by this run
+
+    def add(self, path: Path, sha256: str, records: int | None = None) -> None:
+        rel = f"warcs/{path.name}"
+        self.manifest.add(rel, sha256)
+        self.state.mark_closed(path.name)
+        self.names.append(path.name)
+        self.events.append("file closed", obj=rel, crawl=self.crawl,
+                           detail="WARC file closed and its digest recorded",
+                           data={"sha256": sha256, "size": path.stat().st_size,
+                                 "records": records})
+
+    def closed(self, c: ClosedWarc) -> None:
+        self.add(c.path, c.sha256, c.records)
+
+
 class Crawler:
-    """Runs (or resumes) one crawl of a collection. Library code: never prints."""
+    """Runs (or resumes) one crawl of a collection. Library code: never prints.
+
+    ``crawl_state`` opens the collection's crawl state (SQLite by default).
+    """
 
     def __init__(
         self,
@@ -88,6 +110,7 @@ class Crawler:
         final: bool = False,
         label: str | None = None,
         stop: threading.Event | None = None,
+        crawl_state: CrawlStateFactory = open_sqlite_state,
     ) -> None:
         self.coll = collection
         self.config = config
@@ -101,6 +124,7 @@ class Crawler:
         self._mark: tuple[bool, str | None] = (final, label)
         self._fetcher = fetcher
         self._stop = stop if stop is not None else threading.Event()  # set: stop gracefully
+        self._open_state = crawl_state
 
     def stop(self) -> None:
         """Ask the crawl to stop gracefully; safe to call from a signal handler."""
@@ -108,17 +132,80 @@ class Crawler:
 
     def run(self) -> CrawlSummary:
         with self.coll.lock():
-            db = StateDB(self.coll.state_db)
+            state = self._open_state(self.coll)
             try:
-                return self._run(db)
+                return self._run(state)
             finally:
-                db.close()
+                state.close()
+
+    def _run(self, state: CrawlState) -> CrawlSummary:
+        events = EventLog(self.coll.events_path, self.clock)
+        closed = _ClosedFiles(FixityManifest(self.coll.manifest_path), state, events)
+        current = state.unfinished()
+        repaired, log_cut = self._recover(state, closed, current)
+        crawl = self._start(state, events, current, repaired, log_cut)
+        closed.crawl = crawl.id
+        summary = self._loop(state, events, closed, crawl, resumed=current is not None)
+        return self._finish(state, events, summary)
 
     def _log_path(self, crawl_id: str) -> Path:
         return self.coll.logs / f"crawl-{crawl_id}.jsonl"
 
+    # -- recover ------------------------------------------------------------------
+
+    def _recover(self, state: CrawlState, closed: _ClosedFiles,
+                 current: CrawlRecord | None) -> tuple[int, int]:
+        """(WARC files cut back, bytes of crawl log cut) to what the state committed."""
+        closed.crawl = current.id if current else None
+        repaired = recover(self.coll, state, closed.manifest, closed.events, closed.crawl,
+                           on_closed=closed.add)
+        log_cut = 0 if current is None else cut_crawl_log(
+            self._log_path(current.id), state.log_committed(current.id))
+        return len(repaired.cut), log_cut
+
+    # -- start --------------------------------------------------------------------
+
+    def _start(self, state: CrawlState, events: EventLog, current: CrawlRecord | None,
+               repaired: int, log_cut: int) -> CrawlRecord:
+        if current is not None:
+            crawl = self._resume(state, events, current, repaired, log_cut)
+        else:
+            crawl = self._begin(state, events)
+        self._mark = (crawl.final, crawl.label)
+        if self.on_start is not None:
+            self.on_start(crawl.id, current is not None)
+        return crawl
+
+    def _resume(self, state: CrawlState, events: EventLog, current: CrawlRecord,
+                repaired: int, log_cut: int) -> CrawlRecord:
+        if self.final or self.label is not None:
+            state.mark(current.id, final=self.final, label=self.label)
+            current = dataclasses.replace(current, final=current.final or self.final,
+                                          label=self.label or current.label)
+        cut = f"; cut {log_cut} bytes of uncommitted crawl-log lines" if log_cut else ""
+        events.append("crawl resumed", crawl=current.id, obj=self.coll.name,
+                      detail=f"repaired {repaired} WARC file(s){cut}",
+                      data={"final": current.final, "label": current.label})
+        return current
+
+    def _begin(self, state: CrawlState, events: EventLog) -> CrawlRecord:
+        cfg = self.cfg
+        crawl = state.start(self.clock().isoformat(), config_to_dict(cfg))
+        if self.final or self.label is not None:
+            state.mark(crawl.id, final=self.final, label=self.label)
+            crawl = dataclasses.replace(crawl, final=self.final, label=self.label)
+        final = "; the final crawl" if self.final else ""
+        events.append("crawl started", crawl=crawl.id, obj=self.coll.name,
+                      detail=f"seeds: {' '.join(cfg.seeds)}{final}",
+                      data={"seeds": list(cfg.seeds), "scope": cfg.scope,
+                            "robots": "ignore" if cfg.ignore_robots else "obey",
+                            "final": self.final, "label": self.label})
+        if cfg.ignore_robots:
+            events.append("robots policy", crawl=crawl.id, outcome="warning",
+                          detail="robots.txt ignored at the operator's request (--ignore-robots)")
+        return crawl
+
     def _warcinfo(self, crawl: CrawlRecord) -> list[tuple[str, str]]:
-        crawl_id = crawl.id
         cfg, desc = self.cfg, self.config.description
         fields = [
             ("software", f"preserve/{__version__}"),
@@ -130,7 +217,7 @@ class Crawler:
             ("robots", "ignore" if cfg.ignore_robots else "obey"),
             ("http-header-user-agent", cfg.user_agent),
             ("isPartOf", desc.title or self.coll.name),
-            ("crawl", crawl_id),
+            ("crawl", crawl.id),
         ]
         if crawl.final:
             fields.append(("final-crawl", "true"))
@@ -139,128 +226,93 @@ class Crawler:
         fields.extend((f"dc:{k}", v) for k, v in desc.items() if k != "title")
         return fields
 
-    def _start(self, registry: CrawlRegistry, events: EventLog,
-               current: CrawlRecord | None, repaired: int, log_cut: int) -> CrawlRecord:
-        cfg = self.cfg
-        marked = self.final or self.label is not None
-        if current is not None:
-            cut = f"; cut {log_cut} bytes of uncommitted crawl-log lines" if log_cut else ""
-            if marked:
-                registry.mark(current.id, final=self.final, label=self.label)
-                current = dataclasses.replace(current, final=current.final or self.final,
-                                              label=self.label or current.label)
-            events.append("crawl resumed", crawl=current.id, obj=self.coll.name,
-                          detail=f"repaired {repaired} WARC file(s){cut}",
-                          data={"final": current.final, "label": current.label})
-            return current
-        current = registry.start(self.clock().isoformat(), config_to_dict(cfg))
-        if marked:
-            registry.mark(current.id, final=self.final, label=self.label)
-            current = dataclasses.replace(current, final=self.final, label=self.label)
-        final = "; the final crawl" if self.final else ""
-        events.append("crawl started", crawl=current.id, obj=self.coll.name,
-                      detail=f"seeds: {' '.join(cfg.seeds)}{final}",
-                      data={"seeds": list(cfg.seeds), "scope": cfg.scope,
-                            "robots": "ignore" if cfg.ignore_robots else "obey",
-                            "final": self.final, "label": self.label})
-        if cfg.ignore_robots:
-            events.append("robots policy", crawl=current.id, outcome="warning",
-                          detail="robots.txt ignored at the operator's request (--ignore-robots)")
-        return current
+    # -- loop ---------------------------------------------------------------------
 
-    def _run(self, db: StateDB) -> CrawlSummary:
-        cfg, coll = self.cfg, self.coll
-        events = EventLog(coll.events_path, self.clock)
-        manifest = FixityManifest(coll.manifest_path)
-        registry = CrawlRegistry(db)
-        current = registry.unfinished()
-        crawl_ref: list[str | None] = [current.id if current else None]
-        closed_names: list[str] = []
-
-        def file_closed(path: Path, sha256: str, records: int | None = None) -> None:
-            rel = f"warcs/{path.name}"
-            manifest.add(rel, sha256)
-            registry.mark_closed(path.name)
-            closed_names.append(path.name)
-            events.append("file closed", obj=rel, crawl=crawl_ref[0],
-                          detail="WARC file closed and its digest recorded",
-                          data={"sha256": sha256, "size": path.stat().st_size,
-                                "records": records})
-
-        repaired = recover(coll, registry, manifest, events, crawl_ref[0], on_closed=file_closed)
-        resumed = current is not None
-        log_cut = 0 if current is None else cut_crawl_log(
-            self._log_path(current.id), registry.log_committed(current.id))
-        current = self._start(registry, events, current, len(repaired.cut), log_cut)
-        self._mark = (current.final, current.label)
-        crawl_id = crawl_ref[0] = current.id
-        if self.on_start is not None:
-            self.on_start(crawl_id, resumed)
-        log_path = self._log_path(crawl_id)
-        if resumed:
-            saved = (current.summary or {}).get("duration", 0.0)
-            summary = CrawlSummary.from_log(crawl_id, log_path, duration=float(saved))
-        else:
-            summary = CrawlSummary(crawl_id)
-
-        def on_close(c: ClosedWarc) -> None:
-            file_closed(c.path, c.sha256, c.records)
-
-        writer = WarcWriter(
-            coll.warcs, f"{coll.name}-{crawl_id}", warcinfo=self._warcinfo(current),
-            max_size=cfg.warc_size, digest=cfg.digest, dedup=SqliteDigestIndex(db, crawl_id),
-            clock=self.clock, on_close=on_close,
-        )
-        fetcher = self._fetcher or HttpFetcher(
-            cfg.user_agent,
-            limits=FetchLimits(timeout=cfg.timeout, max_response_size=cfg.max_response_size),
-            policy=AddressPolicy.for_seeds(cfg.seeds),
-            clock=self.clock,
-        )
-        log = _CheckpointedLog(log_path, registry, crawl_id)
-        env = _Env(
-            config=cfg, db=db, registry=registry, frontier=SqliteFrontier(db, crawl_id),
-            robots=RobotsGate(RobotsStore(db, crawl_id), cfg.user_agent, cfg.retries),
-            writer=writer, events=events, log=log, clock=self.clock, monotonic=self.monotonic,
-            stop_requested=self._stop.is_set, wait_stop=self._stop.wait,
-            on_progress=self.on_progress, scope_seeds=registry.scope_seeds(crawl_id),
-        )
-        run = CrawlRun(env, summary)
+    def _loop(self, state: CrawlState, events: EventLog, closed: _ClosedFiles,
+              crawl: CrawlRecord, *, resumed: bool) -> CrawlSummary:
+        summary = self._summary(crawl, resumed)
+        ctx = self._context(state, events, closed, crawl)
+        fetcher = self._fetcher or self._http_fetcher()
+        run = CrawlRun(ctx, summary)
         t0 = self.monotonic()
         try:
             if not resumed:
                 run.seed()
             run.loop(fetcher, t0)
         except StorageError as e:
-            summary.status = "storage-error"
-            summary.stop_reason = str(e)
-            # The records of the URL that failed can be in the WARC although the state
-            # never committed them (a failed commit): recovery cuts the file back to the
-            # last committed record and closes it, so they are not captured twice.
-            writer.abandon()
-            events.append("error", outcome="failure", crawl=crawl_id, detail=str(e),
-                          obj=str(e.path) if e.path else None)
-            recover(coll, registry, manifest, events, crawl_id, on_closed=file_closed)
+            self._storage_failed(e, ctx, closed, summary)
         finally:
-            log.close()
+            ctx.log.close()
             if self._fetcher is None:
                 fetcher.close()
             try:
-                writer.close()
+                ctx.writer.close()
             except OSError as e:
                 summary.status = "storage-error"
                 summary.stop_reason = f"cannot close the WARC file ({e.strerror})"
         summary.duration += self.monotonic() - t0
         if summary.status == "storage-error":
-            # What the failure rolled back may be in the log, and counted: cut and recount.
-            cut_crawl_log(log_path, registry.log_committed(crawl_id))
-            summary = dataclasses.replace(
-                CrawlSummary.from_log(crawl_id, log_path), status=summary.status,
-                stop_reason=summary.stop_reason, resumed=resumed, duration=summary.duration)
-        summary.warcs = closed_names
-        return self._finish(registry, events, summary)
+            summary = self._recount(state, summary, resumed)
+        summary.warcs = closed.names
+        return summary
 
-    def _finish(self, registry: CrawlRegistry, events: EventLog,
+    def _summary(self, crawl: CrawlRecord, resumed: bool) -> CrawlSummary:
+        if not resumed:
+            return CrawlSummary(crawl.id)
+        saved = (crawl.summary or {}).get("duration", 0.0)
+        return CrawlSummary.from_log(crawl.id, self._log_path(crawl.id), duration=float(saved))
+
+    def _context(self, state: CrawlState, events: EventLog, closed: _ClosedFiles,
+                 crawl: CrawlRecord) -> CrawlContext:
+        cfg, coll = self.cfg, self.coll
+        writer = WarcWriter(
+            coll.warcs, f"{coll.name}-{crawl.id}", warcinfo=self._warcinfo(crawl),
+            max_size=cfg.warc_size, digest=cfg.digest, dedup=state.digests(crawl.id),
+            clock=self.clock, on_close=closed.closed,
+        )
+        return CrawlContext(
+            config=cfg, state=state, frontier=state.open_frontier(crawl.id),
+            robots=RobotsGate(state.robots(crawl.id), cfg.user_agent, cfg.retries),
+            writer=writer, events=events,
+            log=_CheckpointedLog(self._log_path(crawl.id), state, crawl.id),
+            clock=self.clock, monotonic=self.monotonic, stop_requested=self._stop.is_set,
+            wait_stop=self._stop.wait, on_progress=self.on_progress,
+        )
+
+    def _http_fetcher(self) -> HttpFetcher:
+        cfg = self.cfg
+        return HttpFetcher(
+            cfg.user_agent,
+            limits=FetchLimits(timeout=cfg.timeout, max_response_size=cfg.max_response_size),
+            policy=AddressPolicy.for_seeds(cfg.seeds),
+            clock=self.clock,
+        )
+
+    def _storage_failed(self, e: StorageError, ctx: CrawlContext, closed: _ClosedFiles,
+                        summary: CrawlSummary) -> None:
+        summary.status = "storage-error"
+        summary.stop_reason = str(e)
+        # The records of the URL that failed can be in the WARC although the state
+        # never committed them (a failed commit): recovery cuts the file back to the
+        # last committed record and closes it, so they are not captured twice.
+        ctx.writer.abandon()
+        ctx.events.append("error", outcome="failure", crawl=summary.crawl, detail=str(e),
+                          obj=str(e.path) if e.path else None)
+        recover(self.coll, ctx.state, closed.manifest, ctx.events, summary.crawl,
+                on_closed=closed.add)
+
+    def _recount(self, state: CrawlState, summary: CrawlSummary,
+                 resumed: bool) -> CrawlSummary:
+        """What a storage failure rolled back may be in the log, and counted: cut, recount."""
+        log_path = self._log_path(summary.crawl)
+        cut_crawl_log(log_path, state.log_committed(summary.crawl))
+        return dataclasses.replace(
+            CrawlSummary.from_log(summary.crawl, log_path), status=summary.status,
+            stop_reason=summary.stop_reason, resumed=resumed, duration=summary.duration)
+
+    # -- finish -------------------------------------------------------------------
+
+    def _finish(self, state: CrawlState, events: EventLog,
                 summary: CrawlSummary) -> CrawlSummary:
         coll = self.coll
         index = build_indexes(coll.root)
@@ -268,16 +320,15 @@ class Crawler:
         summary.final, summary.label = self._mark
         closed = {p.name: p.stat().st_size for p in coll.closed_warcs()}
         summary.warc_bytes = sum(closed.values())
-        summary.crawl_warc_bytes = sum(closed.get(n, 0) for n in registry.warc_names(summary.crawl))
+        summary.crawl_warc_bytes = sum(closed.get(n, 0) for n in state.warc_names(summary.crawl))
         data = summary.to_dict()
         if summary.finished:
-            registry.finish(summary.crawl, self.clock().isoformat(), summary.status, data)
+            state.finish(summary.crawl, self.clock().isoformat(), summary.status, data)
             events.append("crawl finished", crawl=summary.crawl, obj=coll.name,
                           outcome="success" if not summary.failures else "warning",
                           detail=summary.one_line(), data=data)
         else:
-            registry.set_status(summary.crawl, summary.status)
-            registry.save_summary(summary.crawl, data)
+            state.stop(summary.crawl, summary.status, data)
             events.append("crawl stopped", crawl=summary.crawl, obj=coll.name,
                           outcome="failure" if summary.status == "storage-error" else "warning",
                           detail=f"{summary.stop_reason}; run `preserve crawl` again to resume",

@@ -2,8 +2,9 @@
 
 The main thread owns all state. It claims URLs for hosts that politeness allows and whose
 robots.txt is known, hands them to worker threads that fetch and find links, and stores
-each result (WARC records, URL state, discovered URLs, WARC checkpoint) in one state
-transaction, so a crash at any moment loses nothing and captures nothing twice.
+each result (WARC records, URL state, discovered URLs, WARC checkpoint) in one
+transaction of the crawl state (store/crawlstate.py), so a crash at any moment loses
+nothing and captures nothing twice. ``CrawlContext`` is everything the loop works with.
 """
 
 from __future__ import annotations
@@ -11,26 +12,25 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from ..config import CrawlConfig
 from ..store.crawllog import CrawlLog
+from ..store.crawlstate import CrawlState, Frontier, FrontierItem
 from ..store.events import EventLog
-from ..store.state import CrawlRegistry, StateDB
 from ..store.warc import WarcWriter
 from ..web.exchange import Exchange, FetchFailure, FetchResult
 from ..web.urls import canonicalize, host_key
 from .discover import Discovered, discover
 from .fetcher import Fetcher
-from .frontier import Frontier, FrontierItem
 from .politeness import Politeness
 from .robots import RobotsGate
 from .scope import Scope
 from .summary import CrawlSummary, Progress
 
-__all__ = ["CrawlRun"]
+__all__ = ["CrawlContext", "CrawlRun"]
 
 _RETRY_STATUSES = frozenset({500, 502, 503, 504, 429})
 _BACKOFF_BASE = 1.0
@@ -46,13 +46,14 @@ class _Work:
     robots: bool = False
 
 
-@dataclass
-class _Env:
-    """What the loop needs from outside; built by the Crawler."""
+@dataclass(frozen=True)
+class CrawlContext:
+    """What one run of the loop works with; the Crawler builds it. Everything that must
+    outlive the run goes through ``state``: the frontier, the robots cache (behind the
+    gate) and the writer's digest index are parts of it, opened for this crawl."""
 
     config: CrawlConfig
-    db: StateDB
-    registry: CrawlRegistry
+    state: CrawlState
     frontier: Frontier
     robots: RobotsGate
     writer: WarcWriter
@@ -63,18 +64,20 @@ class _Env:
     stop_requested: Callable[[], bool]
     wait_stop: Callable[[float], bool]
     on_progress: Callable[[Progress], None] | None = None
-    scope_seeds: list[str] = field(default_factory=list)
 
 
 class CrawlRun:
-    def __init__(self, env: _Env, summary: CrawlSummary) -> None:
-        self.env = env
-        self.cfg = env.config
+    """One run of the loop: seed (a new crawl), then claim, fetch and store until done."""
+
+    def __init__(self, ctx: CrawlContext, summary: CrawlSummary) -> None:
+        self.ctx = ctx
+        self.cfg = ctx.config
+        self.state = ctx.state
         self.summary = summary
         self.crawl_id = summary.crawl
-        self.frontier = env.frontier
+        self.frontier = ctx.frontier
         self.scope = Scope(self.cfg)
-        for url in env.scope_seeds:
+        for url in self.state.scope_seeds(self.crawl_id):
             self.scope.add_seed(url)
         self.politeness = Politeness(self.cfg.delay)
         self.stop_reason = ""
@@ -82,10 +85,10 @@ class CrawlRun:
     # -- time: politeness runs on the monotonic clock, retry times survive restarts ----
 
     def _wall(self) -> float:
-        return self.env.clock().timestamp()
+        return self.ctx.clock().timestamp()
 
     def _now(self) -> str:
-        return self.env.clock().astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return self.ctx.clock().astimezone(UTC).isoformat().replace("+00:00", "Z")
 
     # -- discovery ------------------------------------------------------------
 
@@ -114,7 +117,7 @@ class CrawlRun:
             hops = parent.hops + hop
             if hop == "R" and parent.is_seed and not self.scope.in_scope(url):
                 self.scope.add_seed(url)  # http -> https, example.org -> www.example.org
-                self.env.registry.add_scope_seed(self.crawl_id, url)
+                self.state.add_scope_seed(self.crawl_id, url)
             if self.frontier.known(url):
                 continue  # most links of a page are its site's navigation, met before
             if url.endswith("/robots.txt") and urlsplit(url).path == "/robots.txt":
@@ -145,7 +148,7 @@ class CrawlRun:
             entry = dict(time=self._now(), url=url, via=parent.url, hops=hops,
                          outcome=outcome, error=reason)
             self.summary.count(entry)
-            self.env.log.write(**entry)
+            self.ctx.log.write(**entry)
 
     # -- the loop -------------------------------------------------------------
 
@@ -155,19 +158,19 @@ class CrawlRun:
             return "max-pages"
         if cfg.max_bytes is not None and s.bytes >= cfg.max_bytes:
             return "max-bytes"
-        elapsed = s.duration + self.env.monotonic() - t0
+        elapsed = s.duration + self.ctx.monotonic() - t0
         if cfg.max_time is not None and elapsed >= cfg.max_time:
             return "max-time"
         return ""
 
     def loop(self, fetcher: Fetcher, t0: float) -> None:
-        env = self.env
-        mono = env.monotonic
+        ctx = self.ctx
+        mono = ctx.monotonic
         inflight: dict[Future[_Work], FrontierItem] = {}
         with ThreadPoolExecutor(self.cfg.concurrency, thread_name_prefix="preserve") as pool:
             while True:
                 self.stop_reason = self.stop_reason or self._limit(t0)
-                stopping = bool(self.stop_reason) or env.stop_requested()
+                stopping = bool(self.stop_reason) or ctx.stop_requested()
                 if not stopping:
                     for item, robots in self._claim(self.cfg.concurrency - len(inflight)):
                         self.politeness.started(item.host)
@@ -180,7 +183,7 @@ class CrawlRun:
                     if wake is None:
                         self.stop_reason = "finished"
                         break
-                    env.wait_stop(max(0.0, min(wake - mono(), 1.0)))
+                    ctx.wait_stop(max(0.0, min(wake - mono(), 1.0)))
                     continue
                 wake = self._next_wake()
                 timeout = 0.5 if wake is None else max(0.005, min(wake - mono(), 0.5))
@@ -201,9 +204,9 @@ class CrawlRun:
     def _claim(self, slots: int) -> list[tuple[FrontierItem, bool]]:
         if slots <= 0:
             return []
-        now = self.env.monotonic()
+        now = self.ctx.monotonic()
         jobs: list[tuple[FrontierItem, bool]] = []
-        gate = self.env.robots
+        gate = self.ctx.robots
         if not self.cfg.ignore_robots:
             for host in self.frontier.queued_hosts():
                 if len(jobs) >= slots:
@@ -234,36 +237,36 @@ class CrawlRun:
         earliest = self.frontier.earliest()
         if earliest is None:
             return host_time
-        mono = self.env.monotonic()
+        mono = self.ctx.monotonic()
         return float(max(host_time, mono + (earliest - self._wall())))
 
     def _allowed(self, item: FrontierItem) -> bool:
         if self.cfg.ignore_robots:
             return True
-        rules = self.env.robots.known(item.host)
+        rules = self.ctx.robots.known(item.host)
         if rules is not None and rules.allowed(item.url, self.cfg.user_agent):
             return True
         policy = rules.policy if rules is not None else "unknown"
-        with self.env.db.transaction():
+        with self.state.transaction():
             self.frontier.complete(item, "blocked")
         entry = dict(time=self._now(), url=item.url, via=item.via, hops=item.hops,
                      outcome="robots-blocked", error=f"disallowed by robots.txt ({policy})")
         self.summary.count(entry)
-        self.env.log.write(**entry)
+        self.ctx.log.write(**entry)
         return False
 
     def _progress(self, t0: float, in_flight: int, url: str) -> None:
-        cb = self.env.on_progress
+        cb = self.ctx.on_progress
         if cb is not None:
             s = self.summary
             cb(Progress(self.crawl_id, s.captured, self.frontier.pending(), in_flight, s.bytes,
-                        s.failures, s.duration + self.env.monotonic() - t0, url))
+                        s.failures, s.duration + self.ctx.monotonic() - t0, url))
 
     # -- results --------------------------------------------------------------
 
     def handle(self, work: _Work) -> None:
         item = work.item
-        now = self.env.monotonic()
+        now = self.ctx.monotonic()
         self.politeness.finished(item.host, now)
         if work.robots:
             self._robots_result(work, now)
@@ -286,10 +289,10 @@ class CrawlRun:
                error: str, status: int | None = None) -> None:
         delay = min(delay, self.cfg.max_retry_after)
         self.politeness.back_off(item.host, now + delay)
-        with self.env.db.transaction():
+        with self.state.transaction():
             self.frontier.release(item, self._wall() + delay)
         answer = {} if status is None else {"status": status}  # none after a network error
-        self.env.log.write(time=self._now(), url=item.url, **answer, via=item.via,
+        self.ctx.log.write(time=self._now(), url=item.url, **answer, via=item.via,
                            hops=item.hops, outcome="retry", duration=round(duration, 4),
                            error=error)
 
@@ -298,7 +301,7 @@ class CrawlRun:
             return None
         delay: float = _BACKOFF_BASE * 2.0 ** item.attempts
         if ex.status in (429, 503):
-            after = _retry_after(ex.header("retry-after"), self.env.clock())
+            after = _retry_after(ex.header("retry-after"), self.ctx.clock())
             if after is not None:
                 delay = max(delay, after)
         return delay
@@ -307,7 +310,7 @@ class CrawlRun:
         if f.transient and item.attempts < self.cfg.retries:
             self._retry(item, now, _BACKOFF_BASE * (2 ** item.attempts), f.duration, f.message)
             return
-        with self.env.db.transaction():
+        with self.state.transaction():
             self.frontier.complete(item, "blocked" if f.kind == "blocked-address" else "failed")
         self._log_failure(item, f)
 
@@ -317,13 +320,13 @@ class CrawlRun:
                      outcome=outcome, duration=round(f.duration, 4),
                      error=f"{f.kind}: {f.message}")
         self.summary.count(entry)
-        self.env.log.write(**entry)
+        self.ctx.log.write(**entry)
 
     def _robots_result(self, work: _Work, now: float) -> None:
-        item, gate = work.item, self.env.robots
+        item, gate = work.item, self.ctx.robots
         final = work.results[-1]
         try:
-            with self.env.db.transaction():
+            with self.state.transaction():
                 for result in work.results:
                     if isinstance(result, Exchange):
                         self._write(item, result, None, robots=True)
@@ -341,7 +344,7 @@ class CrawlRun:
                     if retried is None:
                         delay = _BACKOFF_BASE * 2 ** gate.attempts(item.host)
                         self.politeness.back_off(item.host, now + delay)
-                        self.env.log.write(time=self._now(), url=item.url, via=item.via,
+                        self.ctx.log.write(time=self._now(), url=item.url, via=item.via,
                                            hops=item.hops, outcome="retry",
                                            duration=round(final.duration, 4),
                                            error=f"{final.message}; retry in {delay:.1f}s")
@@ -354,12 +357,12 @@ class CrawlRun:
                     result.close()
         if isinstance(final, FetchFailure):
             self._log_failure(item, final)  # an attempt like any other, in the crawl log
-        self.env.events.append("robots policy", obj=item.url, crawl=self.crawl_id,
+        self.ctx.events.append("robots policy", obj=item.url, crawl=self.crawl_id,
                                outcome="success" if isinstance(final, Exchange) else "warning",
                                detail=detail)
 
     def _store(self, item: FrontierItem, ex: Exchange, found: Discovered | None) -> None:
-        with self.env.db.transaction():
+        with self.state.transaction():
             self._write(item, ex, found)
             self.frontier.complete(item, "done")
             if found is not None:
@@ -369,16 +372,16 @@ class CrawlRun:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
-        writer = self.env.writer
+        writer = self.ctx.writer
         path = writer.current_path
         if path is not None:
-            self.env.registry.checkpoint(self.crawl_id, path.name.removesuffix(".open"),
-                                         writer.current_offset)
+            self.state.checkpoint(self.crawl_id, path.name.removesuffix(".open"),
+                                  writer.current_offset)
 
     def _write(self, item: FrontierItem, ex: Exchange, found: Discovered | None,
                robots: bool = False) -> None:
         """The records of one capture, all in one file, rolled back together on error."""
-        writer = self.env.writer
+        writer = self.ctx.writer
         mark = writer.begin()
         try:
             response, _request = writer.write_exchange(ex)
@@ -406,7 +409,7 @@ class CrawlRun:
         self.summary.count(entry)
         # The log line follows the commit of the enclosing transaction closely; a crash in
         # between only loses the line, never the capture.
-        self.env.log.write(**{k: v for k, v in entry.items() if v is not None})
+        self.ctx.log.write(**{k: v for k, v in entry.items() if v is not None})
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from ..collection import Collection
 from ..config import CollectionConfig, CrawlConfig, Description
 from ..errors import ConfigError, SeedError
-from ..store.state import CrawlRegistry, StateDB
+from ..store.crawlstate_sqlite import SqliteCrawlState
 from ..web.urls import canonicalize
 
 __all__ = ["open_for_crawl", "check_seed", "config_to_dict", "config_from_dict"]
@@ -60,11 +60,11 @@ def config_from_dict(data: dict[str, Any]) -> CrawlConfig:
 def _unfinished_config(coll: Collection) -> CrawlConfig | None:
     if not coll.state_db.exists():
         return None
-    db = StateDB(coll.state_db)
+    state = SqliteCrawlState(coll.state_db)
     try:
-        current = CrawlRegistry(db).unfinished()
+        current = state.unfinished()
     finally:
-        db.close()
+        state.close()
     if current is None or "user_agent" not in current.config:
         return None
     return config_from_dict(current.config)

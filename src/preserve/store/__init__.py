@@ -1,1 +1,2 @@
-"""Store: how captured exchanges become WARC records, indexes, manifests and logs."""
+"""Store: how captured exchanges become WARC records, indexes, manifests and logs, and the
+crawl state (store/crawlstate.py) that makes a crawl resumable."""

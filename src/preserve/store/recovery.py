@@ -17,9 +17,9 @@ from pathlib import Path
 
 from ..atomic import fsync_dir
 from ..collection import Collection
+from .crawlstate import CrawlState
 from .events import EventLog
 from .fixity import FixityManifest
-from .state import CrawlRegistry
 from .warc import OPEN_SUFFIX, sha256_file
 
 __all__ = ["recover", "Recovery", "cut_crawl_log"]
@@ -36,7 +36,7 @@ class Recovery:
 
 def recover(
     coll: Collection,
-    registry: CrawlRegistry,
+    registry: CrawlState,
     manifest: FixityManifest,
     events: EventLog,
     crawl: str | None,

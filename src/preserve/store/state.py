@@ -1,10 +1,10 @@
-"""Crawl state in SQLite (COLL/state/state.sqlite3): what survives a crash.
+"""The SQLite database of crawl state (COLL/state/state.sqlite3) and its tables.
 
 One connection, WAL journal, ``synchronous=NORMAL``: a commit is durable against the
 process being killed (the case resume is built for) without an fsync per URL. The
-frontier, the robots cache, the payload digest index and the registry of crawls and
-WARC checkpoints all live here, each behind its own small class, so that a Redis
-implementation can later replace any of them.
+registry of crawls and WARC checkpoints, the robots cache and the payload digest index
+are small classes over it; store/frontier.py holds the queue, and
+store/crawlstate_sqlite.py puts them together behind the ``CrawlState`` seam.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import CollectionError, PreserveError, StorageError
+from .crawlstate import CrawlRecord
 from .warc import Original
 
 __all__ = ["StateDB", "CrawlRecord", "CrawlRegistry", "RobotsStore", "SqliteDigestIndex"]
@@ -120,6 +120,12 @@ class StateDB:
             raise
         self._lock = threading.RLock()
         self._depth = 0
+        self._on_rollback: list[Callable[[], None]] = []
+
+    def on_rollback(self, reload: Callable[[], None]) -> None:
+        """Call ``reload`` when an outermost transaction rolls back, so that what a class
+        keeps in memory never shows what the database no longer holds."""
+        self._on_rollback.append(reload)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -139,28 +145,19 @@ class StateDB:
             except BaseException as e:
                 # A failed COMMIT can leave the transaction open; end it, so the state
                 # can still be read (and the WARC cut back to what it says is committed).
-                if outer and self.conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        self.conn.execute("ROLLBACK")
+                if outer:
+                    if self.conn.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self.conn.execute("ROLLBACK")
+                    for reload in self._on_rollback:
+                        with contextlib.suppress(sqlite3.Error):  # the first error is the news
+                            reload()
                 if isinstance(e, sqlite3.DatabaseError) and _write_failed(e):
                     raise StorageError(f"cannot update the crawl state ({e})", self.path) from e
                 raise
 
     def close(self) -> None:
         self.conn.close()
-
-
-@dataclass(frozen=True)
-class CrawlRecord:
-    id: str
-    seq: int
-    started: str
-    finished: str | None
-    status: str
-    config: dict[str, Any]
-    summary: dict[str, Any] | None
-    final: bool = False  # marked as the final capture of the site (--final)
-    label: str | None = None
 
 
 class CrawlRegistry:

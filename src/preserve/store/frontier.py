@@ -1,21 +1,19 @@
-"""The frontier: URLs to fetch and URLs seen, as an interface with a SQLite implementation.
+"""The frontier of a crawl in SQLite: the ``urls`` and ``excluded`` tables of the state database.
 
-The crawler only talks to ``Frontier``; the SQLite implementation keeps the queue and
-the seen set in the collection's state database so a killed crawl resumes where it
-stopped. A Redis implementation for distributed crawls fits the same interface.
-Priorities: robots.txt first (-1), then page requisites and redirects (0), then links (1),
-so a page's images and CSS are captured close in time to the page.
+``SqliteFrontier`` implements store/crawlstate.py's ``Frontier``; ``SqliteCrawlState``
+opens it. The queue and the seen set are committed with the records they describe, so a
+killed crawl resumes where it stopped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import replace
 
-from ..store.state import StateDB
+from .crawlstate import FrontierCounts, FrontierItem
+from .state import StateDB
 
-__all__ = ["FrontierItem", "FrontierCounts", "Frontier", "SqliteFrontier", "QUEUED", "DONE"]
+__all__ = ["SqliteFrontier"]
 
 QUEUED, IN_FLIGHT, DONE, FAILED, BLOCKED = 0, 1, 2, 3, 4
 _STATES = {"done": DONE, "failed": FAILED, "blocked": BLOCKED}
@@ -29,97 +27,46 @@ def _remember(cache: set[str], url: str) -> None:
     cache.add(url)
 
 
-@dataclass(frozen=True)
-class FrontierItem:
-    url: str  # canonical
-    host: str  # host:port, the politeness key
-    hops: str = ""  # hop path from the seed: L link, E embed, R redirect, P prerequisite...
-    via: str | None = None
-    priority: int = 1
-    attempts: int = 0
-    id: int = 0
-
-    @property
-    def is_seed(self) -> bool:
-        return self.hops.strip("R") == ""
-
-
-@dataclass(frozen=True)
-class FrontierCounts:
-    queued: int
-    in_flight: int
-    done: int
-    failed: int
-    blocked: int
-
-
-class Frontier(Protocol):
-    def add(self, items: Iterable[FrontierItem]) -> list[FrontierItem]:
-        """Add URLs not seen before in this crawl; return the ones that were new."""
-
-    def claim(self, ready: Callable[[str], bool], limit: int, now: float) -> list[FrontierItem]:
-        """Take up to ``limit`` items, at most one per host, from hosts ``ready`` accepts."""
-
-    def complete(self, item: FrontierItem, outcome: str) -> None:
-        """outcome: done, failed or blocked."""
-
-    def release(self, item: FrontierItem, not_before: float) -> None:
-        """Put an in-flight item back (a retry), not to be claimed before ``not_before``."""
-
-    def earliest(self) -> float | None:
-        """The earliest not_before of queued items, or None if nothing is queued."""
-
-    def queued_hosts(self) -> Sequence[str]: ...
-
-    def pending(self) -> int:
-        """Queued items (cheap: for progress displays)."""
-
-    def sample(self, host: str) -> str | None:
-        """Any URL of ``host`` in this crawl, or None."""
-
-    def counts(self) -> FrontierCounts: ...
-
-    def note_excluded(self, url: str, reason: str) -> bool:
-        """Remember an out-of-scope URL; True the first time it is seen."""
-
-    def seen(self, urls: Sequence[str]) -> set[str]:
-        """Those of ``urls`` already queued, in flight or completed in this crawl."""
-
-    def known(self, url: str) -> bool:
-        """True if ``url`` is certainly in this crawl already; an in-memory answer, so
-        False only means "not known here" (ask ``seen`` for the truth)."""
-
-
 class SqliteFrontier:
     """The frontier in the collection's state database.
 
-    A bounded in-memory cache of URLs known to be in the crawl (or excluded from it) spares
-    a query for each of the links a site repeats on every page. It can only be wrong after
-    a transaction rolled back, and a rollback ends the run (a new run starts a new cache).
+    In memory, to spare queries on every turn of the loop: the queued count per host, the
+    not_before times of URLs put back for a retry, and a bounded cache of URLs known to be
+    in the crawl (or excluded from it), since most links of a page are its site's
+    navigation, met before. A transaction that rolls back reloads them from the database.
     """
 
     def __init__(self, db: StateDB, crawl: str) -> None:
         self.db = db
         self.crawl = crawl
-        self._known: set[str] = set()
-        self._known_excluded: set[str] = set()
         # Items claimed before a crash were never completed: back to the queue.
         with db.transaction() as conn:
             conn.execute(
                 "UPDATE urls SET state=? WHERE crawl=? AND state=?", (QUEUED, crawl, IN_FLIGHT)
             )
+        self._known: set[str] = set()
+        self._known_excluded: set[str] = set()
+        self._delayed: dict[int, float] = {}
+        self._hosts: dict[str, int] = {}
+        self._load()
+        db.on_rollback(self._load)
+
+    def _load(self) -> None:
+        """(Re)build the memory from what the database holds."""
+        self._known.clear()
+        self._known_excluded.clear()
         # Queued items put back for a retry, with their not_before; all others have 0.
-        self._delayed: dict[int, float] = dict(
-            db.conn.execute(
+        self._delayed = dict(
+            self.db.conn.execute(
                 "SELECT id, not_before FROM urls WHERE crawl=? AND state=? AND not_before>0",
-                (crawl, QUEUED),
+                (self.crawl, QUEUED),
             ).fetchall()
         )
-        self._hosts: dict[str, int] = {
+        self._hosts = {
             host: n
-            for host, n in db.conn.execute(
+            for host, n in self.db.conn.execute(
                 "SELECT host, COUNT(*) FROM urls WHERE crawl=? AND state=? GROUP BY host",
-                (crawl, QUEUED),
+                (self.crawl, QUEUED),
             )
         }
 

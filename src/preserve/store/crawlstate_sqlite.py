@@ -1,0 +1,88 @@
+"""``SqliteCrawlState``: the crawl-state seam over the collection's SQLite database, the default.
+
+It puts together state.py's registry, robots cache and digest index and frontier.py's
+queue, all on one connection, so one SQLite transaction is the seam's unit of work.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from ..collection import Collection
+from .crawlstate import CrawlRecord, CrawlState, Frontier, RobotsCache
+from .frontier import SqliteFrontier
+from .state import CrawlRegistry, RobotsStore, SqliteDigestIndex, StateDB
+from .warc import DigestIndex
+
+__all__ = ["SqliteCrawlState", "open_sqlite_state"]
+
+
+class SqliteCrawlState:
+    """``CrawlState`` in ``state/state.sqlite3`` (schema and format of state.py)."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = StateDB(path)
+        self.registry = CrawlRegistry(self.db)
+
+    def transaction(self) -> AbstractContextManager[object]:
+        return self.db.transaction()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def unfinished(self) -> CrawlRecord | None:
+        return self.registry.unfinished()
+
+    def start(self, started: str, config: dict[str, Any]) -> CrawlRecord:
+        return self.registry.start(started, config)
+
+    def mark(self, crawl: str, *, final: bool, label: str | None) -> None:
+        self.registry.mark(crawl, final=final, label=label)
+
+    def finish(self, crawl: str, finished: str, status: str, summary: dict[str, Any]) -> None:
+        self.registry.finish(crawl, finished, status, summary)
+
+    def stop(self, crawl: str, status: str, summary: dict[str, Any]) -> None:
+        with self.db.transaction():
+            self.registry.set_status(crawl, status)
+            self.registry.save_summary(crawl, summary)
+
+    def add_scope_seed(self, crawl: str, url: str) -> None:
+        self.registry.add_scope_seed(crawl, url)
+
+    def scope_seeds(self, crawl: str) -> list[str]:
+        return self.registry.scope_seeds(crawl)
+
+    def checkpoint(self, crawl: str, name: str, committed: int) -> None:
+        self.registry.checkpoint(crawl, name, committed)
+
+    def committed(self, name: str) -> int | None:
+        return self.registry.committed(name)
+
+    def mark_closed(self, name: str) -> None:
+        self.registry.mark_closed(name)
+
+    def warc_names(self, crawl: str) -> list[str]:
+        return self.registry.warc_names(crawl)
+
+    def log_checkpoint(self, crawl: str, committed: int) -> None:
+        self.registry.log_checkpoint(crawl, committed)
+
+    def log_committed(self, crawl: str) -> int | None:
+        return self.registry.log_committed(crawl)
+
+    def open_frontier(self, crawl: str) -> Frontier:
+        return SqliteFrontier(self.db, crawl)
+
+    def robots(self, crawl: str) -> RobotsCache:
+        return RobotsStore(self.db, crawl)
+
+    def digests(self, crawl: str) -> DigestIndex:
+        return SqliteDigestIndex(self.db, crawl)
+
+
+def open_sqlite_state(coll: Collection) -> CrawlState:
+    """The default ``CrawlStateFactory``."""
+    return SqliteCrawlState(coll.state_db)
