@@ -78,7 +78,7 @@ class _ClosedFiles:
         self.names: list[str] = []  # closed by this run
 
     def add(self, path: Path, sha256: str, records: int | None = None) -> None:
-        rel = f"warcs/{path.name}"
+        rel = Collection.warc_rel(path.name)
         self.manifest.add(rel, sha256)
         self.state.mark_closed(path.name)
         self.names.append(path.name)
@@ -149,7 +149,7 @@ class Crawler:
         return self._finish(state, events, summary)
 
     def _log_path(self, crawl_id: str) -> Path:
-        return self.coll.logs / f"crawl-{crawl_id}.jsonl"
+        return self.coll.crawl_log_path(crawl_id)
 
     # -- recover ------------------------------------------------------------------
 
