@@ -443,7 +443,9 @@ class WarcReader:
             try:
                 http = _HTTP_PARSER.parse(block)
             except EOFError:
-                http = None  # an empty revisit block: no HTTP head, which is fine
+                # An empty revisit block (no HTTP head, which is fine), or a block cut
+                # short, which reading the record to its end reports.
+                http = None
         return WarcRecord(offset, rec_headers, http, block, length, finish)
 
 
