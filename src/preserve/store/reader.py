@@ -37,6 +37,7 @@ __all__ = [
     "read_records",
     "record_at",
     "parse_http_head",
+    "target_uri",
 ]
 
 AnomalyCallback = Callable[[int, str], None]
@@ -289,19 +290,25 @@ class WarcRecord:
 def parse_http_head(head: bytes) -> StatusAndHeaders | None:
     """An HTTP response head, parsed leniently as the reader parses it; None if empty."""
     try:
-        return _HTTP_PARSER.parse(_Stream(lambda: b"", data=head))
+        parsed = _HTTP_PARSER.parse(_Stream(lambda: b"", data=head))
     except (EOFError, ValueError):
         return None
+    return parsed if parsed else None
+
+
+def target_uri(value: str) -> str:
+    """A WARC-Target-URI made usable as cdxj-indexer does: wget's <brackets> dropped,
+    spaces percent-encoded."""
+    uri = value[1:-1] if value.startswith("<") and value.endswith(">") else value
+    return uri.replace(" ", "%20")
 
 
 def _target_uri(headers: StatusAndHeaders) -> str | None:
-    """WARC-Target-URI made usable as cdxj-indexer does: wget's <brackets> dropped,
-    spaces percent-encoded (the header is rewritten in place)."""
+    """The record's target_uri (the header is rewritten in place, as warcio does)."""
     uri: str | None = headers.get_header("WARC-Target-URI")
     if uri is None:
         return None
-    fixed = uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
-    fixed = fixed.replace(" ", "%20")
+    fixed = target_uri(uri)
     if fixed != uri:
         headers.replace_header("WARC-Target-URI", fixed)
     return fixed
