@@ -44,12 +44,12 @@ AnomalyCallback = Callable[[int, str], None]
 
 _READ_SIZE = 1 << 16
 _INFLATE_MAX = 1 << 16  # inflate at most this much at a time: a gzip bomb stays small
-_SKIP_STEP = 1 << 16
 _LINE_MAX = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _WARC_VERSIONS = ["WARC/1.1", "WARC/1.0", "WARC/0.17", "WARC/0.18"]
 _HTTP_VERSIONS = ["HTTP/1.0", "HTTP/1.1"]
-# As warcio: only these record types, with an http(s) target, carry an HTTP head.
+# As warcio, these record types with an http(s) target carry an HTTP head; warcio also
+# parses a request's, which no reader here needs.
 _HTTP_RECORDS = ("response", "revisit")
 _NO_HEADER = "Invalid WARC record: no WARC record header here"
 _SHARED = ("several records share this gzip member; each record must be its own member "
