@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..web.urls import surt_key
@@ -29,10 +29,9 @@ __all__ = [
     "CdxjEntry",
     "INDEXED_TYPES",
     "is_indexed",
-    "record_mime",
-    "http_mime",
-    "record_status",
-    "cdxj_entry",
+    "cdxj_mime",
+    "media_type",
+    "http_status",
 ]
 
 INDEXED_TYPES = frozenset({"response", "revisit", "resource", "metadata"})
@@ -42,80 +41,92 @@ _MIME_END = re.compile(r"[;\s]")
 
 @dataclass(frozen=True)
 class CdxjEntry:
-    """One line of a CDXJ index: SURT key, 14-digit timestamp and a JSON object."""
+    """One line of a CDXJ index: SURT key, 14-digit timestamp and the JSON fields."""
 
     key: str
     timestamp: str
-    fields: dict[str, str] = field(hash=False)
+    url: str | None
+    mime: str | None
+    status: str | None
+    digest: str | None
+    length: int
+    offset: int
+    filename: str
+
+    @classmethod
+    def of(cls, url: str | None, timestamp: str, *, mime: str | None, status: str | None,
+           digest: str | None, length: int, offset: int, filename: str) -> CdxjEntry:
+        """The entry of a record at ``url`` (its key is the URL's SURT, or ``-``)."""
+        return cls(surt_key(url) if url else "-", timestamp, url, mime, status, digest,
+                   length, offset, filename)
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The JSON object, in cdxj-indexer's order, with only the values known."""
+        fields: dict[str, str] = {}
+        if self.url is not None:
+            fields["url"] = self.url
+        if self.mime is not None:
+            fields["mime"] = self.mime
+        if self.status is not None:
+            fields["status"] = self.status
+        if self.digest is not None:
+            fields["digest"] = self.digest
+        fields["length"] = str(self.length)
+        fields["offset"] = str(self.offset)
+        fields["filename"] = self.filename
+        return fields
 
     def to_line(self) -> str:
         """The line without its newline, as pywb reads it."""
         return f"{self.key} {self.timestamp} {json.dumps(self.fields)}"
 
+    @classmethod
+    def from_line(cls, line: str) -> CdxjEntry:
+        """Parse a line (with or without its newline); ValueError if it is not
+        ``key timestamp {json}`` with a filename, offset and length. Fields other than
+        ours are dropped."""
+        key, timestamp, data = line.rstrip("\n").split(" ", 2)
+        fields: Any = json.loads(data)
+        if not isinstance(fields, dict):
+            raise ValueError("the JSON of a CDXJ line is not an object")
 
-def is_indexed(record: Any) -> bool:
-    """Whether cdxj-indexer's defaults give ``record`` (a warcio record) a line."""
-    rec_type = record.rec_type
+        def text(name: str) -> str | None:
+            value = fields.get(name)
+            return None if value is None else str(value)
+
+        return cls(key, timestamp, text("url"), text("mime"), text("status"), text("digest"),
+                   int(fields["length"]), int(fields["offset"]), str(fields["filename"]))
+
+
+def is_indexed(rec_type: str | None, content_type: str | None) -> bool:
+    """Whether cdxj-indexer's defaults give a record of this type and WARC Content-Type
+    a line."""
     if rec_type not in INDEXED_TYPES:
         return False
     if rec_type in ("resource", "metadata"):
-        return bool(record.rec_headers.get_header("Content-Type") != _WARC_FIELDS)
+        return content_type != _WARC_FIELDS
     return True
 
 
-def record_mime(record: Any) -> str | None:
-    """The ``mime`` field: a media type without parameters, or ``warc/revisit``."""
-    if record.rec_type == "revisit":
+def cdxj_mime(rec_type: str | None, content_type: str | None,
+              http_content_type: str | None) -> str | None:
+    """The ``mime`` field: a media type without parameters, or ``warc/revisit``; from the
+    HTTP Content-Type for a response or request, from the WARC one for other records."""
+    if rec_type == "revisit":
         return "warc/revisit"
-    if record.rec_type in ("response", "request"):
-        return http_mime(record)
-    return _media_type(record.rec_headers.get_header("content-type"))
+    if rec_type in ("response", "request"):
+        return media_type(http_content_type)
+    return media_type(content_type)
 
 
-def http_mime(record: Any) -> str | None:
-    """The media type of the HTTP Content-Type of ``record``, if it has HTTP headers."""
-    if not record.http_headers:
-        return None
-    return _media_type(record.http_headers.get_header("content-type"))
-
-
-def _media_type(value: str | None) -> str | None:
+def media_type(value: str | None) -> str | None:
+    """A Content-Type up to its first ``;`` or space, as cdxj-indexer cuts it."""
     if value:
         value = _MIME_END.split(value, 1)[0].strip()
     return value
 
 
-def record_status(record: Any) -> str | None:
-    """The HTTP status code of a response or revisit with HTTP headers, as text."""
-    if record.rec_type in ("response", "revisit") and record.http_headers:
-        status: str = record.http_headers.get_statuscode()
-        return status
-    return None
-
-
-def cdxj_entry(
-    record: Any,
-    timestamp: str,
-    *,
-    mime: str | None,
-    status: str | None,
-    digest: str | None,
-    offset: int,
-    length: int,
-    filename: str,
-) -> CdxjEntry:
-    """The index line of ``record``, from the values the indexer gathered while reading it."""
-    url: str | None = record.rec_headers.get_header("WARC-Target-URI")
-    fields: dict[str, str] = {}
-    if url is not None:
-        fields["url"] = url
-    if mime is not None:
-        fields["mime"] = mime
-    if status is not None:
-        fields["status"] = status
-    if digest is not None:
-        fields["digest"] = digest
-    fields["length"] = str(length)
-    fields["offset"] = str(offset)
-    fields["filename"] = filename
-    return CdxjEntry(surt_key(url) if url else "-", timestamp, fields)
+def http_status(rec_type: str | None, status: str | None) -> str | None:
+    """The ``status`` field: the HTTP status of a response or revisit with an HTTP head."""
+    return status if rec_type in ("response", "revisit") else None

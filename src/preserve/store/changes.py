@@ -23,8 +23,8 @@ the text of the page once the parts of the template HTML marks as such are dropp
 from __future__ import annotations
 
 import hashlib
-import json
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,10 +33,11 @@ from typing import Any, TypeGuard
 
 import lxml.html
 from lxml import etree
-from warcio.archiveiterator import ArchiveIterator
 
 from ..collection import Collection
-from ..errors import ConfigError
+from ..errors import ConfigError, WarcFormatError
+from .cdxj import CdxjEntry
+from .reader import record_at
 from .state import CrawlRecord, CrawlRegistry, StateDB
 
 __all__ = ["PageChange", "CrawlDiff", "diff_crawls", "CHANGE_KINDS"]
@@ -161,13 +162,11 @@ class _ContentReader:
         if not cap.filename or cap.offset < 0:
             return None
         try:
-            with open(self.warcs / cap.filename, "rb") as f:
-                f.seek(cap.offset)
-                record = next(iter(ArchiveIterator(f)), None)
+            with record_at(self.warcs / cap.filename, cap.offset) as record:
                 if record is None:
                     return None
                 payload = record.content_stream().read(_MAX_READ)
-        except (OSError, StopIteration, ValueError):
+        except (OSError, WarcFormatError, ValueError, zlib.error):
             return None  # unreadable: compared by payload digest; `preserve verify` says why
         return _text_fingerprint(payload)
 
@@ -199,21 +198,15 @@ def _read_index(coll: Collection,
     with f:
         for line in f:
             try:
-                _key, timestamp, data = line.split(" ", 2)
-                fields = json.loads(data)
-            except ValueError:
+                entry = CdxjEntry.from_line(line)
+                status = int(entry.status or "0")
+            except (ValueError, KeyError):
                 continue  # a damaged line; `preserve verify` reports it
-            filename = fields.get("filename", "")
-            if "url" not in fields:
+            if entry.url is None:
                 continue
-            try:
-                status = int(fields.get("status", "0"))
-                offset, length = int(fields.get("offset", "-1")), int(fields.get("length", "0"))
-            except ValueError:
-                continue
-            yield files.get(filename), fields["url"], _Capture(
-                timestamp, status, fields.get("digest", ""), fields.get("mime", ""),
-                filename, offset, length)
+            yield files.get(entry.filename), entry.url, _Capture(
+                entry.timestamp, status, entry.digest or "", entry.mime or "",
+                entry.filename, entry.offset, entry.length)
 
 
 def _is_page(cap: _Capture | None) -> TypeGuard[_Capture]:

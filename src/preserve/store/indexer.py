@@ -20,25 +20,18 @@ import hashlib
 import heapq
 import json
 import tempfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import DecompressingBufferedReader
-from warcio.exceptions import ArchiveLoadFailed
-from warcio.limitreader import LimitReader
-from warcio.recordloader import ArcWarcRecordLoader
 from warcio.timeutils import iso_date_to_timestamp
-from warcio.utils import BUFF_SIZE
 
 from ..atomic import atomic_write
 from ..collection import Collection
 from ..errors import WarcFormatError
-from .cdxj import CdxjEntry, cdxj_entry, http_mime, is_indexed, record_mime, record_status
+from .cdxj import CdxjEntry, cdxj_mime, http_status, is_indexed, media_type
 from .pages import PAGES_HEADER, PageEntry, is_page, page_id, read_title
+from .reader import Readable, WarcRecord, read_records
 
 __all__ = [
     "index_warc",
@@ -57,8 +50,7 @@ SORT_BUFFER_BYTES = 32 * 1024 * 1024
 # (oldest forgotten first) so a huge crawl cannot grow it without limit.
 _MAX_TITLES = 100_000
 _PROGRESS_STEP = 1 << 20
-_MESSAGE_MAX = 200
-_TAIL_STEP = 1 << 16
+_DIGEST_STEP = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -81,89 +73,27 @@ class IndexSummary:
     anomalies: tuple[WarcAnomaly, ...] = ()
 
 
-class _BadRecord(Exception):
-    """A record that parsed but cannot be indexed; becomes a WarcFormatError."""
-
-
-class _StrictReader(DecompressingBufferedReader):  # type: ignore[misc]
-    """warcio's reader, raising on corrupt gzip data instead of printing to stderr and
-    silently returning nothing (which would index a damaged file as if it were whole)."""
-
-    def _decompress(self, data: bytes) -> bytes:
-        if self.decompressor is not None and data and self.num_block_read > 0:
-            try:
-                out: bytes = self.decompressor.decompress(data)
-            except zlib.error as e:
-                raise _BadRecord(f"corrupt gzip data ({e})") from None
-            return out
-        # The first block of a member: warcio reads a non-gzip file as uncompressed.
-        result: bytes = super()._decompress(data)
-        return result
-
-
-class _Loader(ArcWarcRecordLoader):  # type: ignore[misc]
-    """Skips parsing the HTTP headers of request records, which are never indexed."""
-
-    def load_http_headers(self, rec_type: str, uri: str, stream: Any, length: Any) -> Any:
-        if rec_type == "request":
-            return None
-        return super().load_http_headers(rec_type, uri, stream, length)
-
-
-class _RecordIterator(ArchiveIterator):  # type: ignore[misc]
-    """ArchiveIterator configured as cdxj-indexer configures it, but for WARC only, and
-    reporting instead of printing when a record is not followed by blank lines."""
-
-    def __init__(self, fileobj: IO[bytes], on_anomaly: Callable[[int, str], None]) -> None:
-        super().__init__(fileobj, no_record_parse=False, verify_http=False, arc2warc=True)
-        self.reader: Any = _StrictReader(self.fh, block_size=BUFF_SIZE)
-        self.loader = _Loader(verify_http=False, arc2warc=True)
-        # WARC only: with ARC allowed too, any line of five words parses as an ARC header
-        # and a garbage file would be indexed as a list of bogus records.
-        self.known_format = "warc"
-        self._on_anomaly = on_anomaly
-
-    def _consume_blanklines(self) -> tuple[bytes | None, int]:
-        # Same as warcio's, but the warning goes to on_anomaly, not sys.stderr.
-        empty_size = 0
-        first_line = True
-        while True:
-            line: bytes = self.reader.readline()
-            if not line:
-                return None, empty_size
-            stripped = line.rstrip()
-            if not stripped or first_line:
-                empty_size += len(line)
-                if stripped:
-                    self.err_count += 1
-                    self._on_anomaly(
-                        self.offset,
-                        "record is not followed by a blank line; its Content-Length "
-                        "may be wrong",
-                    )
-                first_line = False
-                continue
-            return line, empty_size
-
-
 class _PayloadDigester:
     """Passes a record's payload through while computing its SHA-1, as warcio would."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Readable) -> None:
         self.stream = stream
         self.sha1 = hashlib.sha1()
 
-    def read(self, size: int | None = None) -> bytes:
-        data: bytes = self.stream.read(size)
+    def read(self, size: int = -1, /) -> bytes:
+        data = self.stream.read(size)
         self.sha1.update(data)
         return data
 
-    def readline(self, size: int | None = None) -> bytes:
-        data: bytes = self.stream.readline(size)
+    def readline(self, size: int = -1, /) -> bytes:
+        data = self.stream.readline(size)
         self.sha1.update(data)
         return data
 
     def digest(self) -> str:
+        """The digest of the whole payload (what was not read yet is read now)."""
+        while self.read(_DIGEST_STEP):
+            pass
         return "sha1:" + base64.b32encode(self.sha1.digest()).decode("ascii")
 
 
@@ -190,81 +120,51 @@ def index_warc(
         if on_anomaly is not None:
             on_anomaly(WarcAnomaly(path, offset, message))
 
-    with path.open("rb") as fh:
-        it = _RecordIterator(fh, anomaly)
-        records = iter(it)
+    with read_records(path, on_anomaly=anomaly) as reader:
         reported = 0
-        previous = 0
-        while True:
-            start = it.offset  # where the next record begins
-            try:
-                record = next(records, None)
-                if record is None:
-                    break
-                items = _index_record(it, record, name, known)
-            except (WarcFormatError, OSError):
-                raise
-            except Exception as e:  # warcio raises many kinds; all mean a damaged file
-                if _shares_member(e):
-                    # Offsets inside a shared member mean nothing; name the member.
-                    start = previous
-                message = _describe(e, truncated=_at_truncated_end(it, fh))
-                raise WarcFormatError(path, max(start, 0), message) from e
-            previous = start
-            yield from items
-            if on_progress is not None and it.offset - reported >= _PROGRESS_STEP:
-                reported = it.offset
+        for record in reader:
+            yield from _index_record(path, record, name, known)
+            if on_progress is not None and reader.position - reported >= _PROGRESS_STEP:
+                reported = reader.position
                 on_progress(reported)
-        if not _tail_is_blank(fh, it.offset):
-            raise WarcFormatError(path, it.offset, "the file ends inside a record "
-                                  "(truncated gzip member or record header)")
         if on_progress is not None:
-            on_progress(it.offset)
+            on_progress(reader.position)
 
 
 def _index_record(
-    it: _RecordIterator, record: Any, filename: str, titles: dict[str, str]
+    path: Path, record: WarcRecord, filename: str, titles: dict[str, str]
 ) -> list[CdxjEntry | PageEntry]:
-    limited = record.raw_stream
-    if not is_indexed(record):
-        _check_complete(it, record, limited)
-        return []
-    headers = record.rec_headers
-    date = headers.get_header("WARC-Date")
-    try:
-        timestamp: str = iso_date_to_timestamp(date)
-    except (TypeError, ValueError, IndexError):
-        raise _BadRecord(f"record has no valid WARC-Date ({date!r})") from None
     rec_type = record.rec_type
-    mime = record_mime(record)
-    status = record_status(record)
-    digest: str | None = headers.get_header("WARC-Payload-Digest")
+    if not is_indexed(rec_type, record.header("Content-Type")):
+        return []
+    http_type = media_type(record.http_header("Content-Type"))
+    mime = cdxj_mime(rec_type, record.header("Content-Type"), http_type)
+    status = http_status(rec_type, record.http_status())
+    digest = record.header("WARC-Payload-Digest")
+    payload = record.payload
     digester = None
     if not digest and rec_type != "revisit":
         # cdxj-indexer computes a missing payload digest; never for revisits.
-        digester = _PayloadDigester(record.raw_stream)
-        record.raw_stream = digester
-    url: str | None = headers.get_header("WARC-Target-URI")
+        payload = digester = _PayloadDigester(record.payload)
+    url = record.uri
     # A revisit's CDXJ mime is warc/revisit; whether it is a page depends on its HTTP type.
-    page = rec_type in ("response", "revisit") and is_page(url, status, http_mime(record))
+    page = rec_type in ("response", "revisit") and is_page(url, status, http_type)
     title = None
-    if page and rec_type == "response":
-        title = read_title(record.raw_stream, record.http_headers)
+    if page and rec_type == "response" and record.http_headers is not None:
+        title = read_title(payload, record.http_headers)
     elif page and digest:
         title = titles.get(digest)
-    _check_complete(it, record, limited)
     if digester is not None:
         digest = digester.digest()
-    entry = cdxj_entry(
-        record,
-        timestamp,
-        mime=mime,
-        status=status,
-        digest=digest,
-        offset=it.get_record_offset(),
-        length=it.get_record_length(),
-        filename=filename,
-    )
+    length = record.length  # reads the record to its end: a damaged one fails here
+    date = record.header("WARC-Date")
+    try:
+        timestamp: str = iso_date_to_timestamp(date)
+    except (TypeError, ValueError, IndexError):
+        raise WarcFormatError(path, record.offset,
+                              f"record has no valid WARC-Date ({date!r})") from None
+    entry = CdxjEntry.of(url, timestamp, mime=mime, status=status, digest=digest,
+                         length=length, offset=record.offset, filename=filename)
     if not page or url is None:
         return [entry]
     if rec_type == "response" and title is not None and digest:
@@ -278,70 +178,6 @@ def _index_record(
 def _iso_from_timestamp(t: str) -> str:
     """``20261128134500`` -> ``2026-11-28T13:45:00Z``."""
     return f"{t[:4]}-{t[4:6]}-{t[6:8]}T{t[8:10]}:{t[10:12]}:{t[12:14]}Z"
-
-
-def _check_complete(it: _RecordIterator, record: Any, limited: Any) -> None:
-    """Read to the end of the record; fail if the file ended before it did."""
-    it.get_record_length()
-    if isinstance(limited, LimitReader) and limited.limit > 0:
-        raise _BadRecord(
-            f"record is truncated: {limited.limit} of its {record.length} bytes are missing"
-        )
-    decompressor = it.reader.decompressor
-    if decompressor is not None and not decompressor.eof:
-        raise _BadRecord("the file ends inside this record (truncated gzip member)")
-
-
-def _at_truncated_end(it: _RecordIterator, fh: IO[bytes]) -> bool:
-    """Whether the file ended inside a gzip member (a file cut short)."""
-    decompressor = getattr(it.reader, "decompressor", None)
-    return decompressor is not None and not decompressor.eof and not fh.read(1)
-
-
-def _tail_is_blank(fh: IO[bytes], offset: int) -> bool:
-    """Whether the bytes after the last record warcio returned are only blank lines, as
-    such or in complete gzip members (warcio stops quietly before a member cut short)."""
-    fh.seek(max(offset, 0))
-    decompressor = None
-    pending = b""
-    while True:
-        data = pending or fh.read(_TAIL_STEP)
-        pending = b""
-        if not data:
-            return decompressor is None or decompressor.eof
-        if decompressor is None or decompressor.eof:
-            if decompressor is None and not data.startswith(b"\x1f\x8b"):
-                return not data.strip()
-            decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            out = decompressor.decompress(data, _TAIL_STEP)
-        except zlib.error:
-            return False
-        if out.strip():
-            return False
-        pending = decompressor.unconsumed_tail or decompressor.unused_data
-
-
-def _shares_member(error: Exception) -> bool:
-    return isinstance(error, ArchiveLoadFailed) and "non-chunked gzip" in str(error)
-
-
-def _describe(error: Exception, truncated: bool = False) -> str:
-    if isinstance(error, _BadRecord):
-        text = str(error)
-    elif truncated:
-        text = "the file ends inside this record (truncated gzip member)"
-    elif _shares_member(error):
-        text = ("several records share this gzip member; each record must be its own "
-                "member (`warcio recompress` fixes the file)")
-    elif isinstance(error, ArchiveLoadFailed):
-        text = str(error).strip()
-        if ", first line:" in text:
-            text = text.split(", first line:", 1)[0] + ": no WARC record header here"
-    else:
-        text = f"cannot parse record ({type(error).__name__}: {error})"
-    line = " ".join(text.split())
-    return line if len(line) <= _MESSAGE_MAX else line[: _MESSAGE_MAX - 3] + "..."
 
 
 class _RunSorter:

@@ -9,18 +9,22 @@ by preserve and the one expected here agree byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from warcio.statusandheaders import StatusAndHeaders
+
+    from ..store.cdxj import CdxjEntry
     from .warcscan import RecordHead
 
-# warcio (which imports fsspec and asyncio: a quarter of a second), store.cdxj and
-# store.pages are imported only for a collection's WARCs, so a worker checking loose
-# WARC files starts at once.
+# warcio (which imports fsspec and asyncio: a quarter of a second), store.cdxj,
+# store.reader and store.pages are imported only for a collection's WARCs, so a worker
+# checking loose WARC files starts at once.
 
 __all__ = ["FactWriter", "IdFact", "read_ids", "expected_lines", "ID_FIELDS"]
 
@@ -29,21 +33,24 @@ ID_FIELDS = ("id", "type", "offset", "payload_digest", "refers_to", "refers_uri"
 IdFact = tuple[str, str, int, str, str, str, str, str, str]
 
 
-class _Adapter:
-    """The face of a warcio record that store.cdxj and store.pages read."""
+class _Http:
+    """What the index rules read of a record's HTTP head: status and media type."""
+
+    __slots__ = ("headers", "status", "media_type")
 
     def __init__(self, head: RecordHead, http_head: bytes | None) -> None:
-        from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+        from ..store.cdxj import http_status, media_type
+        from ..store.reader import parse_http_head
 
-        self.rec_type = head.type
-        self.rec_headers = StatusAndHeaders(head.version, head.headers, protocol="WARC")
-        self.http_headers: Any = None
-        if http_head:
-            try:
-                parser = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
-                self.http_headers = parser.parse(io.BytesIO(http_head))
-            except (EOFError, ValueError):
-                self.http_headers = None
+        self.headers: StatusAndHeaders | None = (
+            parse_http_head(http_head) if http_head else None)
+        status = None
+        content_type = None
+        if self.headers is not None:
+            status = self.headers.get_statuscode()
+            content_type = self.headers.get_header("content-type")
+        self.status: str | None = http_status(head.type, status)
+        self.media_type: str | None = media_type(content_type)
 
 
 def _clean(value: str | None) -> str:
@@ -66,8 +73,8 @@ class FactWriter:
         if index:
             self._cdxj = open(self.cdxj_path, "w", encoding="utf-8")
             self._pages = open(self.pages_path, "w", encoding="utf-8")
-        # CDXJ lines of the current gzip member, written once its length is known.
-        self._pending: list[tuple[int, str]] = []
+        # CDXJ entries of the current gzip member, written once its length is known.
+        self._pending: list[CdxjEntry] = []
 
     def close(self) -> None:
         for f in (self._ids, self._cdxj, self._pages):
@@ -77,11 +84,10 @@ class FactWriter:
     def wants_payload(self, head: RecordHead, http_head: bytes | None) -> int:
         if not self.index or head.type != "response" or not http_head:
             return 0
-        from ..store.cdxj import http_mime, record_status
         from ..store.pages import TITLE_READ_LIMIT, is_page
 
-        rec = _Adapter(head, http_head)
-        if is_page(head.uri or None, record_status(rec), http_mime(rec)):
+        http = _Http(head, http_head)
+        if is_page(head.uri or None, http.status, http.media_type):
             return TITLE_READ_LIMIT
         return 0
 
@@ -99,42 +105,44 @@ class FactWriter:
         """The compressed length of the member at ``offset``, once known."""
         if self._cdxj is None:
             return
-        for at, line in self._pending:
-            if at == offset:
-                line = line.replace(f'"length": "0", "offset": "{at}"',
-                                    f'"length": "{length}", "offset": "{at}"', 1)
-                self._cdxj.write(f"{at}\t{length}\t{line}\n")
+        for entry in self._pending:
+            if entry.offset == offset:
+                line = dataclasses.replace(entry, length=length).to_line()
+                self._cdxj.write(f"{offset}\t{length}\t{line}\n")
         self._pending.clear()
 
     def _index(self, head: RecordHead, http_head: bytes | None, payload_start: bytes,
                digest: str | None) -> None:
         from warcio.timeutils import iso_date_to_timestamp
 
-        from ..store.cdxj import cdxj_entry, http_mime, is_indexed, record_mime, record_status
+        from ..store.cdxj import CdxjEntry, cdxj_mime, is_indexed
         from ..store.pages import is_page, read_title
+        from ..store.reader import target_uri
 
         assert self._cdxj is not None and self._pages is not None
-        rec = _Adapter(head, http_head)
-        if not is_indexed(rec):
+        if not is_indexed(head.type, head.get("Content-Type")):
             return
         try:
             timestamp: str = iso_date_to_timestamp(head.get("WARC-Date"))
         except (TypeError, ValueError, IndexError):
             return  # reported as WARC_HEADER_INVALID; the indexer could not index it
-        status = record_status(rec)
+        http = _Http(head, http_head)
         if head.type == "revisit":
             digest = head.get("WARC-Payload-Digest")
-        entry = cdxj_entry(rec, timestamp, mime=record_mime(rec), status=status,
-                           digest=digest, offset=head.offset, length=0,
-                           filename=self.filename)
+        raw_uri = head.get("WARC-Target-URI")
         # The member's length is known only when it ends (member_length); a record whose
         # member never ends (a truncated file) gets no line.
-        self._pending.append((head.offset, entry.to_line()))
+        self._pending.append(CdxjEntry.of(
+            None if raw_uri is None else target_uri(raw_uri), timestamp,
+            mime=cdxj_mime(head.type, head.get("Content-Type"), http.media_type),
+            status=http.status, digest=digest, length=0, offset=head.offset,
+            filename=self.filename))
         url = head.uri or None
-        if head.type in ("response", "revisit") and is_page(url, status, http_mime(rec)):
+        if head.type in ("response", "revisit") and is_page(url, http.status,
+                                                           http.media_type):
             title = None
-            if head.type == "response" and rec.http_headers is not None:
-                title = read_title(io.BytesIO(payload_start), rec.http_headers)
+            if head.type == "response" and http.headers is not None:
+                title = read_title(io.BytesIO(payload_start), http.headers)
             self._pages.write(json.dumps({"url": url, "timestamp": timestamp,
                                           "type": head.type, "title": title,
                                           "digest": digest}) + "\n")
