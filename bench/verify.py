@@ -102,7 +102,7 @@ def build_corpus(root: Path, total: int) -> Collection:
     if done.exists():
         coll = Collection(root)
         if not coll.index_path.exists():  # a corpus from before the index was built
-            build_indexes(root)
+            build_indexes(coll)
         return coll
     if root.exists():
         shutil.rmtree(root)
@@ -152,7 +152,7 @@ def build_corpus(root: Path, total: int) -> Collection:
         serial += 1
         log(f"built {name}: {size / 1e6:.0f} MB ({written / 1e6:.0f} MB in all)")
     log("building the CDXJ index and pages list (preserve index)")
-    build_indexes(root)
+    build_indexes(coll)
     done.write_text("")
     return coll
 

@@ -26,6 +26,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from preserve.collection import Collection
 from preserve.errors import WarcFormatError
 from preserve.store.cdxj import CdxjEntry
 from preserve.store.indexer import (
@@ -597,7 +598,7 @@ def make_collection(root: Path) -> Path:
 @needs_cdxj_indexer
 def test_build_indexes_matches_sorted_cdxj_indexer(tmp_path: Path) -> None:
     coll = make_collection(tmp_path / "coll")
-    summary = build_indexes(coll)
+    summary = build_indexes(Collection(coll))
     warcs = sorted((coll / "warcs").glob("*.warc.gz"))
     expected = reference_lines("-s", *warcs)
     index = (coll / "indexes" / "index.cdxj").read_text("utf-8").splitlines()
@@ -609,7 +610,7 @@ def test_build_indexes_matches_sorted_cdxj_indexer(tmp_path: Path) -> None:
 
 def test_build_indexes_pages_file(tmp_path: Path) -> None:
     coll = make_collection(tmp_path / "coll")
-    build_indexes(coll)
+    build_indexes(Collection(coll))
     lines = (coll / "pages" / "pages.jsonl").read_text("utf-8").splitlines()
     assert json.loads(lines[0]) == PAGES_HEADER
     pages = [json.loads(line) for line in lines[1:]]
@@ -625,10 +626,10 @@ def test_build_indexes_pages_file(tmp_path: Path) -> None:
 
 def test_build_indexes_spills_to_disk_with_same_result(tmp_path: Path) -> None:
     coll = make_collection(tmp_path / "coll")
-    build_indexes(coll)
+    build_indexes(Collection(coll))
     index = (coll / "indexes" / "index.cdxj").read_bytes()
     pages = (coll / "pages" / "pages.jsonl").read_bytes()
-    build_indexes(coll, sort_buffer_bytes=300)
+    build_indexes(Collection(coll), sort_buffer_bytes=300)
     assert (coll / "indexes" / "index.cdxj").read_bytes() == index
     assert (coll / "pages" / "pages.jsonl").read_bytes() == pages
     assert sorted(p.name for p in (coll / "indexes").iterdir()) == ["index.cdxj"]
@@ -637,18 +638,18 @@ def test_build_indexes_spills_to_disk_with_same_result(tmp_path: Path) -> None:
 def test_build_indexes_reports_progress(tmp_path: Path) -> None:
     coll = make_collection(tmp_path / "coll")
     seen: list[int] = []
-    summary = build_indexes(coll, on_progress=seen.append)
+    summary = build_indexes(Collection(coll), on_progress=seen.append)
     assert seen == sorted(seen)
     assert seen[-1] == summary.warc_bytes
 
 
 def test_build_indexes_keeps_old_files_on_bad_warc(tmp_path: Path) -> None:
     coll = make_collection(tmp_path / "coll")
-    build_indexes(coll)
+    build_indexes(Collection(coll))
     before = (coll / "indexes" / "index.cdxj").read_bytes()
     (coll / "warcs" / "zzz.warc.gz").write_bytes(b"garbage\n" * 10)
     with pytest.raises(WarcFormatError) as caught:
-        build_indexes(coll)
+        build_indexes(Collection(coll))
     assert caught.value.path.name == "zzz.warc.gz" and caught.value.offset == 0
     assert (coll / "indexes" / "index.cdxj").read_bytes() == before
     assert sorted(p.name for p in (coll / "indexes").iterdir()) == ["index.cdxj"]
@@ -656,7 +657,7 @@ def test_build_indexes_keeps_old_files_on_bad_warc(tmp_path: Path) -> None:
 
 
 def test_build_indexes_on_empty_collection(tmp_path: Path) -> None:
-    summary = build_indexes(tmp_path / "coll")
+    summary = build_indexes(Collection(tmp_path / "coll"))
     assert summary == IndexSummary(warcs=0, records=0, pages=0)
     assert (tmp_path / "coll" / "indexes" / "index.cdxj").read_text() == ""
     lines = (tmp_path / "coll" / "pages" / "pages.jsonl").read_text().splitlines()

@@ -315,7 +315,7 @@ class Crawler:
     def _finish(self, state: CrawlState, events: EventLog,
                 summary: CrawlSummary) -> CrawlSummary:
         coll = self.coll
-        index = build_indexes(coll.root)
+        index = build_indexes(coll)
         summary.pages = index.pages
         summary.final, summary.label = self._mark
         closed = {p.name: p.stat().st_size for p in coll.closed_warcs()}

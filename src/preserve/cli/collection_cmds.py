@@ -84,6 +84,6 @@ def index(collection: Path) -> None:
 
     coll = Collection.open(collection)
     with coll.lock():
-        result = build_indexes(coll.root)
+        result = build_indexes(coll)
     click.echo(f"indexed {result.records} records, {result.pages} pages "
                f"from {result.warcs} WARC file(s)")

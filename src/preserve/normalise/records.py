@@ -1,5 +1,6 @@
-"""The HTML captures of a WARC file: response records with a 2xx HTML payload, and
-revisit records, each with where it lies in the file (for provenance).
+"""The HTML captures of a WARC file: the response and revisit records that are pages
+(web.media's ``is_page``: an HTML 200 response), each with where it lies in the file
+(for provenance).
 
 Reading is streaming (store.reader, one record at a time) and each payload is read up to
 a limit, with chunked transfer coding and content coding undone. A revisit has no payload
@@ -15,10 +16,10 @@ from pathlib import Path
 
 from ..errors import WarcFormatError
 from ..store.reader import WarcRecord, read_records, record_at
+from ..web.media import is_page
 
-__all__ = ["Capture", "iter_captures", "read_payload_at", "HTML_TYPES", "PAYLOAD_LIMIT"]
+__all__ = ["Capture", "iter_captures", "read_payload_at", "PAYLOAD_LIMIT"]
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # One byte more than extraction reads, so that a longer payload is known to be longer.
 PAYLOAD_LIMIT = 5_000_001
 
@@ -39,10 +40,6 @@ class Capture:
     refers_to_uri: str | None
     refers_to_date: str | None
     payload: bytes  # empty for a revisit
-
-
-def _media_type(value: str | None) -> str:
-    return (value or "").split(";")[0].strip().lower()
 
 
 def _status(record: WarcRecord) -> int:
@@ -66,12 +63,7 @@ def _read(record: WarcRecord, limit: int) -> bytes:
 def _wanted(record: WarcRecord) -> bool:
     if record.rec_type not in ("response", "revisit"):
         return False
-    if not (record.uri or "").startswith("http"):
-        return False
-    status = _status(record)
-    if not 200 <= status < 300:
-        return False
-    return _media_type(record.http_header("Content-Type")) in HTML_TYPES
+    return is_page(record.uri, _status(record), record.http_header("Content-Type"))
 
 
 def iter_captures(path: Path, limit: int = PAYLOAD_LIMIT) -> Iterator[Capture]:

@@ -36,6 +36,7 @@ from lxml import etree
 
 from ..collection import Collection
 from ..errors import ConfigError, WarcFormatError
+from ..web.media import is_page
 from .cdxj import CdxjEntry
 from .reader import record_at
 from .state import CrawlRecord, CrawlRegistry, StateDB
@@ -43,7 +44,6 @@ from .state import CrawlRecord, CrawlRegistry, StateDB
 __all__ = ["PageChange", "CrawlDiff", "diff_crawls", "CHANGE_KINDS"]
 
 CHANGE_KINDS = ("new", "changed", "unchanged", "gone")
-_HTML = frozenset({"text/html", "application/xhtml+xml"})
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def diff_crawls(coll: Collection, before: str | None = None,
     originals: dict[str, _Capture] = {}  # HTML payload digest -> a record holding it
     revisits: list[tuple[str, str, _Capture]] = []
     for crawl, url, cap in _read_index(coll, files):
-        if cap.mime in _HTML and 200 <= cap.status < 300:
+        if is_page(url, cap.status, cap.mime):
             originals.setdefault(cap.digest, cap)
         if crawl is None:
             continue  # another crawl's record: only as an original of a revisit
@@ -209,8 +209,8 @@ def _read_index(coll: Collection,
                 entry.filename, entry.offset, entry.length)
 
 
-def _is_page(cap: _Capture | None) -> TypeGuard[_Capture]:
-    return cap is not None and cap.mime in _HTML and 200 <= cap.status < 300
+def _is_page(cap: _Capture | None, url: str) -> TypeGuard[_Capture]:
+    return cap is not None and is_page(url, cap.status, cap.mime)
 
 
 def _compare(a: dict[str, _Capture], b: dict[str, _Capture],
@@ -218,7 +218,7 @@ def _compare(a: dict[str, _Capture], b: dict[str, _Capture],
     changes = []
     for url in sorted(set(a) | set(b)):
         old, new = a.get(url), b.get(url)
-        if _is_page(old) and _is_page(new):
+        if _is_page(old, url) and _is_page(new, url):
             if old.digest == new.digest:
                 changes.append(PageChange(url, "unchanged", old.timestamp, new.timestamp))
                 continue
@@ -226,9 +226,9 @@ def _compare(a: dict[str, _Capture], b: dict[str, _Capture],
             same = before is not None and before == content.fingerprint(new)
             changes.append(PageChange(url, "unchanged" if same else "changed", old.timestamp,
                                       new.timestamp, "template" if same else None))
-        elif _is_page(new):
+        elif _is_page(new, url):
             changes.append(PageChange(url, "new", None, new.timestamp))
-        elif _is_page(old):
+        elif _is_page(old, url):
             changes.append(PageChange(url, "gone", old.timestamp,
                                       new.timestamp if new else None, _gone(new)))
     return changes

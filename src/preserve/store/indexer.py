@@ -229,7 +229,7 @@ def _page_sort_line(page: PageEntry) -> str:
 
 
 def build_indexes(
-    coll_dir: Path,
+    coll: Collection,
     *,
     on_progress: ProgressCallback | None = None,
     sort_buffer_bytes: int = SORT_BUFFER_BYTES,
@@ -241,7 +241,6 @@ def build_indexes(
     of the files' sizes. Raises WarcFormatError, leaving the old indexes in place, if a
     WARC cannot be read.
     """
-    coll = Collection(coll_dir)
     warcs = coll.closed_warcs()
     coll.index_path.parent.mkdir(parents=True, exist_ok=True)
     coll.pages_path.parent.mkdir(parents=True, exist_ok=True)
