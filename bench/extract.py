@@ -108,11 +108,10 @@ def cpu_model() -> str:
 
 def unsure_pages(pages: list[EvalPage]) -> int:
     """How many evaluation pages the content scorer leaves to trafilatura as well."""
-    from preserve.normalise.decode import decode_html
-    from preserve.normalise.extract import parse_page
     from preserve.normalise.native import native_body
+    from preserve.web.html import decode_html, parse_html
 
-    return sum(not native_body(parse_page(decode_html(p.html).text)[0]).confident
+    return sum(not native_body(parse_html(decode_html(p.html).text)[0]).confident
                for p in pages)
 
 

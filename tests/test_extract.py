@@ -8,7 +8,7 @@ import pytest
 
 from preserve import Article, extract_article
 from preserve.normalise.dates import parse_date, url_date
-from preserve.normalise.decode import decode_html, http_charset
+from preserve.web.html import decode_html, http_charset
 
 PARAS = "".join(
     f"<p>Paragraph {i} of the speech on fisheries, farming and the rules of the single "

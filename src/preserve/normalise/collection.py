@@ -30,10 +30,10 @@ from ..atomic import atomic_write
 from ..collection import Collection
 from ..errors import CollectionError, StorageError
 from ..store.events import EventLog
+from ..web.html import decode_html, http_charset, parse_html
 from .article import Article, Provenance
 from .boilerplate import block_filter, is_note, page_blocks, threshold
-from .decode import decode_html, http_charset
-from .extract import extract_article, parse_page
+from .extract import extract_article
 from .records import Capture, iter_captures, read_payload_at
 from .state import NormaliseState
 
@@ -70,7 +70,7 @@ def _host(url: str) -> str:
 def _parse(text: str) -> Any | None:
     """The page as ``extract`` parses it (the same parser, so the same blocks)."""
     try:
-        return parse_page(text)[0]
+        return parse_html(text)[0]
     except (etree.ParserError, ValueError):
         return None
 

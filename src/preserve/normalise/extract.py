@@ -15,13 +15,13 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
+from ..web.html import decode_html, parse_html
 from .article import Article, Image
 from .blocks import Block, render_markdown, render_text, tokens
 from .body import body_titles, extract_body
-from .decode import decode_html
 from .metadata import ARTICLE_TYPES, Metadata, extract_metadata
 
-__all__ = ["extract_article", "parse_page", "MAX_HTML_BYTES", "BlockFilter", "looks_binary"]
+__all__ = ["extract_article", "MAX_HTML_BYTES", "BlockFilter", "looks_binary"]
 
 # Pages are read up to this size; real article pages are far smaller, and the
 # extractors' cost grows with the page.
@@ -57,19 +57,6 @@ def looks_binary(data: bytes) -> bool:
         return False  # UTF-16 with a BOM: NUL bytes are expected
     return b"\x00" in head or (head.strip() != b"" and _HTMLISH.search(data[:65536]) is None
                                 and sum(c < 9 or 13 < c < 32 for c in head) > 8)
-
-
-def parse_page(text: str) -> tuple[Any, bool]:
-    """The document, and whether libxml2's nesting limit cut it (it stops reading there
-    and says so in the parser's error log)."""
-    # Plain lxml elements, not lxml.html's: no Python class lookup for every element
-    # touched, which costs more than the parse itself over the walks that follow.
-    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
-    doc = etree.fromstring(text, parser=parser)
-    if doc is None:
-        raise etree.ParserError("Document is empty")
-    return doc, any(e.type_name == "ERR_RESOURCE_LIMIT" and "depth" in e.message
-                    for e in parser.error_log)
 
 
 def _content_root(doc: Any) -> Any:
@@ -173,7 +160,7 @@ def extract_article(
     if not text.strip():
         return Article(url=url, encoding=encoding, problems=(*problems, "empty: no content"))
     try:
-        doc, too_deep = parse_page(text)
+        doc, too_deep = parse_html(text)
     except (etree.ParserError, ValueError) as e:
         return Article(url=url, encoding=encoding,
                        problems=(*problems, f"parse: {str(e)[:100] or type(e).__name__}"))

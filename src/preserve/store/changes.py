@@ -23,7 +23,6 @@ the text of the page once the parts of the template HTML marks as such are dropp
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -31,11 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
-import lxml.html
 from lxml import etree
 
 from ..collection import Collection
 from ..errors import ConfigError, WarcFormatError
+from ..web.html import decode_html, http_charset, parse_html, text_content
 from ..web.media import is_page
 from .cdxj import CdxjEntry
 from .reader import record_at
@@ -92,7 +91,6 @@ class _Capture:
 _TEMPLATE = ("nav", "header", "footer", "aside", "form", "script", "style", "noscript",
              "template", "iframe")
 _MAX_READ = 20_000_000
-_SPACE = re.compile(r"\s+")
 
 
 def _pick(crawls: list[CrawlRecord], before: str | None,
@@ -166,14 +164,16 @@ class _ContentReader:
                 if record is None:
                     return None
                 payload = record.content_stream().read(_MAX_READ)
+                content_type = record.http_header("Content-Type")
         except (OSError, WarcFormatError, ValueError, zlib.error):
             return None  # unreadable: compared by payload digest; `preserve verify` says why
-        return _text_fingerprint(payload)
+        return _text_fingerprint(payload, content_type)
 
 
-def _text_fingerprint(payload: bytes) -> str | None:
+def _text_fingerprint(payload: bytes, content_type: str | None) -> str | None:
+    """SHA-1 of the page's main text, decoded and parsed as normalise reads pages."""
     try:
-        doc = lxml.html.document_fromstring(payload)
+        doc, _ = parse_html(decode_html(payload, http_charset(content_type)).text)
     except (etree.ParserError, ValueError):
         return None
     main = doc.find(".//main")
@@ -182,9 +182,20 @@ def _text_fingerprint(payload: bytes) -> str | None:
     root = main if main is not None else doc
     for el in list(root.iter(*_TEMPLATE)):
         if el is not root and el.getparent() is not None:
-            el.drop_tree()
-    text = _SPACE.sub(" ", root.text_content()).strip()
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+            _drop(el)
+    return hashlib.sha1(text_content(root).encode("utf-8")).hexdigest()
+
+
+def _drop(el: Any) -> None:
+    """Remove ``el`` and its subtree, keeping the text that follows it (its tail)."""
+    parent = el.getparent()
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 def _read_index(coll: Collection,

@@ -1,6 +1,11 @@
-"""From HTML bytes to text: BOM, HTTP charset, ``<meta charset>``, then detection.
+"""HTML from bytes to a tree to text, one way for every stage that reads a page.
 
-The declared charsets are read by ``capture.decoding.html_charset`` (browsers' order and
+``decode_html``: BOM, HTTP charset, ``<meta charset>``, then detection. ``parse_html``:
+the one lxml parse of a page, shared by every reader of it (normalise's extraction and
+template learning, the change report). ``text_content``: an element's text with white
+space collapsed.
+
+The declared charsets are read by ``web.decoding.html_charset`` (browsers' order and
 label aliases, so windows-1252 and its "iso-8859-1" alias give € and ü). A declaration
 that does not fit the bytes (a page labelled UTF-8 that is not) is a lie worth noting:
 the charset is then detected from the bytes, and the choice is reported as a problem.
@@ -11,12 +16,18 @@ that form valid UTF-8 are practically never text in a single-byte code page.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
+from typing import Any
 
-from ..web.decoding import html_charset
-from ..web.media import charset_param as http_charset
+from lxml import etree
 
-__all__ = ["Decoded", "decode_html", "http_charset"]
+from .decoding import html_charset
+from .media import charset_param as http_charset
+
+__all__ = ["Decoded", "decode_html", "http_charset", "parse_html", "text_content"]
+
+_SPACE = re.compile(r"\s+")
 
 # Detection reads a sample: enough to be sure, bounded so a huge page costs little.
 _DETECT_SAMPLE = 64 * 1024
@@ -98,3 +109,21 @@ def decode_html(body: bytes, http: str | None = None) -> Decoded:
             pass
     problems.append(f"charset: bytes invalid in {encoding}; replaced")
     return Decoded(body.decode(encoding, errors="replace"), encoding, tuple(problems))
+
+
+def parse_html(text: str) -> tuple[Any, bool]:
+    """The document, and whether libxml2's nesting limit cut it (it stops reading there
+    and says so in the parser's error log). Raises ``etree.ParserError`` for an empty one."""
+    # Plain lxml elements, not lxml.html's: no Python class lookup for every element
+    # touched, which costs more than the parse itself over the walks that follow.
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
+    doc = etree.fromstring(text, parser=parser)
+    if doc is None:
+        raise etree.ParserError("Document is empty")
+    return doc, any(e.type_name == "ERR_RESOURCE_LIMIT" and "depth" in e.message
+                    for e in parser.error_log)
+
+
+def text_content(el: Any) -> str:
+    """The text of ``el`` and its descendants, white space collapsed to single spaces."""
+    return _SPACE.sub(" ", "".join(el.itertext())).strip()
