@@ -573,8 +573,8 @@ def test_cli_crawl_prints_a_json_summary(cli_crawl: CliCrawl) -> None:
 
 def test_cli_progress_goes_to_stderr_as_plain_lines(cli_crawl: CliCrawl) -> None:
     stderr = cli_crawl[1].stderr
-    assert re.search(r"^crawl 0001: \d+ captured, \d+ queued, \d+ in flight, .+ URL/s, "
-                     r"\d+ failed$", stderr, re.MULTILINE)
+    assert re.search(r"^crawl 0001: \d+ captured of \d+ known, \d+ fetching, .+ URL/s, "
+                     r"\d+ failed, elapsed \S+, ETA .+$", stderr, re.MULTILINE)
     assert "\x1b[" not in stderr and "Traceback" not in stderr
 
 
@@ -593,7 +593,7 @@ def test_cli_status_and_index(cli_crawl: CliCrawl) -> None:
     before = {p: (coll / p).read_bytes() for p in ("indexes/index.cdxj", "pages/pages.jsonl")}
     rebuilt = cli("index", coll)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert re.fullmatch(r"indexed \d+ records, \d+ pages from 1 WARC file\(s\)\n", rebuilt.stdout)
+    assert re.fullmatch(r"indexed \d+ records, \d+ pages from 1 WARC file\n", rebuilt.stdout)
     assert {p: (coll / p).read_bytes() for p in before} == before
     assert info["index"]["records"] == before["indexes/index.cdxj"].count(b"\n")
 

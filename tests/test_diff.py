@@ -131,7 +131,7 @@ def test_the_final_crawl_is_marked_everywhere(changed: Changed) -> None:
 
 @pytest.mark.parametrize("args, message", [
     (("--from", "0009"), "no crawl '0009'"),
-    (("--to", "x"), "no crawl 'x'"),
+    (("--to", "x"), "'x' is not a crawl number"),
 ])
 def test_unknown_crawls_are_one_line_exit_2(changed: Changed, args: tuple[str, ...],
                                             message: str) -> None:

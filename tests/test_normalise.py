@@ -216,7 +216,7 @@ def test_cli_normalise_and_extract(tmp_path: Path) -> None:
     text = cli("extract", page, "--format", "text")
     assert text.returncode == 0 and text.stdout.startswith("The fishing fleets")
     md = cli("extract", page, "--format", "markdown", "--url", "http://example.org/2019/01/02/x")
-    assert md.stdout.startswith("The fishing fleets")
+    assert md.stdout.startswith("# Fish\n\nThe fishing fleets")
     as_json = json.loads(cli("extract", page, "--url", "http://example.org/2019/01/02/x").stdout)
     assert as_json["published"] == "2019-01-02" and as_json["title"] == "Fish"
     junk = tmp_path / "junk.bin"

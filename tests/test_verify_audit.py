@@ -179,7 +179,8 @@ def test_cli_zero_budget_says_so_and_exits_0(coll: Path, budget: str) -> None:
     result = cli("verify", coll, "--budget", budget)
     assert result.returncode == 0, result.stderr
     assert "--budget is zero: no WARC file read" in result.stderr
-    assert f"{len(warcs(coll))} file(s) left for a later run" in result.stdout
+    n = len(warcs(coll))
+    assert f"{n} file{'' if n == 1 else 's'} left for a later run" in result.stdout
     assert not [e for e in fixity_events(coll)
                 if str(e["linkingObject"]).startswith("warcs/")]
 
@@ -188,7 +189,7 @@ def test_a_zero_budget_schedule_names_its_budget() -> None:
     assert Schedule("@daily", "verify", budget_seconds=0.0).describe() == \
         "verify (budget 0s)"
     assert Schedule("@daily", "verify", budget_bytes=0).describe() == \
-        "verify (budget 0 bytes)"
+        "verify (budget 0 B)"
 
 
 def test_a_line_cut_by_a_crash_loses_no_later_event(coll: Path) -> None:

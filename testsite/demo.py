@@ -6,6 +6,7 @@ A DEST left by an earlier demo is replaced; any other existing path is refused.
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def main(argv: list[str]) -> int:
             sys.executable, "-m", "preserve", "crawl", str(dest),
             "--seed", site.url, "--title", DEMO_TITLE, "--delay", "0", "--concurrency", "4",
         ]
-        print("demo: " + " ".join(cmd[2:]), file=sys.stderr)
+        print("demo: " + shlex.join(cmd[2:]), file=sys.stderr)
         status = subprocess.call(cmd)
         if status not in (0, 1):
             return status

@@ -20,7 +20,7 @@ import tomli_w
 
 from . import DEFAULT_USER_AGENT
 from .errors import ConfigError
-from .units import parse_budget, parse_duration, parse_size
+from .units import format_duration, format_size, parse_budget, parse_duration, parse_size
 
 __all__ = [
     "Description",
@@ -176,8 +176,8 @@ class Schedule:
             return "final crawl"
         if self.action == "verify" and (self.budget_seconds is not None
                                         or self.budget_bytes is not None):
-            budget = (f"{self.budget_seconds:g}s" if self.budget_seconds is not None
-                      else f"{self.budget_bytes} bytes")
+            budget = (format_duration(self.budget_seconds) if self.budget_seconds is not None
+                      else format_size(self.budget_bytes or 0))
             return f"verify (budget {budget})"
         return self.action
 

@@ -176,6 +176,7 @@ class CrawlRun:
                         self.politeness.started(item.host)
                         job = _robots_work if robots else _work
                         inflight[pool.submit(job, fetcher, item)] = item
+                        self._progress(t0, len(inflight), item.url)
                 if not inflight:
                     if stopping:
                         break

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import click
 
+from .params import CrawlNumber
+
 __all__ = ["status", "crawls", "diff", "index"]
 
 
 @click.command()
 @click.argument("collection", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def status(collection: Path, as_json: bool) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing; errors only.")
+def status(collection: Path, as_json: bool, quiet: bool) -> None:
     """Show what is in COLLECTION: description, WARCs, crawls, unfinished work."""
     from ..collection import Collection
     from ..store.inventory import collection_status
@@ -23,15 +26,18 @@ def status(collection: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
-    from .progress import render_status
+    if quiet:
+        return
+    from .render import status_lines
 
-    render_status(info)
+    click.echo("\n".join(status_lines(info)))
 
 
 @click.command()
 @click.argument("collection", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def crawls(collection: Path, as_json: bool) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing; errors only.")
+def crawls(collection: Path, as_json: bool, quiet: bool) -> None:
     """List the numbered crawls of COLLECTION: when, outcome, what each stored."""
     from ..collection import Collection
     from ..store.inventory import list_crawls
@@ -40,21 +46,24 @@ def crawls(collection: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(found, indent=2))
         return
-    from .progress import render_crawls
+    if quiet:
+        return
+    from .render import crawls_lines
 
-    render_crawls(found)
+    click.echo("\n".join(crawls_lines(found)))
 
 
 @click.command()
 @click.argument("collection", type=click.Path(path_type=Path))
-@click.option("--from", "before", metavar="CRAWL",
-              help="The earlier crawl [default: the one before --to].")
-@click.option("--to", "after", metavar="CRAWL",
-              help="The later crawl [default: the last finished one].")
+@click.option("--from", "before", type=CrawlNumber(),
+              help="The earlier crawl, by number (1 or 0001) [default: the one before --to].")
+@click.option("--to", "after", type=CrawlNumber(),
+              help="The later crawl, by number [default: the last finished one].")
 @click.option("--all", "show_all", is_flag=True, help="List unchanged pages too.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (every page).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing; errors only.")
 def diff(collection: Path, before: str | None, after: str | None, show_all: bool,
-         as_json: bool) -> None:
+         as_json: bool, quiet: bool) -> None:
     """Pages new, changed, unchanged and gone between two crawls of COLLECTION.
 
     \b
@@ -68,22 +77,32 @@ def diff(collection: Path, before: str | None, after: str | None, show_all: bool
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
-    click.echo(result.one_line())
-    for change in result.changes:
-        if change.change != "unchanged" or show_all:
-            why = f"  ({change.reason})" if change.reason else ""
-            click.echo(f"{change.change:<10} {change.url}{why}")
+    if quiet:
+        return
+    from .render import diff_lines
+
+    click.echo("\n".join(diff_lines(result, show_all)))
 
 
 @click.command()
 @click.argument("collection", type=click.Path(path_type=Path))
-def index(collection: Path) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def index(collection: Path, quiet: bool, as_json: bool) -> None:
     """Rebuild indexes/index.cdxj and pages/pages.jsonl from the collection's WARCs."""
     from ..collection import Collection
     from ..store.indexer import build_indexes
+    from .progress import Bar
+    from .render import index_line
 
     coll = Collection.open(collection)
     with coll.lock():
-        result = build_indexes(coll)
-    click.echo(f"indexed {result.records} records, {result.pages} pages "
-               f"from {result.warcs} WARC file(s)")
+        total = sum(p.stat().st_size for p in coll.closed_warcs())
+        with Bar("index", quiet=quiet or as_json) as bar:
+            result = build_indexes(coll, on_progress=lambda n: bar.update(n, total))
+    if as_json:
+        click.echo(json.dumps({"warcs": result.warcs, "records": result.records,
+                               "pages": result.pages, "warc_bytes": result.warc_bytes,
+                               "anomalies": len(result.anomalies)}, indent=2))
+    elif not quiet:
+        click.echo(index_line(result.records, result.pages, result.warcs))

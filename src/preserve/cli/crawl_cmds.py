@@ -12,6 +12,7 @@ import click
 
 from ..config import DUBLIN_CORE_FIELDS, CollectionConfig, CrawlConfig, Description
 from ..errors import ExitStatus, PreserveError, SeedError
+from ..units import plural
 from .params import Duration, Size
 
 if TYPE_CHECKING:
@@ -44,8 +45,10 @@ def _dc_option(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--title", help="Title of the collection (Dublin Core title).")
 @click.option("--dc", "dc", multiple=True, metavar="FIELD=VALUE",
               help="Another Dublin Core field, e.g. --dc creator='Parliament Library'.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was created as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing; errors only.")
 def init(collection: Path, seeds: tuple[str, ...], title: str | None,
-         dc: tuple[str, ...]) -> None:
+         dc: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Create a collection with its seeds and description in preserve.toml."""
     from ..capture.session import check_seed
     from ..collection import Collection
@@ -55,7 +58,11 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
         desc["title"] = title
     checked = tuple(check_seed(s) for s in seeds)
     Collection.create(collection, CollectionConfig(Description(**desc), CrawlConfig(seeds=checked)))
-    click.echo(f"created collection {collection} with {len(checked)} seed(s)")
+    if as_json:
+        click.echo(json.dumps({"collection": str(collection), "seeds": list(checked),
+                               "description": desc}, indent=2))
+    elif not quiet:
+        click.echo(f"created collection {collection} with {plural(len(checked), 'seed')}")
 
 
 @click.command()
@@ -90,7 +97,7 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
               "`preserve crawls`).")
 @click.option("--label", metavar="TEXT",
               help='A label for this crawl, e.g. "final crawl before dissolution".')
-@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bool,
           as_json: bool, final: bool, label: str | None, **options: Any) -> None:

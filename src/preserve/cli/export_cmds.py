@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .progress import byte_progress
+from .progress import Bar
 
 __all__ = ["export"]
 
@@ -35,7 +35,7 @@ __all__ = ["export"]
 @click.option("--contact-email", metavar="TEXT",
               help="BagIt Contact-Email (default: from [crawl] operator).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only.")
 def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, ...],
            force: bool, serialise: str | None, ocfl_root: Path | None,
            source_organization: str | None, contact_name: str | None,
@@ -62,19 +62,11 @@ def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, 
         ocfl_root=ocfl_root, source_organization=source_organization,
         contact_name=contact_name, contact_email=contact_email).validate()
     coll = Collection.open(collection)
-    bar, update = byte_progress("export", quiet or as_json)
-    try:
-        with coll.lock():
-            result = export_collection(coll, options, on_progress=update)
-    finally:
-        if bar is not None:
-            bar.stop()
+    with Bar("export", quiet=quiet or as_json) as bar, coll.lock():
+        result = export_collection(coll, options, on_progress=bar.update)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
-    elif result.format == "ocfl" and result.version is None:
-        click.echo(f"{result.path}: unchanged since the last export; no new version")
-    else:
-        version = f", version {result.version}" if result.version else ""
-        click.echo(f"exported {result.files} files ({result.bytes} bytes read, "
-                   f"{result.checked} checked against the fixity manifest) "
-                   f"as {result.format} to {result.path}{version}")
+    elif not quiet:
+        from .render import export_line
+
+        click.echo(export_line(result))

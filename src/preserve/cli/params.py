@@ -10,7 +10,7 @@ import click
 from ..errors import PreserveError
 from ..units import Budget, parse_budget, parse_duration, parse_size
 
-__all__ = ["Size", "Duration", "SizeOrDuration"]
+__all__ = ["Size", "Duration", "SizeOrDuration", "CrawlNumber"]
 
 
 class Size(click.ParamType):  # type: ignore[type-arg]
@@ -50,3 +50,16 @@ class SizeOrDuration(click.ParamType):  # type: ignore[type-arg]
             return parse_budget(str(value).strip())
         except PreserveError as e:
             self.fail(str(e), param, ctx)
+
+
+class CrawlNumber(click.ParamType):  # type: ignore[type-arg]
+    """A crawl of the collection by its number: 1, 01 and 0001 are the same crawl."""
+
+    name = "CRAWL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not text.isdigit() or int(text) == 0:
+            self.fail(f"{value!r} is not a crawl number (as `preserve crawls` lists them: "
+                      "1 or 0001)", param, ctx)
+        return f"{int(text):04d}"

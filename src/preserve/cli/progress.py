@@ -1,34 +1,36 @@
-"""Crawl progress and summaries: a rich live display on a terminal, plain lines elsewhere."""
+"""Progress for the long commands (crawl, index, normalise, verify, export): on a terminal,
+a live display with done/total where known, rate, elapsed time and ETA; elsewhere (a pipe,
+cron, ``--quiet``, ``--json`` for the bars) nothing but, for a crawl, a plain line every
+few seconds on stderr. Stdout is never touched: it carries the result."""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
+
+from ..units import format_duration, format_size
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from ..capture.summary import CrawlSummary, Progress
 
-__all__ = ["make_reporter", "render_status", "render_crawls", "byte_progress"]
+__all__ = ["make_reporter", "Bar"]
 
 _PLAIN_INTERVAL = 10.0
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 class _Reporter:
+    """Crawl progress off a terminal: a plain line on stderr every few seconds."""
+
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.last: Progress | None = None
@@ -48,24 +50,9 @@ class _Reporter:
             click.echo(f"preserve: {text}", err=True)
 
     def summary(self, s: CrawlSummary) -> None:
-        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(s.statuses.items())) or "none"
-        lines = [
-            f"crawl {s.crawl} {s.status}" + (f" ({s.stop_reason})" if s.stop_reason not in
-                                            ("", "finished") else ""),
-            f"  captured     {s.captured} URLs ({s.revisits} revisits), {s.pages} pages in total",
-            f"  downloaded   {_human(s.bytes)}; WARCs {_human(s.crawl_warc_bytes)} written "
-            f"by this crawl, {_human(s.warc_bytes)} in the collection",
-            f"  statuses     {statuses}",
-            f"  failed       {s.failures}",
-            f"  not fetched  {s.out_of_scope} out of scope, {s.robots_blocked} robots.txt, "
-            f"{s.traps} traps, {s.blocked_addresses} private addresses",
-            f"  duration     {s.duration:.1f}s",
-        ]
-        if s.failed_urls:
-            lines.append("  failed URLs  " + "\n               ".join(s.failed_urls[:10]))
-        if s.status == "interrupted":
-            lines.append("  run `preserve crawl` on this collection again to resume")
-        click.echo("\n".join(lines))
+        from .render import crawl_summary
+
+        click.echo("\n".join(crawl_summary(s)))
 
     def __enter__(self) -> _Reporter:
         return self
@@ -75,10 +62,25 @@ class _Reporter:
         return None
 
 
+def _rate(p: Progress) -> float:
+    return p.captured / p.elapsed if p.elapsed > 0 else 0.0
+
+
+def _eta(p: Progress) -> str:
+    """The time the URLs queued now take at the rate so far: a floor, since pages not yet
+    fetched will add links."""
+    rate = _rate(p)
+    if not p.queued and not p.in_flight:
+        return "0s"
+    if rate <= 0:
+        return "?"
+    return f"at least {format_duration((p.queued + p.in_flight) / rate)}"
+
+
 def _line(p: Progress) -> str:
-    rate = p.captured / p.elapsed if p.elapsed > 0 else 0.0
-    return (f"crawl {p.crawl}: {p.captured} captured, {p.queued} queued, {p.in_flight} in flight, "
-            f"{_human(p.bytes)}, {rate:.1f} URL/s, {p.failures} failed")
+    return (f"crawl {p.crawl}: {p.captured} captured of {p.captured + p.queued + p.in_flight} "
+            f"known, {p.in_flight} fetching, {format_size(p.bytes)}, {_rate(p):.1f} URL/s, "
+            f"{p.failures} failed, elapsed {format_duration(p.elapsed)}, ETA {_eta(p)}")
 
 
 class _LiveReporter(_Reporter):
@@ -103,12 +105,16 @@ class _LiveReporter(_Reporter):
         if p is None:
             table.add_row("crawl", "starting")
             return table
-        rate = p.captured / p.elapsed if p.elapsed > 0 else 0.0
+        known = p.captured + p.queued + p.in_flight
         table.add_row("crawl", p.crawl)
-        table.add_row("captured", f"{p.captured}  ({rate:.1f}/s)")
-        table.add_row("queued", f"{p.queued}  ({p.in_flight} in flight)")
-        table.add_row("bytes", _human(p.bytes))
+        table.add_row("captured", f"{p.captured} of {known} known  ({_rate(p):.1f} URL/s)")
+        waiting = ("between requests (the per-host delay)" if p.queued and not p.in_flight
+                   else f"{p.in_flight} fetching")
+        table.add_row("queued", f"{p.queued}  ({waiting})")
+        table.add_row("bytes", format_size(p.bytes))
         table.add_row("errors", str(p.failures))
+        table.add_row("elapsed", format_duration(p.elapsed))
+        table.add_row("ETA", _eta(p))
         table.add_row("last", p.last_url[:100])
         return table
 
@@ -129,68 +135,67 @@ class _LiveReporter(_Reporter):
 
 
 def make_reporter(*, quiet: bool) -> _Reporter:
-    if not quiet and sys.stderr.isatty():
+    if not quiet and _on_terminal():
         return _LiveReporter()
     return _Reporter(quiet)
 
 
-def render_status(info: dict[str, Any]) -> None:
-    desc = info["description"]
-    click.echo(f"collection  {info['path']}")
-    if desc.get("title"):
-        click.echo(f"title       {desc['title']}")
-    click.echo(f"seeds       {' '.join(info['seeds'])}")
-    click.echo(f"WARCs       {info['warcs']['closed']} closed ({_human(info['warcs']['bytes'])}),"
-               f" {info['warcs']['open']} open")
-    click.echo(f"index       {info['index']['records']} records, {info['pages']} pages")
-    click.echo(f"fixity      {info['fixity']['entries']} files in the manifest"
-               + (f", {len(info['fixity']['missing'])} closed WARCs missing from it"
-                  if info['fixity']['missing'] else ""))
-    for c in info["crawls"]:
-        s = c.get("summary") or {}
-        click.echo(f"crawl {c['id']}  {c['status']:<14} started {c['started']}"
-                   + (f"  {s.get('captured', 0)} captured, {s.get('failures', 0)} failed"
-                      if s else ""))
-    if info.get("unfinished"):
-        u = info["unfinished"]
-        click.echo(f"unfinished  crawl {u['id']}: {u['queued']} queued, {u['done']} done; "
-                   "run `preserve crawl` to resume")
+class Bar:
+    """One progress bar on stderr, on a terminal only (else every call does nothing):
+    the label, done/total (bytes or a count), rate, elapsed time and ETA.
 
+    Use as a context manager; ``update(done, total)`` takes the figures so far (a total
+    of None while unknown) and ``note`` changes the text after the label."""
 
-def render_crawls(crawls: list[dict[str, Any]]) -> None:
-    if not crawls:
-        click.echo("no crawls yet")
-        return
-    click.echo(f"{'crawl':<6} {'status':<14} {'started':<20} {'captured':>9} {'revisits':>9} "
-               f"{'failed':>7} {'stored':>10}  note")
-    for c in crawls:
-        note = " ".join(x for x in ("FINAL" if c["final"] else "", c["label"] or "") if x)
-        click.echo(f"{c['id']:<6} {c['status']:<14} {c['started'][:19]:<20} "
-                   f"{c['captured']:>9} {c['revisits']:>9} {c['failures']:>7} "
-                   f"{_human(c['warc_bytes']):>10}  {note}")
+    def __init__(self, label: str, *, unit: Literal["bytes", "items"] = "bytes",
+                 quiet: bool = False) -> None:
+        self.label = label
+        self.unit = unit
+        self.active = not quiet and _on_terminal()
+        self._bar: Any = None
+        self._task: Any = None
 
+    def __enter__(self) -> Bar:
+        if not self.active:
+            return self
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
 
-def byte_progress(label: str, quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
-    """A started rich progress bar with bytes/s on a terminal, and its update callback
-    (bytes done, bytes in all); (None, None) when quiet or not on a terminal. The caller
-    stops the bar."""
-    if quiet or not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
+        counts: list[Any] = ([DownloadColumn(binary_units=False), TransferSpeedColumn()]
+                             if self.unit == "bytes" else
+                             [MofNCompleteColumn(),
+                              TextColumn("{task.fields[rate]}")])
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), *counts,
+            TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("ETA"),
+            TimeRemainingColumn(), TextColumn("{task.fields[note]}"),
+            console=Console(stderr=True), transient=False, refresh_per_second=4)
+        self._task = self._bar.add_task(self.label, total=None, note="", rate="")
+        self._bar.start()
+        return self
 
-    bar = Progress(label, BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-    task = bar.add_task(label, total=None)
-    bar.start()
+    def update(self, done: int, total: int | None = None, note: str | None = None) -> None:
+        if self._bar is None:
+            return
+        fields: dict[str, Any] = {} if note is None else {"note": note}
+        if self.unit == "items":
+            elapsed = self._bar.tasks[0].elapsed or 0.0
+            fields["rate"] = f"{done / elapsed:.1f}/s" if elapsed > 0 else ""
+        self._bar.update(self._task, completed=done, total=total, **fields)
 
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    return bar, update
+    def __exit__(self, t: type[BaseException] | None, v: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._bar is not None:
+            if t is None:  # the final figures stay on screen: how much, how fast, how long
+                task = self._bar.tasks[0]
+                self._bar.update(self._task, total=task.completed or task.total)
+            self._bar.stop()

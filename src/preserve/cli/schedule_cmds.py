@@ -72,7 +72,9 @@ def schedule() -> None:
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
               help="Every collection directly inside DIR.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def list_(collections: tuple[Path, ...], root: Path | None, as_json: bool) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="Print only the schedules due now.")
+def list_(collections: tuple[Path, ...], root: Path | None, as_json: bool,
+          quiet: bool) -> None:
     """Show every schedule with its last run, outcome and next run time (UTC).
 
     Without COLL or --root: the current directory if it is a collection, else the
@@ -95,13 +97,11 @@ def list_(collections: tuple[Path, ...], root: Path | None, as_json: bool) -> No
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    for r in rows:
-        last = (f"{r['last_run']} {r['last_outcome']}" if r["last_run"]
-                else "never run")
-        nxt = f"due now (for {r['next_run']})" if r["due"] else r["next_run"]
-        click.echo(f"{r['collection']}  {r['schedule']!r}  [{r['cron']}] {r['what']}; "
-                   f"last: {last}; next: {nxt}")
-    if not rows:
+    from .render import schedule_lines
+
+    for line in schedule_lines([r for r in rows if r["due"] or not quiet]):
+        click.echo(line)
+    if not rows and not quiet:
         click.echo("no schedules", err=True)
 
 
@@ -176,10 +176,14 @@ def run_due(collections: tuple[Path, ...], root: Path | None, as_json: bool,
 @click.option("--unit-dir", type=click.Path(path_type=Path, file_okay=False),
               metavar="DIR", help="systemd --write: where the units go [default: "
               "~/.config/systemd/user with --user, else /etc/systemd/system].")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the crontab line or the units (and what was written) as JSON.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No notes on stderr; without --write, the line or units still print.")
 @click.option("--crontab-program", default="crontab", show_default=True, hidden=True)
 def install(collections: tuple[Path, ...], root: Path | None, kind: str | None,
             user: bool, every: int, write: bool, unit_dir: Path | None,
-            crontab_program: str) -> None:
+            as_json: bool, quiet: bool, crontab_program: str) -> None:
     """Print (or with --write, install) what calls run-due every few minutes.
 
     \b
@@ -211,19 +215,32 @@ def install(collections: tuple[Path, ...], root: Path | None, kind: str | None,
         line = crontab_line(run_due_argv(targets, root, quiet=True), every)
         if write:
             install_crontab(line, (crontab_program,))
+        if as_json:
+            click.echo(json.dumps({"kind": "cron", "line": line, "installed": write}, indent=2))
+        elif write and not quiet:
             click.echo(f"installed in your crontab: {line}", err=True)
-        else:
+        elif not write:
             click.echo(line)
         return
     units = systemd_units(argv, every, user=user)
     if not write:
+        if as_json:
+            click.echo(json.dumps({"kind": "systemd", "units": units, "written": []},
+                                  indent=2))
+            return
         for file_name, text in units.items():
             click.echo(f"# {file_name}\n{text}")
         return
     directory = unit_dir or (Path.home() / ".config/systemd/user" if user
                              else Path("/etc/systemd/system"))
-    for path in write_units(units, directory):
-        click.echo(f"wrote {path}", err=True)
+    written = write_units(units, directory)
     ctl = "systemctl --user" if user else "systemctl"
     timer = next(n for n in units if n.endswith(".timer"))
-    click.echo(f"now run: {ctl} daemon-reload && {ctl} enable --now {timer}", err=True)
+    then = f"{ctl} daemon-reload && {ctl} enable --now {timer}"
+    if as_json:
+        click.echo(json.dumps({"kind": "systemd", "units": units,
+                               "written": [str(p) for p in written], "then": then}, indent=2))
+    elif not quiet:
+        for path in written:
+            click.echo(f"wrote {path}", err=True)
+        click.echo(f"now run: {then}", err=True)

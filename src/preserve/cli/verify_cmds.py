@@ -9,34 +9,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from ..errors import ExitStatus
-from ..units import Budget, parse_duration
-from .params import SizeOrDuration
-from .progress import byte_progress
+from ..units import Budget
+from .params import Duration, SizeOrDuration
+from .progress import Bar
+from .render import audit_lines, verify_lines
 
 __all__ = ["verify", "audit"]
-
-
-def _summary(report: Any) -> None:
-    for f in report.findings:
-        where = f"{f.file}" + (f" @{f.offset}" if f.offset is not None else "")
-        line = f"{f.severity:<7} {f.code:<24} {where}: {f.message}"
-        if f.expected is not None or f.found is not None:
-            line += f" (expected {f.expected}, found {f.found})"
-        click.echo(line)
-    files = len(report.files)
-    mb = report.bytes_read / 1e6
-    rate = mb / report.seconds if report.seconds > 0 else 0.0
-    status = "OK" if report.ok else "PROBLEMS FOUND"
-    click.echo(f"{status}: {files} file(s), {mb:.1f} MB in {report.seconds:.1f}s "
-               f"({rate:.0f} MB/s); {len(report.errors)} error(s), "
-               f"{len(report.findings) - len(report.errors)} warning(s)"
-               + (f"; {len(report.skipped)} file(s) left for a later run (budget)"
-                  if report.skipped else ""))
 
 
 @click.command()
@@ -54,7 +36,8 @@ def _summary(report: Any) -> None:
 @click.option("--accept-config", is_flag=True,
               help="preserve.toml was edited on purpose: take its digest as the new "
                    "baseline.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress, and no report unless there are problems.")
 def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
            budget: Budget | None, fixity_only: bool, accept_config: bool,
            quiet: bool) -> None:
@@ -78,7 +61,8 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
     for c in colls:
         if not (c / CONFIG_NAME).is_file():
             raise click.UsageError(f"{c} is a directory but not a collection "
-                                   f"(no {CONFIG_NAME})")
+                                   f"(no {CONFIG_NAME}): give a collection directory "
+                                   "or WARC files")
     options = VerifyOptions(
         jobs=workers,
         budget_seconds=budget.seconds if budget is not None else None,
@@ -88,17 +72,14 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
         click.echo("--budget is zero: no WARC file read; only preserve.toml, the "
                    "manifests, events.jsonl and the index's form and order are checked",
                    err=True)
-    bar, update = byte_progress("verify", quiet or as_json)
     reports: list[Report] = []
-    try:
+    with Bar("verify", quiet=quiet or as_json) as bar:
         for c in colls:
-            reports.append(verify_collection(Collection.open(c), options, on_progress=update))
+            reports.append(verify_collection(Collection.open(c), options,
+                                             on_progress=bar.update))
         if files:
             reports.append(verify_files(files, jobs=workers, fixity_only=fixity_only,
-                                        on_progress=update))
-    finally:
-        if bar is not None:
-            bar.stop()
+                                        on_progress=bar.update))
     report = Report()
     for r in reports:
         report.findings += r.findings
@@ -108,8 +89,8 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
         report.seconds += r.seconds
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
-    else:
-        _summary(report)
+    elif not (quiet and report.ok):
+        click.echo("\n".join(verify_lines(report)))
     if not report.ok:
         sys.exit(ExitStatus.PROBLEMS)
 
@@ -118,10 +99,14 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
 @click.argument("collection", type=click.Path(path_type=Path))
 @click.option("--premis", type=click.Path(path_type=Path, dir_okay=False),
               metavar="FILE.xml", help="Also write the event log as PREMIS 3 XML.")
-@click.option("--max-age", default="365d", show_default=True, metavar="DURATION",
+@click.option("--max-age", type=Duration(), default="365d", show_default=True,
               help="A file last verified longer ago than this is overdue.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def audit(collection: Path, premis: Path | None, max_age: str, as_json: bool) -> None:
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print only the files that need attention (failed, never verified, "
+                   "overdue, gone).")
+def audit(collection: Path, premis: Path | None, max_age: float, as_json: bool,
+          quiet: bool) -> None:
     """Show when each file of COLLECTION was last verified, and with what outcome.
 
     \b
@@ -133,24 +118,21 @@ def audit(collection: Path, premis: Path | None, max_age: str, as_json: bool) ->
     from ..verify import audit_collection, history, write_premis
 
     coll = Collection.open(collection)
-    entries = audit_collection(coll, max_age=parse_duration(max_age))
+    entries = audit_collection(coll, max_age=max_age)
     if premis is not None:
         events = list(EventLog(coll.events_path).read())
         objects = {p: h.last_pass_data for p, h in history(events).items()}
         for e in entries:
             objects.setdefault(e.path, {})
         count = write_premis(premis, events, objects)
-        if not as_json:
+        if not (as_json or quiet):
             click.echo(f"wrote {count} events as PREMIS 3 XML to {premis}", err=True)
     if as_json:
         click.echo(json.dumps([e.to_dict() for e in entries], indent=2))
+    elif quiet:  # the files that need attention, without the counts line
+        for line in audit_lines([e for e in entries if e.status != "ok"])[:-1]:
+            click.echo(line)
     else:
-        for e in entries:
-            click.echo(f"{e.status:<8} {e.last_check or '-':<28} {e.path}"
-                       + (f"  ({e.detail})" if e.status not in ("ok",) else ""))
-        counts: dict[str, int] = {}
-        for e in entries:
-            counts[e.status] = counts.get(e.status, 0) + 1
-        click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        click.echo("\n".join(audit_lines(entries)))
     if any(e.status in ("failed", "never", "overdue") for e in entries):
         sys.exit(ExitStatus.PROBLEMS)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ..collection import Collection
 from ..config import Schedule
+from ..units import plural
 
 __all__ = ["Outcome", "Action", "ACTIONS", "export_destination"]
 
@@ -63,7 +64,8 @@ def run_verify(coll: Collection, schedule: Schedule, slot: datetime, *,
     report = verify_collection(coll, options)
     figures = {"files": len(report.files), "errors": len(report.errors),
                "skipped": len(report.skipped), "bytes": report.bytes_read}
-    detail = (f"{len(report.files)} file(s) verified, {len(report.errors)} error(s)"
+    detail = (f"{plural(len(report.files), 'file')} verified, "
+              f"{plural(len(report.errors), 'error')}"
               + (f", {len(report.skipped)} left for a later run" if report.skipped else ""))
     return Outcome("success" if report.ok else "failure", detail, figures)
 
@@ -86,7 +88,7 @@ def run_export(coll: Collection, schedule: Schedule, slot: datetime, *,
         output=export_destination(schedule, slot), force=schedule.force).validate()
     with coll.lock():
         result = export_collection(coll, options)
-    return Outcome("success", f"exported {result.files} file(s) as {result.format} "
+    return Outcome("success", f"exported {plural(result.files, 'file')} as {result.format} "
                               f"to {result.path}", {"path": str(result.path),
                                                     "files": result.files})
 

@@ -207,6 +207,9 @@ def _execute(tasks: Sequence[_Task], scratch: Path, workers: int, deadline: floa
         if on_progress is not None:
             on_progress(min(done[0], total), total)
 
+    if on_progress is not None:  # the total is known before the first byte is read
+        on_progress(0, total)
+
     def fits(task: _Task) -> bool:
         if deadline is None:
             return True
