@@ -98,7 +98,7 @@ def index(collection: Path, quiet: bool, as_json: bool) -> None:
     coll = Collection.open(collection)
     with coll.lock():
         total = sum(p.stat().st_size for p in coll.closed_warcs())
-        with Bar("index", quiet=quiet or as_json) as bar:
+        with Bar("index", finish=True, quiet=quiet or as_json) as bar:
             result = build_indexes(coll, on_progress=lambda n: bar.update(n, total))
     if as_json:
         click.echo(json.dumps({"warcs": result.warcs, "records": result.records,

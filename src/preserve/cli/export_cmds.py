@@ -62,7 +62,7 @@ def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, 
         ocfl_root=ocfl_root, source_organization=source_organization,
         contact_name=contact_name, contact_email=contact_email).validate()
     coll = Collection.open(collection)
-    with Bar("export", quiet=quiet or as_json) as bar, coll.lock():
+    with Bar("export", finish=True, quiet=quiet or as_json) as bar, coll.lock():
         result = export_collection(coll, options, on_progress=bar.update)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))

@@ -80,7 +80,8 @@ def normalise(collection: Path, quiet: bool, as_json: bool) -> None:
     coll = Collection.open(collection)
     with coll.lock():
         todo = _warcs_to_do(coll)
-        with Bar("normalise", unit="items", quiet=quiet or as_json) as bar:
+        with Bar("normalise", unit="items", noun="WARC readings", finish=True,
+                 quiet=quiet or as_json) as bar:
             steps = _Steps(bar, todo)
             summary = normalise_collection(coll, on_progress=steps.progress)
     if as_json:

@@ -108,7 +108,7 @@ class _LiveReporter(_Reporter):
         known = p.captured + p.queued + p.in_flight
         table.add_row("crawl", p.crawl)
         table.add_row("captured", f"{p.captured} of {known} known  ({_rate(p):.1f} URL/s)")
-        waiting = ("between requests (the per-host delay)" if p.queued and not p.in_flight
+        waiting = ("waiting out the per-host delay" if p.queued and not p.in_flight
                    else f"{p.in_flight} fetching")
         table.add_row("queued", f"{p.queued}  ({waiting})")
         table.add_row("bytes", format_size(p.bytes))
@@ -142,60 +142,84 @@ def make_reporter(*, quiet: bool) -> _Reporter:
 
 class Bar:
     """One progress bar on stderr, on a terminal only (else every call does nothing):
-    the label, done/total (bytes or a count), rate, elapsed time and ETA.
+    the label, done/total (bytes or a count), rate, elapsed time and ETA, in the same
+    units and forms as the rest of the output (preserve.units).
 
     Use as a context manager; ``update(done, total)`` takes the figures so far (a total
-    of None while unknown) and ``note`` changes the text after the label."""
+    of None while unknown) and ``note`` a few words after them. The bar appears with the
+    first figures, so it never shows an unknown total that was about to be known; its
+    last state stays on screen: how much, how fast, how long. With ``finish``, a command
+    that succeeded has done its whole total (a library may not report its last step)."""
 
     def __init__(self, label: str, *, unit: Literal["bytes", "items"] = "bytes",
-                 quiet: bool = False) -> None:
+                 noun: str = "", finish: bool = False, quiet: bool = False) -> None:
         self.label = label
+        self.finish = finish
         self.unit = unit
+        self.noun = f" {noun}" if noun else ""
         self.active = not quiet and _on_terminal()
         self._bar: Any = None
         self._task: Any = None
+        self._started = time.monotonic()
+        self._done = 0
+        self._total: int | None = None
+        self._note = ""
 
     def __enter__(self) -> Bar:
-        if not self.active:
-            return self
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        counts: list[Any] = ([DownloadColumn(binary_units=False), TransferSpeedColumn()]
-                             if self.unit == "bytes" else
-                             [MofNCompleteColumn(),
-                              TextColumn("{task.fields[rate]}")])
-        self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), *counts,
-            TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("ETA"),
-            TimeRemainingColumn(), TextColumn("{task.fields[note]}"),
-            console=Console(stderr=True), transient=False, refresh_per_second=4)
-        self._task = self._bar.add_task(self.label, total=None, note="", rate="")
-        self._bar.start()
+        self._started = time.monotonic()
         return self
 
+    def _start(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                             TextColumn("{task.fields[figures]}"),
+                             console=Console(stderr=True), transient=False,
+                             refresh_per_second=4)
+        self._task = self._bar.add_task(self.label, total=self._total, completed=self._done,
+                                        figures=self.figures())
+        self._bar.start()
+
+    def _amount(self, n: float) -> str:
+        return format_size(n) if self.unit == "bytes" else str(int(n))
+
+    def figures(self, now: float | None = None) -> str:
+        """'1.2 MB of 6.4 MB, 3.1 MB/s, elapsed 2s, ETA 2s' (or, for a count, '3 of 8,
+        1.5/s, ...'); ETA '?' while the total or the rate is unknown."""
+        elapsed = (time.monotonic() if now is None else now) - self._started
+        rate = self._done / elapsed if elapsed > 0 else 0.0
+        total = "?" if self._total is None else self._amount(self._total)
+        if self._total is not None and self._done >= self._total:
+            eta = "0s"
+        elif self._total is None or rate <= 0:
+            eta = "?"
+        else:
+            eta = format_duration((self._total - self._done) / rate)
+        speed = (f"{format_size(rate)}/s" if self.unit == "bytes" else f"{rate:.1f}/s")
+        note = f"  {self._note}" if self._note else ""
+        return (f"{self._amount(self._done)} of {total}{self.noun}, {speed}, "
+                f"elapsed {format_duration(elapsed)}, ETA {eta}{note}")
+
     def update(self, done: int, total: int | None = None, note: str | None = None) -> None:
-        if self._bar is None:
+        if not self.active:
             return
-        fields: dict[str, Any] = {} if note is None else {"note": note}
-        if self.unit == "items":
-            elapsed = self._bar.tasks[0].elapsed or 0.0
-            fields["rate"] = f"{done / elapsed:.1f}/s" if elapsed > 0 else ""
-        self._bar.update(self._task, completed=done, total=total, **fields)
+        self._done, self._total = done, total
+        if note is not None:
+            self._note = note
+        if self._bar is None:
+            self._start()
+            return
+        self._bar.update(self._task, completed=done, total=total, figures=self.figures())
 
     def __exit__(self, t: type[BaseException] | None, v: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self._bar is not None:
-            if t is None:  # the final figures stay on screen: how much, how fast, how long
-                task = self._bar.tasks[0]
-                self._bar.update(self._task, total=task.completed or task.total)
-            self._bar.stop()
+        if self._bar is None:
+            return
+        if t is None and self._total is None:  # done: what was done was all there was
+            self._total = self._done
+        elif t is None and self.finish and self._total is not None:
+            self._done = self._total  # the command read everything; the last step untold
+        self._bar.update(self._task, completed=self._done, total=self._total,
+                         figures=self.figures())
+        self._bar.stop()

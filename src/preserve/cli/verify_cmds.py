@@ -73,7 +73,7 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
                    "manifests, events.jsonl and the index's form and order are checked",
                    err=True)
     reports: list[Report] = []
-    with Bar("verify", quiet=quiet or as_json) as bar:
+    with Bar("verify", finish=budget is None, quiet=quiet or as_json) as bar:
         for c in colls:
             reports.append(verify_collection(Collection.open(c), options,
                                              on_progress=bar.update))
