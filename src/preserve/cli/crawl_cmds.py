@@ -49,15 +49,24 @@ def _dc_option(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; errors only.")
 def init(collection: Path, seeds: tuple[str, ...], title: str | None,
          dc: tuple[str, ...], as_json: bool, quiet: bool) -> None:
-    """Create a collection with its seeds and description in preserve.toml."""
+    """Create a collection with its seeds and description in preserve.toml.
+
+    preserve.toml then shows every setting: those given set, the others commented
+    out with their default and what they do (docs/collection.md).
+    """
+    from ..atomic import atomic_write
     from ..capture.session import check_seed
     from ..collection import Collection
+    from .template import config_template
 
     desc = _dc_option(dc)
     if title:
         desc["title"] = title
     checked = tuple(check_seed(s) for s in seeds)
-    Collection.create(collection, CollectionConfig(Description(**desc), CrawlConfig(seeds=checked)))
+    config = CollectionConfig(Description(**desc), CrawlConfig(seeds=checked))
+    coll = Collection.create(collection, config)
+    with atomic_write(coll.config_path, "w", encoding="utf-8") as f:
+        f.write(config_template(config))
     if as_json:
         click.echo(json.dumps({"collection": str(collection), "seeds": list(checked),
                                "description": desc}, indent=2))
