@@ -7,7 +7,7 @@ STAMP_TEST := $(VENV)/.installed-test
 # The versions the tests pass with; updated on purpose (see its header).
 PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: demo test lint typecheck clean
+.PHONY: demo test lint typecheck clean man
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(STAMP_TEST)
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests bench eval scripts testsite
 	$(BIN)/mypy
+
+# The man page, from the same --help texts as docs/cli.md (scripts/gen_cli_docs.py).
+man: $(STAMP_RUN)
+	$(BIN)/python scripts/gen_cli_docs.py --man
 
 clean:
 	rm -rf $(VENV) demo-collection build src/*.egg-info

@@ -1,7 +1,9 @@
-"""Generate docs/cli.md from the ``--help`` of every preserve command.
+"""Generate docs/cli.md and the man page docs/preserve.1 from the ``--help`` of every
+preserve command: one source, two forms.
 
-    python scripts/gen_cli_docs.py           write docs/cli.md
-    python scripts/gen_cli_docs.py --check   exit 1 if docs/cli.md is not what would be written
+    python scripts/gen_cli_docs.py           write docs/cli.md and docs/preserve.1
+    python scripts/gen_cli_docs.py --check   exit 1 if either is not what would be written
+    python scripts/gen_cli_docs.py --man     write docs/preserve.1 only (`make man`)
 
 The help is rendered at a fixed width, so the output does not depend on the terminal
 it is generated in.
@@ -11,6 +13,7 @@ tests/test_docs.py runs the same rendering and fails when docs/cli.md is stale.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +23,7 @@ import click
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI_MD = ROOT / "docs" / "cli.md"
+MAN_PAGE = ROOT / "docs" / "preserve.1"
 # The help as `preserve ... --help` shows it in a 100-column terminal: click then wraps
 # at the terminal's width less a margin of two columns.
 WIDTH = 100
@@ -50,6 +54,41 @@ also be given in the collection's `preserve.toml`, table `[crawl]`, under the op
 name without its leading dashes (`--seed` is the list `seeds`); an option given on the
 command line wins. A few settings exist only in `preserve.toml`: see
 [collection.md](collection.md#preservetoml).
+
+Every command takes `--json` (the result as one JSON document on stdout, exact values)
+and `--quiet`/`-q` (no progress and no summary: only problems and errors). Text output
+gives times in UTC to the second (`2026-12-06T19:31:20Z`), sizes and durations for
+people (`6.4 MB`, `2h`). Progress (done/total, rate, elapsed time, ETA) is shown on a
+terminal only, on stderr.
+"""
+
+COMPLETION = """\
+## Shell completion
+
+preserve completes its commands, options and choices in bash, zsh and fish (click's
+completion; the shell asks `preserve` itself, so it always matches the installed
+version). Add one line to your shell's start-up file:
+
+```sh
+# bash, in ~/.bashrc
+eval "$(_PRESERVE_COMPLETE=bash_source preserve)"
+# zsh, in ~/.zshrc
+eval "$(_PRESERVE_COMPLETE=zsh_source preserve)"
+# fish: once, into the completions directory
+_PRESERVE_COMPLETE=fish_source preserve > ~/.config/fish/completions/preserve.fish
+```
+
+To start faster, write the script to a file once (`_PRESERVE_COMPLETE=bash_source
+preserve > ~/.preserve-complete.bash`) and source that file instead; write it again
+after upgrading preserve.
+"""
+
+MAN_NOTE = """\
+## Man page
+
+`make man` writes `docs/preserve.1` from the same `--help` texts as this page; read it
+with `man -l docs/preserve.1`, or install it as `man1/preserve.1` under a directory on
+your `MANPATH`.
 """
 
 
@@ -76,34 +115,105 @@ def render() -> str:
     from preserve.cli.main import cli
 
     root = click.Context(cli, info_name=PROG, **_settings(cli))
-    parts = [INTRO]
+    parts = [INTRO, "\n", COMPLETION, "\n", MAN_NOTE]
     for ctx in _contexts(root):
         parts.append(f"\n## {ctx.command_path}\n")
         parts.append(f"\n```text\n{ctx.get_help().rstrip()}\n```\n")
     return "".join(parts)
 
 
+def _roff_text(text: str) -> str:
+    """Markdown-ish prose as roff: escapes, code spans plain, a line never starting with a
+    control character."""
+    text = re.sub(r"\[([^]]+)\]\([^)]+\)", r"\1", text)  # links: their text
+    text = text.replace("\\", "\\e").replace("`", "").replace("**", "")
+    text = text.replace("-", "\\-")
+    return "\n".join(("\\&" + line) if line.startswith((".", "'")) else line
+                     for line in text.splitlines())
+
+
+def _roff_markdown(markdown: str) -> list[str]:
+    """The intro and completion sections of docs/cli.md as man page sections."""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n", markdown.strip()):
+        lines = block.splitlines()
+        if lines[0].startswith("<!--") or lines[0].startswith("# "):
+            continue
+        if lines[0].startswith("## "):
+            out.append(f".SH {lines[0][3:].upper()}")
+            lines = lines[1:]
+            if not lines:
+                continue
+        if lines[0].startswith("```"):  # a code block (ours have no blank line inside)
+            body = [_roff_text(x) for x in lines if not x.startswith("```")]
+            out += [".PP", ".nf", ".RS 4", *body, ".RE", ".fi"]
+            continue
+        if lines[0].startswith("- "):
+            for item in "\n".join(lines).split("\n- "):
+                out += [".IP \\(bu 2", _roff_text(" ".join(item.removeprefix("- ").split()))]
+            continue
+        out += [".PP", _roff_text(" ".join(" ".join(lines).split()))]
+    return out
+
+
+def render_man() -> str:
+    """The text of docs/preserve.1: the same intro and help texts as docs/cli.md, as a
+    man(7) page."""
+    from preserve import __version__
+    from preserve.cli.main import cli
+
+    root = click.Context(cli, info_name=PROG, **_settings(cli))
+    summary = (cli.help or "").split("\n", 1)[0].split(": ", 1)[-1].rstrip(".")
+    out = [
+        '.\\" Generated by scripts/gen_cli_docs.py from the commands\' --help; do not edit.',
+        f'.TH PRESERVE 1 "" "preserve {__version__}" "User Commands"',
+        ".SH NAME",
+        f"preserve \\- {_roff_text(summary)}",
+        ".SH SYNOPSIS",
+        ".B preserve",
+        "[\\fIOPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]...",
+        ".SH DESCRIPTION",
+    ]
+    out += _roff_markdown(INTRO)
+    out.append(".SH COMMANDS")
+    for ctx in _contexts(root):
+        out += [f".SS {_roff_text(ctx.command_path)}", ".nf", ".RS 4"]
+        out += [_roff_text(line) if line.strip() else "" for line in
+                ctx.get_help().rstrip().splitlines()]
+        out += [".RE", ".fi"]
+    out += _roff_markdown(COMPLETION)
+    out += [".SH SEE ALSO", "docs/cli.md, docs/collection.md, docs/schedule.md, "
+            "docs/export.md in the source distribution."]
+    return "\n".join(line for line in out) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate docs/cli.md from --help.")
     parser.add_argument("--check", action="store_true",
-                        help="exit 1 if docs/cli.md differs from the generated text")
+                        help="exit 1 if docs/cli.md or docs/preserve.1 differs from the "
+                             "generated text")
+    parser.add_argument("--man", action="store_true", help="write docs/preserve.1 only")
     args = parser.parse_args(argv)
-    text = render()
+    outputs = {MAN_PAGE: render_man()} if args.man else {CLI_MD: render(),
+                                                         MAN_PAGE: render_man()}
     if args.check:
-        try:
-            current = CLI_MD.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            current = ""
-        if current != text:
-            print(f"{CLI_MD.relative_to(ROOT)} is out of date; "
-                  "run `python scripts/gen_cli_docs.py`", file=sys.stderr)
-            return 1
-        return 0
+        stale = 0
+        for path, text in outputs.items():
+            try:
+                current = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                current = ""
+            if current != text:
+                print(f"{path.relative_to(ROOT)} is out of date; "
+                      "run `python scripts/gen_cli_docs.py`", file=sys.stderr)
+                stale = 1
+        return stale
     from preserve.atomic import atomic_write
 
-    with atomic_write(CLI_MD, "wb") as f:
-        f.write(text.encode("utf-8"))
-    print(f"wrote {CLI_MD.relative_to(ROOT)}", file=sys.stderr)
+    for path, text in outputs.items():
+        with atomic_write(path, "wb") as f:
+            f.write(text.encode("utf-8"))
+        print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
     return 0
 
 
