@@ -280,3 +280,19 @@ def test_help_is_click_s_own() -> None:
     assert done.returncode == 0 and done.stdout.startswith("Usage: preserve crawl ")
     bare = cli()
     assert bare.stdout.startswith("Usage: preserve ") or bare.stderr.startswith("Usage: ")
+
+
+@pytest.mark.parametrize(("status", "reason", "first"), [
+    ("interrupted", "interrupted", "crawl 0001 interrupted"),
+    ("limit-reached", "max-pages", "crawl 0001 limit-reached (max-pages)"),
+    ("finished", "finished", "crawl 0001 finished"),
+])
+def test_a_crawl_s_outcome_is_said_once(status: str, reason: str, first: str) -> None:
+    from preserve.capture.summary import CrawlSummary
+    from preserve.cli.render import crawl_summary
+
+    lines = crawl_summary(CrawlSummary("0001", status=status, stop_reason=reason,
+                                       captured=1, revisits=1, pages=1, duration=7200))
+    assert lines[0] == first
+    assert "1 URL (1 revisit), 1 page in total" in lines[1]
+    assert lines[-1 if status != "interrupted" else -2].endswith("duration     2h")
