@@ -169,6 +169,7 @@ def test_no_captured_url_is_also_logged_as_not_fetched(main: Crawled) -> None:
 # -- the WARC files ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_warcio_check_passes_on_every_warc(main: Crawled) -> None:
     for path in main.coll.closed_warcs():
         result = tool("warcio", "check", "-v", path)
@@ -524,8 +525,8 @@ def test_max_depth(site: TestSite, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("option", "value", "extra", "reason"), [
     ("--max-pages", "10", (), "max-pages"),
-    ("--max-bytes", "20kB", (), "max-bytes"),
-    ("--max-time", "0.5s", ("--delay", "0.1"), "max-time"),
+    pytest.param("--max-bytes", "20kB", (), "max-bytes", marks=pytest.mark.slow),
+    pytest.param("--max-time", "0.5s", ("--delay", "0.1"), "max-time", marks=pytest.mark.slow),
 ])
 def test_limits_stop_the_crawl(site: TestSite, tmp_path: Path, option: str, value: str,
                                extra: tuple[str, ...], reason: str) -> None:
@@ -564,6 +565,7 @@ def cli_crawl(site: TestSite, tmp_path_factory: pytest.TempPathFactory) -> CliCr
     return coll, result
 
 
+@pytest.mark.slow
 def test_cli_crawl_prints_a_json_summary(cli_crawl: CliCrawl) -> None:
     coll, result = cli_crawl
     assert result.returncode == 0, result.stderr
@@ -576,6 +578,7 @@ def test_cli_crawl_prints_a_json_summary(cli_crawl: CliCrawl) -> None:
     assert jsonl(coll / "events.jsonl")[-1]["data"] == summary
 
 
+@pytest.mark.slow
 def test_cli_progress_goes_to_stderr_as_plain_lines(cli_crawl: CliCrawl) -> None:
     stderr = cli_crawl[1].stderr
     assert re.search(r"^crawl 0001: \d+ captured, \d+ queued, \d+ in flight, .+ URL/s, "
@@ -583,6 +586,7 @@ def test_cli_progress_goes_to_stderr_as_plain_lines(cli_crawl: CliCrawl) -> None
     assert "\x1b[" not in stderr and "Traceback" not in stderr
 
 
+@pytest.mark.slow
 def test_cli_status_and_index(cli_crawl: CliCrawl) -> None:
     coll, _ = cli_crawl
     status = cli("status", coll)
@@ -603,6 +607,7 @@ def test_cli_status_and_index(cli_crawl: CliCrawl) -> None:
     assert info["index"]["records"] == before["indexes/index.cdxj"].count(b"\n")
 
 
+@pytest.mark.slow
 def test_cli_quiet_prints_nothing_but_the_summary(site: TestSite, tmp_path: Path) -> None:
     quiet = cli("crawl", tmp_path / "q", "--seed", site.url, "--delay", "0", "--max-pages", "5",
                 "-q")

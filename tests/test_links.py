@@ -140,6 +140,7 @@ def test_absolute_url(raw: str, url: str | None) -> None:
     assert absolute_url(raw, "http://example.com/a/b.html") == url
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
 @given(
     base=st.sampled_from(

@@ -68,6 +68,7 @@ def test_all_fixtures_at_once_on_two_cores() -> None:
     assert not one.ok
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wget") is None, reason="wget is not installed")
 def test_a_fresh_wget_warc_of_the_test_site_verifies_clean(shared_site: TestSite,
                                                            tmp_path: Path) -> None:
