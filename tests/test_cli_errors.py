@@ -33,6 +33,7 @@ def closed_port() -> int:
     return port
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("seed", "words"),
     [
@@ -71,6 +72,7 @@ def test_missing_collection_without_seed(tmp_path: Path) -> None:
     assert_one_line_error(run("index", str(tmp_path / "nope")), "no such collection")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "words"),
     [

@@ -52,6 +52,7 @@ def test_fixture_findings(path: Path) -> None:
         assert all(f.offset is not None for f in named)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", WARCS, ids=lambda p: p.name)
 def test_fixture_exit_status(path: Path) -> None:
     result = cli("verify", "--json", path)
