@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+
 from lxml import etree
 
 from .decoding import html_charset
