@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,17 +65,26 @@ def read_inventory(obj: Path) -> dict[str, Any] | None:
 
 
 def _link_tree(src: Path, dst: Path) -> None:
-    """Hard-link every file of an earlier object into the new one (copy where links fail)."""
-    for dirpath, _dirs, files in os.walk(src):
+    """Hard-link every file of an earlier object into the new one (copy where links fail).
+
+    Only regular files and directories: an object holding a symbolic link or a special
+    file was not written by preserve, and nothing is read through it."""
+    for dirpath, dirs, files in os.walk(src):
         rel = Path(dirpath).relative_to(src)
         (dst / rel).mkdir(parents=True, exist_ok=True)
+        for name in [*dirs, *files]:
+            mode = os.lstat(Path(dirpath) / name).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise ExportError("holds something other than files and directories, so it "
+                                  "is not an object preserve wrote; give --force to replace "
+                                  "it", Path(dirpath) / name)
         for name in files:
             if rel == Path(".") and name.startswith("inventory.json"):
                 continue
             try:
-                os.link(Path(dirpath) / name, dst / rel / name)
+                os.link(Path(dirpath) / name, dst / rel / name, follow_symlinks=False)
             except OSError:
-                shutil.copy2(Path(dirpath) / name, dst / rel / name)
+                shutil.copy2(Path(dirpath) / name, dst / rel / name, follow_symlinks=False)
 
 
 def _prune_empty(root: Path) -> None:

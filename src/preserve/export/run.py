@@ -94,7 +94,7 @@ def export_collection(coll: Collection, options: ExportOptions, *,
     when = now or datetime.now(UTC)
     config = coll.load_config()
     if options.format == "ocfl" and options.ocfl_root is not None:
-        root = check_destination(coll, options.ocfl_root)
+        root = check_destination(coll, options.ocfl_root, follow=True)
         dest = root / object_path_in_root(_object_id(coll))
     else:
         assert options.output is not None
@@ -150,6 +150,9 @@ def _export_ocfl(coll: Collection, options: ExportOptions, dest: Path, sources: 
         made += [d for d in reversed(dest.parents[:3]) if not d.exists()]
         dest.parent.mkdir(parents=True, exist_ok=True)
     object_id = _object_id(coll)
+    if dest.is_symlink() and not options.force:
+        raise ExportError("is a symbolic link; give --force to replace the link (what it "
+                          "points to is left alone)", dest)
     previous = dest if dest.exists() and not options.force else None
     if previous is not None and read_inventory(previous) is None:
         raise ExportError("already exists and is not an OCFL object; give --force to "
