@@ -21,10 +21,10 @@ __all__ = ["export"]
 @click.option("--include", "include", multiple=True, type=click.Choice(["normalised"]),
               help="Also package normalised/articles.jsonl.")
 @click.option("--force", is_flag=True, help="Replace an existing DEST.")
-@click.option("--zip", "serialise", flag_value="zip", default=None,
-              help="BagIt: write the bag as one ZIP file.")
-@click.option("--tar", "serialise", flag_value="tar",
-              help="BagIt: write the bag as one tar file.")
+@click.option("--zip", "as_zip", is_flag=True,
+              help="BagIt: write the bag as one ZIP file (DEST named .zip).")
+@click.option("--tar", "as_tar", is_flag=True,
+              help="BagIt: write the bag as one tar file (DEST named .tar).")
 @click.option("--ocfl-root", type=click.Path(path_type=Path), metavar="DIR",
               help="OCFL: put the object in this storage root (0004 hashed n-tuple "
                    "layout), created if missing; instead of --output.")
@@ -37,7 +37,7 @@ __all__ = ["export"]
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, ...],
-           force: bool, serialise: str | None, ocfl_root: Path | None,
+           force: bool, as_zip: bool, as_tar: bool, ocfl_root: Path | None,
            source_organization: str | None, contact_name: str | None,
            contact_email: str | None, as_json: bool, quiet: bool) -> None:
     """Package COLLECTION for deposit as BagIt, WACZ or OCFL.
@@ -49,12 +49,18 @@ def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, 
 
     \b
     Exit status: 0 exported; 1 a file does not match its fixity record (nothing
-    is written); 2 bad usage or input (unknown format, DEST inside the
-    collection or not writable, DEST exists without --force).
+    is written); 2 bad usage or input (unknown format, --zip with --tar, DEST
+    named for another container, DEST inside the collection or not writable,
+    DEST exists without --force, a collection file that is a link or a special
+    file).
     """
     from ..collection import Collection
+    from ..errors import ExportError
     from ..export import ExportOptions, export_collection
 
+    if as_zip and as_tar:
+        raise ExportError("give either --zip or --tar, not both")
+    serialise = "zip" if as_zip else "tar" if as_tar else None
     options = ExportOptions(
         format=fmt,  # type: ignore[arg-type]  # checked by validate()
         output=output, include_normalised="normalised" in include, force=force,

@@ -55,7 +55,34 @@ class ExportOptions:
         if self.output is None and self.ocfl_root is None:
             raise ExportError("give --output DEST" + (" or --ocfl-root DIR"
                                                        if self.format == "ocfl" else ""))
+        if self.output is not None:
+            _check_suffix(self.output, self.container)
         return self
+
+    @property
+    def container(self) -> str:
+        """What DEST will be: "directory", "zip", "tar" or "wacz"."""
+        if self.format == "wacz":
+            return "wacz"
+        return self.serialise if self.format == "bagit" and self.serialise else "directory"
+
+
+# DEST's suffix -> the container it names; a DEST named for another container is refused.
+_SUFFIXES = {".zip": "zip", ".tar": "tar", ".wacz": "wacz", ".tgz": "tar.gz",
+             ".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd", ".7z": "7z"}
+_WRITES = {"directory": ("a directory", "a name without a file extension"),
+           "zip": ("a ZIP file (--zip)", "a name ending in .zip"),
+           "tar": ("an uncompressed tar file (--tar)", "a name ending in .tar"),
+           "wacz": ("a WACZ file", "a name ending in .wacz")}
+
+
+def _check_suffix(dest: Path, container: str) -> None:
+    suffix = dest.suffix.lower()
+    named = _SUFFIXES.get(suffix)
+    if named is None or named == container:
+        return
+    what, fix = _WRITES[container]
+    raise ExportError(f"ends in {suffix}, but this export writes {what}; give {fix}", dest)
 
 
 @dataclass(frozen=True)
