@@ -56,7 +56,7 @@ def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, 
     """
     from ..collection import Collection
     from ..errors import ExportError
-    from ..export import ExportOptions, export_collection
+    from ..export import ExportOptions, export_collection, export_lock
 
     if as_zip and as_tar:
         raise ExportError("give either --zip or --tar, not both")
@@ -70,11 +70,14 @@ def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, 
     coll = Collection.open(collection)
     bar, update = byte_progress("export", quiet or as_json)
     try:
-        with coll.lock():
+        with export_lock(coll):
             result = export_collection(coll, options, on_progress=update)
     finally:
         if bar is not None:
             bar.stop()
+    if result.event_error is not None:
+        click.echo(f"preserve: warning: the export is complete, but it is not recorded in "
+                   f"the collection's event log: {result.event_error}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     elif result.format == "ocfl" and result.version is None:

@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..collection import Collection
 from ..errors import ExportError
-from .copy import Copied, Progress, copy_to_file
+from .confined import open_regular
+from .copy import CHUNK, Copied, Progress, copy_to_file
 from .package import write_small
 from .sources import Source
 
@@ -36,6 +38,7 @@ OBJECT_NAMASTE = "0=ocfl_object_1.1"
 ROOT_NAMASTE = "0=ocfl_1.1"
 INVENTORY_TYPE = "https://ocfl.io/1.1/spec/#inventory"
 LAYOUT = "0004-hashed-n-tuple-storage-layout"
+EXPORT_EVENT = "package exported"  # the event type run.py appends after each export
 _LAYOUT_CONFIG = {"extensionName": LAYOUT, "digestAlgorithm": "sha256", "tupleSize": 3,
                   "numberOfTuples": 3, "shortObjectRoot": False}
 
@@ -141,7 +144,8 @@ def write_object(staging: Path, sources: Sequence[Source], *, object_id: str,
                 new_files.append(content)
         state.setdefault(digest, []).append(source.relpath)
 
-    if old is not None and versions[old["head"]]["state"] == state:
+    if previous is not None and old is not None and _unchanged(previous, old, state,
+                                                               staging / vdir / "content"):
         shutil.rmtree(staging / vdir, ignore_errors=True)
         return OcflResult(object_id, None, (), len(sources), tuple(copied))
     _prune_empty(staging / vdir)
@@ -166,6 +170,39 @@ def write_object(staging: Path, sources: Sequence[Source], *, object_id: str,
         write_small(where / "inventory.json", data)
         write_small(where / "inventory.json.sha512", sidecar)
     return OcflResult(object_id, vdir, tuple(new_files), len(sources), tuple(copied))
+
+
+def _unchanged(previous: Path, old: dict[str, Any], state: dict[str, list[str]],
+               content: Path) -> bool:
+    """True when the collection is the head version's, but for export events.
+
+    Each export appends a ``package exported`` event to events.jsonl after the object is
+    written; were that growth a change, every export would add a version holding only
+    the last export's event. It goes into the next version that has a change of its own.
+    """
+    head: dict[str, list[str]] = old["versions"][old["head"]]["state"]
+    if head == state:
+        return True
+    before = {p: d for d, paths in head.items() for p in paths}
+    after = {p: d for d, paths in state.items() for p in paths}
+    changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+    events = Collection.EVENTS_REL
+    if changed != {events} or events not in before or not (content / events).is_file():
+        return False
+    try:
+        fd = open_regular(previous / old["manifest"][before[events]][0], None)
+        with open(fd, "rb") as was, open(content / events, "rb") as now:
+            while chunk := was.read(CHUNK):
+                if now.read(len(chunk)) != chunk:
+                    return False
+            for line in now:
+                event = json.loads(line)
+                if not (line.endswith(b"\n") and isinstance(event, dict)
+                        and event.get("eventType") == EXPORT_EVENT):
+                    return False
+    except (OSError, ValueError, KeyError, IndexError, TypeError, ExportError):
+        return False
+    return True
 
 
 def object_path_in_root(object_id: str) -> str:

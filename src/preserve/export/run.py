@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from .. import __version__
 from ..collection import Collection
-from ..errors import ExportError
+from ..errors import ExportError, StorageError
+from ..store.events import EventLog
 from .bagit import BagResult, bag_info_for, write_bag
 from .copy import Copied, Progress
 from .ocfl import object_path_in_root, prepare_storage_root, read_inventory, write_object
@@ -94,6 +95,7 @@ class ExportResult:
     checked: int  # files compared with the fixity manifest
     version: str | None = None  # OCFL: the version written; None if nothing changed
     new_files: tuple[str, ...] = ()  # OCFL: content added by this version
+    event_error: str | None = None  # why the export's event could not be recorded
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -163,6 +165,32 @@ def export_collection(coll: Collection, options: ExportOptions, *,
             writer.close()
         size, checked = _summary(out.copied)
         result = ExportResult(options.format, dest, out.files, size, checked)
+    return _record(coll, result, clock=lambda: now or datetime.now(UTC))
+
+
+def _record(coll: Collection, result: ExportResult,
+            clock: Callable[[], datetime]) -> ExportResult:
+    """Append the export's event to the collection's log, after the package is complete.
+
+    A collection that cannot be written (a read-only mount) still exports: the result
+    says why the event could not be recorded, and the command says so in one line.
+    """
+    if result.format == "ocfl" and result.version is None:
+        detail = f"ocfl object at {result.path} unchanged since the last export; no version"
+    else:
+        version = f", version {result.version}" if result.version else ""
+        detail = f"exported as {result.format} to {result.path}{version}"
+    data: dict[str, Any] = {"format": result.format, "dest": str(result.path),
+                            "files": result.files, "bytes": result.bytes,
+                            "checked": result.checked}
+    if result.format == "ocfl":
+        data["version"] = result.version
+        data["new_files"] = len(result.new_files)
+    events = EventLog(coll.events_path, clock)
+    try:
+        events.append("package exported", detail=detail, obj=coll.name, data=data)
+    except StorageError as e:
+        return dataclasses.replace(result, event_error=str(e))
     return result
 
 
