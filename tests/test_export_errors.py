@@ -60,6 +60,10 @@ def _cases(coll: Path, tmp: Path) -> list[tuple[list[str | Path], tuple[str, ...
          ("ends in .zip, but this export writes a directory",)),
         ([coll, "--format", "wacz", "-o", tmp / "x.zip"], ("writes a WACZ file", ".wacz")),
         ([coll, "--format", "ocfl", "-o", tmp / "x.tar"], ("writes a directory",)),
+        ([coll, "--format", "bagit", "-o", tmp / "b", "--user-address", "mailto:a@b.example"],
+         ("--user-address is for --format ocfl",)),
+        ([coll, "--format", "ocfl", "-o", tmp / "o", "--user-address", "Ada Archivist"],
+         ("'Ada Archivist' is not a URI", "mailto:")),
     ]
 
 

@@ -34,12 +34,16 @@ __all__ = ["export"]
               help="BagIt Contact-Name (default: from [crawl] operator).")
 @click.option("--contact-email", metavar="TEXT",
               help="BagIt Contact-Email (default: from [crawl] operator).")
+@click.option("--user-address", metavar="URI",
+              help="OCFL: the version's user address, a mailto: or a URL (default: "
+                   "mailto: the contact email, else a URL in [crawl] operator).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, ...],
            force: bool, as_zip: bool, as_tar: bool, ocfl_root: Path | None,
            source_organization: str | None, contact_name: str | None,
-           contact_email: str | None, as_json: bool, quiet: bool) -> None:
+           contact_email: str | None, user_address: str | None, as_json: bool,
+           quiet: bool) -> None:
     """Package COLLECTION for deposit as BagIt, WACZ or OCFL.
 
     Every WARC is checked against the fixity manifest while it is copied; the
@@ -66,7 +70,8 @@ def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, 
         output=output, include_normalised="normalised" in include, force=force,
         serialise=serialise,  # type: ignore[arg-type]
         ocfl_root=ocfl_root, source_organization=source_organization,
-        contact_name=contact_name, contact_email=contact_email).validate()
+        contact_name=contact_name, contact_email=contact_email,
+        user_address=user_address).validate()
     coll = Collection.open(collection)
     bar, update = byte_progress("export", quiet or as_json)
     try:

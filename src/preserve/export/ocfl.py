@@ -109,7 +109,7 @@ def write_object(staging: Path, sources: Sequence[Source], *, object_id: str,
     """Write the object, with a new version, into the empty directory ``staging``.
 
     ``previous`` is the existing object to extend (its inventory read by the caller);
-    ``user`` is (name, email or ""). Returns version None when the collection is
+    ``user`` is (name, address URI or ""). Returns version None when the collection is
     unchanged since the head version: then ``staging`` is left empty.
     """
     old = read_inventory(previous) if previous is not None else None
@@ -149,13 +149,13 @@ def write_object(staging: Path, sources: Sequence[Source], *, object_id: str,
         shutil.rmtree(staging / vdir, ignore_errors=True)
         return OcflResult(object_id, None, (), len(sources), tuple(copied))
     _prune_empty(staging / vdir)
-    name, email = user
+    name, address = user
     version: dict[str, Any] = {
         "created": (created or datetime.now(UTC)).astimezone(UTC).isoformat(
             timespec="seconds").replace("+00:00", "Z"),
         "message": message,
         "state": state,
-        "user": {"name": name, **({"address": f"mailto:{email}"} if email else {})},
+        "user": {"name": name, **({"address": address} if address else {})},
     }
     versions[vdir] = version
     inventory = {"id": object_id, "type": INVENTORY_TYPE, "digestAlgorithm": "sha512",

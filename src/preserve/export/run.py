@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from .. import __version__
+from .. import PROJECT_URL, __version__
 from ..collection import Collection
 from ..errors import ExportError, StorageError
 from ..store.events import EventLog
@@ -43,6 +44,7 @@ class ExportOptions:
     source_organization: str | None = None
     contact_name: str | None = None
     contact_email: str | None = None
+    user_address: str | None = None  # OCFL only: the version's user address, a URI
 
     def validate(self) -> ExportOptions:
         if self.format not in FORMATS:
@@ -51,6 +53,12 @@ class ExportOptions:
             raise ExportError(f"--{self.serialise} serialises a bag; it is for --format bagit")
         if self.ocfl_root is not None and self.format != "ocfl":
             raise ExportError("--ocfl-root is for --format ocfl")
+        if self.user_address is not None:
+            if self.format != "ocfl":
+                raise ExportError("--user-address is for --format ocfl")
+            if not _URI.fullmatch(self.user_address):
+                raise ExportError(f"--user-address {self.user_address!r} is not a URI; give "
+                                  "a mailto: address or a URL (an ORCID iD, a web page)")
         if self.ocfl_root is not None and self.output is not None:
             raise ExportError("give either --output or --ocfl-root, not both")
         if self.output is None and self.ocfl_root is None:
@@ -67,6 +75,9 @@ class ExportOptions:
             return "wacz"
         return self.serialise if self.format == "bagit" and self.serialise else "directory"
 
+
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"]+")
+_OPERATOR_URI = re.compile(r"<\s*((?:https?|mailto):[^\s<>]+)\s*>")
 
 # DEST's suffix -> the container it names; a DEST named for another container is refused.
 _SUFFIXES = {".zip": "zip", ".tar": "tar", ".wacz": "wacz", ".tgz": "tar.gz",
@@ -141,8 +152,9 @@ def export_collection(coll: Collection, options: ExportOptions, *,
                         contact_name=options.contact_name, contact_email=options.contact_email)
 
     if options.format == "ocfl":
-        result = _export_ocfl(coll, options, dest, sources, info.contact_name,
-                              info.contact_email, when, on_bytes)
+        result = _export_ocfl(coll, options, dest, sources,
+                              _ocfl_user(options, info.contact_name, info.contact_email,
+                                         config.crawl.operator), when, on_bytes)
     else:
         directory = options.format == "bagit" and options.serialise is None
         with staged(dest, replace=options.force, directory=directory) as tmp:
@@ -194,8 +206,28 @@ def _record(coll: Collection, result: ExportResult,
     return result
 
 
+def _ocfl_user(options: ExportOptions, name: str, email: str,
+               operator: str) -> tuple[str, str]:
+    """The OCFL version's user: a name and an address URI (OCFL 1.1 3.5.3.1).
+
+    The address is ``--user-address``, else ``mailto:`` the contact email, else a URL in
+    ``[crawl] operator`` (``Team <https://...>``); with no operator at all the user is
+    preserve itself, at its project page. A named user with none of these has no address.
+    """
+    if not name:
+        return f"preserve/{__version__}", options.user_address or PROJECT_URL
+    if options.user_address:
+        return name, options.user_address
+    if email:
+        return name, f"mailto:{email}"
+    found = _OPERATOR_URI.search(operator)
+    if found:
+        return _OPERATOR_URI.sub("", name).strip() or name, found.group(1)
+    return name, ""
+
+
 def _export_ocfl(coll: Collection, options: ExportOptions, dest: Path, sources: list[Any],
-                 name: str, email: str, when: datetime,
+                 user: tuple[str, str], when: datetime,
                  on_bytes: Progress | None) -> ExportResult:
     made: list[Path] = []  # the storage root and tuple directories made for this object
     if options.ocfl_root is not None:
@@ -215,7 +247,7 @@ def _export_ocfl(coll: Collection, options: ExportOptions, dest: Path, sources: 
     try:
         with staged(dest, replace=True, directory=True) as tmp:
             out = write_object(tmp, sources, object_id=object_id, previous=previous,
-                               user=(name or f"preserve/{__version__}", email),
+                               user=user,
                                message=f"Exported by preserve/{__version__} from {coll.name}",
                                created=when, on_bytes=on_bytes)
             if out.version is None:
