@@ -48,8 +48,11 @@ def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, 
 
     Every WARC is checked against the fixity manifest while it is copied; the
     package is built beside DEST and renamed into place when complete. Exporting
-    again to an OCFL object adds a version with only the new content. See
-    docs/export.md.
+    again to an OCFL object adds a version with only the new content. Only
+    regular files inside the collection are read, never through a link. A
+    `package exported` event is appended to the collection's log; a read-only
+    collection is exported all the same, with a warning that the event could
+    not be recorded. See docs/export.md.
 
     \b
     Exit status: 0 exported; 1 a file does not match its fixity record (nothing
