@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -81,6 +82,15 @@ def fifo_unlisted(coll: Path, tmp: Path) -> str:
     return "warcs/pipe.warc.gz: is a FIFO"
 
 
+def device_listed(coll: Path, tmp: Path) -> str:
+    try:  # a character device like /dev/zero, inside the collection
+        os.mknod(coll / "warcs" / "dev.warc.gz", 0o600 | stat.S_IFCHR, os.makedev(1, 5))
+    except PermissionError:
+        pytest.skip("making a device node needs CAP_MKNOD")
+    _list(coll, "warcs/dev.warc.gz", b"")
+    return "warcs/dev.warc.gz: is a character device"
+
+
 def absolute_path(coll: Path, tmp: Path) -> str:
     secret = _secret(tmp)
     _list(coll, str(secret), SECRET)
@@ -114,8 +124,8 @@ def linked_manifest(coll: Path, tmp: Path) -> str:
 
 
 CASES: list[Callable[[Path, Path], str]] = [
-    link_listed, link_unlisted, link_to_dev_zero, fifo_listed, fifo_unlisted, absolute_path,
-    dotdot_path, linked_warcs_dir, linked_own_file, linked_manifest]
+    link_listed, link_unlisted, link_to_dev_zero, fifo_listed, fifo_unlisted, device_listed,
+    absolute_path, dotdot_path, linked_warcs_dir, linked_own_file, linked_manifest]
 
 
 def _tree(root: Path) -> list[str]:
