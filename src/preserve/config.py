@@ -103,6 +103,7 @@ class CrawlConfig:
     digest: Digest = "sha1"
     warc_size: int = 1_000_000_000
     timeout: float = 30.0
+    max_fetch_time: float = 120.0
     max_response_size: int = 100_000_000
     max_redirects: int = 10
     retries: int = 3
@@ -136,6 +137,8 @@ class CrawlConfig:
             raise ConfigError("warc-size must be at least 1 KB")
         if self.timeout <= 0:
             raise ConfigError("timeout must be positive")
+        if not 0 < self.max_fetch_time < float("inf"):
+            raise ConfigError("max-fetch-time must be a positive, finite duration")
         return self
 
     def merged(self, **overrides: Any) -> CrawlConfig:
@@ -223,7 +226,7 @@ def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
                 value = tuple(value)
             elif name in ("max_bytes", "warc_size", "max_response_size"):
                 value = parse_size(value)
-            elif name == "max_time":
+            elif name in ("max_time", "max_fetch_time"):
                 value = parse_duration(value)
             elif name in ("ignore_robots", "sitemaps"):
                 if not isinstance(value, bool):

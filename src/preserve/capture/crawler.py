@@ -283,7 +283,8 @@ class Crawler:
         cfg = self.cfg
         return HttpFetcher(
             cfg.user_agent,
-            limits=FetchLimits(timeout=cfg.timeout, max_response_size=cfg.max_response_size),
+            limits=FetchLimits(timeout=cfg.timeout, max_response_size=cfg.max_response_size,
+                               max_time=cfg.max_fetch_time),
             policy=AddressPolicy.for_seeds(cfg.seeds),
             clock=self.clock,
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import http.client
+import io
 import socket
 import threading
 import time
@@ -47,19 +48,74 @@ class Fetcher(Protocol):
 
 
 class FetchLimits:
+    """``timeout`` bounds each connect and each read from the socket; ``max_time`` is the
+    wall-clock deadline of the whole fetch (connect, TLS, headers, body), which a server
+    trickling bytes cannot stretch: every read waits at most for the time left."""
+
     def __init__(
         self,
         *,
         timeout: float = 30.0,
         max_response_size: int = 100_000_000,
         parse_limit: int = 20_000_000,
-        max_time: float | None = None,
+        max_time: float = 120.0,
     ) -> None:
         self.timeout = timeout
         self.max_response_size = max_response_size
         self.parse_limit = parse_limit
-        # A server trickling bytes never trips the socket timeout; this caps the whole fetch.
-        self.max_time = max_time if max_time is not None else max(120.0, timeout * 4)
+        self.max_time = max_time
+
+
+class _Deadline:
+    """The moment (on the monotonic clock) by which one fetch must be over."""
+
+    def __init__(self, at: float, timeout: float) -> None:
+        self.at = at
+        self.timeout = timeout
+        self.expired = False
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+
+class _DeadlineIO(io.RawIOBase):
+    """The socket under http.client's buffer, read with the deadline in force.
+
+    Before each ``recv`` the socket's timeout is set to the time left (or the per-read
+    timeout, if shorter), so no read, however slowly the server trickles, outlasts the
+    deadline. Once it has passed, reads return end of file: http.client then hands up
+    whatever it has, every byte of which the tee above has recorded.
+    """
+
+    def __init__(self, raw: Any, sock: socket.socket, deadline: _Deadline) -> None:
+        super().__init__()
+        self._raw = raw
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        deadline = self._deadline
+        left = deadline.left()
+        if deadline.expired or left <= 0:
+            deadline.expired = True
+            return 0
+        self._sock.settimeout(min(deadline.timeout, left))
+        try:
+            n: int | None = self._raw.readinto(buf)
+        except TimeoutError:
+            if deadline.left() > 0:
+                raise
+            deadline.expired = True
+            return 0
+        return n or 0
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
 
 
 class _Tee:
@@ -97,10 +153,15 @@ class _Tee:
 class _Wire:
     """What one request/response pair looked like on the wire."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: _Deadline) -> None:
         self.sent = bytearray()
         self.block = ResponseBlock()
         self.peer: str | None = None
+        self.deadline = deadline
+
+
+class _HeaderDeadline(http.client.HTTPException):
+    """The deadline passed before the final response header was complete."""
 
 
 # The wire of the request under way in this thread, so that a fetch that fails before a
@@ -111,11 +172,18 @@ _in_flight = threading.local()
 class _RecordingResponse(http.client.HTTPResponse):
     def __init__(self, sock: socket.socket, *args: Any, wire: _Wire, **kwargs: Any) -> None:
         super().__init__(sock, *args, **kwargs)
-        self.fp = _Tee(self.fp, wire.block)  # type: ignore[assignment]
+        # The SocketIO that makefile() made stays underneath (it holds the socket open
+        # after the connection hands it over); nothing has been read into the buffer yet.
+        raw = self.fp.detach()
+        reader = io.BufferedReader(_DeadlineIO(raw, sock, wire.deadline))
+        self.fp = _Tee(reader, wire.block)  # type: ignore[assignment]
         self._wire = wire
 
     def begin(self) -> None:
         super().begin()
+        if self._wire.deadline.expired:
+            # End of file stood in for the rest: what looks like a header is cut short.
+            raise _HeaderDeadline()
         self._wire.block.mark_headers_end()
 
 
@@ -157,7 +225,7 @@ class _RecordingMixin:
         return sock
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        wire = _Wire()
+        wire = _Wire(_in_flight.deadline)
         self._wire = wire
         _in_flight.wire = wire
         self.response_class = functools.partial(_RecordingResponse, wire=wire)
@@ -247,6 +315,11 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     return "protocol", _short(exc)
 
 
+def _header_deadline(limits: FetchLimits, wire: _Wire) -> str:
+    return (f"no complete response header within the {limits.max_time:g}s fetch deadline "
+            f"({wire.block.length} bytes received)")
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:300]
@@ -297,7 +370,9 @@ class HttpFetcher:
         date = self.clock()
         started = time.monotonic()
         limits = self.limits
+        deadline = _Deadline(started + limits.max_time, limits.timeout)
         _in_flight.wire = None
+        _in_flight.deadline = deadline
         try:
             session = self._session()
             # Prepared here rather than by Session.request, whose merging of settings
@@ -309,16 +384,20 @@ class HttpFetcher:
                 headers["Referer"] = referer
             prepared = requests.PreparedRequest()
             prepared.prepare(method="GET", url=url, headers=headers, cookies=session.cookies)
+            connect = max(0.001, min(limits.timeout, deadline.left()))
             resp = session.send(
                 prepared,
                 stream=True,
                 allow_redirects=False,
-                timeout=(limits.timeout, limits.timeout),
+                timeout=(connect, limits.timeout),
             )
         except Exception as exc:  # requests raises a wide tree; every one is a failure record
             failed: _Wire | None = getattr(_in_flight, "wire", None)
             if failed is not None:
                 failed.block.close()
+                if failed.deadline.expired:
+                    return FetchFailure(url, "deadline", _header_deadline(limits, failed),
+                                        date, time.monotonic() - started)
             kind, message = _classify(exc)
             return FetchFailure(url, kind, message, date, time.monotonic() - started)
 
@@ -345,15 +424,17 @@ class HttpFetcher:
                 if block.payload_length > limits.max_response_size:
                     truncated = "length"
                     break
-                if time.monotonic() - started > limits.max_time:
-                    truncated = "time"
+                if deadline.expired:
                     break
         except Exception as exc:
-            resp.raw.close()
-            resp.close()
-            block.close()
-            kind, message = _classify(exc)
-            return FetchFailure(url, kind, message, date, time.monotonic() - started)
+            if not deadline.expired:  # a deadline ends reads early; anything else failed
+                resp.raw.close()
+                resp.close()
+                block.close()
+                kind, message = _classify(exc)
+                return FetchFailure(url, kind, message, date, time.monotonic() - started)
+        if deadline.expired and truncated is None:
+            truncated = "time"
         if truncated:
             resp.raw.close()  # drop the connection: the rest of the body is still in flight
         resp.close()

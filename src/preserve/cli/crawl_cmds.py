@@ -83,6 +83,9 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
               help="WARC digest algorithm [default: sha1, base32].")
 @click.option("--warc-size", type=Size(), help="Rotate WARC files at this size [default: 1GB].")
 @click.option("--timeout", type=click.FloatRange(min=0.1), help="Network timeout in seconds.")
+@click.option("--max-fetch-time", type=Duration(),
+              help="Wall-clock cap on one fetch: connect, headers and body [default: 120s]; "
+              "a body still arriving then is stored cut short (WARC-Truncated: time).")
 @click.option("--retries", type=click.IntRange(min=0),
               help="Retries of a failed fetch, with exponential back-off [default: 3].")
 @click.option("--final", is_flag=True,
