@@ -33,7 +33,7 @@ from ..store.recovery import cut_crawl_log, recover
 from ..store.warc import ClosedWarc, WarcWriter
 from .addresses import AddressPolicy
 from .engine import CrawlContext, CrawlRun
-from .fetcher import Fetcher, FetchLimits, HttpFetcher
+from .fetcher import Fetcher, FetchLimits, HttpFetcher, TlsPolicy
 from .robots import RobotsGate
 from .session import config_to_dict
 from .summary import CrawlSummary, Progress
@@ -215,6 +215,7 @@ class Crawler:
             ("operator", cfg.operator),
             ("hostname", socket.gethostname()),
             ("robots", "ignore" if cfg.ignore_robots else "obey"),
+            ("tls-verify", cfg.tls_verify),
             ("http-header-user-agent", cfg.user_agent),
             ("isPartOf", desc.title or self.coll.name),
             ("crawl", crawl.id),
@@ -286,6 +287,7 @@ class Crawler:
             limits=FetchLimits(timeout=cfg.timeout, max_response_size=cfg.max_response_size,
                                max_time=cfg.max_fetch_time),
             policy=AddressPolicy.for_seeds(cfg.seeds),
+            tls=TlsPolicy(cfg.tls_verify, cfg.ca_bundle),
             clock=self.clock,
         )
 

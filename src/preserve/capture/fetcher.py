@@ -14,11 +14,12 @@ import functools
 import http.client
 import io
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import requests
 import urllib3
@@ -26,10 +27,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ..web.exchange import Exchange, FetchFailure, FetchResult, ResponseBlock
+from ..errors import ConfigError
+from ..web.exchange import Exchange, FetchFailure, FetchResult, ResponseBlock, TlsInfo
 from .addresses import AddressPolicy, BlockedAddress
 
-__all__ = ["Fetcher", "HttpFetcher", "FetchLimits"]
+__all__ = ["Fetcher", "HttpFetcher", "FetchLimits", "TlsPolicy", "check_ca_bundle"]
+
+TlsVerify = Literal["strict", "record"]
 
 # Bodies of these types are kept (up to parse_limit) for link extraction.
 _PARSED_TYPES = (
@@ -64,6 +68,63 @@ class FetchLimits:
         self.max_response_size = max_response_size
         self.parse_limit = parse_limit
         self.max_time = max_time
+
+
+class TlsPolicy:
+    """How certificates are checked: against ``ca_bundle`` (a PEM file; requests' bundle,
+    certifi, when empty), and what a failure means: ``strict`` refuses the site,
+    ``record`` captures it over an unverified connection and says so in the exchange."""
+
+    def __init__(self, verify: TlsVerify = "strict", ca_bundle: str = "") -> None:
+        self.verify = verify
+        self.ca_bundle = ca_bundle
+        self.verified = _context(ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH)
+        self.unverified: ssl.SSLContext | None = None
+        if verify == "record":
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            self.unverified = context
+
+
+def _context(cafile: str) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except FileNotFoundError as e:
+        raise ConfigError(f"ca-bundle {cafile}: no such file") from e
+    except (ssl.SSLError, OSError, ValueError) as e:
+        raise ConfigError(f"ca-bundle {cafile}: not a PEM file of CA certificates ({e})") from e
+
+
+def check_ca_bundle(path: str) -> None:
+    """ConfigError unless ``path`` is a readable PEM file of CA certificates."""
+    _context(path)
+
+
+def _tls_version(sock: Any) -> str:
+    version = str(sock.version() or "")  # TLSv1.3, as OpenSSL names it
+    if version.startswith("TLSv"):
+        number = version[4:]
+        return "tls/" + (number if "." in number else number + ".0")
+    return version.lower()
+
+
+def _peer_chain(sock: Any) -> tuple[str, ...]:
+    """The certificates the server sent, leaf first, as PEM (not checked: record mode)."""
+    getter = getattr(sock, "get_unverified_chain", None)  # Python 3.13+: DER
+    if getter is not None:
+        return tuple(ssl.DER_cert_to_PEM_cert(der) for der in getter() or ())
+    sslobj = getattr(sock, "_sslobj", None)  # 3.10-3.12 have it under the SSL object
+    getter = getattr(sslobj, "get_unverified_chain", None)
+    if getter is not None:
+        return tuple(str(cert.public_bytes()) for cert in getter() or ())
+    leaf = sock.getpeercert(binary_form=True)
+    return (ssl.DER_cert_to_PEM_cert(leaf),) if leaf else ()
+
+
+def _verify_error(exc: ssl.SSLCertVerificationError) -> str:
+    message = exc.verify_message or exc.reason or str(exc)
+    return f"certificate verify failed: {message}"
 
 
 class _Deadline:
@@ -153,11 +214,12 @@ class _Tee:
 class _Wire:
     """What one request/response pair looked like on the wire."""
 
-    def __init__(self, deadline: _Deadline) -> None:
+    def __init__(self, deadline: _Deadline, tls: TlsInfo | None) -> None:
         self.sent = bytearray()
         self.block = ResponseBlock()
         self.peer: str | None = None
         self.deadline = deadline
+        self.tls = tls
 
 
 class _HeaderDeadline(http.client.HTTPException):
@@ -207,6 +269,7 @@ class _RecordingMixin:
     """Records sent bytes, tees received bytes, and checks the peer address."""
 
     preserve_policy: AddressPolicy | None = None
+    preserve_tls: TlsInfo | None = None
     sock: socket.socket | None
     port: int
     _dns_host: str
@@ -225,7 +288,7 @@ class _RecordingMixin:
         return sock
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        wire = _Wire(_in_flight.deadline)
+        wire = _Wire(_in_flight.deadline, self.preserve_tls)
         self._wire = wire
         _in_flight.wire = wire
         self.response_class = functools.partial(_RecordingResponse, wire=wire)
@@ -250,21 +313,61 @@ class _RecordingHTTPConnection(_RecordingMixin, HTTPConnection):  # type: ignore
 
 
 class _RecordingHTTPSConnection(_RecordingMixin, HTTPSConnection):  # type: ignore[misc]
-    pass
+    """Connects with the crawl's trust; in record mode, again unverified if that fails."""
+
+    preserve_trust: TlsPolicy
+
+    def connect(self) -> None:
+        trust = self.preserve_trust
+        # Our contexts, not requests' per-connection CA loading (which would add certifi
+        # to a bundle the archivist chose, and parse it on every connection).
+        self.ca_certs = self.ca_cert_dir = self.ca_cert_data = None
+        self.assert_hostname = None
+        self.ssl_context, self.cert_reqs = trust.verified, ssl.CERT_REQUIRED
+        try:
+            super().connect()
+        except ssl.SSLCertVerificationError as e:
+            if trust.unverified is None:
+                raise
+            error = _verify_error(e)
+            self.ssl_context, self.cert_reqs = trust.unverified, ssl.CERT_NONE
+            super().connect()  # a new socket: the address policy applies again
+            self.preserve_tls = TlsInfo(_tls_version(self.sock), _cipher(self.sock),
+                                        verified=False, error=error,
+                                        chain=_peer_chain(self.sock))
+            return
+        self.preserve_tls = TlsInfo(_tls_version(self.sock), _cipher(self.sock))
+
+
+def _cipher(sock: Any) -> str:
+    cipher = sock.cipher()
+    return str(cipher[0]) if cipher else ""
+
+
+class _RecordingHTTPSPool(HTTPSConnectionPool):
+    def _validate_conn(self, conn: Any) -> None:
+        # As urllib3 does, less its InsecureRequestWarning: an unverified connection is
+        # made only in record mode, on purpose, and recorded with every exchange.
+        HTTPConnectionPool._validate_conn(self, conn)
+        if conn.is_closed:
+            conn.connect()
 
 
 class _RecordingAdapter(HTTPAdapter):
-    def __init__(self, policy: AddressPolicy | None, pool_maxsize: int) -> None:
+    def __init__(self, policy: AddressPolicy | None, trust: TlsPolicy,
+                 pool_maxsize: int) -> None:
         self._policy = policy
+        self._trust = trust
         super().__init__(pool_connections=16, pool_maxsize=pool_maxsize, max_retries=0)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         policy = self._policy
         http_conn = type("Conn", (_RecordingHTTPConnection,), {"preserve_policy": policy})
-        https_conn = type("Conn", (_RecordingHTTPSConnection,), {"preserve_policy": policy})
+        https_conn = type("Conn", (_RecordingHTTPSConnection,),
+                          {"preserve_policy": policy, "preserve_trust": self._trust})
         http_pool = type("Pool", (HTTPConnectionPool,), {"ConnectionCls": http_conn})
-        https_pool = type("Pool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn})
+        https_pool = type("Pool", (_RecordingHTTPSPool,), {"ConnectionCls": https_conn})
         self.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
 
 
@@ -290,6 +393,14 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     blocked = _find(exc, BlockedAddress)
     if blocked is not None:
         return "blocked-address", str(blocked)
+    unverified = _find(exc, ssl.SSLCertVerificationError)
+    if isinstance(unverified, ssl.SSLCertVerificationError):
+        return "tls", _verify_error(unverified)
+    broken = _find(exc, ssl.SSLError)
+    if isinstance(broken, ssl.SSLError) and not isinstance(
+        broken, ssl.SSLEOFError | ssl.SSLZeroReturnError
+    ):
+        return "tls", f"TLS handshake failed: {broken.reason or broken}"
     if _find(exc, urllib3.exceptions.NameResolutionError) or _find(exc, socket.gaierror):
         return "dns", "host name could not be resolved"
     if _find(exc, ConnectionResetError) or _find(exc, BrokenPipeError):
@@ -315,6 +426,9 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     return "protocol", _short(exc)
 
 
+_HTTP_VERSIONS = {9: "http/0.9", 10: "http/1.0", 11: "http/1.1", 20: "h2"}
+
+
 def _header_deadline(limits: FetchLimits, wire: _Wire) -> str:
     return (f"no complete response header within the {limits.max_time:g}s fetch deadline "
             f"({wire.block.length} bytes received)")
@@ -334,11 +448,13 @@ class HttpFetcher:
         *,
         limits: FetchLimits | None = None,
         policy: AddressPolicy | None = None,
+        tls: TlsPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.user_agent = user_agent
         self.limits = limits or FetchLimits()
         self.policy = policy
+        self.tls = tls or TlsPolicy()
         self.clock = clock
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
@@ -349,7 +465,7 @@ class HttpFetcher:
         if session is None:
             session = requests.Session()
             session.trust_env = False  # no proxies or netrc from the environment
-            adapter = _RecordingAdapter(self.policy, pool_maxsize=4)
+            adapter = _RecordingAdapter(self.policy, self.tls, pool_maxsize=4)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers.clear()
@@ -390,6 +506,7 @@ class HttpFetcher:
                 stream=True,
                 allow_redirects=False,
                 timeout=(connect, limits.timeout),
+                verify=False,  # the connection class verifies, with the crawl's TlsPolicy
             )
         except Exception as exc:  # requests raises a wide tree; every one is a failure record
             failed: _Wire | None = getattr(_in_flight, "wire", None)
@@ -451,6 +568,8 @@ class HttpFetcher:
             duration=time.monotonic() - started,
             truncated=truncated,
             entity=bytes(entity) if keep and not truncated else None,
+            http_version=_HTTP_VERSIONS.get(resp.raw.version),
+            tls=wire.tls,
         )
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -86,6 +87,12 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
 @click.option("--max-fetch-time", type=Duration(),
               help="Wall-clock cap on one fetch: connect, headers and body [default: 120s]; "
               "a body still arriving then is stored cut short (WARC-Truncated: time).")
+@click.option("--tls-verify", type=click.Choice(["strict", "record"]),
+              help="A certificate that fails verification: refuse the site (strict, the "
+              "default) or capture it and record the failure (record).")
+@click.option("--ca-bundle", metavar="FILE",
+              help="PEM file of the CA certificates to trust [default: $REQUESTS_CA_BUNDLE, "
+              "else $SSL_CERT_FILE, else certifi's bundle].")
 @click.option("--retries", type=click.IntRange(min=0),
               help="Retries of a failed fetch, with exponential back-off [default: 3].")
 @click.option("--final", is_flag=True,
@@ -104,12 +111,22 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     2 bad input (seed, options, preserve.toml, collection path).
     """
     from ..capture.crawler import Crawler
+    from ..capture.fetcher import check_ca_bundle
     from ..capture.session import open_for_crawl
     from .progress import make_reporter
 
     overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
     overrides["seeds"] = seeds
+    # The variables requests and OpenSSL honour, read here at the edge.
+    bundle: str | None = options.get("ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE") \
+        or os.environ.get("SSL_CERT_FILE")
+    if bundle:
+        bundle = os.path.abspath(os.path.expanduser(bundle))
+        check_ca_bundle(bundle)  # before a collection is created
+    overrides["ca_bundle"] = bundle
     coll, config, _ = open_for_crawl(collection, overrides, {"title": title} if title else None)
+    if config.crawl.ca_bundle:
+        check_ca_bundle(config.crawl.ca_bundle)
     reporter = make_reporter(quiet=quiet)
 
     def started(crawl_id: str, resumed: bool) -> None:
