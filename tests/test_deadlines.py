@@ -186,6 +186,17 @@ def test_a_response_header_never_finished_fails_at_the_deadline_without_retry(
     assert not result.transient  # the same server would hold the next attempt as long
 
 
+def test_a_tls_handshake_never_answered_ends_by_the_deadline(
+    server: TrickleServer, fetcher: HttpFetcher
+) -> None:
+    started = time.monotonic()
+    result = fetcher.fetch(f"https://127.0.0.1:{server.port}/")  # it never says hello
+    elapsed = time.monotonic() - started
+    assert isinstance(result, FetchFailure), result
+    assert elapsed < CAP + SLACK  # the connect timeout is cut to the time left
+    assert result.kind == "timeout"
+
+
 def test_the_fetcher_works_on_after_a_deadline(server: TrickleServer,
                                                fetcher: HttpFetcher) -> None:
     for path in ["/trickle-body", "/", "/continue", "/"]:

@@ -348,7 +348,10 @@ def test_the_cli_honours_requests_ca_bundle_and_records_protocols(
             valid.url("/"), "--delay", "0", "--quiet"]
     refused = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env,
                              stdin=subprocess.DEVNULL)
-    assert refused.returncode != 0  # certifi does not know the test CA
+    assert refused.returncode == 2  # certifi does not know the test CA
+    assert refused.stderr.count("\n") == 1
+    assert ("tls: certificate verify failed: unable to get local issuer certificate; "
+            "--tls-verify=record captures it and records the failure") in refused.stderr
     log = jsonl(tmp_path / "c" / "logs" / "crawl-0001.jsonl")
     assert log[0]["error"].startswith("tls: certificate verify failed")
 

@@ -148,8 +148,9 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
         for s, handler in previous.items():
             signal.signal(s, handler)
     if summary.captured == 0 and summary.status == "finished":
+        why = _first_failure(coll.crawl_log_path(summary.crawl))
         raise SeedError(config.crawl.seeds[0],
-                        f"unreachable: nothing could be fetched (see {coll.logs}/)")
+                        f"unreachable: nothing could be fetched ({why}see {coll.logs}/)")
     changes = _recrawl_changes(coll, summary) if summary.finished else None
     if as_json:
         data = summary.to_dict()
@@ -165,6 +166,25 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
                    "run `preserve crawl` again to resume)", err=True)
     if summary.status in ("interrupted", "storage-error") or summary.failures:
         sys.exit(ExitStatus.PROBLEMS)
+
+
+def _first_failure(log: Path) -> str:
+    """The error of the first failed fetch in a crawl log, and what to do about a TLS one."""
+    try:
+        with open(log, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                error = entry.get("error") if isinstance(entry, dict) else None
+                if isinstance(error, str) and entry.get("outcome") == "failed":
+                    if error.startswith("tls: certificate verify failed"):
+                        error += "; --tls-verify=record captures it and records the failure"
+                    return f"{error}; "
+    except OSError:
+        pass
+    return ""
 
 
 def _recrawl_changes(coll: Collection, summary: CrawlSummary) -> CrawlDiff | None:
