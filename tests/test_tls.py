@@ -17,6 +17,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,9 +99,18 @@ class TlsServer:
                     self.requests.append(head + b"\r\n\r\n")
                     path = head.split(b" ")[1]
                     try:
+                        if path == b"/trickle":
+                            self._trickle(conn)
                         conn.sendall(RESPONSES.get(path, NOT_FOUND))
                     except OSError:
                         return
+
+    def _trickle(self, conn: ssl.SSLSocket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2000000000\r\n\r\n")
+        for _ in range(600):
+            conn.sendall(b"x")
+            time.sleep(0.05)
+        raise OSError("gave up")
 
     def url(self, path: str = "/") -> str:
         return f"https://127.0.0.1:{self.port}{path}"
@@ -243,6 +253,21 @@ def test_record_captures_and_keeps_the_chain_and_the_error(
     leaf = x509.load_pem_x509_certificate(result.tls.chain[0].encode())
     assert leaf == _server_chain(server)[0]
     assert again.tls == result.tls
+
+
+def test_the_fetch_deadline_holds_over_tls(valid: TlsServer, ca_file: Path) -> None:
+    fetcher = HttpFetcher("t", policy=AddressPolicy({"127.0.0.1"}),
+                          tls=TlsPolicy("strict", str(ca_file)),
+                          limits=FetchLimits(timeout=10, max_time=1.5))
+    started = time.monotonic()
+    try:
+        result = fetcher.fetch(valid.url("/trickle"))
+    finally:
+        fetcher.close()
+    assert time.monotonic() - started < 3.0
+    assert isinstance(result, Exchange), result
+    result.close()
+    assert result.truncated == "time" and result.response.payload_length > 5
 
 
 def test_record_still_verifies_a_good_certificate(valid: TlsServer, ca_file: Path) -> None:
