@@ -12,12 +12,8 @@ import pytest
 
 from helpers_crawl import crawl, jsonl, tool
 from preserve.capture.addresses import AddressPolicy
-from preserve.capture.fetcher import (
-    MAX_COOKIE_BYTES,
-    MAX_COOKIES_PER_HOST,
-    FetchLimits,
-    HttpFetcher,
-)
+from preserve.capture.cookies import MAX_COOKIE_BYTES, MAX_COOKIES_PER_HOST
+from preserve.capture.fetcher import FetchLimits, HttpFetcher
 from preserve.web.exchange import Exchange
 
 PER_PAGE = 60

@@ -30,7 +30,8 @@ from cryptography.x509.oid import NameOID
 
 from helpers_crawl import WarcRecord, cli, crawl, jsonl, read_warc, tool
 from preserve.capture.addresses import AddressPolicy
-from preserve.capture.fetcher import FetchLimits, HttpFetcher, TlsPolicy
+from preserve.capture.fetcher import FetchLimits, HttpFetcher
+from preserve.capture.tls import TlsPolicy
 from preserve.web.exchange import Exchange, FetchFailure
 
 PAGE = (b"<html><head><title>Mairi Campbell MEP</title></head><body>"

@@ -33,10 +33,11 @@ from ..store.recovery import cut_crawl_log, recover
 from ..store.warc import ClosedWarc, WarcWriter
 from .addresses import AddressPolicy
 from .engine import CrawlContext, CrawlRun
-from .fetcher import Fetcher, FetchLimits, HttpFetcher, TlsPolicy
+from .fetcher import Fetcher, FetchLimits, HttpFetcher
 from .robots import RobotsGate
 from .session import config_to_dict
 from .summary import CrawlSummary, Progress
+from .tls import TlsPolicy
 
 __all__ = ["Crawler", "CrawlSummary", "Progress"]
 

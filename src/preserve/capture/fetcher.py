@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import http.client
-import http.cookiejar
 import io
 import socket
 import ssl
@@ -20,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import requests
 import urllib3
@@ -28,28 +27,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ..errors import ConfigError
 from ..web.exchange import Exchange, FetchFailure, FetchResult, ResponseBlock, TlsInfo
 from .addresses import AddressPolicy, BlockedAddress
+from .cookies import BoundedJar
+from .tls import TlsPolicy, cipher_name, peer_chain, tls_version, verify_error
 
-__all__ = [
-    "Fetcher",
-    "HttpFetcher",
-    "FetchLimits",
-    "TlsPolicy",
-    "check_ca_bundle",
-    "MAX_COOKIE_BYTES",
-    "MAX_COOKIES_PER_HOST",
-]
+__all__ = ["Fetcher", "HttpFetcher", "FetchLimits"]
 
-# Browsers' limits (RFC 6265 section 6.1 asks for at least these; Chrome keeps 180 per
-# domain): a server cannot make the requests, and the jar, grow without bound.
-MAX_COOKIE_BYTES = 4096
-MAX_COOKIES_PER_HOST = 180
-
-TlsVerify = Literal["strict", "record"]
-
-# Bodies of these types are kept (up to parse_limit) for link extraction.
 _PARSED_TYPES = (
     "text/html", "application/xhtml+xml", "text/css", "text/xml", "application/xml",
     "application/rss+xml", "application/atom+xml", "text/plain", "application/x-gzip",
@@ -82,112 +66,6 @@ class FetchLimits:
         self.max_response_size = max_response_size
         self.parse_limit = parse_limit
         self.max_time = max_time
-
-
-class TlsPolicy:
-    """How certificates are checked: against ``ca_bundle`` (a PEM file; requests' bundle,
-    certifi, when empty), and what a failure means: ``strict`` refuses the site,
-    ``record`` captures it over an unverified connection and says so in the exchange."""
-
-    def __init__(self, verify: TlsVerify = "strict", ca_bundle: str = "") -> None:
-        self.verify = verify
-        self.ca_bundle = ca_bundle
-        self.verified = _context(ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH)
-        self.unverified: ssl.SSLContext | None = None
-        if verify == "record":
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            self.unverified = context
-
-
-def _context(cafile: str) -> ssl.SSLContext:
-    try:
-        return ssl.create_default_context(cafile=cafile)
-    except FileNotFoundError as e:
-        raise ConfigError(f"ca-bundle {cafile}: no such file") from e
-    except (ssl.SSLError, OSError, ValueError) as e:
-        raise ConfigError(f"ca-bundle {cafile}: not a PEM file of CA certificates ({e})") from e
-
-
-def check_ca_bundle(path: str) -> None:
-    """ConfigError unless ``path`` is a readable PEM file of CA certificates."""
-    _context(path)
-
-
-def _tls_version(sock: Any) -> str:
-    version = str(sock.version() or "")  # TLSv1.3, as OpenSSL names it
-    if version.startswith("TLSv"):
-        number = version[4:]
-        return "tls/" + (number if "." in number else number + ".0")
-    return version.lower()
-
-
-def _peer_chain(sock: Any) -> tuple[str, ...]:
-    """The certificates the server sent, leaf first, as PEM (not checked: record mode)."""
-    getter = getattr(sock, "get_unverified_chain", None)  # Python 3.13+: DER
-    if getter is not None:
-        return tuple(ssl.DER_cert_to_PEM_cert(der) for der in getter() or ())
-    sslobj = getattr(sock, "_sslobj", None)  # 3.10-3.12 have it under the SSL object
-    getter = getattr(sslobj, "get_unverified_chain", None)
-    if getter is not None:
-        return tuple(str(cert.public_bytes()) for cert in getter() or ())
-    leaf = sock.getpeercert(binary_form=True)
-    return (ssl.DER_cert_to_PEM_cert(leaf),) if leaf else ()
-
-
-def _verify_error(exc: ssl.SSLCertVerificationError) -> str:
-    message = exc.verify_message or exc.reason or str(exc)
-    return f"certificate verify failed: {message}"
-
-
-class _CookiePolicy(http.cookiejar.DefaultCookiePolicy):
-    """The default policy, less cookies whose name and value exceed 4096 bytes."""
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        size = len(cookie.name.encode("utf-8", "replace")) + len(
-            (cookie.value or "").encode("utf-8", "replace"))
-        if size > MAX_COOKIE_BYTES:
-            return False
-        return bool(super().set_ok(cookie, request))
-
-
-class _BoundedJar(requests.cookies.RequestsCookieJar):
-    """A cookie jar that keeps at most MAX_COOKIES_PER_HOST per domain, evicting the
-    cookie set longest ago, as browsers do."""
-
-    def __init__(self) -> None:
-        super().__init__(policy=_CookiePolicy())
-        self._order: dict[str, dict[tuple[str, str, str], None]] = {}
-
-    def set_cookie(self, cookie: http.cookiejar.Cookie, *args: Any, **kwargs: Any) -> None:
-        super().set_cookie(cookie, *args, **kwargs)
-        order = self._order.setdefault(cookie.domain.lstrip(".").lower(), {})
-        key = (cookie.domain, cookie.path, cookie.name)
-        order.pop(key, None)
-        order[key] = None  # newest last
-        while len(order) > MAX_COOKIES_PER_HOST:
-            oldest = next(iter(order))
-            try:
-                self.clear(*oldest)
-            except KeyError:
-                order.pop(oldest, None)
-
-    def clear(self, domain: str | None = None, path: str | None = None,
-              name: str | None = None) -> None:
-        try:
-            super().clear(domain, path, name)  # also how expired cookies are removed
-        finally:
-            self._forget(domain, path, name)
-
-    def _forget(self, domain: str | None, path: str | None, name: str | None) -> None:
-        if domain is None:
-            self._order.clear()
-            return
-        order = self._order.get(domain.lstrip(".").lower(), {})
-        for key in [k for k in order if k[0] == domain and path in (None, k[1])
-                    and name in (None, k[2])]:
-            del order[key]
 
 
 class _Deadline:
@@ -392,19 +270,14 @@ class _RecordingHTTPSConnection(_RecordingMixin, HTTPSConnection):  # type: igno
         except ssl.SSLCertVerificationError as e:
             if trust.unverified is None:
                 raise
-            error = _verify_error(e)
+            error = verify_error(e)
             self.ssl_context, self.cert_reqs = trust.unverified, ssl.CERT_NONE
             super().connect()  # a new socket: the address policy applies again
-            self.preserve_tls = TlsInfo(_tls_version(self.sock), _cipher(self.sock),
+            self.preserve_tls = TlsInfo(tls_version(self.sock), cipher_name(self.sock),
                                         verified=False, error=error,
-                                        chain=_peer_chain(self.sock))
+                                        chain=peer_chain(self.sock))
             return
-        self.preserve_tls = TlsInfo(_tls_version(self.sock), _cipher(self.sock))
-
-
-def _cipher(sock: Any) -> str:
-    cipher = sock.cipher()
-    return str(cipher[0]) if cipher else ""
+        self.preserve_tls = TlsInfo(tls_version(self.sock), cipher_name(self.sock))
 
 
 class _RecordingHTTPSPool(HTTPSConnectionPool):
@@ -458,7 +331,7 @@ def _classify(exc: BaseException) -> tuple[str, str]:
         return "blocked-address", str(blocked)
     unverified = _find(exc, ssl.SSLCertVerificationError)
     if isinstance(unverified, ssl.SSLCertVerificationError):
-        return "tls", _verify_error(unverified)
+        return "tls", verify_error(unverified)
     broken = _find(exc, ssl.SSLError)
     if isinstance(broken, ssl.SSLError) and not isinstance(
         broken, ssl.SSLEOFError | ssl.SSLZeroReturnError
@@ -528,7 +401,7 @@ class HttpFetcher:
         if session is None:
             session = requests.Session()
             session.trust_env = False  # no proxies or netrc from the environment
-            session.cookies = _BoundedJar()
+            session.cookies = BoundedJar()
             adapter = _RecordingAdapter(self.policy, self.tls, pool_maxsize=4)
             session.mount("http://", adapter)
             session.mount("https://", adapter)

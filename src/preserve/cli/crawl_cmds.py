@@ -111,8 +111,8 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     2 bad input (seed, options, preserve.toml, collection path).
     """
     from ..capture.crawler import Crawler
-    from ..capture.fetcher import check_ca_bundle
     from ..capture.session import open_for_crawl
+    from ..capture.tls import check_ca_bundle
     from .progress import make_reporter
 
     overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
