@@ -146,6 +146,13 @@ def valid(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.fixture(scope="module")
+def other_name(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
+    leaf = ca.issue_cert("www.elsewhere.example")  # trusted, but for another name
+    yield from _server(b"".join(b.bytes() for b in leaf.cert_chain_pems),
+                       leaf.private_key_pem.bytes(), tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
 def expired(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
     now = dt.datetime.now(dt.UTC)
     leaf = ca.issue_cert("127.0.0.1", not_before=now - dt.timedelta(days=400),
@@ -215,6 +222,8 @@ def test_a_certificate_from_a_trusted_ca_is_verified_and_the_bytes_are_exact(
     ("self_signed", "certificate verify failed: self-signed certificate"),
     ("expired", "certificate verify failed: certificate has expired"),
     ("valid", "certificate verify failed: unable to get local issuer certificate"),
+    ("other_name", "certificate verify failed: IP address mismatch, certificate is not "
+                   "valid for '127.0.0.1'."),
 ])
 def test_strict_refuses_a_certificate_that_fails_and_never_retries(
     request: pytest.FixtureRequest, ca_file: Path, name: str, error: str
@@ -233,7 +242,7 @@ def test_strict_refuses_a_certificate_that_fails_and_never_retries(
     assert len(server.requests) == before  # not a byte of HTTP went over it
 
 
-@pytest.mark.parametrize("name", ["self_signed", "expired"])
+@pytest.mark.parametrize("name", ["self_signed", "expired", "other_name"])
 def test_record_captures_and_keeps_the_chain_and_the_error(
     request: pytest.FixtureRequest, ca_file: Path, name: str
 ) -> None:
