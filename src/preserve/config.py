@@ -107,6 +107,7 @@ class CrawlConfig:
     max_redirects: int = 10
     retries: int = 3
     max_retry_after: float = 300.0
+    max_crawl_delay: float = 300.0
     max_url_length: int = 2048
     max_path_depth: int = 32
     max_repeated_segments: int = 3
@@ -228,7 +229,7 @@ def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
             elif name in ("ignore_robots", "sitemaps"):
                 if not isinstance(value, bool):
                     raise ConfigError(f"[crawl] {key} must be true or false", path, key)
-            elif name in ("delay", "timeout", "max_retry_after"):
+            elif name in ("delay", "timeout", "max_retry_after", "max_crawl_delay"):
                 if not isinstance(value, int | float) or isinstance(value, bool):
                     raise ConfigError(f"[crawl] {key} must be a number", path, key)
                 value = float(value)
