@@ -103,6 +103,18 @@ def test_a_sitemap_index_that_lists_itself_is_bounded(tmp_path: Path) -> None:
     verified(coll)
 
 
+def test_sitemap_fetches_count_against_max_urls(tmp_path: Path) -> None:
+    routes = {"/robots.txt": response(200, b"Sitemap: /sitemap-index.xml\n", "text/plain"),
+              "/": html("home"), "/sitemap-index.xml": _index, "/urls.xml": _urlset}
+    with HostileServer(routes) as server:
+        coll, summary = crawl(tmp_path / "c", (server.url,), max_time=GUARD, max_urls=3,
+                              concurrency=1, sitemaps=False)
+        fetched = len(server.requests)
+    assert summary.status == "limit-reached" and summary.stop_reason == "max-urls"
+    assert summary.captured == fetched == 3  # robots.txt, the seed, the first sitemap
+    verified(coll)
+
+
 # -- Crawl-delay ------------------------------------------------------------------------------
 
 

@@ -93,7 +93,8 @@ class CrawlConfig:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     max_depth: int | None = 20
-    max_pages: int | None = None
+    max_pages: int | None = None  # pages (web.media.is_page), not every capture
+    max_urls: int | None = None  # every capture
     max_bytes: int | None = None
     max_time: float | None = None
     delay: float = 1.0
@@ -125,7 +126,7 @@ class CrawlConfig:
                     re.compile(pattern)
                 except re.error as e:
                     raise ConfigError(f"{name} pattern {pattern!r} is not a regex: {e}") from e
-        for name in ("max_depth", "max_pages", "max_bytes", "max_time"):
+        for name in ("max_depth", "max_pages", "max_urls", "max_bytes", "max_time"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ConfigError(f"{name.replace('_', '-')} must not be negative")

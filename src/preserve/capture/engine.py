@@ -154,8 +154,10 @@ class CrawlRun:
 
     def _limit(self, t0: float) -> str:
         cfg, s = self.cfg, self.summary
-        if cfg.max_pages is not None and s.captured >= cfg.max_pages:
+        if cfg.max_pages is not None and s.page_captures >= cfg.max_pages:
             return "max-pages"
+        if cfg.max_urls is not None and s.captured >= cfg.max_urls:
+            return "max-urls"
         if cfg.max_bytes is not None and s.bytes >= cfg.max_bytes:
             return "max-bytes"
         elapsed = s.duration + self.ctx.monotonic() - t0

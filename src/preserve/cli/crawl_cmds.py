@@ -69,7 +69,10 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
 @click.option("--exclude", multiple=True, metavar="REGEX", help="Never fetch URLs matching.")
 @click.option("--max-depth", type=click.IntRange(min=0),
               help="Link hops from a seed [default: 20, as Heritrix; stops calendar traps].")
-@click.option("--max-pages", type=click.IntRange(min=0), help="Stop after this many captures.")
+@click.option("--max-pages", type=click.IntRange(min=0),
+              help="Stop after this many pages (HTML documents) are captured.")
+@click.option("--max-urls", type=click.IntRange(min=0),
+              help="Stop after this many captures of any kind (pages, images, robots.txt, ...).")
 @click.option("--max-bytes", type=Size(), help="Stop after this many bytes (e.g. 5GB).")
 @click.option("--max-time", type=Duration(), help="Stop after this long (e.g. 2h).")
 @click.option("--delay", type=click.FloatRange(min=0), help="Seconds between requests to a host "

@@ -52,7 +52,8 @@ class _Reporter:
         lines = [
             f"crawl {s.crawl} {s.status}" + (f" ({s.stop_reason})" if s.stop_reason not in
                                             ("", "finished") else ""),
-            f"  captured     {s.captured} URLs ({s.revisits} revisits), {s.pages} pages in total",
+            f"  captured     {s.captured} URLs ({s.revisits} revisits), {s.page_captures} of "
+            f"them pages; {s.pages} pages in the collection",
             f"  downloaded   {_human(s.bytes)}; WARCs {_human(s.crawl_warc_bytes)} written "
             f"by this crawl, {_human(s.warc_bytes)} in the collection",
             f"  statuses     {statuses}",
