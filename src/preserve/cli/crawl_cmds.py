@@ -62,7 +62,8 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
 @click.argument("collection", type=click.Path(path_type=Path))
 @click.option("--seed", "seeds", multiple=True, metavar="URL",
               help="Start URL (repeatable); creates the collection if it does not exist.")
-@click.option("--title", help="Title, when the collection is created by this command.")
+@click.option("--title", help="Title, when the collection is created by this command "
+              "(an existing collection keeps its own, with a warning).")
 @click.option("--scope", type=click.Choice(["host", "domain", "prefix"]),
               help="What to follow: the seeds' hosts (default), their domains, or URL prefixes.")
 @click.option("--include", multiple=True, metavar="REGEX", help="Also follow URLs matching.")
@@ -105,11 +106,17 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     """
     from ..capture.crawler import Crawler
     from ..capture.session import open_for_crawl
+    from ..collection import Collection
     from .progress import make_reporter
 
     overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
     overrides["seeds"] = seeds
+    existed = Collection(collection).exists()
     coll, config, _ = open_for_crawl(collection, overrides, {"title": title} if title else None)
+    if title is not None and existed and title != config.description.title:
+        click.echo(f"preserve: warning: --title is used only when crawl creates the "
+                   f"collection; {collection} keeps its title {config.description.title!r} "
+                   "(set [collection] title in its preserve.toml to change it)", err=True)
     reporter = make_reporter(quiet=quiet)
 
     def started(crawl_id: str, resumed: bool) -> None:
