@@ -67,9 +67,11 @@ _MAX_HEAD = 65536
 class HostileServer:
     """``with HostileServer(routes) as server:`` serves ``server.url`` until the block ends."""
 
-    def __init__(self, routes: Mapping[str, Route]) -> None:
+    def __init__(self, routes: Mapping[str, Route], latency: float = 0.0) -> None:
         self.routes = dict(routes)
+        self.latency = latency  # seconds between a request's arrival and its answer
         self.requests: list[HostileRequest] = []
+        self._in_flight: list[str] = []  # targets received and not yet answered
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -83,6 +85,11 @@ class HostileServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
+
+    def in_flight(self) -> list[str]:
+        """The targets of the requests received and not yet answered."""
+        with self._lock:
+            return list(self._in_flight)
 
     def count(self, path: str) -> int:
         """How many requests were routed to ``path``."""
@@ -132,10 +139,16 @@ class HostileServer:
                                      time.monotonic())
             with self._lock:
                 self.requests.append(request)
-            route = self.routes.get(request.path, _NOT_FOUND)
-            data = route(request) if callable(route) else route
+                self._in_flight.append(target)
             try:
+                if self.latency:
+                    time.sleep(self.latency)
+                route = self.routes.get(request.path, _NOT_FOUND)
+                data = route(request) if callable(route) else route
                 conn.sendall(data)
                 conn.shutdown(socket.SHUT_WR)
             except OSError:
                 return
+            finally:
+                with self._lock:
+                    self._in_flight.remove(target)
