@@ -181,7 +181,8 @@ class Collection:
         coll.check_path()
         if not root.exists():
             raise CollectionError(
-                "no such collection; create it with `preserve init` or give --seed", root
+                "no such collection; create it with `preserve init COLLECTION --seed URL` "
+                "(or `preserve crawl COLLECTION --seed URL`)", root
             )
         if not coll.exists():
             raise CollectionError(f"not a collection (no {CONFIG_NAME})", root)

@@ -156,8 +156,10 @@ class CrawlRun:
 
     def _limit(self, t0: float) -> str:
         cfg, s = self.cfg, self.summary
-        if cfg.max_pages is not None and s.captured >= cfg.max_pages:
+        if cfg.max_pages is not None and s.page_captures >= cfg.max_pages:
             return "max-pages"
+        if cfg.max_urls is not None and s.captured >= cfg.max_urls:
+            return "max-urls"
         if cfg.max_bytes is not None and s.bytes >= cfg.max_bytes:
             return "max-bytes"
         elapsed = s.duration + self.ctx.monotonic() - t0
@@ -330,6 +332,7 @@ class CrawlRun:
     def _robots_result(self, work: _Work, now: float) -> None:
         item, gate = work.item, self.ctx.robots
         final = work.results[-1]
+        data: dict[str, float] | None = None
         try:
             with self.state.transaction():
                 for result in work.results:
@@ -339,11 +342,17 @@ class CrawlRun:
                     body = work.found.body if work.found and work.found.body else b""
                     status = final.status if not 300 <= final.status < 400 else 0
                     rules = gate.learned(item.host, status, body)
-                    self.politeness.set_crawl_delay(item.host,
-                                                    rules.crawl_delay(self.cfg.user_agent))
+                    # A day's Crawl-delay would stall the crawl: obeyed up to a cap, and said.
+                    asked = rules.crawl_delay(self.cfg.user_agent)
+                    cap = self.cfg.max_crawl_delay
+                    self.politeness.set_crawl_delay(
+                        item.host, None if asked is None else min(asked, cap))
                     if work.found is not None:  # Sitemap: lines, whatever `sitemaps` says
                         self.found(item, work.found.links, follow=True)
                     detail = f"HTTP {final.status}: {rules.policy}"
+                    if asked is not None and asked > cap:
+                        detail += f"; Crawl-delay {asked:g}s capped at {cap:g}s (max-crawl-delay)"
+                        data = {"crawl_delay": asked, "crawl_delay_used": cap}
                 else:
                     retried = gate.failed(item.host, transient=final.transient)
                     if retried is None:
@@ -363,9 +372,10 @@ class CrawlRun:
                     result.close()
         if isinstance(final, FetchFailure):
             self._log_failure(item, final)  # an attempt like any other, in the crawl log
+        ok = isinstance(final, Exchange) and data is None
         self.ctx.events.append("robots policy", obj=item.url, crawl=self.crawl_id,
-                               outcome="success" if isinstance(final, Exchange) else "warning",
-                               detail=detail)
+                               outcome="success" if ok else "warning",
+                               detail=detail, data=data)
 
     def _store(self, item: FrontierItem, ex: Exchange, found: Discovered | None) -> None:
         with self.state.transaction():

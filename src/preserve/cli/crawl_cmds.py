@@ -63,14 +63,18 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
 @click.argument("collection", type=click.Path(path_type=Path))
 @click.option("--seed", "seeds", multiple=True, metavar="URL",
               help="Start URL (repeatable); creates the collection if it does not exist.")
-@click.option("--title", help="Title, when the collection is created by this command.")
+@click.option("--title", help="Title, when the collection is created by this command "
+              "(an existing collection keeps its own, with a warning).")
 @click.option("--scope", type=click.Choice(["host", "domain", "prefix"]),
               help="What to follow: the seeds' hosts (default), their domains, or URL prefixes.")
 @click.option("--include", multiple=True, metavar="REGEX", help="Also follow URLs matching.")
 @click.option("--exclude", multiple=True, metavar="REGEX", help="Never fetch URLs matching.")
 @click.option("--max-depth", type=click.IntRange(min=0),
               help="Link hops from a seed [default: 20, as Heritrix; stops calendar traps].")
-@click.option("--max-pages", type=click.IntRange(min=0), help="Stop after this many captures.")
+@click.option("--max-pages", type=click.IntRange(min=0),
+              help="Stop after this many pages (HTML documents) are captured.")
+@click.option("--max-urls", type=click.IntRange(min=0),
+              help="Stop after this many captures of any kind (pages, images, robots.txt, ...).")
 @click.option("--max-bytes", type=Size(), help="Stop after this many bytes (e.g. 5GB).")
 @click.option("--max-time", type=Duration(), help="Stop after this long (e.g. 2h).")
 @click.option("--delay", type=click.FloatRange(min=0), help="Seconds between requests to a host "
@@ -113,6 +117,7 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     from ..capture.crawler import Crawler
     from ..capture.session import open_for_crawl
     from ..capture.tls import check_ca_bundle
+    from ..collection import Collection
     from .progress import make_reporter
 
     overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
@@ -124,9 +129,14 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
         bundle = os.path.abspath(os.path.expanduser(bundle))
         check_ca_bundle(bundle)  # before a collection is created
     overrides["ca_bundle"] = bundle
+    existed = Collection(collection).exists()
     coll, config, _ = open_for_crawl(collection, overrides, {"title": title} if title else None)
     if config.crawl.ca_bundle:
         check_ca_bundle(config.crawl.ca_bundle)
+    if title is not None and existed and title != config.description.title:
+        click.echo(f"preserve: warning: --title is used only when crawl creates the "
+                   f"collection; {collection} keeps its title {config.description.title!r} "
+                   "(set [collection] title in its preserve.toml to change it)", err=True)
     reporter = make_reporter(quiet=quiet)
 
     def started(crawl_id: str, resumed: bool) -> None:

@@ -52,7 +52,8 @@ class _Reporter:
         lines = [
             f"crawl {s.crawl} {s.status}" + (f" ({s.stop_reason})" if s.stop_reason not in
                                             ("", "finished") else ""),
-            f"  captured     {s.captured} URLs ({s.revisits} revisits), {s.pages} pages in total",
+            f"  captured     {s.captured} URLs ({s.revisits} revisits), {s.page_captures} of "
+            f"them pages; {s.pages} pages in the collection",
             f"  downloaded   {_human(s.bytes)}; WARCs {_human(s.crawl_warc_bytes)} written "
             f"by this crawl, {_human(s.warc_bytes)} in the collection",
             f"  statuses     {statuses}",
@@ -146,15 +147,26 @@ def render_status(info: dict[str, Any]) -> None:
     click.echo(f"fixity      {info['fixity']['entries']} files in the manifest"
                + (f", {len(info['fixity']['missing'])} closed WARCs missing from it"
                   if info['fixity']['missing'] else ""))
+    u = info.get("unfinished")
     for c in info["crawls"]:
         s = c.get("summary") or {}
+        if u and c["id"] == u["id"]:  # its figures, fresh, are on the line below
+            s = {}
         click.echo(f"crawl {c['id']}  {c['status']:<14} started {c['started']}"
                    + (f"  {s.get('captured', 0)} captured, {s.get('failures', 0)} failed"
                       if s else ""))
-    if info.get("unfinished"):
-        u = info["unfinished"]
-        click.echo(f"unfinished  crawl {u['id']}: {u['queued']} queued, {u['done']} done; "
-                   "run `preserve crawl` to resume")
+    if u:
+        figures = f"{u['captured']} captured, {u['queued']} queued"
+        if u["running"]:
+            pid = f" (process {u['pid']})" if u["pid"] else ""
+            click.echo(f"running     crawl {u['id']}{pid}: {figures}, {u['in_flight']} in "
+                       f"flight; Ctrl-C or `kill {u['pid'] or 'PID'}` stops it, resumably")
+        else:
+            click.echo(f"unfinished  crawl {u['id']}: {figures}; "
+                       f"run `preserve crawl {info['path']}` to resume")
+    elif info.get("locked_by") is not None:
+        pid = f"process {info['locked_by']}" if info["locked_by"] else "another process"
+        click.echo(f"in use      by {pid} (`preserve index` or `verify`); wait for it")
 
 
 def render_crawls(crawls: list[dict[str, Any]]) -> None:
