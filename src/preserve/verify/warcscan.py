@@ -13,6 +13,7 @@ are parsed and checked by verify.warcheaders.
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
@@ -49,25 +50,62 @@ class FactSink(Protocol):
         ...
 
 
-def _http_head_end(buf: bytes) -> int | None:
-    """Where the HTTP header block of ``buf`` ends, by warcio's rules (a line that is empty
-    once trailing whitespace is stripped); None if ``buf`` holds no end yet."""
-    pos = 0
-    while True:
-        nl = buf.find(b"\n", pos)
-        if nl < 0:
-            return None
-        line = buf[pos:nl + 1]
-        pos = nl + 1
-        if not line.rstrip():
-            return pos
+_NOT_SPACE = re.compile(rb"[^ \t\r\n\x0b\x0c]")  # what bytes.rstrip() keeps
+_HTTP_STEP = 1 << 16
+
+
+class _HttpHead:
+    """The HTTP header block at the start of a record's block, found as the block streams
+    past, by warcio's rule: it ends after the first line that is empty once trailing
+    whitespace is stripped, however long the lines before it (a megabyte Cookie header
+    is still head, not payload). Whole lines are kept up to _HTTP_HEAD_MAX bytes in all;
+    a line that does not fit is left out, so a Content-Type after it is still seen."""
+
+    __slots__ = ("kept", "line", "fits", "blank")
+
+    def __init__(self) -> None:
+        self.kept = bytearray()
+        self.line = bytearray()  # the line being read, while it fits
+        self.fits = True
+        self.blank = True  # the line so far is whitespace only
+
+    def feed(self, data: bytes) -> int | None:
+        """Take the block's next bytes: how many of them belong to the head if it ends
+        in them, else None."""
+        i, n = 0, len(data)
+        while i < n:
+            nl = data.find(b"\n", i)
+            stop = n if nl < 0 else nl + 1
+            if self.blank and _NOT_SPACE.search(data, i, stop):
+                self.blank = False
+            if self.fits:
+                if len(self.kept) + len(self.line) + stop - i <= _HTTP_HEAD_MAX:
+                    self.line += data[i:stop]
+                else:
+                    self.fits = False
+                    self.line = bytearray()
+            i = stop
+            if nl < 0:
+                return None
+            if self.fits:
+                self.kept += self.line
+            if self.blank:
+                return i
+            self.line = bytearray()
+            self.fits = True
+            self.blank = True
+        return None
+
+    def head(self) -> bytes:
+        """What is kept of the head (all of it, unless lines were left out)."""
+        return bytes(self.kept + self.line if self.fits else self.kept)
 
 
 class _Record:
     """The record being read: its digests, and what the sink wants of its payload."""
 
     __slots__ = ("head", "length", "remaining", "block", "block_expected", "payload",
-                 "payload_expected", "http", "http_buf", "http_head", "payload_seen",
+                 "payload_expected", "http", "http_reader", "http_head", "payload_seen",
                  "payload_want", "payload_buf", "sha1", "is_revisit")
 
     def __init__(self, head: RecordHead, length: int) -> None:
@@ -80,7 +118,7 @@ class _Record:
         self.payload_expected: Digest | None = None
         self.http = head.type in _HTTP_RECORDS and length > 0 and head.uri.startswith(
             ("http:", "https:"))
-        self.http_buf: bytearray | None = bytearray() if self.http else None
+        self.http_reader: _HttpHead | None = _HttpHead() if self.http else None
         self.http_head: bytes | None = None
         self.payload_seen = 0
         self.payload_want = 0
@@ -178,10 +216,12 @@ class Scanner:
                 self.stopped = True
                 consumed = len(data)
                 break
-            tail = self.inflate.unconsumed_tail
+            # At the member's end the bytes after it are unused_data; unconsumed_tail
+            # may then still hold the same bytes (CPython does not clear it when an
+            # output limit had left a tail before), so it is read only before the end.
             unused = self.inflate.unused_data if self.inflate.eof else b""
-            used = len(view) - len(tail) - len(unused)
-            consumed += used
+            tail = b"" if self.inflate.eof else self.inflate.unconsumed_tail
+            consumed += len(view) - len(tail) - len(unused)
             if out:
                 self._parse(out, self.member_start)
             if self.inflate.eof:
@@ -310,7 +350,10 @@ class Scanner:
                 self.records += 1
                 self.member_records += 1
                 if not self.gzip and self.sink is not None:
-                    self.sink.member_length(rec.head.offset, plain_base + i - rec.head.offset)
+                    # As warcio and cdxj-indexer: in a plain file the blank lines after
+                    # a record separate records and are not part of its length.
+                    end = plain_base + i - len(b"\r\n\r\n")
+                    self.sink.member_length(rec.head.offset, end - rec.head.offset)
                 self._begin_record_stream()
 
     def _head_end(self, data: bytes, i: int) -> tuple[bytes | None, int]:
@@ -397,22 +440,19 @@ class Scanner:
     def _block_bytes(self, rec: _Record, data: memoryview) -> None:
         if rec.block is not None:
             rec.block.update(data)
-        if rec.http_buf is not None:
-            # Still inside the HTTP header block: find where it ends.
-            before = len(rec.http_buf)
-            # Most heads are short: look in the first 16 KiB before taking more.
-            rec.http_buf += data[:16384]
-            end = _http_head_end(bytes(rec.http_buf))
-            if end is None and len(data) > 16384:
-                rec.http_buf += data[16384: _HTTP_HEAD_MAX - before + 1]
-                end = _http_head_end(bytes(rec.http_buf))
-            if end is None:
-                if len(rec.http_buf) <= _HTTP_HEAD_MAX and rec.remaining > len(data):
-                    return
-                end = len(rec.http_buf)  # no end found: all of it counts as head
-                end = min(end, before + len(data))
-            self._payload_begins_http(rec, bytes(rec.http_buf[:end]))
-            data = data[end - before:]
+        reader = rec.http_reader
+        if reader is not None:  # still inside the HTTP header block
+            pos = 0
+            while pos < len(data):
+                step = bytes(data[pos:pos + _HTTP_STEP])
+                end = reader.feed(step)
+                if end is not None:
+                    self._payload_begins_http(rec, reader.head())
+                    data = data[pos + end:]
+                    break
+                pos += len(step)
+            else:
+                return
         if not data:
             return
         if rec.payload is not None:
@@ -424,15 +464,15 @@ class Scanner:
         rec.payload_seen += len(data)
 
     def _payload_begins_http(self, rec: _Record, http_head: bytes) -> None:
-        rec.http_buf = None
+        rec.http_reader = None
         rec.http_head = http_head
         self._payload_begins(rec)
 
     def _close_record(self, digests: bool) -> None:
         rec = self.rec
         assert rec is not None
-        if rec.http_buf is not None:  # the block ended inside the HTTP head
-            self._payload_begins_http(rec, bytes(rec.http_buf))
+        if rec.http_reader is not None:  # the block ended inside the HTTP head
+            self._payload_begins_http(rec, rec.http_reader.head())
         http_head = rec.http_head
         offset = rec.head.offset
         if digests and rec.block is not None and rec.block_expected is not None:
