@@ -8,8 +8,10 @@ version); ``crawl`` names the crawl an event belongs to and ``data`` holds figur
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -57,8 +59,9 @@ class EventLog:
         line = json.dumps(event, ensure_ascii=False, sort_keys=False) + "\n"
         try:
             # One write of one line in append mode; fsync so the audit trail survives a crash.
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _SAFE, 0o644)
             try:
+                _check_regular(fd, self.path)
                 size = os.fstat(fd).st_size
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     # A line cut short by a crash: end it, or this event would be glued
@@ -69,16 +72,24 @@ class EventLog:
             finally:
                 os.close(fd)
         except OSError as e:
-            raise StorageError(f"cannot append to the event log ({e.strerror})", self.path) from e
+            raise StorageError(f"cannot append to the event log ({_why(e)})", self.path) from e
         return event
 
     def read(self) -> Iterator[dict[str, Any]]:
-        """Every complete event; a line cut short by a crash is skipped."""
+        """Every complete event; a line cut short by a crash is skipped. Raises
+        StorageError if the log is a symbolic link or not a regular file (a FIFO)."""
         try:
-            f = open(self.path, encoding="utf-8")
+            fd = os.open(self.path, os.O_RDONLY | _SAFE)
         except FileNotFoundError:
             return
-        with f:
+        except OSError as e:
+            raise StorageError(f"cannot read the event log ({_why(e)})", self.path) from e
+        try:
+            _check_regular(fd, self.path)
+        except OSError as e:
+            os.close(fd)
+            raise StorageError(f"cannot read the event log ({_why(e)})", self.path) from e
+        with open(fd, encoding="utf-8") as f:
             for line in f:
                 if not line.endswith("\n"):
                     continue
@@ -86,3 +97,19 @@ class EventLog:
                     yield json.loads(line)
                 except json.JSONDecodeError:
                     continue
+
+
+# Never through a symbolic link (it could lead out of the collection), never blocking on
+# a FIFO put in the log's place.
+_SAFE = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _check_regular(fd: int, path: Path) -> None:
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+
+
+def _why(e: OSError) -> str:
+    if e.errno == errno.ELOOP:
+        return "it is a symbolic link, never followed"
+    return e.strerror or str(e)

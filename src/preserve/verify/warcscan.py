@@ -16,11 +16,13 @@ import hashlib
 import re
 import zlib
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..store.records import format_digest
 from .digests import Digest, DigestFormatError, format_like, parse_digest
-from .report import FINDINGS_PER_CODE, Capped, FileResult, finding
+from .report import FINDINGS_PER_CODE, Capped, FileResult, finding, refused_finding
+from .safeopen import Refused, open_in, open_regular
 from .warcheaders import RecordHead, content_length, parse_head
 
 __all__ = ["scan_warc", "Scanner", "FactSink", "RecordHead", "READ_SIZE",
@@ -497,22 +499,25 @@ class Scanner:
 
 
 def scan_warc(
-    path: Any,
+    path: Path,
     name: str,
     *,
     algorithms: Iterable[str] = ("sha256",),
     sink: FactSink | None = None,
     on_bytes: Callable[[int], None] | None = None,
     parse: bool = True,
+    root: Path | None = None,
 ) -> FileResult:
     """Read ``path`` once: its digests (``algorithms``) and, with ``parse``, every check of
     its records. ``name`` is how findings name the file; ``on_bytes`` gets the number of
-    bytes read since the last call. An unreadable file gives FILE_UNREADABLE."""
+    bytes read since the last call. An unreadable file gives FILE_UNREADABLE; a FIFO, a
+    device or (with ``root``, the collection ``name`` is relative to) a symbolic link is
+    never opened: FILE_NOT_REGULAR or FILE_SYMLINK."""
     hashers = {a: hashlib.new(a) for a in algorithms}
     scanner = Scanner(name, sink)
     result = FileResult(name)
     try:
-        with open(path, "rb", buffering=0) as f:
+        with (open_in(root, name) if root is not None else open_regular(path)) as f:
             while True:
                 chunk = f.read(READ_SIZE)
                 if not chunk:
@@ -524,6 +529,10 @@ def scan_warc(
                 result.size += len(chunk)
                 if on_bytes is not None:
                     on_bytes(len(chunk))
+    except Refused as e:
+        result.checked = False
+        result.findings.append(refused_finding(e))
+        return result
     except OSError as e:
         result.checked = False
         result.findings.append(finding("FILE_UNREADABLE", name,
