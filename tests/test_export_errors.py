@@ -51,6 +51,7 @@ def _cases(coll: Path, tmp: Path) -> list[tuple[list[str | Path], tuple[str, ...
     ]
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_exit_2(coll: Path, tmp_path: Path) -> None:
     before = sorted(p.name for p in tmp_path.iterdir())
     inside = sorted(str(p) for p in coll.rglob("*"))
