@@ -64,7 +64,7 @@ def export(collection: Path, fmt: str, output: Path | None, include: tuple[str, 
     coll = Collection.open(collection)
     bar, update = byte_progress("export", quiet or as_json)
     try:
-        with coll.lock():
+        with coll.lock(read_only_ok=True):  # export only reads the collection
             result = export_collection(coll, options, on_progress=update)
     finally:
         if bar is not None:

@@ -386,7 +386,7 @@ def verify_collection(coll: Collection, options: VerifyOptions = VerifyOptions()
     """Verify ``coll`` (from ``Collection.open``) and, with ``record``, append its fixity
     events. Raises CollectionLocked if a crawl holds the collection."""
     started = clock()
-    with coll.lock(read_only_ok=True):
+    with coll.lock(read_only_ok=True) as exclusive:
         run = _Run(coll, options, on_progress)
         run.read_events()
         manifests = run.read_manifests()
@@ -435,9 +435,11 @@ def verify_collection(coll: Collection, options: VerifyOptions = VerifyOptions()
                     raise StorageError("it is not a regular file")
                 record_run(EventLog(coll.events_path), run.report, run.checked, run.data)
             except StorageError as e:
-                run.add(finding("EVENTS_NOT_RECORDED", EVENTS, f"this check could not be "
-                                f"recorded in the audit trail ({e}); every check above was "
-                                "made"))
+                how = "" if exclusive else ("the collection cannot be written, so it was "
+                                            "verified under a shared lock and ")
+                run.add(finding("EVENTS_NOT_RECORDED", EVENTS, f"{how}this check could not "
+                                f"be recorded in the audit trail ({e}); every check above "
+                                "was made"))
     run.report.seconds = clock() - started
     return run.report
 
