@@ -33,7 +33,7 @@ from typing import Any, BinaryIO
 from ..collection import CONFIG_NAME, Collection
 from ..config import load_config
 from ..errors import ConfigError, StorageError
-from ..store.events import EventLog
+from ..store.events import EventChain, EventLog
 from .audit import FIXITY_CHECK, FileHistory, history, record_run, rolling_order
 from .crossfile import CrossFileCheck
 from .derived import check_index, check_pages
@@ -144,6 +144,7 @@ class _Run:
         f = self.open(EVENTS)
         if f is None:
             return
+        chain = EventChain()
         with f:
             for raw in f:
                 h.update(raw)
@@ -153,6 +154,8 @@ class _Run:
                     event = json.loads(raw) if raw.endswith(b"\n") else None
                 except ValueError:
                     event = None
+                for offset, why in chain.feed(raw, start, event):
+                    self._chain_broken(offset, why)
                 if not isinstance(event, dict) or not all(k in event for k in _EVENT_KEYS):
                     self.add(finding("EVENTS_MALFORMED", EVENTS, "not a complete event line "
                                      "(JSON object with eventType, eventDateTime, ...)",
@@ -165,8 +168,14 @@ class _Run:
                     data = event.get("data") or {}
                     if isinstance(data, dict) and isinstance(data.get("sha256"), str):
                         self.closed[event["linkingObject"]] = data["sha256"]
+        for offset, why in chain.end():
+            self._chain_broken(offset, why)
         self.hist = history(parsed)
         self._append_only(EVENTS, path, size, h.hexdigest())
+
+    def _chain_broken(self, offset: int, why: str) -> None:
+        self.add(finding("EVENTS_CHAIN_BROKEN", EVENTS, f"the event log's hash chain breaks "
+                         f"at this line: {why}", offset))
 
     def _append_only(self, rel: str, path: Path, size: int, sha256: str,
                      data: bytes | None = None) -> None:

@@ -36,6 +36,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "MANIFEST_EVENT_MISMATCH": ("error", "the manifest disagrees with the `file closed` events"),
     "FILE_REWRITTEN": ("error", "an append-only file was changed, not only appended to"),
     "EVENTS_MALFORMED": ("warning", "a line of events.jsonl is not a complete event"),
+    "EVENTS_CHAIN_BROKEN": ("error", "events.jsonl's hash chain breaks: a past event changed"),
     "EVENTS_NOT_RECORDED": ("warning", "the run's fixity checks could not be recorded"),
     "CONFIG_INVALID": ("error", "preserve.toml cannot be loaded"),
     "CONFIG_CHANGED": ("error", "preserve.toml differs from its digest at the last check"),
