@@ -85,6 +85,7 @@ def test_eight_bit_flips_all_caught(verified: tuple[Path, int], tmp_path: Path) 
     assert caught == [True] * 8, list(zip(offsets, caught, strict=True))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())

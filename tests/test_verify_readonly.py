@@ -8,6 +8,7 @@ away write permission. Before, every command gave a traceback
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -149,8 +150,13 @@ def test_commands_that_write_say_so_in_one_line(ro: ReadOnly,
 
 
 def test_a_read_only_verify_never_runs_beside_a_crawl(ro: ReadOnly) -> None:
-    """The shared lock still meets a crawl's exclusive one (same file, through the mount)."""
-    with Collection(ro.root).lock(read_only_ok=True):
+    """The shared lock still meets a crawl's exclusive one (same file, through the mount).
+    The crawl is played by an exclusive flock taken here on the lock file."""
+    fd = os.open(Collection(ro.root).lock_path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         result = ro("verify", ro.view)
+    finally:
+        os.close(fd)
     assert result.returncode == 2
     assert "in use" in result.stderr and result.stderr.count("\n") == 1

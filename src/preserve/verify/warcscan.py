@@ -13,7 +13,6 @@ are parsed and checked by verify.warcheaders.
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any, Protocol
 
 from ..store.records import format_digest
 from .digests import Digest, DigestFormatError, format_like, parse_digest
+from .httphead import HTTP_STEP, HttpHead
 from .report import FINDINGS_PER_CODE, Capped, FileResult, finding, refused_finding
 from .safeopen import Refused, open_in, open_regular
 from .warcheaders import RecordHead, content_length, parse_head
@@ -30,7 +30,6 @@ __all__ = ["scan_warc", "Scanner", "FactSink", "RecordHead", "READ_SIZE",
 
 READ_SIZE = 1 << 17
 _HEAD_MAX = 1 << 20  # a WARC header block longer than this is not a header block
-_HTTP_HEAD_MAX = 256 * 1024
 _OUT_MAX = 1 << 20  # inflate at most this much at a time: memory stays flat
 _HTTP_RECORDS = ("response", "request", "revisit")  # as warcio: these may carry HTTP headers
 _PAD = b"\r\n\t \x00"  # blank padding tolerated after the last gzip member
@@ -52,57 +51,6 @@ class FactSink(Protocol):
         ...
 
 
-_NOT_SPACE = re.compile(rb"[^ \t\r\n\x0b\x0c]")  # what bytes.rstrip() keeps
-_HTTP_STEP = 1 << 16
-
-
-class _HttpHead:
-    """The HTTP header block at the start of a record's block, found as the block streams
-    past, by warcio's rule: it ends after the first line that is empty once trailing
-    whitespace is stripped, however long the lines before it (a megabyte Cookie header
-    is still head, not payload). Whole lines are kept up to _HTTP_HEAD_MAX bytes in all;
-    a line that does not fit is left out, so a Content-Type after it is still seen."""
-
-    __slots__ = ("kept", "line", "fits", "blank")
-
-    def __init__(self) -> None:
-        self.kept = bytearray()
-        self.line = bytearray()  # the line being read, while it fits
-        self.fits = True
-        self.blank = True  # the line so far is whitespace only
-
-    def feed(self, data: bytes) -> int | None:
-        """Take the block's next bytes: how many of them belong to the head if it ends
-        in them, else None."""
-        i, n = 0, len(data)
-        while i < n:
-            nl = data.find(b"\n", i)
-            stop = n if nl < 0 else nl + 1
-            if self.blank and _NOT_SPACE.search(data, i, stop):
-                self.blank = False
-            if self.fits:
-                if len(self.kept) + len(self.line) + stop - i <= _HTTP_HEAD_MAX:
-                    self.line += data[i:stop]
-                else:
-                    self.fits = False
-                    self.line = bytearray()
-            i = stop
-            if nl < 0:
-                return None
-            if self.fits:
-                self.kept += self.line
-            if self.blank:
-                return i
-            self.line = bytearray()
-            self.fits = True
-            self.blank = True
-        return None
-
-    def head(self) -> bytes:
-        """What is kept of the head (all of it, unless lines were left out)."""
-        return bytes(self.kept + self.line if self.fits else self.kept)
-
-
 class _Record:
     """The record being read: its digests, and what the sink wants of its payload."""
 
@@ -120,7 +68,7 @@ class _Record:
         self.payload_expected: Digest | None = None
         self.http = head.type in _HTTP_RECORDS and length > 0 and head.uri.startswith(
             ("http:", "https:"))
-        self.http_reader: _HttpHead | None = _HttpHead() if self.http else None
+        self.http_reader: HttpHead | None = HttpHead() if self.http else None
         self.http_head: bytes | None = None
         self.payload_seen = 0
         self.payload_want = 0
@@ -446,7 +394,7 @@ class Scanner:
         if reader is not None:  # still inside the HTTP header block
             pos = 0
             while pos < len(data):
-                step = bytes(data[pos:pos + _HTTP_STEP])
+                step = bytes(data[pos:pos + HTTP_STEP])
                 end = reader.feed(step)
                 if end is not None:
                     self._payload_begins_http(rec, reader.head())
