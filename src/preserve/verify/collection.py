@@ -34,12 +34,12 @@ from ..collection import CONFIG_NAME, Collection
 from ..config import load_config
 from ..errors import ConfigError, StorageError
 from ..store.events import EventChain, EventLog
-from .audit import FIXITY_CHECK, FileHistory, history, record_run, rolling_order
+from .audit import FileHistory, history, record_run, rolling_order
 from .crossfile import CrossFileCheck
 from .derived import check_index, check_pages
 from .digests import hash_name
 from .listing import is_closed_warc, list_collection
-from .normalised import NORMALISED_EVENT, check_normalised
+from .normalised import NORMALISED, Baselines, check_normalised
 from .report import FileResult, Finding, Report, finding, refused_finding
 from .runner import Job, ProgressCallback, ScanOutput, run_scans
 from .safeopen import Refused, open_in
@@ -52,7 +52,6 @@ PAGES = Collection.PAGES_REL
 # Checked by prefix digest, not whole digest.
 APPEND_ONLY = (Collection.MANIFEST_PREFIX, EVENTS)
 _MANIFEST_NAME = re.compile(r"manifest-([A-Za-z0-9_-]+)\.txt")
-NORMALISED = (Collection.ARTICLES_REL, Collection.SITES_REL)
 _EVENT_KEYS = ("eventIdentifier", "eventType", "eventDateTime", "eventOutcome")
 _READ = 1 << 20
 
@@ -87,8 +86,7 @@ class _Run:
         self.hist: dict[str, FileHistory] = {}
         self.listing = list_collection(coll)
         self.present: set[str] = set()  # what is there, read or not (verify_collection)
-        # normalised output -> (its digest when last written or passed, and when)
-        self.normalised: dict[str, tuple[str | None, str]] = {}
+        self.normalised = Baselines()  # what normalise's output should be
         for r in self.listing.refused.values():
             self.refuse(r)
 
@@ -113,24 +111,6 @@ class _Run:
                              f"({e.strerror or e})"))
             self.checked.append(rel)
         return None
-
-    def _derived_event(self, event: dict[str, Any]) -> None:
-        """Fold an event into the baselines of the normalised output: the digests that
-        `preserve normalise` recorded, or the last passing check since."""
-        data = event.get("data") if isinstance(event.get("data"), dict) else {}
-        assert isinstance(data, dict)
-        when = str(event.get("eventDateTime"))
-        if event["eventType"] == NORMALISED_EVENT:
-            digests = data.get("sha256")
-            for rel in NORMALISED:
-                d = digests.get(rel) if isinstance(digests, dict) else None
-                self.normalised[rel] = (d if isinstance(d, str) else None,
-                                        f"`preserve normalise` wrote it ({when})")
-        elif (event["eventType"] == FIXITY_CHECK and event["eventOutcome"] == "pass"
-              and event.get("linkingObject") in NORMALISED
-              and isinstance(data.get("sha256"), str)):
-            self.normalised[event["linkingObject"]] = (data["sha256"],
-                                                       f"its check of {when}")
 
     # 1. the event log -------------------------------------------------------------
 
@@ -162,7 +142,7 @@ class _Run:
                                      start, found=raw[:120].decode("utf-8", "replace")))
                     continue
                 parsed.append(event)
-                self._derived_event(event)
+                self.normalised.fold(event)
                 if event["eventType"] == "file closed" and isinstance(
                         event.get("linkingObject"), str):
                     data = event.get("data") or {}

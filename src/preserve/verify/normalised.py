@@ -12,14 +12,38 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from ..collection import Collection
+from .audit import FIXITY_CHECK
 from .report import Finding, finding
 
-__all__ = ["check_normalised", "NORMALISED_EVENT"]
+__all__ = ["check_normalised", "Baselines", "NORMALISED", "NORMALISED_EVENT"]
 
+NORMALISED = (Collection.ARTICLES_REL, Collection.SITES_REL)
 NORMALISED_EVENT = "articles normalised"
 _REPORT_MAX = 20
+
+
+class Baselines(dict[str, tuple[str | None, str]]):
+    """Normalise's output -> the digest it should have (None: not known) and since when,
+    folded from the event log in order: the digests an ``articles normalised`` event
+    recorded, or a later passing check's."""
+
+    def fold(self, event: dict[str, Any]) -> None:
+        data = event.get("data")
+        data = data if isinstance(data, dict) else {}
+        when = str(event.get("eventDateTime"))
+        if event.get("eventType") == NORMALISED_EVENT:
+            digests = data.get("sha256")
+            for rel in NORMALISED:
+                d = digests.get(rel) if isinstance(digests, dict) else None
+                self[rel] = (d if isinstance(d, str) else None,
+                             f"`preserve normalise` wrote it ({when})")
+        elif (event.get("eventType") == FIXITY_CHECK and event.get("eventOutcome") == "pass"
+              and event.get("linkingObject") in NORMALISED
+              and isinstance(data.get("sha256"), str)):
+            self[event["linkingObject"]] = (data["sha256"], f"its check of {when}")
 
 
 def check_normalised(f: BinaryIO, rel: str, base: tuple[str | None, str] | None
