@@ -271,7 +271,8 @@ def test_an_unreachable_robots_txt_disallows_its_host(tmp_path: Path) -> None:
     assert [(line["url"], line["outcome"]) for line in log] == [
         (seed + "robots.txt", "retry"), (seed + "robots.txt", "failed"), (seed, "robots-blocked")]
     assert str(log[1]["error"]).startswith("connect: ")
-    assert log[2]["error"] == "disallowed by robots.txt (disallow-all)"
+    assert log[2]["error"].startswith("disallowed by robots.txt (disallow-all: robots.txt "
+                                      "could not be fetched, connect: ")
     assert summary.failed_urls == [seed + "robots.txt"] and summary.captured == 0
     [policy] = [e for e in jsonl(coll.events_path) if e["eventType"] == "robots policy"]
     assert policy["eventOutcome"] == "warning"
