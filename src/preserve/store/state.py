@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -105,6 +106,10 @@ def damaged_state(path: Path, detail: str) -> CollectionError:
 
 
 def _open_error(e: sqlite3.DatabaseError, path: Path) -> PreserveError:
+    if not os.access(path.parent, os.W_OK):  # a read-only mount: SQLite's WAL must write
+        return CollectionError(f"cannot open the crawl state: {path.parent.name}/ cannot be "
+                               "written (a read-only collection); make the collection "
+                               "writable, or work on a writable copy", path)
     if _write_failed(e):
         return StorageError(f"cannot write the crawl state ({e}); check the disk has space", path)
     return damaged_state(path, str(e))
