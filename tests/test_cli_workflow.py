@@ -8,18 +8,8 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from helpers_crawl import cli
 from testsite import TestSite
-
-
-class DerivedFilesUnlisted(AssertionError):
-    """verify fails only because files that normalise writes are in no manifest (the
-    derived-files fix of issue #14, in another branch)."""
-
-
-DERIVED = ("normalised/",)
 
 
 def _ok(done: subprocess.CompletedProcess[str], step: str) -> None:
@@ -27,23 +17,16 @@ def _ok(done: subprocess.CompletedProcess[str], step: str) -> None:
 
 
 def _verified(coll: Path, step: str) -> None:
-    """verify and audit both pass; a verify failing only on normalise's own files raises
-    DerivedFilesUnlisted, so that this known defect, and nothing else, is expected."""
+    """verify and audit both pass, and agree on the files there are."""
     done = cli("verify", coll, "--json", timeout=120)
-    report = json.loads(done.stdout)
-    findings = [f for f in report["findings"] if f["severity"] == "error"]
-    if done.returncode == 1 and findings and all(
-            f["code"] == "FILE_UNLISTED" and f["file"].startswith(DERIVED) for f in findings):
-        raise DerivedFilesUnlisted(f"{step}: {[f['file'] for f in findings]}")
     _ok(done, f"verify after {step}")
-    audit = cli("audit", coll, timeout=120)
+    audit = cli("audit", coll, "--json", timeout=120)
     _ok(audit, f"audit after {step}")
+    verified = {f["file"] for f in json.loads(done.stdout)["files"]}
+    audited = {e["path"] for e in json.loads(audit.stdout)}
+    assert verified == audited, f"{step}: verify and audit disagree"
 
 
-@pytest.mark.xfail(strict=True, raises=DerivedFilesUnlisted,
-                   reason="verify reports normalise's derived files as FILE_UNLISTED until "
-                          "the derived-files fix of issue #14 lands (verify and audit then "
-                          "agree; remove this mark)")
 def test_init_crawl_normalise_verify_audit_recrawl_diff_export(tmp_path: Path) -> None:
     coll = tmp_path / "coll"
     with TestSite(articles=4) as site:

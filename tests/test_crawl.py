@@ -525,6 +525,7 @@ def test_max_depth(site: TestSite, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("option", "value", "extra", "reason"), [
     ("--max-pages", "10", (), "max-pages"),
+    ("--max-urls", "10", (), "max-urls"),
     pytest.param("--max-bytes", "20kB", (), "max-bytes", marks=pytest.mark.slow),
     pytest.param("--max-time", "0.5s", ("--delay", "0.1"), "max-time", marks=pytest.mark.slow),
 ])
@@ -540,7 +541,12 @@ def test_limits_stop_the_crawl(site: TestSite, tmp_path: Path, option: str, valu
     assert (summary["status"], summary["stop_reason"]) == ("limit-reached", reason)
     concurrency = 4
     if reason == "max-pages":
+        # Pages, not captures (#14): requisites, robots.txt and sitemaps come on top.
+        assert 10 <= summary["page_captures"] <= 10 + concurrency - 1
+        assert summary["captured"] > summary["page_captures"] + 5
+    elif reason == "max-urls":
         assert 10 <= summary["captured"] <= 10 + concurrency - 1
+        assert summary["page_captures"] < summary["captured"]
     elif reason == "max-bytes":
         assert summary["bytes"] >= 20_000 and summary["captured"] < 40
     else:

@@ -35,7 +35,7 @@ def _gaps(entries: list[RequestLog]) -> list[float]:
 @pytest.mark.slow
 def test_delay_between_requests_and_one_at_a_time(tmp_path: Path) -> None:
     with TestSite(articles=4, latency=LATENCY) as site:
-        _, summary = crawl(tmp_path / "c", (site.url,), delay=0.3, concurrency=4, max_pages=8)
+        _, summary = crawl(tmp_path / "c", (site.url,), delay=0.3, concurrency=4, max_urls=8)
         entries = site.requests
     assert summary.captured >= 8
     assert all(e.complete for e in entries)
@@ -50,7 +50,7 @@ def test_delay_between_requests_and_one_at_a_time(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_robots_crawl_delay_is_honoured(tmp_path: Path) -> None:
     with TestSite(articles=4, crawl_delay=0.4) as site:
-        _, summary = crawl(tmp_path / "c", (site.url,), delay=0.0, concurrency=4, max_pages=6)
+        _, summary = crawl(tmp_path / "c", (site.url,), delay=0.0, concurrency=4, max_urls=6)
         entries = site.requests
     assert entries[0].path == "/robots.txt"
     assert summary.captured >= 6
@@ -60,7 +60,7 @@ def test_robots_crawl_delay_is_honoured(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_longer_delay_wins_over_crawl_delay(tmp_path: Path) -> None:
     with TestSite(articles=4, crawl_delay=0.1) as site:
-        crawl(tmp_path / "c", (site.url,), delay=0.3, max_pages=4)
+        crawl(tmp_path / "c", (site.url,), delay=0.3, max_urls=4)
         entries = site.requests
     assert min(_gaps(entries)) >= 0.3 - TOLERANCE
 
@@ -271,7 +271,8 @@ def test_an_unreachable_robots_txt_disallows_its_host(tmp_path: Path) -> None:
     assert [(line["url"], line["outcome"]) for line in log] == [
         (seed + "robots.txt", "retry"), (seed + "robots.txt", "failed"), (seed, "robots-blocked")]
     assert str(log[1]["error"]).startswith("connect: ")
-    assert log[2]["error"] == "disallowed by robots.txt (disallow-all)"
+    assert log[2]["error"].startswith("disallowed by robots.txt (disallow-all: robots.txt "
+                                      "could not be fetched, connect: ")
     assert summary.failed_urls == [seed + "robots.txt"] and summary.captured == 0
     [policy] = [e for e in jsonl(coll.events_path) if e["eventType"] == "robots policy"]
     assert policy["eventOutcome"] == "warning"

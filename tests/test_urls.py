@@ -71,6 +71,25 @@ from preserve.web.urls import (
         # surrounding whitespace, tabs and newlines are dropped, as browsers do
         ("  http://a/b\n ", "http://a/b"),
         ("http://a/b\tc", "http://a/bc"),
+        # session ids are dropped: framework names whatever the value, generic names
+        # only with an opaque token
+        ("http://a/page;jsessionid=0123ABCD.node1", "http://a/page"),
+        ("http://a/page;JSESSIONID=x?b=1", "http://a/page?b=1"),
+        ("http://a/dir;jsessionid=1/./page", "http://a/dir/page"),
+        ("http://a/p;v=2;jsessionid=1", "http://a/p;v=2"),
+        ("http://a/?PHPSESSID=abc", "http://a/"),
+        ("http://a/?b=2&phpsessid=abc&a=1", "http://a/?b=2&a=1"),
+        ("http://a/?ASPSESSIONIDQQGGQGPG=ABCDEF", "http://a/"),
+        ("http://a/?cfid=123&cftoken=456&x=1", "http://a/?x=1"),
+        ("http://a/?osCsid=8f3a&zenid=9", "http://a/"),
+        ("http://a/?sid=0123456789abcdef0123456789abcdef", "http://a/"),
+        ("http://a/?x=1&SessionID=Zm9vYmFyYmF6cXV4cXV1eA", "http://a/?x=1"),
+        ("http://a/?sid=3", "http://a/?sid=3"),
+        ("http://a/?sid=news", "http://a/?sid=news"),
+        ("http://a/?sid=", "http://a/?sid="),
+        ("http://a/?jsessionid=", "http://a/?jsessionid="),
+        ("http://a/?residence=0123456789abcdef01234", "http://a/?residence=0123456789abcdef01234"),
+        ("http://a/x/%2E%2E;sid=0123456789abcdef0/b", "http://a/b"),
     ],
 )
 def test_canonicalize(url: str, expected: str) -> None:

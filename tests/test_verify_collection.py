@@ -198,7 +198,8 @@ def test_a_rewritten_event_log_is_caught_but_growth_is_not(coll: Path) -> None:
     lines = events.read_text().splitlines(keepends=True)
     events.write_text("".join(lines[1:]))  # drop the first event: a rewrite
     report = verify_collection(Collection.open(coll))
-    assert errors(report) == {"events.jsonl": {"FILE_REWRITTEN"}}
+    # The chain breaks too: the new first line's `prev` names a line no longer there.
+    assert errors(report) == {"events.jsonl": {"FILE_REWRITTEN", "EVENTS_CHAIN_BROKEN"}}
 
 
 def test_a_manifest_line_that_disagrees_with_the_events_is_blamed(coll: Path) -> None:

@@ -6,9 +6,11 @@ stage finds its files through ``Collection``.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +47,16 @@ class Collection:
     LOGS_DIR = "logs"
     # Working files that change as a crawl runs: no manifest lists them, verify skips them.
     WORKING_DIRS = (STATE_DIR, LOGS_DIR)
+    # Derived files, rebuilt from the closed WARCs (`preserve index`, `preserve normalise`):
+    # in no manifest; verify checks each against what it was derived from or last written as.
+    DERIVED_RELS = (INDEX_REL, PAGES_REL, ARTICLES_REL, SITES_REL)
+
+    @classmethod
+    def is_working(cls, rel: str) -> bool:
+        """Working data at ``rel``: ``state/``, ``logs/`` and normalise's state database
+        (with its SQLite side files), kept while a command works; never verified."""
+        return (rel.split("/", 1)[0] in cls.WORKING_DIRS or rel == cls.NORMALISE_STATE_REL
+                or rel.startswith(f"{cls.NORMALISE_STATE_REL}-"))
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -181,7 +193,8 @@ class Collection:
         coll.check_path()
         if not root.exists():
             raise CollectionError(
-                "no such collection; create it with `preserve init` or give --seed", root
+                "no such collection; create it with `preserve init COLLECTION --seed URL` "
+                "(or `preserve crawl COLLECTION --seed URL`)", root
             )
         if not coll.exists():
             raise CollectionError(f"not a collection (no {CONFIG_NAME})", root)
@@ -201,12 +214,71 @@ class Collection:
         return sorted(self.warcs.glob("*.warc.gz.open"))
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Exclusive use of the collection; the OS drops the lock when the process dies."""
-        self.state.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    def lock(self, *, read_only_ok: bool = False) -> Iterator[bool]:
+        """Exclusive use of the collection; the OS drops the lock when the process dies.
+        Yields True when the exclusive lock was taken.
+
+        ``state/lock`` is never followed through a symbolic link nor taken if it is not a
+        regular file. When the collection cannot be written (a read-only mount, no write
+        permission), a command that must write gets a CollectionError naming what it
+        needs; one that only reads (``read_only_ok``: verify) goes on: it takes a shared
+        lock on an existing ``state/lock`` (so it still never runs beside a crawl) or none
+        at all, and yields False."""
+        try:
+            self.state.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, _LOCK_FLAGS | os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise CollectionError(f"{self.rel(self.lock_path)} is a symbolic link; it "
+                                      "is never followed: remove it", self.root) from e
+            if e.errno not in _READ_ONLY or not read_only_ok:
+                raise CollectionError(
+                    f"cannot take the collection's lock: {self.rel(self.lock_path)} cannot "
+                    f"be written ({e.strerror}); this command writes to the collection: "
+                    "make it writable, or work on a writable copy", self.root) from e
+            fd = -1
+        if fd < 0:
+            shared = self._shared_lock()
+            try:
+                yield False
+            finally:
+                if shared is not None:
+                    os.close(shared)
+            return
+        _check_lock_file(fd, self)
         with pid_lock(fd, lambda pid: CollectionLocked(self.root, pid), clear=False):
-            yield
+            yield True
+
+    def _shared_lock(self) -> int | None:
+        """A shared flock on the existing lock file (its fd, to close when done), refused
+        while a crawl holds the lock; None when there is no lock file."""
+        try:
+            fd = os.open(self.lock_path, _LOCK_FLAGS | os.O_RDONLY)
+        except FileNotFoundError:
+            return None  # no lock file, and none can be made: no crawl can run either
+        except OSError as e:
+            raise CollectionError(f"cannot open {self.rel(self.lock_path)} ({e.strerror})",
+                                  self.root) from e
+        _check_lock_file(fd, self)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = _pid_in(fd)
+            os.close(fd)
+            raise CollectionLocked(self.root, pid) from None
+        return fd
+
+
+_LOCK_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+# What open() says on a read-only mount or a directory this user may not write.
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _check_lock_file(fd: int, coll: Collection) -> None:
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CollectionError(f"{coll.rel(coll.lock_path)} is not a regular file; remove it",
+                              coll.root)
 
 
 def _pid_in(fd: int) -> int | None:

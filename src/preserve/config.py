@@ -10,6 +10,7 @@ is the name of the CLI option without its leading dashes (``max-depth``); unders
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 Scope = Literal["host", "domain", "prefix"]
+TlsVerify = Literal["strict", "record"]
 Digest = Literal["sha1", "sha256"]
 
 DUBLIN_CORE_FIELDS = (
@@ -93,7 +95,8 @@ class CrawlConfig:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     max_depth: int | None = 20
-    max_pages: int | None = None
+    max_pages: int | None = None  # pages (web.media.is_page), not every capture
+    max_urls: int | None = None  # every capture
     max_bytes: int | None = None
     max_time: float | None = None
     delay: float = 1.0
@@ -103,10 +106,14 @@ class CrawlConfig:
     digest: Digest = "sha1"
     warc_size: int = 1_000_000_000
     timeout: float = 30.0
+    max_fetch_time: float = 120.0
+    tls_verify: TlsVerify = "strict"
+    ca_bundle: str = ""
     max_response_size: int = 100_000_000
     max_redirects: int = 10
     retries: int = 3
     max_retry_after: float = 300.0
+    max_crawl_delay: float = 300.0
     max_url_length: int = 2048
     max_path_depth: int = 32
     max_repeated_segments: int = 3
@@ -114,34 +121,107 @@ class CrawlConfig:
     sitemaps: bool = True
 
     def validate(self) -> CrawlConfig:
+        """This config, or a ConfigError naming the first bad setting and what is allowed.
+
+        The error's ``key`` is the setting's name as in preserve.toml (``max-pages``);
+        ``merged`` turns it into the option (``--max-pages``) when the value came from one.
+        """
         if self.scope not in ("host", "domain", "prefix"):
-            raise ConfigError(f"scope must be host, domain or prefix, not {self.scope!r}")
+            raise _bad("scope", "must be host, domain or prefix", self.scope)
         if self.digest not in ("sha1", "sha256"):
-            raise ConfigError(f"digest must be sha1 or sha256, not {self.digest!r}")
+            raise _bad("digest", "must be sha1 or sha256", self.digest)
+        for name in ("seeds", "include", "exclude"):
+            values = getattr(self, name)
+            if not isinstance(values, tuple) or not all(isinstance(v, str) for v in values):
+                raise _bad(name, "must be a list of strings", values)
         for name in ("include", "exclude"):
             for pattern in getattr(self, name):
                 try:
                     re.compile(pattern)
                 except re.error as e:
-                    raise ConfigError(f"{name} pattern {pattern!r} is not a regex: {e}") from e
-        for name in ("max_depth", "max_pages", "max_bytes", "max_time"):
+                    raise ConfigError(f"{name} pattern {pattern!r} is not a regex: {e}",
+                                      key=name) from e
+        for name, (low, high, what) in _WHOLE_NUMBERS.items():
             value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ConfigError(f"{name.replace('_', '-')} must not be negative")
-        if self.delay < 0:
-            raise ConfigError("delay must not be negative")
-        if self.concurrency < 1:
-            raise ConfigError("concurrency must be at least 1")
-        if self.warc_size < 1024:
-            raise ConfigError("warc-size must be at least 1 KB")
-        if self.timeout <= 0:
-            raise ConfigError("timeout must be positive")
+            if value is None and name in _OPTIONAL:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise _bad(_key(name), f"must be {what}", value)
+        for name, (shortest, longest, what) in _SECONDS.items():
+            seconds = getattr(self, name)
+            if seconds is None and name in _OPTIONAL:
+                continue
+            if (isinstance(seconds, bool) or not isinstance(seconds, int | float)
+                    or not math.isfinite(seconds) or not shortest <= seconds <= longest
+                    or (name == "timeout" and seconds <= 0)):
+                raise _bad(_key(name), f"must be {what}", seconds)
+        for name in ("ignore_robots", "sitemaps"):
+            if not isinstance(getattr(self, name), bool):
+                raise _bad(_key(name), "must be true or false", getattr(self, name))
+        if not isinstance(self.user_agent, str) or not _HEADER_TEXT.fullmatch(self.user_agent):
+            raise _bad("user-agent", "must be printable ASCII text, without CR, LF or other "
+                       "control characters (it is sent as an HTTP header)", self.user_agent)
+        if not isinstance(self.operator, str) or _CONTROL.search(self.operator):
+            raise _bad("operator", "must be text without CR, LF or other control characters "
+                       "(it is written into warcinfo)", self.operator)
+        if self.tls_verify not in ("strict", "record"):
+            raise _bad("tls-verify", "must be strict or record", self.tls_verify)
         return self
 
     def merged(self, **overrides: Any) -> CrawlConfig:
-        """A copy with every override that is not None applied (the CLI wins)."""
+        """A copy with every override that is not None applied (the CLI wins).
+
+        A bad value is a ConfigError that names the option when it came from one."""
         given = {k: v for k, v in overrides.items() if v is not None}
-        return dataclasses.replace(self, **given).validate()
+        try:
+            return dataclasses.replace(self, **given).validate()
+        except ConfigError as e:
+            if e.key is not None and e.key.replace("-", "_") in given:
+                raise ConfigError(f"--{e}", key=e.key) from e
+            raise
+
+
+_LARGEST = 2**63 - 1  # SQLite's largest integer: counts and sizes are stored there
+_DAY = 86400.0
+_OPTIONAL = frozenset({"max_depth", "max_pages", "max_urls", "max_bytes", "max_time"})
+# setting: (lowest, highest, what is allowed, as the error says it)
+_WHOLE_NUMBERS: dict[str, tuple[int, int, str]] = {
+    "max_depth": (0, _LARGEST, "a whole number of hops, 0 or more"),
+    "max_pages": (0, _LARGEST, f"a whole number from 0 to {_LARGEST}"),
+    "max_urls": (0, _LARGEST, f"a whole number from 0 to {_LARGEST}"),
+    "max_bytes": (0, _LARGEST, f"a size from 0 to {_LARGEST} bytes"),
+    "concurrency": (1, 1000, "a whole number from 1 to 1000"),
+    "warc_size": (1024, _LARGEST, "a size of at least 1 KB (1024 bytes)"),
+    "max_response_size": (1, _LARGEST, f"a size from 1 to {_LARGEST} bytes"),
+    "max_redirects": (0, 100, "a whole number from 0 to 100"),
+    "retries": (0, 20, "a whole number from 0 to 20"),
+    "max_url_length": (1, 1_000_000, "a whole number from 1 to 1000000"),
+    "max_path_depth": (1, 10_000, "a whole number from 1 to 10000"),
+    "max_repeated_segments": (1, 10_000, "a whole number from 1 to 10000"),
+}
+_SECONDS: dict[str, tuple[float, float, str]] = {
+    "delay": (0.0, _DAY, "a number of seconds from 0 to 86400 (a day)"),
+    "timeout": (0.0, _DAY, "a number of seconds above 0 and at most 86400 (a day)"),
+    "max_retry_after": (0.0, _DAY, "a number of seconds from 0 to 86400 (a day)"),
+    "max_crawl_delay": (0.0, _DAY, "a number of seconds from 0 to 86400 (a day)"),
+    "max_time": (0.0, 1000 * 365 * _DAY, "a finite duration, 0 or more (e.g. 2h)"),
+    "max_fetch_time": (0.001, _DAY, "a duration above 0 and at most a day (e.g. 2m)"),
+}
+# What an HTTP header value may safely hold: printable ASCII (RFC 9110 field-vchar and
+# space; obs-text is left out, since clients encode it differently).
+_HEADER_TEXT = re.compile(r"[\x20-\x7e]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _key(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _bad(key: str, requirement: str, value: object) -> ConfigError:
+    shown = repr(value) if isinstance(value, str) else str(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return ConfigError(f"{key} {requirement}, not {shown}", key=key)
 
 
 ScheduleAction = Literal["crawl", "verify", "export"]
@@ -215,37 +295,59 @@ def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
         if name not in _CRAWL_FIELDS:
             raise ConfigError(f"unknown setting [crawl] {key}", path=path, key=key)
         try:
-            if name in ("seeds", "include", "exclude"):
-                if isinstance(value, str):
-                    value = [value]
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigError(f"[crawl] {key} must be a list of strings", path, key)
-                value = tuple(value)
-            elif name in ("max_bytes", "warc_size", "max_response_size"):
-                value = parse_size(value)
-            elif name == "max_time":
-                value = parse_duration(value)
-            elif name in ("ignore_robots", "sitemaps"):
-                if not isinstance(value, bool):
-                    raise ConfigError(f"[crawl] {key} must be true or false", path, key)
-            elif name in ("delay", "timeout", "max_retry_after"):
-                if not isinstance(value, int | float) or isinstance(value, bool):
-                    raise ConfigError(f"[crawl] {key} must be a number", path, key)
-                value = float(value)
-            elif name in ("scope", "digest", "user_agent", "operator"):
-                if not isinstance(value, str):
-                    raise ConfigError(f"[crawl] {key} must be a string", path, key)
-            elif not isinstance(value, int) or isinstance(value, bool):
-                raise ConfigError(f"[crawl] {key} must be a whole number", path, key)
+            values[name] = _crawl_value(name, key, value)
         except ConfigError as e:
-            if e.path is None:
-                raise ConfigError(str(e), path=path, key=key) from e
-            raise
-        values[name] = value
+            raise ConfigError(f"[crawl] {e}", path=path, key=key) from e
     try:
         return CrawlConfig(**values).validate()
     except ConfigError as e:
-        raise ConfigError(str(e), path=path) from e
+        raise ConfigError(f"[crawl] {e}", path=path, key=e.key) from e
+
+
+def _crawl_value(name: str, key: str, value: Any) -> Any:
+    """One [crawl] value in the type of its CrawlConfig field; ranges are validate's job."""
+    if name in ("seeds", "include", "exclude"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            example = '["https://example.org/"]' if name == "seeds" else '["/calendar/"]'
+            raise ConfigError(f"{key} must be a list of strings, e.g. {key} = {example}")
+        return tuple(value)
+    if name in ("max_bytes", "warc_size", "max_response_size"):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ConfigError(f"{key} must be a size: a whole number of bytes or a string "
+                              'such as "500MB"')
+        try:
+            return parse_size(value)
+        except OverflowError:
+            raise ConfigError(f"{key} must be a size of at most {_LARGEST} bytes") from None
+        except ConfigError as e:
+            raise ConfigError(f"{key}: {e}") from e
+    if name in ("max_time", "max_fetch_time"):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ConfigError(f'{key} must be a duration: seconds or a string such as "2h"')
+        try:
+            return parse_duration(value)
+        except OverflowError:  # a whole number too large for a float: out of range anyway
+            return math.inf
+        except ConfigError as e:
+            raise ConfigError(f"{key}: {e}") from e
+    if name in ("ignore_robots", "sitemaps"):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false")
+        return value
+    if name in ("delay", "timeout", "max_retry_after", "max_crawl_delay"):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ConfigError(f"{key} must be a number of seconds")
+        try:
+            return float(value)
+        except OverflowError:  # a whole number too large for a float: out of range anyway
+            return math.inf
+    if name in ("scope", "digest", "user_agent", "operator", "tls_verify", "ca_bundle"):
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string")
+        return value
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(f"{key} must be a whole number")
+    return value
 
 
 _SCHEDULE_KEYS = {

@@ -46,7 +46,10 @@ def parse_size(text: str | int) -> int:
     m = _NUMBER_AND_UNIT.fullmatch(text)
     if not m or m.group(2).lower() not in _SIZE_UNITS:
         raise ConfigError(f"{text!r} is not a size (examples: 500MB, 1GB, 1048576)")
-    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+    try:
+        return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+    except OverflowError:  # more digits than a float holds
+        raise ConfigError(f"{text!r} is too large a size") from None
 
 
 def _duration_parts(text: str) -> list[tuple[float, str]] | None:

@@ -81,6 +81,8 @@ class CrawlRun:
             self.scope.add_seed(url)
         self.politeness = Politeness(self.cfg.delay)
         self.stop_reason = ""
+        self.robots_failures: dict[str, str] = {}  # host: why its robots.txt failed
+        self.tls_unverified: set[str] = set()  # hosts already reported in events
 
     # -- time: politeness runs on the monotonic clock, retry times survive restarts ----
 
@@ -154,8 +156,10 @@ class CrawlRun:
 
     def _limit(self, t0: float) -> str:
         cfg, s = self.cfg, self.summary
-        if cfg.max_pages is not None and s.captured >= cfg.max_pages:
+        if cfg.max_pages is not None and s.page_captures >= cfg.max_pages:
             return "max-pages"
+        if cfg.max_urls is not None and s.captured >= cfg.max_urls:
+            return "max-urls"
         if cfg.max_bytes is not None and s.bytes >= cfg.max_bytes:
             return "max-bytes"
         elapsed = s.duration + self.ctx.monotonic() - t0
@@ -248,6 +252,9 @@ class CrawlRun:
         if rules is not None and rules.allowed(item.url, self.cfg.user_agent):
             return True
         policy = rules.policy if rules is not None else "unknown"
+        why = self.robots_failures.get(item.host)
+        if why and policy == "disallow-all":
+            policy += f": robots.txt could not be fetched, {why}"
         with self.state.transaction():
             self.frontier.complete(item, "blocked")
         entry = dict(time=self._now(), url=item.url, via=item.via, hops=item.hops,
@@ -326,6 +333,7 @@ class CrawlRun:
     def _robots_result(self, work: _Work, now: float) -> None:
         item, gate = work.item, self.ctx.robots
         final = work.results[-1]
+        data: dict[str, float] | None = None
         try:
             with self.state.transaction():
                 for result in work.results:
@@ -335,11 +343,17 @@ class CrawlRun:
                     body = work.found.body if work.found and work.found.body else b""
                     status = final.status if not 300 <= final.status < 400 else 0
                     rules = gate.learned(item.host, status, body)
-                    self.politeness.set_crawl_delay(item.host,
-                                                    rules.crawl_delay(self.cfg.user_agent))
+                    # A day's Crawl-delay would stall the crawl: obeyed up to a cap, and said.
+                    asked = rules.crawl_delay(self.cfg.user_agent)
+                    cap = self.cfg.max_crawl_delay
+                    self.politeness.set_crawl_delay(
+                        item.host, None if asked is None else min(asked, cap))
                     if work.found is not None:  # Sitemap: lines, whatever `sitemaps` says
                         self.found(item, work.found.links, follow=True)
                     detail = f"HTTP {final.status}: {rules.policy}"
+                    if asked is not None and asked > cap:
+                        detail += f"; Crawl-delay {asked:g}s capped at {cap:g}s (max-crawl-delay)"
+                        data = {"crawl_delay": asked, "crawl_delay_used": cap}
                 else:
                     retried = gate.failed(item.host, transient=final.transient)
                     if retried is None:
@@ -351,6 +365,7 @@ class CrawlRun:
                                            error=f"{final.message}; retry in {delay:.1f}s")
                         return
                     detail = f"{final.kind}: {final.message}; host disallowed (RFC 9309)"
+                    self.robots_failures[item.host] = f"{final.kind}: {final.message}"
                 self._checkpoint()
         finally:
             for result in work.results:
@@ -358,9 +373,10 @@ class CrawlRun:
                     result.close()
         if isinstance(final, FetchFailure):
             self._log_failure(item, final)  # an attempt like any other, in the crawl log
+        ok = isinstance(final, Exchange) and data is None
         self.ctx.events.append("robots policy", obj=item.url, crawl=self.crawl_id,
-                               outcome="success" if isinstance(final, Exchange) else "warning",
-                               detail=detail)
+                               outcome="success" if ok else "warning",
+                               detail=detail, data=data)
 
     def _store(self, item: FrontierItem, ex: Exchange, found: Discovered | None) -> None:
         with self.state.transaction():
@@ -406,11 +422,19 @@ class CrawlRun:
             outcome="revisit" if response.record_type == "revisit" else "captured",
             truncated=ex.truncated, warc=response.filename, offset=response.offset,
             failed=failed or None,
+            tls_error=ex.tls.error if ex.tls is not None and not ex.tls.verified else None,
         )
         self.summary.count(entry)
         # The log line follows the commit of the enclosing transaction closely; a crash in
         # between only loses the line, never the capture.
         self.ctx.log.write(**{k: v for k, v in entry.items() if v is not None})
+        if entry["tls_error"] and item.host not in self.tls_unverified:
+            self.tls_unverified.add(item.host)
+            self.ctx.events.append(
+                "certificate not verified", outcome="warning", obj=ex.url, crawl=self.crawl_id,
+                detail=f"captured over a connection whose certificate failed verification "
+                       f"(tls-verify = record): {entry['tls_error']}",
+                data={"host": item.host, "error": entry["tls_error"]})
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:

@@ -1,8 +1,9 @@
 """Per-host politeness: one request at a time per host, a delay between requests, back-off.
 
 Times are monotonic seconds from an injected clock. The delay for a host is the larger
-of the crawl's ``--delay`` and the host's robots.txt ``Crawl-delay``; a 429 or 503 with
-``Retry-After`` (capped) pushes the host's next request further out.
+of the crawl's ``--delay`` and the host's robots.txt ``Crawl-delay`` (which the loop caps
+at ``max-crawl-delay``); a 429 or 503 with ``Retry-After`` (capped) pushes the host's next
+request further out.
 """
 
 from __future__ import annotations

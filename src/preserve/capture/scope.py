@@ -1,6 +1,7 @@
 """Crawl scope: which discovered URLs are fetched, which are followed, which are only logged.
 
-Order of decisions: trap guards, ``--exclude``, ``--include``, the scope rule (the seeds'
+Order of decisions: trap guards (the URL's own shape, and sitemaps nested deeper than
+``MAX_SITEMAP_NESTING``), ``--exclude``, ``--include``, the scope rule (the seeds'
 hosts, their domains, or the seeds' URL prefixes), then the depth limit (link hops only).
 A URL outside the scope is still fetched when it is a page requisite of an in-scope page
 (an image or a stylesheet on a CDN), but nothing found in it is followed except further
@@ -17,15 +18,25 @@ from urllib.parse import urlsplit
 from ..config import CrawlConfig
 from ..web.urls import TrapLimits, host_of, registered_domain, trap_reason
 
-__all__ = ["Scope", "Decision", "link_depth"]
+__all__ = ["Scope", "Decision", "link_depth", "sitemap_nesting", "MAX_SITEMAP_NESTING"]
 
 # Hops that count towards --max-depth: links and URLs listed in sitemaps or feeds.
 _DEPTH_HOPS = frozenset("LS")
 _MAX_OFFSITE_EMBEDS = 2
+# Sitemaps in a row (hop X): a sitemap (1), the sitemaps a sitemap index lists (2). The
+# protocol allows no index inside an index; one more level is tolerated, for generators
+# that nest anyway, and nothing deeper: a sitemap index that lists itself under new
+# names would otherwise be fetched for ever, since X hops are not link hops.
+MAX_SITEMAP_NESTING = 3
 
 
 def link_depth(hops: str) -> int:
     return sum(1 for h in hops if h in _DEPTH_HOPS)
+
+
+def sitemap_nesting(hops: str) -> int:
+    """How many sitemaps (or feeds) in a row led to a URL: its trailing X hops."""
+    return len(hops) - len(hops.rstrip("X"))
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,8 @@ class Scope:
         trap = trap_reason(url, self.traps)
         if trap:
             return Decision(False, False, f"trap:{trap}")
+        if sitemap_nesting(hops) > MAX_SITEMAP_NESTING:
+            return Decision(False, False, "trap:sitemap-nesting")
         if any(p.search(url) for p in self.exclude):
             return Decision(False, False, "excluded")
         if self.in_scope(url):

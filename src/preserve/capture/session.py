@@ -77,6 +77,8 @@ def open_for_crawl(
 ) -> tuple[Collection, CollectionConfig, bool]:
     """(collection, effective config, resuming?) for ``preserve crawl``."""
     seeds = overrides.get("seeds") or ()
+    given = {k: v for k, v in overrides.items() if v is not None and v != () and k != "seeds"}
+    CrawlConfig().merged(**given)  # a bad option is refused before anything is created
     coll = Collection(root)
     coll.check_path()
     if not coll.exists():
@@ -89,9 +91,8 @@ def open_for_crawl(
     config = coll.load_config()
     resumed = _unfinished_config(coll)
     crawl = resumed if resumed is not None else config.crawl
-    given = {k: v for k, v in overrides.items() if v is not None and v != ()}
-    if "seeds" in given:
-        given["seeds"] = tuple(check_seed(s) for s in given["seeds"])
+    if seeds:
+        given["seeds"] = tuple(check_seed(s) for s in seeds)
     crawl = crawl.merged(**given)
     if not crawl.seeds:
         raise ConfigError("no seeds: give --seed or set [crawl] seeds", path=coll.config_path)

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..web.media import is_page
+
 __all__ = ["Progress", "CrawlSummary"]
 
 
@@ -33,9 +35,10 @@ class CrawlSummary:
     status: str = "running"  # finished, limit-reached, interrupted, storage-error
     stop_reason: str = ""
     resumed: bool = False
-    captured: int = 0
+    captured: int = 0  # every capture (response or revisit record): what max-urls counts
     revisits: int = 0
-    pages: int = 0
+    page_captures: int = 0  # the captures that are pages (web.media.is_page): max-pages
+    pages: int = 0  # pages in the collection's pages list, after the crawl
     bytes: int = 0
     warc_bytes: int = 0
     crawl_warc_bytes: int = 0
@@ -61,7 +64,8 @@ class CrawlSummary:
         return self.status in ("finished", "limit-reached")
 
     def one_line(self) -> str:
-        return (f"{self.captured} captured ({self.revisits} revisits), {self.pages} pages, "
+        return (f"{self.captured} URLs captured ({self.revisits} revisits), "
+                f"{self.page_captures} of them pages, "
                 f"{self.bytes} bytes, {self.failures} failed, {self.out_of_scope} out of scope, "
                 f"{self.robots_blocked} blocked by robots.txt, in {self.duration:.1f}s")
 
@@ -73,6 +77,8 @@ class CrawlSummary:
             self.bytes += int(entry.get("bytes") or 0)
             if outcome == "revisit":
                 self.revisits += 1
+            if is_page(entry.get("url"), entry.get("status"), entry.get("mime")):
+                self.page_captures += 1
             status = str(entry.get("status"))
             self.statuses[status] = self.statuses.get(status, 0) + 1
             if entry.get("failed"):

@@ -18,7 +18,14 @@ __all__ = ["status", "crawls", "diff", "index"]
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; errors only.")
 def status(collection: Path, as_json: bool, quiet: bool) -> None:
-    """Show what is in COLLECTION: description, WARCs, crawls, unfinished work."""
+    """Show what is in COLLECTION: description, WARCs, crawls, unfinished work.
+
+    \b
+    An unfinished crawl is shown as running (with its process id) while a process holds
+    the collection, else as resumable: how many URLs it captured (robots.txt included,
+    as the crawl summary counts) and how many are still queued. A damaged crawl-state
+    database is one line saying how to set it aside.
+    Exit status: 0; 2 no such collection, or its preserve.toml or state is unreadable."""
     from ..collection import Collection
     from ..store.inventory import collection_status
 

@@ -30,7 +30,8 @@ def crawl_summary(s: CrawlSummary) -> list[str]:
     lines = [
         f"crawl {s.crawl} {s.status}" + (f" ({s.stop_reason})" if said else ""),
         f"  captured     {plural(s.captured, 'URL')} ({plural(s.revisits, 'revisit')}), "
-        f"{plural(s.pages, 'page')} in total",
+        f"{s.page_captures} of them {'page' if s.page_captures == 1 else 'pages'}; "
+        f"{plural(s.pages, 'page')} in the collection",
         f"  downloaded   {format_size(s.bytes)}; WARCs {format_size(s.crawl_warc_bytes)} "
         f"written by this crawl, {format_size(s.warc_bytes)} in the collection",
         f"  statuses     {statuses}",
@@ -64,15 +65,26 @@ def status_lines(info: dict[str, Any]) -> list[str]:
            f"{'' if len(fixity['missing']) == 1 else 's'} missing from it"
            if fixity["missing"] else ""),
     ]
+    u = info.get("unfinished")
     for c in info["crawls"]:
         s = c.get("summary") or {}
+        if u and c["id"] == u["id"]:  # its figures, fresh, are on the line below
+            s = {}
         lines.append(f"crawl {c['id']}  {c['status']:<14} started {format_time(c['started'])}"
                      + (f"  {s.get('captured', 0)} captured, {s.get('failures', 0)} failed"
                         if s else ""))
-    if info.get("unfinished"):
-        u = info["unfinished"]
-        lines.append(f"unfinished  crawl {u['id']}: {u['queued']} queued, {u['done']} done; "
-                     "run `preserve crawl` to resume")
+    if u:
+        figures = f"{u['captured']} captured, {u['queued']} queued"
+        if u["running"]:
+            pid = f" (process {u['pid']})" if u["pid"] else ""
+            lines.append(f"running     crawl {u['id']}{pid}: {figures}, {u['in_flight']} in "
+                         f"flight; Ctrl-C or `kill {u['pid'] or 'PID'}` stops it, resumably")
+        else:
+            lines.append(f"unfinished  crawl {u['id']}: {figures}; "
+                         f"run `preserve crawl {info['path']}` to resume")
+    elif info.get("locked_by") is not None:
+        pid = f"process {info['locked_by']}" if info["locked_by"] else "another process"
+        lines.append(f"in use      by {pid} (`preserve index` or `verify`); wait for it")
     return lines
 
 

@@ -30,6 +30,7 @@ from ..atomic import atomic_write
 from ..collection import Collection
 from ..errors import CollectionError, StorageError
 from ..store.events import EventLog
+from ..store.warc import sha256_file
 from ..web.html import decode_html, http_charset, parse_html
 from .article import Article, Provenance
 from .boilerplate import block_filter, is_note, page_blocks, threshold
@@ -225,5 +226,8 @@ def _run(coll: Collection, state: NormaliseState,
                + (f"; {problems} with problems" if problems else ""),
         obj=Collection.ARTICLES_REL,
         data={**summary.to_dict(), "output": Collection.ARTICLES_REL,
-              "warc_files": [p.name for p in warcs]})
+              "warc_files": [p.name for p in warcs],
+              # What verify checks the output against (docs/verify.md).
+              "sha256": {coll.rel(p): sha256_file(p)
+                         for p in (coll.articles_path, coll.sites_path)}})
     return summary

@@ -22,9 +22,10 @@ __all__ = ["SqliteCrawlState", "open_sqlite_state"]
 class SqliteCrawlState:
     """``CrawlState`` in ``state/state.sqlite3`` (schema and format of state.py)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, numbered: int = 0) -> None:
         self.db = StateDB(path)
         self.registry = CrawlRegistry(self.db)
+        self.numbered = numbered  # crawls numbered before this state: new ones come after
 
     def transaction(self) -> AbstractContextManager[object]:
         return self.db.transaction()
@@ -36,7 +37,7 @@ class SqliteCrawlState:
         return self.registry.unfinished()
 
     def start(self, started: str, config: dict[str, Any]) -> CrawlRecord:
-        return self.registry.start(started, config)
+        return self.registry.start(started, config, after=self.numbered)
 
     def mark(self, crawl: str, *, final: bool, label: str | None) -> None:
         self.registry.mark(crawl, final=final, label=label)
@@ -84,5 +85,11 @@ class SqliteCrawlState:
 
 
 def open_sqlite_state(coll: Collection) -> CrawlState:
-    """The default ``CrawlStateFactory``."""
-    return SqliteCrawlState(coll.state_db)
+    """The default ``CrawlStateFactory``.
+
+    Crawl numbers are never used twice in a collection, even after a damaged state was
+    moved aside: a new crawl comes after every crawl log in ``logs/``."""
+    numbers = [int(n) for n in (p.stem.removeprefix("crawl-") for p in
+                                 coll.crawl_log_path("*").parent.glob("crawl-*.jsonl"))
+               if n.isdigit()]
+    return SqliteCrawlState(coll.state_db, numbered=max(numbers, default=0))

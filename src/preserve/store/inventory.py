@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ..collection import Collection
 from .fixity import FixityManifest
-from .state import CrawlRegistry, StateDB
+from .state import CrawlRegistry, StateDB, reading
 
 __all__ = ["collection_status", "list_crawls"]
 
@@ -19,26 +24,72 @@ def _count_lines(path: Any) -> int:
         return 0
 
 
+@contextmanager
+def _registry(coll: Collection) -> Iterator[CrawlRegistry]:
+    """The crawl registry, read-only use; damage found while reading is one clear error."""
+    db = StateDB(coll.state_db)
+    try:
+        with reading(coll.state_db):
+            yield CrawlRegistry(db)
+    finally:
+        db.close()
+
+
+def _lock_holder(coll: Collection) -> int | None:
+    """The pid of the process holding the collection lock (a crawl, an index), or None.
+
+    Asks for a shared lock without waiting and lets go at once: it fails only while
+    another process holds the exclusive one. The lock file is opened read-only, so a
+    read-only collection can be looked at."""
+    try:
+        fd = os.open(coll.lock_path, os.O_RDONLY)
+    except OSError:
+        return None  # never locked
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raw = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            return int(raw) if raw.isdigit() else 0
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _captured(log: Path, committed: int | None) -> int:
+    """Captures in a crawl log up to what the state committed (a line past it records work
+    a resume does again), counted as the crawl summary counts them."""
+    count = 0
+    try:
+        with open(log, "rb") as f:
+            for line in f:
+                if committed is not None and f.tell() > committed:
+                    break
+                if line.endswith(b"\n") and (b'"outcome": "captured"' in line
+                                             or b'"outcome": "revisit"' in line):
+                    count += 1
+    except FileNotFoundError:
+        pass
+    return count
+
+
 def collection_status(coll: Collection) -> dict[str, Any]:
     config = coll.load_config()
     closed = coll.closed_warcs()
     manifest = FixityManifest(coll.manifest_path).entries()
     crawls: list[dict[str, Any]] = []
     unfinished = None
+    holder = _lock_holder(coll)
     if coll.state_db.exists():
-        db = StateDB(coll.state_db)
-        try:
-            registry = CrawlRegistry(db)
+        with _registry(coll) as registry:
             for c in registry.all():
                 crawls.append({"id": c.id, "status": c.status, "started": c.started,
                                "finished": c.finished, "final": c.final, "label": c.label,
                                "summary": c.summary})
                 if c.finished is None:
-                    counts = registry.url_counts(c.id)
-                    unfinished = {"id": c.id, "queued": counts.get(0, 0) + counts.get(1, 0),
-                                  "done": counts.get(2, 0)}
-        finally:
-            db.close()
+                    captured = _captured(coll.crawl_log_path(c.id), registry.log_committed(c.id))
+                    unfinished = _unfinished(c.id, captured, registry.url_counts(c.id), holder)
     return {
         "path": str(coll.root),
         "description": dict(config.description.items()),
@@ -52,7 +103,25 @@ def collection_status(coll: Collection) -> dict[str, Any]:
                                if Collection.warc_rel(p.name) not in manifest]},
         "crawls": crawls,
         "unfinished": unfinished,
+        "locked_by": holder,
     }
+
+
+def _unfinished(crawl: str, captured: int, counts: dict[int, int],
+                holder: int | None) -> dict[str, Any]:
+    """The unfinished crawl: running (the lock is held) or stopped, and how far it got.
+
+    ``captured`` counts what the crawl stored (robots.txt included), from its crawl log,
+    as the crawl summary does; ``queued`` the URLs it has still to fetch, ``in_flight``
+    those being fetched now (none unless it is running: a stopped crawl fetches them
+    again), ``failed`` and ``blocked`` those given up on."""
+    running = holder is not None
+    waiting, fetching = counts.get(0, 0), counts.get(1, 0)
+    return {"id": crawl, "running": running, "pid": holder or None,
+            "captured": captured,
+            "queued": waiting + (0 if running else fetching),
+            "in_flight": fetching if running else 0,
+            "done": counts.get(2, 0), "failed": counts.get(3, 0), "blocked": counts.get(4, 0)}
 
 
 def list_crawls(coll: Collection) -> list[dict[str, Any]]:
@@ -60,10 +129,8 @@ def list_crawls(coll: Collection) -> list[dict[str, Any]]:
     if not coll.state_db.exists():
         return []
     sizes = {p.name: p.stat().st_size for p in coll.closed_warcs()}
-    db = StateDB(coll.state_db)
-    try:
-        registry = CrawlRegistry(db)
-        result = []
+    result = []
+    with _registry(coll) as registry:
         for c in registry.all():
             s = c.summary or {}
             names = registry.warc_names(c.id)
@@ -74,6 +141,4 @@ def list_crawls(coll: Collection) -> list[dict[str, Any]]:
                 "failures": s.get("failures", 0),
                 "warcs": names, "warc_bytes": sum(sizes.get(n, 0) for n in names),
             })
-        return result
-    finally:
-        db.close()
+    return result

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,8 @@ from ..errors import CollectionError, PreserveError, StorageError
 from .crawlstate import CrawlRecord
 from .warc import Original
 
-__all__ = ["StateDB", "CrawlRecord", "CrawlRegistry", "RobotsStore", "SqliteDigestIndex"]
+__all__ = ["StateDB", "CrawlRecord", "CrawlRegistry", "RobotsStore", "SqliteDigestIndex",
+           "damaged_state", "reading"]
 
 SCHEMA_VERSION = 1
 
@@ -82,12 +84,47 @@ def _write_failed(e: sqlite3.DatabaseError) -> bool:
     return code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL)
 
 
+def _damaged(e: sqlite3.DatabaseError) -> bool:
+    """The file is not a database, or its pages are damaged (not a full or failing disk)."""
+    code = getattr(e, "sqlite_errorcode", 0) & 0xFF
+    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def damaged_state(path: Path, detail: str) -> CollectionError:
+    """The one error for a damaged state database, with the way out.
+
+    Nothing the state holds is lost for good: the WARCs, the fixity manifest, the event
+    log and the crawl logs are outside it, ``preserve index`` rebuilds the index and the
+    pages list from the WARCs, and a new crawl numbers itself after the crawl logs."""
+    state = path.parent
+    aside = state.parent.with_name(f"{state.parent.name}.state-damaged")
+    return CollectionError(
+        f"crawl state is damaged ({detail}); the WARCs are not. Move it out of the "
+        f"collection (mv {state} {aside}), run `preserve index` to rebuild the index and "
+        "pages from the WARCs, and `preserve crawl` to start a new crawl (an unfinished one "
+        "cannot be resumed)", path)
+
+
 def _open_error(e: sqlite3.DatabaseError, path: Path) -> PreserveError:
+    if not os.access(path.parent, os.W_OK):  # a read-only mount: SQLite's WAL must write
+        return CollectionError(f"cannot open the crawl state: {path.parent.name}/ cannot be "
+                               "written (a read-only collection); make the collection "
+                               "writable, or work on a writable copy", path)
     if _write_failed(e):
         return StorageError(f"cannot write the crawl state ({e}); check the disk has space", path)
-    return CollectionError(
-        f"crawl state is unreadable ({e}); move state/ aside to start afresh", path
-    )
+    return damaged_state(path, str(e))
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Reads of the state outside a transaction: damage found by one is a CollectionError
+    with the way out, not a traceback."""
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        if _damaged(e):
+            raise damaged_state(path, str(e)) from e
+        raise
 
 
 class StateDB:
@@ -113,6 +150,11 @@ class StateDB:
                 raise CollectionError(
                     "crawl state was written by a newer preserve; upgrade preserve", path
                 )
+            # Damaged pages are otherwise found only by the query that reads them, in the
+            # middle of a crawl; a quick check (no index cross-checks) reads each page once.
+            problems = [r[0] for r in self.conn.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise damaged_state(path, "; ".join(problems)[:200])
         except BaseException as e:
             self.conn.close()
             if isinstance(e, sqlite3.DatabaseError):
@@ -154,6 +196,8 @@ class StateDB:
                             reload()
                 if isinstance(e, sqlite3.DatabaseError) and _write_failed(e):
                     raise StorageError(f"cannot update the crawl state ({e})", self.path) from e
+                if isinstance(e, sqlite3.DatabaseError) and _damaged(e):
+                    raise damaged_state(self.path, str(e)) from e
                 raise
 
     def close(self) -> None:
@@ -196,9 +240,12 @@ class CrawlRegistry:
         rows = self.db.conn.execute(f"{self._SELECT} ORDER BY seq").fetchall()
         return [r for r in map(self._row, rows) if r is not None]
 
-    def start(self, started: str, config: dict[str, Any]) -> CrawlRecord:
+    def start(self, started: str, config: dict[str, Any], after: int = 0) -> CrawlRecord:
+        """A new crawl, numbered after every crawl in the table and after ``after`` (the
+        highest number the collection used before, should the state have been lost)."""
         with self.db.transaction() as conn:
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM crawls").fetchone()[0]
+            seq = max(seq, after + 1)
             crawl_id = f"{seq:04d}"
             conn.execute(
                 "INSERT INTO crawls VALUES (?, ?, ?, NULL, 'running', ?, NULL)",

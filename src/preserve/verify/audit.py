@@ -16,8 +16,9 @@ from typing import Any
 
 from ..collection import Collection
 from ..store.events import EventLog
-from ..store.fixity import FixityManifest
+from .listing import list_collection
 from .report import Report
+from .safeopen import Refused, open_in
 
 __all__ = ["FileHistory", "history", "rolling_order", "record_run", "audit_collection",
            "AuditEntry", "FIXITY_CHECK", "DEFAULT_MAX_AGE"]
@@ -126,11 +127,20 @@ def audit_collection(coll: Collection, *, max_age: float = DEFAULT_MAX_AGE,
 
 
 def _covered_files(coll: Collection) -> list[str]:
-    found = [Collection.warc_rel(p.name) for p in coll.closed_warcs()]
-    found += list(FixityManifest(coll.manifest_path).entries())
-    for p in (coll.config_path, coll.index_path, coll.pages_path, coll.events_path):
-        if p.exists():
-            found.append(coll.rel(p))
-    found += [coll.rel(p) for p in coll.manifests()]
-    return sorted(set(found))
-
+    """What verify covers: every file it lists (working data and `.open` WARCs left out,
+    which verify does not check either) and every file a manifest lists."""
+    listing = list_collection(coll)
+    found = {rel for rel in listing.present
+             if not (Collection.is_warc_rel(rel) and rel.endswith(".open"))}
+    for rel in listing.files:
+        if rel.startswith(Collection.MANIFEST_PREFIX) and rel.count("/") == 1:
+            try:
+                with open_in(coll.root, rel) as f:
+                    text = f.read().decode("utf-8", "replace")
+            except (OSError, Refused):
+                continue
+            for line in text.splitlines(keepends=True):
+                digest, sep, path = line.rstrip("\n").partition("  ")
+                if sep and line.endswith("\n") and digest:
+                    found.add(path)
+    return sorted(found)

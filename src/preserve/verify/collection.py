@@ -2,17 +2,19 @@
 
 The steps (docs/verify.md, "What is checked"):
 
+0. list the collection's files (verify.listing): a symbolic link or anything but a
+   regular file is reported and never opened (verify.safeopen);
 1. read events.jsonl (each line a complete event) and fold it into the fixity history;
 2. read every ``fixity/manifest-*.txt`` strictly;
-3. list the collection's files: unlisted, missing and ``.open`` files;
+3. unlisted, missing and ``.open`` files;
 4. scan the WARCs (all, or the ``--budget`` share, oldest last pass first), one read each;
 5. compare each file's digests with the manifest and with its ``file closed`` event, so
    that a wrong manifest line is told apart from a changed file;
 6. check preserve.toml (loads; same digest as at the last check) and the append-only
    files (the manifest and the event log only grew since the last check);
-7. check the index and pages against the scanned records, and ids and revisits across
-   files;
-8. append one ``fixity check`` event per file checked.
+7. check the index and pages against the scanned records, ids and revisits across
+   files, and normalise's output against the digests it recorded (verify.normalised);
+8. append one ``fixity check`` event per file checked (a warning if it cannot be).
 """
 
 from __future__ import annotations
@@ -26,18 +28,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..collection import CONFIG_NAME, Collection
 from ..config import load_config
-from ..errors import ConfigError
-from ..store.events import EventLog
+from ..errors import ConfigError, StorageError
+from ..store.events import EventChain, EventLog
 from .audit import FileHistory, history, record_run, rolling_order
 from .crossfile import CrossFileCheck
 from .derived import check_index, check_pages
 from .digests import hash_name
-from .report import FileResult, Finding, Report, finding
+from .listing import is_closed_warc, list_collection
+from .normalised import NORMALISED, Baselines, check_normalised
+from .report import FileResult, Finding, Report, finding, refused_finding
 from .runner import Job, ProgressCallback, ScanOutput, run_scans
+from .safeopen import Refused, open_in
 
 __all__ = ["VerifyOptions", "verify_collection", "APPEND_ONLY"]
 
@@ -79,20 +84,48 @@ class _Run:
         self.data: dict[str, dict[str, Any]] = {}
         self.closed: dict[str, str] = {}  # path -> sha256 of its `file closed` event
         self.hist: dict[str, FileHistory] = {}
+        self.listing = list_collection(coll)
+        self.present: set[str] = set()  # what is there, read or not (verify_collection)
+        self.normalised = Baselines()  # what normalise's output should be
+        for r in self.listing.refused.values():
+            self.refuse(r)
 
     def add(self, f: Finding) -> None:
         self.report.findings.append(f)
+
+    def refuse(self, r: Refused) -> None:
+        """A path never opened: its finding once, and a failed check in the log."""
+        if r.rel not in self.checked:
+            self.add(refused_finding(r))
+            self.checked.append(r.rel)
+
+    def open(self, rel: str) -> BinaryIO | None:
+        """The regular file at ``rel``, reached without a symbolic link; None (and a
+        finding) if it is not one or cannot be read."""
+        try:
+            return open_in(self.root, rel)
+        except Refused as e:
+            self.refuse(e)
+        except OSError as e:
+            self.add(finding("FILE_UNREADABLE", rel, f"cannot read the file "
+                             f"({e.strerror or e})"))
+            self.checked.append(rel)
+        return None
 
     # 1. the event log -------------------------------------------------------------
 
     def read_events(self) -> None:
         path = self.coll.events_path
         parsed: list[dict[str, Any]] = []
-        if not path.exists():
+        if EVENTS not in self.listing.files:
             return
         h = hashlib.sha256()
         size = 0
-        with open(path, "rb") as f:
+        f = self.open(EVENTS)
+        if f is None:
+            return
+        chain = EventChain()
+        with f:
             for raw in f:
                 h.update(raw)
                 start = size
@@ -101,19 +134,28 @@ class _Run:
                     event = json.loads(raw) if raw.endswith(b"\n") else None
                 except ValueError:
                     event = None
+                for offset, why in chain.feed(raw, start, event):
+                    self._chain_broken(offset, why)
                 if not isinstance(event, dict) or not all(k in event for k in _EVENT_KEYS):
                     self.add(finding("EVENTS_MALFORMED", EVENTS, "not a complete event line "
                                      "(JSON object with eventType, eventDateTime, ...)",
                                      start, found=raw[:120].decode("utf-8", "replace")))
                     continue
                 parsed.append(event)
+                self.normalised.fold(event)
                 if event["eventType"] == "file closed" and isinstance(
                         event.get("linkingObject"), str):
                     data = event.get("data") or {}
                     if isinstance(data, dict) and isinstance(data.get("sha256"), str):
                         self.closed[event["linkingObject"]] = data["sha256"]
+        for offset, why in chain.end():
+            self._chain_broken(offset, why)
         self.hist = history(parsed)
         self._append_only(EVENTS, path, size, h.hexdigest())
+
+    def _chain_broken(self, offset: int, why: str) -> None:
+        self.add(finding("EVENTS_CHAIN_BROKEN", EVENTS, f"the event log's hash chain breaks "
+                         f"at this line: {why}", offset))
 
     def _append_only(self, rel: str, path: Path, size: int, sha256: str,
                      data: bytes | None = None) -> None:
@@ -137,7 +179,10 @@ class _Run:
             h.update(data[:old_size])
         else:
             left = old_size
-            with open(path, "rb") as f:
+            f = self.open(rel)
+            if f is None:
+                return
+            with f:
                 while left > 0:
                     chunk = f.read(min(_READ, left))
                     if not chunk:
@@ -153,8 +198,11 @@ class _Run:
 
     def read_manifests(self) -> list[_Manifest]:
         out = []
-        for path in self.coll.manifests():
-            rel = self.coll.rel(path)
+        for rel in self.listing.files:
+            if not (rel.startswith(Collection.MANIFEST_PREFIX) and rel.endswith(".txt")
+                    and rel.count("/") == 1):
+                continue
+            path = self.root / rel
             m = _MANIFEST_NAME.fullmatch(path.name)
             algorithm = hash_name(m.group(1)) if m else None
             if algorithm is None:
@@ -165,7 +213,11 @@ class _Run:
             manifest = _Manifest(rel, algorithm, {})
             digits = hashlib.new(algorithm).digest_size * 2
             line_re = re.compile(rb"([0-9a-f]{%d}) [ *](.+)\n" % digits)
-            data = path.read_bytes()
+            f = self.open(rel)
+            if f is None:
+                continue
+            with f:
+                data = f.read()
             offset = 0
             for raw in data.splitlines(keepends=True):
                 match = line_re.fullmatch(raw)
@@ -184,19 +236,6 @@ class _Run:
             self._append_only(rel, path, len(data), hashlib.sha256(data).hexdigest(), data)
             out.append(manifest)
         return out
-
-    # 3. files ---------------------------------------------------------------------
-
-    def list_files(self) -> list[str]:
-        found = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            rel_dir = Path(dirpath).relative_to(self.root).as_posix()
-            if rel_dir == ".":
-                dirnames[:] = [d for d in dirnames if d not in Collection.WORKING_DIRS]
-            dirnames.sort()
-            for name in sorted(filenames):
-                found.append(name if rel_dir == "." else f"{rel_dir}/{name}")
-        return found
 
     # 5. digests against manifest and events --------------------------------------
 
@@ -254,11 +293,17 @@ class _Run:
 
     def check_config(self) -> None:
         path = self.coll.config_path
-        if not path.exists():
+        if CONFIG_NAME in self.listing.refused:
+            return  # reported as FILE_SYMLINK or FILE_NOT_REGULAR
+        if CONFIG_NAME not in self.listing.files:
             self.add(finding("FILE_MISSING", CONFIG_NAME, "the collection has no "
                              "preserve.toml"))
             return
-        data = path.read_bytes()
+        f = self.open(CONFIG_NAME)
+        if f is None:
+            return
+        with f:
+            data = f.read()
         digest = hashlib.sha256(data).hexdigest()
         self.checked.append(CONFIG_NAME)
         self.data[CONFIG_NAME] = {"sha256": digest, "size": len(data)}
@@ -283,18 +328,18 @@ class _Run:
         for m in manifests:
             for path in m.entries:
                 algorithms.setdefault(path, {"sha256"}).add(m.algorithm)
-        warcs = [Collection.warc_rel(p.name) for p in self.coll.closed_warcs()]
-        layout = {CONFIG_NAME, EVENTS, INDEX, PAGES}
+        warcs = [rel for rel in files if is_closed_warc(rel)]
+        layout = {CONFIG_NAME, EVENTS, *Collection.DERIVED_RELS}
         targets = sorted({*warcs, *(p for p in algorithms if p in files and p not in layout
                                     and not p.startswith(f"{Collection.FIXITY_DIR}/"))})
         jobs = []
         for rel in targets:
             full = self.root / rel
             is_warc = rel.endswith((".warc.gz", ".warc"))
-            jobs.append(Job(full, rel, full.stat().st_size,
+            jobs.append(Job(full, rel, os.stat(full, follow_symlinks=False).st_size,
                             tuple(sorted(algorithms.get(rel, {"sha256"}))),
                             parse=is_warc and not self.options.fixity_only,
-                            index=is_warc and Collection.is_warc_rel(rel)))
+                            index=is_warc and Collection.is_warc_rel(rel), root=self.root))
         return jobs
 
     def select(self, jobs: list[Job]) -> list[Job]:
@@ -330,22 +375,27 @@ def verify_collection(coll: Collection, options: VerifyOptions = VerifyOptions()
     """Verify ``coll`` (from ``Collection.open``) and, with ``record``, append its fixity
     events. Raises CollectionLocked if a crawl holds the collection."""
     started = clock()
-    with coll.lock():
+    with coll.lock(read_only_ok=True) as exclusive:
         run = _Run(coll, options, on_progress)
         run.read_events()
         manifests = run.read_manifests()
-        files = run.list_files()
-        present = set(files)
+        files = run.listing.files
         listed = {p for m in manifests for p in m.entries}
+        # Below a refused directory (a link) files are neither read nor called missing.
+        present = run.listing.present | {p for p in listed | set(run.closed)
+                                         if run.listing.blocked(p)}
+        run.present = present
         fixity = f"{Collection.FIXITY_DIR}/"
         for rel in files:
             if Collection.is_warc_rel(rel) and rel.endswith(".open"):
                 run.add(finding("FILE_OPEN", rel, "a WARC file still being written, or left by "
                                 "a crash (`preserve crawl` repairs it); not checked"))
-            elif (rel not in listed and rel not in (CONFIG_NAME, EVENTS, INDEX, PAGES)
+            elif (rel not in listed and rel not in (CONFIG_NAME, EVENTS)
+                  and rel not in Collection.DERIVED_RELS
                   and not _MANIFEST_NAME.fullmatch(rel.removeprefix(fixity))
                   and rel not in run.closed):
                 run.add(finding("FILE_UNLISTED", rel, "in the collection but in no manifest"))
+                run.checked.append(rel)  # a failed check: audit agrees
         all_jobs = run.jobs(manifests, files)
         jobs = run.select(all_jobs)
         deadline = (started + options.budget_seconds
@@ -365,29 +415,67 @@ def verify_collection(coll: Collection, options: VerifyOptions = VerifyOptions()
                                         "size": o.result.size}
             run.compare(manifests, outputs, present)
             run.check_config()
+            _normalised(run)
             if not options.fixity_only:
                 _derived(run, outputs, all_jobs, scratch)
         if record:
-            record_run(EventLog(coll.events_path), run.report, run.checked, run.data)
+            try:
+                if EVENTS in run.listing.refused:
+                    raise StorageError("it is not a regular file")
+                record_run(EventLog(coll.events_path), run.report, run.checked, run.data)
+            except StorageError as e:
+                how = "" if exclusive else ("the collection cannot be written, so it was "
+                                            "verified under a shared lock and ")
+                run.add(finding("EVENTS_NOT_RECORDED", EVENTS, f"{how}this check could not "
+                                f"be recorded in the audit trail ({e}); every check above "
+                                "was made"))
     run.report.seconds = clock() - started
     return run.report
 
 
+def _normalised(run: _Run) -> None:
+    """normalise's output: JSON lines, with the digest normalise (or the last check) gave."""
+    for rel in NORMALISED:
+        if rel not in run.listing.files:
+            continue
+        f = run.open(rel)
+        if f is None:
+            continue
+        with f:
+            found, digest, size = check_normalised(f, rel, run.normalised.get(rel))
+        run.report.findings.extend(found)
+        run.checked.append(rel)
+        run.data[rel] = {"sha256": digest, "size": size}
+        run.report.files.append(FileResult(rel, size, {"sha256": digest}))
+
+
 def _derived(run: _Run, outputs: list[ScanOutput], all_jobs: list[Job], scratch: Path) -> None:
-    cross = CrossFileCheck(scratch / "ids.sqlite", complete=not run.report.skipped)
+    try:
+        _index_and_pages(run, outputs, scratch)
+    except Refused as e:  # replaced by a link or a FIFO since it was listed
+        run.refuse(e)
+
+
+def _index_and_pages(run: _Run, outputs: list[ScanOutput], scratch: Path) -> None:
+    # Every WARC was read: none left for a later run, none refused (a link, a FIFO).
+    complete = not run.report.skipped and not any(
+        is_closed_warc(rel) or rel == Collection.WARCS_DIR for rel in run.listing.refused)
+    cross = CrossFileCheck(scratch / "ids.sqlite", complete=complete)
     for o in outputs:
         if o.ids is not None:
             cross.add_file(o.job.name, o.ids)
     run.report.findings.extend(cross.findings())
     warcs = {Collection.warc_name(o.job.name): o.cdxj for o in outputs
              if o.cdxj is not None}
-    known = {p.name for p in run.coll.closed_warcs()}
+    known = {Collection.warc_name(rel) for rel in run.present if is_closed_warc(rel)}
     digest = hashlib.sha256()
-    run.report.findings.extend(check_index(
-        run.coll.index_path, INDEX, warcs, known, scratch / "index.sqlite", digest))
-    if run.coll.index_path.exists():
-        _record_small(run, INDEX, run.coll.index_path, digest)
-    if not run.report.skipped:  # the pages list needs every WARC, in name order
+    if not run.listing.blocked(INDEX):
+        run.report.findings.extend(check_index(
+            run.coll.index_path, INDEX, warcs, known, scratch / "index.sqlite", digest))
+        if INDEX in run.listing.files:
+            _record_small(run, INDEX, run.coll.index_path, digest)
+    if complete and not run.listing.blocked(PAGES):
+        # The pages list needs every WARC, in name order.
         pages = [o.pages for o in sorted(outputs, key=lambda o: o.job.name)
                  if o.pages is not None and Collection.is_warc_rel(o.job.name)]
         digest = hashlib.sha256()

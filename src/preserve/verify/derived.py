@@ -20,6 +20,7 @@ from typing import Any
 from ..store.pages import PAGES_HEADER, PageEntry, page_id
 from .facts import expected_lines
 from .report import Capped, Finding, finding
+from .safeopen import open_nofollow
 
 __all__ = ["check_index", "check_pages", "MAX_TITLES"]
 
@@ -39,7 +40,7 @@ def _lines(path: Path, digest: Any) -> Iterator[tuple[int, int, bytes]]:
     """(line number, offset, raw line) of each line of ``path``, every byte also going to
     ``digest``, so the file is read once."""
     start = 0
-    with open(path, "rb") as f:
+    with open_nofollow(path) as f:
         for lineno, raw in enumerate(f, 1):
             digest.update(raw)
             yield lineno, start, raw

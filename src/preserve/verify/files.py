@@ -13,6 +13,7 @@ from ..errors import UnreadableInput
 from .crossfile import CrossFileCheck
 from .report import Report
 from .runner import Job, ProgressCallback, run_scans
+from .safeopen import Refused, open_regular
 
 __all__ = ["verify_files"]
 
@@ -28,13 +29,13 @@ def verify_files(paths: Sequence[Path], *, jobs: int = 1, fixity_only: bool = Fa
     work = []
     for path in paths:
         try:
-            with open(path, "rb"):
-                pass
-            size = os.stat(path).st_size
+            with open_regular(path) as f:  # a FIFO or a device is never opened
+                size = os.fstat(f.fileno()).st_size
+        except Refused as e:
+            raise UnreadableInput(path, f"{e.what}, not a regular file; give a WARC "
+                                  "file") from e
         except OSError as e:
             raise UnreadableInput(path, e.strerror or str(e)) from e
-        if not path.is_file():
-            raise UnreadableInput(path, "not a file")
         # No manifest to compare with: a whole-file digest only when it is all that is asked.
         work.append(Job(path, str(path), size, ("sha256",) if fixity_only else (),
                         parse=not fixity_only))

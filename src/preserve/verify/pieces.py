@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO
 
 from .report import Capped, FileResult, Finding, finding
+from .safeopen import Refused, open_regular
 from .warcscan import READ_SIZE, FactSink, Scanner
 
 __all__ = ["Piece", "plan", "is_gzip", "scan_piece", "merge"]
@@ -55,7 +56,8 @@ def plan(size: int, piece_size: int) -> list[tuple[int, int]]:
 
 
 def is_gzip(path: Path) -> bool:
-    with open(path, "rb") as f:
+    """Raises Refused for a file that is not regular (verify.safeopen)."""
+    with open_regular(path) as f:
         return f.read(2) == _MAGIC[:2]
 
 
@@ -109,7 +111,7 @@ def scan_piece(path: Path, name: str, start: int, end: int | None, *,
             on_bytes(n)
 
     try:
-        with open(path, "rb", buffering=0) as f:
+        with open_regular(path) as f:
             at: int | None = start
             if probe and start > 0:
                 at = _first_member(f, start, size)
@@ -125,8 +127,8 @@ def scan_piece(path: Path, name: str, start: int, end: int | None, *,
                     break
                 scanner.feed(chunk)
                 count(len(chunk))
-    except OSError as e:
-        piece.unreadable = e.strerror or str(e)
+    except (OSError, Refused) as e:
+        piece.unreadable = (e.strerror if isinstance(e, OSError) else None) or str(e)
         return piece
     finally:
         count(left)

@@ -14,9 +14,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from ..collection import Collection
+from .safeopen import Refused
 
 __all__ = ["Finding", "FileResult", "Report", "CODES", "Severity", "finding", "Capped",
-           "FINDINGS_PER_CODE"]
+           "FINDINGS_PER_CODE", "refused_finding"]
 
 Severity = Literal["error", "warning"]
 
@@ -27,12 +28,16 @@ CODES: dict[str, tuple[Severity, str]] = {
     "FILE_UNLISTED": ("error", "a file in the collection is in no manifest"),
     "FIXITY_MISMATCH": ("error", "a file's digest differs from its manifest line"),
     "FILE_OPEN": ("warning", "a WARC file still being written (.open) was not checked"),
+    "FILE_NOT_REGULAR": ("error", "a FIFO, device, socket or directory where a file belongs"),
+    "FILE_SYMLINK": ("error", "a symbolic link in the collection (never followed)"),
     # The manifest and the append-only files.
     "MANIFEST_MALFORMED": ("error", "a manifest line is not `<hex digest>  <path>`"),
     "MANIFEST_DUPLICATE": ("error", "a path is listed twice in one manifest"),
     "MANIFEST_EVENT_MISMATCH": ("error", "the manifest disagrees with the `file closed` events"),
     "FILE_REWRITTEN": ("error", "an append-only file was changed, not only appended to"),
     "EVENTS_MALFORMED": ("warning", "a line of events.jsonl is not a complete event"),
+    "EVENTS_CHAIN_BROKEN": ("error", "events.jsonl's hash chain breaks: a past event changed"),
+    "EVENTS_NOT_RECORDED": ("warning", "the run's fixity checks could not be recorded"),
     "CONFIG_INVALID": ("error", "preserve.toml cannot be loaded"),
     "CONFIG_CHANGED": ("error", "preserve.toml differs from its digest at the last check"),
     # WARC structure.
@@ -67,6 +72,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PAGES_ENTRY_MISMATCH": ("error", "a pages.jsonl line differs from the capture it names"),
     "PAGES_ENTRY_MISSING": ("error", "a captured page is not in pages.jsonl"),
     "PAGES_ORDER": ("error", "pages.jsonl is not sorted by time, then URL"),
+    "NORMALISED_MALFORMED": ("error", "a line of normalise's output is not a JSON object"),
+    "NORMALISED_CHANGED": ("error", "normalise's output changed since normalise wrote it"),
     # The run itself.
     "FINDINGS_LIMIT": ("warning", "more findings of one code in one file were left out"),
     "BUDGET_TOO_SMALL": ("warning", "a file larger than the size budget was not checked"),
@@ -143,6 +150,16 @@ def finding(code: str, file: str, message: str, offset: int | None = None,
     return Finding(code, file, message, offset,
                    None if expected is None else str(expected),
                    None if found is None else str(found))
+
+
+def refused_finding(e: Refused) -> Finding:
+    """The finding for a path verify would not open (verify.safeopen)."""
+    if e.code == "FILE_SYMLINK":
+        return finding("FILE_SYMLINK", e.rel, f"{e.what}: never followed (it may lead out "
+                       "of the collection); put the file itself in its place")
+    return finding("FILE_NOT_REGULAR", e.rel, f"{e.what}, not a regular file: never "
+                   "opened (it could block or never end); remove it or put the file in "
+                   "its place")
 
 
 @dataclass

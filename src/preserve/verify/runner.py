@@ -26,6 +26,7 @@ from typing import Any
 from .facts import FactWriter
 from .pieces import Piece, is_gzip, merge, plan, scan_piece
 from .report import FileResult
+from .safeopen import Refused
 from .warcscan import scan_warc
 
 __all__ = ["Job", "ScanOutput", "run_scans", "ProgressCallback", "default_jobs"]
@@ -51,6 +52,7 @@ class Job:
     algorithms: tuple[str, ...] = ("sha256",)
     parse: bool = True  # a WARC: parse records; else only digests
     index: bool = False  # record CDXJ and page facts (collection WARCs)
+    root: Path | None = None  # the collection ``name`` is relative to (no symlink followed)
 
 
 @dataclass(frozen=True)
@@ -120,11 +122,11 @@ def _records_only(job: Job) -> bool:
 
 def _splittable(job: Job) -> bool:
     """Only its records are checked, and it is gzip: pieces can be checked apart."""
-    if not _records_only(job):
+    if not _records_only(job) or job.root is not None:
         return False
     try:
         return is_gzip(job.path)
-    except OSError:
+    except (OSError, Refused):
         return False  # the whole-file scan reports it
 
 
@@ -269,7 +271,7 @@ def _scan_local(job: Job, scratch: Path, stem: str,
               if job.parse else None)
     try:
         result = scan_warc(job.path, job.name, algorithms=job.algorithms, sink=writer,
-                           on_bytes=progress, parse=job.parse)
+                           on_bytes=progress, parse=job.parse, root=job.root)
     finally:
         if writer is not None:
             writer.close()

@@ -15,11 +15,14 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..store.records import format_digest
 from .digests import Digest, DigestFormatError, format_like, parse_digest
-from .report import FINDINGS_PER_CODE, Capped, FileResult, finding
+from .httphead import HTTP_STEP, HttpHead
+from .report import FINDINGS_PER_CODE, Capped, FileResult, finding, refused_finding
+from .safeopen import Refused, open_in, open_regular
 from .warcheaders import RecordHead, content_length, parse_head
 
 __all__ = ["scan_warc", "Scanner", "FactSink", "RecordHead", "READ_SIZE",
@@ -27,7 +30,6 @@ __all__ = ["scan_warc", "Scanner", "FactSink", "RecordHead", "READ_SIZE",
 
 READ_SIZE = 1 << 17
 _HEAD_MAX = 1 << 20  # a WARC header block longer than this is not a header block
-_HTTP_HEAD_MAX = 256 * 1024
 _OUT_MAX = 1 << 20  # inflate at most this much at a time: memory stays flat
 _HTTP_RECORDS = ("response", "request", "revisit")  # as warcio: these may carry HTTP headers
 _PAD = b"\r\n\t \x00"  # blank padding tolerated after the last gzip member
@@ -49,25 +51,11 @@ class FactSink(Protocol):
         ...
 
 
-def _http_head_end(buf: bytes) -> int | None:
-    """Where the HTTP header block of ``buf`` ends, by warcio's rules (a line that is empty
-    once trailing whitespace is stripped); None if ``buf`` holds no end yet."""
-    pos = 0
-    while True:
-        nl = buf.find(b"\n", pos)
-        if nl < 0:
-            return None
-        line = buf[pos:nl + 1]
-        pos = nl + 1
-        if not line.rstrip():
-            return pos
-
-
 class _Record:
     """The record being read: its digests, and what the sink wants of its payload."""
 
     __slots__ = ("head", "length", "remaining", "block", "block_expected", "payload",
-                 "payload_expected", "http", "http_buf", "http_head", "payload_seen",
+                 "payload_expected", "http", "http_reader", "http_head", "payload_seen",
                  "payload_want", "payload_buf", "sha1", "is_revisit")
 
     def __init__(self, head: RecordHead, length: int) -> None:
@@ -80,7 +68,7 @@ class _Record:
         self.payload_expected: Digest | None = None
         self.http = head.type in _HTTP_RECORDS and length > 0 and head.uri.startswith(
             ("http:", "https:"))
-        self.http_buf: bytearray | None = bytearray() if self.http else None
+        self.http_reader: HttpHead | None = HttpHead() if self.http else None
         self.http_head: bytes | None = None
         self.payload_seen = 0
         self.payload_want = 0
@@ -178,10 +166,12 @@ class Scanner:
                 self.stopped = True
                 consumed = len(data)
                 break
-            tail = self.inflate.unconsumed_tail
+            # At the member's end the bytes after it are unused_data; unconsumed_tail
+            # may then still hold the same bytes (CPython does not clear it when an
+            # output limit had left a tail before), so it is read only before the end.
             unused = self.inflate.unused_data if self.inflate.eof else b""
-            used = len(view) - len(tail) - len(unused)
-            consumed += used
+            tail = b"" if self.inflate.eof else self.inflate.unconsumed_tail
+            consumed += len(view) - len(tail) - len(unused)
             if out:
                 self._parse(out, self.member_start)
             if self.inflate.eof:
@@ -310,7 +300,10 @@ class Scanner:
                 self.records += 1
                 self.member_records += 1
                 if not self.gzip and self.sink is not None:
-                    self.sink.member_length(rec.head.offset, plain_base + i - rec.head.offset)
+                    # As warcio and cdxj-indexer: in a plain file the blank lines after
+                    # a record separate records and are not part of its length.
+                    end = plain_base + i - len(b"\r\n\r\n")
+                    self.sink.member_length(rec.head.offset, end - rec.head.offset)
                 self._begin_record_stream()
 
     def _head_end(self, data: bytes, i: int) -> tuple[bytes | None, int]:
@@ -397,22 +390,19 @@ class Scanner:
     def _block_bytes(self, rec: _Record, data: memoryview) -> None:
         if rec.block is not None:
             rec.block.update(data)
-        if rec.http_buf is not None:
-            # Still inside the HTTP header block: find where it ends.
-            before = len(rec.http_buf)
-            # Most heads are short: look in the first 16 KiB before taking more.
-            rec.http_buf += data[:16384]
-            end = _http_head_end(bytes(rec.http_buf))
-            if end is None and len(data) > 16384:
-                rec.http_buf += data[16384: _HTTP_HEAD_MAX - before + 1]
-                end = _http_head_end(bytes(rec.http_buf))
-            if end is None:
-                if len(rec.http_buf) <= _HTTP_HEAD_MAX and rec.remaining > len(data):
-                    return
-                end = len(rec.http_buf)  # no end found: all of it counts as head
-                end = min(end, before + len(data))
-            self._payload_begins_http(rec, bytes(rec.http_buf[:end]))
-            data = data[end - before:]
+        reader = rec.http_reader
+        if reader is not None:  # still inside the HTTP header block
+            pos = 0
+            while pos < len(data):
+                step = bytes(data[pos:pos + HTTP_STEP])
+                end = reader.feed(step)
+                if end is not None:
+                    self._payload_begins_http(rec, reader.head())
+                    data = data[pos + end:]
+                    break
+                pos += len(step)
+            else:
+                return
         if not data:
             return
         if rec.payload is not None:
@@ -424,15 +414,15 @@ class Scanner:
         rec.payload_seen += len(data)
 
     def _payload_begins_http(self, rec: _Record, http_head: bytes) -> None:
-        rec.http_buf = None
+        rec.http_reader = None
         rec.http_head = http_head
         self._payload_begins(rec)
 
     def _close_record(self, digests: bool) -> None:
         rec = self.rec
         assert rec is not None
-        if rec.http_buf is not None:  # the block ended inside the HTTP head
-            self._payload_begins_http(rec, bytes(rec.http_buf))
+        if rec.http_reader is not None:  # the block ended inside the HTTP head
+            self._payload_begins_http(rec, rec.http_reader.head())
         http_head = rec.http_head
         offset = rec.head.offset
         if digests and rec.block is not None and rec.block_expected is not None:
@@ -457,22 +447,25 @@ class Scanner:
 
 
 def scan_warc(
-    path: Any,
+    path: Path,
     name: str,
     *,
     algorithms: Iterable[str] = ("sha256",),
     sink: FactSink | None = None,
     on_bytes: Callable[[int], None] | None = None,
     parse: bool = True,
+    root: Path | None = None,
 ) -> FileResult:
     """Read ``path`` once: its digests (``algorithms``) and, with ``parse``, every check of
     its records. ``name`` is how findings name the file; ``on_bytes`` gets the number of
-    bytes read since the last call. An unreadable file gives FILE_UNREADABLE."""
+    bytes read since the last call. An unreadable file gives FILE_UNREADABLE; a FIFO, a
+    device or (with ``root``, the collection ``name`` is relative to) a symbolic link is
+    never opened: FILE_NOT_REGULAR or FILE_SYMLINK."""
     hashers = {a: hashlib.new(a) for a in algorithms}
     scanner = Scanner(name, sink)
     result = FileResult(name)
     try:
-        with open(path, "rb", buffering=0) as f:
+        with (open_in(root, name) if root is not None else open_regular(path)) as f:
             while True:
                 chunk = f.read(READ_SIZE)
                 if not chunk:
@@ -484,6 +477,10 @@ def scan_warc(
                 result.size += len(chunk)
                 if on_bytes is not None:
                     on_bytes(len(chunk))
+    except Refused as e:
+        result.checked = False
+        result.findings.append(refused_finding(e))
+        return result
     except OSError as e:
         result.checked = False
         result.findings.append(finding("FILE_UNREADABLE", name,

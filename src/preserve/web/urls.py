@@ -24,6 +24,7 @@ __all__ = [
     "TrapLimits",
     "trap_reason",
     "is_http_url",
+    "strip_session_ids",
 ]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -40,6 +41,16 @@ _IPV6 = re.compile(r"[0-9a-f:.]+(%25[A-Za-z0-9\-._~]+)?")
 # tabs and newlines inside it are dropped.
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
 _TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
+# Session ids that servers write into URLs, so that one page has a new URL on every
+# visit (a trap of unbounded size). The names of the frameworks that put them there are
+# dropped whatever their value; generic names only with an opaque token as value, as
+# Heritrix's StripSessionIDs rule does, so that ``?sid=3`` (a section id) stays.
+_SESSION_NAMES = frozenset({"jsessionid", "phpsessid", "cfid", "cftoken", "oscsid", "zenid",
+                            "cfsid"})
+_SESSION_PREFIXES = ("aspsessionid",)
+_GENERIC_SESSION_NAMES = frozenset({"sid", "sessionid", "session_id", "sessid", "sess_id"})
+_OPAQUE_TOKEN = re.compile(r"[0-9A-Za-z_\-]{16,}")
+_SESSION_HINT = re.compile(r"sess|sid|cfid|cftoken|zenid", re.I)
 
 
 def is_http_url(url: str) -> bool:
@@ -60,7 +71,9 @@ def canonicalize(url: str) -> str:
     path becomes ``/`` and an empty query is dropped. Percent-encoding is normalised
     (upper-case hex, unreserved characters decoded); spaces, controls and non-ASCII
     characters in the path and query are percent-encoded as UTF-8. Query parameters keep
-    their order: sorting them could name a different resource.
+    their order: sorting them could name a different resource. Session ids are dropped
+    (``strip_session_ids``), so a site that writes a new one into every link does not
+    become a new URL on every visit.
 
     Raises ValueError for a URL that is not http(s), has no host, or has an invalid host
     or port. Results are cached (a site's navigation repeats the same links on every page).
@@ -71,10 +84,49 @@ def canonicalize(url: str) -> str:
     if scheme not in _DEFAULT_PORTS:
         raise ValueError(f"not an http(s) URL: {url!r}")
     netloc = _normalise_netloc(parts, scheme, url)
-    path = _remove_dot_segments(_normalise_component(parts.path.replace("\\", "/"),
-                                                     _PATH_ENCODE))
+    path = _normalise_component(parts.path.replace("\\", "/"), _PATH_ENCODE)
     query = _normalise_component(parts.query, _QUERY_ENCODE)
+    path, query = strip_session_ids(path, query)
+    path = _remove_dot_segments(path)
     return f"{scheme}://{netloc}{path or '/'}{'?' + query if query else ''}"
+
+
+def _is_session_param(name: str, value: str) -> bool:
+    name = name.lower()
+    if name in _SESSION_NAMES or name.startswith(_SESSION_PREFIXES):
+        return bool(value)
+    return name in _GENERIC_SESSION_NAMES and _OPAQUE_TOKEN.fullmatch(value) is not None
+
+
+def strip_session_ids(path: str, query: str) -> tuple[str, str]:
+    """``path`` without ``;jsessionid=...``-style parameters, ``query`` without session ids.
+
+    Dropped whatever their value: ``jsessionid`` (Java servlets), ``phpsessid`` (PHP),
+    ``aspsessionid*`` (classic ASP), ``cfid``, ``cftoken`` and ``cfsid`` (ColdFusion),
+    ``oscsid`` (osCommerce), ``zenid`` (Zen Cart). Dropped only when the value is an opaque
+    token (16 or more letters, digits, ``_`` or ``-``): ``sid``, ``sessionid``,
+    ``session_id``, ``sessid``, ``sess_id``. Names are matched without regard to case;
+    everything else keeps its order and spelling.
+    """
+    if _SESSION_HINT.search(path):
+        segments = []
+        for segment in path.split("/"):
+            if ";" in segment:
+                head, *params = segment.split(";")
+                kept = [p for p in params if not _is_session_param(*_name_value(p))]
+                segment = ";".join([head, *kept])
+            segments.append(segment)
+        path = "/".join(segments)
+    if _SESSION_HINT.search(query):
+        query = "&".join(p for p in query.split("&") if not _is_session_param(*_name_value(p)))
+        if not query.strip("&"):
+            query = ""
+    return path, query
+
+
+def _name_value(param: str) -> tuple[str, str]:
+    name, _, value = param.partition("=")
+    return name, value
 
 
 def _normalise_netloc(parts: SplitResult, scheme: str, url: str) -> str:
