@@ -319,5 +319,8 @@ def extract_metadata(doc: Any, url: str | None = None) -> Metadata:
     _from_meta(doc, meta)
     _from_page(doc, url, meta)
     if meta.canonical_url and url:
-        meta.canonical_url = urljoin(url, meta.canonical_url)
+        try:
+            meta.canonical_url = urljoin(url, meta.canonical_url)
+        except ValueError:  # a bad bracketed host (``https://[x/``) in either
+            meta.canonical_url = None
     return meta
