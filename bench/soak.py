@@ -170,8 +170,9 @@ def render(args: argparse.Namespace, articles: int, samples: list[Sample], statu
            "the script, which reads its `VmRSS` (`/proc/PID/statm`), open descriptors "
            "(`/proc/PID/fd`) and the URLs fetched so far (crawl-log lines whose outcome is "
            "`captured` or `revisit`) every second. The crawl loop runs from the first logged "
-           "URL to the last; it is cut into four quarters of equal time. After the loop the crawler builds the CDXJ "
-           "index and pages list from the WARCs; that tail is reported apart.",
+           "URL to the last; it is cut into four quarters of equal time. After the loop "
+           "the crawler builds the CDXJ index and pages list from the WARCs; that tail is "
+           "reported apart.",
            "", "```sh",
            shlex.join([python, "-m", "testsite", "serve", "--articles", str(articles),
                        "--hosts", "1", "--latency", "0"]),
