@@ -41,6 +41,8 @@ DEEP = b"<div>" * 100_000 + b"x"
 @example(page=b'<a href="https://[]x.org/">a</a>', url=None, charset=None)  # urlsplit
 @example(page=b'<a href="a">a</a><img src="b">', url="http://[x/", charset=None)
 @example(page=b'<link rel=canonical href="//[x/"><p>a</p>', url="http://a/", charset=None)
+@example(page=b'<script type="application/ld+json">' + b"[" * 100_000 + b"</script>",
+         url=None, charset=None)  # json.loads: RecursionError
 @example(page=b"\xff\xfe<\x00h\x00", url=None, charset="utf-8")
 @example(page=b"<meta charset=utf-7><p>+ADw-", url=None, charset=None)
 def test_extract_article_never_raises(page: bytes, url: str | None,

@@ -122,7 +122,7 @@ class CrawlConfig:
             for pattern in getattr(self, name):
                 try:
                     re.compile(pattern)
-                except re.error as e:
+                except (re.error, OverflowError) as e:  # OverflowError: a{99999999999}
                     raise ConfigError(f"{name} pattern {pattern!r} is not a regex: {e}") from e
         for name in ("max_depth", "max_pages", "max_bytes", "max_time"):
             value = getattr(self, name)
@@ -222,8 +222,14 @@ def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
                     raise ConfigError(f"[crawl] {key} must be a list of strings", path, key)
                 value = tuple(value)
             elif name in ("max_bytes", "warc_size", "max_response_size"):
+                if not isinstance(value, str | int) or isinstance(value, bool):
+                    raise ConfigError(f"[crawl] {key} must be a size such as \"1GB\" or a "
+                                      "whole number of bytes", path, key)
                 value = parse_size(value)
             elif name == "max_time":
+                if not isinstance(value, str | int | float) or isinstance(value, bool):
+                    raise ConfigError(f"[crawl] {key} must be a duration such as \"2h\" or a "
+                                      "number of seconds", path, key)
                 value = parse_duration(value)
             elif name in ("ignore_robots", "sitemaps"):
                 if not isinstance(value, bool):
@@ -308,8 +314,11 @@ def _schedule_from_table(table: Any, n: int, path: Path) -> Schedule:
         force = table.get("force", False)
         if not isinstance(force, bool):
             raise fail("force", "must be true or false")
-        values.update(format=fmt, destination=path.parent / Path(dest).expanduser(),
-                      force=force)
+        try:
+            destination = path.parent / Path(dest).expanduser()
+        except RuntimeError as e:  # ~user with no such user
+            raise fail("destination", f"{dest!r}: {e}") from e
+        values.update(format=fmt, destination=destination, force=force)
     return Schedule(**values)
 
 

@@ -139,10 +139,12 @@ def _jsonld_objects(doc: Any) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(text)
+        except RecursionError:  # nested deeper than the interpreter allows: a hostile page
+            continue
         except ValueError:
             try:  # a common slip: raw newlines inside strings
                 data = json.loads(text.replace("\n", " ").replace("\r", " "))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
         stack = data if isinstance(data, list) else [data]
         while stack:

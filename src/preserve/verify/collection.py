@@ -99,7 +99,7 @@ class _Run:
                 size += len(raw)
                 try:
                     event = json.loads(raw) if raw.endswith(b"\n") else None
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: "[[[[..."
                     event = None
                 if not isinstance(event, dict) or not all(k in event for k in _EVENT_KEYS):
                     self.add(finding("EVENTS_MALFORMED", EVENTS, "not a complete event line "
