@@ -64,7 +64,7 @@ def _load(path: Path) -> None:
         config = load_config(path)
     except ConfigError as e:
         message = str(e)
-        assert message and "\n" not in message.strip() or "TOML" in message
+        assert message and "\n" not in message
         return
     assert isinstance(config, CollectionConfig)
 
@@ -72,6 +72,7 @@ def _load(path: Path) -> None:
 @FUZZ
 @given(document=DOCUMENTS)
 @example(document={"crawl": {"max-bytes": 1.5}})
+@example(document={"crawl": {"\n0": 0}})  # a two-line message
 @example(document={"crawl": {"include": ["a{99999999999}"]}})
 @example(document={"schedule": [{"action": "export", "cron": "@daily", "format": "bagit",
                                  "destination": "~nosuchuser/x"}]})
