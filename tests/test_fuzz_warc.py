@@ -108,11 +108,13 @@ def test_record_at_any_offset_raises_only_warc_format_error(tmp_path: Path, data
 
 
 @FUZZ
-@given(data=warc_bytes)
-@example(data=b"")
-def test_verify_files_reports_findings_and_never_raises(tmp_path: Path, data: bytes) -> None:
+@given(data=warc_bytes, piece_size=st.sampled_from([None, 200, 1024, 4096]))
+@example(data=b"", piece_size=None)
+def test_verify_files_reports_findings_and_never_raises(tmp_path: Path, data: bytes,
+                                                        piece_size: int | None) -> None:
+    """In one piece, or in pieces as with several jobs (verify.pieces)."""
     path = _write(tmp_path, data)
-    report = verify_files([path])
+    report = verify_files([path], piece_size=piece_size)
     assert isinstance(report, Report)
     assert [f.file for f in report.files] == [str(path)]
     assert all(f.code in CODES and f.message for f in report.findings)
