@@ -73,16 +73,18 @@ class EventLog:
         return event
 
     def read(self) -> Iterator[dict[str, Any]]:
-        """Every complete event; a line cut short by a crash is skipped."""
+        """Every complete event; a line cut short by a crash, or damaged, is skipped."""
         try:
-            f = open(self.path, encoding="utf-8")
+            f = open(self.path, "rb")
         except FileNotFoundError:
             return
         with f:
             for line in f:
-                if not line.endswith("\n"):
+                if not line.endswith(b"\n"):
                     continue
                 try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
+                    event = json.loads(line)
+                except (ValueError, RecursionError):  # not JSON or UTF-8; "[[[[..." too deep
                     continue
+                if isinstance(event, dict):  # a damaged line may be any JSON value
+                    yield event
