@@ -28,6 +28,12 @@ demo: $(STAMP_RUN)
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# While working: every test but those marked slow (crash and replay tests, pywb, wget,
+# external validators, long property runs); `make test` still runs them all.
+.PHONY: test-fast
+test-fast: $(STAMP_TEST)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests bench eval scripts testsite
 	$(BIN)/mypy

@@ -114,10 +114,22 @@ def render(before: str, after: str, rounds: int, size: str, results: dict[str, F
                                             b.crawl_cpu_ms["wget"], strict=True)])
     ratio_a = median([p / w for p, w in zip(a.crawl_cpu_ms["preserve"],
                                             a.crawl_cpu_ms["wget"], strict=True)])
+    peer = "warcio check"
+    per_round = {
+        name: {label: median([x / w for x, w in zip(f.verify_cpu_s[label],
+                                                    f.verify_cpu_s[peer], strict=True)])
+               for label in VERIFY_ROWS if label != peer}
+        for name, f in (("before", b), ("after", a))}
     lines += [
         "",
         f"- **Crawl, CPU per URL as a multiple of wget's in the same round:** before "
         f"{ratio_b:.2f}x, after {ratio_a:.2f}x.",
+        "- **Verify, CPU as a multiple of warcio check's in the same round:** "
+        + "; ".join(f"{label}: before {per_round['before'][label]:.2f}x, after "
+                    f"{per_round['after'][label]:.2f}x" for label in per_round["before"])
+        + ".",
+        "- The peers' own figures move between the two columns as much as preserve's do: "
+        "that is the machine, and the same-round ratios above are the figures to compare.",
         "- CPU seconds, not wall time: the crawl waits on the network and on politeness, "
         "and CPU time is what the seam could have added per URL.",
         "", END,

@@ -33,6 +33,7 @@ def closed_port() -> int:
     return port
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("seed", "words"),
     [
@@ -49,6 +50,7 @@ def test_malformed_or_unresolvable_seed(tmp_path: Path, seed: str, words: list[s
     assert not (tmp_path / "c").exists()
 
 
+@pytest.mark.slow
 def test_unreachable_seed(tmp_path: Path) -> None:
     seed = f"http://127.0.0.1:{closed_port()}/"
     result = run("crawl", str(tmp_path / "c"), "--seed", seed, "--retries", "0", "--quiet")
@@ -63,12 +65,14 @@ def test_collection_path_is_a_file(tmp_path: Path) -> None:
     assert target.read_text() == "data"
 
 
+@pytest.mark.slow
 def test_missing_collection_without_seed(tmp_path: Path) -> None:
     assert_one_line_error(run("crawl", str(tmp_path / "nope")), "no such collection")
     assert_one_line_error(run("status", str(tmp_path / "nope")), "no such collection")
     assert_one_line_error(run("index", str(tmp_path / "nope")), "no such collection")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "words"),
     [

@@ -32,6 +32,7 @@ def _gaps(entries: list[RequestLog]) -> list[float]:
 # -- politeness -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_delay_between_requests_and_one_at_a_time(tmp_path: Path) -> None:
     with TestSite(articles=4, latency=LATENCY) as site:
         _, summary = crawl(tmp_path / "c", (site.url,), delay=0.3, concurrency=4, max_pages=8)
@@ -46,6 +47,7 @@ def test_delay_between_requests_and_one_at_a_time(tmp_path: Path) -> None:
     assert min(gaps) >= 0.3 + LATENCY - TOLERANCE, gaps
 
 
+@pytest.mark.slow
 def test_robots_crawl_delay_is_honoured(tmp_path: Path) -> None:
     with TestSite(articles=4, crawl_delay=0.4) as site:
         _, summary = crawl(tmp_path / "c", (site.url,), delay=0.0, concurrency=4, max_pages=6)
@@ -55,6 +57,7 @@ def test_robots_crawl_delay_is_honoured(tmp_path: Path) -> None:
     assert min(_gaps(entries)) >= 0.4 - TOLERANCE, _gaps(entries)
 
 
+@pytest.mark.slow
 def test_a_longer_delay_wins_over_crawl_delay(tmp_path: Path) -> None:
     with TestSite(articles=4, crawl_delay=0.1) as site:
         crawl(tmp_path / "c", (site.url,), delay=0.3, max_pages=4)
@@ -102,6 +105,7 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultCrawl]:
         yield FaultCrawl(site, coll, result, records, jsonl(coll.logs / "crawl-0001.jsonl"))
 
 
+@pytest.mark.slow
 def test_failures_give_exit_status_1_and_are_listed(faults: FaultCrawl) -> None:
     assert faults.result.returncode == 1, faults.result.stderr
     assert "Traceback" not in faults.result.stderr
@@ -113,6 +117,7 @@ def test_failures_give_exit_status_1_and_are_listed(faults: FaultCrawl) -> None:
     assert jsonl(faults.coll.events_path)[-1]["eventOutcome"] == "warning"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", RECOVERING)
 def test_a_retried_url_is_captured_once_with_its_final_answer(faults: FaultCrawl,
                                                               path: str) -> None:
@@ -132,6 +137,7 @@ def test_a_retried_url_is_captured_once_with_its_final_answer(faults: FaultCrawl
         "revisit" if response.type == "revisit" else "captured", 200)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(FAILING))
 def test_network_failures_are_retried_then_logged_failed(faults: FaultCrawl, path: str) -> None:
     assert len(faults.sent(path)) == 2  # retries = 1
@@ -143,6 +149,7 @@ def test_network_failures_are_retried_then_logged_failed(faults: FaultCrawl, pat
     assert "status" not in failed
 
 
+@pytest.mark.slow
 def test_an_oversized_response_is_stored_truncated(faults: FaultCrawl) -> None:
     response, request = faults.records_for("/fault/huge")
     assert response.type == "response" and request.type == "request"
@@ -153,6 +160,7 @@ def test_an_oversized_response_is_stored_truncated(faults: FaultCrawl) -> None:
     assert (line["outcome"], line["truncated"]) == ("captured", "length")
 
 
+@pytest.mark.slow
 def test_warcs_of_the_fault_crawl_pass_warcio_check(faults: FaultCrawl) -> None:
     for path in faults.coll.closed_warcs():
         result = tool("warcio", "check", "-v", path)
@@ -162,6 +170,7 @@ def test_warcs_of_the_fault_crawl_pass_warcio_check(faults: FaultCrawl) -> None:
                 record.content_stream().read()
 
 
+@pytest.mark.slow
 def test_only_final_answers_are_in_the_warcs(faults: FaultCrawl) -> None:
     answers = [r for r in faults.records if r.type in ("response", "revisit")]
     assert [r.block.split(b" ", 2)[1] for r in answers] == [b"200"] * 5
@@ -251,6 +260,7 @@ def test_without_include_the_loopback_link_is_out_of_scope(
     assert logo["error"] == "blocked-address: address 10.0.0.1 is not public and no seed is on it"
 
 
+@pytest.mark.slow
 def test_an_unreachable_robots_txt_disallows_its_host(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -261,7 +271,8 @@ def test_an_unreachable_robots_txt_disallows_its_host(tmp_path: Path) -> None:
     assert [(line["url"], line["outcome"]) for line in log] == [
         (seed + "robots.txt", "retry"), (seed + "robots.txt", "failed"), (seed, "robots-blocked")]
     assert str(log[1]["error"]).startswith("connect: ")
-    assert log[2]["error"] == "disallowed by robots.txt (disallow-all)"
+    assert log[2]["error"].startswith("disallowed by robots.txt (disallow-all: robots.txt "
+                                      "could not be fetched, connect: ")
     assert summary.failed_urls == [seed + "robots.txt"] and summary.captured == 0
     [policy] = [e for e in jsonl(coll.events_path) if e["eventType"] == "robots policy"]
     assert policy["eventOutcome"] == "warning"

@@ -398,6 +398,7 @@ def test_resume_after_sigkill(backend: Backend) -> None:
 # -- the crawler on a backend -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_crawler_keeps_its_state_in_the_backend_it_is_given(
         backend: Backend, tmp_path: Path, shared_site: TestSite) -> None:
     coll = create(tmp_path / "coll", (shared_site.url,), delay=0.0)

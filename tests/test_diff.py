@@ -141,6 +141,7 @@ def test_unknown_crawls_are_one_line_exit_2(changed: Changed, args: tuple[str, .
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_a_single_crawl_cannot_be_diffed(tmp_path: Path, shared_site: TestSite) -> None:
     coll = tmp_path / "one"
     assert cli("crawl", coll, "--seed", shared_site.url, "--delay", "0", "--quiet",

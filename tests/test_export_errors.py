@@ -48,9 +48,26 @@ def _cases(coll: Path, tmp: Path) -> list[tuple[list[str | Path], tuple[str, ...
         ([coll, "--format", "bagit", "--ocfl-root", tmp / "r"], ("--format ocfl",)),
         ([coll, "--format", "bagit"], ("--output",)),
         ([tmp / "nothing", "--format", "bagit", "-o", tmp / "out"], ("no such collection",)),
+        ([coll, "--format", "bagit", "--tar", "--zip", "-o", tmp / "x.tar"],
+         ("either --zip or --tar, not both",)),
+        ([coll, "--format", "bagit", "--zip", "--tar", "-o", tmp / "x.zip"],
+         ("either --zip or --tar, not both",)),
+        ([coll, "--format", "bagit", "--zip", "-o", tmp / "x.tar"],
+         ("x.tar: ends in .tar, but this export writes a ZIP file", "ending in .zip")),
+        ([coll, "--format", "bagit", "--tar", "-o", tmp / "x.tar.gz"],
+         ("ends in .gz, but this export writes an uncompressed tar file", ".tar")),
+        ([coll, "--format", "bagit", "-o", tmp / "bag.zip"],
+         ("ends in .zip, but this export writes a directory",)),
+        ([coll, "--format", "wacz", "-o", tmp / "x.zip"], ("writes a WACZ file", ".wacz")),
+        ([coll, "--format", "ocfl", "-o", tmp / "x.tar"], ("writes a directory",)),
+        ([coll, "--format", "bagit", "-o", tmp / "b", "--user-address", "mailto:a@b.example"],
+         ("--user-address is for --format ocfl",)),
+        ([coll, "--format", "ocfl", "-o", tmp / "o", "--user-address", "Ada Archivist"],
+         ("'Ada Archivist' is not a URI", "mailto:")),
     ]
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_exit_2(coll: Path, tmp_path: Path) -> None:
     before = sorted(p.name for p in tmp_path.iterdir())
     inside = sorted(str(p) for p in coll.rglob("*"))

@@ -45,6 +45,7 @@ def files(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow
 def test_first_and_incremental_exports_validate(coll: Path, tmp_path: Path) -> None:
     obj = tmp_path / "object"
     first = cli("export", coll, "--format", "ocfl", "--output", obj)
@@ -88,6 +89,7 @@ def test_first_and_incremental_exports_validate(coll: Path, tmp_path: Path) -> N
     assert v2["versions"]["v1"] == v1["versions"]["v1"]
 
 
+@pytest.mark.slow
 def test_an_unchanged_collection_adds_no_version(coll: Path, tmp_path: Path) -> None:
     obj = tmp_path / "object"
     one = export_collection(Collection(coll), ExportOptions("ocfl", obj))
@@ -104,6 +106,7 @@ def test_an_unchanged_collection_adds_no_version(coll: Path, tmp_path: Path) -> 
     validate(obj)
 
 
+@pytest.mark.slow
 def test_storage_root_with_the_0004_layout(coll: Path, tmp_path: Path) -> None:
     toml = coll / "preserve.toml"
     # The worked example of the 0004-hashed-n-tuple-storage-layout specification.
@@ -140,6 +143,7 @@ def test_storage_root_with_the_0004_layout(coll: Path, tmp_path: Path) -> None:
     validate(obj)
 
 
+@pytest.mark.slow
 def test_a_corrupted_warc_leaves_the_object_as_it_was(coll: Path, tmp_path: Path) -> None:
     obj = tmp_path / "object"
     export_collection(Collection(coll), ExportOptions("ocfl", obj))

@@ -53,6 +53,7 @@ def wacz(crawled: Crawled, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
+@pytest.mark.slow
 def test_wacz_validates(wacz: Path) -> None:
     done = tool("wacz", "validate", "-f", wacz)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -103,6 +104,7 @@ def test_the_zipnum_index_is_the_collections_index(wacz: Path, crawled: Crawled)
     assert end == len(cdx)
 
 
+@pytest.mark.slow
 def test_a_damaged_wacz_fails_validation(wacz: Path, tmp_path: Path) -> None:
     damaged = tmp_path / "damaged.wacz"
     with zipfile.ZipFile(wacz) as src, zipfile.ZipFile(damaged, "w") as out:
@@ -134,6 +136,7 @@ def wayback(wacz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
             _stop(proc)
 
 
+@pytest.mark.slow
 def test_pywb_replays_an_article_from_the_wacz(wayback: str, crawled: Crawled) -> None:
     index = (crawled.root / "indexes" / "index.cdxj").read_text().splitlines()
     timestamp = next(line.split(" ")[1] for line in index

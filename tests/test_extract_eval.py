@@ -41,6 +41,7 @@ def test_aggregate_is_harmonic_mean_of_averages() -> None:
     assert score.accuracy == pytest.approx(1 / 3)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (EVAL_ROOT / "ground-truth.json").is_file(),
                     reason=f"shared evaluation set not found at {EVAL_ROOT}")
 def test_f1_stays_above_the_pinned_floor() -> None:

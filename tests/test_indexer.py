@@ -317,6 +317,7 @@ def _only_warcinfo(tmp: Path) -> Path:
     return w.save(tmp / "info.warc.gz")
 
 
+@pytest.mark.slow
 @needs_cdxj_indexer
 @pytest.mark.parametrize("name", sorted(CORPUS))
 def test_lines_match_cdxj_indexer(name: str, tmp_path: Path) -> None:
@@ -324,6 +325,7 @@ def test_lines_match_cdxj_indexer(name: str, tmp_path: Path) -> None:
     assert our_lines(path) == reference_lines(path)
 
 
+@pytest.mark.slow
 @needs_cdxj_indexer
 def test_lines_match_cdxj_indexer_for_wget(wget_warc: Path) -> None:
     ours = our_lines(wget_warc)
@@ -407,6 +409,7 @@ def test_page_json() -> None:
     assert "title" not in json.loads(untitled.to_json())
 
 
+@pytest.mark.slow
 def test_pages_of_wget_warc(wget_warc: Path, site: str) -> None:
     titles = {p.url: p.title for p in our_pages(wget_warc)}
     assert titles[site] == "Test site"

@@ -114,6 +114,7 @@ def test_a_second_run_changes_nothing(done: Normalised) -> None:
     assert event["data"]["warc_files"] == [p.name for p in done.coll.closed_warcs()]
 
 
+@pytest.mark.slow
 def test_a_new_crawl_is_normalised_incrementally_and_repeats_are_duplicates(
         site: TestSite, tmp_path: Path) -> None:
     coll, _ = crawl(tmp_path / "twice", (site.url,))
@@ -205,6 +206,7 @@ def test_missing_collection_is_exit_2(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_cli_normalise_and_extract(tmp_path: Path) -> None:
     coll = create(tmp_path / "c", ("http://example.org/",))
     _warc(coll, "c-0001.warc.gz", [("response", "http://example.org/a", ARTICLE)])

@@ -29,6 +29,9 @@ from preserve.collection import Collection
 from preserve.store.state import CrawlRegistry, StateDB
 from testsite import TestSite
 
+# Two crawls of a median-weight site, then pywb replay: seconds, not milliseconds.
+pytestmark = pytest.mark.slow
+
 
 @dataclass(frozen=True)
 class Recrawled:

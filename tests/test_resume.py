@@ -42,6 +42,9 @@ FAST = ("--delay", "0", "--concurrency", "4", "--quiet")
 ROTATE = ("--warc-size", "64KB")  # a new WARC every 20 or so URLs
 SEED = 20261128
 
+# Every test here runs crawls in child processes and kills, signals or starves them.
+pytestmark = pytest.mark.slow
+
 
 # -- child processes ------------------------------------------------------------------
 
@@ -327,7 +330,6 @@ def status(coll: Path) -> dict[str, Any]:
     return info
 
 
-@pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume(tmp_path: Path, children: Children) -> None:
     rnd = random.Random(SEED)
     coll, ref = tmp_path / "killed", tmp_path / "uninterrupted"

@@ -15,6 +15,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from helpers_crawl import cli
 from helpers_schedule import make_collection
 from testsite import TestSite
@@ -28,6 +30,9 @@ action = "crawl"
 cron = "* * * * *"
 action = "verify"
 """
+
+# A crawl job in a child process, signalled and then resumed: seconds, not milliseconds.
+pytestmark = pytest.mark.slow
 
 
 def _events(root: Path) -> list[dict[str, object]]:

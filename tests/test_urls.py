@@ -128,6 +128,7 @@ def test_canonicalize_is_idempotent(scheme: str, host: str, port: str, path: str
     assert is_http_url(once)
 
 
+@pytest.mark.slow
 @given(st.text(max_size=80))
 def test_canonicalize_only_raises_value_error(text: str) -> None:
     for url in (text, "http://" + text, "https://example.com/" + text):

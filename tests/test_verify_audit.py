@@ -154,6 +154,7 @@ def test_time_budget_stops_within_it(coll: Path) -> None:
     assert len([f for f in report.files if f.file.startswith("warcs/")]) < len(warcs(coll))
 
 
+@pytest.mark.slow
 def test_a_file_bigger_than_the_budget_is_reported(coll: Path) -> None:
     report = verify_collection(Collection.open(coll), VerifyOptions(budget_bytes=100))
     assert report.ok and "BUDGET_TOO_SMALL" in report.counts()

@@ -61,6 +61,7 @@ def checkable(root: Path) -> list[str]:
             "fixity/manifest-sha256.txt", "preserve.toml"]
 
 
+@pytest.mark.slow
 def test_a_clean_collection_verifies_clean_and_records_a_pass_per_file(coll: Path) -> None:
     before = len((coll / "events.jsonl").read_text().splitlines())
     report = verify_collection(Collection.open(coll))
@@ -80,6 +81,7 @@ def test_a_clean_collection_verifies_clean_and_records_a_pass_per_file(coll: Pat
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[FIXTURE])
 @given(data=st.data())
 def test_any_single_bit_flip_is_caught_and_names_its_file(crawled: Path, tmp_path: Path,
@@ -101,6 +103,7 @@ def test_any_single_bit_flip_is_caught_and_names_its_file(crawled: Path, tmp_pat
     shutil.rmtree(root.parent)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[FIXTURE])
 @given(data=st.data())
 def test_truncation_at_any_offset(crawled: Path, tmp_path: Path, data: st.DataObject) -> None:
@@ -252,6 +255,7 @@ def test_pages_naming_no_capture_is_caught(coll: Path) -> None:
     assert got == {"pages/pages.jsonl": {"PAGES_NOT_CAPTURED", "PAGES_ENTRY_MISSING"}}
 
 
+@pytest.mark.slow
 def test_cli_exit_statuses_and_json(coll: Path, tmp_path: Path) -> None:
     raw = bytearray((coll / "preserve.toml").read_bytes())
     raw[3] ^= 0x01

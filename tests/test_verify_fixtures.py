@@ -52,6 +52,7 @@ def test_fixture_findings(path: Path) -> None:
         assert all(f.offset is not None for f in named)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", WARCS, ids=lambda p: p.name)
 def test_fixture_exit_status(path: Path) -> None:
     result = cli("verify", "--json", path)
@@ -68,6 +69,7 @@ def test_all_fixtures_at_once_on_two_cores() -> None:
     assert not one.ok
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wget") is None, reason="wget is not installed")
 def test_a_fresh_wget_warc_of_the_test_site_verifies_clean(shared_site: TestSite,
                                                            tmp_path: Path) -> None:

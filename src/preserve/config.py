@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 Scope = Literal["host", "domain", "prefix"]
+TlsVerify = Literal["strict", "record"]
 Digest = Literal["sha1", "sha256"]
 
 DUBLIN_CORE_FIELDS = (
@@ -103,6 +104,9 @@ class CrawlConfig:
     digest: Digest = "sha1"
     warc_size: int = 1_000_000_000
     timeout: float = 30.0
+    max_fetch_time: float = 120.0
+    tls_verify: TlsVerify = "strict"
+    ca_bundle: str = ""
     max_response_size: int = 100_000_000
     max_redirects: int = 10
     retries: int = 3
@@ -136,6 +140,10 @@ class CrawlConfig:
             raise ConfigError("warc-size must be at least 1 KB")
         if self.timeout <= 0:
             raise ConfigError("timeout must be positive")
+        if not 0 < self.max_fetch_time < float("inf"):
+            raise ConfigError("max-fetch-time must be a positive, finite duration")
+        if self.tls_verify not in ("strict", "record"):
+            raise ConfigError(f"tls-verify must be strict or record, not {self.tls_verify!r}")
         return self
 
     def merged(self, **overrides: Any) -> CrawlConfig:
@@ -232,7 +240,7 @@ def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
                     raise ConfigError(f"[crawl] {key} must be a size such as \"1GB\" or a "
                                       "whole number of bytes", path, key)
                 value = parse_size(value)
-            elif name == "max_time":
+            elif name in ("max_time", "max_fetch_time"):
                 if not isinstance(value, str | int | float) or isinstance(value, bool):
                     raise ConfigError(f"[crawl] {key} must be a duration such as \"2h\" or a "
                                       "number of seconds", path, key)
@@ -244,7 +252,8 @@ def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
                 if not isinstance(value, int | float) or isinstance(value, bool):
                     raise ConfigError(f"[crawl] {key} must be a number", path, key)
                 value = float(value)
-            elif name in ("scope", "digest", "user_agent", "operator"):
+            elif name in ("scope", "digest", "user_agent", "operator", "tls_verify",
+                          "ca_bundle"):
                 if not isinstance(value, str):
                     raise ConfigError(f"[crawl] {key} must be a string", path, key)
             elif not isinstance(value, int) or isinstance(value, bool):

@@ -37,6 +37,7 @@ from .fetcher import Fetcher, FetchLimits, HttpFetcher
 from .robots import RobotsGate
 from .session import config_to_dict
 from .summary import CrawlSummary, Progress
+from .tls import TlsPolicy
 
 __all__ = ["Crawler", "CrawlSummary", "Progress"]
 
@@ -215,6 +216,7 @@ class Crawler:
             ("operator", cfg.operator),
             ("hostname", socket.gethostname()),
             ("robots", "ignore" if cfg.ignore_robots else "obey"),
+            ("tls-verify", cfg.tls_verify),
             ("http-header-user-agent", cfg.user_agent),
             ("isPartOf", desc.title or self.coll.name),
             ("crawl", crawl.id),
@@ -283,8 +285,10 @@ class Crawler:
         cfg = self.cfg
         return HttpFetcher(
             cfg.user_agent,
-            limits=FetchLimits(timeout=cfg.timeout, max_response_size=cfg.max_response_size),
+            limits=FetchLimits(timeout=cfg.timeout, max_response_size=cfg.max_response_size,
+                               max_time=cfg.max_fetch_time),
             policy=AddressPolicy.for_seeds(cfg.seeds),
+            tls=TlsPolicy(cfg.tls_verify, cfg.ca_bundle),
             clock=self.clock,
         )
 

@@ -81,6 +81,8 @@ class CrawlRun:
             self.scope.add_seed(url)
         self.politeness = Politeness(self.cfg.delay)
         self.stop_reason = ""
+        self.robots_failures: dict[str, str] = {}  # host: why its robots.txt failed
+        self.tls_unverified: set[str] = set()  # hosts already reported in events
 
     # -- time: politeness runs on the monotonic clock, retry times survive restarts ----
 
@@ -247,6 +249,9 @@ class CrawlRun:
         if rules is not None and rules.allowed(item.url, self.cfg.user_agent):
             return True
         policy = rules.policy if rules is not None else "unknown"
+        why = self.robots_failures.get(item.host)
+        if why and policy == "disallow-all":
+            policy += f": robots.txt could not be fetched, {why}"
         with self.state.transaction():
             self.frontier.complete(item, "blocked")
         entry = dict(time=self._now(), url=item.url, via=item.via, hops=item.hops,
@@ -350,6 +355,7 @@ class CrawlRun:
                                            error=f"{final.message}; retry in {delay:.1f}s")
                         return
                     detail = f"{final.kind}: {final.message}; host disallowed (RFC 9309)"
+                    self.robots_failures[item.host] = f"{final.kind}: {final.message}"
                 self._checkpoint()
         finally:
             for result in work.results:
@@ -405,11 +411,19 @@ class CrawlRun:
             outcome="revisit" if response.record_type == "revisit" else "captured",
             truncated=ex.truncated, warc=response.filename, offset=response.offset,
             failed=failed or None,
+            tls_error=ex.tls.error if ex.tls is not None and not ex.tls.verified else None,
         )
         self.summary.count(entry)
         # The log line follows the commit of the enclosing transaction closely; a crash in
         # between only loses the line, never the capture.
         self.ctx.log.write(**{k: v for k, v in entry.items() if v is not None})
+        if entry["tls_error"] and item.host not in self.tls_unverified:
+            self.tls_unverified.add(item.host)
+            self.ctx.events.append(
+                "certificate not verified", outcome="warning", obj=ex.url, crawl=self.crawl_id,
+                detail=f"captured over a connection whose certificate failed verification "
+                       f"(tls-verify = record): {entry['tls_error']}",
+                data={"host": item.host, "error": entry["tls_error"]})
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:

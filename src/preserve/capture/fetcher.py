@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import http.client
+import io
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -25,12 +27,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ..web.exchange import Exchange, FetchFailure, FetchResult, ResponseBlock
+from ..web.exchange import Exchange, FetchFailure, FetchResult, ResponseBlock, TlsInfo
 from .addresses import AddressPolicy, BlockedAddress
+from .cookies import BoundedJar
+from .tls import TlsPolicy, cipher_name, peer_chain, tls_version, verify_error
 
 __all__ = ["Fetcher", "HttpFetcher", "FetchLimits"]
 
-# Bodies of these types are kept (up to parse_limit) for link extraction.
 _PARSED_TYPES = (
     "text/html", "application/xhtml+xml", "text/css", "text/xml", "application/xml",
     "application/rss+xml", "application/atom+xml", "text/plain", "application/x-gzip",
@@ -47,19 +50,74 @@ class Fetcher(Protocol):
 
 
 class FetchLimits:
+    """``timeout`` bounds each connect and each read from the socket; ``max_time`` is the
+    wall-clock deadline of the whole fetch (connect, TLS, headers, body), which a server
+    trickling bytes cannot stretch: every read waits at most for the time left."""
+
     def __init__(
         self,
         *,
         timeout: float = 30.0,
         max_response_size: int = 100_000_000,
         parse_limit: int = 20_000_000,
-        max_time: float | None = None,
+        max_time: float = 120.0,
     ) -> None:
         self.timeout = timeout
         self.max_response_size = max_response_size
         self.parse_limit = parse_limit
-        # A server trickling bytes never trips the socket timeout; this caps the whole fetch.
-        self.max_time = max_time if max_time is not None else max(120.0, timeout * 4)
+        self.max_time = max_time
+
+
+class _Deadline:
+    """The moment (on the monotonic clock) by which one fetch must be over."""
+
+    def __init__(self, at: float, timeout: float) -> None:
+        self.at = at
+        self.timeout = timeout
+        self.expired = False
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+
+class _DeadlineIO(io.RawIOBase):
+    """The socket under http.client's buffer, read with the deadline in force.
+
+    Before each ``recv`` the socket's timeout is set to the time left (or the per-read
+    timeout, if shorter), so no read, however slowly the server trickles, outlasts the
+    deadline. Once it has passed, reads return end of file: http.client then hands up
+    whatever it has, every byte of which the tee above has recorded.
+    """
+
+    def __init__(self, raw: Any, sock: socket.socket, deadline: _Deadline) -> None:
+        super().__init__()
+        self._raw = raw
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        deadline = self._deadline
+        left = deadline.left()
+        if deadline.expired or left <= 0:
+            deadline.expired = True
+            return 0
+        self._sock.settimeout(min(deadline.timeout, left))
+        try:
+            n: int | None = self._raw.readinto(buf)
+        except TimeoutError:
+            if deadline.left() > 0:
+                raise
+            deadline.expired = True
+            return 0
+        return n or 0
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
 
 
 class _Tee:
@@ -97,10 +155,16 @@ class _Tee:
 class _Wire:
     """What one request/response pair looked like on the wire."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: _Deadline, tls: TlsInfo | None) -> None:
         self.sent = bytearray()
         self.block = ResponseBlock()
         self.peer: str | None = None
+        self.deadline = deadline
+        self.tls = tls
+
+
+class _HeaderDeadline(http.client.HTTPException):
+    """The deadline passed before the final response header was complete."""
 
 
 # The wire of the request under way in this thread, so that a fetch that fails before a
@@ -111,11 +175,18 @@ _in_flight = threading.local()
 class _RecordingResponse(http.client.HTTPResponse):
     def __init__(self, sock: socket.socket, *args: Any, wire: _Wire, **kwargs: Any) -> None:
         super().__init__(sock, *args, **kwargs)
-        self.fp = _Tee(self.fp, wire.block)  # type: ignore[assignment]
+        # The SocketIO that makefile() made stays underneath (it holds the socket open
+        # after the connection hands it over); nothing has been read into the buffer yet.
+        raw = self.fp.detach()
+        reader = io.BufferedReader(_DeadlineIO(raw, sock, wire.deadline))
+        self.fp = _Tee(reader, wire.block)  # type: ignore[assignment]
         self._wire = wire
 
     def begin(self) -> None:
         super().begin()
+        if self._wire.deadline.expired:
+            # End of file stood in for the rest: what looks like a header is cut short.
+            raise _HeaderDeadline()
         self._wire.block.mark_headers_end()
 
 
@@ -139,6 +210,7 @@ class _RecordingMixin:
     """Records sent bytes, tees received bytes, and checks the peer address."""
 
     preserve_policy: AddressPolicy | None = None
+    preserve_tls: TlsInfo | None = None
     sock: socket.socket | None
     port: int
     _dns_host: str
@@ -157,7 +229,7 @@ class _RecordingMixin:
         return sock
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        wire = _Wire()
+        wire = _Wire(_in_flight.deadline, self.preserve_tls)
         self._wire = wire
         _in_flight.wire = wire
         self.response_class = functools.partial(_RecordingResponse, wire=wire)
@@ -182,21 +254,56 @@ class _RecordingHTTPConnection(_RecordingMixin, HTTPConnection):  # type: ignore
 
 
 class _RecordingHTTPSConnection(_RecordingMixin, HTTPSConnection):  # type: ignore[misc]
-    pass
+    """Connects with the crawl's trust; in record mode, again unverified if that fails."""
+
+    preserve_trust: TlsPolicy
+
+    def connect(self) -> None:
+        trust = self.preserve_trust
+        # Our contexts, not requests' per-connection CA loading (which would add certifi
+        # to a bundle the archivist chose, and parse it on every connection).
+        self.ca_certs = self.ca_cert_dir = self.ca_cert_data = None
+        self.assert_hostname = None
+        self.ssl_context, self.cert_reqs = trust.verified, ssl.CERT_REQUIRED
+        try:
+            super().connect()
+        except ssl.SSLCertVerificationError as e:
+            if trust.unverified is None:
+                raise
+            error = verify_error(e)
+            self.ssl_context, self.cert_reqs = trust.unverified, ssl.CERT_NONE
+            super().connect()  # a new socket: the address policy applies again
+            self.preserve_tls = TlsInfo(tls_version(self.sock), cipher_name(self.sock),
+                                        verified=False, error=error,
+                                        chain=peer_chain(self.sock))
+            return
+        self.preserve_tls = TlsInfo(tls_version(self.sock), cipher_name(self.sock))
+
+
+class _RecordingHTTPSPool(HTTPSConnectionPool):
+    def _validate_conn(self, conn: Any) -> None:
+        # As urllib3 does, less its InsecureRequestWarning: an unverified connection is
+        # made only in record mode, on purpose, and recorded with every exchange.
+        HTTPConnectionPool._validate_conn(self, conn)
+        if conn.is_closed:
+            conn.connect()
 
 
 class _RecordingAdapter(HTTPAdapter):
-    def __init__(self, policy: AddressPolicy | None, pool_maxsize: int) -> None:
+    def __init__(self, policy: AddressPolicy | None, trust: TlsPolicy,
+                 pool_maxsize: int) -> None:
         self._policy = policy
+        self._trust = trust
         super().__init__(pool_connections=16, pool_maxsize=pool_maxsize, max_retries=0)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         policy = self._policy
         http_conn = type("Conn", (_RecordingHTTPConnection,), {"preserve_policy": policy})
-        https_conn = type("Conn", (_RecordingHTTPSConnection,), {"preserve_policy": policy})
+        https_conn = type("Conn", (_RecordingHTTPSConnection,),
+                          {"preserve_policy": policy, "preserve_trust": self._trust})
         http_pool = type("Pool", (HTTPConnectionPool,), {"ConnectionCls": http_conn})
-        https_pool = type("Pool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn})
+        https_pool = type("Pool", (_RecordingHTTPSPool,), {"ConnectionCls": https_conn})
         self.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
 
 
@@ -222,6 +329,14 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     blocked = _find(exc, BlockedAddress)
     if blocked is not None:
         return "blocked-address", str(blocked)
+    unverified = _find(exc, ssl.SSLCertVerificationError)
+    if isinstance(unverified, ssl.SSLCertVerificationError):
+        return "tls", verify_error(unverified)
+    broken = _find(exc, ssl.SSLError)
+    if isinstance(broken, ssl.SSLError) and not isinstance(
+        broken, ssl.SSLEOFError | ssl.SSLZeroReturnError
+    ):
+        return "tls", f"TLS handshake failed: {broken.reason or broken}"
     if _find(exc, urllib3.exceptions.NameResolutionError) or _find(exc, socket.gaierror):
         return "dns", "host name could not be resolved"
     if _find(exc, ConnectionResetError) or _find(exc, BrokenPipeError):
@@ -247,6 +362,14 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     return "protocol", _short(exc)
 
 
+_HTTP_VERSIONS = {9: "http/0.9", 10: "http/1.0", 11: "http/1.1", 20: "h2"}
+
+
+def _header_deadline(limits: FetchLimits, wire: _Wire) -> str:
+    return (f"no complete response header within the {limits.max_time:g}s fetch deadline "
+            f"({wire.block.length} bytes received)")
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:300]
@@ -261,11 +384,13 @@ class HttpFetcher:
         *,
         limits: FetchLimits | None = None,
         policy: AddressPolicy | None = None,
+        tls: TlsPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.user_agent = user_agent
         self.limits = limits or FetchLimits()
         self.policy = policy
+        self.tls = tls or TlsPolicy()
         self.clock = clock
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
@@ -276,7 +401,8 @@ class HttpFetcher:
         if session is None:
             session = requests.Session()
             session.trust_env = False  # no proxies or netrc from the environment
-            adapter = _RecordingAdapter(self.policy, pool_maxsize=4)
+            session.cookies = BoundedJar()
+            adapter = _RecordingAdapter(self.policy, self.tls, pool_maxsize=4)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers.clear()
@@ -297,7 +423,9 @@ class HttpFetcher:
         date = self.clock()
         started = time.monotonic()
         limits = self.limits
+        deadline = _Deadline(started + limits.max_time, limits.timeout)
         _in_flight.wire = None
+        _in_flight.deadline = deadline
         try:
             session = self._session()
             # Prepared here rather than by Session.request, whose merging of settings
@@ -309,16 +437,21 @@ class HttpFetcher:
                 headers["Referer"] = referer
             prepared = requests.PreparedRequest()
             prepared.prepare(method="GET", url=url, headers=headers, cookies=session.cookies)
+            connect = max(0.001, min(limits.timeout, deadline.left()))
             resp = session.send(
                 prepared,
                 stream=True,
                 allow_redirects=False,
-                timeout=(limits.timeout, limits.timeout),
+                timeout=(connect, limits.timeout),
+                verify=False,  # the connection class verifies, with the crawl's TlsPolicy
             )
         except Exception as exc:  # requests raises a wide tree; every one is a failure record
             failed: _Wire | None = getattr(_in_flight, "wire", None)
             if failed is not None:
                 failed.block.close()
+                if failed.deadline.expired:
+                    return FetchFailure(url, "deadline", _header_deadline(limits, failed),
+                                        date, time.monotonic() - started)
             kind, message = _classify(exc)
             return FetchFailure(url, kind, message, date, time.monotonic() - started)
 
@@ -345,15 +478,17 @@ class HttpFetcher:
                 if block.payload_length > limits.max_response_size:
                     truncated = "length"
                     break
-                if time.monotonic() - started > limits.max_time:
-                    truncated = "time"
+                if deadline.expired:
                     break
         except Exception as exc:
-            resp.raw.close()
-            resp.close()
-            block.close()
-            kind, message = _classify(exc)
-            return FetchFailure(url, kind, message, date, time.monotonic() - started)
+            if not deadline.expired:  # a deadline ends reads early; anything else failed
+                resp.raw.close()
+                resp.close()
+                block.close()
+                kind, message = _classify(exc)
+                return FetchFailure(url, kind, message, date, time.monotonic() - started)
+        if deadline.expired and truncated is None:
+            truncated = "time"
         if truncated:
             resp.raw.close()  # drop the connection: the rest of the body is still in flight
         resp.close()
@@ -370,6 +505,8 @@ class HttpFetcher:
             duration=time.monotonic() - started,
             truncated=truncated,
             entity=bytes(entity) if keep and not truncated else None,
+            http_version=_HTTP_VERSIONS.get(resp.raw.version),
+            tls=wire.tls,
         )
 
     def close(self) -> None:

@@ -13,7 +13,6 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -285,8 +284,8 @@ _BACKGROUND_TAGS = frozenset({"body", "table", "td", "th"})
 _local = threading.local()
 
 
-def _parser() -> Any:
-    parser = getattr(_local, "parser", None)
+def _parser() -> etree.HTMLParser:
+    parser: etree.HTMLParser | None = getattr(_local, "parser", None)
     if parser is None:
         # huge_tree lifts libxml2's nesting limit from 256 to 2048 levels; HTML has no
         # entities to expand, and the body size is bounded by the caller.
@@ -302,7 +301,7 @@ def _parser() -> Any:
     return parser
 
 
-def _parse_html(body: bytes, encoding: str | None) -> Any:
+def _parse_html(body: bytes, encoding: str | None) -> etree._Element | None:
     codec = html_charset(body, encoding)
     if codec != "utf-8" or body.startswith(codecs.BOM_UTF8):
         # Hand libxml2 one known encoding rather than let it guess: its detection
@@ -318,7 +317,7 @@ def _parse_html(body: bytes, encoding: str | None) -> Any:
         return None
 
 
-def _title(el: Any) -> str | None:
+def _title(el: etree._Element) -> str | None:
     # An <svg><title> is a tooltip, not the document title.
     if next(el.iterancestors("svg"), None) is not None:
         return None
@@ -409,7 +408,7 @@ def extract_html(body: bytes, url: str, encoding: str | None = None) -> Outlinks
     )
 
 
-def _link(el: Any, links: _Collector, embeds: _Collector, feeds: _Collector) -> None:
+def _link(el: etree._Element, links: _Collector, embeds: _Collector, feeds: _Collector) -> None:
     href = el.get("href")
     rels = set((el.get("rel") or "").lower().split())
     if "alternate" in rels:

@@ -14,7 +14,6 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -199,7 +198,7 @@ def _parse_text(data: bytes, resolver: LinkResolver) -> SitemapEntries:
     return SitemapEntries(urls=tuple(urls.urls))
 
 
-def _local(tag: Any) -> str:
+def _local(tag: object) -> str:
     # Comments, entities and PIs have a function as tag; namespaces vary by version.
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
@@ -226,7 +225,7 @@ def _escape_bare_ampersands(data: bytes) -> bytes:
     return _BARE_AMPERSAND.sub(_escape_ampersand, data)
 
 
-def _elements(data: bytes) -> Iterator[Any]:
+def _elements(data: bytes) -> Iterator[etree._Element]:
     events = etree.iterparse(
         io.BytesIO(_escape_bare_ampersands(data)),
         events=("end",),
@@ -247,7 +246,7 @@ def _elements(data: bytes) -> Iterator[Any]:
         return
 
 
-def _is_permalink(guid: Any, text: str) -> bool:
+def _is_permalink(guid: etree._Element, text: str) -> bool:
     # A guid is a permalink unless it says otherwise (RSS 2.0), but many feeds leave
     # the attribute out on opaque ids, so only http(s) URLs count.
     if (guid.get("isPermaLink") or "true").strip().lower() == "false":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -83,6 +84,15 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
               help="WARC digest algorithm [default: sha1, base32].")
 @click.option("--warc-size", type=Size(), help="Rotate WARC files at this size [default: 1GB].")
 @click.option("--timeout", type=click.FloatRange(min=0.1), help="Network timeout in seconds.")
+@click.option("--max-fetch-time", type=Duration(),
+              help="Wall-clock cap on one fetch: connect, headers and body [default: 120s]; "
+              "a body still arriving then is stored cut short (WARC-Truncated: time).")
+@click.option("--tls-verify", type=click.Choice(["strict", "record"]),
+              help="A certificate that fails verification: refuse the site (strict, the "
+              "default) or capture it and record the failure (record).")
+@click.option("--ca-bundle", metavar="FILE",
+              help="PEM file of the CA certificates to trust [default: $REQUESTS_CA_BUNDLE, "
+              "else $SSL_CERT_FILE, else certifi's bundle].")
 @click.option("--retries", type=click.IntRange(min=0),
               help="Retries of a failed fetch, with exponential back-off [default: 3].")
 @click.option("--final", is_flag=True,
@@ -102,11 +112,21 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     """
     from ..capture.crawler import Crawler
     from ..capture.session import open_for_crawl
+    from ..capture.tls import check_ca_bundle
     from .progress import make_reporter
 
     overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
     overrides["seeds"] = seeds
+    # The variables requests and OpenSSL honour, read here at the edge.
+    bundle: str | None = options.get("ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE") \
+        or os.environ.get("SSL_CERT_FILE")
+    if bundle:
+        bundle = os.path.abspath(os.path.expanduser(bundle))
+        check_ca_bundle(bundle)  # before a collection is created
+    overrides["ca_bundle"] = bundle
     coll, config, _ = open_for_crawl(collection, overrides, {"title": title} if title else None)
+    if config.crawl.ca_bundle:
+        check_ca_bundle(config.crawl.ca_bundle)
     reporter = make_reporter(quiet=quiet)
 
     def started(crawl_id: str, resumed: bool) -> None:
@@ -128,8 +148,9 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
         for s, handler in previous.items():
             signal.signal(s, handler)
     if summary.captured == 0 and summary.status == "finished":
+        why = _first_failure(coll.crawl_log_path(summary.crawl))
         raise SeedError(config.crawl.seeds[0],
-                        f"unreachable: nothing could be fetched (see {coll.logs}/)")
+                        f"unreachable: nothing could be fetched ({why}see {coll.logs}/)")
     changes = _recrawl_changes(coll, summary) if summary.finished else None
     if as_json:
         data = summary.to_dict()
@@ -145,6 +166,25 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
                    "run `preserve crawl` again to resume)", err=True)
     if summary.status in ("interrupted", "storage-error") or summary.failures:
         sys.exit(ExitStatus.PROBLEMS)
+
+
+def _first_failure(log: Path) -> str:
+    """The error of the first failed fetch in a crawl log, and what to do about a TLS one."""
+    try:
+        with open(log, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                error = entry.get("error") if isinstance(entry, dict) else None
+                if isinstance(error, str) and entry.get("outcome") == "failed":
+                    if error.startswith("tls: certificate verify failed"):
+                        error += "; --tls-verify=record captures it and records the failure"
+                    return f"{error}; "
+    except OSError:
+        pass
+    return ""
 
 
 def _recrawl_changes(coll: Collection, summary: CrawlSummary) -> CrawlDiff | None:

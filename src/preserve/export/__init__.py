@@ -8,6 +8,7 @@ under a temporary name beside DEST and renamed into place only when complete
 
 from __future__ import annotations
 
+from .lock import export_lock
 from .run import FORMATS, ExportOptions, ExportResult, export_collection
 
-__all__ = ["FORMATS", "ExportOptions", "ExportResult", "export_collection"]
+__all__ = ["FORMATS", "ExportOptions", "ExportResult", "export_collection", "export_lock"]

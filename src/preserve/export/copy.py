@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..errors import ExportError, FixityMismatch
+from .confined import open_regular
 from .sources import Source
 
 __all__ = ["Copied", "VerifiedReader", "copy_to_file", "digest_bytes", "CHUNK"]
@@ -58,10 +59,10 @@ class VerifiedReader:
         if source.size >= THREADED_FROM:
             self._pool = ThreadPoolExecutor(len(self._hashes), "export-hash")
         try:
-            self._file = open(source.path, "rb", buffering=0)
-        except OSError as e:
+            self._file = open(open_regular(source.path, source.identity), "rb", buffering=0)
+        except BaseException:
             self.close()
-            raise ExportError(f"cannot read ({e.strerror})", source.path) from e
+            raise
 
     def _settle(self) -> None:
         for future in self._pending:

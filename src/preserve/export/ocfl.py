@@ -17,14 +17,17 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..collection import Collection
 from ..errors import ExportError
-from .copy import Copied, Progress, copy_to_file
+from .confined import open_regular
+from .copy import CHUNK, Copied, Progress, copy_to_file
 from .package import write_small
 from .sources import Source
 
@@ -35,6 +38,7 @@ OBJECT_NAMASTE = "0=ocfl_object_1.1"
 ROOT_NAMASTE = "0=ocfl_1.1"
 INVENTORY_TYPE = "https://ocfl.io/1.1/spec/#inventory"
 LAYOUT = "0004-hashed-n-tuple-storage-layout"
+EXPORT_EVENT = "package exported"  # the event type run.py appends after each export
 _LAYOUT_CONFIG = {"extensionName": LAYOUT, "digestAlgorithm": "sha256", "tupleSize": 3,
                   "numberOfTuples": 3, "shortObjectRoot": False}
 
@@ -64,17 +68,26 @@ def read_inventory(obj: Path) -> dict[str, Any] | None:
 
 
 def _link_tree(src: Path, dst: Path) -> None:
-    """Hard-link every file of an earlier object into the new one (copy where links fail)."""
-    for dirpath, _dirs, files in os.walk(src):
+    """Hard-link every file of an earlier object into the new one (copy where links fail).
+
+    Only regular files and directories: an object holding a symbolic link or a special
+    file was not written by preserve, and nothing is read through it."""
+    for dirpath, dirs, files in os.walk(src):
         rel = Path(dirpath).relative_to(src)
         (dst / rel).mkdir(parents=True, exist_ok=True)
+        for name in [*dirs, *files]:
+            mode = os.lstat(Path(dirpath) / name).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise ExportError("holds something other than files and directories, so it "
+                                  "is not an object preserve wrote; give --force to replace "
+                                  "it", Path(dirpath) / name)
         for name in files:
             if rel == Path(".") and name.startswith("inventory.json"):
                 continue
             try:
-                os.link(Path(dirpath) / name, dst / rel / name)
+                os.link(Path(dirpath) / name, dst / rel / name, follow_symlinks=False)
             except OSError:
-                shutil.copy2(Path(dirpath) / name, dst / rel / name)
+                shutil.copy2(Path(dirpath) / name, dst / rel / name, follow_symlinks=False)
 
 
 def _prune_empty(root: Path) -> None:
@@ -96,7 +109,7 @@ def write_object(staging: Path, sources: Sequence[Source], *, object_id: str,
     """Write the object, with a new version, into the empty directory ``staging``.
 
     ``previous`` is the existing object to extend (its inventory read by the caller);
-    ``user`` is (name, email or ""). Returns version None when the collection is
+    ``user`` is (name, address URI or ""). Returns version None when the collection is
     unchanged since the head version: then ``staging`` is left empty.
     """
     old = read_inventory(previous) if previous is not None else None
@@ -131,17 +144,18 @@ def write_object(staging: Path, sources: Sequence[Source], *, object_id: str,
                 new_files.append(content)
         state.setdefault(digest, []).append(source.relpath)
 
-    if old is not None and versions[old["head"]]["state"] == state:
+    if previous is not None and old is not None and _unchanged(previous, old, state,
+                                                               staging / vdir / "content"):
         shutil.rmtree(staging / vdir, ignore_errors=True)
         return OcflResult(object_id, None, (), len(sources), tuple(copied))
     _prune_empty(staging / vdir)
-    name, email = user
+    name, address = user
     version: dict[str, Any] = {
         "created": (created or datetime.now(UTC)).astimezone(UTC).isoformat(
             timespec="seconds").replace("+00:00", "Z"),
         "message": message,
         "state": state,
-        "user": {"name": name, **({"address": f"mailto:{email}"} if email else {})},
+        "user": {"name": name, **({"address": address} if address else {})},
     }
     versions[vdir] = version
     inventory = {"id": object_id, "type": INVENTORY_TYPE, "digestAlgorithm": "sha512",
@@ -156,6 +170,39 @@ def write_object(staging: Path, sources: Sequence[Source], *, object_id: str,
         write_small(where / "inventory.json", data)
         write_small(where / "inventory.json.sha512", sidecar)
     return OcflResult(object_id, vdir, tuple(new_files), len(sources), tuple(copied))
+
+
+def _unchanged(previous: Path, old: dict[str, Any], state: dict[str, list[str]],
+               content: Path) -> bool:
+    """True when the collection is the head version's, but for export events.
+
+    Each export appends a ``package exported`` event to events.jsonl after the object is
+    written; were that growth a change, every export would add a version holding only
+    the last export's event. It goes into the next version that has a change of its own.
+    """
+    head: dict[str, list[str]] = old["versions"][old["head"]]["state"]
+    if head == state:
+        return True
+    before = {p: d for d, paths in head.items() for p in paths}
+    after = {p: d for d, paths in state.items() for p in paths}
+    changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+    events = Collection.EVENTS_REL
+    if changed != {events} or events not in before or not (content / events).is_file():
+        return False
+    try:
+        fd = open_regular(previous / old["manifest"][before[events]][0], None)
+        with open(fd, "rb") as was, open(content / events, "rb") as now:
+            while chunk := was.read(CHUNK):
+                if now.read(len(chunk)) != chunk:
+                    return False
+            for line in now:
+                event = json.loads(line)
+                if not (line.endswith(b"\n") and isinstance(event, dict)
+                        and event.get("eventType") == EXPORT_EVENT):
+                    return False
+    except (OSError, ValueError, KeyError, IndexError, TypeError, ExportError):
+        return False
+    return True
 
 
 def object_path_in_root(object_id: str) -> str:

@@ -24,9 +24,17 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def check_destination(coll: Collection, dest: Path) -> Path:
-    """DEST made absolute, or an ExportError: inside the collection, or holding it."""
-    resolved = dest.expanduser().resolve()
+def check_destination(coll: Collection, dest: Path, *, follow: bool = False) -> Path:
+    """DEST made absolute, or an ExportError: inside the collection, or holding it.
+
+    DEST's directory is resolved, DEST itself is not (unless ``follow``, for a storage
+    root that is written into): a DEST that is a symbolic link is replaced, link and all,
+    never written through, so the file or directory it points to is left alone.
+    """
+    absolute = Path(os.path.abspath(dest.expanduser()))
+    if absolute.name in ("", ".", ".."):
+        raise ExportError("is not a name for a package; give a file or directory name", dest)
+    resolved = absolute.resolve() if follow else absolute.parent.resolve() / absolute.name
     root = coll.root.resolve()
     if _inside(resolved, root):
         raise ExportError("is inside the collection; export to a path outside it", dest)

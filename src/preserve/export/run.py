@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from .. import __version__
+from .. import PROJECT_URL, __version__
 from ..collection import Collection
-from ..errors import ExportError
+from ..errors import ExportError, StorageError
+from ..store.events import EventLog
 from .bagit import BagResult, bag_info_for, write_bag
 from .copy import Copied, Progress
 from .ocfl import object_path_in_root, prepare_storage_root, read_inventory, write_object
@@ -42,6 +44,7 @@ class ExportOptions:
     source_organization: str | None = None
     contact_name: str | None = None
     contact_email: str | None = None
+    user_address: str | None = None  # OCFL only: the version's user address, a URI
 
     def validate(self) -> ExportOptions:
         if self.format not in FORMATS:
@@ -50,12 +53,48 @@ class ExportOptions:
             raise ExportError(f"--{self.serialise} serialises a bag; it is for --format bagit")
         if self.ocfl_root is not None and self.format != "ocfl":
             raise ExportError("--ocfl-root is for --format ocfl")
+        if self.user_address is not None:
+            if self.format != "ocfl":
+                raise ExportError("--user-address is for --format ocfl")
+            if not _URI.fullmatch(self.user_address):
+                raise ExportError(f"--user-address {self.user_address!r} is not a URI; give "
+                                  "a mailto: address or a URL (an ORCID iD, a web page)")
         if self.ocfl_root is not None and self.output is not None:
             raise ExportError("give either --output or --ocfl-root, not both")
         if self.output is None and self.ocfl_root is None:
             raise ExportError("give --output DEST" + (" or --ocfl-root DIR"
                                                        if self.format == "ocfl" else ""))
+        if self.output is not None:
+            _check_suffix(self.output, self.container)
         return self
+
+    @property
+    def container(self) -> str:
+        """What DEST will be: "directory", "zip", "tar" or "wacz"."""
+        if self.format == "wacz":
+            return "wacz"
+        return self.serialise if self.format == "bagit" and self.serialise else "directory"
+
+
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"]+")
+_OPERATOR_URI = re.compile(r"<\s*((?:https?|mailto):[^\s<>]+)\s*>")
+
+# DEST's suffix -> the container it names; a DEST named for another container is refused.
+_SUFFIXES = {".zip": "zip", ".tar": "tar", ".wacz": "wacz", ".tgz": "tar.gz",
+             ".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd", ".7z": "7z"}
+_WRITES = {"directory": ("a directory", "a name without a file extension"),
+           "zip": ("a ZIP file (--zip)", "a name ending in .zip"),
+           "tar": ("an uncompressed tar file (--tar)", "a name ending in .tar"),
+           "wacz": ("a WACZ file", "a name ending in .wacz")}
+
+
+def _check_suffix(dest: Path, container: str) -> None:
+    suffix = dest.suffix.lower()
+    named = _SUFFIXES.get(suffix)
+    if named is None or named == container:
+        return
+    what, fix = _WRITES[container]
+    raise ExportError(f"ends in {suffix}, but this export writes {what}; give {fix}", dest)
 
 
 @dataclass(frozen=True)
@@ -67,6 +106,7 @@ class ExportResult:
     checked: int  # files compared with the fixity manifest
     version: str | None = None  # OCFL: the version written; None if nothing changed
     new_files: tuple[str, ...] = ()  # OCFL: content added by this version
+    event_error: str | None = None  # why the export's event could not be recorded
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -94,7 +134,7 @@ def export_collection(coll: Collection, options: ExportOptions, *,
     when = now or datetime.now(UTC)
     config = coll.load_config()
     if options.format == "ocfl" and options.ocfl_root is not None:
-        root = check_destination(coll, options.ocfl_root)
+        root = check_destination(coll, options.ocfl_root, follow=True)
         dest = root / object_path_in_root(_object_id(coll))
     else:
         assert options.output is not None
@@ -112,8 +152,9 @@ def export_collection(coll: Collection, options: ExportOptions, *,
                         contact_name=options.contact_name, contact_email=options.contact_email)
 
     if options.format == "ocfl":
-        result = _export_ocfl(coll, options, dest, sources, info.contact_name,
-                              info.contact_email, when, on_bytes)
+        result = _export_ocfl(coll, options, dest, sources,
+                              _ocfl_user(options, info.contact_name, info.contact_email,
+                                         config.crawl.operator), when, on_bytes)
     else:
         directory = options.format == "bagit" and options.serialise is None
         with staged(dest, replace=options.force, directory=directory) as tmp:
@@ -136,11 +177,57 @@ def export_collection(coll: Collection, options: ExportOptions, *,
             writer.close()
         size, checked = _summary(out.copied)
         result = ExportResult(options.format, dest, out.files, size, checked)
+    return _record(coll, result, clock=lambda: now or datetime.now(UTC))
+
+
+def _record(coll: Collection, result: ExportResult,
+            clock: Callable[[], datetime]) -> ExportResult:
+    """Append the export's event to the collection's log, after the package is complete.
+
+    A collection that cannot be written (a read-only mount) still exports: the result
+    says why the event could not be recorded, and the command says so in one line.
+    """
+    if result.format == "ocfl" and result.version is None:
+        detail = f"ocfl object at {result.path} unchanged since the last export; no version"
+    else:
+        version = f", version {result.version}" if result.version else ""
+        detail = f"exported as {result.format} to {result.path}{version}"
+    data: dict[str, Any] = {"format": result.format, "dest": str(result.path),
+                            "files": result.files, "bytes": result.bytes,
+                            "checked": result.checked}
+    if result.format == "ocfl":
+        data["version"] = result.version
+        data["new_files"] = len(result.new_files)
+    events = EventLog(coll.events_path, clock)
+    try:
+        events.append("package exported", detail=detail, obj=coll.name, data=data)
+    except StorageError as e:
+        return dataclasses.replace(result, event_error=str(e))
     return result
 
 
+def _ocfl_user(options: ExportOptions, name: str, email: str,
+               operator: str) -> tuple[str, str]:
+    """The OCFL version's user: a name and an address URI (OCFL 1.1 3.5.3.1).
+
+    The address is ``--user-address``, else ``mailto:`` the contact email, else a URL in
+    ``[crawl] operator`` (``Team <https://...>``); with no operator at all the user is
+    preserve itself, at its project page. A named user with none of these has no address.
+    """
+    if not name:
+        return f"preserve/{__version__}", options.user_address or PROJECT_URL
+    if options.user_address:
+        return name, options.user_address
+    if email:
+        return name, f"mailto:{email}"
+    found = _OPERATOR_URI.search(operator)
+    if found:
+        return _OPERATOR_URI.sub("", name).strip() or name, found.group(1)
+    return name, ""
+
+
 def _export_ocfl(coll: Collection, options: ExportOptions, dest: Path, sources: list[Any],
-                 name: str, email: str, when: datetime,
+                 user: tuple[str, str], when: datetime,
                  on_bytes: Progress | None) -> ExportResult:
     made: list[Path] = []  # the storage root and tuple directories made for this object
     if options.ocfl_root is not None:
@@ -150,6 +237,9 @@ def _export_ocfl(coll: Collection, options: ExportOptions, dest: Path, sources: 
         made += [d for d in reversed(dest.parents[:3]) if not d.exists()]
         dest.parent.mkdir(parents=True, exist_ok=True)
     object_id = _object_id(coll)
+    if dest.is_symlink() and not options.force:
+        raise ExportError("is a symbolic link; give --force to replace the link (what it "
+                          "points to is left alone)", dest)
     previous = dest if dest.exists() and not options.force else None
     if previous is not None and read_inventory(previous) is None:
         raise ExportError("already exists and is not an OCFL object; give --force to "
@@ -157,7 +247,7 @@ def _export_ocfl(coll: Collection, options: ExportOptions, dest: Path, sources: 
     try:
         with staged(dest, replace=True, directory=True) as tmp:
             out = write_object(tmp, sources, object_id=object_id, previous=previous,
-                               user=(name or f"preserve/{__version__}", email),
+                               user=user,
                                message=f"Exported by preserve/{__version__} from {coll.name}",
                                created=when, on_bytes=on_bytes)
             if out.version is None:

@@ -3,17 +3,20 @@
 The closed WARCs are checked against every ``fixity/manifest-<algorithm>.txt``; the
 collection's own files (preserve.toml, events.jsonl, the manifests, the derived indexes
 and pages, normalised output) have no fixity record to compare with, so they are only
-hashed as they are copied (docs/export.md).
+hashed as they are copied (docs/export.md). Every path is checked to be a regular file
+inside the collection (``confined.py``) before anything is written.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..collection import Collection
 from ..errors import ExportError, FixityMismatch
+from .confined import Identity, lstat_inside, open_regular, rel_problem
 
 __all__ = ["Source", "collect_sources", "read_manifests"]
 
@@ -26,6 +29,8 @@ class Source:
     path: Path
     size: int
     expected: dict[str, str] = field(default_factory=dict)  # algorithm -> lower-case hex
+    mtime: float = 0.0
+    identity: Identity | None = None  # (device, inode) when chosen: the file opened must be it
 
     @property
     def is_warc(self) -> bool:
@@ -44,7 +49,9 @@ def read_manifests(coll: Collection) -> dict[str, dict[str, str]]:
             continue
         entries: dict[str, str] = {}
         try:
-            text = manifest.read_text(encoding="utf-8")
+            st = lstat_inside(coll.root, coll.rel(manifest))
+            with open(open_regular(manifest, (st.st_dev, st.st_ino)), "rb") as f:
+                text = f.read().decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise ExportError(f"cannot read the fixity manifest ({e})", manifest) from e
         for line in text.splitlines(keepends=True):
@@ -54,6 +61,11 @@ def read_manifests(coll: Collection) -> dict[str, dict[str, str]]:
             if not sep:
                 digest, sep, rel = line.rstrip("\n").partition(" *")
             if sep:
+                problem = rel_problem(rel)
+                if problem is not None:
+                    raise ExportError(
+                        f"lists {rel!r}, {problem}, not a file inside the collection; "
+                        "nothing was exported (correct or remove that line)", manifest)
                 entries[rel] = digest.lower()
         result[algorithm] = entries
     return result
@@ -62,13 +74,15 @@ def read_manifests(coll: Collection) -> dict[str, dict[str, str]]:
 def _source(coll: Collection, rel: str, expected: dict[str, str] | None = None) -> Source:
     path = coll.root / rel
     try:
-        size = path.stat().st_size
+        st = lstat_inside(coll.root, rel)
     except FileNotFoundError:
         if expected:
             algorithm, digest = next(iter(expected.items()))
             raise FixityMismatch(rel, algorithm, digest, None) from None
         raise ExportError("missing from the collection", path) from None
-    return Source(rel, path, size, expected or {})
+    except NotADirectoryError as e:
+        raise ExportError(f"cannot read ({e.strerror})", path) from e
+    return Source(rel, path, st.st_size, expected or {}, st.st_mtime, (st.st_dev, st.st_ino))
 
 
 def collect_sources(coll: Collection, *, include_normalised: bool = False) -> list[Source]:
@@ -86,6 +100,8 @@ def collect_sources(coll: Collection, *, include_normalised: bool = False) -> li
         for rel, digest in entries.items():
             listed.setdefault(rel, {})[algorithm] = digest
     warcs = {Collection.warc_rel(p.name) for p in coll.closed_warcs()}
+    for rel in sorted(warcs):
+        lstat_inside(coll.root, rel)  # a link or a FIFO among the WARCs: refused by name
     unlisted = sorted(warcs - set(listed))
     if unlisted:
         raise FixityMismatch(unlisted[0], "sha256", None, "")
@@ -93,10 +109,10 @@ def collect_sources(coll: Collection, *, include_normalised: bool = False) -> li
     own = [Collection.CONFIG_REL, Collection.EVENTS_REL, *map(coll.rel, coll.manifests()),
            Collection.INDEX_REL, Collection.PAGES_REL]
     for rel in own:
-        if rel not in listed and (coll.root / rel).is_file():
+        if rel not in listed and os.path.lexists(coll.root / rel):
             sources.append(_source(coll, rel))
     if include_normalised:
-        if not coll.articles_path.is_file():
+        if not os.path.lexists(coll.articles_path):
             raise ExportError("no normalised output; run `preserve normalise` first",
                               coll.articles_path)
         sources.append(_source(coll, Collection.ARTICLES_REL))

@@ -69,7 +69,7 @@ class ZipWriter:
 
     def add_source(self, name: str, source: Source, algorithms: Iterable[str],
                    on_bytes: Progress | None = None) -> Copied:
-        info = zipfile.ZipInfo(name, _zip_time(source.path.stat().st_mtime))
+        info = zipfile.ZipInfo(name, _zip_time(source.mtime))
         info.compress_type = zipfile.ZIP_STORED
         info.external_attr = 0o644 << 16
         with VerifiedReader(source, algorithms, on_bytes) as reader:
@@ -150,7 +150,7 @@ class TarWriter:
         info = tarfile.TarInfo(name)
         info.size = source.size
         info.mode = 0o644
-        info.mtime = int(source.path.stat().st_mtime)
+        info.mtime = int(source.mtime)
         with VerifiedReader(source, algorithms, on_bytes) as reader:
             self._add(info, reader)
             return reader.finish()

@@ -11,7 +11,8 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+
+from lxml import etree
 
 __all__ = ["Block", "html_blocks", "tei_blocks", "render_text", "render_markdown",
            "block_key", "tokens", "shingles"]
@@ -60,7 +61,7 @@ def block_key(text: str) -> str:
     return hashlib.blake2b(norm.encode(), digest_size=8).hexdigest()
 
 
-def _tag(el: Any) -> str:
+def _tag(el: etree._Element) -> str:
     tag = el.tag
     return tag.lower() if isinstance(tag, str) else ""
 
@@ -82,7 +83,7 @@ class _Walker:
                 self.blocks.append(Block(self.kind, text, self.level, self.path))
         self.kind, self.level = "p", 0
 
-    def walk(self, el: Any, depth: int, path: str) -> None:
+    def walk(self, el: etree._Element, depth: int, path: str) -> None:
         tag = el.tag
         if not isinstance(tag, str) or depth > MAX_DEPTH or (tag := tag.lower()) in SKIP_TAGS:
             if el.tail:
@@ -115,7 +116,7 @@ class _Walker:
             self.parts.append(el.tail)
 
 
-def html_blocks(root: Any, with_paths: bool = False) -> list[Block]:
+def html_blocks(root: etree._Element, with_paths: bool = False) -> list[Block]:
     """The text blocks of an lxml HTML element, in document order."""
     walker = _Walker(with_paths)
     walker.walk(root, 0, "")
@@ -127,14 +128,14 @@ _TEI_KIND = {"p": "p", "head": "h", "item": "li", "quote": "quote", "code": "pre
              "row": "row", "cell": "row"}
 
 
-def tei_blocks(root: Any) -> list[Block]:
+def tei_blocks(root: etree._Element) -> list[Block]:
     """Blocks of trafilatura's XML output (``<main>`` holds p, head, list, quote, table)."""
     main = root.find("main")
     if main is None:
         main = root
     blocks: list[Block] = []
 
-    def visit(el: Any) -> None:
+    def visit(el: etree._Element) -> None:
         tag = _tag(el)
         if tag in ("p", "head", "item", "quote", "code", "row"):
             if tag == "row":

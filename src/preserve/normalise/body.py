@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from lxml import etree
 
@@ -74,7 +73,7 @@ def _trafilatura(text: str, url: str | None, fast: bool) -> list[Block]:
     return tei_blocks(root) if root is not None else []
 
 
-def _region_page(region: Any, text: str) -> str:
+def _region_page(region: etree._Element | None, text: str) -> str:
     """The page trafilatura reads first: the scorer's region alone (``native.REGION``),
     or the whole page when the region is all of it. trafilatura's cost grows with the
     page; most of a page is far from its article."""
@@ -136,7 +135,7 @@ def _drop_title(blocks: list[Block], titles: Sequence[str]) -> list[Block]:
     return blocks
 
 
-def extract_body(doc: Any, text: str, url: str | None = None,
+def extract_body(doc: etree._Element, text: str, url: str | None = None,
                  titles: Sequence[str] = ()) -> Body:
     """The main content of the page ``text``, parsed as ``doc`` (not changed); never
     raises."""
@@ -159,10 +158,11 @@ def extract_body(doc: Any, text: str, url: str | None = None,
 _TITLES = etree.XPath('//meta[@property="og:title"]/@content | //title//text()')
 
 
-def body_titles(doc: Any) -> list[str]:
+def body_titles(doc: etree._Element) -> list[str]:
     """The page's own titles (og:title, <title>, <h1>), which a body should not repeat."""
     found: list[str] = []
-    for value in _TITLES(doc):
+    values: list[str] = _TITLES(doc)  # attribute values and text nodes: "smart" strings
+    for value in values:
         if str(value).strip():
             found.append(str(value))
     for h1 in doc.iterfind(".//h1"):

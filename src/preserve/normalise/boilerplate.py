@@ -18,7 +18,8 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from lxml import etree
 
 from .blocks import Block, block_key, html_blocks, tokens
 
@@ -38,7 +39,7 @@ class PageBlock:
     path: str
 
 
-def page_blocks(doc: Any) -> dict[str, PageBlock]:
+def page_blocks(doc: etree._Element) -> dict[str, PageBlock]:
     """The distinct blocks of a parsed page (``<body>``), by key, first occurrence kept."""
     body = doc.find(".//body")
     out: dict[str, PageBlock] = {}

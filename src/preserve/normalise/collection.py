@@ -67,7 +67,7 @@ def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-def _parse(text: str) -> Any | None:
+def _parse(text: str) -> etree._Element | None:
     """The page as ``extract`` parses it (the same parser, so the same blocks)."""
     try:
         return parse_html(text)[0]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
@@ -59,9 +58,10 @@ def looks_binary(data: bytes) -> bool:
                                 and sum(c < 9 or 13 < c < 32 for c in head) > 8)
 
 
-def _content_root(doc: Any) -> Any:
+def _content_root(doc: etree._Element) -> etree._Element:
     """The article element whose images and links are kept: <article>, <main>, else all."""
-    return (_CONTENT_ROOTS(doc) or [doc])[0]
+    roots: list[etree._Element] = _CONTENT_ROOTS(doc)
+    return (roots or [doc])[0]
 
 
 def _join(base: str | None, ref: str) -> str | None:
@@ -75,7 +75,7 @@ def _join(base: str | None, ref: str) -> str | None:
     return joined
 
 
-def _images(root: Any, url: str | None, limit: int = 50) -> tuple[Image, ...]:
+def _images(root: etree._Element, url: str | None, limit: int = 50) -> tuple[Image, ...]:
     seen: set[str] = set()
     out: list[Image] = []
     for img in root.iter("img"):
@@ -99,7 +99,7 @@ def _images(root: Any, url: str | None, limit: int = 50) -> tuple[Image, ...]:
     return tuple(out)
 
 
-def _links(root: Any, url: str | None, limit: int = 500) -> tuple[str, ...]:
+def _links(root: etree._Element, url: str | None, limit: int = 500) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     hrefs: set[str] = set()  # pages repeat their links; each is resolved once
     for a in root.iter("a"):
@@ -120,7 +120,7 @@ def _links(root: Any, url: str | None, limit: int = 500) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _is_listing(doc: Any, meta: Metadata) -> bool:
+def _is_listing(doc: etree._Element, meta: Metadata) -> bool:
     if meta.schema_types & _LISTING_TYPES:
         return True
     articles = int(_ARTICLES(doc))
@@ -129,7 +129,7 @@ def _is_listing(doc: Any, meta: Metadata) -> bool:
     return teasers >= 6 or articles >= 3 or (paginated and teasers >= 2)
 
 
-def _page_type(doc: Any, meta: Metadata, blocks: Sequence[Block]) -> str:
+def _page_type(doc: etree._Element, meta: Metadata, blocks: Sequence[Block]) -> str:
     """Declared article types win; then listing signs (teasers); then prose: enough words
     in enough real paragraphs, with a date, or without one if there are more of them."""
     words = sum(len(tokens(b.text)) for b in blocks)

@@ -132,7 +132,7 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {str(x).rsplit("/", 1)[-1].lower() for x in items if isinstance(x, str)}
 
 
-def _jsonld_objects(doc: Any) -> Iterator[dict[str, Any]]:
+def _jsonld_objects(doc: etree._Element) -> Iterator[dict[str, Any]]:
     for script in doc.iterfind('.//script[@type="application/ld+json"]'):
         text = (script.text or "").strip()
         if not text or len(text) > _MAX_JSONLD:
@@ -158,7 +158,7 @@ def _jsonld_objects(doc: Any) -> Iterator[dict[str, Any]]:
                     stack.extend(graph)
 
 
-def _from_jsonld(doc: Any, meta: Metadata) -> None:
+def _from_jsonld(doc: etree._Element, meta: Metadata) -> None:
     for obj in _jsonld_objects(doc):
         types = _types(obj)
         meta.schema_types |= types
@@ -182,7 +182,7 @@ def _from_jsonld(doc: Any, meta: Metadata) -> None:
             meta.offer("site_name", _clean(obj.get("name")), "json-ld")
 
 
-def _meta_values(doc: Any) -> dict[str, list[str]]:
+def _meta_values(doc: etree._Element) -> dict[str, list[str]]:
     values: dict[str, list[str]] = {}
     for el in doc.iterfind(".//meta"):
         key = el.get("property") or el.get("name") or el.get("itemprop")
@@ -208,7 +208,7 @@ def _all(values: dict[str, list[str]], *keys: str) -> list[str]:
     return out
 
 
-def _from_meta(doc: Any, meta: Metadata) -> None:
+def _from_meta(doc: etree._Element, meta: Metadata) -> None:
     v = _meta_values(doc)
     og = "opengraph"
     meta.og_type = _first(v, "og:type")
@@ -246,8 +246,9 @@ def _from_meta(doc: Any, meta: Metadata) -> None:
                         for t in _keywords(k)], other)
     meta.offer("site_name", _first(v, "application-name", "twitter:site"), other)
     for link in doc.iterfind(".//link[@rel]"):
-        if "canonical" in link.get("rel", "").lower().split() and link.get("href"):
-            meta.offer("canonical_url", link.get("href").strip(), "link")
+        href = link.get("href")
+        if "canonical" in link.get("rel", "").lower().split() and href:
+            meta.offer("canonical_url", href.strip(), "link")
             break
     html_el = doc if doc.tag == "html" else doc.find(".//html")
     if html_el is not None:
@@ -258,11 +259,11 @@ def _from_meta(doc: Any, meta: Metadata) -> None:
         meta.offer("language", locale.replace("_", "-"), og)
 
 
-def _text(el: Any) -> str:
+def _text(el: etree._Element) -> str:
     return _SPACE.sub(" ", "".join(el.itertext())).strip()
 
 
-def _from_page(doc: Any, url: str | None, meta: Metadata) -> None:
+def _from_page(doc: etree._Element, url: str | None, meta: Metadata) -> None:
     """The page's own text: <time>, bylines, the URL, <h1>, <title>; each looked up only
     when no stronger source gave the field (the searches cost more than all the rest)."""
     if "published" not in meta.sources:
@@ -294,17 +295,19 @@ _BYLINES = etree.XPath(
     ' or contains(@class, "author-name")]')
 
 
-def _from_time(doc: Any, meta: Metadata) -> None:
-    for el in _PUBLISHED_TIMES(doc) + _TIMES(doc):
+def _from_time(doc: etree._Element, meta: Metadata) -> None:
+    times: list[etree._Element] = _PUBLISHED_TIMES(doc) + _TIMES(doc)
+    for el in times:
         when = parse_date(el.get("datetime"))
         if when:
             meta.offer("published", when, "time")
             break
 
 
-def _from_bylines(doc: Any, meta: Metadata) -> None:
+def _from_bylines(doc: etree._Element, meta: Metadata) -> None:
     bylines: list[str] = []
-    for el in _BYLINES(doc)[:20]:
+    found: list[etree._Element] = _BYLINES(doc)
+    for el in found[:20]:
         if any(_COMMENTS.search(f"{a.get('id', '')} {a.get('class', '')}")
                for a in el.iterancestors()):
             continue  # a commenter, not an author
@@ -314,7 +317,7 @@ def _from_bylines(doc: Any, meta: Metadata) -> None:
     meta.offer("authors", bylines, "byline")
 
 
-def extract_metadata(doc: Any, url: str | None = None) -> Metadata:
+def extract_metadata(doc: etree._Element, url: str | None = None) -> Metadata:
     """Read every source in order; ``doc`` is a parsed lxml document."""
     meta = Metadata()
     _from_jsonld(doc, meta)

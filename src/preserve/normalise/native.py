@@ -29,7 +29,8 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from lxml import etree
 
 from .blocks import BLOCK_TAGS, KINDS, MAX_DEPTH, SKIP_TAGS, Block
 
@@ -88,17 +89,17 @@ class _Block:
     kind: str
     level: int
     text: str
-    owner: Any  # the block element holding the text
+    owner: etree._Element | None  # the block element holding the text
     chars: int
     link_chars: int
-    flags: tuple[Any, ...]  # the boilerplate-looking regions holding it
+    flags: tuple[etree._Element, ...]  # the boilerplate-looking regions holding it
     boiler: bool = False
 
 
 @dataclass(frozen=True)
 class NativeBody:
     blocks: tuple[Block, ...]
-    container: Any  # the chosen element, or None
+    container: etree._Element | None  # the chosen element
     score: float  # its weighed score
     # The best score outside the article (not inside it, not around it), as a share of
     # the article's: near 0 when one container clearly wins, near 1 when two compete.
@@ -106,7 +107,7 @@ class NativeBody:
     # The share of the page's text outside boilerplate regions that the body holds.
     share: float = 0.0
     # The container with what is around it (``REGION``): what a second extractor reads.
-    region: Any = None
+    region: etree._Element | None = None
 
     @property
     def confident(self) -> bool:
@@ -118,7 +119,7 @@ _PLAIN, _BOILER, _ARTICLE_BODY = 0, 1, 2
 _BOILER_ROLES = frozenset({"navigation", "complementary", "contentinfo", "banner"})
 
 
-def _mark(el: Any, tag: str) -> int:
+def _mark(el: etree._Element, tag: str) -> int:
     """_BOILER for a boilerplate region by its markup, _ARTICLE_BODY for an element named
     as an article body, else _PLAIN."""
     if tag in _BOILER_TAGS:
@@ -129,7 +130,7 @@ def _mark(el: Any, tag: str) -> int:
     get = el.get
     if "hidden" in keys or ("aria-hidden" in keys and get("aria-hidden") == "true"):
         return _BOILER
-    if "style" in keys and _HIDDEN_STYLE.search(get("style")):
+    if "style" in keys and _HIDDEN_STYLE.search(get("style") or ""):
         return _BOILER
     if tag in ("html", "body"):
         return _PLAIN
@@ -158,8 +159,8 @@ class _Walker:
         self.link_parts: int = 0
         self.kind = "p"
         self.level = 0
-        self.owner: Any = None
-        self.flags: tuple[Any, ...] = ()
+        self.owner: etree._Element | None = None
+        self.flags: tuple[etree._Element, ...] = ()
 
     def flush(self) -> None:
         if self.parts:
@@ -171,7 +172,8 @@ class _Walker:
         self.link_parts = 0
         self.kind, self.level = "p", 0
 
-    def walk(self, el: Any, depth: int, flags: tuple[Any, ...], in_link: bool) -> None:
+    def walk(self, el: etree._Element, depth: int, flags: tuple[etree._Element, ...],
+             in_link: bool) -> None:
         tag = el.tag
         if isinstance(tag, str) and tag not in _SKIP and depth <= MAX_DEPTH:
             self._element(el, tag, depth, flags, in_link)
@@ -181,7 +183,8 @@ class _Walker:
             if in_link:
                 self.link_parts += len(tail.strip())
 
-    def _element(self, el: Any, tag: str, depth: int, flags: tuple[Any, ...],
+    def _element(self, el: etree._Element, tag: str, depth: int,
+                 flags: tuple[etree._Element, ...],
                  in_link: bool) -> None:
         mark = _mark(el, tag)
         if mark == _BOILER:
@@ -211,7 +214,7 @@ class _Walker:
             self.owner, self.flags = el.getparent(), flags
 
 
-def _page_blocks(doc: Any) -> list[_Block]:
+def _page_blocks(doc: etree._Element) -> list[_Block]:
     body = doc.find(".//body")
     walker = _Walker()
     walker.walk(body if body is not None else doc, 0, (), False)
@@ -219,7 +222,7 @@ def _page_blocks(doc: Any) -> list[_Block]:
     blocks = walker.blocks
     # A region named like boilerplate that holds most of the page is a wrapper with an
     # odd name (an ASP.NET form, "Page-ad-margins", a Blogger "widget Blog"), not a region.
-    size: dict[Any, int] = {}
+    size: dict[etree._Element, int] = {}
     for b in blocks:
         for el in b.flags:
             size[el] = size.get(el, 0) + b.chars
@@ -229,10 +232,15 @@ def _page_blocks(doc: Any) -> list[_Block]:
     return blocks
 
 
-def _scores(blocks: Sequence[_Block]) -> tuple[dict[Any, float], dict[Any, list[int]]]:
+# Per element: a container's score; the [chars, link chars] of the text it holds.
+_Scores = dict[etree._Element, float]
+_Text = dict[etree._Element, list[int]]
+
+
+def _scores(blocks: Sequence[_Block]) -> tuple[_Scores, _Text]:
     """Readability's container scores and, per element, its [chars, link chars]."""
-    score: dict[Any, float] = {}
-    text: dict[Any, list[int]] = {}
+    score: _Scores = {}
+    text: _Text = {}
     for b in blocks:
         owner = b.owner
         if owner is None:
@@ -261,8 +269,8 @@ def _scores(blocks: Sequence[_Block]) -> tuple[dict[Any, float], dict[Any, list[
     return score, text
 
 
-def _weighed(score: dict[Any, float], text: dict[Any, list[int]]) -> dict[Any, float]:
-    out: dict[Any, float] = {}
+def _weighed(score: _Scores, text: _Text) -> _Scores:
+    out: _Scores = {}
     for el, s in score.items():
         chars, links = text.get(el, (1, 0))
         density = links / chars if chars else 0.0
@@ -270,7 +278,7 @@ def _weighed(score: dict[Any, float], text: dict[Any, list[int]]) -> dict[Any, f
     return out
 
 
-def native_body(doc: Any) -> NativeBody:
+def native_body(doc: etree._Element) -> NativeBody:
     """The article blocks of a parsed lxml document; the document is not changed."""
     blocks = _page_blocks(doc)
     score, text = _scores(blocks)
@@ -300,8 +308,8 @@ def native_body(doc: Any) -> NativeBody:
         for el, s in weighed.items():
             if s >= threshold and (el.tag, el.get("class")) == kind:
                 chosen.add(el)
-    inside: set[Any] = set()
-    around: set[Any] = set()
+    inside: set[etree._Element] = set()
+    around: set[etree._Element] = set()
     for el in chosen:
         inside.update(el.iter())
         around.update(el.iterancestors())
@@ -325,7 +333,7 @@ def native_body(doc: Any) -> NativeBody:
                       kept / prose if prose else 0.0, _region(best, text))
 
 
-def _region(container: Any, text: dict[Any, list[int]]) -> Any:
+def _region(container: etree._Element, text: _Text) -> etree._Element:
     """The nearest ancestor of ``container`` holding REGION times its text (an article's
     lead can sit just outside its container), or ``container`` itself at the top."""
     need = REGION * text[container][0]

@@ -181,14 +181,16 @@ def _text_fingerprint(payload: bytes, content_type: str | None) -> str | None:
         main = doc.find(".//article")
     root = main if main is not None else doc
     for el in list(root.iter(*_TEMPLATE)):
-        if el is not root and el.getparent() is not None:
+        if el is not root:
             _drop(el)
     return hashlib.sha1(text_content(root).encode("utf-8")).hexdigest()
 
 
-def _drop(el: Any) -> None:
+def _drop(el: etree._Element) -> None:
     """Remove ``el`` and its subtree, keeping the text that follows it (its tail)."""
     parent = el.getparent()
+    if parent is None:
+        return
     if el.tail:
         prev = el.getprevious()
         if prev is not None:

@@ -22,7 +22,7 @@ from typing import BinaryIO, Protocol
 
 from ..atomic import fsync_dir
 from ..errors import StorageError
-from ..web.exchange import Exchange
+from ..web.exchange import Exchange, TlsInfo
 from .records import (
     Digester,
     RecordIdFactory,
@@ -243,6 +243,7 @@ class WarcWriter:
         if ex.ip:
             common.append(("WARC-IP-Address", ex.ip))
         common.append(("WARC-Warcinfo-ID", self._warcinfo_id))
+        common.extend(_protocol_fields(ex))
         if original is not None:
             head = block.head()
             head_digest = Digester(self.digest, None)
@@ -283,6 +284,8 @@ class WarcWriter:
         if kind == "response" and self.dedup is not None and payload_digest and ex.status == 200:
             self.dedup.add(payload_digest, Original(ex.url, date, response_id))
         request = self._write_request(ex, response_id, date, filename)
+        if ex.tls is not None and not ex.tls.verified:
+            self.write_metadata(ex.url, response_id, ex.date, _tls_fields(ex.tls))
         return response, request
 
     def _write_request(
@@ -367,6 +370,32 @@ class WarcWriter:
         if self.on_close is not None:
             self.on_close(closed)
         return closed
+
+
+def _protocol_fields(ex: Exchange) -> list[tuple[str, str]]:
+    """WARC-Protocol, one per layer (``http/1.1``, ``tls/1.3``), and WARC-Cipher-Suite:
+    the WARC 1.1 extension fields that Heritrix 3.4+ and warcprox write."""
+    fields = []
+    if ex.http_version:
+        fields.append(("WARC-Protocol", ex.http_version))
+    if ex.tls is not None:
+        if ex.tls.protocol:
+            fields.append(("WARC-Protocol", ex.tls.protocol))
+        if ex.tls.cipher:
+            fields.append(("WARC-Cipher-Suite", ex.tls.cipher))
+    return fields
+
+
+def _tls_fields(tls: TlsInfo) -> list[tuple[str, str]]:
+    """The block of the metadata record about a capture whose certificate failed
+    verification: the error, the session, and each certificate the server presented
+    (leaf first) as the base64 body of its PEM on one line."""
+    fields = [("tls-verify", "record"), ("tls-verify-error", tls.error),
+              ("tls-protocol", tls.protocol), ("tls-cipher-suite", tls.cipher)]
+    for pem in tls.chain:
+        body = "".join(line for line in pem.strip().splitlines() if not line.startswith("-----"))
+        fields.append(("peer-certificate", body))
+    return [(k, v) for k, v in fields if v]
 
 
 def sha256_file(path: Path) -> str:

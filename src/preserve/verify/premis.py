@@ -28,8 +28,11 @@ _TYPES = {"fixity check": "fix", "file closed": "mes", "crawl started": "cap",
 _P = f"{{{PREMIS_NS}}}"
 
 
-def _sub(parent: Any, name: str, text: str | None = None, **attrs: str) -> Any:
-    el = etree.SubElement(parent, _P + name, **attrs)
+def _sub(parent: etree._Element, name: str, text: str | None = None,
+         **attrs: str) -> etree._Element:
+    # Passed as ``attrib``, not spread as keywords: a spread key could land on
+    # SubElement's ``attrib`` or ``nsmap`` parameters, so the typed call would not check.
+    el = etree.SubElement(parent, _P + name, attrib=attrs)
     if text is not None:
         el.text = text
     return el
@@ -48,7 +51,7 @@ def _format(path: str) -> str:
 
 
 def premis_tree(events: Iterable[dict[str, Any]],
-                objects: dict[str, dict[str, Any]]) -> Any:
+                objects: dict[str, dict[str, Any]]) -> etree._Element:
     """``objects``: path -> {"sha256": ..., "size": ...} (as last checked)."""
     root = etree.Element(_P + "premis", nsmap={"premis": PREMIS_NS, "xsi": _XSI},
                          version="3.0")

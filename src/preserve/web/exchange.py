@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-__all__ = ["ResponseBlock", "Exchange", "FetchFailure", "FetchResult"]
+__all__ = ["ResponseBlock", "TlsInfo", "Exchange", "FetchFailure", "FetchResult"]
 
 _SPOOL_IN_MEMORY = 4 * 1024 * 1024
 
@@ -58,6 +58,22 @@ class ResponseBlock:
         self.close()
 
 
+@dataclass(frozen=True)
+class TlsInfo:
+    """The TLS session an exchange travelled over.
+
+    ``verified`` is False only when the crawl records sites whose certificate failed
+    verification (``tls-verify = "record"``); then ``error`` says why and ``chain`` holds
+    the certificates the server presented, leaf first, each as PEM.
+    """
+
+    protocol: str  # as WARC-Protocol writes it: tls/1.3
+    cipher: str  # the IANA/OpenSSL name of the cipher suite
+    verified: bool = True
+    error: str = ""
+    chain: tuple[str, ...] = ()
+
+
 @dataclass
 class Exchange:
     """One HTTP request and its response, byte-exact."""
@@ -77,6 +93,8 @@ class Exchange:
     # small enough to parse for links; None for bodies the crawler does not parse.
     entity: bytes | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    http_version: str | None = None  # as WARC-Protocol writes it: http/1.1
+    tls: TlsInfo | None = None
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -99,7 +117,8 @@ class FetchFailure:
     """A fetch that produced no response worth storing."""
 
     url: str
-    kind: str  # timeout, reset, connect, dns, blocked-address, protocol, invalid-url
+    # timeout, reset, connect, dns, blocked-address, protocol, invalid-url, deadline, tls
+    kind: str
     message: str
     date: datetime
     duration: float = 0.0

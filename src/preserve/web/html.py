@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from lxml import etree
 
@@ -111,19 +110,21 @@ def decode_html(body: bytes, http: str | None = None) -> Decoded:
     return Decoded(body.decode(encoding, errors="replace"), encoding, tuple(problems))
 
 
-def parse_html(text: str) -> tuple[Any, bool]:
+def parse_html(text: str) -> tuple[etree._Element, bool]:
     """The document, and whether libxml2's nesting limit cut it (it stops reading there
     and says so in the parser's error log). Raises ``etree.ParserError`` for an empty one."""
     # Plain lxml elements, not lxml.html's: no Python class lookup for every element
     # touched, which costs more than the parse itself over the walks that follow.
     parser = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
-    doc = etree.fromstring(text, parser=parser)
+    # The stubs say an element, but libxml2's HTML parser gives None for a document
+    # with nothing in it.
+    doc: etree._Element | None = etree.fromstring(text, parser=parser)
     if doc is None:
         raise etree.ParserError("Document is empty")
     return doc, any(e.type_name == "ERR_RESOURCE_LIMIT" and "depth" in e.message
                     for e in parser.error_log)
 
 
-def text_content(el: Any) -> str:
+def text_content(el: etree._Element) -> str:
     """The text of ``el`` and its descendants, white space collapsed to single spaces."""
     return _SPACE.sub(" ", "".join(el.itertext())).strip()
