@@ -49,6 +49,7 @@ def _line(original: str) -> st.SearchStrategy[str]:
         .map(lambda t: original[:t[0]] + t[1] + original[t[0]:]))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data(), name=st.sampled_from(FILES), replace=st.booleans())
 @example(data=None, name="indexes/index.cdxj", replace=True)

@@ -13,6 +13,7 @@ import gzip
 import json
 import zlib
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -34,6 +35,7 @@ page_bytes = st.one_of(mutated(PAGES), st.binary(max_size=4096),
 DEEP = b"<div>" * 100_000 + b"x"
 
 
+@pytest.mark.slow
 @FUZZ
 @given(page=page_bytes, url=URLS, charset=CHARSETS)
 @example(page=DEEP, url=None, charset=None)
@@ -53,6 +55,7 @@ def test_extract_article_never_raises(page: bytes, url: str | None,
     json.dumps(article.to_dict())  # what normalise writes to articles.jsonl
 
 
+@pytest.mark.slow
 @FUZZ
 @given(page=st.one_of(mutated(PAGES).map(lambda b: b.decode("utf-8", "replace")),
                       st.text(max_size=2000)), url=URLS)
@@ -81,6 +84,7 @@ def _coded(body: bytes, coding: str) -> bytes:
     return body
 
 
+@pytest.mark.slow
 @FUZZ
 @given(body=mutated(PAGES), coding=st.sampled_from(["gzip", "deflate", "gzip, deflate",
                                                     "br", "identity", "x-bogus"]),
@@ -94,3 +98,20 @@ def test_decode_body_is_bounded_and_never_raises(body: bytes, coding: str, damag
         encoded = cut if damage % 2 else encoded[:damage] + b"\x00" + encoded[damage:]
     decoded = decode_body(encoded, coding, limit)
     assert len(decoded) <= limit
+
+
+@pytest.mark.parametrize(("page", "url", "charset"), [
+    (b"<p>a</p>", None, "\x00"),
+    (b'<a href="https://[]x.org/">a</a><p>words</p>', None, None),
+    (b'<a href="a">a</a><img src="b"><p>words</p>', "http://[x/", None),
+    (b'<link rel=canonical href="//[x/"><p>words</p>', "http://a/", None),
+    (b'<script type="application/ld+json">' + b"[" * 100_000 + b"</script><p>words</p>",
+     None, None),
+], ids=["nul-charset", "bad-bracket-link", "bad-bracket-base", "bad-bracket-canonical",
+        "deep-json-ld"])
+def test_crashes_found_by_fuzzing_stay_fixed(page: bytes, url: str | None,
+                                             charset: str | None) -> None:
+    """The @examples above, also in the quick run (``-m "not slow"``)."""
+    article = extract_article(page, url, http_charset=charset)
+    assert isinstance(article, Article)
+    extract(page, url or "https://example.org/", f"text/html; charset={charset}")

@@ -14,6 +14,7 @@ import re
 import zlib
 from pathlib import Path
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -71,6 +72,7 @@ def _write(tmp_path: Path, data: bytes) -> Path:
     return path
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=warc_bytes)
 @example(data=b"")
@@ -94,6 +96,7 @@ def test_reader_raises_only_warc_format_error(tmp_path: Path, data: bytes) -> No
             pass
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=warc_bytes, offset=st.integers(0, 4096))
 def test_record_at_any_offset_raises_only_warc_format_error(tmp_path: Path, data: bytes,
@@ -107,6 +110,7 @@ def test_record_at_any_offset_raises_only_warc_format_error(tmp_path: Path, data
         assert str(e)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=warc_bytes, piece_size=st.sampled_from([None, 200, 1024, 4096]))
 @example(data=b"", piece_size=None)
