@@ -86,6 +86,7 @@ def test_load_config_gives_a_config_or_config_error(tmp_path: Path,
 @FUZZ
 @given(data=st.one_of(mutated([GOOD_TOML]), st.binary(max_size=512)))
 @example(data=b"\xff\xfe")
+@example(data=b"x = " + b"[" * 100_000)  # tomllib: RecursionError
 def test_load_config_on_any_bytes(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "preserve.toml"
     path.write_bytes(data)

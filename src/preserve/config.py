@@ -379,6 +379,9 @@ def load_config(path: Path) -> CollectionConfig:
         raise ConfigError("not found; create it with `preserve init`", path=path) from e
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"is not valid TOML ({e}); fix or restore it", path=path) from e
+    except RecursionError as e:  # tomllib recurses once per level: "x = [[[[..."
+        raise ConfigError("is not valid TOML (nested too deep); fix or restore it",
+                          path=path) from e
     except OSError as e:
         raise ConfigError(f"cannot be read ({e.strerror})", path=path) from e
     unknown = set(data) - {"collection", "crawl", "schedule"}
