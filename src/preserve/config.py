@@ -138,7 +138,7 @@ class CrawlConfig:
             for pattern in getattr(self, name):
                 try:
                     re.compile(pattern)
-                except re.error as e:
+                except (re.error, OverflowError) as e:  # OverflowError: a{99999999999}
                     raise ConfigError(f"{name} pattern {pattern!r} is not a regex: {e}",
                                       key=name) from e
         for name, (low, high, what) in _WHOLE_NUMBERS.items():
@@ -288,12 +288,18 @@ class CollectionConfig:
 _CRAWL_FIELDS = {f.name: f for f in fields(CrawlConfig)}
 
 
+def _shown(key: str) -> str:
+    """A TOML key as an error message shows it: quoted when it holds a newline or another
+    unprintable character, so the message stays one line."""
+    return key if key.isprintable() else repr(key)
+
+
 def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
     values: dict[str, Any] = {}
     for key, value in table.items():
         name = key.replace("-", "_")
         if name not in _CRAWL_FIELDS:
-            raise ConfigError(f"unknown setting [crawl] {key}", path=path, key=key)
+            raise ConfigError(f"unknown setting [crawl] {_shown(key)}", path=path, key=key)
         try:
             values[name] = _crawl_value(name, key, value)
         except ConfigError as e:
@@ -380,7 +386,7 @@ def _schedule_from_table(table: Any, n: int, path: Path) -> Schedule:
                              f"{', '.join(SCHEDULE_ACTIONS)}")
     unknown = sorted(set(table) - _SCHEDULE_KEYS[action])
     if unknown:
-        raise fail(unknown[0], f"unknown setting for a {action} schedule")
+        raise fail(_shown(unknown[0]), f"unknown setting for a {action} schedule")
     cron = text("cron")
     if cron is None:
         raise fail("cron", "missing, e.g. cron = '0 3 * * 1'")
@@ -410,8 +416,11 @@ def _schedule_from_table(table: Any, n: int, path: Path) -> Schedule:
         force = table.get("force", False)
         if not isinstance(force, bool):
             raise fail("force", "must be true or false")
-        values.update(format=fmt, destination=path.parent / Path(dest).expanduser(),
-                      force=force)
+        try:
+            destination = path.parent / Path(dest).expanduser()
+        except RuntimeError as e:  # ~user with no such user
+            raise fail("destination", f"{dest!r}: {e}") from e
+        values.update(format=fmt, destination=destination, force=force)
     return Schedule(**values)
 
 
@@ -457,11 +466,14 @@ def load_config(path: Path) -> CollectionConfig:
         raise ConfigError("not found; create it with `preserve init`", path=path) from e
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"is not valid TOML ({e}); fix or restore it", path=path) from e
+    except RecursionError as e:  # tomllib recurses once per level: "x = [[[[..."
+        raise ConfigError("is not valid TOML (nested too deep); fix or restore it",
+                          path=path) from e
     except OSError as e:
         raise ConfigError(f"cannot be read ({e.strerror})", path=path) from e
     unknown = set(data) - {"collection", "crawl", "schedule"}
     if unknown:
-        raise ConfigError(f"unknown table [{sorted(unknown)[0]}]", path=path)
+        raise ConfigError(f"unknown table [{_shown(sorted(unknown)[0])}]", path=path)
     coll = data.get("collection", {})
     crawl = data.get("crawl", {})
     if not isinstance(coll, dict) or not isinstance(crawl, dict):
@@ -469,7 +481,8 @@ def load_config(path: Path) -> CollectionConfig:
     desc_values = {}
     for key, value in coll.items():
         if key not in DUBLIN_CORE_FIELDS:
-            raise ConfigError(f"unknown Dublin Core field [collection] {key}", path=path, key=key)
+            raise ConfigError(f"unknown Dublin Core field [collection] {_shown(key)}",
+                              path=path, key=key)
         if not isinstance(value, str):
             raise ConfigError(f"[collection] {key} must be a string", path=path, key=key)
         desc_values[key] = value

@@ -64,6 +64,17 @@ def _content_root(doc: etree._Element) -> etree._Element:
     return (roots or [doc])[0]
 
 
+def _join(base: str | None, ref: str) -> str | None:
+    """``ref`` made absolute against ``base``; None when either cannot be parsed as a URL
+    (urllib raises ValueError for a bad bracketed host, such as ``https://[x/``)."""
+    try:
+        joined = urljoin(base, ref) if base else ref
+        urlsplit(joined)
+    except ValueError:
+        return None
+    return joined
+
+
 def _images(root: etree._Element, url: str | None, limit: int = 50) -> tuple[Image, ...]:
     seen: set[str] = set()
     out: list[Image] = []
@@ -71,9 +82,10 @@ def _images(root: etree._Element, url: str | None, limit: int = 50) -> tuple[Ima
         src = (img.get("src") or img.get("data-src") or "").strip()
         if not src or src.startswith("data:"):
             continue
-        src = urljoin(url, src) if url else src
-        if src in seen:
+        joined = _join(url, src)
+        if joined is None or joined in seen:
             continue
+        src = joined
         seen.add(src)
         caption = ""
         fig = next((a for a in img.iterancestors("figure")), None)
@@ -97,7 +109,10 @@ def _links(root: etree._Element, url: str | None, limit: int = 500) -> tuple[str
         hrefs.add(href)
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue
-        absolute = urldefrag(urljoin(url, href) if url else href)[0]
+        joined = _join(url, href)
+        if joined is None:
+            continue
+        absolute = urldefrag(joined)[0]
         if urlsplit(absolute).scheme in ("http", "https", ""):
             seen.setdefault(absolute, None)
         if len(seen) >= limit:

@@ -139,10 +139,12 @@ def _jsonld_objects(doc: etree._Element) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(text)
+        except RecursionError:  # nested deeper than the interpreter allows: a hostile page
+            continue
         except ValueError:
             try:  # a common slip: raw newlines inside strings
                 data = json.loads(text.replace("\n", " ").replace("\r", " "))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
         stack = data if isinstance(data, list) else [data]
         while stack:
@@ -322,5 +324,8 @@ def extract_metadata(doc: etree._Element, url: str | None = None) -> Metadata:
     _from_meta(doc, meta)
     _from_page(doc, url, meta)
     if meta.canonical_url and url:
-        meta.canonical_url = urljoin(url, meta.canonical_url)
+        try:
+            meta.canonical_url = urljoin(url, meta.canonical_url)
+        except ValueError:  # a bad bracketed host (``https://[x/``) in either
+            meta.canonical_url = None
     return meta

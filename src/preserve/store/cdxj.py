@@ -87,7 +87,10 @@ class CdxjEntry:
         ``key timestamp {json}`` with a filename, offset and length. Fields other than
         ours are dropped."""
         key, timestamp, data = line.rstrip("\n").split(" ", 2)
-        fields: Any = json.loads(data)
+        try:
+            fields: Any = json.loads(data)
+        except RecursionError as e:  # "[[[[..." nested past the interpreter's limit
+            raise ValueError("the JSON of a CDXJ line is nested too deep") from e
         if not isinstance(fields, dict):
             raise ValueError("the JSON of a CDXJ line is not an object")
 
@@ -95,8 +98,14 @@ class CdxjEntry:
             value = fields.get(name)
             return None if value is None else str(value)
 
+        try:
+            length, offset = int(fields["length"]), int(fields["offset"])
+            filename = str(fields["filename"])
+        except (KeyError, TypeError, OverflowError) as e:
+            raise ValueError(f"a CDXJ line without a usable length, offset or filename ({e!r})"
+                             ) from e
         return cls(key, timestamp, text("url"), text("mime"), text("status"), text("digest"),
-                   int(fields["length"]), int(fields["offset"]), str(fields["filename"]))
+                   length, offset, filename)
 
 
 def is_indexed(rec_type: str | None, content_type: str | None) -> bool:

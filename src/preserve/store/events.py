@@ -88,7 +88,7 @@ class EventLog:
         return event
 
     def read(self) -> Iterator[dict[str, Any]]:
-        """Every complete event; a line cut short by a crash is skipped. Raises
+        """Every complete event; a line cut short by a crash, or damaged, is skipped. Raises
         StorageError if the log is a symbolic link or not a regular file (a FIFO)."""
         try:
             fd = os.open(self.path, os.O_RDONLY | _SAFE)
@@ -101,14 +101,16 @@ class EventLog:
         except OSError as e:
             os.close(fd)
             raise StorageError(f"cannot read the event log ({_why(e)})", self.path) from e
-        with open(fd, encoding="utf-8") as f:
+        with open(fd, "rb") as f:
             for line in f:
-                if not line.endswith("\n"):
+                if not line.endswith(b"\n"):
                     continue
                 try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
+                    event = json.loads(line)
+                except (ValueError, RecursionError):  # not JSON or UTF-8; "[[[[..." too deep
                     continue
+                if isinstance(event, dict):  # a damaged line may be any JSON value
+                    yield event
 
 
 # Never through a symbolic link (it could lead out of the collection), never blocking on

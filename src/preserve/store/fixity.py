@@ -18,14 +18,18 @@ class FixityManifest:
         self.path = path
 
     def entries(self) -> dict[str, str]:
-        """relative path -> sha256; a line cut short by a crash is ignored."""
+        """relative path -> sha256; a line cut short by a crash, or not UTF-8, is ignored."""
         result: dict[str, str] = {}
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return result
-        for line in text.splitlines(keepends=True):
-            if not line.endswith("\n"):
+        for raw in data.splitlines(keepends=True):
+            if not raw.endswith(b"\n"):
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:  # damaged: no path preserve wrote; verify reports it
                 continue
             digest, sep, rel = line.rstrip("\n").partition("  ")
             if sep and len(digest) == 64:

@@ -132,7 +132,7 @@ class _Run:
                 size += len(raw)
                 try:
                     event = json.loads(raw) if raw.endswith(b"\n") else None
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: "[[[[..."
                     event = None
                 for offset, why in chain.feed(raw, start, event):
                     self._chain_broken(offset, why)

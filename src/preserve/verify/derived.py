@@ -137,7 +137,7 @@ def _cdxj_fields(line: str) -> tuple[str, int] | None:
         filename = obj["filename"]
         offset = int(obj["offset"])
         int(obj["length"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # Recursion: "[[[[..."
         return None
     if not isinstance(filename, str) or not all(isinstance(v, str) for v in obj.values()):
         return None
@@ -209,7 +209,7 @@ def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path,
             url, ts = obj["url"], obj["ts"]
             if not isinstance(url, str) or not isinstance(ts, str):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # Recursion: "[[[[..."
             out.add(finding("PAGES_MALFORMED", rel, f"line {lineno} is not a page "
                                "object with url and ts", line_start, found=line[:200]))
             continue
