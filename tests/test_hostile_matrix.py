@@ -277,3 +277,59 @@ def test_a_crawl_of_broken_bodies_goes_on_and_verifies(broken: tuple[Path, str, 
     for warc in Collection(root).closed_warcs():
         check = tool("warcio", "check", warc)
         assert check.returncode == 0, check.stdout + check.stderr
+
+
+# -- oversized response headers -----------------------------------------------------------
+
+
+def _headers(count: int, size: int) -> bytes:
+    lines = b"".join(b"X-Pad-%d: %s\r\n" % (n, b"h" * size) for n in range(count))
+    body = b"<!doctype html><title>headers</title>"
+    return (HEAD + lines + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+            + body)
+
+
+TOO_MANY = "protocol: got more than 100 headers"  # http.client's limits
+TOO_LONG = "protocol: got more than 65536 bytes when reading header line"
+HEADERS: dict[str, tuple[bytes, str]] = {
+    "/headers-1mb": (_headers(128, 8192), TOO_MANY),  # 1 MiB of headers in 128 lines
+    "/header-lines-10000": (_headers(10_000, 8), TOO_MANY),
+    "/header-line-1mb": (_headers(1, 1 << 20), TOO_LONG),  # one line of 1 MiB
+}
+
+
+@pytest.fixture(scope="module")
+def headers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, float]]:
+    routes: dict[str, Any] = {path: data for path, (data, _) in HEADERS.items()}
+    routes["/robots.txt"] = NOT_FOUND_TXT
+    routes["/"] = html("home", *HEADERS, "/many-but-fine", "/after")
+    routes["/many-but-fine"] = _headers(90, 4000)  # 360 KB in 90 lines: within limits
+    routes["/after"] = html("after")
+    root = tmp_path_factory.mktemp("headers") / "c"
+    with HostileServer(routes) as server:
+        started = time.monotonic()
+        _, summary = crawl(root, (server.url,), max_time=GUARD, retries=0, sitemaps=False,
+                           max_fetch_time=5.0, timeout=2.0)
+        took = time.monotonic() - started
+        assert summary.status == "finished", summary.stop_reason
+        yield root, server.url.rstrip("/"), took
+
+
+@pytest.mark.parametrize("path", sorted(HEADERS))
+def test_oversized_headers_are_refused_after_a_bounded_read(
+        headers: tuple[Path, str, float], path: str) -> None:
+    root, base, took = headers
+    assert took < 5.0, took
+    [line] = log_of(root)[base + path]
+    assert line["outcome"] == "failed", line
+    assert line["error"] == HEADERS[path][1]  # said plainly, not as a repr of a tuple
+    assert not [r for r in records(root) if r.uri == base + path]
+
+
+def test_many_headers_within_limits_are_kept_exactly_and_verify(
+        headers: tuple[Path, str, float]) -> None:
+    root, base, _ = headers
+    record = response_for(root, base + "/many-but-fine")
+    assert record.block == _headers(90, 4000)
+    assert log_of(root)[base + "/after"][0]["outcome"] == "captured"
+    verified(root)

@@ -353,7 +353,9 @@ def _classify(exc: BaseException) -> tuple[str, str]:
         if _find(exc, http.client.RemoteDisconnected) or _find(exc, http.client.IncompleteRead):
             return "protocol", "server closed the connection before the response was complete"
         if _find(exc, urllib3.exceptions.ProtocolError):
-            return "protocol", _short(exc)
+            # http.client's own reason ("got more than 100 headers"), not the repr of
+            # urllib3's ("Connection aborted.", HTTPException(...)) tuple around it.
+            return "protocol", _short(_find(exc, http.client.HTTPException) or exc)
         return "connect", _short(exc)
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
         return "invalid-url", _short(exc)
