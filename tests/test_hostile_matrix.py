@@ -51,11 +51,12 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from helpers_crawl import WarcRecord, cli, crawl, jsonl, read_warc, tool
-from helpers_hostile import HostileServer, Reset, html, response
+from helpers_hostile import HostileRequest, HostileServer, Reset, html, response
 from preserve.collection import Collection
 
 GUARD = 20.0  # max-time of every crawl here: far beyond what each case takes
@@ -333,3 +334,156 @@ def test_many_headers_within_limits_are_kept_exactly_and_verify(
     assert record.block == _headers(90, 4000)
     assert log_of(root)[base + "/after"][0]["outcome"] == "captured"
     verified(root)
+
+
+# -- redirect loops -----------------------------------------------------------------------
+
+
+def _redirect(location: str, status: int = 302) -> bytes:
+    return response(status, b"", headers=(("Location", location),))
+
+
+def _chain(request: HostileRequest) -> bytes:
+    n = int(request.query.partition("n=")[2] or 0)
+    return _redirect(f"/chain?n={n + 1}")  # a new URL every time, for ever
+
+
+MAX_REDIRECTS = 4
+
+
+def test_redirect_loops_and_endless_chains_end_and_verify(tmp_path: Path) -> None:
+    routes: dict[str, Any] = {
+        "/robots.txt": NOT_FOUND_TXT,
+        "/": html("home", "/a", "/self", "/chain?n=0", "/after"),
+        "/a": _redirect("/b"), "/b": _redirect("/a", 301),
+        "/self": _redirect("/self"),
+        "/chain": _chain,
+        "/after": html("after"),
+    }
+    root = tmp_path / "c"
+    with HostileServer(routes) as server:
+        started = time.monotonic()
+        _, summary = crawl(root, (server.url,), max_time=GUARD, retries=0, sitemaps=False,
+                           max_redirects=MAX_REDIRECTS)
+        took = time.monotonic() - started
+        fetched = [r.target for r in server.requests]
+    assert summary.status == "finished", summary.stop_reason
+    assert took < 5.0, took
+    # Each loop's URLs once; the chain up to max-redirects hops after the link to it.
+    assert sorted(fetched) == sorted(["/robots.txt", "/", "/a", "/b", "/self", "/after",
+                                      *(f"/chain?n={n}" for n in range(MAX_REDIRECTS + 1))])
+    base = server.url.rstrip("/")
+    log = log_of(root)
+    for path, status in [("/a", 302), ("/b", 301), ("/self", 302)]:
+        [line] = log[base + path]
+        assert (line["outcome"], line["status"]) == ("captured", status)
+        assert response_for(root, base + path).block == routes[path]
+    [cut] = log[base + f"/chain?n={MAX_REDIRECTS + 1}"]
+    assert (cut["outcome"], cut["error"]) == ("out-of-scope", "too-many-redirects")
+    assert cut["hops"] == "L" + "R" * (MAX_REDIRECTS + 1)
+    verified(root)
+
+
+# -- redirects to private addresses: the SSRF guard ---------------------------------------
+
+# Only ever connected to if the guard fails; the audit hook below refuses even that.
+PRIVATE = {
+    "/seed-to-private": "http://10.0.0.1/",
+    "/to-metadata": "http://169.254.169.254/latest/meta-data/",
+    "/to-metadata-decimal": "http://2852039166/latest/meta-data/",  # 169.254.169.254
+    "/to-ten-hex": "http://0x0a000001/",  # 10.0.0.1
+    "/to-mapped": "http://[::ffff:10.0.0.1]/",
+    "/to-rfc1918": "http://192.168.0.1/admin",
+}
+
+
+class Connects:
+    """Every address the process asks to connect to, by a ``socket.connect`` audit hook.
+
+    An address other than 127.0.0.1 is refused in the hook, before the system call: a
+    guard that failed would fail this test without sending a packet anywhere.
+    """
+
+    active = False
+    seen: list[str] = []
+    installed = False
+
+    @classmethod
+    def hook(cls, event: str, args: tuple[Any, ...]) -> None:
+        if event != "socket.connect" or not cls.active:
+            return
+        address = args[1]
+        host = str(address[0]) if isinstance(address, tuple) else str(address)
+        cls.seen.append(host)
+        if host != "127.0.0.1":
+            raise ConnectionRefusedError(f"test: connect to {host} refused by the audit hook")
+
+
+@pytest.fixture
+def connects() -> Iterator[list[str]]:
+    if not Connects.installed:
+        sys.addaudithook(Connects.hook)  # for the rest of the process: gated by `active`
+        Connects.installed = True
+    Connects.seen = []
+    Connects.active = True
+    try:
+        yield Connects.seen
+    finally:
+        Connects.active = False
+
+
+@pytest.mark.parametrize("ignore_robots", [False, True], ids=["robots", "no-robots"])
+def test_redirects_to_private_addresses_are_blocked_before_connecting(
+        tmp_path: Path, connects: list[str], ignore_robots: bool) -> None:
+    routes: dict[str, Any] = {path: _redirect(to) for path, to in PRIVATE.items()}
+    routes["/robots.txt"] = NOT_FOUND_TXT
+    routes["/"] = html("home", *(p for p in PRIVATE if p != "/seed-to-private"))
+    other: dict[str, Any] = {  # a second host whose robots.txt redirects to the metadata
+        "/robots.txt": _redirect("http://169.254.169.254/robots.txt"), "/": html("other")}
+    root = tmp_path / "c"
+    with HostileServer(routes) as server, HostileServer(other) as second:
+        seeds = (server.url, server.url + "seed-to-private", second.url)
+        # The include pattern brings every private target into scope, so that only the
+        # address guard stands between the crawl and them. With robots.txt obeyed, each
+        # private host's robots.txt is what is refused; ignored, the page itself.
+        _, summary = crawl(root, seeds, max_time=GUARD, retries=0, sitemaps=False,
+                           ignore_robots=ignore_robots,
+                           include=(r"^http://(10\.|169\.254\.|192\.168\.|0x|\[|\d+/)",))
+    assert summary.status == "finished", summary.stop_reason
+    assert connects and set(connects) == {"127.0.0.1"}, connects
+    log = log_of(root)
+    base = server.url.rstrip("/")
+    for path in PRIVATE:
+        [line] = log[base + path]
+        assert (line["outcome"], line["status"]) == ("captured", 302)
+    elsewhere = {url: lines for url, lines in log.items() if host_of(url) != "127.0.0.1"}
+    blocked = {url: lines for url, lines in elsewhere.items()
+               if lines[0]["outcome"] == "blocked-address"}
+    for lines in blocked.values():
+        for line in lines:
+            assert line["outcome"] == "blocked-address", lines
+            assert line["error"].startswith("blocked-address: address "), lines
+            assert "is not public and no seed is on it" in line["error"], lines
+    # Every other line elsewhere is a page whose host's robots.txt was refused so.
+    assert all(lines[0]["outcome"] == "robots-blocked" for url, lines in elsewhere.items()
+               if url not in blocked)
+    assert bool(set(elsewhere) - set(blocked)) is not ignore_robots
+    assert {host_of(url) for url in blocked} == {
+        "0x0a000001", "10.0.0.1", "169.254.169.254", "192.168.0.1", "2852039166",
+        "::ffff:10.0.0.1"}, sorted(blocked)
+    if not ignore_robots:
+        # The second host's robots.txt led nowhere: logged under the URL refused, via
+        # the robots.txt that redirected there (itself logged once, as captured).
+        [robots] = [line for line in blocked["http://169.254.169.254/robots.txt"]
+                    if line["via"] == second.url + "robots.txt"]
+        assert robots["hops"] == "PR"
+        [redirect] = log[second.url + "robots.txt"]
+        assert (redirect["outcome"], redirect["status"]) == ("captured", 302)
+    assert summary.blocked_addresses == sum(len(v) for v in blocked.values())
+    requests = [r for r in records(root) if r.type == "request"]
+    assert requests and all(host_of(r.uri) == "127.0.0.1" for r in requests)
+    verified(root)
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).hostname or ""
