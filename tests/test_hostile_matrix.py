@@ -33,7 +33,11 @@ redirects to private addresses (seed, page,  this module (``test_redirects_to_pr
 robots.txt), never connected to
 links to private addresses                   test_crawl_faults.py
 TLS: test CA, self-signed, expired           test_tls.py
-hostile collections (symlinks, FIFOs, ...)   test_export_hostile.py, test_verify_*.py
+symlinks, FIFOs, /dev/zero, ../ and          test_export_hostile.py,
+absolute manifest paths, symlinked DEST      test_verify_special_files.py
+a read-only collection                       test_verify_readonly.py
+a damaged state database                     test_status.py
+the audit trail (chained event digests)      test_verify_event_chain.py
 SIGKILL with 404s and redirects in flight    test_crawl_kill.py
 ===========================================  ==========================================
 """
@@ -254,7 +258,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
     with HostileServer(routes) as server:
         started = time.monotonic()
         _, summary = crawl(root, (server.url,), max_time=GUARD, retries=0, sitemaps=False,
-                           max_fetch_time=5.0, timeout=2.0)
+                           max_fetch_time=10.0, timeout=5.0)
         took = time.monotonic() - started
         assert summary.status == "finished", summary.stop_reason
         yield root, server.url.rstrip("/"), took
@@ -264,7 +268,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
 def test_a_broken_body_is_a_failure_in_the_log_and_nothing_stored(
         broken: tuple[Path, str, float], path: str) -> None:
     root, base, took = broken
-    assert took < 5.0, took  # no case waits for a timeout
+    assert took < 4.0, took  # no case waited for the 5 s read timeout
     [line] = log_of(root)[base + path]
     assert line["outcome"] == "failed", line
     assert line["error"].startswith(BROKEN[path][1]), line
@@ -310,7 +314,7 @@ def headers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
     with HostileServer(routes) as server:
         started = time.monotonic()
         _, summary = crawl(root, (server.url,), max_time=GUARD, retries=0, sitemaps=False,
-                           max_fetch_time=5.0, timeout=2.0)
+                           max_fetch_time=10.0, timeout=5.0)
         took = time.monotonic() - started
         assert summary.status == "finished", summary.stop_reason
         yield root, server.url.rstrip("/"), took
@@ -320,7 +324,7 @@ def headers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
 def test_oversized_headers_are_refused_after_a_bounded_read(
         headers: tuple[Path, str, float], path: str) -> None:
     root, base, took = headers
-    assert took < 5.0, took
+    assert took < 4.0, took  # read and refused, not waited for (the timeout is 5 s)
     [line] = log_of(root)[base + path]
     assert line["outcome"] == "failed", line
     assert line["error"] == HEADERS[path][1]  # said plainly, not as a repr of a tuple
