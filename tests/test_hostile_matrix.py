@@ -45,11 +45,9 @@ SIGKILL with 404s and redirects in flight    test_crawl_kill.py
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import sys
-import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -109,6 +107,27 @@ def response_for(root: Path, url: str) -> WarcRecord:
     return found
 
 
+# Runs ARGV and writes its exit status and peak RSS (kB) to the file named first. A child's
+# ru_maxrss starts from the RSS of the process that spawned it (Linux carries the old
+# memory's high-water mark over exec), so the crawl is spawned from this small launcher,
+# never straight from pytest, whose own RSS grows over a suite.
+LAUNCHER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
+
+
+def peak_of(argv: list[str], report: Path, timeout: float, **popen: Any) -> tuple[int, int]:
+    """Run ``argv`` under the launcher: its exit status and peak RSS in bytes."""
+    subprocess.run([sys.executable, "-c", LAUNCHER, str(report), *argv], timeout=timeout,
+                   check=True, **popen)
+    code, kilobytes = report.read_text().split()
+    return int(code), int(kilobytes) * 1024
+
+
 class Child:
     """``preserve crawl`` in a child process: its exit status, output, peak RSS, run time."""
 
@@ -119,30 +138,22 @@ class Child:
                 "--json", *options]
         started = time.monotonic()
         with open(out, "wb") as o, open(err, "wb") as e:
-            proc = subprocess.Popen(argv, stdout=o, stderr=e, stdin=subprocess.DEVNULL)
-            watchdog = threading.Timer(3 * GUARD, proc.kill)  # a hang fails, not stalls
-            watchdog.start()
-            try:
-                _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
-            finally:
-                watchdog.cancel()
-            proc.returncode = os.waitstatus_to_exitcode(status)
+            self.returncode, self.peak_rss = peak_of(
+                argv, root.parent / f"{root.name}.rss", 3 * GUARD, stdout=o, stderr=e,
+                stdin=subprocess.DEVNULL)
         self.seconds = time.monotonic() - started
-        self.returncode = proc.returncode
-        self.peak_rss = usage.ru_maxrss * 1024  # kilobytes on Linux
         self.stderr = err.read_text()
         self.summary: dict[str, Any] = json.loads(out.read_text() or "{}")
 
 
-def test_the_child_rss_is_its_own() -> None:
-    # ru_maxrss of RUSAGE_CHILDREN is the largest child ever waited for; wait4's is the
-    # one child's, which is what the caps below need.
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
-    proc = subprocess.Popen([sys.executable, "-c", "x = bytearray(300 * 2**20)"])
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    assert proc.returncode == 0
-    assert usage.ru_maxrss * 1024 > RSS_CAP  # the measurement sees a slurp
+def test_the_peak_rss_measured_is_the_crawls_own(tmp_path: Path) -> None:
+    ballast = b"\x01" * RSS_CAP  # this process is big, as pytest may be late in a suite
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 > RSS_CAP
+    slurp = [sys.executable, "-c", f"x = b'1' * {2 * RSS_CAP}"]
+    idle = [sys.executable, "-c", "pass"]
+    assert peak_of(slurp, tmp_path / "slurp", 60)[1] > 2 * RSS_CAP  # a slurp is seen
+    assert peak_of(idle, tmp_path / "idle", 60)[1] < RSS_CAP / 4  # and pytest is not
+    del ballast
 
 
 # -- gzip and deflate bombs ---------------------------------------------------------------
