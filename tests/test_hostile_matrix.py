@@ -239,6 +239,7 @@ def test_a_bomb_is_stored_as_sent_within_bounded_memory(tmp_path: Path, where: s
 BODY = b"<!doctype html><title>cut</title>" + b"x" * 20_000
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
 
+BAD_CHUNK = "protocol: invalid chunk size in a chunked body"
 BROKEN: dict[str, tuple[bytes, str]] = {
     # path: (what the server sends, the crawl-log error it must give)
     "/reset-mid-body": (Reset(HEAD + b"Content-Length: 1000000\r\n\r\n" + BODY), "reset: "),
@@ -249,11 +250,11 @@ BROKEN: dict[str, tuple[bytes, str]] = {
     "/chunk-cut-short": (HEAD + b"Transfer-Encoding: chunked\r\n\r\n"
                          + b"%x\r\n" % (2 * len(BODY)) + BODY, "protocol: "),
     "/chunk-size-bogus": (HEAD + b"Transfer-Encoding: chunked\r\n\r\n"
-                          + b"zz\r\n" + BODY + b"\r\n0\r\n\r\n", "protocol: "),
+                          + b"zz\r\n" + BODY + b"\r\n0\r\n\r\n", BAD_CHUNK),
     "/chunk-size-huge": (HEAD + b"Transfer-Encoding: chunked\r\n\r\n"
                          + b"ffffffffffffffffffff\r\n" + BODY + b"\r\n0\r\n\r\n", "protocol: "),
     "/chunk-size-negative": (HEAD + b"Transfer-Encoding: chunked\r\n\r\n"
-                             + b"-10\r\n" + BODY + b"\r\n0\r\n\r\n", "protocol: "),
+                             + b"-10\r\n" + BODY + b"\r\n0\r\n\r\n", BAD_CHUNK),
     "/length-then-close": (HEAD + b"Content-Length: 1000000\r\nConnection: close\r\n\r\n"
                            + BODY, "protocol: "),
 }
