@@ -15,6 +15,7 @@ gzip and deflate bombs as seed, as a         this module (``test_a_bomb_*``)
 linked page, as robots.txt, as a sitemap
 (Content-Encoding and a .gz sitemap)
 one highly compressible record verified      test_verify_false_alarms.py
+a body over max-response-size (Truncated)    test_crawl_faults.py
 body trickled at 1 byte/s, huge length       test_deadlines.py
 headers trickled, endless 100 Continue       test_deadlines.py
 resets and truncated chunking (retried,      test_crawl_faults.py (TestSite faults)
