@@ -8,20 +8,22 @@ Every request is logged with its raw target, so a test can count what the crawle
 
 A route is keyed by the path of the request target, without its query and without
 ``;``-parameters (``/page;jsessionid=X?a=1`` is routed to ``/page``); it is either fixed
-bytes or a function of the request. Unrouted paths answer 404. Connections are closed
-after each response.
+bytes, ``Reset`` bytes (sent, then the connection reset: a TCP RST, not a FIN), or a
+function of the request returning either. Unrouted paths answer 404. Connections are
+closed after each response.
 """
 
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
-__all__ = ["HostileRequest", "HostileServer", "Route", "response", "html"]
+__all__ = ["HostileRequest", "HostileServer", "Reset", "Route", "response", "html"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class HostileRequest:
     @property
     def query(self) -> str:
         return self.target.partition("?")[2]
+
+
+class Reset(bytes):
+    """Bytes to send before resetting the connection (SO_LINGER 0, then close)."""
 
 
 Route = bytes | Callable[[HostileRequest], bytes]
@@ -146,6 +152,11 @@ class HostileServer:
                 route = self.routes.get(request.path, _NOT_FOUND)
                 data = route(request) if callable(route) else route
                 conn.sendall(data)
+                if isinstance(data, Reset):
+                    time.sleep(0.05)  # let the bytes go out before the RST overtakes them
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    struct.pack("ii", 1, 0))
+                    return  # closing now sends the RST
                 conn.shutdown(socket.SHUT_WR)
             except OSError:
                 return

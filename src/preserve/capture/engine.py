@@ -322,9 +322,12 @@ class CrawlRun:
             self.frontier.complete(item, "blocked" if f.kind == "blocked-address" else "failed")
         self._log_failure(item, f)
 
-    def _log_failure(self, item: FrontierItem, f: FetchFailure) -> None:
+    def _log_failure(self, item: FrontierItem, f: FetchFailure,
+                     redirected_from: str | None = None) -> None:
         outcome = "blocked-address" if f.kind == "blocked-address" else "failed"
-        entry = dict(time=self._now(), url=item.url, via=item.via, hops=item.hops,
+        via, hops = (item.via, item.hops) if redirected_from is None else (
+            redirected_from, item.hops + "R")
+        entry = dict(time=self._now(), url=f.url, via=via, hops=hops,
                      outcome=outcome, duration=round(f.duration, 4),
                      error=f"{f.kind}: {f.message}")
         self.summary.count(entry)
@@ -372,7 +375,10 @@ class CrawlRun:
                 if isinstance(result, Exchange):
                     result.close()
         if isinstance(final, FetchFailure):
-            self._log_failure(item, final)  # an attempt like any other, in the crawl log
+            # An attempt like any other, in the crawl log: under the URL that failed, which
+            # after a redirect is not robots.txt's own (that one is logged as captured).
+            previous = work.results[-2].url if len(work.results) > 1 else None
+            self._log_failure(item, final, previous)
         ok = isinstance(final, Exchange) and data is None
         self.ctx.events.append("robots policy", obj=item.url, crawl=self.crawl_id,
                                outcome="success" if ok else "warning",

@@ -353,7 +353,9 @@ def _classify(exc: BaseException) -> tuple[str, str]:
         if _find(exc, http.client.RemoteDisconnected) or _find(exc, http.client.IncompleteRead):
             return "protocol", "server closed the connection before the response was complete"
         if _find(exc, urllib3.exceptions.ProtocolError):
-            return "protocol", _short(exc)
+            # http.client's own reason ("got more than 100 headers"), not the repr of
+            # urllib3's ("Connection aborted.", HTTPException(...)) tuple around it.
+            return "protocol", _short(_find(exc, http.client.HTTPException) or exc)
         return "connect", _short(exc)
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
         return "invalid-url", _short(exc)
@@ -363,6 +365,14 @@ def _classify(exc: BaseException) -> tuple[str, str]:
 
 
 _HTTP_VERSIONS = {9: "http/0.9", 10: "http/1.0", 11: "http/1.1", 20: "h2"}
+
+
+def _bad_chunk_size(exc: BaseException, transfer_encoding: str | None) -> bool:
+    """A chunk-size line that is no hex number ("zz") or a negative one ("-10"):
+    http.client reports the first as the connection closing early (IncompleteRead, from
+    the ValueError of parsing it) and the second as a read of a negative length."""
+    chunked = "chunked" in (transfer_encoding or "").lower()
+    return chunked and _find(exc, ValueError) is not None
 
 
 def _header_deadline(limits: FetchLimits, wire: _Wire) -> str:
@@ -486,6 +496,8 @@ class HttpFetcher:
                 resp.close()
                 block.close()
                 kind, message = _classify(exc)
+                if _bad_chunk_size(exc, resp.headers.get("transfer-encoding")):
+                    kind, message = "protocol", "invalid chunk size in a chunked body"
                 return FetchFailure(url, kind, message, date, time.monotonic() - started)
         if deadline.expired and truncated is None:
             truncated = "time"

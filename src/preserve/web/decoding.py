@@ -135,7 +135,7 @@ def _zlib_stream(
     except zlib.error:
         if not out:
             return unreadable
-    return bytes(out[:limit])
+    return _cut(out, limit)
 
 
 def _unbrotli(module: ModuleType, data: bytes, limit: int) -> bytes:
@@ -151,7 +151,14 @@ def _unbrotli(module: ModuleType, data: bytes, limit: int) -> bytes:
     except Exception:  # each brotli binding raises its own error class
         if not out:
             return data
-    return bytes(out[:limit])
+    return _cut(out, limit)
+
+
+def _cut(out: bytearray, limit: int) -> bytes:
+    # Cut in place: ``bytes(out[:limit])`` would hold three copies of a body that may
+    # be the whole limit (a sitemap's 50 MiB) at the same moment.
+    del out[limit:]
+    return bytes(out)
 
 
 # Encoding labels that browsers read differently from Python's codec of that name.
