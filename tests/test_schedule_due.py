@@ -25,6 +25,15 @@ def test_fire_times(cron: str, now: str, prev: str, nxt: str) -> None:
     assert next_fire(cron, at(now)) == at(nxt)
 
 
+@pytest.mark.parametrize("now", ["2030-01-01T10:14:59.871", "2030-01-01T10:14:59.000001",
+                                 "2030-01-01T10:14:59"])
+def test_the_slot_is_never_after_now_in_the_last_second_before_a_fire_time(now: str) -> None:
+    """A clock with microseconds in the second before a fire time: the slot is the fire
+    time before, never the one about to come (it once came out a fraction of a second
+    after the job started, at a minute boundary in a full test run)."""
+    assert previous_fire("*/15 * * * *", at(now)) == at("2030-01-01T10:00")
+
+
 def test_due_counts_the_missed_fire_times_and_serves_the_latest() -> None:
     s = Schedule(cron="0 */6 * * *", action="verify")
     (due,) = due_jobs([s], {}, SINCE, at("2030-01-02T13:00"))

@@ -29,8 +29,10 @@ def _utc(when: datetime) -> datetime:
 def previous_fire(cron: str, now: datetime) -> datetime:
     """The latest fire time at or before ``now`` (cron has minute resolution)."""
     # croniter's get_prev is strictly before its start: start a second later so that a
-    # fire time equal to ``now`` counts.
-    prev: datetime = croniter(cron, _utc(now) + timedelta(seconds=1)).get_prev(datetime)
+    # fire time equal to ``now`` counts, from the whole second (from 20:41:59.9 a second
+    # later is 20:42:00.9, and the slot would be 20:42:00, after ``now``).
+    start = _utc(now).replace(microsecond=0) + timedelta(seconds=1)
+    prev: datetime = croniter(cron, start).get_prev(datetime)
     return _utc(prev)
 
 
