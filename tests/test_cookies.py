@@ -4,13 +4,13 @@ cookies on every page cannot make the requests, or the jar, grow without bound."
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from helpers_crawl import crawl, jsonl, tool
+from helpers_socket import LoopbackServer, request_heads, request_path
 from preserve.capture.addresses import AddressPolicy
 from preserve.capture.cookies import MAX_COOKIE_BYTES, MAX_COOKIES_PER_HOST
 from preserve.capture.fetcher import FetchLimits, HttpFetcher
@@ -31,54 +31,26 @@ def _page(n: int) -> bytes:
             + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
 
 
-class CookieServer:
+class CookieServer(LoopbackServer):
     """Serves /p0 ... /p11 and records the Cookie header of every request."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
         self.requests: list[bytes] = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
+    def handle(self, conn: socket.socket) -> None:
         with conn:
-            buf = b""
-            while True:
+            for head in request_heads(conn, 1 << 20):
+                self.requests.append(head)
+                path = request_path(head).decode()
+                if path.startswith("/p") and path[2:].isdigit():
+                    answer = _page(int(path[2:]))
+                else:
+                    answer = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
                 try:
-                    data = conn.recv(1 << 20)
+                    conn.sendall(answer)
                 except OSError:
                     return
-                if not data:
-                    return
-                buf += data
-                while b"\r\n\r\n" in buf:
-                    head, buf = buf.split(b"\r\n\r\n", 1)
-                    self.requests.append(head)
-                    path = head.split(b" ")[1].decode()
-                    if path.startswith("/p") and path[2:].isdigit():
-                        answer = _page(int(path[2:]))
-                    else:
-                        answer = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
-                    try:
-                        conn.sendall(answer)
-                    except OSError:
-                        return
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def _cookies(head: bytes) -> list[str]:

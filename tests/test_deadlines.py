@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers_crawl import cli, crawl, jsonl, read_warc, tool
+from helpers_socket import LoopbackServer, request_heads, request_path
 from preserve.capture.addresses import AddressPolicy
 from preserve.capture.fetcher import FetchLimits, HttpFetcher
 from preserve.web.exchange import Exchange, FetchFailure
@@ -87,37 +88,19 @@ CASES: dict[str, Callable[[Send, Pause], None]] = {
 }
 
 
-class TrickleServer:
+class TrickleServer(LoopbackServer):
     """One thread per connection; each answer ends when the client hangs up."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
         self.stop = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
+    def handle(self, conn: socket.socket) -> None:
         with conn:
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                try:
-                    data = conn.recv(65536)
-                except OSError:
-                    return
-                if not data:
-                    return
-                buf += data
-            path = buf.split(b" ")[1].decode()
+            head = next(request_heads(conn), None)
+            if head is None:
+                return
+            path = request_path(head).decode()
 
             def pause(seconds: float) -> None:
                 if self.stop.wait(seconds):
@@ -128,12 +111,9 @@ class TrickleServer:
             except OSError:
                 return  # the client hung up: the deadline did its job
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
     def close(self) -> None:
         self.stop.set()
-        self.sock.close()
+        super().close()
 
 
 @pytest.fixture

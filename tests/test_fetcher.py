@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gzip
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 
+from helpers_socket import LoopbackServer, request_heads, request_path
 from preserve.capture.addresses import AddressPolicy, is_public
 from preserve.capture.fetcher import FetchLimits, HttpFetcher
 from preserve.web.exchange import Exchange, FetchFailure
@@ -30,54 +30,24 @@ RESPONSES = {
 }
 
 
-class RawServer:
+class RawServer(LoopbackServer):
     """Answers each request with canned bytes and records the request bytes it received."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
         self.received: list[bytes] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
+    def handle(self, conn: socket.socket) -> None:
         with conn:
-            buf = b""
-            while True:
+            for head in request_heads(conn):
+                self.received.append(head)
+                path = request_path(head)
                 try:
-                    data = conn.recv(65536)
+                    conn.sendall(RESPONSES[path])
                 except OSError:
                     return
-                if not data:
+                if path in (b"/http10", b"/truncated"):
                     return
-                buf += data
-                while b"\r\n\r\n" in buf:
-                    head, buf = buf.split(b"\r\n\r\n", 1)
-                    self.received.append(head + b"\r\n\r\n")
-                    path = head.split(b" ")[1]
-                    response = RESPONSES[path]
-                    try:
-                        conn.sendall(response)
-                    except OSError:
-                        return
-                    if path in (b"/http10", b"/truncated"):
-                        return
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture

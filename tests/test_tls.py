@@ -16,7 +16,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from helpers_crawl import WarcRecord, cli, crawl, jsonl, read_warc, tool
+from helpers_socket import LoopbackServer, request_heads, request_path
 from preserve.capture.addresses import AddressPolicy
 from preserve.capture.fetcher import FetchLimits, HttpFetcher
 from preserve.capture.tls import TlsPolicy
@@ -52,8 +52,10 @@ RESPONSES = {
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
 
 
-class TlsServer:
+class TlsServer(LoopbackServer):
     """Answers over TLS with canned bytes; keep-alive; records the requests it read."""
+
+    scheme = "https"
 
     def __init__(self, cert_pem: bytes, key_pem: bytes, tmp: Path) -> None:
         chain, key = tmp / "chain.pem", tmp / "key.pem"
@@ -61,24 +63,10 @@ class TlsServer:
         key.write_bytes(key_pem)
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(chain, key)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
         self.requests: list[bytes] = []
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, raw: socket.socket) -> None:
+    def handle(self, raw: socket.socket) -> None:
         raw.settimeout(10)
         try:
             conn = self.context.wrap_socket(raw, server_side=True)
@@ -86,25 +74,15 @@ class TlsServer:
             raw.close()  # the client refused our certificate
             return
         with conn:
-            buf = b""
-            while True:
+            for head in request_heads(conn):
+                self.requests.append(head)
+                path = request_path(head)
                 try:
-                    data = conn.recv(65536)
+                    if path == b"/trickle":
+                        self._trickle(conn)
+                    conn.sendall(RESPONSES.get(path, NOT_FOUND))
                 except OSError:
                     return
-                if not data:
-                    return
-                buf += data
-                while b"\r\n\r\n" in buf:
-                    head, buf = buf.split(b"\r\n\r\n", 1)
-                    self.requests.append(head + b"\r\n\r\n")
-                    path = head.split(b" ")[1]
-                    try:
-                        if path == b"/trickle":
-                            self._trickle(conn)
-                        conn.sendall(RESPONSES.get(path, NOT_FOUND))
-                    except OSError:
-                        return
 
     def _trickle(self, conn: ssl.SSLSocket) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2000000000\r\n\r\n")
@@ -112,12 +90,6 @@ class TlsServer:
             conn.sendall(b"x")
             time.sleep(0.05)
         raise OSError("gave up")
-
-    def url(self, path: str = "/") -> str:
-        return f"https://127.0.0.1:{self.port}{path}"
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture(scope="module")
