@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from helpers_crawl import cli
-from preserve.cli.template import config_template
 from preserve.config import (
     DUBLIN_CORE_FIELDS,
     CollectionConfig,
@@ -19,6 +18,7 @@ from preserve.config import (
     Description,
     load_config,
 )
+from preserve.template import config_template
 
 SEEDS = ("http://127.0.0.1:9/", "http://127.0.0.1:9/blog/")
 KEY = re.compile(r"^(#\s)?([a-z-]+) = (.*?)\s+# (\S.*)$")
@@ -102,3 +102,21 @@ def test_init_json_and_quiet(tmp_path: Path) -> None:
     import json
 
     assert json.loads(done.stdout)["seeds"] == [SEEDS[0]]
+
+
+def test_crawl_with_seed_creates_the_same_commented_template(tmp_path: Path) -> None:
+    """`preserve crawl COLL --seed URL`, which creates the collection in one step, writes
+    the commented preserve.toml too, with its seeds and title set (the other options apply
+    to the run, as on every later crawl, and are not written)."""
+    from preserve.capture.session import open_for_crawl
+
+    coll, _, _ = open_for_crawl(tmp_path / "coll", {"seeds": SEEDS, "max_pages": 5},
+                                {"title": "One step"})
+    text = coll.config_path.read_text()
+    assert text.startswith("# preserve.toml")
+    settings = _settings(text)
+    given = {k for k, (commented, _) in settings.items() if not commented}
+    assert given == {"seeds", "title"}
+    config = load_config(coll.config_path)
+    assert config.crawl == CrawlConfig(seeds=SEEDS)
+    assert config.description == Description(title="One step")

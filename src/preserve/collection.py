@@ -18,6 +18,7 @@ from pathlib import Path
 from .atomic import atomic_write
 from .config import CollectionConfig, dump_config, load_config
 from .errors import CollectionError, CollectionLocked, PreserveError
+from .template import config_template
 
 __all__ = ["Collection", "CONFIG_NAME", "pid_lock"]
 
@@ -182,7 +183,7 @@ class Collection:
                       coll.manifest_path.parent, coll.state, coll.logs):
                 d.mkdir(parents=True, exist_ok=True)
             with atomic_write(coll.config_path, "w", encoding="utf-8") as f:
-                f.write(dump_config(config))
+                f.write(config_template(config))
         except OSError as e:
             raise CollectionError(f"cannot create the collection ({e.strerror})", root) from e
         return coll

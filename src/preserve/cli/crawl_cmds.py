@@ -55,19 +55,15 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
     preserve.toml then shows every setting: those given set, the others commented
     out with their default and what they do (docs/collection.md).
     """
-    from ..atomic import atomic_write
     from ..capture.session import check_seed
     from ..collection import Collection
-    from .template import config_template
 
     desc = _dc_option(dc)
     if title:
         desc["title"] = title
     checked = tuple(check_seed(s) for s in seeds)
     config = CollectionConfig(Description(**desc), CrawlConfig(seeds=checked))
-    coll = Collection.create(collection, config)
-    with atomic_write(coll.config_path, "w", encoding="utf-8") as f:
-        f.write(config_template(config))
+    Collection.create(collection, config)
     if as_json:
         click.echo(json.dumps({"collection": str(collection), "seeds": list(checked),
                                "description": desc}, indent=2))

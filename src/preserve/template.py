@@ -1,6 +1,7 @@
-"""The commented preserve.toml that ``preserve init`` writes: what was given, set; every
-other setting present but commented out, with its default and one line on what it does,
-so a person can read and change the collection's settings without the manual.
+"""The commented preserve.toml a new collection gets (``preserve init``, ``preserve crawl
+--seed``): what was given, set; every other setting present but commented out, with its
+default and one line on what it does, so a person can read and change the collection's
+settings without the manual.
 
 The defaults come from the config classes (config.Description, config.CrawlConfig), so
 the template cannot drift from what the loader uses; config.load_config reads it.
@@ -14,7 +15,7 @@ from typing import Any
 
 import tomli_w
 
-from ..config import DUBLIN_CORE_FIELDS, CollectionConfig, CrawlConfig, Description, dump_config
+from .config import DUBLIN_CORE_FIELDS, CollectionConfig, CrawlConfig, Description, dump_config
 
 __all__ = ["config_template", "CRAWL_NOTES", "COLLECTION_NOTES"]
 
