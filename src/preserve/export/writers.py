@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import tarfile
+import tempfile
 import time
 import zipfile
 from collections.abc import Iterable
@@ -22,6 +23,9 @@ from .package import write_small
 from .sources import Source
 
 __all__ = ["PackageWriter", "DirectoryWriter", "ZipWriter", "TarWriter"]
+
+# A generated entry (the ZipNum index) is held in memory up to this size, then on disk.
+_SPOOL_IN_MEMORY = 16 * 1024 * 1024
 
 
 class PackageWriter(Protocol):
@@ -82,18 +86,28 @@ class ZipWriter:
             return reader.finish()
 
     def add_generated(self, name: str, chunks: Iterable[bytes]) -> tuple[int, str]:
-        """Store bytes made while writing (a compressed index): their size and SHA-256."""
+        """Store bytes made while writing (a compressed index): their size and SHA-256.
+
+        The bytes are spooled first, so the entry's size is known before its local header
+        is written: an entry of unknown size must carry Zip64 headers, which
+        ReplayWeb.page's ZIP reader does not follow (it then finds no index, and every
+        page of the WACZ is "Archived Page Not Found")."""
         info = zipfile.ZipInfo(name, _zip_time(self._created))
         info.compress_type = zipfile.ZIP_STORED
         info.external_attr = 0o644 << 16
         h = hashlib.sha256()
         size = 0
         try:
-            with self._zip.open(info, "w", force_zip64=True) as out:
+            with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
                 for chunk in chunks:
                     h.update(chunk)
                     size += len(chunk)
-                    out.write(chunk)
+                    spool.write(chunk)
+                spool.seek(0)
+                info.file_size = size  # Zip64 only if the size needs it
+                with self._zip.open(info, "w") as out:
+                    while chunk := spool.read(CHUNK):
+                        out.write(chunk)
         except OSError as e:
             raise ExportError(f"cannot write ({e.strerror})", self.path) from e
         return size, h.hexdigest()
