@@ -63,6 +63,7 @@ def test_man_renders_the_page_without_warnings() -> None:
     assert "Usage: preserve crawl [OPTIONS] COLLECTION" in plain
 
 
+@pytest.mark.slow
 def test_the_demo_prints_a_command_that_can_be_pasted(tmp_path: Path) -> None:
     import shlex
 

@@ -24,6 +24,8 @@ from helpers_crawl import cli
 from preserve.cli.main import cli as preserve_cli
 from testsite import TestSite
 
+pytestmark = pytest.mark.slow  # crawls the test site twice and runs every command
+
 SCHEDULES = """
 [[schedule]]
 cron = "30 4 * * *"

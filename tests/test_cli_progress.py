@@ -25,6 +25,8 @@ import pytest
 from helpers_crawl import cli, create
 from testsite import TestSite
 
+pytestmark = pytest.mark.slow  # drives each long command under a pseudo-terminal
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 

@@ -8,8 +8,12 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from helpers_crawl import cli
 from testsite import TestSite
+
+pytestmark = pytest.mark.slow  # the whole workflow through the CLI
 
 
 def _ok(done: subprocess.CompletedProcess[str], step: str) -> None:

@@ -90,6 +90,7 @@ def test_cookies_are_capped_per_host_and_the_oldest_go_first(server: CookieServe
     assert not [c for c in final if c.startswith("big")]  # over 4096 bytes: never kept
 
 
+@pytest.mark.slow
 def test_a_crawl_of_a_cookie_flood_sends_bounded_requests_and_verifies(
     server: CookieServer, tmp_path: Path
 ) -> None:

@@ -21,6 +21,8 @@ from helpers_hostile import HostileRequest, HostileServer, html, response
 from preserve.capture.scope import MAX_SITEMAP_NESTING
 from preserve.collection import Collection
 
+pytestmark = pytest.mark.slow  # a crawl per hostile case
+
 GUARD = 20.0  # max-time of every crawl here: far beyond what a bounded crawl takes
 
 

@@ -55,6 +55,7 @@ OPTIONS = [
 ]
 
 
+@pytest.mark.slow  # a child process per case
 @pytest.mark.parametrize(("args", "message"), OPTIONS, ids=[" ".join(a) for a, _ in OPTIONS])
 def test_a_bad_option_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...],
                                             message: str) -> None:
@@ -64,6 +65,7 @@ def test_a_bad_option_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ..
     assert not coll.exists()  # refused before the collection is created
 
 
+@pytest.mark.slow  # a child process per case
 def test_a_bad_option_on_an_existing_collection(tmp_path: Path) -> None:
     coll = tmp_path / "c"
     assert run("init", coll, "--seed", SEED).returncode == 0
@@ -132,6 +134,7 @@ def test_a_bad_setting_names_the_file_and_key(tmp_path: Path, line: str, message
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.slow  # a child process per case
 @pytest.mark.parametrize(("line", "message"), [SETTINGS[0], SETTINGS[3], SETTINGS[13],
                                                SETTINGS[17]])
 def test_a_bad_setting_is_one_line_and_exit_2(tmp_path: Path, line: str, message: str) -> None:

@@ -20,6 +20,8 @@ from preserve.capture.addresses import AddressPolicy
 from preserve.capture.fetcher import FetchLimits, HttpFetcher
 from preserve.web.exchange import Exchange, FetchFailure
 
+pytestmark = pytest.mark.slow  # each case waits out a real deadline
+
 CAP = 2.0  # the fetch deadline in these tests, in seconds
 SLACK = 1.5  # scheduling, connection set-up and teardown on a busy machine
 

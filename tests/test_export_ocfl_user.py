@@ -20,6 +20,8 @@ from preserve import PROJECT_URL, __version__
 from preserve.collection import Collection
 from preserve.export import ExportOptions, export_collection
 
+pytestmark = pytest.mark.slow  # runs ocfl-validate per case
+
 ORCID = "https://orcid.org/0000-0002-1825-0097"
 
 

@@ -62,6 +62,8 @@ from helpers_crawl import WarcRecord, cli, crawl, jsonl, read_warc, tool
 from helpers_hostile import HostileRequest, HostileServer, Reset, html, response
 from preserve.collection import Collection
 
+pytestmark = pytest.mark.slow  # a crawl per hostile case, with child processes
+
 GUARD = 20.0  # max-time of every crawl here: far beyond what each case takes
 CLAIM = 1 << 30  # what a bomb inflates to: 1 GiB, in about 1 MB on the wire
 RSS_CAP = 170 * 1024 * 1024  # peak RSS of a crawl child (the issue measured under 170 MB)

@@ -17,10 +17,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from helpers_crawl import cli, crawl
 from testsite import TestSite
+
+pytestmark = pytest.mark.slow  # crawls, and damages a real state database
 
 PRESERVE = [sys.executable, "-m", "preserve"]
 

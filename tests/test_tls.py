@@ -34,6 +34,8 @@ from preserve.capture.fetcher import FetchLimits, HttpFetcher
 from preserve.capture.tls import TlsPolicy
 from preserve.web.exchange import Exchange, FetchFailure
 
+pytestmark = pytest.mark.slow  # TLS servers and crawls over them
+
 PAGE = (b"<html><head><title>Mairi Campbell MEP</title></head><body>"
         b'<a href="/news">news</a></body></html>')
 NEWS = b"<html><head><title>News</title></head><body>nothing new</body></html>"

@@ -20,6 +20,8 @@ from helpers_crawl import cli, crawl, jsonl
 from preserve.collection import Collection
 from testsite import TestSite
 
+pytestmark = pytest.mark.slow  # crawls and normalises the test site
+
 
 @pytest.fixture(scope="module")
 def normalised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
