@@ -100,16 +100,21 @@ class CrawlSummary:
     def from_log(cls, crawl: str, path: Path, duration: float = 0.0) -> CrawlSummary:
         summary = cls(crawl, resumed=True, duration=duration)
         try:
-            f = open(path, encoding="utf-8")
+            f = open(path, "rb")
         except FileNotFoundError:
             return summary
         with f:
             for line in f:
-                if not line.endswith("\n"):
+                if not line.endswith(b"\n"):
                     continue  # cut short by a crash
                 try:
-                    summary.count(json.loads(line))
-                except (json.JSONDecodeError, AttributeError):
+                    entry = json.loads(line)
+                except (ValueError, RecursionError):  # damaged: not JSON, not UTF-8, too deep
                     continue
+                if isinstance(entry, dict):
+                    try:
+                        summary.count(entry)
+                    except (TypeError, ValueError, AttributeError, OverflowError):
+                        continue  # a field of the wrong type: a damaged line
         summary.statuses = dict(sorted(Counter(summary.statuses).items()))
         return summary

@@ -141,13 +141,17 @@ def _earlier_lines(path: Path, redo: set[str]) -> Iterator[str]:
     (left by a run that died after writing its output but before committing)."""
     if not path.is_file():
         return
-    with path.open(encoding="utf-8") as f:
-        for line in f:
+    with path.open("rb") as f:
+        for raw in f:
             try:
+                line = raw.decode("utf-8")
                 obj = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # damaged: not UTF-8, not JSON, too deep
                 continue
-            prov = obj.get("provenance") or {}
+            if not isinstance(obj, dict):
+                continue
+            prov = obj.get("provenance")
+            prov = prov if isinstance(prov, dict) else {}
             if prov.get("warc_file") not in redo:
                 yield line if line.endswith("\n") else line + "\n"
 

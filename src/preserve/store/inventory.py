@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +17,12 @@ from .state import CrawlRegistry, StateDB, reading
 __all__ = ["collection_status", "list_crawls"]
 
 
-def _count_lines(path: Any) -> int:
+def _count_lines(path: Path) -> int:
+    """Lines of a regular file; 0 for a missing one. Never opens a FIFO or a device (a
+    FIFO put in the index's place would block `status` for ever)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return 0
         with open(path, "rb") as f:
             return sum(1 for _ in f)
     except FileNotFoundError:
