@@ -17,25 +17,14 @@ import stat
 from pathlib import Path
 
 from ..errors import ExportError
+from ..verify.safeopen import describe
 
 __all__ = ["rel_problem", "lstat_inside", "open_regular", "Identity"]
 
 Identity = tuple[int, int]  # (st_dev, st_ino)
 
-_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"),
-          (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-
-
-def _kind(mode: int) -> str:
-    for test, name in _KINDS:
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def _refuse(mode: int, path: Path) -> ExportError:
-    kind = _kind(mode)
+    kind = describe(mode)
     if stat.S_ISLNK(mode):
         return ExportError(f"is {kind}; an export reads only the files inside the "
                            "collection, never through a link (put the file itself there)",

@@ -81,12 +81,12 @@ def export_destination(schedule: Schedule, slot: datetime) -> Path:
 
 def run_export(coll: Collection, schedule: Schedule, slot: datetime, *,
                stop: threading.Event) -> Outcome:
-    from ..export import ExportOptions, export_collection
+    from ..export import ExportOptions, export_collection, export_lock
 
     options = ExportOptions(
         format=schedule.format,  # type: ignore[arg-type]  # checked when loaded
         output=export_destination(schedule, slot), force=schedule.force).validate()
-    with coll.lock():
+    with export_lock(coll):  # the command line's lock: shared on a read-only collection
         result = export_collection(coll, options)
     return Outcome("success", f"exported {plural(result.files, 'file')} as {result.format} "
                               f"to {result.path}", {"path": str(result.path),
