@@ -17,7 +17,7 @@ import stat
 from pathlib import Path
 
 from ..errors import ExportError
-from ..verify.safeopen import describe
+from ..safeopen import describe
 
 __all__ = ["rel_problem", "lstat_inside", "open_regular", "Identity"]
 

@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..collection import Collection
+from ..safeopen import Refused, open_in
 from ..store.events import EventLog
 from .listing import list_collection
 from .report import Report
-from .safeopen import Refused, open_in
 
 __all__ = ["FileHistory", "history", "rolling_order", "record_run", "audit_collection",
            "AuditEntry", "FIXITY_CHECK", "DEFAULT_MAX_AGE"]

@@ -3,7 +3,7 @@
 The steps (docs/verify.md, "What is checked"):
 
 0. list the collection's files (verify.listing): a symbolic link or anything but a
-   regular file is reported and never opened (verify.safeopen);
+   regular file is reported and never opened (preserve.safeopen);
 1. read events.jsonl (each line a complete event) and fold it into the fixity history;
 2. read every ``fixity/manifest-*.txt`` strictly;
 3. unlisted, missing and ``.open`` files;
@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 from ..collection import CONFIG_NAME, Collection
 from ..config import load_config
 from ..errors import ConfigError, StorageError
+from ..safeopen import Refused, open_in
 from ..store.events import EventChain, EventLog
 from .audit import FileHistory, history, record_run, rolling_order
 from .crossfile import CrossFileCheck
@@ -42,7 +43,6 @@ from .listing import is_closed_warc, list_collection
 from .normalised import NORMALISED, Baselines, check_normalised
 from .report import FileResult, Finding, Report, finding, refused_finding
 from .runner import Job, ProgressCallback, ScanOutput, run_scans
-from .safeopen import Refused, open_in
 
 __all__ = ["VerifyOptions", "verify_collection", "APPEND_ONLY"]
 

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..safeopen import open_nofollow
 from ..store.pages import PAGES_HEADER, PageEntry, page_id
 from .facts import expected_lines
 from .report import Capped, Finding, finding
-from .safeopen import open_nofollow
 
 __all__ = ["check_index", "check_pages", "MAX_TITLES"]
 

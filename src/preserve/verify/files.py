@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import UnreadableInput
+from ..safeopen import Refused, open_regular
 from .crossfile import CrossFileCheck
 from .report import Report
 from .runner import Job, ProgressCallback, run_scans
-from .safeopen import Refused, open_regular
 
 __all__ = ["verify_files"]
 

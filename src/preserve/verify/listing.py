@@ -4,7 +4,7 @@ Both ``preserve verify`` and ``preserve audit`` start from this list, so they sp
 the same files. The working data (``state/``, ``logs/``, normalise's own state database)
 is left out; a symbolic link (to a file or a directory) and anything that is not a
 regular file (a FIFO, a device, a socket) is listed as refused, with why: it is
-reported, and never opened or followed (verify.safeopen).
+reported, and never opened or followed (preserve.safeopen).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..collection import Collection
-from .safeopen import Refused, describe
+from ..safeopen import Refused, describe
 
 __all__ = ["Listing", "list_collection", "is_closed_warc"]
 

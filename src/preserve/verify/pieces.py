@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from ..safeopen import Refused, open_regular
 from .report import Capped, FileResult, Finding, finding
-from .safeopen import Refused, open_regular
 from .warcscan import READ_SIZE, FactSink, Scanner
 
 __all__ = ["Piece", "plan", "is_gzip", "scan_piece", "merge"]
@@ -56,7 +56,7 @@ def plan(size: int, piece_size: int) -> list[tuple[int, int]]:
 
 
 def is_gzip(path: Path) -> bool:
-    """Raises Refused for a file that is not regular (verify.safeopen)."""
+    """Raises Refused for a file that is not regular (preserve.safeopen)."""
     with open_regular(path) as f:
         return f.read(2) == _MAGIC[:2]
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from ..collection import Collection
-from .safeopen import Refused
+from ..safeopen import Refused
 
 __all__ = ["Finding", "FileResult", "Report", "CODES", "Severity", "finding", "Capped",
            "FINDINGS_PER_CODE", "refused_finding"]
@@ -153,7 +153,7 @@ def finding(code: str, file: str, message: str, offset: int | None = None,
 
 
 def refused_finding(e: Refused) -> Finding:
-    """The finding for a path verify would not open (verify.safeopen)."""
+    """The finding for a path verify would not open (preserve.safeopen)."""
     if e.code == "FILE_SYMLINK":
         return finding("FILE_SYMLINK", e.rel, f"{e.what}: never followed (it may lead out "
                        "of the collection); put the file itself in its place")

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..safeopen import Refused
 from .facts import FactWriter
 from .pieces import Piece, is_gzip, merge, plan, scan_piece
 from .report import FileResult
-from .safeopen import Refused
 from .warcscan import scan_warc
 
 __all__ = ["Job", "ScanOutput", "run_scans", "ProgressCallback", "default_jobs"]

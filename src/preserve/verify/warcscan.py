@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..safeopen import Refused, open_in, open_regular
 from ..store.records import format_digest
 from .digests import Digest, DigestFormatError, format_like, parse_digest
 from .httphead import HTTP_STEP, HttpHead
 from .report import FINDINGS_PER_CODE, Capped, FileResult, finding, refused_finding
-from .safeopen import Refused, open_in, open_regular
 from .warcheaders import RecordHead, content_length, parse_head
 
 __all__ = ["scan_warc", "Scanner", "FactSink", "RecordHead", "READ_SIZE",

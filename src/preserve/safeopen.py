@@ -1,4 +1,4 @@
-"""Opening what verify reads, trusting nothing: only regular files, never a symlink.
+"""Opening what verify and export read, trusting nothing: only regular files, never a symlink.
 
 A hostile collection can hold a FIFO (reading it blocks for ever), a device (``/dev/zero``
 never ends), or a symbolic link that leads out of the collection. Verify never opens
