@@ -3,8 +3,8 @@
  * Fills a freshly installed WordPress with a seeded, deterministic site: 3 authors (two with a
  * biography, so Twenty Twenty-One shows its author-bio box; one without, shown as "By ..."),
  * 60 posts over 2019-2024 with categories, tags, images and approved comments, 5 static pages
- * in the primary menu, pretty permalinks and 8 posts a page. wp_install()'s default widgets
- * (Latest Comments among them, in the footer widget area) stay as installed.
+ * in the primary menu, pretty permalinks and 8 posts a page. wp_install()'s five default
+ * widgets (Latest Comments and Archives among them) in the theme's footer widget area.
  * Prints a JSON manifest of everything it made: the truth the tests compare against.
  */
 require __DIR__ . '/bootstrap.php';
@@ -235,6 +235,13 @@ foreach ($page_specs as $n => $spec) {
     $pages[] = array('id' => $pid, 'title' => $spec[0]);
 }
 set_theme_mod('nav_menu_locations', array('primary' => $menu_id));
+
+// wp_install() puts its five default widgets in two sidebars; Twenty Twenty-One has one,
+// in the footer: all five go there, so the Archives block links the monthly archives.
+$sidebars = get_option('sidebars_widgets');
+$sidebars['sidebar-1'] = array_merge($sidebars['sidebar-1'], isset($sidebars['sidebar-2']) ? $sidebars['sidebar-2'] : array());
+unset($sidebars['sidebar-2']);
+update_option('sidebars_widgets', $sidebars);
 flush_rewrite_rules(false);
 
 // Permalinks only after the structure is flushed.
