@@ -5,6 +5,7 @@ The session fixture ``wordpress`` installs the packages when they are missing an
 127.0.0.1 at a free port with its data in a temporary directory, yields a
 :class:`WordPress`, and stops and removes everything at the end. docs/cms.md describes the
 site; ``WordPress.manifest`` is what populate.php made (the truth to compare against).
+tests/conftest.py imports the fixture, so the session has one instance.
 """
 
 from __future__ import annotations

@@ -1,16 +1,18 @@
-"""The real WordPress of scripts/wordpress/ serves what populate.php made, on 127.0.0.1 only."""
+"""The real WordPress of scripts/wordpress/ serves what populate.php made, on 127.0.0.1 only.
+
+The site is the session's: these checks hold before and after test_wordpress_e2e's mutate().
+"""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import urllib.error
 import urllib.request
 
 import pytest
 
-from helpers_wordpress import WordPress, wordpress
-
-__all__ = ["wordpress"]  # the session fixture, imported for pytest
+from helpers_wordpress import WordPress
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +43,8 @@ def test_site_serves_what_populate_made(wordpress: WordPress) -> None:
 
 def test_only_loopback_listens(wordpress: WordPress) -> None:
     """Apache listens on 127.0.0.1 only; MariaDB on its socket only (no TCP port)."""
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed: cannot list listening sockets")
     pid = (wordpress.run_dir / "apache2.pid").read_text().strip()
     mysqld = (wordpress.run_dir / "mysqld.pid").read_text().strip()
     listening = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
