@@ -21,13 +21,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
     # policy-rc.d 101: the packages' own services are not started (nothing listens on port 80 or 3306).
     policy=/usr/sbin/policy-rc.d
-    made_policy=0
     if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+        trap 'rm -f "$policy"' EXIT
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-    if [ "$made_policy" = 1 ]; then rm -f "$policy"; fi
 fi
 
 target=/etc/wordpress/config-preserve.php
