@@ -22,7 +22,7 @@ import pytest
 from helpers_crawl import cli
 from helpers_wordpress import WordPress
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # two crawls in a fixture
 
 # Fast settings, as the other crawl tests use: no delay between requests to 127.0.0.1.
 CRAWL_OPTIONS = ("--delay", "0", "--quiet")
