@@ -1,7 +1,8 @@
 """Change report between crawls (`preserve diff`), `preserve crawls` and `--final`.
 
-The test site is changed between two crawls (one article edited, one removed, one
-added); the diff must name exactly those articles, and every other article unchanged.
+The test site is changed between two crawls (one article edited, one retitled, one
+removed, one added); the diff must name exactly those articles, and every other article
+unchanged, though the template around each (recent posts, neighbours' titles) changed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from testsite import TestSite
 class Changed:
     coll: Path
     edited: str
+    retitled: str
     removed: str
     added: str
     kept: frozenset[str]  # the other articles' URLs
@@ -36,14 +38,17 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> Changed:
         assert done.returncode == 0, done.stderr
         articles = site.site.articles
         edited = site.site.edit_article(articles[2].number, "A new first paragraph.\n\nMore.")
+        # Only the title changes, in <article><header class="entry-header"><h1>.
+        retitled = site.site.retitle_article(articles[6].number, "A title given afterwards")
         removed = site.site.remove_article(articles[5].number)
         added = site.site.add_article()
         second = cli("crawl", coll, "--delay", "0", "--final", "--label", "final crawl")
         assert second.returncode == 0, second.stderr
         kept = frozenset(site.absolute(a.path) for a in articles
-                         if a.number not in (edited.number, removed.number))
-        return Changed(coll, site.absolute(edited.path), site.absolute(removed.path),
-                       site.absolute(added.path), kept, second.stdout)
+                         if a.number not in (edited.number, retitled.number, removed.number))
+        return Changed(coll, site.absolute(edited.path), site.absolute(retitled.path),
+                       site.absolute(removed.path), site.absolute(added.path), kept,
+                       second.stdout)
 
 
 def _diff(changed: Changed, *args: str) -> dict[str, object]:
@@ -64,6 +69,7 @@ def test_diff_names_the_edited_removed_and_added_articles(changed: Changed) -> N
     assert (data["from"], data["to"]) == ("0001", "0002")
     pages = _by_url(data)
     assert pages[changed.edited]["change"] == "changed"
+    assert pages[changed.retitled]["change"] == "changed"
     assert pages[changed.removed]["change"] == "gone"
     assert pages[changed.added]["change"] == "new"
     for url in changed.kept:
@@ -71,7 +77,7 @@ def test_diff_names_the_edited_removed_and_added_articles(changed: Changed) -> N
     # Beyond those three, only listings changed (their lists of articles did); every
     # other page is unchanged, though its sidebar of recent posts is not.
     others = {u: p["change"] for u, p in pages.items()
-              if u not in (changed.edited, changed.removed, changed.added)}
+              if u not in (changed.edited, changed.retitled, changed.removed, changed.added)}
     listings = {u for u, c in others.items() if c != "unchanged"}
     assert all(urlsplit(u).path == "/" or urlsplit(u).path.startswith("/news/")
                and urlsplit(u).path.count("/") <= 3 for u in listings), listings

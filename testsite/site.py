@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from . import assets, feeds, pages, text
@@ -116,6 +117,15 @@ class Site:
                 json_ld=old.json_ld, dublin_core=old.dublin_core,
                 modified=old.updated + timedelta(days=1),
             )
+            self._publish(current)
+            return current[i]
+
+    def retitle_article(self, number: int, title: str) -> Article:
+        """Give an article a new title (its path stays); returns the new one."""
+        with self._lock:
+            current = list(self._articles)
+            i = next(k for k, a in enumerate(current) if a.number == number)
+            current[i] = replace(current[i], title=title)
             self._publish(current)
             return current[i]
 

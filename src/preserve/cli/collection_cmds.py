@@ -78,7 +78,7 @@ def diff(collection: Path, before: str | None, after: str | None, show_all: bool
     reach the page at all. Exit status 0; 2 if there are not two crawls to compare.
     """
     from ..collection import Collection
-    from ..store.changes import diff_crawls
+    from ..diff import diff_crawls
 
     result = diff_crawls(Collection.open(collection), before, after)
     if as_json:

@@ -19,7 +19,7 @@ from .params import Duration, Size
 if TYPE_CHECKING:
     from ..capture.summary import CrawlSummary
     from ..collection import Collection
-    from ..store.changes import CrawlDiff
+    from ..diff import CrawlDiff
 
 __all__ = ["init", "crawl"]
 
@@ -211,7 +211,7 @@ def _first_failure(log: Path) -> str:
 
 def _recrawl_changes(coll: Collection, summary: CrawlSummary) -> CrawlDiff | None:
     """The change report of a recrawl against the crawl before it, or None for a first."""
-    from ..store.changes import diff_crawls
+    from ..diff import diff_crawls
 
     try:
         return diff_crawls(coll, after=summary.crawl)

@@ -13,9 +13,9 @@ from ..units import format_duration, format_rate, format_size, format_time, plur
 
 if TYPE_CHECKING:
     from ..capture.summary import CrawlSummary
+    from ..diff import CrawlDiff
     from ..export.run import ExportResult
     from ..normalise.collection import NormaliseSummary
-    from ..store.changes import CrawlDiff
     from ..verify import Report
     from ..verify.audit import AuditEntry
 

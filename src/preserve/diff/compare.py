@@ -15,9 +15,9 @@ crawl B, a page of either crawl is:
 
 A site's template is on every page: a new article in a "Recent posts" sidebar changes the
 bytes of every page of the site. So when two payloads differ, their *content* is compared:
-the text of the page once the parts of the template HTML marks as such are dropped
-(``nav``, ``header``, ``footer``, ``aside``, forms, scripts, styles), taken from ``main`` or
-``article`` when the page has one. Only the records whose payloads differ are read.
+the text normalise takes as the page's own (normalise/content.py: the ``main`` or the
+article, without the site's chrome, but with the post's own header and title). Only the
+records whose payloads differ are read.
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ from lxml import etree
 
 from ..collection import Collection
 from ..errors import ConfigError, WarcFormatError
-from ..web.html import decode_html, http_charset, parse_html, text_content
+from ..normalise.content import content_text
+from ..store.cdxj import CdxjEntry
+from ..store.reader import record_at
+from ..store.state import CrawlRecord, CrawlRegistry, StateDB
+from ..web.html import decode_html, http_charset, parse_html
 from ..web.media import is_page
-from .cdxj import CdxjEntry
-from .reader import record_at
-from .state import CrawlRecord, CrawlRegistry, StateDB
 
 __all__ = ["PageChange", "CrawlDiff", "diff_crawls", "CHANGE_KINDS"]
 
@@ -88,8 +89,6 @@ class _Capture:
     length: int = 0
 
 
-_TEMPLATE = ("nav", "header", "footer", "aside", "form", "script", "style", "noscript",
-             "template", "iframe")
 _MAX_READ = 20_000_000
 
 
@@ -171,33 +170,12 @@ class _ContentReader:
 
 
 def _text_fingerprint(payload: bytes, content_type: str | None) -> str | None:
-    """SHA-1 of the page's main text, decoded and parsed as normalise reads pages."""
+    """SHA-1 of the page's own text, decoded and parsed as normalise reads pages."""
     try:
         doc, _ = parse_html(decode_html(payload, http_charset(content_type)).text)
     except (etree.ParserError, ValueError):
         return None
-    main = doc.find(".//main")
-    if main is None:
-        main = doc.find(".//article")
-    root = main if main is not None else doc
-    for el in list(root.iter(*_TEMPLATE)):
-        if el is not root:
-            _drop(el)
-    return hashlib.sha1(text_content(root).encode("utf-8")).hexdigest()
-
-
-def _drop(el: etree._Element) -> None:
-    """Remove ``el`` and its subtree, keeping the text that follows it (its tail)."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
+    return hashlib.sha1(content_text(doc).encode("utf-8")).hexdigest()
 
 
 def _read_index(coll: Collection,
