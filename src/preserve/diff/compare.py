@@ -1,7 +1,9 @@
 """What changed on a site between two crawls of a collection, for ``preserve diff``.
 
-Read from the collection's CDXJ index (one streaming pass) and the crawl registry, which
-says which WARC files each crawl wrote. A *page* is an HTML capture with a 2xx status (a
+Read from the collection's CDXJ index (one streaming pass), the crawl registry, which
+says which WARC files each crawl wrote, and the later crawl's log, which says which pages
+it reached only by requesting again what the earlier crawl had (hop ``C``: nothing in
+the later crawl linked to them). A *page* is an HTML capture with a 2xx status (a
 revisit counts as the page its payload digest was first stored as). Between crawl A and
 crawl B, a page of either crawl is:
 
@@ -9,9 +11,15 @@ crawl B, a page of either crawl is:
 * ``changed``: a page in both whose content differs;
 * ``unchanged``: a page in both with the same payload digest (in B, usually a revisit),
   or whose payloads differ only in the site's template (``reason`` ``template``);
-* ``gone``: a page in A that is not one in B: B got a 404 or 410 (``reason`` ``404`` /
-  ``410``), a redirect (``redirected``), another error (``status NNN``), or did not
-  capture it at all (``not linked``: nothing B crawled led to it, or it was out of scope).
+* ``unlinked``: a page in both, but B reached it only by requesting it again: nothing on
+  the site links to it any more, yet it is still there (``reason`` ``still there``, or
+  ``still there, changed`` when its content changed too);
+* ``gone``: a page in A that B did not get as a page: a 404 or 410 (``reason`` ``404`` /
+  ``410``: the proof of deletion, with ``status`` and the ``record`` holding it), another
+  status (``status NNN``), or nothing captured at all (``not captured``: not requested,
+  past ``recheck-limit``, out of scope, blocked by robots.txt, or the fetch failed);
+* ``moved``: a page in A that B got as a redirect (``reason`` the status, ``location``
+  the target, ``record`` the redirect).
 
 A site's template is on every page: a new article in a "Recent posts" sidebar changes the
 bytes of every page of the site. So when two payloads differ, their *content* is compared:
@@ -22,28 +30,20 @@ records whose payloads differ are read.
 
 from __future__ import annotations
 
-import hashlib
-import zlib
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeGuard
 
-from lxml import etree
-
 from ..collection import Collection
-from ..errors import ConfigError, WarcFormatError
-from ..normalise.content import content_text
-from ..store.cdxj import CdxjEntry
-from ..store.reader import record_at
+from ..errors import ConfigError
+from ..store.crawllog import RECHECK_HOP, entries
 from ..store.state import CrawlRecord, CrawlRegistry, StateDB
-from ..web.html import decode_html, http_charset, parse_html
 from ..web.media import is_page
+from .captures import Capture, RecordReader, read_index
 
 __all__ = ["PageChange", "CrawlDiff", "diff_crawls", "CHANGE_KINDS"]
 
-CHANGE_KINDS = ("new", "changed", "unchanged", "gone")
+CHANGE_KINDS = ("new", "changed", "unchanged", "gone", "moved", "unlinked")
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,18 @@ class PageChange:
     change: str  # one of CHANGE_KINDS
     before: str | None = None  # 14-digit timestamp of the capture in the earlier crawl
     after: str | None = None  # ... in the later crawl
-    reason: str | None = None  # why a page is gone
+    reason: str | None = None  # why: template, 404, 301, still there, not captured...
+    status: int | None = None  # gone and moved: the later crawl's HTTP status
+    location: str | None = None  # moved: where the redirect points
+    record: dict[str, Any] | None = None  # gone and moved: the later crawl's record
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @property
+    def label(self) -> str:
+        """How the text report names the change: ``gone (404)``, ``unchanged (template)``."""
+        return f"{self.change} ({self.reason})" if self.reason else self.change
 
 
 @dataclass
@@ -70,26 +78,16 @@ class CrawlDiff:
 
     def one_line(self) -> str:
         c = self.counts()
-        return (f"changes from crawl {self.before} to {self.after}: {c['new']} new, "
+        line = (f"changes from crawl {self.before} to {self.after}: {c['new']} new, "
                 f"{c['changed']} changed, {c['unchanged']} unchanged, {c['gone']} gone")
+        for kind in ("moved", "unlinked"):
+            if c[kind]:
+                line += f", {c[kind]} {kind}"
+        return line
 
     def to_dict(self) -> dict[str, Any]:
         return {"from": self.before, "to": self.after, "counts": self.counts(),
                 "pages": [c.to_dict() for c in self.changes]}
-
-
-@dataclass(frozen=True)
-class _Capture:
-    timestamp: str
-    status: int
-    digest: str
-    mime: str
-    filename: str = ""
-    offset: int = -1
-    length: int = 0
-
-
-_MAX_READ = 20_000_000
 
 
 def _pick(crawls: list[CrawlRecord], before: str | None,
@@ -113,9 +111,9 @@ def _pick(crawls: list[CrawlRecord], before: str | None,
 
 def diff_crawls(coll: Collection, before: str | None = None,
                 after: str | None = None) -> CrawlDiff:
-    """The pages new, changed, unchanged and gone from crawl ``before`` to ``after``
-    (default: the last finished crawl and the one before it). ConfigError if there are
-    not two such crawls."""
+    """The pages new, changed, unchanged, gone, moved and unlinked from crawl ``before``
+    to ``after`` (default: the last finished crawl and the one before it). ConfigError if
+    there are not two such crawls."""
     if not coll.state_db.exists():
         raise ConfigError("a diff needs two crawls of the collection; it has none")
     db = StateDB(coll.state_db)
@@ -126,10 +124,10 @@ def diff_crawls(coll: Collection, before: str | None = None,
                  for name in registry.warc_names(crawl)}
     finally:
         db.close()
-    captures: dict[str, dict[str, _Capture]] = {before: {}, after: {}}
-    originals: dict[str, _Capture] = {}  # HTML payload digest -> a record holding it
-    revisits: list[tuple[str, str, _Capture]] = []
-    for crawl, url, cap in _read_index(coll, files):
+    captures: dict[str, dict[str, Capture]] = {before: {}, after: {}}
+    originals: dict[str, Capture] = {}  # HTML payload digest -> a record holding it
+    revisits: list[tuple[str, str, Capture]] = []
+    for crawl, url, cap in read_index(coll, files):
         if is_page(url, cap.status, cap.mime):
             originals.setdefault(cap.digest, cap)
         if crawl is None:
@@ -143,93 +141,70 @@ def diff_crawls(coll: Collection, before: str | None = None,
         if original is None:
             captures[crawl][url] = cap  # not HTML, or its original is not indexed
         else:
-            captures[crawl][url] = _Capture(cap.timestamp, cap.status, cap.digest, original.mime,
-                                            original.filename, original.offset, original.length)
-    content = _ContentReader(coll.warcs)
-    return CrawlDiff(before, after, _compare(captures[before], captures[after], content))
+            captures[crawl][url] = Capture(cap.timestamp, cap.status, cap.digest, original.mime,
+                                           original.filename, original.offset, original.length)
+    compare = _Comparison(RecordReader(coll.warcs), _rechecked(coll, after))
+    return CrawlDiff(before, after, compare.run(captures[before], captures[after]))
 
 
-class _ContentReader:
-    """The template-free text fingerprint of a capture's HTML, read from its WARC."""
-
-    def __init__(self, warcs: Path) -> None:
-        self.warcs = warcs
-
-    def fingerprint(self, cap: _Capture) -> str | None:
-        if not cap.filename or cap.offset < 0:
-            return None
-        try:
-            with record_at(self.warcs / cap.filename, cap.offset) as record:
-                if record is None:
-                    return None
-                payload = record.content_stream().read(_MAX_READ)
-                content_type = record.http_header("Content-Type")
-        except (OSError, WarcFormatError, ValueError, zlib.error):
-            return None  # unreadable: compared by payload digest; `preserve verify` says why
-        return _text_fingerprint(payload, content_type)
+def _rechecked(coll: Collection, crawl: str) -> set[str]:
+    """The URLs ``crawl`` captured only as a page of the crawl before it requested again."""
+    return {e["url"] for e in entries(coll.crawl_log_path(crawl))
+            if e.get("hops") == RECHECK_HOP and e.get("outcome") in ("captured", "revisit")}
 
 
-def _text_fingerprint(payload: bytes, content_type: str | None) -> str | None:
-    """SHA-1 of the page's own text, decoded and parsed as normalise reads pages."""
-    try:
-        doc, _ = parse_html(decode_html(payload, http_charset(content_type)).text)
-    except (etree.ParserError, ValueError):
-        return None
-    return hashlib.sha1(content_text(doc).encode("utf-8")).hexdigest()
-
-
-def _read_index(coll: Collection,
-                files: dict[str, str]) -> Iterator[tuple[str | None, str, _Capture]]:
-    """(crawl or None, url, capture) for each line of the index."""
-    try:
-        f = open(coll.index_path, encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{coll.index_path} is missing; run `preserve index` to rebuild it"
-                          ) from None
-    with f:
-        for line in f:
-            try:
-                entry = CdxjEntry.from_line(line)
-                status = int(entry.status or "0")
-            except (ValueError, KeyError):
-                continue  # a damaged line; `preserve verify` reports it
-            if entry.url is None:
-                continue
-            yield files.get(entry.filename), entry.url, _Capture(
-                entry.timestamp, status, entry.digest or "", entry.mime or "",
-                entry.filename, entry.offset, entry.length)
-
-
-def _is_page(cap: _Capture | None, url: str) -> TypeGuard[_Capture]:
+def _is_page(cap: Capture | None, url: str) -> TypeGuard[Capture]:
     return cap is not None and is_page(url, cap.status, cap.mime)
 
 
-def _compare(a: dict[str, _Capture], b: dict[str, _Capture],
-             content: _ContentReader) -> list[PageChange]:
-    changes = []
-    for url in sorted(set(a) | set(b)):
-        old, new = a.get(url), b.get(url)
-        if _is_page(old, url) and _is_page(new, url):
-            if old.digest == new.digest:
-                changes.append(PageChange(url, "unchanged", old.timestamp, new.timestamp))
-                continue
-            before = content.fingerprint(old)
-            same = before is not None and before == content.fingerprint(new)
-            changes.append(PageChange(url, "unchanged" if same else "changed", old.timestamp,
-                                      new.timestamp, "template" if same else None))
-        elif _is_page(new, url):
-            changes.append(PageChange(url, "new", None, new.timestamp))
-        elif _is_page(old, url):
-            changes.append(PageChange(url, "gone", old.timestamp,
-                                      new.timestamp if new else None, _gone(new)))
-    return changes
+def _record(cap: Capture) -> dict[str, Any]:
+    """Where the later crawl's answer is: the WARC file, the record's offset and length,
+    and when it was captured (UTC, ISO 8601)."""
+    t = cap.timestamp.ljust(14, "0")
+    return {"warc": cap.filename, "offset": cap.offset, "length": cap.length,
+            "date": f"{t[:4]}-{t[4:6]}-{t[6:8]}T{t[8:10]}:{t[10:12]}:{t[12:14]}Z"}
 
 
-def _gone(cap: _Capture | None) -> str:
-    if cap is None:
-        return "not linked"
-    if cap.status in (404, 410):
-        return str(cap.status)
-    if 300 <= cap.status < 400:
-        return "redirected"
-    return f"status {cap.status}"
+class _Comparison:
+    def __init__(self, records: RecordReader, rechecked: set[str]) -> None:
+        self.records = records
+        self.rechecked = rechecked
+
+    def run(self, a: dict[str, Capture], b: dict[str, Capture]) -> list[PageChange]:
+        changes = []
+        for url in sorted(set(a) | set(b)):
+            old, new = a.get(url), b.get(url)
+            if _is_page(old, url) and _is_page(new, url):
+                changes.append(self._both(url, old, new))
+            elif _is_page(new, url):
+                changes.append(PageChange(url, "new", None, new.timestamp))
+            elif _is_page(old, url):
+                changes.append(self._lost(url, old, new))
+        return changes
+
+    def _same_content(self, old: Capture, new: Capture) -> bool:
+        if old.digest == new.digest:
+            return True
+        before = self.records.fingerprint(old)
+        return before is not None and before == self.records.fingerprint(new)
+
+    def _both(self, url: str, old: Capture, new: Capture) -> PageChange:
+        same = self._same_content(old, new)
+        if url in self.rechecked:
+            return PageChange(url, "unlinked", old.timestamp, new.timestamp,
+                              "still there" if same else "still there, changed")
+        if old.digest == new.digest:
+            return PageChange(url, "unchanged", old.timestamp, new.timestamp)
+        return PageChange(url, "unchanged" if same else "changed", old.timestamp,
+                          new.timestamp, "template" if same else None)
+
+    def _lost(self, url: str, old: Capture, new: Capture | None) -> PageChange:
+        if new is None:
+            return PageChange(url, "gone", old.timestamp, None, "not captured")
+        record = _record(new)
+        if 300 <= new.status < 400:
+            return PageChange(url, "moved", old.timestamp, new.timestamp, str(new.status),
+                              new.status, self.records.location(url, new), record)
+        reason = str(new.status) if new.status in (404, 410) else f"status {new.status}"
+        return PageChange(url, "gone", old.timestamp, new.timestamp, reason, new.status,
+                          record=record)
