@@ -16,6 +16,7 @@ from pathlib import Path
 from helpers_crawl import cli, crawl, jsonl
 from preserve.capture.crawler import Crawler
 from preserve.capture.summary import Progress
+from preserve.store.crawllog import captured_pages, earlier_log
 from testsite import TestSite
 
 
@@ -53,3 +54,29 @@ def test_the_recheck_is_bounded_logged_and_not_repeated_on_resume(tmp_path: Path
     assert (proven["change"], proven["reason"], proven["status"]) == ("gone", "404", 404)
     assert (unproven["change"], unproven["reason"]) == ("gone", "not captured")
     assert "status" not in unproven and "record" not in unproven
+
+
+def test_the_previous_crawl_is_the_latest_log_before_this_one(tmp_path: Path) -> None:
+    for name in ("crawl-0001.jsonl", "crawl-0003.jsonl", "crawl-0004.jsonl", "crawl-x.jsonl",
+                 "other.jsonl"):
+        (tmp_path / name).write_text("")
+    assert earlier_log(tmp_path, "0004") == ("0003", tmp_path / "crawl-0003.jsonl")
+    assert earlier_log(tmp_path, "0003") == ("0001", tmp_path / "crawl-0001.jsonl")
+    assert earlier_log(tmp_path, "0001") is None
+
+
+def test_the_pages_of_a_log_are_its_html_200_captures(tmp_path: Path) -> None:
+    log = tmp_path / "crawl-0001.jsonl"
+    lines = [
+        {"url": "http://a/p", "status": 200, "mime": "text/html", "outcome": "captured"},
+        {"url": "http://a/r", "status": 200, "mime": "text/html", "outcome": "revisit"},
+        {"url": "http://a/i.png", "status": 200, "mime": "image/png", "outcome": "captured"},
+        {"url": "http://a/404", "status": 404, "mime": "text/html", "outcome": "captured"},
+        {"url": "http://a/x", "outcome": "out-of-scope"},
+        {"url": "http://a/robots.txt", "status": 200, "mime": "text/html",
+         "outcome": "captured"},
+    ]
+    log.write_text("".join(json.dumps(x) + "\n" for x in lines) + "{not json\n"
+                   + json.dumps({"url": "http://a/cut", "status": 200}))
+    assert list(captured_pages(log)) == ["http://a/p", "http://a/r"]
+    assert list(captured_pages(tmp_path / "missing.jsonl")) == []

@@ -49,10 +49,11 @@ class CrawlLog:
 
 
 def entries(path: Path) -> Iterator[dict[str, Any]]:
-    """The sound lines of a crawl log, in order; nothing if there is no log."""
+    """The sound lines of a crawl log, in order; nothing if there is no log or it cannot
+    be opened (a log is a record of the crawl, not its state: nothing depends on it)."""
     try:
         f = open(path, "rb")
-    except FileNotFoundError:
+    except OSError:
         return
     with f:
         for line in f:
