@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from . import assets, feeds, pages, text
@@ -71,6 +72,8 @@ class Site:
         self._articles: tuple[Article, ...] = ()
         self._position: dict[str, int] = {}
         self._images: dict[str, Article] = {}
+        self._unlisted: dict[str, Article] = {}  # path: an article no page links to any more
+        self._moved: dict[str, str] = {}  # path: where it redirects (301) now
         self._publish([self._generate() for _ in range(articles)])
 
     def _generate(self) -> Article:
@@ -119,11 +122,37 @@ class Site:
             self._publish(current)
             return current[i]
 
+    def retitle_article(self, number: int, title: str) -> Article:
+        """Give an article a new title (its path stays); returns the new one."""
+        with self._lock:
+            current = list(self._articles)
+            i = next(k for k, a in enumerate(current) if a.number == number)
+            current[i] = replace(current[i], title=title)
+            self._publish(current)
+            return current[i]
+
     def remove_article(self, number: int) -> Article:
         with self._lock:
             removed = next(a for a in self._articles if a.number == number)
             self._publish([a for a in self._articles if a.number != number])
             return removed
+
+    def unlist_article(self, number: int) -> Article:
+        """Take an article out of every list, feed, sitemap and neighbour's link, but keep
+        serving it at its path (as a page unlinked by mistake, or kept on purpose)."""
+        with self._lock:
+            article = next(a for a in self._articles if a.number == number)
+            self._unlisted[article.path] = article
+            self._publish([a for a in self._articles if a.number != number])
+            return article
+
+    def move_article(self, number: int, target: str) -> Article:
+        """Remove an article; its path answers 301 to ``target`` (a path) from now on."""
+        with self._lock:
+            article = next(a for a in self._articles if a.number == number)
+            self._moved[article.path] = target
+            self._publish([a for a in self._articles if a.number != number])
+            return article
 
     def add_article(self) -> Article:
         with self._lock:
@@ -252,7 +281,15 @@ class Site:
             return self._html(path, article.title, pages.article(self._shell(), article, newer,
                                                                  older),
                               modified=article.updated, body_class="single")
-        image = self._images.get(path)
+        if path in self._moved:
+            return _redirect(301, self._moved[path])
+        unlisted = self._unlisted.get(path)
+        if unlisted is not None:
+            return self._html(path, unlisted.title, pages.article(self._shell(), unlisted, None,
+                                                                  None),
+                              modified=unlisted.updated, body_class="single")
+        image = self._images.get(path) or next(
+            (a for a in self._unlisted.values() if a.image == path), None)
         if path == FEED_ONLY_IMAGE:
             image = self._feed_only()
         if image:

@@ -119,6 +119,9 @@ class CrawlConfig:
     max_repeated_segments: int = 3
     operator: str = ""
     sitemaps: bool = True
+    # Pages of the previous crawl that nothing links to any more, requested again at the
+    # end of a recrawl (hop C) so a deletion is captured as its 404, 410 or redirect.
+    recheck_limit: int = 1000
 
     def validate(self) -> CrawlConfig:
         """This config, or a ConfigError naming the first bad setting and what is allowed.
@@ -198,6 +201,7 @@ _WHOLE_NUMBERS: dict[str, tuple[int, int, str]] = {
     "max_url_length": (1, 1_000_000, "a whole number from 1 to 1000000"),
     "max_path_depth": (1, 10_000, "a whole number from 1 to 10000"),
     "max_repeated_segments": (1, 10_000, "a whole number from 1 to 10000"),
+    "recheck_limit": (0, _LARGEST, f"a whole number of pages from 0 to {_LARGEST}"),
 }
 _SECONDS: dict[str, tuple[float, float, str]] = {
     "delay": (0.0, _DAY, "a number of seconds from 0 to 86400 (a day)"),

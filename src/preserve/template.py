@@ -62,6 +62,7 @@ CRAWL_NOTES = {
     "max-repeated-segments": "trap guard: URLs repeating a segment more often are not fetched",
     "operator": "who runs the crawl, with a contact (recorded in warcinfo)",
     "sitemaps": "queue /sitemap.xml of each seed's host",
+    "recheck-limit": "pages of the previous crawl nothing links to any more, requested again",
 }
 
 _HEAD = """\

@@ -23,7 +23,7 @@ from .. import __version__
 from ..collection import Collection
 from ..config import CollectionConfig
 from ..errors import StorageError
-from ..store.crawllog import CrawlLog
+from ..store.crawllog import CrawlLog, captured_pages, earlier_log
 from ..store.crawlstate import CrawlRecord, CrawlState, CrawlStateFactory
 from ..store.crawlstate_sqlite import open_sqlite_state
 from ..store.events import EventLog
@@ -272,6 +272,7 @@ class Crawler:
             max_size=cfg.warc_size, digest=cfg.digest, dedup=state.digests(crawl.id),
             clock=self.clock, on_close=closed.closed,
         )
+        previous = earlier_log(coll.logs, crawl.id) if cfg.recheck_limit else None
         return CrawlContext(
             config=cfg, state=state, frontier=state.open_frontier(crawl.id),
             robots=RobotsGate(state.robots(crawl.id), cfg.user_agent, cfg.retries),
@@ -279,6 +280,7 @@ class Crawler:
             log=_CheckpointedLog(self._log_path(crawl.id), state, crawl.id),
             clock=self.clock, monotonic=self.monotonic, stop_requested=self._stop.is_set,
             wait_stop=self._stop.wait, on_progress=self.on_progress,
+            previous_pages=None if previous is None else (lambda: captured_pages(previous[1])),
         )
 
     def _http_fetcher(self) -> HttpFetcher:

@@ -10,14 +10,14 @@ nothing and captures nothing twice. ``CrawlContext`` is everything the loop work
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from ..config import CrawlConfig
-from ..store.crawllog import CrawlLog
+from ..store.crawllog import RECHECK_HOP, CrawlLog
 from ..store.crawlstate import CrawlState, Frontier, FrontierItem
 from ..store.events import EventLog
 from ..store.warc import WarcWriter
@@ -64,6 +64,9 @@ class CrawlContext:
     stop_requested: Callable[[], bool]
     wait_stop: Callable[[float], bool]
     on_progress: Callable[[Progress], None] | None = None
+    # The pages the previous crawl captured (a URL may come more than once), for the
+    # recheck at the end of a recrawl; None on a first crawl.
+    previous_pages: Callable[[], Iterable[str]] | None = None
 
 
 class CrawlRun:
@@ -83,6 +86,7 @@ class CrawlRun:
         self.stop_reason = ""
         self.robots_failures: dict[str, str] = {}  # host: why its robots.txt failed
         self.tls_unverified: set[str] = set()  # hosts already reported in events
+        self.rechecked = False  # this run looked for unlinked pages of the previous crawl
 
     # -- time: politeness runs on the monotonic clock, retry times survive restarts ----
 
@@ -144,13 +148,46 @@ class CrawlRun:
                 if url not in seen:
                     self._exclude(url, hops, parent, reason)
 
-    def _exclude(self, url: str, hops: str, parent: FrontierItem, reason: str) -> None:
+    def _exclude(self, url: str, hops: str, parent: FrontierItem | None, reason: str) -> None:
         if self.frontier.note_excluded(url, reason):
             outcome = "trap" if reason.startswith("trap") else "out-of-scope"
-            entry = dict(time=self._now(), url=url, via=parent.url, hops=hops,
-                         outcome=outcome, error=reason)
+            entry = dict(time=self._now(), url=url, via=parent.url if parent else None,
+                         hops=hops, outcome=outcome, error=reason)
             self.summary.count(entry)
             self.ctx.log.write(**entry)
+
+    def recheck(self) -> int:
+        """Once the frontier is empty: queue, with hop C, the pages of the previous crawl
+        that nothing in this crawl led to (neither queued nor excluded), within the scope
+        and up to ``recheck-limit``, so a deleted page is captured as its 404, 410 or
+        redirect; note the rest excluded (``recheck-limit``, or the scope's reason).
+
+        Every decision commits in one transaction, and a URL decided once is queued or
+        excluded in this crawl, so a resumed crawl does not decide it again and the limit
+        holds over every run. Returns how many were queued (robots.txt is checked when
+        they are claimed, as for any URL)."""
+        source = self.ctx.previous_pages
+        if source is None or self.rechecked:
+            return 0
+        self.rechecked = True
+        queued: list[FrontierItem] = []
+        limit = self.cfg.recheck_limit
+        with self.state.transaction():
+            for batch in _batches(source(), 500):
+                urls = list(dict.fromkeys(batch))
+                decided = self.frontier.seen(urls) | self.frontier.excluded(urls)
+                for url in urls:
+                    if url in decided or self.frontier.known(url):
+                        continue
+                    decision = self.scope.decide(url, RECHECK_HOP)
+                    if not decision.fetch:
+                        self._exclude(url, RECHECK_HOP, None, decision.reason)
+                    elif len(queued) < limit:
+                        queued.append(FrontierItem(url, host_key(url), RECHECK_HOP, None, 1))
+                        self.frontier.add(queued[-1:])
+                    else:
+                        self._exclude(url, RECHECK_HOP, None, "recheck-limit")
+        return len(queued)
 
     # -- the loop -------------------------------------------------------------
 
@@ -186,6 +223,8 @@ class CrawlRun:
                         break
                     wake = self._next_wake()
                     if wake is None:
+                        if self.recheck():
+                            continue
                         self.stop_reason = "finished"
                         break
                     ctx.wait_stop(max(0.0, min(wake - mono(), 1.0)))
@@ -456,6 +495,17 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+def _batches(items: Iterable[str], size: int) -> Iterable[list[str]]:
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _root(url: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..store.crawllog import RECHECK_HOP
 from ..web.media import is_page
 
 __all__ = ["Progress", "CrawlSummary"]
@@ -51,6 +52,11 @@ class CrawlSummary:
     robots_blocked: int = 0
     blocked_addresses: int = 0
     traps: int = 0
+    # Pages of the previous crawl that nothing linked to, requested again (hop C), and
+    # those left out (past recheck-limit, out of scope, robots.txt): counted in the
+    # figures above as well.
+    rechecked: int = 0
+    recheck_skipped: int = 0
     duration: float = 0.0
     warcs: list[str] = field(default_factory=list)
 
@@ -72,6 +78,11 @@ class CrawlSummary:
     def count(self, entry: dict[str, Any]) -> None:
         """Add one crawl-log line to the figures."""
         outcome = entry.get("outcome")
+        if entry.get("hops") == RECHECK_HOP:
+            if outcome in ("captured", "revisit", "failed"):
+                self.rechecked += 1
+            elif outcome in ("out-of-scope", "trap", "robots-blocked", "blocked-address"):
+                self.recheck_skipped += 1
         if outcome in ("captured", "revisit"):
             self.captured += 1
             self.bytes += int(entry.get("bytes") or 0)

@@ -19,7 +19,7 @@ from .params import Duration, Size
 if TYPE_CHECKING:
     from ..capture.summary import CrawlSummary
     from ..collection import Collection
-    from ..store.changes import CrawlDiff
+    from ..diff import CrawlDiff
 
 __all__ = ["init", "crawl"]
 
@@ -122,6 +122,10 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
           as_json: bool, final: bool, label: str | None, **options: Any) -> None:
     """Crawl into COLLECTION; run again on an unfinished crawl to resume it.
 
+    On a finished collection this is a recrawl: at its end it also requests the
+    previous crawl's pages that nothing links to any more (up to recheck-limit in
+    preserve.toml), so `preserve diff` can show a deleted page's 404.
+
     \b
     Exit status: 0 finished; 1 finished with failed URLs, or stopped (resumable);
     2 bad input (seed, options, preserve.toml, collection path).
@@ -211,7 +215,7 @@ def _first_failure(log: Path) -> str:
 
 def _recrawl_changes(coll: Collection, summary: CrawlSummary) -> CrawlDiff | None:
     """The change report of a recrawl against the crawl before it, or None for a first."""
-    from ..store.changes import diff_crawls
+    from ..diff import diff_crawls
 
     try:
         return diff_crawls(coll, after=summary.crawl)
