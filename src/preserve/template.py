@@ -62,6 +62,9 @@ CRAWL_NOTES = {
     "max-repeated-segments": "trap guard: URLs repeating a segment more often are not fetched",
     "operator": "who runs the crawl, with a contact (recorded in warcinfo)",
     "sitemaps": "queue /sitemap.xml of each seed's host",
+    "profile": "leave out a CMS's noise: wordpress, drupal, nationbuilder, auto or none",
+    "profile-keep": "names of profile rules not to apply (docs/profiles.md)",
+    "profile-exclude": "more regular expressions, applied with the profile in effect",
 }
 
 _HEAD = """\
