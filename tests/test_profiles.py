@@ -244,6 +244,7 @@ def test_explicit_profile_and_cli_json(tmp_path: Path) -> None:
     with TestSite(articles=3, cms="wordpress") as site:
         result = cli("crawl", tmp_path / "c", "--seed", site.url, "--delay", "0",
                      "--profile", "wordpress", "--json")
+        again = cli("crawl", tmp_path / "c", "--delay", "0")  # a recrawl, auto, as printed
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["profile"] == "wordpress" and data["profile_evidence"] == ""
@@ -252,6 +253,9 @@ def test_explicit_profile_and_cli_json(tmp_path: Path) -> None:
     assert not [e for e in log if e["outcome"] == "profile"], "no detection when chosen"
     status = cli("status", tmp_path / "c")
     assert f"profile wordpress excluded {sum(data['profile_excluded'].values())}" in status.stdout
+    assert again.returncode == 0, again.stderr
+    assert "  profile      wordpress excluded " in again.stdout
+    assert "replytocom 6" in again.stdout
 
 
 def test_a_site_without_a_cms_gets_no_profile(tmp_path: Path) -> None:
