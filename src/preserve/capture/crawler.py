@@ -34,6 +34,7 @@ from ..store.warc import ClosedWarc, WarcWriter
 from .addresses import AddressPolicy
 from .engine import CrawlContext, CrawlRun
 from .fetcher import Fetcher, FetchLimits, HttpFetcher
+from .profiles import check_profile_settings
 from .robots import RobotsGate
 from .session import config_to_dict
 from .summary import CrawlSummary, Progress
@@ -113,6 +114,7 @@ class Crawler:
         stop: threading.Event | None = None,
         crawl_state: CrawlStateFactory = open_sqlite_state,
     ) -> None:
+        check_profile_settings(config.crawl)  # before anything is locked or started
         self.coll = collection
         self.config = config
         self.cfg = config.crawl

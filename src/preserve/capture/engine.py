@@ -26,8 +26,9 @@ from ..web.urls import canonicalize, host_key
 from .discover import Discovered, discover
 from .fetcher import Fetcher
 from .politeness import Politeness
+from .profiles import DETECT_PAGES, Detection
 from .robots import RobotsGate
-from .scope import Scope
+from .scope import PROFILE_REASON, Scope
 from .summary import CrawlSummary, Progress
 
 __all__ = ["CrawlContext", "CrawlRun"]
@@ -82,6 +83,10 @@ class CrawlRun:
         self.scope = Scope(self.cfg)
         for url in self.state.scope_seeds(self.crawl_id):
             self.scope.add_seed(url)
+        if self.cfg.profile != "auto":
+            summary.profile = self.cfg.profile
+        elif summary.profile:  # detected by an earlier run of this crawl (its log says)
+            self.scope.use_profile(summary.profile)
         self.politeness = Politeness(self.cfg.delay)
         self.stop_reason = ""
         self.robots_failures: dict[str, str] = {}  # host: why its robots.txt failed
@@ -132,7 +137,7 @@ class CrawlRun:
                 excluded.append((url, hops, "too-many-redirects"))
                 continue
             decision = self.scope.decide(url, hops)
-            if not decision.fetch:
+            if not decision.fetch and not self._robots_first(url, decision.reason):
                 excluded.append((url, hops, decision.reason))
                 continue
             items.append(FrontierItem(url, host_key(url), hops, parent.url,
@@ -150,6 +155,9 @@ class CrawlRun:
 
     def _exclude(self, url: str, hops: str, parent: FrontierItem | None, reason: str) -> None:
         if self.frontier.note_excluded(url, reason):
+            if reason.startswith(PROFILE_REASON):
+                self._log_profile_excluded(url, hops, parent.url if parent else None, reason)
+                return
             outcome = "trap" if reason.startswith("trap") else "out-of-scope"
             entry = dict(time=self._now(), url=url, via=parent.url if parent else None,
                          hops=hops, outcome=outcome, error=reason)
@@ -188,6 +196,50 @@ class CrawlRun:
                     else:
                         self._exclude(url, RECHECK_HOP, None, "recheck-limit")
         return len(queued)
+    # -- the site profile (capture/profiles.py) -------------------------------------
+
+    def _log_profile_excluded(self, url: str, hops: str, via: str | None,
+                              reason: str) -> None:
+        rule = reason.removeprefix(PROFILE_REASON)
+        entry = dict(time=self._now(), url=url, via=via, hops=hops,
+                     outcome="profile-excluded", profile=self.summary.profile, rule=rule)
+        self.summary.count(entry)
+        self.ctx.log.write(**entry)
+
+    def _robots_first(self, url: str, reason: str) -> bool:
+        """A URL the profile leaves out but robots.txt disallows is robots-blocked, as
+        it would be without a profile: queued, and refused by the robots check."""
+        if not reason.startswith(PROFILE_REASON) or self.cfg.ignore_robots:
+            return False
+        rules = self.ctx.robots.known(host_key(url))
+        return rules is not None and not rules.allowed(url, self.cfg.user_agent)
+
+    def _profile_claimed(self, item: FrontierItem) -> bool:
+        """False for a URL queued before the profile was detected that it leaves out."""
+        rule = self.scope.profile_rule(item.url, item.hops)
+        if rule is None or not self.scope.in_scope(item.url):
+            return True
+        with self.state.transaction():
+            self.frontier.complete(item, "blocked")
+            self._log_profile_excluded(item.url, item.hops, item.via,
+                                       PROFILE_REASON + rule.name)
+        return False
+
+    def _detect(self, item: FrontierItem, found: Discovered, follow: bool) -> None:
+        """With profile = "auto": choose the profile from the first pages of the site."""
+        if not self.scope.detecting or not follow or not found.is_page:
+            return
+        detection = found.generator
+        if detection is None:
+            if self.summary.page_captures < DETECT_PAGES:
+                return
+            detection = Detection("none", f"no generator found in the first "
+                                          f"{DETECT_PAGES} pages")
+        self.scope.use_profile(detection.profile)
+        entry = dict(time=self._now(), url=item.url, outcome="profile",
+                     profile=detection.profile, evidence=detection.evidence)
+        self.summary.count(entry)
+        self.ctx.log.write(**entry)
 
     # -- the loop -------------------------------------------------------------
 
@@ -269,7 +321,7 @@ class CrawlRun:
             return self.cfg.ignore_robots or gate.known(host) is not None
 
         for item in self.frontier.claim(ready, slots - len(jobs), self._wall()):
-            if self._allowed(item):
+            if self._allowed(item) and self._profile_claimed(item):
                 jobs.append((item, False))
         return jobs
 
@@ -430,6 +482,7 @@ class CrawlRun:
             if found is not None:
                 decision = self.scope.decide(item.url, item.hops)
                 follow = decision.follow or item.is_seed or item.hops.endswith("X")
+                self._detect(item, found, follow)
                 self.found(item, found.links, follow)
             self._checkpoint()
 

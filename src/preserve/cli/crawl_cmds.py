@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..config import DUBLIN_CORE_FIELDS, CollectionConfig, CrawlConfig, Description
+from ..config import (
+    DUBLIN_CORE_FIELDS,
+    PROFILE_SETTINGS,
+    CollectionConfig,
+    CrawlConfig,
+    Description,
+)
 from ..errors import ExitStatus, PreserveError, SeedError
 from ..units import plural
 from .params import Duration, Size
@@ -81,6 +87,10 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
               help="What to follow: the seeds' hosts (default), their domains, or URL prefixes.")
 @click.option("--include", multiple=True, metavar="REGEX", help="Also follow URLs matching.")
 @click.option("--exclude", multiple=True, metavar="REGEX", help="Never fetch URLs matching.")
+@click.option("--profile", type=click.Choice(PROFILE_SETTINGS), metavar="NAME",
+              help="Leave out the known noise of a CMS (REST and oEmbed endpoints, reply "
+              "and share copies, login pages; docs/profiles.md): wordpress, drupal, "
+              "nationbuilder, none, or auto [default], the CMS detected in the first pages.")
 @click.option("--max-depth", type=click.IntRange(min=0),
               help="Link hops from a seed [default: 20, as Heritrix; stops calendar traps].")
 @click.option("--max-pages", type=click.IntRange(min=0),

@@ -45,6 +45,10 @@ def crawl_summary(s: CrawlSummary) -> list[str]:
         lines.insert(-1, f"  rechecked    {plural(s.rechecked, 'page')} of the previous crawl "
                      f"that nothing links to any more requested again, "
                      f"{s.recheck_skipped} skipped")
+    if s.profile_line():
+        lines.insert(-1, f"  profile      {s.profile_line().removeprefix('profile ')}")
+    elif s.profile == "none" and s.profile_evidence:
+        lines.insert(-1, f"  profile      none ({s.profile_evidence})")
     if s.failed_urls:
         lines.append("  failed URLs  " + "\n               ".join(s.failed_urls[:10]))
     if s.status == "interrupted":
@@ -76,7 +80,7 @@ def status_lines(info: dict[str, Any]) -> list[str]:
             s = {}
         lines.append(f"crawl {c['id']}  {c['status']:<14} started {format_time(c['started'])}"
                      + (f"  {s.get('captured', 0)} captured, {s.get('failures', 0)} failed"
-                        if s else ""))
+                        if s else "") + _profile_note(s))
     if u:
         figures = f"{u['captured']} captured, {u['queued']} queued"
         if u["running"]:
@@ -90,6 +94,16 @@ def status_lines(info: dict[str, Any]) -> list[str]:
         pid = f"process {info['locked_by']}" if info["locked_by"] else "another process"
         lines.append(f"in use      by {pid} (`preserve index` or `verify`); wait for it")
     return lines
+
+
+def _profile_note(s: dict[str, Any]) -> str:
+    """``; profile wordpress excluded 219`` for a crawl's saved summary, or ""."""
+    name = s.get("profile")
+    excluded = s.get("profile_excluded")
+    if not isinstance(name, str) or name in ("", "none") or not isinstance(excluded, dict):
+        return ""
+    total = sum(v for v in excluded.values() if isinstance(v, int))
+    return f"; profile {name} excluded {total}"
 
 
 def crawls_lines(crawls: list[dict[str, Any]]) -> list[str]:

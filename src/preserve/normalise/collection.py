@@ -34,6 +34,7 @@ from ..store.warc import sha256_file
 from ..web.html import decode_html, http_charset, parse_html
 from .article import Article, Provenance
 from .boilerplate import block_filter, is_note, page_blocks, threshold
+from .components import check_components
 from .extract import extract_article
 from .records import Capture, iter_captures, read_payload_at
 from .state import NormaliseState
@@ -169,7 +170,9 @@ def normalise_collection(
 ) -> NormaliseSummary:
     """Normalise the closed WARCs of ``coll`` not normalised before (docs/normalise.md).
 
-    Raises WarcFormatError for a WARC that cannot be read; nothing is written then."""
+    Raises WarcFormatError for a WARC that cannot be read, and ComponentMissing when
+    trafilatura or what it needs cannot be imported; nothing is written then."""
+    check_components()
     out_dir = coll.normalised
     try:
         state = NormaliseState(coll.normalise_state_path)

@@ -1,8 +1,10 @@
 """The per-crawl URL log (COLL/logs/crawl-<id>.jsonl): one JSON line per URL attempt.
 
 Stable field names: time, url, status, bytes, mime, via, hops, duration, outcome,
-error, truncated, warc, offset, failed. ``outcome`` is one of captured, revisit, failed, retry,
-robots-blocked, out-of-scope, blocked-address, trap.
+error, truncated, warc, offset, failed, profile, rule, evidence. ``outcome`` is one of
+captured, revisit, failed, retry, robots-blocked, out-of-scope, blocked-address, trap,
+profile-excluded (a URL the site profile left out, with its ``rule``) and profile (the
+profile that detection chose, with its ``evidence``).
 
 ``entries`` reads a log back, skipping what is not a sound line (a crash can cut the
 last one short); ``captured_pages`` gives the pages a crawl captured, and
