@@ -240,8 +240,10 @@ class Crawler:
         run = CrawlRun(ctx, summary)
         t0 = self.monotonic()
         try:
-            if not resumed:
-                run.seed()
+            # A resumed crawl seeds again (adding a known URL does nothing): a crawl
+            # killed after it was registered but before its seeds were queued would
+            # otherwise resume with nothing to fetch and end as "unreachable".
+            run.seed()
             run.loop(fetcher, t0)
         except StorageError as e:
             self._storage_failed(e, ctx, closed, summary)
