@@ -115,8 +115,9 @@ def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem
     number = version.group(2).decode("ascii")
     if version.group(1) != b"WARC":
         problems.append(("WARC_CASE_UNUSUAL", "the version line is not in upper case: "
-                         "readers that compare it exactly will not see a record "
-                         "(WARC 1.1 section 4)", f"WARC/{number}",
+                         "legal (the grammar's literals are case-insensitive), but a "
+                         "reader that compares it exactly finds no record (WARC 1.1 "
+                         "section 4)", f"WARC/{number}",
                          lines[0].decode("ascii")))
     if number not in KNOWN_VERSIONS:
         problems.append(("WARC_VERSION_UNKNOWN", f"WARC/{number} is no published version "
@@ -277,8 +278,10 @@ def _validate(head: RecordHead) -> list[Problem]:
                     "skip it (WARC 1.1 sections 5.5, 6.1)", "a WARC 1.1 record type",
                     raw_type))
     elif raw_type and raw_type != rec_type:
-        out.append(("WARC_CASE_UNUSUAL", "the record type is not in lower case (WARC 1.1 "
-                    "section 5.5)", rec_type, raw_type))
+        out.append(("WARC_CASE_UNUSUAL", "the record type is not in lower case: legal, "
+                    "but indexers that compare it exactly (cdxj-indexer) leave the record "
+                    "out, so it cannot be replayed (WARC 1.1 section 5.5)", rec_type,
+                    raw_type))
     if rec_type in _NEEDS_URI and "warc-target-uri" not in seen:
         out.append(("WARC_HEADER_MISSING", f"a {rec_type} record needs WARC-Target-URI "
                     "(WARC 1.1 section 5.14)", "WARC-Target-URI", None))
