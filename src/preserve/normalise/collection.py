@@ -32,7 +32,7 @@ from ..errors import CollectionError, StorageError
 from ..store.events import EventLog
 from ..store.warc import sha256_file
 from ..web.html import decode_html, http_charset, parse_html
-from .article import Article, Provenance
+from .article import PAGE_TYPES, Article, Provenance
 from .boilerplate import block_filter, is_note, page_blocks, threshold
 from .extract import extract_article
 from .records import Capture, iter_captures, read_payload_at
@@ -54,6 +54,7 @@ class NormaliseSummary:
     with_problems: int
     total_lines: int  # lines of articles.jsonl after the run
     output: Path
+    static_pages: int = 0  # page_type "page"
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
@@ -74,6 +75,13 @@ def _parse(text: str) -> etree._Element | None:
         return parse_html(text)[0]
     except (etree.ParserError, ValueError):
         return None
+
+
+def _duplicate_key(page_type: str, body_hash: str) -> str:
+    """Duplicates compare like with like: a listing only with a listing (its body is its
+    list of teasers). Other pages keep the bare body hash, as collections normalised
+    before listings were told apart stored it."""
+    return f"listing {body_hash}" if page_type == "listing" else body_hash
 
 
 def _learn(state: NormaliseState, path: Path) -> None:
@@ -125,7 +133,8 @@ def _normalise(state: NormaliseState, coll: Collection, cap: Capture) -> Article
     ident = article_id(cap.url, cap.date)
     duplicate = None
     if article.body_hash:
-        duplicate = state.first_body(article.body_hash, ident, cap.url)
+        duplicate = state.first_body(_duplicate_key(article.page_type, article.body_hash),
+                                     ident, cap.url)
     return replace(
         article,
         id=ident,
@@ -193,7 +202,7 @@ def _run(coll: Collection, state: NormaliseState,
     if not warcs:
         total = sum(1 for _ in _earlier_lines(output, set()))
         return NormaliseSummary(0, len(done), 0, 0, 0, 0, 0, 0, total, output)
-    counts = {"article": 0, "listing": 0, "other": 0}
+    counts = dict.fromkeys(PAGE_TYPES, 0)
     pages = duplicates = problems = total = 0
     for path in warcs:
         if on_progress:
@@ -223,7 +232,7 @@ def _run(coll: Collection, state: NormaliseState,
     state.commit()
     summary = NormaliseSummary(len(warcs), len(done), pages, counts["article"],
                                counts["listing"], counts["other"], duplicates, problems,
-                               total, output)
+                               total, output, static_pages=counts["page"])
     EventLog(coll.events_path).append(
         "articles normalised", outcome="warning" if problems else "success",
         detail=f"{pages} pages of {len(warcs)} WARC file(s) normalised"

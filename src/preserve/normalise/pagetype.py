@@ -1,0 +1,311 @@
+"""What kind of page this is, read from its main content and never from its template:
+an ``article``, a static ``page``, a ``listing`` of other pages, or ``other``.
+
+``read_structure`` looks once at the page's main content (its ``<main>``, else its
+body) with the template zones left out: asides, navigation, footers, forms, widget
+areas and comment sections. ``page_type`` applies the rules of docs/normalise.md
+("Page types"), each with its reason there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from .blocks import Block, tokens
+from .dates import parse_date
+from .metadata import ARTICLE_TYPES, Metadata
+
+__all__ = ["PageStructure", "Teaser", "read_structure", "page_type", "LISTING_TYPES",
+           "MIN_ARTICLE_WORDS"]
+
+MIN_ARTICLE_WORDS = 80
+# schema.org types that declare an index of other pages.
+LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "blog",
+                           "profilepage"})
+# schema.org types that declare a page that is not an article (weaker: only an undated,
+# unsigned page is taken at its word, since some sites declare WebPage everywhere).
+_WEBPAGE_TYPES = frozenset({"webpage", "aboutpage", "contactpage", "faqpage", "qapage",
+                            "checkoutpage", "medicalwebpage"})
+# Content types that CMSs write into class names: WordPress (post_class, body_class),
+# Drupal (node--type-*, page-node-type-*, node-type-*).
+_PAGE_CLASSES = frozenset({"type-page", "node--type-page", "node-type-page",
+                           "page-node-type-page", "node--type-basic-page",
+                           "page-node-type-basic-page"})
+_PAGE_CLASS_PREFIXES = ("page-template", "page-id-")
+_ARTICLE_CLASSES = frozenset({"type-post", "single-post", "single", "node--type-article",
+                              "node-type-article", "page-node-type-article",
+                              "node--type-blog-post", "node--type-blog", "node-type-blog",
+                              "node--type-news", "node-type-news"})
+# Body classes of index pages (WordPress archives, its posts page, search; Drupal
+# taxonomy terms); they count only together with a teaser in the main content.
+_LISTING_CLASSES = frozenset({"archive", "blog", "search-results", "path-taxonomy",
+                              "page-taxonomy-term"})
+
+_ZONE_TAGS = frozenset({"aside", "nav", "form", "menu", "dialog"})
+_ZONE_ROLES = frozenset({"complementary", "navigation", "contentinfo", "banner", "search",
+                         "dialog"})
+_ZONE_TOKENS = frozenset({"sidebar", "widget", "widgets", "widget-area", "secondary",
+                          "primary-sidebar", "secondary-sidebar", "related-posts",
+                          "jp-relatedposts", "yarpp-related"})
+# Any class or id with one of these words between dashes: comment-list, comments-area,
+# wp-block-latest-comments, comment-respond, js-comments, disqus_thread.
+_COMMENT_WORD = re.compile(r"(?:^|[-_])(?:comments?|commentlist|respond|disqus)(?:$|[-_])")
+
+_SCOPES = etree.XPath("(//main | //*[@role='main'])[1]")
+_REGIONS = etree.XPath("(//*[@id='content' or @id='main' or @id='primary'])[1]")
+_CANDIDATES = etree.XPath(
+    ".//article | .//*[contains(concat(' ', normalize-space(@class), ' '), ' views-row ')]"
+    " | .//*[self::h2 or self::h3][.//a[@href]]")
+_HEADINGS = etree.XPath("(.//h1 | .//h2 | .//h3 | .//h4 | .//h5 | .//h6)[1]")
+_TITLE_LINKS = etree.XPath(
+    "(.//a[@href][@rel='bookmark' or contains(@class, 'title') or contains(@class, 'headline')"
+    " or ancestor::*[contains(@class, 'title') or contains(@class, 'headline')]])[1]")
+_LINKED_HEADINGS = etree.XPath("count(.//*[self::h2 or self::h3][.//a[@href]])")
+_TIMES = etree.XPath(".//time")
+_PAGINATION = etree.XPath(
+    "boolean(//*[contains(@class, 'pagination') or contains(@class, 'page-numbers')"
+    " or contains(@class, 'pagenavi')"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' pager ')])")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Teaser:
+    """One entry of a listing: the title of another page, its link, its date if given."""
+
+    title: str
+    url: str | None
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class PageStructure:
+    """What the main content holds, template zones left out."""
+
+    items: int  # <article> elements (and Drupal views rows), not nested in one another
+    teasers: tuple[Teaser, ...]  # items and headings whose title links to another page
+    repeated: int  # most teasers side by side under one parent, of one tag
+    paginated: bool
+    main_item: bool  # one item that is not a teaser, or a marked main region holding none
+    dominant: bool  # one full item outweighs all teasers (an article with related links)
+    classes: frozenset[str]  # class tokens of <body> and of the main item
+    dated_in_main: bool  # a <time> in the main content, outside the zones
+
+
+def _text(el: etree._Element) -> str:
+    return _SPACE.sub(" ", "".join(el.itertext())).strip()
+
+
+def _tag(el: etree._Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def is_zone(el: etree._Element) -> bool:
+    """Template, not content: an aside, navigation, form, a header or footer outside any
+    article, a widget area or sidebar, a comment section."""
+    tag = _tag(el)
+    if tag in _ZONE_TAGS:
+        return True
+    if tag in ("header", "footer") and not any(_tag(a) == "article"
+                                              for a in el.iterancestors()):
+        return True  # the site's or the main region's; an article's own holds its byline
+    if (el.get("role") or "").strip().lower() in _ZONE_ROLES:
+        return True
+    if "comment" in (el.get("itemtype") or "").lower():
+        return True
+    for token in f"{el.get('class') or ''} {el.get('id') or ''}".lower().split():
+        if token in _ZONE_TOKENS or _COMMENT_WORD.search(token):
+            return True
+    return False
+
+
+class _Scope:
+    """The main content and a memo of which of its elements are template zones."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.zones: dict[etree._Element, bool] = {}
+
+    def outside(self, el: etree._Element) -> bool:
+        """True when ``el`` or an ancestor below the root is a zone."""
+        node: etree._Element | None = el
+        while node is not None and node is not self.root:
+            known = self.zones.get(node)
+            if known is None:
+                known = self.zones[node] = is_zone(node)
+            if known:
+                return True
+            node = node.getparent()
+        return False
+
+
+def _scope(doc: etree._Element) -> tuple[etree._Element, bool]:
+    """The main content and whether the page marks it (``<main>``, ``role=main``, an
+    element with id ``content``, ``main`` or ``primary``)."""
+    for find in (_SCOPES, _REGIONS):
+        found: list[etree._Element] = find(doc)
+        if found:
+            return found[0], True
+    body = doc.find(".//body")
+    return (body if body is not None else doc), False
+
+
+def _link(el: etree._Element, base: str | None) -> str | None:
+    """The page a title links to; None for an in-page anchor or a bad URL."""
+    anchors = [el] if _tag(el) == "a" else []
+    anchors += list(el.iter("a")) + [a for a in el.iterancestors("a")]
+    for a in anchors:
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        try:
+            absolute = urljoin(base, href) if base else href
+            urlsplit(absolute)
+        except ValueError:
+            continue
+        return absolute
+    return None
+
+
+def _date(container: etree._Element) -> str | None:
+    for t in _TIMES(container)[:3]:
+        when = parse_date(t.get("datetime")) or parse_date(_text(t))
+        if when:
+            return when
+    return None
+
+
+def _item_teaser(item: etree._Element, base: str | None) -> Teaser | None:
+    """An item is a teaser when its first heading links to another page (a title link
+    of a card when it has no heading)."""
+    found: list[etree._Element] = _HEADINGS(item)
+    if not found:
+        found = _TITLE_LINKS(item)
+    if not found:
+        return None
+    url = _link(found[0], base)
+    title = _text(found[0])
+    if url is None or not title:
+        return None
+    return Teaser(title, url, _date(item))
+
+
+def _container(heading: etree._Element, root: etree._Element) -> etree._Element:
+    """The element holding this linked heading and no other (a card, a list item)."""
+    node = heading
+    for _ in range(4):
+        parent = node.getparent()
+        if parent is None or parent is root or _LINKED_HEADINGS(parent) > 1:
+            break
+        node = parent
+    return node
+
+
+def read_structure(doc: etree._Element, url: str | None = None) -> PageStructure:
+    root, marked = _scope(doc)
+    scope = _Scope(root)
+    items: list[etree._Element] = []
+    item_set: set[etree._Element] = set()
+    entries: list[tuple[etree._Element, Teaser]] = []
+    full: list[etree._Element] = []
+    candidates: list[etree._Element] = _CANDIDATES(root)
+    for el in candidates:
+        if scope.outside(el):
+            continue
+        if any(a in item_set for a in el.iterancestors()):
+            continue  # inside an item: its own content
+        if _tag(el) in ("h2", "h3"):
+            teaser_url = _link(el, url)
+            title = _text(el)
+            if teaser_url and title:
+                box = _container(el, root)
+                entries.append((box, Teaser(title, teaser_url, _date(box))))
+            continue
+        items.append(el)
+        item_set.add(el)
+        teaser = _item_teaser(el, url)
+        if teaser is None:
+            full.append(el)
+        else:
+            entries.append((el, teaser))
+    groups: dict[tuple[int, str], int] = {}
+    for box, _ in entries:
+        parent = box.getparent()
+        key = (id(parent), _tag(box))
+        groups[key] = groups.get(key, 0) + 1
+    dominant = len(full) == 1 and len(_text(full[0])) >= sum(
+        len(_text(box)) for box, _ in entries)
+    main_item = len(full) == 1 or (marked and not items and not entries)
+    body = doc.find(".//body")
+    classes = set((body.get("class") or "").lower().split()) if body is not None else set()
+    item_el = full[0] if len(full) == 1 else (root if main_item else None)
+    if item_el is not None:
+        classes |= set((item_el.get("class") or "").lower().split())
+    dated = any(not scope.outside(t) for t in _TIMES(root))
+    return PageStructure(
+        items=len(items),
+        teasers=tuple(t for _, t in entries),
+        repeated=max(groups.values(), default=0),
+        paginated=bool(_PAGINATION(doc)),
+        main_item=main_item,
+        dominant=dominant,
+        classes=frozenset(classes),
+        dated_in_main=dated,
+    )
+
+
+def _is_listing(meta: Metadata, s: PageStructure) -> bool:
+    if meta.schema_types & LISTING_TYPES:
+        return True
+    if s.dominant:
+        return False
+    n = len(s.teasers)
+    if s.items >= 3 or n >= 6 or s.repeated >= 3 or (s.paginated and n >= 2):
+        return True
+    return n >= 1 and not s.main_item and bool(s.classes & _LISTING_CLASSES)
+
+
+def _cms_type(classes: frozenset[str]) -> str | None:
+    page = bool(classes & _PAGE_CLASSES) or any(c.startswith(_PAGE_CLASS_PREFIXES)
+                                                for c in classes)
+    article = bool(classes & _ARTICLE_CLASSES)
+    if page != article:
+        return "page" if page else "article"
+    return None
+
+
+def is_dated(meta: Metadata, s: PageStructure) -> bool:
+    """The page gives its own date: in its metadata or URL, or in a ``<time>`` of its
+    main content (a ``<time>`` elsewhere is a widget's or a comment's)."""
+    source = meta.sources.get("published")
+    return meta.published is not None and (source != "time" or s.dated_in_main)
+
+
+def page_type(meta: Metadata, blocks: Sequence[Block], s: PageStructure) -> str:
+    """The rules of docs/normalise.md, "Page types", in their order."""
+    words = sum(len(tokens(b.text)) for b in blocks)
+    paragraphs = sum(1 for b in blocks if b.kind == "p" and len(tokens(b.text)) >= 15)
+    cms = _cms_type(s.classes)
+    declared = bool(meta.schema_types & ARTICLE_TYPES) or (meta.og_type or "") == "article"
+    if declared and words > 0 and cms != "page":
+        return "article"
+    if _is_listing(meta, s):
+        return "listing"
+    if words == 0:
+        return "other"
+    if cms is not None:
+        return cms
+    dated = is_dated(meta, s)
+    signed = bool(meta.authors) and meta.sources.get("authors") != "meta"
+    if not dated and not signed and (s.main_item or meta.schema_types & _WEBPAGE_TYPES):
+        return "page"
+    if words >= MIN_ARTICLE_WORDS and paragraphs >= (1 if dated else 3):
+        return "article"
+    if dated and signed and paragraphs >= 2:
+        return "article"  # short, but dated and signed
+    return "other"
