@@ -164,21 +164,27 @@ def _http(body: bytes) -> StatusAndHeaders:
 def test_archives_sharing_their_newest_post_are_not_duplicates(tmp_path: Path) -> None:
     home = page("".join(teaser(i) for i in (9, 8, 7, 6)), body="home blog").encode()
     tag = page("".join(teaser(i) for i in (9, 5, 3)), body="archive tag").encode()
+    month = page(teaser(9), body="archive date").encode()
+    other_tag = page(teaser(9), body="archive tag").encode()
     static = page(post(classes="page type-page", dated=False), body="page").encode()
     coll = create(tmp_path / "wp", ("http://example.org/",))
     with (coll.warcs / "wp-0001.warc.gz").open("wb") as f:
         writer = WARCWriter(f, gzip=True)
         for url, body in [("http://example.org/", home), ("http://example.org/tag/t/", tag),
                           ("http://example.org/about/", static),
-                          ("http://example.org/tag/t/?again", tag)]:
+                          ("http://example.org/2019/02/", month),
+                          ("http://example.org/tag/u/", other_tag),
+                          ("http://example.org/tag/t/", tag)]:
             writer.write_record(writer.create_warc_record(
                 url, "response", payload=io.BytesIO(body), length=len(body),
                 http_headers=_http(body)))
     summary = normalise_collection(coll)
-    first, second, about, again = jsonl(coll.articles_path)
-    assert [x["page_type"] for x in (first, second, about, again)] == [
-        "listing", "listing", "page", "listing"]
+    first, second, about, one, same_one, again = jsonl(coll.articles_path)
+    assert [x["page_type"] for x in (first, second, about, one, same_one, again)] == [
+        "listing", "listing", "page", "listing", "listing", "listing"]
+    # Two archives listing the same single post are still two listings.
+    assert one["body_text"] == same_one["body_text"] and same_one["duplicate_of"] is None
     assert first["duplicate_of"] is None and second["duplicate_of"] is None
-    assert again["duplicate_of"] == second["id"]  # the same archive is a duplicate
-    assert (summary.listings, summary.static_pages, summary.articles) == (3, 1, 0)
-    assert "0 articles, 1 static page, 3 listings, 0 other" in normalise_line(summary)
+    assert again["duplicate_of"] == second["id"]  # the same archive captured again
+    assert (summary.listings, summary.static_pages, summary.articles) == (5, 1, 0)
+    assert "0 articles, 1 static page, 5 listings, 0 other" in normalise_line(summary)

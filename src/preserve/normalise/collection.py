@@ -77,11 +77,14 @@ def _parse(text: str) -> etree._Element | None:
         return None
 
 
-def _duplicate_key(page_type: str, body_hash: str) -> str:
-    """Duplicates compare like with like: a listing only with a listing (its body is its
-    list of teasers). Other pages keep the bare body hash, as collections normalised
-    before listings were told apart stored it."""
-    return f"listing {body_hash}" if page_type == "listing" else body_hash
+def _duplicate_key(article: Article, body_hash: str) -> str:
+    """Duplicates compare like with like. A listing is a duplicate only of the same
+    listing (its canonical URL, else its URL) with the same teasers, captured again: two
+    archives listing the same single post are still two listings. Other pages keep the
+    bare body hash, as collections normalised before listings were told apart stored it."""
+    if article.page_type == "listing":
+        return f"listing {article.canonical_url or article.url} {body_hash}"
+    return body_hash
 
 
 def _learn(state: NormaliseState, path: Path) -> None:
@@ -133,8 +136,8 @@ def _normalise(state: NormaliseState, coll: Collection, cap: Capture) -> Article
     ident = article_id(cap.url, cap.date)
     duplicate = None
     if article.body_hash:
-        duplicate = state.first_body(_duplicate_key(article.page_type, article.body_hash),
-                                     ident, cap.url)
+        duplicate = state.first_body(_duplicate_key(article, article.body_hash), ident,
+                                     cap.url)
     return replace(
         article,
         id=ident,
