@@ -56,21 +56,24 @@ _ZONE_TOKENS = frozenset({"sidebar", "widget", "widgets", "widget-area", "second
 # wp-block-latest-comments, comment-respond, js-comments, disqus_thread.
 _COMMENT_WORD = re.compile(r"(?:^|[-_])(?:comments?|commentlist|respond|disqus)(?:$|[-_])")
 
-_SCOPES = etree.XPath("(//main | //*[@role='main'])[1]")
-_REGIONS = etree.XPath("(//*[@id='content' or @id='main' or @id='primary'])[1]")
-_CANDIDATES = etree.XPath(
-    ".//article | .//*[contains(concat(' ', normalize-space(@class), ' '), ' views-row ')]"
-    " | .//*[self::h2 or self::h3][.//a[@href]]")
+# Compiled once. Element ids are indexed by libxml2, so id() costs nothing; a search of
+# every element's attributes costs as much as the rest of the page typing.
+_IDS = etree.XPath("id('content main primary')")
+_ROLE_MAIN = etree.XPath("(//*[@role='main'])[1]")
+_MARK_TAGS = ("article", "h2", "h3", "time", "a", "div")
+# A link to a numbered page of the same list: WordPress /page/2/, ?paged=2, Drupal and
+# NationBuilder ?page=2; or classed as one (WordPress page-numbers, Drupal pager__link).
+_PAGE_HREF = re.compile(r"/page/\d+/?(?:$|[?#])|[?&](?:page|paged|pg)=\d+")
+_PAGE_LINK_CLASSES = frozenset({"page-numbers", "pager__link", "page-link", "next_page",
+                                "previous_page"})
 _HEADINGS = etree.XPath("(.//h1 | .//h2 | .//h3 | .//h4 | .//h5 | .//h6)[1]")
 _TITLE_LINKS = etree.XPath(
     "(.//a[@href][@rel='bookmark' or contains(@class, 'title') or contains(@class, 'headline')"
     " or ancestor::*[contains(@class, 'title') or contains(@class, 'headline')]])[1]")
 _LINKED_HEADINGS = etree.XPath("count(.//*[self::h2 or self::h3][.//a[@href]])")
+_HAS_LINK = etree.XPath("boolean(.//a[@href])")
 _TIMES = etree.XPath(".//time")
-_PAGINATION = etree.XPath(
-    "boolean(//*[contains(@class, 'pagination') or contains(@class, 'page-numbers')"
-    " or contains(@class, 'pagenavi')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' pager ')])")
+_LENGTH = etree.XPath("string-length(normalize-space(.))")
 _SPACE = re.compile(r"\s+")
 
 
@@ -144,15 +147,29 @@ class _Scope:
         return False
 
 
+def _body(doc: etree._Element) -> etree._Element | None:
+    return doc.find("body") if _tag(doc) == "html" else next(doc.iter("body"), None)
+
+
 def _scope(doc: etree._Element) -> tuple[etree._Element, bool]:
-    """The main content and whether the page marks it (``<main>``, ``role=main``, an
-    element with id ``content``, ``main`` or ``primary``)."""
-    for find in (_SCOPES, _REGIONS):
-        found: list[etree._Element] = find(doc)
-        if found:
-            return found[0], True
-    body = doc.find(".//body")
+    """The main content and whether the page marks it: the first ``<main>``, else the
+    first element with id ``content``, ``main`` or ``primary``, else the first with
+    ``role=main``."""
+    main = next(doc.iter("main"), None)
+    if main is not None:
+        return main, True
+    found: list[etree._Element] = _IDS(doc) or _ROLE_MAIN(doc)
+    if found:
+        return found[0], True
+    body = _body(doc)
     return (body if body is not None else doc), False
+
+
+def _page_link(a: etree._Element) -> bool:
+    if _PAGE_HREF.search(a.get("href") or ""):
+        return True
+    classes = a.get("class")
+    return classes is not None and not _PAGE_LINK_CLASSES.isdisjoint(classes.lower().split())
 
 
 def _link(el: etree._Element, base: str | None) -> str | None:
@@ -213,13 +230,25 @@ def read_structure(doc: etree._Element, url: str | None = None) -> PageStructure
     item_set: set[etree._Element] = set()
     entries: list[tuple[etree._Element, Teaser]] = []
     full: list[etree._Element] = []
-    candidates: list[etree._Element] = _CANDIDATES(root)
-    for el in candidates:
+    paginated = dated = False
+    for el in root.iter(*_MARK_TAGS):
+        tag = _tag(el)
+        if tag == "a":
+            if not paginated:
+                paginated = _page_link(el)
+            continue
+        if tag == "div" and "views-row" not in (el.get("class") or "").split():
+            continue
         if scope.outside(el):
+            continue
+        if tag == "time":
+            dated = True
+            continue
+        if tag in ("h2", "h3") and not _HAS_LINK(el):
             continue
         if any(a in item_set for a in el.iterancestors()):
             continue  # inside an item: its own content
-        if _tag(el) in ("h2", "h3"):
+        if tag in ("h2", "h3"):
             teaser_url = _link(el, url)
             title = _text(el)
             if teaser_url and title:
@@ -238,20 +267,18 @@ def read_structure(doc: etree._Element, url: str | None = None) -> PageStructure
         parent = box.getparent()
         key = (id(parent), _tag(box))
         groups[key] = groups.get(key, 0) + 1
-    dominant = len(full) == 1 and len(_text(full[0])) >= sum(
-        len(_text(box)) for box, _ in entries)
+    dominant = len(full) == 1 and _LENGTH(full[0]) >= sum(_LENGTH(box) for box, _ in entries)
     main_item = len(full) == 1 or (marked and not items and not entries)
-    body = doc.find(".//body")
+    body = _body(doc)
     classes = set((body.get("class") or "").lower().split()) if body is not None else set()
     item_el = full[0] if len(full) == 1 else (root if main_item else None)
     if item_el is not None:
         classes |= set((item_el.get("class") or "").lower().split())
-    dated = any(not scope.outside(t) for t in _TIMES(root))
     return PageStructure(
         items=len(items),
         teasers=tuple(t for _, t in entries),
         repeated=max(groups.values(), default=0),
-        paginated=bool(_PAGINATION(doc)),
+        paginated=paginated,
         main_item=main_item,
         dominant=dominant,
         classes=frozenset(classes),
