@@ -188,3 +188,51 @@ def test_archives_sharing_their_newest_post_are_not_duplicates(tmp_path: Path) -
     assert again["duplicate_of"] == second["id"]  # the same archive captured again
     assert (summary.listings, summary.static_pages, summary.articles) == (5, 1, 0)
     assert "0 articles, 1 static page, 5 listings, 0 other" in normalise_line(summary)
+
+
+LONG = PROSE * 2  # ten paragraphs, about 280 words
+
+
+def test_a_title_linking_to_the_page_itself_is_not_a_teaser() -> None:
+    url = "http://example.org/2019/02/14/island-ferries/"
+    own = (f'<article class="entry"><h2 class="entry-title"><a href="{url}" rel="bookmark">'
+           f"Island ferries</a></h2>{PROSE}</article>")
+    assert kind(page(own + teaser(1) + teaser(2)), url) == "article"
+
+
+def test_an_article_among_many_related_teasers_is_an_article() -> None:
+    # No <article> around the text, a kicker linking to the section above it, and more
+    # teasers than paragraphs: the text stands alone, outside every teaser.
+    text = ('<div class="content"><h2 class="kicker"><a href="/society/">Society</a></h2>'
+            f'<h1>Island ferries</h1><p><time datetime="2019-02-14">14 Feb</time></p>{LONG}'
+            "</div>")
+    related = "".join(teaser(i) for i in range(1, 7))
+    html = page(f'{text}<div class="related-grid">{related}</div>')
+    assert kind(html) == "article"
+    excerpts = page(f"<h1>News</h1>{related}")
+    assert kind(excerpts, "http://example.org/news/") == "listing"
+
+
+def test_an_article_dated_in_its_own_aside_keeps_its_date() -> None:
+    html = page(f'<div class="story"><aside class="meta"><time datetime="2023-10-18">18 '
+                f"October</time></aside><h1>Island ferries</h1>{PROSE}</div>"
+                + COMMENTS.replace("2024-01-0", "2023-10-1"))
+    a = extract_article(html, "http://example.org/island-ferries")
+    assert a.published == "2023-10-18" and a.page_type == "article"
+    only_comments = page(f"<h1>Island ferries</h1>{PROSE}" + COMMENTS)
+    assert extract_article(only_comments, "http://example.org/x").published is None
+
+
+@pytest.mark.parametrize("head", [
+    '<meta property="og:type" content="Article">',
+    '<script type="application/ld+json">{"@type": "DiscussionForumPosting"}</script>',
+])
+def test_declared_articles(head: str) -> None:
+    html = page("".join(teaser(i) for i in range(1, 5)), head=head)
+    assert kind(html) == "article"
+
+
+def test_a_post_address_is_not_a_static_page() -> None:
+    html = page(post(classes="entry", dated=False))
+    assert kind(html, "http://blog.example.org/2015/06/through-the-glass.html") == "article"
+    assert kind(html, "http://blog.example.org/through-the-glass.html") == "page"

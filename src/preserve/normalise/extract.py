@@ -156,7 +156,7 @@ def extract_article(
     if block_filter is not None:
         blocks, notes = block_filter(blocks)
         problems.extend(notes)
-    structure = read_structure(doc, url)
+    structure = read_structure(doc, url, meta.canonical_url)
     kind = page_type(meta, blocks, structure)
     published = meta.published
     if not is_dated(meta, structure) and meta.sources.get("published") == "time":
