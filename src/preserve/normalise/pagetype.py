@@ -1,10 +1,11 @@
 """What kind of page this is, read from its main content and never from its template:
 an ``article``, a static ``page``, a ``listing`` of other pages, or ``other``.
 
-``read_structure`` looks once at the page's main content (its ``<main>``, else its
-body) with the template zones left out: asides, navigation, footers, forms, widget
-areas and comment sections. ``page_type`` applies the rules of docs/normalise.md
-("Page types"), each with its reason there.
+``read_structure`` looks once at the page's main content (its ``<main>``, else the
+element marked as it, else its body) with the template zones left out: asides,
+navigation, the site's header and footer, forms, widget areas and comment sections.
+``page_type`` applies the rules of docs/normalise.md ("Page types"), each with its
+reason there.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from .blocks import Block, tokens
 from .dates import parse_date
 from .metadata import ARTICLE_TYPES, Metadata
 
-__all__ = ["PageStructure", "Teaser", "read_structure", "page_type", "LISTING_TYPES",
-           "MIN_ARTICLE_WORDS"]
+__all__ = ["PageStructure", "Teaser", "read_structure", "page_type", "is_dated",
+           "zone_kind", "LISTING_TYPES", "MIN_ARTICLE_WORDS"]
 
 MIN_ARTICLE_WORDS = 80
 # schema.org types that declare an index of other pages.
