@@ -179,6 +179,7 @@ def normalise_line(summary: NormaliseSummary) -> str:
     return (f"normalised {plural(summary.pages, 'page')} from "
             f"{plural(summary.warcs, 'new WARC file', 'new WARC files')} "
             f"({summary.skipped_warcs} done before): {plural(summary.articles, 'article')}, "
+            f"{plural(summary.static_pages, 'static page')}, "
             f"{plural(summary.listings, 'listing')}, {summary.other} other, "
             f"{plural(summary.duplicates, 'duplicate')}; "
             f"{plural(summary.total_lines, 'line')} in {summary.output}")

@@ -7,7 +7,7 @@ from typing import Any
 
 __all__ = ["Article", "Image", "Provenance", "PAGE_TYPES"]
 
-PAGE_TYPES = ("article", "listing", "other")
+PAGE_TYPES = ("article", "page", "listing", "other")
 
 
 @dataclass(frozen=True)
