@@ -22,7 +22,7 @@ from helpers_export import SMALL
 from testsite import TestSite
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Frame, Page
 
 pytestmark = pytest.mark.slow
 
@@ -30,9 +30,9 @@ REPLAY_TIMEOUT = 90.0  # seconds; a replay takes about five here
 NOT_FOUND = "Archived Page Not Found"  # ReplayWeb.page's answer when the index has no match
 
 
-def _frame_with(page: Page, *texts: str) -> tuple[str, str] | None:
+def _frame_with(page: Page, *texts: str) -> tuple[str, Frame] | None:
     """The first of ``texts`` found in the rendered text of a frame at any depth, and
-    that frame's URL.
+    that frame.
 
     ReplayWeb.page nests the replayed page two iframes down, inside shadow roots;
     Playwright lists every frame of the page whatever shadow DOM holds its iframe."""
@@ -45,10 +45,11 @@ def _frame_with(page: Page, *texts: str) -> tuple[str, str] | None:
             continue
         for text in texts:
             if text in body:
-                return text, frame.url
+                return text, frame
     return None
 
 
+@pytest.mark.timeout(900)  # when Chromium is missing, setup.sh installs it first
 def test_an_article_replays_in_replaywebpage(tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="Playwright for Python is a test extra: "
@@ -82,6 +83,12 @@ def test_an_article_replays_in_replaywebpage(tmp_path: Path) -> None:
                 if found is None:
                     page.wait_for_timeout(250)
             elapsed = time.monotonic() - started
+            images = 0  # shown in the replayed frame: decoded, with a width
+            if found is not None and found[0] == words:
+                images = found[1].evaluate(
+                    "() => [...document.images].filter(i => i.complete && i.naturalWidth)"
+                    ".length")
+            frame_url = found[1].url if found is not None else ""
             page.screenshot(path=str(shot))
             print(f"screenshot: {shot}")
             frames = [f.url for f in page.frames]
@@ -90,8 +97,9 @@ def test_an_article_replays_in_replaywebpage(tmp_path: Path) -> None:
     print(f"replayed in {elapsed:.1f} s")
     assert found is not None, (f"{words!r} not in any frame after {REPLAY_TIMEOUT:.0f} s; "
                                f"frames: {frames}; page errors: {errors}; see {shot}")
-    text, frame_url = found
+    text = found[0]
     assert text == words, f"ReplayWeb.page: {text!r} for {url} (frame {frame_url}); see {shot}"
     assert "mp_/" in frame_url and frame_url.endswith(article.path), frame_url
+    assert images >= 1, f"no image of the article replayed; see {shot}"
     assert any(path == "/coll.wacz" for path, _, _ in server.ranges)  # read by ranges
     assert shot.stat().st_size > 0
