@@ -28,6 +28,15 @@ pytestmark = pytest.mark.slow
 
 REPLAY_TIMEOUT = 90.0  # seconds; a replay takes about five here
 NOT_FOUND = "Archived Page Not Found"  # ReplayWeb.page's answer when the index has no match
+# True once ReplayWeb.page's service worker (scope /replay/) is active; false after 60 s.
+SW_ACTIVE = """async () => {
+  for (let i = 0; i < 600; i++) {
+    const r = await navigator.serviceWorker.getRegistration("/replay/");
+    if (r && r.active && r.active.state === "activated") return true;
+    await new Promise(done => setTimeout(done, 100));
+  }
+  return false;
+}"""
 
 
 def _frame_with(page: Page, *texts: str) -> tuple[str, Frame] | None:
@@ -77,6 +86,12 @@ def test_an_article_replays_in_replaywebpage(tmp_path: Path) -> None:
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(server.url + "/", wait_until="load")
+            # The embed reloads its iframe three times, 100 ms apart, until the service
+            # worker controls it, then gives up (the iframe shows this server's 404): on a
+            # loaded machine activation takes longer. So wait for it, and open the viewer
+            # again, as a returning visitor would.
+            assert page.evaluate(SW_ACTIVE), "ReplayWeb.page's service worker never activated"
+            page.reload(wait_until="load")
             found = None
             while found is None and time.monotonic() - started < REPLAY_TIMEOUT:
                 found = _frame_with(page, words, NOT_FOUND)
