@@ -1,0 +1,88 @@
+"""The page's own article, as against what the template puts around it.
+
+Bylines and subjects are read only from the article: a name in a comment, a "Latest
+comments" widget or a related-post teaser, or a tag in a sidebar's tag cloud, belongs to
+something else. The article is the ``<article>`` element holding the page's ``<h1>``,
+else the first ``<article>`` outside the regions below; without any, the whole page.
+
+An element is *elsewhere* when, between it and the article, there is
+
+- another ``<article>`` (a teaser, a related post, a comment in some themes);
+- an ``<aside>`` or ``<nav>``, or a ``<footer>`` that is not inside an article (the
+  site's footer; an article's own footer holds its byline and tags);
+- an element whose class or id names a comment thread, widget, sidebar, related or
+  recommended posts, teasers or the site's header or footer (whole words, camelCase split,
+  as the body scorer splits them), unless it also names content (``content-sidebar-wrap``
+  wraps the article and its sidebar).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from lxml import etree
+
+__all__ = ["main_article", "elsewhere"]
+
+_ELSEWHERE_TAGS = frozenset({"aside", "nav"})
+_ELSEWHERE_WORDS = frozenset({
+    "comment", "comments", "commentlist", "disqus", "respond", "reply", "replies",
+    "widget", "widgets", "sidebar", "related", "recommended", "recommendations", "teaser",
+    "teasers", "popular", "trending", "colophon", "masthead", "outbrain", "taboola",
+})
+# "site-footer", "footer-widgets": a footer word with a site or widget word.
+_SITE_PARTS = frozenset({"footer", "header"})
+_SITE_WORDS = frozenset({"site", "global"})
+_CONTENT_WORDS = frozenset({"content", "entry", "article", "main", "post", "story", "body"})
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+_ARTICLE_WITH_H1 = etree.XPath("(//article[.//h1])[1]")
+_ARTICLES = etree.XPath("//article")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _elsewhere_name(names: str) -> bool:
+    words = frozenset(w.lower() for w in _WORD.findall(names))
+    if words & _ELSEWHERE_WORDS or (words & _SITE_PARTS and words & _SITE_WORDS):
+        return not (words & _CONTENT_WORDS) or bool(words & {"comment", "comments"})
+    return False
+
+
+def _elsewhere_region(el: etree._Element, in_article: bool) -> bool:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in _ELSEWHERE_TAGS or (tag == "footer" and not in_article):
+        return True
+    names = f"{el.get('class') or ''} {el.get('id') or ''}"
+    return len(names) > 2 and _elsewhere_name(names)
+
+
+def main_article(doc: etree._Element) -> etree._Element | None:
+    """The ``<article>`` holding the ``<h1>``, else the first one not elsewhere."""
+    found: list[etree._Element] = _ARTICLE_WITH_H1(doc)
+    if found and not elsewhere(found[0], None):
+        return found[0]
+    articles: list[etree._Element] = _ARTICLES(doc)
+    for article in articles[:50]:
+        if not elsewhere(article, None):
+            return article
+    return None
+
+
+def elsewhere(el: etree._Element, article: etree._Element | None) -> bool:
+    """Whether ``el`` belongs to something other than ``article`` (the page's article,
+    from ``main_article``; None when the page has none)."""
+    chain = [el, *el.iterancestors()]
+    inside = [False] * len(chain)  # whether an <article> is above chain[i]
+    above = False
+    for i in range(len(chain) - 1, -1, -1):
+        inside[i] = above
+        above = above or chain[i].tag == "article"
+    end = chain.index(article) if article is not None and article in chain else len(chain)
+    for i in range(end):
+        node = chain[i]
+        if i > 0 and node.tag == "article":
+            return True  # another article: a teaser, a related post
+        if _elsewhere_region(node, inside[i]):
+            return True
+    return False
