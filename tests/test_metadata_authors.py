@@ -32,9 +32,9 @@ def authors(html: str) -> tuple[str, ...]:
 @pytest.mark.parametrize("name", ["wp-twentytwentyone-bio", "wp-twentytwentyone-nobio",
                                   "nationbuilder-post", "drupal-article"])
 def test_cms_fixture_authors(name: str) -> None:
-    """Twenty Twenty-One names an author with a bio only in the bio box ("By Eilidh
-    MacLeod" and the link "View all of Eilidh MacLeod's posts."); the comments and the
-    Latest Comments widget name commenters."""
+    """Twenty Twenty-One (pages saved from a real WordPress) names an author with a bio
+    only in the bio box ("By Tomás Ó Briain" and the link "View all of Tomás Ó Briain's
+    posts."); the comments and the Latest Comments widget name commenters."""
     spec = json.loads((CORPUS / f"{name}.expected.json").read_text("utf-8"))
     article = extract_article((CORPUS / f"{name}.html").read_bytes(), spec["url"])
     assert list(article.authors) == spec["fields"]["authors"]

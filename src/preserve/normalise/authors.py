@@ -308,14 +308,13 @@ def meta_authors(values: dict[str, list[str]]) -> list[str]:
 
 # Found by attribute values, tested in Python: one regular expression over the values of
 # one attribute costs less than XPath string functions over every element.
-_CLASSES = etree.XPath("//@class")
 _ITEMPROPS = etree.XPath("//@itemprop")
 _RELS = etree.XPath("//a/@rel")
 # "field--name-uid" is Drupal's author field.
 _BYLINE_CLASS = re.compile(r"author|byline|\bbyl\b|writer|autor|auteur|verfasser|"
                            r"submitted|posted-by|journalist|name-uid", re.I)
-_CLASS_WORDS = ("author", "autor", "auteur", "byl", "writer", "verfasser", "submitted",
-                "posted", "journalist", "name-uid", "fn")
+_CLASS_WORDS = re.compile(r"author|autor|auteur|byl|writer|verfasser|submitted|posted|"
+                          r"journalist|name-uid|fn")
 _FN = re.compile(r"(?:^|\s)fn(?:\s|$)")
 _VCARD = re.compile(r"(?:^|\s)(?:vcard|author)(?:\s|$)")
 _AUTHOR_PROP = re.compile(r"(?:^|\s)(?:author|creator)(?:\s|$)")
@@ -323,12 +322,9 @@ _REL_AUTHOR = re.compile(r"(?:^|\s)author(?:\s|$)", re.I)
 # Free text "By Jane Doe" is looked for only near the headline: in the article, else
 # around the first <h1>.
 _H1 = etree.XPath("(//h1)[1]")
-_BY_LINES = etree.XPath(
-    './/*[self::p or self::span or self::div or self::strong or self::em or self::b or '
-    'self::address or self::small or self::li or self::h2 or self::h3 or self::h4 or '
-    'self::h5 or self::h6 or self::td][string-length(normalize-space(.)) < 90]'
-    '[re:test(normalize-space(.), "^(' + _BY_WORDS.replace("\\s+", " ") + ')[: ]", "i")]',
-    namespaces={"re": "http://exslt.org/regular-expressions"})
+_BY_TAGS = ("p", "span", "div", "strong", "em", "b", "address", "small", "li", "h2", "h3",
+            "h4", "h5", "h6", "td")
+_BY_START = re.compile(rf"^\s*(?:{_BY_WORDS})\s*:?(?:\s|$)", re.I)
 _NOT_CLASSED = frozenset({"body", "html", "article", "main"})
 # Class words of things near a byline that are not it: the author's picture, biography,
 # links to follow them, photo credits.
@@ -400,8 +396,7 @@ def _byline_element(el: etree._Element) -> list[str]:
 
 def _of_interest(names: str) -> bool:
     """A quick test before the regular expressions: most classes have none of the words."""
-    low = names.lower()
-    return any(word in low for word in _CLASS_WORDS)
+    return _CLASS_WORDS.search(names.lower()) is not None
 
 
 def _headline_region(doc: etree._Element, article: etree._Element | None
@@ -416,20 +411,22 @@ def _headline_region(doc: etree._Element, article: etree._Element | None
     return region
 
 
-def _candidates(doc: etree._Element, article: etree._Element | None
-                ) -> Iterator[tuple[str, list[etree._Element]]]:
+def _candidates(page: scope.Page) -> Iterator[tuple[str, list[etree._Element]]]:
+    doc, article = page.doc, page.article
     props: list[Any] = _ITEMPROPS(doc)
     yield "microdata", [p.getparent() for p in props if _AUTHOR_PROP.search(p)]
     rels: list[Any] = _RELS(doc)
     yield "rel-author", [r.getparent() for r in rels if _REL_AUTHOR.search(r)]
-    classes: list[Any] = [c for c in _CLASSES(doc) if _of_interest(c)]
+    classes = [c for c in page.classes if _of_interest(c)]
     fns = [c.getparent() for c in classes if _FN.search(c)]
     yield "vcard", [el for el in fns if any(_VCARD.search(a.get("class") or "")
                                             for a in el.iterancestors())]
     yield "byline", [c.getparent() for c in classes
                      if _BYLINE_CLASS.search(c) and c.getparent().tag not in _NOT_CLASSED]
     region = _headline_region(doc, article)
-    yield "by-line", _BY_LINES(region) if region is not None else []
+    yield "by-line", [] if region is None else [
+        el for el in region.iter(*_BY_TAGS) if el.text and _BY_START.match(el.text)
+        and len(_visible_text(el)) < 90]
 
 
 def _byline_group(el: etree._Element) -> etree._Element:
@@ -445,16 +442,15 @@ def _within(el: etree._Element, group: etree._Element) -> bool:
     return el is group or any(a is group for a in el.iterancestors())
 
 
-def page_authors(doc: etree._Element) -> tuple[list[str], str]:
+def page_authors(page: scope.Page) -> tuple[list[str], str]:
     """Names from the article's visible byline, and which kind of element gave them."""
-    article = scope.main_article(doc)
-    for kind, elements in _candidates(doc, article):
+    for kind, elements in _candidates(page):
         names: list[str] = []
         group: etree._Element | None = None
         for el in elements[:30]:
             if group is not None and not _within(el, group):
                 continue
-            if _in_figure(el) or scope.elsewhere(el, article):
+            if _in_figure(el) or page.elsewhere(el):
                 continue
             if kind == "microdata":
                 found = _microdata(el)

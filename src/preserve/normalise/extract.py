@@ -210,6 +210,7 @@ def extract_article(
         description=meta.description,
         site_name=meta.site_name,
         tags=tuple(meta.tags),
+        categories=tuple(meta.categories),
         body_text=body_text,
         body_markdown=render_markdown(blocks),
         images=_images(content, url),

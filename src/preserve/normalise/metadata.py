@@ -4,14 +4,14 @@ For each field the first source that gives a value wins, in this order (document
 docs/normalise.md):
 
 1. JSON-LD: schema.org Article types (NewsArticle, BlogPosting, ...), also inside @graph;
-   any other object only for ``inLanguage``, and a WebSite's ``name`` as the site name.
+   any other object only for ``inLanguage``.
 2. OpenGraph ``og:*`` and ``article:*`` properties.
 3. Dublin Core ``DC.*`` and ``dcterms.*`` meta elements.
-4. Other common meta elements (``author``, ``description``, ``keywords``, ``twitter:*``,
+4. Other common meta elements (``description``, ``twitter:*``,
    ``citation_*``, ``parsely-*``, ``pubdate``), ``<link rel=canonical>``, ``<html lang>``.
 5. ``<time datetime>`` in the page (a ``datePublished``/``pubdate`` one first).
-6. Authors have their own order of sources (structured data, then the article's
-   visible byline): see ``authors``.
+6. Authors, and tags, categories and the site name, have their own order of sources
+   (structured data, then the page's own article): see ``authors`` and ``subjects``.
 7. A date in the URL path (/2019/11/18/).
 8. Heuristics: the ``<h1>``, the ``<title>`` less its " – Site" suffix.
 """
@@ -29,6 +29,8 @@ from lxml import etree
 
 from .authors import jsonld_authors, meta_authors, page_authors
 from .dates import parse_date, url_date
+from .scope import Page
+from .subjects import TITLE_SEPARATOR, read_subjects
 
 __all__ = ["Metadata", "extract_metadata", "ARTICLE_TYPES"]
 
@@ -39,7 +41,6 @@ ARTICLE_TYPES = frozenset({
     "advertisercontentarticle", "satiricalarticle", "medicalscholarlyarticle", "review",
 })
 _SPACE = re.compile(r"\s+")
-_TITLE_SEP = re.compile(r"\s+[|\u2013\u2014\-:\u00bb\u00b7]\s+")
 _MAX_JSONLD = 1_000_000
 
 
@@ -53,6 +54,7 @@ class Metadata:
     description: str | None = None
     site_name: str | None = None
     tags: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
     canonical_url: str | None = None
     schema_types: set[str] = field(default_factory=set)
     og_type: str | None = None
@@ -71,16 +73,6 @@ def _clean(value: Any) -> str | None:
         return None
     text = _SPACE.sub(" ", value).strip()
     return text or None
-
-
-def _keywords(value: Any) -> list[str]:
-    items = value if isinstance(value, list) else str(value or "").split(",")
-    out: list[str] = []
-    for item in items:
-        tag = _clean(item) if isinstance(item, str) else None
-        if tag and tag not in out:
-            out.append(tag)
-    return out
 
 
 def _types(obj: dict[str, Any]) -> set[str]:
@@ -125,17 +117,11 @@ def _from_jsonld(objects: list[dict[str, Any]], meta: Metadata) -> None:
             meta.offer("published", parse_date(_clean(obj.get("datePublished"))), "json-ld")
             meta.offer("modified", parse_date(_clean(obj.get("dateModified"))), "json-ld")
             meta.offer("description", _clean(obj.get("description")), "json-ld")
-            meta.offer("tags", _keywords(obj.get("keywords")), "json-ld")
-            publisher = obj.get("publisher")
-            if isinstance(publisher, dict):
-                meta.offer("site_name", _clean(publisher.get("name")), "json-ld")
             page = obj.get("mainEntityOfPage")
             page_url = page.get("@id") if isinstance(page, dict) else page
             meta.offer("canonical_url", _clean(obj.get("url")) or _clean(page_url), "json-ld")
         if isinstance(obj.get("inLanguage"), str):
             meta.offer("language", _clean(obj["inLanguage"]), "json-ld")
-        if "website" in types:
-            meta.offer("site_name", _clean(obj.get("name")), "json-ld")
 
 
 def _meta_values(doc: etree._Element) -> dict[str, list[str]]:
@@ -169,10 +155,8 @@ def _from_meta(doc: etree._Element, v: dict[str, list[str]], meta: Metadata) -> 
     meta.og_type = _first(v, "og:type")
     meta.offer("title", _first(v, "og:title"), og)
     meta.offer("description", _first(v, "og:description"), og)
-    meta.offer("site_name", _first(v, "og:site_name"), og)
     meta.offer("published", parse_date(_first(v, "article:published_time")), og)
     meta.offer("modified", parse_date(_first(v, "article:modified_time", "og:updated_time")), og)
-    meta.offer("tags", _all(v, "article:tag"), og)
     meta.offer("canonical_url", _first(v, "og:url"), og)
     locale = _first(v, "og:locale")
     dc = "dublin-core"
@@ -184,8 +168,6 @@ def _from_meta(doc: etree._Element, v: dict[str, list[str]], meta: Metadata) -> 
     meta.offer("language", _first(v, "dc.language", "dcterms.language"), dc)
     meta.offer("description", _first(v, "dc.description", "dcterms.description",
                                       "dcterms.abstract"), dc)
-    meta.offer("site_name", _first(v, "dc.publisher", "dcterms.publisher"), dc)
-    meta.offer("tags", _all(v, "dc.subject", "dcterms.subject"), dc)
     other = "meta"
     meta.offer("title", _first(v, "twitter:title", "citation_title", "parsely-title"), other)
     meta.offer("published", parse_date(_first(
@@ -193,9 +175,6 @@ def _from_meta(doc: etree._Element, v: dict[str, list[str]], meta: Metadata) -> 
         "publishdate", "publish-date", "sailthru.date", "date", "datepublished")), other)
     meta.offer("modified", parse_date(_first(v, "datemodified", "last-modified")), other)
     meta.offer("description", _first(v, "description", "twitter:description"), other)
-    meta.offer("tags", [t for k in _all(v, "keywords", "news_keywords")
-                        for t in _keywords(k)], other)
-    meta.offer("site_name", _first(v, "application-name", "twitter:site"), other)
     for link in doc.iterfind(".//link[@rel]"):
         href = link.get("href")
         if "canonical" in link.get("rel", "").lower().split() and href:
@@ -226,7 +205,7 @@ def _from_page(doc: etree._Element, url: str | None, meta: Metadata) -> None:
         title = doc.find(".//title")
         if title is not None and _text(title):
             text = _text(title)
-            parts = _TITLE_SEP.split(text)
+            parts = TITLE_SEPARATOR.split(text)
             meta.offer("title", parts[0] if len(parts) > 1 and len(parts[0]) >= 10
                        else text, "title")
 
@@ -246,7 +225,19 @@ def _from_time(doc: etree._Element, meta: Metadata) -> None:
             break
 
 
-def _read_authors(doc: etree._Element, objects: list[dict[str, Any]],
+def _read_subjects(page: Page, objects: list[dict[str, Any]],
+                   values: dict[str, list[str]], meta: Metadata) -> None:
+    """Tags, categories and the site name by ``subjects``' order of sources."""
+    declared = meta.sources.get("title") in ("json-ld", "opengraph", "dublin-core", "meta")
+    found = read_subjects(page, objects, ARTICLE_TYPES, values,
+                          meta.title if declared else None,
+                          meta.title if meta.sources.get("title") == "h1" else None)
+    for name in ("tags", "categories", "site_name"):
+        if name in found.sources:
+            meta.offer(name, getattr(found, name), found.sources[name])
+
+
+def _read_authors(page: Page, objects: list[dict[str, Any]],
                   values: dict[str, list[str]], meta: Metadata) -> None:
     """Authors by ``authors``' order of sources; a name that is the site's own is the
     publisher, not an author."""
@@ -259,7 +250,7 @@ def _read_authors(doc: etree._Element, objects: list[dict[str, Any]],
     meta.offer("authors", own(people), "json-ld")
     meta.offer("authors", own(meta_authors(values)), "meta")
     if "authors" not in meta.sources:
-        names, kind = page_authors(doc)
+        names, kind = page_authors(page)
         meta.offer("authors", own(names), kind)
     meta.offer("authors", organisations, "json-ld")
 
@@ -272,7 +263,9 @@ def extract_metadata(doc: etree._Element, url: str | None = None) -> Metadata:
     _from_jsonld(objects, meta)
     _from_meta(doc, values, meta)
     _from_page(doc, url, meta)
-    _read_authors(doc, objects, values, meta)
+    page = Page(doc)
+    _read_subjects(page, objects, values, meta)
+    _read_authors(page, objects, values, meta)
     if meta.canonical_url and url:
         try:
             meta.canonical_url = urljoin(url, meta.canonical_url)

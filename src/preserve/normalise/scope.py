@@ -3,7 +3,8 @@
 Bylines and subjects are read only from the article: a name in a comment, a "Latest
 comments" widget or a related-post teaser, or a tag in a sidebar's tag cloud, belongs to
 something else. The article is the ``<article>`` element holding the page's ``<h1>``,
-else the first ``<article>`` outside the regions below; without any, the whole page.
+else the only ``<article>`` outside the regions below; without one, the whole page (and
+then a page of several articles, a listing, has none of its own: each is a teaser).
 
 An element is *elsewhere* when, between it and the article, there is
 
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from lxml import etree
 
-__all__ = ["main_article", "elsewhere"]
+__all__ = ["Page", "main_article", "elsewhere"]
 
 _ELSEWHERE_TAGS = frozenset({"aside", "nav"})
 _ELSEWHERE_WORDS = frozenset({
@@ -38,6 +40,9 @@ _CONTENT_WORDS = frozenset({"content", "entry", "article", "main", "post", "stor
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 _ARTICLE_WITH_H1 = etree.XPath("(//article[.//h1])[1]")
+_CLASSES = etree.XPath("//@class")
+# A teaser's first heading links to the article it stands for.
+_TEASER = etree.XPath("boolean((.//*[self::h1 or self::h2 or self::h3])[1][.//a[@href]])")
 _ARTICLES = etree.XPath("//article")
 
 
@@ -58,14 +63,17 @@ def _elsewhere_region(el: etree._Element, in_article: bool) -> bool:
 
 
 def main_article(doc: etree._Element) -> etree._Element | None:
-    """The ``<article>`` holding the ``<h1>``, else the first one not elsewhere."""
+    """The ``<article>`` holding the ``<h1>``, else the only one not elsewhere unless it
+    is a teaser (its first heading a link). A page of several articles none of which
+    holds the headline is a list of teasers: it has no article of its own, and
+    everything in its articles is elsewhere."""
     found: list[etree._Element] = _ARTICLE_WITH_H1(doc)
     if found and not elsewhere(found[0], None):
         return found[0]
     articles: list[etree._Element] = _ARTICLES(doc)
-    for article in articles[:50]:
-        if not elsewhere(article, None):
-            return article
+    own = [a for a in articles[:50] if not elsewhere(a, None)]
+    if len(own) == 1 and not _TEASER(own[0]):
+        return own[0]
     return None
 
 
@@ -86,3 +94,29 @@ def elsewhere(el: etree._Element, article: etree._Element | None) -> bool:
         if _elsewhere_region(node, inside[i]):
             return True
     return False
+
+
+class Page:
+    """What the readers of one page share, each found once and only when first asked
+    for: the page's article, and the values of its class attributes (each with
+    ``getparent()``, the element)."""
+
+    def __init__(self, doc: etree._Element) -> None:
+        self.doc = doc
+        self._article: list[etree._Element | None] = []
+        self._classes: list[Any] | None = None
+
+    @property
+    def article(self) -> etree._Element | None:
+        if not self._article:
+            self._article.append(main_article(self.doc))
+        return self._article[0]
+
+    @property
+    def classes(self) -> list[Any]:
+        if self._classes is None:
+            self._classes = _CLASSES(self.doc)
+        return self._classes
+
+    def elsewhere(self, el: etree._Element) -> bool:
+        return elsewhere(el, self.article)
