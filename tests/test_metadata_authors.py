@@ -117,6 +117,16 @@ def test_commenters_widgets_and_teasers_are_not_authors() -> None:
     signed = page(article='<span class="byline">By Ann Lee</span>',
                   after=comments + widget + teaser)
     assert authors(signed) == ("Ann Lee",)
+    # An article's own aside holds its byline; a "widget" holding most of the page is a
+    # wrapper (Blogger), not a widget beside the article.
+    aside = page(article='<aside class="meta"><p class="byline">By Ann Lee</p></aside>',
+                 after=comments + widget + teaser)
+    assert authors(aside) == ("Ann Lee",)
+    blogger = page(after=comments + widget + teaser).replace(
+        "<main>", '<main><div class="widget Blog" id="Blog1">').replace(
+        "</article>", '<span class="post-author vcard">Posted by <span class="fn">Ann Lee'
+        "</span></span></article></div>")
+    assert authors(blogger) == ("Ann Lee",)
 
 
 def test_the_site_itself_is_not_an_author() -> None:

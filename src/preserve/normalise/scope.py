@@ -9,29 +9,30 @@ then a page of several articles, a listing, has none of its own: each is a tease
 An element is *elsewhere* when, between it and the article, there is
 
 - another ``<article>`` (a teaser, a related post, a comment in some themes);
-- an ``<aside>`` or ``<nav>``, or a ``<footer>`` that is not inside an article (the
-  site's footer; an article's own footer holds its byline and tags);
-- an element whose class or id names a comment thread, widget, sidebar, related or
-  recommended posts, teasers or the site's header or footer (whole words, camelCase split,
-  as the body scorer splits them), unless it also names content (``content-sidebar-wrap``
-  wraps the article and its sidebar).
+- a ``<nav>``, or an ``<aside>`` or ``<footer>`` that is not inside an article (the
+  site's; an article's own footer or aside holds its byline, date and tags);
+- an element whose class or id names a comment thread (always), or a widget, sidebar,
+  related or recommended posts, teasers or the site's header or footer (whole words,
+  camelCase split, as the body scorer splits them) unless it also names content
+  (``content-sidebar-wrap`` wraps the article and its sidebar) or holds more than half
+  of the page's text (a wrapper: Blogger's ``<div class="widget Blog">``).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
 
 __all__ = ["Page", "main_article", "elsewhere"]
 
-_ELSEWHERE_TAGS = frozenset({"aside", "nav"})
 _ELSEWHERE_WORDS = frozenset({
-    "comment", "comments", "commentlist", "disqus", "respond", "reply", "replies",
-    "widget", "widgets", "sidebar", "related", "recommended", "recommendations", "teaser",
-    "teasers", "popular", "trending", "colophon", "masthead", "outbrain", "taboola",
+    "reply", "replies", "widget", "widgets", "sidebar", "related", "recommended",
+    "recommendations", "teaser", "teasers", "popular", "trending", "colophon", "masthead",
+    "outbrain", "taboola",
 })
 # "site-footer", "footer-widgets": a footer word with a site or widget word.
 _SITE_PARTS = frozenset({"footer", "header"})
@@ -44,42 +45,59 @@ _CLASSES = etree.XPath("//@class")
 # A teaser's first heading links to the article it stands for.
 _TEASER = etree.XPath("boolean((.//*[self::h1 or self::h2 or self::h3])[1][.//a[@href]])")
 _ARTICLES = etree.XPath("//article")
+_TEXT_LENGTH = etree.XPath("string-length(.)")
+# A region named as boilerplate that holds more than this share of the page's text is a
+# wrapper (as in the body scorer, native.py).
+WRAPPER_SHARE = 0.5
+
+
+_NOT, _BY_TAG, _BY_NAME, _BY_COMMENT_NAME = 0, 1, 2, 3
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _elsewhere_name(names: str) -> bool:
+def _elsewhere_name(names: str) -> int:
     words = frozenset(w.lower() for w in _WORD.findall(names))
-    if words & _ELSEWHERE_WORDS or (words & _SITE_PARTS and words & _SITE_WORDS):
-        return not (words & _CONTENT_WORDS) or bool(words & {"comment", "comments"})
-    return False
+    if words & {"comment", "comments", "commentlist", "disqus", "respond"}:
+        return _BY_COMMENT_NAME
+    # "site-footer", "global-header": a site word and a header or footer word in one class
+    site = any(parts & _SITE_PARTS and parts & _SITE_WORDS for parts in (
+        frozenset(w.lower() for w in _WORD.findall(token)) for token in names.split()))
+    if (words & _ELSEWHERE_WORDS or site) and not words & _CONTENT_WORDS:
+        return _BY_NAME
+    return _NOT
 
 
-def _elsewhere_region(el: etree._Element, in_article: bool) -> bool:
+def _elsewhere_region(el: etree._Element, in_article: bool) -> int:
     tag = el.tag if isinstance(el.tag, str) else ""
-    if tag in _ELSEWHERE_TAGS or (tag == "footer" and not in_article):
-        return True
+    if tag == "nav" or (tag in ("aside", "footer") and not in_article):
+        return _BY_TAG
     names = f"{el.get('class') or ''} {el.get('id') or ''}"
-    return len(names) > 2 and _elsewhere_name(names)
+    return _elsewhere_name(names) if len(names) > 2 else _NOT
 
 
-def main_article(doc: etree._Element) -> etree._Element | None:
+def main_article(doc: etree._Element, page_chars: Callable[[], int] | None = None
+                 ) -> etree._Element | None:
     """The ``<article>`` holding the ``<h1>``, else the only one not elsewhere unless it
     is a teaser (its first heading a link). A page of several articles none of which
     holds the headline is a list of teasers: it has no article of its own, and
-    everything in its articles is elsewhere."""
+    everything in its articles is elsewhere. ``page_chars`` as for ``elsewhere``."""
     found: list[etree._Element] = _ARTICLE_WITH_H1(doc)
-    if found and not elsewhere(found[0], None):
+    if found and not elsewhere(found[0], None, page_chars):
         return found[0]
     articles: list[etree._Element] = _ARTICLES(doc)
-    own = [a for a in articles[:50] if not elsewhere(a, None)]
+    own = [a for a in articles[:50] if not elsewhere(a, None, page_chars)]
     if len(own) == 1 and not _TEASER(own[0]):
         return own[0]
     return None
 
 
-def elsewhere(el: etree._Element, article: etree._Element | None) -> bool:
+def elsewhere(el: etree._Element, article: etree._Element | None,
+              page_chars: Callable[[], int] | None = None) -> bool:
     """Whether ``el`` belongs to something other than ``article`` (the page's article,
-    from ``main_article``; None when the page has none)."""
+    from ``main_article``; None when the page has none). With ``page_chars`` (the
+    length of the page's text), a region named as a sidebar or widget that holds more
+    than half of the page's text is a wrapper, not a region beside the article
+    (Blogger puts its posts in ``<div class="widget Blog">``)."""
     chain = [el, *el.iterancestors()]
     inside = [False] * len(chain)  # whether an <article> is above chain[i]
     above = False
@@ -91,7 +109,11 @@ def elsewhere(el: etree._Element, article: etree._Element | None) -> bool:
         node = chain[i]
         if i > 0 and node.tag == "article":
             return True  # another article: a teaser, a related post
-        if _elsewhere_region(node, inside[i]):
+        mark = _elsewhere_region(node, inside[i])
+        if mark == _BY_NAME and page_chars is not None and \
+                _TEXT_LENGTH(node) > WRAPPER_SHARE * page_chars():
+            continue
+        if mark:
             return True
     return False
 
@@ -105,11 +127,12 @@ class Page:
         self.doc = doc
         self._article: list[etree._Element | None] = []
         self._classes: list[Any] | None = None
+        self._chars: int | None = None
 
     @property
     def article(self) -> etree._Element | None:
         if not self._article:
-            self._article.append(main_article(self.doc))
+            self._article.append(main_article(self.doc, self.text_length))
         return self._article[0]
 
     @property
@@ -118,5 +141,10 @@ class Page:
             self._classes = _CLASSES(self.doc)
         return self._classes
 
+    def text_length(self) -> int:
+        if self._chars is None:
+            self._chars = int(_TEXT_LENGTH(self.doc))
+        return self._chars
+
     def elsewhere(self, el: etree._Element) -> bool:
-        return elsewhere(el, self.article)
+        return elsewhere(el, self.article, self.text_length)
