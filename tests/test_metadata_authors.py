@@ -75,7 +75,7 @@ def test_prose_without_a_name_is_not_an_author() -> None:
 
 
 @pytest.mark.parametrize("byline", [
-    "By Jane Doe", "Von Jane Doe", "Par Jane Doe", "Por Jane Doe", "Di Jane Doe",
+    "By Jane Doe", "Von Jane Doe", "Par Jane Doe", "Por Jane Doe", "di Jane Doe",
     "Door Jane Doe", "Av Jane Doe", "Przez Jane Doe", "Από Jane Doe", "Autor: Jane Doe",
     "Written by Jane Doe", "Posted by Jane Doe · March 3, 2021 2:13 PM",
     "Submitted by Jane Doe on Sun, 06/12/2026 - 21:00", "Jane Doe am 26/05/14, 07:41",
@@ -142,6 +142,8 @@ def test_a_domain_is_not_a_name() -> None:
 @pytest.mark.parametrize(("text", "names"), [
     ("Doe, Jane", ["Doe, Jane"]),
     ("Ursula von der Leyen", ["Ursula von der Leyen"]),
+    ("Da Silva Santos", ["Da Silva Santos"]),
+    ("di Mario Rossi", ["Mario Rossi"]),
     ("By Jane Doe 3 hours ago", ["Jane Doe"]),
     ("Photo: Reuters", []),
     ("14:57 Uhr", []),

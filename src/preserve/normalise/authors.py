@@ -77,6 +77,8 @@ _PROSE_BY = re.compile(r"\b(?:by|from|von|de|di|du|door|av|af|par|por|przez|od)\
                        r"(?P<name>.+?)\s*$", re.I)
 _PROSE_TAIL = re.compile(r"\s+(?:anzeigen|ansehen|bekijken|visualizza|ver|voir|»|→)\s*$",
                          re.I)
+# Byline words that also begin names when capitalised ("Da Silva", "Di Maria").
+_CAPITAL_PARTICLES = frozenset({"Da", "Di", "Od", "Ot", "De", "Du"})
 # Lower-case words inside names: "Ursula von der Leyen", "Ortega y Gasset".
 _PARTICLES = frozenset({"von", "van", "der", "den", "de", "del", "della", "di", "da",
                         "du", "la", "le", "ten", "ter", "zu", "bin", "al", "el", "dos",
@@ -159,6 +161,8 @@ def _strip_by(text: str) -> str:
         if stripped.split()[0].lower() in _PARTICLES - {"y", "e"} and \
                 not text.lower().startswith(("by", "par", "por", "door", "przez")):
             break  # "von der Leyen" is a name, not "Von" and "der Leyen"
+        if text.lstrip()[:2] in _CAPITAL_PARTICLES:
+            break  # "Da Silva", "Di Maria", "De Vries": a name; the byline word is "di"
         text = stripped
     return text
 
