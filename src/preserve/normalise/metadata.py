@@ -141,15 +141,6 @@ def _first(values: dict[str, list[str]], *keys: str) -> str | None:
     return None
 
 
-def _all(values: dict[str, list[str]], *keys: str) -> list[str]:
-    out: list[str] = []
-    for key in keys:
-        for v in values.get(key, []):
-            if v not in out:
-                out.append(v)
-    return out
-
-
 def _from_meta(doc: etree._Element, v: dict[str, list[str]], meta: Metadata) -> None:
     og = "opengraph"
     meta.og_type = _first(v, "og:type")
@@ -216,6 +207,8 @@ _PUBLISHED_TIMES = etree.XPath(
     './/time[@datetime][@itemprop="datePublished" or @pubdate or '
     'contains(@class, "publish") or contains(@class, "entry-date")]')
 _TIMES = etree.XPath(".//time[@datetime]")
+
+
 def _from_time(doc: etree._Element, meta: Metadata) -> None:
     times: list[etree._Element] = _PUBLISHED_TIMES(doc) + _TIMES(doc)
     for el in times:
