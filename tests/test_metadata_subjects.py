@@ -142,3 +142,14 @@ def test_a_listing_has_no_subjects_of_its_teasers(count: int) -> None:
             f"<main><header><h1>Month: March 2021</h1></header>{teasers}</main></body></html>")
     a = extract_article(html, "http://example.org/2021/03/")
     assert (a.tags, a.categories, a.authors) == ((), (), ())
+
+
+def test_a_post_whose_title_links_to_itself_is_the_page_article() -> None:
+    """Older themes link a post's own title to its permalink; that is not a teaser."""
+    html = ('<html><head><title>Ferries &ndash; Example Site</title></head><body><main>'
+            '<article><h2><a href="/2021/03/ferries/#top">Ferries</a></h2>' + PARAS +
+            '<footer><a href="/t/f/" rel="tag">ferries</a></footer></article></main>'
+            '</body></html>')
+    assert extract_article(html, "http://example.org/2021/03/ferries").tags == ("ferries",)
+    teaser = html.replace("/2021/03/ferries/#top", "/2021/04/other/")
+    assert extract_article(teaser, "http://example.org/2021/03/ferries").tags == ()

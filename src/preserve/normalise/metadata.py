@@ -256,7 +256,7 @@ def extract_metadata(doc: etree._Element, url: str | None = None) -> Metadata:
     _from_jsonld(objects, meta)
     _from_meta(doc, values, meta)
     _from_page(doc, url, meta)
-    page = Page(doc)
+    page = Page(doc, url)
     _read_subjects(page, objects, values, meta)
     _read_authors(page, objects, values, meta)
     if meta.canonical_url and url:
