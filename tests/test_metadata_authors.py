@@ -129,6 +129,13 @@ def test_commenters_widgets_and_teasers_are_not_authors() -> None:
     assert authors(blogger) == ("Ann Lee",)
 
 
+def test_the_visible_byline_beats_a_meta_author() -> None:
+    """A meta author is often the site's default (its owner, a CMS account)."""
+    head = '<meta name="author" content="admin">'
+    assert authors(page(head, '<p class="byline">By Ann Lee</p>')) == ("Ann Lee",)
+    assert authors(page(head)) == ("admin",)
+
+
 def test_the_site_itself_is_not_an_author() -> None:
     head = ('<meta name="author" content="Example News">'
             '<meta property="og:site_name" content="Example News">')

@@ -5,15 +5,16 @@ Sources, strongest first; the first that names anyone gives every author:
 1. JSON-LD: the article object's ``author`` and ``creator`` that are people (a
    ``Person``, a plain string, or an ``@id`` reference to a Person elsewhere in the page's
    graph, as Yoast writes it).
-2. Meta elements: ``author``, ``article:author`` (names, not profile URLs),
+2. The article's visible byline, read only from the page's article (``scope``: never a
+   comment, a widget or a teaser): microdata ``itemprop=author`` (its ``itemprop=name``,
+   else its text), ``rel=author`` links, vcards (``.vcard .fn``, ``.author .fn``),
+   elements classed as a byline or author, and lines such as "By Jane Doe" in about
+   twenty languages.
+3. Meta elements: ``author``, ``article:author`` (names, not profile URLs),
    ``DC.creator``/``dcterms.creator``, ``citation_author``, ``parsely-author``,
-   ``sailthru.author``, ``byl``.
-3. Microdata: ``itemprop=author`` (its ``itemprop=name``, else its text).
-4. The article's visible byline, read only from the page's article (``scope``: never a
-   comment, a widget or a teaser): ``rel=author`` links, vcards (``.vcard .fn``,
-   ``.author .fn``), elements classed as a byline or author, and lines such as
-   "By Jane Doe" in about twenty languages.
-5. JSON-LD authors that are organisations: often the publisher standing in for the
+   ``sailthru.author``, ``byl``. They come after the byline because they are often the
+   site's default (its owner, or a CMS account such as "admin"), not this article's.
+4. JSON-LD authors that are organisations: often the publisher standing in for the
    writer, so any person named above wins.
 
 Link prose is not a name: "View all of Jane Doe's posts.", "Posts by Jane Doe",

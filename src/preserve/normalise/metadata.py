@@ -241,10 +241,10 @@ def _read_authors(page: Page, objects: list[dict[str, Any]],
         return [n for n in names if n.casefold() != site]
 
     meta.offer("authors", own(people), "json-ld")
-    meta.offer("authors", own(meta_authors(values)), "meta")
     if "authors" not in meta.sources:
         names, kind = page_authors(page)
         meta.offer("authors", own(names), kind)
+    meta.offer("authors", own(meta_authors(values)), "meta")
     meta.offer("authors", organisations, "json-ld")
 
 
