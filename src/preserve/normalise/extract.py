@@ -188,6 +188,7 @@ def extract_article(
         description=meta.description,
         site_name=meta.site_name,
         tags=tuple(meta.tags),
+        categories=tuple(meta.categories),
         body_text=body_text,
         body_markdown=body_markdown,
         images=_images(content, url),
