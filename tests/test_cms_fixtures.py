@@ -5,10 +5,6 @@ is a new test case.
 
 ``published_day`` compares the day of ``published`` (None: no date); tags and categories
 compare as sorted lists.
-
-PENDING names the fixtures that fail on a branch where issue #15's extraction work
-(page types from the main content, bylines, dates, subjects, site name) has not landed:
-they are strict expected failures, so the mark must go as soon as one passes.
 """
 
 from __future__ import annotations
@@ -23,11 +19,6 @@ from preserve import extract_article
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "cms"
 PAGES = sorted(str(p.relative_to(CORPUS)).removesuffix(".html") for p in CORPUS.glob("*/*.html"))
-PENDING = {f"wordpress/{name}" for name in (
-    "author", "category", "date-month", "home", "tag",  # site_name
-    "page-about",  # page_type page, categories, site_name
-    "post-comments", "post-image", "post-nobio", "post-nobio-comments",  # all but the title
-)}
 
 
 def test_corpus_is_complete() -> None:
@@ -43,10 +34,7 @@ def found(article: dict[str, Any], field: str) -> Any:
     return sorted(value) if field in ("tags", "categories") and value is not None else value
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(
-        strict=True, reason="issue #15's extraction work is not on this branch"))
-    if name in PENDING else name for name in PAGES])
+@pytest.mark.parametrize("name", PAGES)
 def test_fixture(name: str) -> None:
     spec: dict[str, Any] = json.loads((CORPUS / f"{name}.expected.json").read_text("utf-8"))
     article = extract_article((CORPUS / f"{name}.html").read_bytes(), spec["url"],
