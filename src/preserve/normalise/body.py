@@ -15,7 +15,10 @@ different, and where they agree the text is almost always the article, so:
 3. When the scorer's body contains nearly all of trafilatura's and is more than twice as
    long, trafilatura stopped early (a page split in several containers): the scorer's
    body is taken.
-4. A first block repeating the page's title is dropped (the body is the text under it).
+4. When the scorer's body holds less than half of trafilatura's, the scorer picked one
+   part of the article (one of several text components, a lead, a product tab), and its
+   edges say nothing about where the article ends: trafilatura's body is taken whole.
+5. A first block repeating the page's title is dropped (the body is the text under it).
 
 If one extractor fails or finds nothing, the other's body is used alone.
 
@@ -35,7 +38,8 @@ from lxml import etree
 from .blocks import Block, shingles, tei_blocks, tokens
 from .native import native_body
 
-__all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO", "ESCALATE"]
+__all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO", "ESCALATE",
+           "NARROW"]
 
 # A block is supported by the other extractor when this share of its 4-token shingles
 # occurs in the other's text.
@@ -46,6 +50,9 @@ LEAD_TRIM_TOKENS = 60
 # COVER of trafilatura's shingles.
 SWITCH_RATIO = 2.0
 COVER = 0.8
+# Below this share of trafilatura's shingles in the scorer's body, the scorer's body is
+# too narrow to trim trafilatura's by (rule 4).
+NARROW = 0.5
 # trafilatura runs first without its own fallback extractors (fast); when the scorer's
 # body holds less than this share of that body, the two disagree and trafilatura runs
 # again with its fallbacks (its readability port, jusText), which cost as much again.
@@ -103,7 +110,7 @@ def _ntokens(blocks: Sequence[Block]) -> int:
 
 
 def combine(primary: Sequence[Block], secondary: Sequence[Block]) -> tuple[list[Block], str]:
-    """The combination rules 1-3 above; returns the blocks and the method used."""
+    """The combination rules 1-4 above; returns the blocks and the method used."""
     if not primary:
         return list(secondary), "native" if secondary else "none"
     if not secondary:
@@ -113,7 +120,7 @@ def combine(primary: Sequence[Block], secondary: Sequence[Block]) -> tuple[list[
             primary, other) >= COVER:
         return list(secondary), "native"
     support = [_supported(b, other) for b in primary]
-    if not any(support):
+    if not any(support) or _cover(primary, other) < NARROW:
         return list(primary), "trafilatura"
     first = support.index(True)
     last = len(support) - 1 - support[::-1].index(True)
