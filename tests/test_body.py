@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+from lxml import html as lxml_html
+
 from preserve.normalise.blocks import Block, render_text
-from preserve.normalise.body import combine
+from preserve.normalise.body import RIVAL, combine
+from preserve.normalise.extract import extract_article
+from preserve.normalise.native import native_body
 
 
 def _paras(word: str, n: int) -> list[Block]:
@@ -31,3 +35,30 @@ def test_a_broad_native_body_still_trims_trafilaturas_tail() -> None:
     blocks, method = combine(article + comments, article)
     assert render_text(blocks) == render_text(article)
     assert method == "combined"
+
+
+_HARBOUR = ("The council voted on the new harbour plan on Tuesday, after a debate that lasted "
+            "most of the afternoon, and well into the evening, when the last speaker, the "
+            "mayor, sat down and the clerk read out the result of the vote to a nearly empty "
+            "chamber.")
+_NOTES = ("Visitors, residents, traders, all, it seems, have views, strong ones, on parking, "
+          "buses, bins, and the weather.")
+
+
+def test_competing_containers_make_trafilatura_read_the_whole_page() -> None:
+    """Two columns score alike and the scorer picks the wrong one: the region around it
+    does not hold the article, so trafilatura reads the whole page."""
+    links = "".join(f'<li><a href="/t{i}">Topic number {i}</a></li>' for i in range(12))
+    article = "".join(f"<p>Paragraph {i}. {_HARBOUR}</p>" for i in range(6))
+    notes = "".join(f"<p>Note {i}. {_NOTES}</p>" for i in range(6))
+    page = (f"<html><head><title>Harbour plan</title></head><body>"
+            f'<div class="left"><ul>{links}</ul><div class="a"><h1>Harbour plan approved'
+            f"</h1>{article}</div></div>"
+            f'<div class="right"><ul>{links}</ul><div class="b">{notes}</div></div>'
+            f"</body></html>")
+    native = native_body(lxml_html.document_fromstring(page))
+    assert native.container is not None and native.container.get("class") == "b"
+    assert native.rival >= RIVAL and not native.confident
+    body = extract_article(page).body_text
+    for i in range(6):
+        assert f"Paragraph {i}. The council voted" in body

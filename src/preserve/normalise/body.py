@@ -39,7 +39,7 @@ from .blocks import Block, shingles, tei_blocks, tokens
 from .native import native_body
 
 __all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO", "ESCALATE",
-           "NARROW"]
+           "NARROW", "RIVAL"]
 
 # A block is supported by the other extractor when this share of its 4-token shingles
 # occurs in the other's text.
@@ -57,6 +57,10 @@ NARROW = 0.5
 # body holds less than this share of that body, the two disagree and trafilatura runs
 # again with its fallbacks (its readability port, jusText), which cost as much again.
 ESCALATE = 0.8
+# When a container outside the scorer's article scores this share of its score, two
+# candidates compete and the region around one of them may not hold the article:
+# trafilatura reads the whole page at once.
+RIVAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,9 @@ def extract_body(doc: etree._Element, text: str, url: str | None = None,
     if native.confident:
         return Body(tuple(_drop_title(secondary, titles)), "native")
     try:
-        primary = _trafilatura(_region_page(native.region, text), url, fast=True)
+        whole = native.rival >= RIVAL
+        primary = [] if whole else _trafilatura(_region_page(native.region, text), url,
+                                                 fast=True)
         if not primary or _cover(primary, _text_shingles(secondary)) < ESCALATE:
             primary = _trafilatura(text, url, fast=False)
     except Exception as e:
