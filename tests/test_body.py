@@ -62,3 +62,16 @@ def test_competing_containers_make_trafilatura_read_the_whole_page() -> None:
     body = extract_article(page).body_text
     for i in range(6):
         assert f"Paragraph {i}. The council voted" in body
+
+
+def test_an_xhtml_page_with_an_xml_declaration_is_read() -> None:
+    """lxml refuses a decoded page opening with ``<?xml ... encoding=...?>``; the page
+    used to come out empty, with a parse problem."""
+    page = ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD '
+            'XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+            '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Harbour</title></head>'
+            f"<body><div><p>{_HARBOUR}</p><p>{_HARBOUR}</p></div></body></html>")
+    for payload in (page, page.encode("utf-8")):
+        article = extract_article(payload)
+        assert not any(p.startswith("parse:") for p in article.problems)
+        assert "The council voted on the new harbour plan" in article.body_text
