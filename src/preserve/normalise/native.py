@@ -5,7 +5,9 @@ element that holds it and how much of its text is link text. Regions that are
 boilerplate by their markup are marked: ``nav``, ``aside``, ``footer``, ``form``,
 ``menu``, hidden elements, navigation roles, and elements whose class or id has a
 boilerplate word (``sidebar``, ``share``, ``related``, ``comments`` ... as whole words)
-and no content word. Two corrections keep odd names from hiding the article:
+and no content word, or one class or id joining both (``post-meta``, ``entry-footer``:
+a part of the article that is not its text). Two corrections keep odd names from hiding
+the article:
 
 - a marked region that holds more than half of the page's text is a wrapper (an ASP.NET
   page in one ``<form>``, a Blogger ``widget Blog``), not boilerplate;
@@ -57,6 +59,10 @@ _NEGATIVE_WORDS = frozenset({
 })
 _POSITIVE_WORDS = frozenset({"article", "body", "content", "entry", "main", "post", "story",
                              "text", "prose", "articlebody"})
+# Words of a wrapper's name ("content-with-sidebar-wrap"); "more" is as often the rest of
+# the text ("read-more-content") as a teaser.
+_LAYOUT_WORDS = frozenset({"with", "wrap", "wrp", "wrapper", "container", "layout", "inner",
+                           "outer", "more"})
 _BODY_NAMES = frozenset({"articlebody", "postbody", "entrycontent", "storybody",
                          "articletext", "postcontent", "articlecontent"})
 _BODY_WHAT = frozenset({"article", "post", "entry", "story"})
@@ -149,7 +155,20 @@ def _name_mark(names: str) -> int:
         return _ARTICLE_BODY  # post-content, entry-content, article-body, articleBody
     if words & _NEGATIVE_WORDS and not words & _POSITIVE_WORDS:
         return _BOILER
+    if any(_compound_boiler(name) for name in names.split()):
+        return _BOILER
     return _PLAIN
+
+
+def _compound_boiler(name: str) -> bool:
+    """One class or id joining a content word and a boilerplate word names a part of the
+    article that is not its text: ``post-meta``, ``entry-footer``, ``article-tags``,
+    ``related_post``, ``PostCategory``. (Across separate classes the content word still
+    wins: WordPress gives the article itself ``post category-news tag-eu``.) Layout words
+    name a wrapper, not a part: ``content-with-sidebar-wrap`` holds the article."""
+    words = frozenset(w.lower() for w in _WORD.findall(name))
+    return bool(words & _NEGATIVE_WORDS and words & _POSITIVE_WORDS
+                and not words & _LAYOUT_WORDS)
 
 
 class _Walker:

@@ -1,0 +1,42 @@
+"""Rules of the native scorer (normalise/native.py) added for body recall and precision on
+real pages, each on a small hand-written page."""
+
+from __future__ import annotations
+
+from lxml import html as lxml_html
+
+from preserve.normalise.blocks import render_text
+from preserve.normalise.native import native_body
+
+PARA = ("Parliament debated the proposal for several hours, and the member spoke twice, "
+        "first on the budget, then on the timetable, before the vote was taken. ")
+META = ("Filed under elections, parliament, budget, transport, the harbour, the timetable "
+        "and everything else the member ever spoke about, in any session, since 2019.")
+
+
+def _body(page: str) -> str:
+    return render_text(native_body(lxml_html.document_fromstring(page)).blocks)
+
+
+def _page(part_class: str, wrapper_class: str = "site") -> str:
+    article = "".join(f"<p>Paragraph {i}. {PARA}</p>" for i in range(5))
+    footer = "".join(f"<p>Footer note {i}. {PARA}</p>" for i in range(7))
+    return (f'<html><body><div class="{wrapper_class}"><article class="post category-news '
+            f'tag-eu"><h1>The vote</h1>{article}<div class="{part_class}"><p>{META}</p>'
+            f"</div></article></div><footer>{footer}</footer></body></html>")
+
+
+def test_a_class_joining_content_and_boilerplate_words_is_a_part_not_the_text() -> None:
+    for name in ("post-meta", "entry-footer", "article-tags", "related_post", "PostCategory"):
+        text = _body(_page(name))
+        assert "Paragraph 4." in text, name
+        assert "Filed under" not in text, name
+
+
+def test_separate_classes_and_layout_wrappers_keep_the_article() -> None:
+    """WordPress's ``post category-news tag-eu`` on the article, and a wrapper named for
+    the layout (``content-with-sidebar-wrap``), are not boilerplate."""
+    text = _body(_page("entry-summary-box", wrapper_class="content-with-sidebar-wrap"))
+    for i in range(5):
+        assert f"Paragraph {i}." in text
+    assert "Filed under" in text
