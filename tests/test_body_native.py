@@ -40,3 +40,29 @@ def test_separate_classes_and_layout_wrappers_keep_the_article() -> None:
     for i in range(5):
         assert f"Paragraph {i}." in text
     assert "Filed under" in text
+
+
+LEAD = ("The member's proposal, debated for a whole afternoon, passed by a single vote, "
+        "after a late change to the timetable that neither side had expected in the morning.")
+
+
+def _lead_page(lead_class: str, lead: str, outside: str = "") -> str:
+    article = "".join(f"<p>Paragraph {i}. {PARA}</p>" for i in range(5))
+    return (f"<html><body><div class='top'>{outside}</div><main><article><header><h1>The "
+            f"vote</h1><p class='{lead_class}'>{lead}</p></header><div class='text'>"
+            f"{article}</div></article></main></body></html>")
+
+
+def test_a_lead_paragraph_above_the_container_is_part_of_the_body() -> None:
+    for name in ("lead", "article__intro", "leadIn", "abstract", "chapo"):
+        text = _body(_lead_page(name, LEAD))
+        assert text.startswith(LEAD), name
+        assert "Paragraph 4." in text
+
+
+def test_a_deck_an_unnamed_paragraph_and_a_lead_outside_the_article_are_not() -> None:
+    deck = "The member's proposal passed by a single vote."
+    assert deck not in _body(_lead_page("lead", deck))
+    assert LEAD not in _body(_lead_page("note", LEAD))
+    outside = f"<p class='intro'>{LEAD.replace('member', 'minister')}</p>"
+    assert "minister" not in _body(_lead_page("note", "A short deck.", outside))

@@ -69,6 +69,12 @@ _BODY_WHAT = frozenset({"article", "post", "entry", "story"})
 _BODY_PART = frozenset({"body", "content", "text"})
 # Words of a class or id: runs of letters and digits, camelCase split ("GoogleDfpAd").
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# Class or id words of an article's lead paragraph (intro, abstract, Vorspann, chapô),
+# which pages often put above the article's container, in its header.
+_LEAD_WORDS = frozenset({"lead", "leadin", "lede", "intro", "introduction", "abstract",
+                         "summary", "standfirst", "subheadline", "subhead", "subtitle",
+                         "epigraph", "chapo", "chapeau", "vorspann", "entradilla",
+                         "sumario", "dek"})
 # Whole blocks that are labels, not text.
 _LABELS = frozenset({"advertisement", "advert", "ad", "ads", "sponsored", "anzeige",
                      "publicidad", "publicité", "pubblicità", "reklama", "werbung",
@@ -88,6 +94,10 @@ REGION = 1.2
 _CONTAINERS = frozenset({"div", "section", "article", "main", "body"})
 # A block scores its container only with at least this many characters.
 _MIN_SCORING_CHARS = 25
+# A lead above the container (``_leads``) is a paragraph of at least this many characters;
+# a sentence under a headline (a deck, a standfirst) is left to the metadata's
+# description, as the headline is left to its title.
+LEAD_CHARS = 150
 
 
 @dataclass
@@ -169,6 +179,11 @@ def _compound_boiler(name: str) -> bool:
     words = frozenset(w.lower() for w in _WORD.findall(name))
     return bool(words & _NEGATIVE_WORDS and words & _POSITIVE_WORDS
                 and not words & _LAYOUT_WORDS)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _is_lead(names: str) -> bool:
+    return any(w.lower() in _LEAD_WORDS for w in _WORD.findall(names))
 
 
 class _Walker:
@@ -334,13 +349,15 @@ def native_body(doc: etree._Element) -> NativeBody:
         around.update(el.iterancestors())
     rival = max((s for el, s in weighed.items() if el not in inside and el not in around),
                 default=0.0)
+    region = _region(best, text)
+    leads = _leads(blocks, inside, best, region)
     out: list[Block] = []
     prose = kept = 0
     for b in blocks:
         if b.boiler or b.owner is None:
             continue
         prose += b.chars
-        if b.owner not in inside:
+        if b.owner not in inside and b.owner not in leads:
             continue
         if b.link_chars > 0.5 * b.chars or b.kind == "caption":
             continue
@@ -349,7 +366,29 @@ def native_body(doc: etree._Element) -> NativeBody:
         kept += b.chars
         out.append(Block(b.kind, b.text, b.level))
     return NativeBody(tuple(out), best, best_score, rival / best_score if best_score else 1.0,
-                      kept / prose if prose else 0.0, _region(best, text))
+                      kept / prose if prose else 0.0, region)
+
+
+def _leads(blocks: Sequence[_Block], inside: set[etree._Element], best: etree._Element,
+           region: etree._Element) -> set[etree._Element]:
+    """The article's lead paragraphs above its container: before it, in the same
+    ``<article>`` or ``<main>`` (else in its region), a paragraph of ``LEAD_CHARS`` or
+    more whose own class or id names it a lead (``_LEAD_WORDS``)."""
+    scope = next(best.iterancestors("article", "main"), region)
+    if scope.tag in ("body", "html"):
+        return set()
+    found: set[etree._Element] = set()
+    for b in blocks:
+        owner = b.owner
+        if owner is None or owner in inside:
+            break
+        if b.boiler or b.kind != "p" or b.chars < LEAD_CHARS:
+            continue
+        names = f"{owner.get('class') or ''} {owner.get('id') or ''}"
+        if len(names) > 2 and _is_lead(names) and any(
+                el is scope for el in owner.iterancestors()):
+            found.add(owner)
+    return found
 
 
 def _region(container: etree._Element, text: _Text) -> etree._Element:
