@@ -75,3 +75,15 @@ def test_an_xhtml_page_with_an_xml_declaration_is_read() -> None:
         article = extract_article(payload)
         assert not any(p.startswith("parse:") for p in article.problems)
         assert "The council voted on the new harbour plan" in article.body_text
+
+
+def test_an_unsupported_opening_sentence_is_a_lead_and_a_label_is_not() -> None:
+    """What trafilatura has above the scorer's body: a lead sentence stays, a kicker goes."""
+    article = _paras("Article", 6)
+    lead = Block("p", "Late on Tuesday the harbour board, meeting in public for the first "
+                      "time in a decade, agreed to sell the old pier to the town.")
+    kicker = Block("p", "Harbour news")
+    blocks, _ = combine([lead, *article], article)
+    assert render_text(blocks) == render_text([lead, *article])
+    blocks, _ = combine([kicker, *article], article)
+    assert render_text(blocks) == render_text(article)

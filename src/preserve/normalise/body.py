@@ -9,9 +9,9 @@ different, and where they agree the text is almost always the article, so:
 
 1. Blocks at the *end* of trafilatura's body that the scorer's body does not contain are
    cut (comment threads, "related posts", author boxes, sign-up forms hang at the end).
-2. Blocks at the *start* that it does not contain are cut only when they are short (a
-   kicker, a stray caption; headings do not count); a long opening run is more often a
-   lead paragraph that the scoring missed.
+2. Blocks at the *start* that it does not contain are cut only when they are a label (a
+   kicker, a category, a photo credit: ``LEAD_TRIM_TOKENS`` words at most; headings do
+   not count); a sentence or more is a lead paragraph that the scoring missed.
 3. When the scorer's body contains nearly all of trafilatura's and is more than twice as
    long, trafilatura stopped early (a page split in several containers): the scorer's
    body is taken.
@@ -44,8 +44,8 @@ __all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO"
 # A block is supported by the other extractor when this share of its 4-token shingles
 # occurs in the other's text.
 SUPPORT = 0.5
-# An unsupported opening run is cut only up to this many tokens.
-LEAD_TRIM_TOKENS = 60
+# An unsupported opening run is cut only up to this many tokens (a label, not a sentence).
+LEAD_TRIM_TOKENS = 15
 # The scorer's body replaces trafilatura's when longer by this factor and it contains
 # COVER of trafilatura's shingles.
 SWITCH_RATIO = 2.0
