@@ -66,3 +66,14 @@ def test_a_deck_an_unnamed_paragraph_and_a_lead_outside_the_article_are_not() ->
     assert LEAD not in _body(_lead_page("note", LEAD))
     outside = f"<p class='intro'>{LEAD.replace('member', 'minister')}</p>"
     assert "minister" not in _body(_lead_page("note", "A short deck.", outside))
+
+
+def test_a_date_line_is_left_to_the_metadata_and_a_duration_is_kept() -> None:
+    article = "".join(f"<p>Paragraph {i}. {PARA}</p>" for i in range(5))
+    page = ("<html><body><article><div class='text'><p>Updated: <time datetime='2020-04-03'>"
+            "03.04.2020</time></p>" + article + "<p>Baking: <time datetime='PT15M'>15 min"
+            "</time></p></div></article></body></html>")
+    text = _body(page)
+    assert "03.04.2020" not in text
+    assert "Baking: 15 min" in text
+    assert "Paragraph 4." in text

@@ -80,6 +80,7 @@ _LABELS = frozenset({"advertisement", "advert", "ad", "ads", "sponsored", "anzei
                      "publicidad", "publicité", "pubblicità", "reklama", "werbung",
                      "story continues below advertisement", "continue reading below",
                      "skip advertisement"})
+_DATE = re.compile(r"\d{4}-\d{2}")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # A boilerplate-looking region holding more than this share of the page's text is a
 # wrapper, not boilerplate.
@@ -98,6 +99,8 @@ _MIN_SCORING_CHARS = 25
 # a sentence under a headline (a deck, a standfirst) is left to the metadata's
 # description, as the headline is left to its title.
 LEAD_CHARS = 150
+# A block shorter than this that is mostly a date in <time> is a date line (``_dateline``).
+DATELINE_CHARS = 80
 
 
 @dataclass
@@ -363,6 +366,8 @@ def native_body(doc: etree._Element) -> NativeBody:
             continue
         if b.chars < 40 and b.text.lower().strip(" :.-") in _LABELS:
             continue
+        if b.chars < DATELINE_CHARS and _dateline(b):
+            continue
         kept += b.chars
         out.append(Block(b.kind, b.text, b.level))
     return NativeBody(tuple(out), best, best_score, rival / best_score if best_score else 1.0,
@@ -389,6 +394,18 @@ def _leads(blocks: Sequence[_Block], inside: set[etree._Element], best: etree._E
                 el is scope for el in owner.iterancestors()):
             found.add(owner)
     return found
+
+
+def _dateline(b: _Block) -> bool:
+    """A short block that is mostly a ``<time>`` element whose ``datetime`` is a date
+    (not a duration, ``PT15M``, nor empty): the page's date line, which the metadata
+    reads."""
+    owner = b.owner
+    if owner is None:
+        return False
+    dated = sum(len("".join(t.itertext()).strip()) for t in owner.iter("time")
+                if _DATE.match((t.get("datetime") or "").strip()))
+    return dated >= 0.5 * b.chars
 
 
 def _region(container: etree._Element, text: _Text) -> etree._Element:
