@@ -77,3 +77,14 @@ def test_a_date_line_is_left_to_the_metadata_and_a_duration_is_kept() -> None:
     assert "03.04.2020" not in text
     assert "Baking: 15 min" in text
     assert "Paragraph 4." in text
+
+
+def test_a_table_of_contents_is_not_the_text() -> None:
+    article = "".join(f"<h2>Part {i}</h2><p>Paragraph {i}. {PARA}</p>" for i in range(4))
+    toc = ("<div class='ez-toc-container'><p class='ez-toc-title'>Table of contents for the "
+           "whole of this long article</p><ul>"
+           + "".join(f"<li>Part {i}</li>" for i in range(4)) + "</ul></div>")
+    text = _body(f"<html><body><article><div class='text'>{toc}{article}</div></article>"
+                 "</body></html>")
+    assert "Table of contents" not in text
+    assert "Paragraph 3." in text

@@ -55,7 +55,7 @@ _NEGATIVE_WORDS = frozenset({
     "menu", "footer", "masthead", "toolbar", "skip", "print", "bio", "tags", "tag",
     "taglist", "categories", "category", "byline", "dateline", "caption", "credit",
     "credits", "hidden", "sr", "screenreader", "more", "trending", "popular", "outbrain",
-    "taboola", "widget", "banner", "author", "meta", "nocontent", "noscript",
+    "taboola", "widget", "banner", "author", "meta", "nocontent", "noscript", "toc",
 })
 _POSITIVE_WORDS = frozenset({"article", "body", "content", "entry", "main", "post", "story",
                              "text", "prose", "articlebody"})
