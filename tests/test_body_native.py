@@ -88,3 +88,11 @@ def test_a_table_of_contents_is_not_the_text() -> None:
                  "</body></html>")
     assert "Table of contents" not in text
     assert "Paragraph 3." in text
+
+
+def test_a_headings_anchor_id_is_not_a_role() -> None:
+    article = "".join(f"<h2 id='nav_part_{i}'>Part {i} of the debate</h2><p>Paragraph {i}. "
+                      f"{PARA}</p>" for i in range(4))
+    text = _body(f"<html><body><article><div class='text'>{article}</div></article>"
+                 "</body></html>")
+    assert "Part 3 of the debate" in text

@@ -135,6 +135,7 @@ class NativeBody:
 
 
 _PLAIN, _BOILER, _ARTICLE_BODY = 0, 1, 2
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BOILER_ROLES = frozenset({"navigation", "complementary", "contentinfo", "banner"})
 
 
@@ -155,7 +156,9 @@ def _mark(el: etree._Element, tag: str) -> int:
         return _PLAIN
     if "role" in keys and get("role") in _BOILER_ROLES:
         return _BOILER
-    names = f"{get('class') or ''} {get('id') or ''} {get('itemprop') or ''}"
+    # A heading's id is an anchor made of its own words ("nav_the_results"), not a role.
+    ident = "" if tag in _HEADINGS else get("id") or ""
+    names = f"{get('class') or ''} {ident} {get('itemprop') or ''}"
     return _name_mark(names) if len(names) > 2 else _PLAIN
 
 
