@@ -99,7 +99,7 @@ def test_a_crawl_of_a_cookie_flood_sends_bounded_requests_and_verifies(
     assert summary.captured == PAGES and summary.failures == 0
     assert max(len(_cookies(head)) for head in server.requests) == MAX_COOKIES_PER_HOST
     log = jsonl(coll.crawl_log_path(summary.crawl))
-    assert {e["outcome"] for e in log} == {"captured"}
+    assert {e["outcome"] for e in log} - {"profile"} == {"captured"}  # profile: detection
     # warcio judges the records; `preserve verify` on request records with a Cookie line
     # this long (720 KB) is issue #13's false WARC_PAYLOAD_DIGEST alarm, fixed in verify.
     for warc in coll.closed_warcs():
