@@ -18,7 +18,7 @@ from ..web.html import decode_html, parse_html
 from .article import Article, Image
 from .blocks import Block, render_markdown, render_text, tokens
 from .body import body_titles, extract_body
-from .metadata import ARTICLE_TYPES, Metadata, extract_metadata
+from .metadata import ARTICLE_TYPES, BODY_DATE_SOURCES, Metadata, extract_metadata
 
 __all__ = ["extract_article", "MAX_HTML_BYTES", "BlockFilter", "looks_binary"]
 
@@ -193,7 +193,7 @@ def extract_article(
     words = len(tokens(body_text))
     page_type = _page_type(doc, meta, blocks)
     published = meta.published
-    if page_type == "listing" and meta.sources.get("published") in ("time", "url"):
+    if page_type == "listing" and meta.sources.get("published") in BODY_DATE_SOURCES:
         published = None  # the date of the first teaser, not of the page
     digest = hashlib.sha256(" ".join(tokens(body_text.lower())).encode()).hexdigest()
     content = _content_root(doc)

@@ -9,11 +9,16 @@ docs/normalise.md):
 3. Dublin Core ``DC.*`` and ``dcterms.*`` meta elements.
 4. Other common meta elements (``author``, ``description``, ``keywords``, ``twitter:*``,
    ``citation_*``, ``parsely-*``, ``pubdate``), ``<link rel=canonical>``, ``<html lang>``.
-5. ``<time datetime>`` in the page (a ``datePublished``/``pubdate`` one first).
+5. Dates in the body (``pagedates.py``), never from comments, widgets or sidebars: a
+   JSON-LD ``WebPage``'s ``dateModified``; microdata and hAtom attributes
+   (``itemprop=datePublished``, ``class=published``); ``<time>`` (a ``datePublished``/
+   ``pubdate`` one first); then a date in the URL path (/2019/11/18/); then a date
+   written out in an element classed ``date``, ``meta``, ``byline``, ... in any of the
+   EU's 24 languages.
 6. Bylines: ``rel=author`` links, ``itemprop=author``, elements classed ``byline``/
    ``author`` (not inside comments), text such as "By Jane Doe"; "Jane Doe, AP Writer"
    is Jane Doe.
-7. A date in the URL path (/2019/11/18/).
+7. (The URL's date is read with the body's, in 5.)
 8. Heuristics: the ``<h1>``, the ``<title>`` less its " – Site" suffix.
 """
 
@@ -29,8 +34,9 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from .dates import parse_date, url_date
+from .pagedates import markup_dates, text_date, time_date
 
-__all__ = ["Metadata", "extract_metadata", "ARTICLE_TYPES"]
+__all__ = ["Metadata", "extract_metadata", "ARTICLE_TYPES", "BODY_DATE_SOURCES"]
 
 ARTICLE_TYPES = frozenset({
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -38,6 +44,8 @@ ARTICLE_TYPES = frozenset({
     "techarticle", "socialmediaposting", "liveblogposting", "report", "posting",
     "advertisercontentarticle", "satiricalarticle", "medicalscholarlyarticle", "review",
 })
+# Dates read from the page's body or URL: on a listing, its first teaser's, not its own.
+BODY_DATE_SOURCES = frozenset({"markup", "time", "url", "text"})
 _SPACE = re.compile(r"\s+")
 # "By Jane Doe", also after one word: "Analysis by", "Written by", "Posted by".
 _BY = re.compile(r"^\s*(?:(?:\w+\s+)?by|von|par|por|door)\s+(.{2,80}?)\s*$", re.I)
@@ -158,7 +166,11 @@ def _jsonld_objects(doc: etree._Element) -> Iterator[dict[str, Any]]:
                     stack.extend(graph)
 
 
-def _from_jsonld(doc: etree._Element, meta: Metadata) -> None:
+def _from_jsonld(doc: etree._Element, meta: Metadata) -> tuple[str | None, str | None]:
+    """Read the JSON-LD; return the (published, modified) of a non-article object (a
+    ``WebPage``), which rank below the head's meta elements (and only the modified date
+    is used)."""
+    page_dates: tuple[str | None, str | None] = (None, None)
     for obj in _jsonld_objects(doc):
         types = _types(obj)
         meta.schema_types |= types
@@ -176,10 +188,14 @@ def _from_jsonld(doc: etree._Element, meta: Metadata) -> None:
             page = obj.get("mainEntityOfPage")
             page_url = page.get("@id") if isinstance(page, dict) else page
             meta.offer("canonical_url", _clean(obj.get("url")) or _clean(page_url), "json-ld")
+        elif page_dates == (None, None) and ("datePublished" in obj or "dateModified" in obj):
+            page_dates = (parse_date(_clean(obj.get("datePublished"))),
+                          parse_date(_clean(obj.get("dateModified"))))
         if isinstance(obj.get("inLanguage"), str):
             meta.offer("language", _clean(obj["inLanguage"]), "json-ld")
         if "website" in types:
             meta.offer("site_name", _clean(obj.get("name")), "json-ld")
+    return page_dates
 
 
 def _meta_values(doc: etree._Element) -> dict[str, list[str]]:
@@ -215,8 +231,10 @@ def _from_meta(doc: etree._Element, meta: Metadata) -> None:
     meta.offer("title", _first(v, "og:title"), og)
     meta.offer("description", _first(v, "og:description"), og)
     meta.offer("site_name", _first(v, "og:site_name"), og)
-    meta.offer("published", parse_date(_first(v, "article:published_time")), og)
-    meta.offer("modified", parse_date(_first(v, "article:modified_time", "og:updated_time")), og)
+    meta.offer("published", parse_date(_first(
+        v, "article:published_time", "og:article:published_time", "og:published_time")), og)
+    meta.offer("modified", parse_date(_first(
+        v, "article:modified_time", "og:article:modified_time", "og:updated_time")), og)
     meta.offer("authors", _authors(_all(v, "article:author")), og)
     meta.offer("tags", _all(v, "article:tag"), og)
     meta.offer("canonical_url", _first(v, "og:url"), og)
@@ -239,8 +257,10 @@ def _from_meta(doc: etree._Element, meta: Metadata) -> None:
                                         "sailthru.author", "byl")), other)
     meta.offer("published", parse_date(_first(
         v, "citation_publication_date", "citation_date", "parsely-pub-date", "pubdate",
-        "publishdate", "publish-date", "sailthru.date", "date", "datepublished")), other)
-    meta.offer("modified", parse_date(_first(v, "datemodified", "last-modified")), other)
+        "publishdate", "publish-date", "publish_date", "publication_date", "sailthru.date",
+        "article.published", "date", "datepublished", "datecreated", "uploaddate")), other)
+    meta.offer("modified", parse_date(_first(
+        v, "datemodified", "last-modified", "article.updated", "dateupdate")), other)
     meta.offer("description", _first(v, "description", "twitter:description"), other)
     meta.offer("tags", [t for k in _all(v, "keywords", "news_keywords")
                         for t in _keywords(k)], other)
@@ -263,14 +283,19 @@ def _text(el: etree._Element) -> str:
     return _SPACE.sub(" ", "".join(el.itertext())).strip()
 
 
-def _from_page(doc: etree._Element, url: str | None, meta: Metadata) -> None:
-    """The page's own text: <time>, bylines, the URL, <h1>, <title>; each looked up only
-    when no stronger source gave the field (the searches cost more than all the rest)."""
-    if "published" not in meta.sources:
-        _from_time(doc, meta)
+def _from_page(doc: etree._Element, url: str | None, meta: Metadata,
+               page_dates: tuple[str | None, str | None] = (None, None)) -> None:
+    """The page's own text: dates in the body, bylines, the URL, <h1>, <title>; each
+    looked up only when no stronger source gave the field (the searches cost more than
+    all the rest)."""
+    # A WebPage's datePublished is not taken: Yoast and other SEO plugins write one for
+    # every page, static pages and archives too (on the metadata gate it was wrong on 8
+    # pages of the 14 where it was the only source). Its dateModified is the page's.
+    meta.offer("modified", page_dates[1], "json-ld-page")
+    if "published" not in meta.sources or "modified" not in meta.sources:
+        _from_time(doc, url, meta)
     if "authors" not in meta.sources:
         _from_bylines(doc, meta)
-    meta.offer("published", url_date(url), "url")
     if "title" not in meta.sources:
         h1 = doc.find(".//h1")
         meta.offer("title", _text(h1) if h1 is not None else None, "h1")
@@ -284,10 +309,6 @@ def _from_page(doc: etree._Element, url: str | None, meta: Metadata) -> None:
 
 # Compiled once: the expressions are long, and compiling them per page costs as much as
 # running them.
-_PUBLISHED_TIMES = etree.XPath(
-    './/time[@datetime][@itemprop="datePublished" or @pubdate or '
-    'contains(@class, "publish") or contains(@class, "entry-date")]')
-_TIMES = etree.XPath(".//time[@datetime]")
 _BYLINES = etree.XPath(
     './/*[@rel="author" or @itemprop="author"] | '
     './/*[contains(concat(" ", normalize-space(@class), " "), " byline ")'
@@ -295,13 +316,18 @@ _BYLINES = etree.XPath(
     ' or contains(@class, "author-name")]')
 
 
-def _from_time(doc: etree._Element, meta: Metadata) -> None:
-    times: list[etree._Element] = _PUBLISHED_TIMES(doc) + _TIMES(doc)
-    for el in times:
-        when = parse_date(el.get("datetime"))
-        if when:
-            meta.offer("published", when, "time")
-            break
+def _from_time(doc: etree._Element, url: str | None, meta: Metadata) -> None:
+    """Dates in the body (pagedates.py), then the URL: microdata first, then ``<time>``,
+    then the URL, then a date written out (a URL's date is the publication's; a visible
+    one may be an update's)."""
+    published, modified = markup_dates(doc, meta.language)
+    meta.offer("published", published, "markup")
+    meta.offer("modified", modified, "markup")
+    if "published" not in meta.sources:
+        meta.offer("published", time_date(doc, meta.language), "time")
+    meta.offer("published", url_date(url), "url")
+    if "published" not in meta.sources:
+        meta.offer("published", text_date(doc, meta.language), "text")
 
 
 def _from_bylines(doc: etree._Element, meta: Metadata) -> None:
@@ -320,9 +346,9 @@ def _from_bylines(doc: etree._Element, meta: Metadata) -> None:
 def extract_metadata(doc: etree._Element, url: str | None = None) -> Metadata:
     """Read every source in order; ``doc`` is a parsed lxml document."""
     meta = Metadata()
-    _from_jsonld(doc, meta)
+    page_dates = _from_jsonld(doc, meta)
     _from_meta(doc, meta)
-    _from_page(doc, url, meta)
+    _from_page(doc, url, meta, page_dates)
     if meta.canonical_url and url:
         try:
             meta.canonical_url = urljoin(url, meta.canonical_url)

@@ -1,0 +1,137 @@
+"""The dates a page's body gives about itself, for pages whose head does not say
+(docs/normalise.md, "Dates"): microdata and microformat attributes, ``<time>`` elements,
+then a date written out in an element that holds one (classed ``date``, ``meta``,
+``byline``, ...). Never from comments, widgets, sidebars, navigation, related-article
+lists or the site's footer: a date there is another text's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from .dates import parse_date
+
+__all__ = ["markup_dates", "time_date", "text_date", "outside_content"]
+
+# Containers whose dates belong to other texts: comments, widgets, related lists.
+_OTHER_TEXTS = re.compile(
+    r"comment|respon[ds]|reply|widget|sidebar|related|recommend|popular|teaser|"
+    r"more-|read-?more|most-|trending|share|newsletter|breadcrumb|cookie|banner", re.I)
+_NOT_CONTENT_TAGS = frozenset({"aside", "nav"})
+_CONTENT_TAGS = frozenset({"article", "main", "body"})
+_ENTRY = re.compile(r"(?:^|\s)h-?entry(?:\s|$)")
+_MAX_TEXT = 150
+
+# Compiled once; the expressions are long and compiling them per page costs as much as
+# running them.
+_ITEMPROP = etree.XPath(
+    './/*[@itemprop="datePublished" or @itemprop="dateCreated" or @property="dc:date" or'
+    ' @property="schema:dateCreated" or @property="schema:datePublished" or'
+    ' @property="dc:created" or @property="dcterms:created"][not(self::meta)]')
+_MODIFIED = etree.XPath(
+    './/*[@itemprop="dateModified" or @property="schema:dateModified" or'
+    ' @property="dcterms:modified"][not(self::meta)]')
+_HATOM = etree.XPath(
+    './/*[contains(concat(" ", normalize-space(@class), " "), " published ")]'
+    '[@title or @datetime]')
+_PUBLISHED_TIMES = etree.XPath(
+    './/time[@datetime][@itemprop="datePublished" or @pubdate or '
+    'contains(@class, "publish") or contains(@class, "entry-date") or '
+    'contains(@class, "post-date")]')
+_TIMES = etree.XPath(".//time")
+_LOWER = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', " \
+         "'abcdefghijklmnopqrstuvwxyz')"
+_DATED = etree.XPath(
+    f'.//*[not(self::script or self::style or self::a or self::time)]'
+    f'[contains({_LOWER}, "date") or contains({_LOWER}, "datum") or '
+    f'contains({_LOWER}, "fecha") or contains({_LOWER}, "data") or '
+    f'contains({_LOWER}, "time") or contains({_LOWER}, "posted") or '
+    f'contains({_LOWER}, "publi") or contains({_LOWER}, "meta") or '
+    f'contains({_LOWER}, "byline") or contains({_LOWER}, "submitted") or '
+    f'contains({_LOWER}, "info") or contains({_LOWER}, "created") or '
+    f'contains({_LOWER}, "author")][string-length(normalize-space(.)) < {_MAX_TEXT}]'
+    f'[string-length(normalize-space(.)) > 5]')
+_CONTENT_ROOTS = etree.XPath("(//*[self::article or self::main or @role='main'])[1]")
+
+
+def outside_content(el: etree._Element) -> bool:
+    """True for an element in a comment, widget, sidebar, navigation, related list, or
+    a footer that is the site's (an article's own footer, where WordPress themes put the
+    post's date, is content). Only the containers between the element and its article
+    (``<article>``, ``<main>``, a microformat ``hentry``) count: a class on the page's
+    body or layout ("has-sidebar") says nothing about the article inside."""
+    for a in el.iterancestors():
+        tag = a.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in _NOT_CONTENT_TAGS:
+            return True
+        if tag == "footer" and not any(x.tag in ("article", "main") for x in a.iterancestors()):
+            return True
+        if tag in _CONTENT_TAGS:
+            return False
+        names = f"{a.get('class', '')} {a.get('id', '')}"
+        if _ENTRY.search(names):
+            return False
+        if names.strip() and _OTHER_TEXTS.search(names):
+            return True
+    return False
+
+
+def _attr_date(el: etree._Element, language: str | None) -> str | None:
+    for attr in ("content", "datetime", "title"):
+        when = parse_date(el.get(attr), language)
+        if when:
+            return when
+    return parse_date(" ".join("".join(el.itertext()).split())[:_MAX_TEXT], language)
+
+
+def markup_dates(doc: etree._Element, language: str | None) -> tuple[str | None, str | None]:
+    """(published, modified) from microdata, RDFa and hAtom attributes in the body:
+    ``itemprop=datePublished``, ``property=schema:dateCreated``, ``class=published``."""
+    published = modified = None
+    found: list[etree._Element] = _ITEMPROP(doc) + _HATOM(doc)
+    for el in found[:20]:
+        if not outside_content(el):
+            published = _attr_date(el, language)
+            if published:
+                break
+    changed: list[etree._Element] = _MODIFIED(doc)
+    for el in changed[:20]:
+        if not outside_content(el):
+            modified = _attr_date(el, language)
+            if modified:
+                break
+    return published, modified
+
+
+def time_date(doc: etree._Element, language: str | None) -> str | None:
+    """A ``<time>`` of the content: one marked as the publication date first, then the
+    first other (its ``datetime``, else its text)."""
+    marked: list[etree._Element] = _PUBLISHED_TIMES(doc)
+    times: list[etree._Element] = _TIMES(doc)
+    for el in (marked + times)[:40]:
+        if outside_content(el):
+            continue
+        when = parse_date(el.get("datetime"), language) or parse_date(
+            " ".join("".join(el.itertext()).split())[:_MAX_TEXT], language)
+        if when:
+            return when
+    return None
+
+
+def text_date(doc: etree._Element, language: str | None) -> str | None:
+    """A date written out in a short element that holds dates (classed ``date``,
+    ``meta``, ``byline``, ``posted``, ...), in the article or main element first."""
+    roots: list[etree._Element] = _CONTENT_ROOTS(doc)
+    for root in (*roots, doc):
+        candidates: list[etree._Element] = _DATED(root)
+        for el in candidates[:40]:
+            if outside_content(el):
+                continue
+            when = parse_date(" ".join("".join(el.itertext()).split()), language)
+            if when:
+                return when[:10]
+    return None
