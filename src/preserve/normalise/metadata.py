@@ -292,7 +292,7 @@ def _from_page(doc: etree._Element, url: str | None, meta: Metadata,
     # every page, static pages and archives too (on the metadata gate it was wrong on 8
     # pages of the 14 where it was the only source). Its dateModified is the page's.
     meta.offer("modified", page_dates[1], "json-ld-page")
-    if "published" not in meta.sources or "modified" not in meta.sources:
+    if "published" not in meta.sources:
         _from_time(doc, url, meta)
     if "authors" not in meta.sources:
         _from_bylines(doc, meta)

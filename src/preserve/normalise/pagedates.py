@@ -26,33 +26,24 @@ _MAX_TEXT = 150
 
 # Compiled once; the expressions are long and compiling them per page costs as much as
 # running them.
-_ITEMPROP = etree.XPath(
-    './/*[@itemprop="datePublished" or @itemprop="dateCreated" or @property="dc:date" or'
-    ' @property="schema:dateCreated" or @property="schema:datePublished" or'
-    ' @property="dc:created" or @property="dcterms:created"][not(self::meta)]')
-_MODIFIED = etree.XPath(
-    './/*[@itemprop="dateModified" or @property="schema:dateModified" or'
-    ' @property="dcterms:modified"][not(self::meta)]')
-_HATOM = etree.XPath(
-    './/*[contains(concat(" ", normalize-space(@class), " "), " published ")]'
-    '[@title or @datetime]')
+# One pass over the tree (an XPath of attribute comparisons costs several times as much);
+# the values are told apart in Python.
+_ATTRIBUTED = etree.XPath(".//*[@itemprop or @property or (@class and (@title or @datetime))]")
+_PUBLISHED_PROPS = frozenset({"datepublished", "datecreated", "dc:date", "dc:created",
+                              "dcterms:created", "dcterms:issued", "schema:datecreated",
+                              "schema:datepublished"})
+_MODIFIED_PROPS = frozenset({"datemodified", "schema:datemodified", "dcterms:modified"})
 _PUBLISHED_TIMES = etree.XPath(
     './/time[@datetime][@itemprop="datePublished" or @pubdate or '
     'contains(@class, "publish") or contains(@class, "entry-date") or '
     'contains(@class, "post-date")]')
 _TIMES = etree.XPath(".//time")
-_LOWER = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', " \
-         "'abcdefghijklmnopqrstuvwxyz')"
-_DATED = etree.XPath(
-    f'.//*[not(self::script or self::style or self::a or self::time)]'
-    f'[contains({_LOWER}, "date") or contains({_LOWER}, "datum") or '
-    f'contains({_LOWER}, "fecha") or contains({_LOWER}, "data") or '
-    f'contains({_LOWER}, "time") or contains({_LOWER}, "posted") or '
-    f'contains({_LOWER}, "publi") or contains({_LOWER}, "meta") or '
-    f'contains({_LOWER}, "byline") or contains({_LOWER}, "submitted") or '
-    f'contains({_LOWER}, "info") or contains({_LOWER}, "created") or '
-    f'contains({_LOWER}, "author")][string-length(normalize-space(.)) < {_MAX_TEXT}]'
-    f'[string-length(normalize-space(.)) > 5]')
+_NAMED = etree.XPath(".//*[@class or @id]")
+# Class or id of an element that holds a date line: "date", "datum", "posted-on",
+# "entry-meta", "byline", "submitted", "article-info", "created" ...
+_DATE_HOLDER = re.compile(r"date|datum|fecha|data|time|posted|publi|meta|byline|submitted|"
+                          r"info|created|author", re.I)
+_SKIP_TAGS = frozenset({"script", "style", "a", "time", "html", "body", "head"})
 _CONTENT_ROOTS = etree.XPath("(//*[self::article or self::main or @role='main'])[1]")
 
 
@@ -92,18 +83,17 @@ def markup_dates(doc: etree._Element, language: str | None) -> tuple[str | None,
     """(published, modified) from microdata, RDFa and hAtom attributes in the body:
     ``itemprop=datePublished``, ``property=schema:dateCreated``, ``class=published``."""
     published = modified = None
-    found: list[etree._Element] = _ITEMPROP(doc) + _HATOM(doc)
-    for el in found[:20]:
-        if not outside_content(el):
-            published = _attr_date(el, language)
-            if published:
-                break
-    changed: list[etree._Element] = _MODIFIED(doc)
-    for el in changed[:20]:
-        if not outside_content(el):
+    for el in _ATTRIBUTED(doc)[:500]:
+        if el.tag == "meta":
+            continue
+        prop = (el.get("itemprop") or el.get("property") or "").lower()
+        if prop in _PUBLISHED_PROPS or "published" in el.get("class", "").split():
+            if published is None and not outside_content(el):
+                published = _attr_date(el, language)
+        elif prop in _MODIFIED_PROPS and modified is None and not outside_content(el):
             modified = _attr_date(el, language)
-            if modified:
-                break
+        if published and modified:
+            break
     return published, modified
 
 
@@ -122,16 +112,38 @@ def time_date(doc: etree._Element, language: str | None) -> str | None:
     return None
 
 
+def _short_text(el: etree._Element) -> str | None:
+    """The element's text if it is a date line's length, else None (read no further)."""
+    parts: list[str] = []
+    size = 0
+    for piece in el.itertext():
+        size += len(piece)
+        if size > 4 * _MAX_TEXT:
+            return None
+        parts.append(piece)
+    text = " ".join("".join(parts).split())
+    return text if 5 < len(text) < _MAX_TEXT else None
+
+
 def text_date(doc: etree._Element, language: str | None) -> str | None:
     """A date written out in a short element that holds dates (classed ``date``,
     ``meta``, ``byline``, ``posted``, ...), in the article or main element first."""
     roots: list[etree._Element] = _CONTENT_ROOTS(doc)
     for root in (*roots, doc):
-        candidates: list[etree._Element] = _DATED(root)
-        for el in candidates[:40]:
-            if outside_content(el):
+        named: list[etree._Element] = _NAMED(root)
+        tried = 0
+        for el in named:
+            if el.tag in _SKIP_TAGS or not isinstance(el.tag, str):
                 continue
-            when = parse_date(" ".join("".join(el.itertext()).split()), language)
+            if not _DATE_HOLDER.search(f"{el.get('class', '')} {el.get('id', '')}"):
+                continue
+            text = _short_text(el)
+            if text is None or outside_content(el):
+                continue
+            when = parse_date(text, language)
             if when:
                 return when[:10]
+            tried += 1
+            if tried >= 40:
+                break
     return None
