@@ -24,15 +24,16 @@ _ISO = re.compile(
     r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?Z?$")
 _WORD = r"([^\W\d_]{3,16})\.?"
-# Day, month name, year: "5. Dezember 2024", "1er décembre 2024", "5 de diciembre de 2024".
-_DMY = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|er|º|ª|°)?\.?\s*(?:de\s+|of\s+)?"
-                  + _WORD + r",?\s*(?:de\s+|del\s+)?(\d{4})(?!\d)")
+# Day, month name, year: "5. Dezember 2024", "1er décembre 2024", "5 de diciembre de 2024",
+# Maltese "5 ta' Diċembru 2024".
+_DMY = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|er|º|ª|°)?\.?\s*(?:de\s+|of\s+|ta'\s*)?"
+                  + _WORD + r",?\s*(?:de\s+|del\s+)?(\d{4})(?!\d)", re.I)
 # Month name, day, year: "December 5th, 2024".
-_MDY = re.compile(r"(?<!\w)" + _WORD + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)")
+_MDY = re.compile(r"(?<!\w)" + _WORD + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)", re.I)
 # Year, month name, day: Hungarian "2024. december 5.", Lithuanian "2024 m. gruodžio 5 d.".
-_YMD = re.compile(r"(?<!\d)(\d{4})\.?\s+(?:m\.\s*)?" + _WORD + r"\s+(\d{1,2})(?!\d)")
+_YMD = re.compile(r"(?<!\d)(\d{4})\.?\s+(?:m\.\s*)?" + _WORD + r"\s+(\d{1,2})(?!\d)", re.I)
 # Latvian "2024. gada 5. decembrī".
-_YDM = re.compile(r"(?<!\d)(\d{4})\.\s*gada\s+(\d{1,2})\.\s*" + _WORD)
+_YDM = re.compile(r"(?<!\d)(\d{4})\.\s*gada\s+(\d{1,2})\.\s*" + _WORD, re.I)
 _IRISH = re.compile(r"\b(me[aá]n|deireadh)\s+(f[oó]mhair)", re.I)
 # Numbers only: "05.12.2024" (day first wherever dots are used), "5/12/2024", "2024/12/05".
 _NUM_DOTS = re.compile(r"(?<![\d.])(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})(?!\d)")

@@ -13,14 +13,17 @@ from lxml import etree
 
 from .dates import parse_date
 
-__all__ = ["markup_dates", "time_date", "text_date", "outside_content"]
+__all__ = ["markup_dates", "time_date", "text_date", "outside_content", "title_path"]
 
 # Containers whose dates belong to other texts: comments, widgets, related lists.
 _OTHER_TEXTS = re.compile(
     r"comment|respon[ds]|reply|widget|sidebar|related|recommend|popular|teaser|"
     r"more-|read-?more|most-|trending|share|newsletter|breadcrumb|cookie|banner", re.I)
 _NOT_CONTENT_TAGS = frozenset({"aside", "nav"})
-_CONTENT_TAGS = frozenset({"article", "main", "body"})
+_CONTENT_TAGS = frozenset({"main", "body"})
+# Page builders' names for every block of a page (Elementor's "elementor-widget-text"):
+# not the sidebar widgets the word means elsewhere.
+_BUILDER = re.compile(r"\belementor-[\w-]*")
 _ENTRY = re.compile(r"(?:^|\s)h-?entry(?:\s|$)")
 _MAX_TEXT = 150
 
@@ -47,12 +50,20 @@ _SKIP_TAGS = frozenset({"script", "style", "a", "time", "html", "body", "head"})
 _CONTENT_ROOTS = etree.XPath("(//*[self::article or self::main or @role='main'])[1]")
 
 
-def outside_content(el: etree._Element) -> bool:
+def title_path(doc: etree._Element) -> frozenset[etree._Element]:
+    """The containers of the page's first ``<h1>``: the article's, whatever their class
+    says (a theme may give the content column ``id=sidebar``)."""
+    h1 = doc.find(".//h1")
+    return frozenset(h1.iterancestors()) if h1 is not None else frozenset()
+
+
+def outside_content(el: etree._Element,
+                    trusted: frozenset[etree._Element] = frozenset()) -> bool:
     """True for an element in a comment, widget, sidebar, navigation, related list, or
     a footer that is the site's (an article's own footer, where WordPress themes put the
-    post's date, is content). Only the containers between the element and its article
-    (``<article>``, ``<main>``, a microformat ``hentry``) count: a class on the page's
-    body or layout ("has-sidebar") says nothing about the article inside."""
+    post's date, is content). Classes count only below ``<main>`` or a microformat
+    ``hentry``, and not on ``trusted`` containers (those of the page's title): a class on
+    the layout ("has-sidebar") says nothing about the article inside it."""
     for a in el.iterancestors():
         tag = a.tag
         if not isinstance(tag, str):
@@ -63,7 +74,9 @@ def outside_content(el: etree._Element) -> bool:
             return True
         if tag in _CONTENT_TAGS:
             return False
-        names = f"{a.get('class', '')} {a.get('id', '')}"
+        if a in trusted:
+            continue
+        names = _BUILDER.sub("", f"{a.get('class', '')} {a.get('id', '')}")
         if _ENTRY.search(names):
             return False
         if names.strip() and _OTHER_TEXTS.search(names):
@@ -83,14 +96,15 @@ def markup_dates(doc: etree._Element, language: str | None) -> tuple[str | None,
     """(published, modified) from microdata, RDFa and hAtom attributes in the body:
     ``itemprop=datePublished``, ``property=schema:dateCreated``, ``class=published``."""
     published = modified = None
+    trusted = title_path(doc)
     for el in _ATTRIBUTED(doc)[:500]:
         if el.tag == "meta":
             continue
         prop = (el.get("itemprop") or el.get("property") or "").lower()
         if prop in _PUBLISHED_PROPS or "published" in el.get("class", "").split():
-            if published is None and not outside_content(el):
+            if published is None and not outside_content(el, trusted):
                 published = _attr_date(el, language)
-        elif prop in _MODIFIED_PROPS and modified is None and not outside_content(el):
+        elif prop in _MODIFIED_PROPS and modified is None and not outside_content(el, trusted):
             modified = _attr_date(el, language)
         if published and modified:
             break
@@ -102,8 +116,9 @@ def time_date(doc: etree._Element, language: str | None) -> str | None:
     first other (its ``datetime``, else its text)."""
     marked: list[etree._Element] = _PUBLISHED_TIMES(doc)
     times: list[etree._Element] = _TIMES(doc)
+    trusted = title_path(doc)
     for el in (marked + times)[:40]:
-        if outside_content(el):
+        if outside_content(el, trusted):
             continue
         when = parse_date(el.get("datetime"), language) or parse_date(
             " ".join("".join(el.itertext()).split())[:_MAX_TEXT], language)
@@ -129,6 +144,7 @@ def text_date(doc: etree._Element, language: str | None) -> str | None:
     """A date written out in a short element that holds dates (classed ``date``,
     ``meta``, ``byline``, ``posted``, ...), in the article or main element first."""
     roots: list[etree._Element] = _CONTENT_ROOTS(doc)
+    trusted = title_path(doc)
     for root in (*roots, doc):
         named: list[etree._Element] = _NAMED(root)
         tried = 0
@@ -138,7 +154,7 @@ def text_date(doc: etree._Element, language: str | None) -> str | None:
             if not _DATE_HOLDER.search(f"{el.get('class', '')} {el.get('id', '')}"):
                 continue
             text = _short_text(el)
-            if text is None or outside_content(el):
+            if text is None or outside_content(el, trusted):
                 continue
             when = parse_date(text, language)
             if when:
