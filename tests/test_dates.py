@@ -119,7 +119,13 @@ def test_an_articles_own_footer_gives_its_date() -> None:
             '<footer class="entry-footer"><span class="posted-on">Published <time '
             'class="entry-date published updated" datetime="2024-12-05T09:00:00+00:00">'
             "December 5, 2024</time></span></footer></article></main>")
-    assert extract_article(page(body, lang="en-US")).published == "2024-12-05T09:00:00+00:00"
+    a = extract_article(page(body, lang="en-US"))
+    assert a.published == "2024-12-05T09:00:00+00:00"
+    assert a.modified == a.published  # hAtom "updated" on the same element
+    edited = body.replace("</time>", '</time><time class="updated" datetime="2024-12-06">'
+                                     "</time>").replace("published updated", "published")
+    b = extract_article(page(edited, lang="en-US"))
+    assert (b.published, b.modified) == ("2024-12-05T09:00:00+00:00", "2024-12-06")
 
 
 def test_microdata_and_published_apart_from_modified() -> None:

@@ -94,18 +94,22 @@ def _attr_date(el: etree._Element, language: str | None) -> str | None:
 
 def markup_dates(doc: etree._Element, language: str | None) -> tuple[str | None, str | None]:
     """(published, modified) from microdata, RDFa and hAtom attributes in the body:
-    ``itemprop=datePublished``, ``property=schema:dateCreated``, ``class=published``."""
+    ``itemprop=datePublished``, ``property=schema:dateCreated``, ``class=published``;
+    ``itemprop=dateModified``, ``class=updated`` (WordPress themes write both classes on
+    one ``<time>`` until the post is edited)."""
     published = modified = None
     trusted = title_path(doc)
     for el in _ATTRIBUTED(doc)[:500]:
         if el.tag == "meta":
             continue
         prop = (el.get("itemprop") or el.get("property") or "").lower()
-        if prop in _PUBLISHED_PROPS or "published" in el.get("class", "").split():
+        classes = el.get("class", "").split()
+        if prop in _PUBLISHED_PROPS or "published" in classes:
             if published is None and not outside_content(el, trusted):
                 published = _attr_date(el, language)
-        elif prop in _MODIFIED_PROPS and modified is None and not outside_content(el, trusted):
-            modified = _attr_date(el, language)
+        if prop in _MODIFIED_PROPS or "updated" in classes:
+            if modified is None and not outside_content(el, trusted):
+                modified = _attr_date(el, language)
         if published and modified:
             break
     return published, modified
