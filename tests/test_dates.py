@@ -94,6 +94,17 @@ def test_a_visible_date_in_the_article() -> None:
     assert a.published == "2024-12-05"
 
 
+def test_a_date_line_below_the_title() -> None:
+    body = ('<div class="c1"><h1>A speech</h1><p><span>Wiesbaden, 11. November 2024</span>'
+            "</p>" + PARAS + "</div>")
+    assert extract_article(page(body)).published == "2024-11-11"
+    # A date inside the prose (an event's, not the page's) is not a date line.
+    prose = ('<div class="c1"><h1>A speech</h1><p>The committee meets again on 11. November'
+             " 2024 in Strasbourg to agree the rules of the single market for fisheries.</p>"
+             + PARAS + "</div>")
+    assert extract_article(page(prose)).published is None
+
+
 def test_never_a_date_from_comments_widgets_or_the_site_footer() -> None:
     comments = ('<div id="comments"><article class="comment-body"><time datetime='
                 '"2024-12-07T10:00:00Z">7 Dec</time><p class="comment-date">7. Dezember 2024'

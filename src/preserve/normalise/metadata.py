@@ -34,7 +34,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from .dates import parse_date, url_date
-from .pagedates import markup_dates, text_date, time_date
+from .pagedates import markup_dates, text_date, time_date, title_date
 
 __all__ = ["Metadata", "extract_metadata", "ARTICLE_TYPES", "BODY_DATE_SOURCES"]
 
@@ -328,6 +328,8 @@ def _from_time(doc: etree._Element, url: str | None, meta: Metadata) -> None:
     meta.offer("published", url_date(url), "url")
     if "published" not in meta.sources:
         meta.offer("published", text_date(doc, meta.language), "text")
+    if "published" not in meta.sources:
+        meta.offer("published", title_date(doc, meta.language), "text")
 
 
 def _from_bylines(doc: etree._Element, meta: Metadata) -> None:

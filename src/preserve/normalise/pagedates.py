@@ -13,7 +13,7 @@ from lxml import etree
 
 from .dates import parse_date
 
-__all__ = ["markup_dates", "time_date", "text_date", "outside_content", "title_path"]
+__all__ = ["markup_dates", "time_date", "text_date", "title_date", "outside_content", "title_path"]
 
 # Containers whose dates belong to other texts: comments, widgets, related lists.
 _OTHER_TEXTS = re.compile(
@@ -47,6 +47,7 @@ _NAMED = etree.XPath(".//*[@class or @id]")
 _DATE_HOLDER = re.compile(r"date|datum|fecha|data|time|posted|publi|meta|byline|submitted|"
                           r"info|created|author", re.I)
 _SKIP_TAGS = frozenset({"script", "style", "a", "time", "html", "body", "head"})
+_NEAR_TITLE = etree.XPath("following::text()[normalize-space()][position() <= 12]")
 _CONTENT_ROOTS = etree.XPath("(//*[self::article or self::main or @role='main'])[1]")
 
 
@@ -166,4 +167,25 @@ def text_date(doc: etree._Element, language: str | None) -> str | None:
             tried += 1
             if tried >= 40:
                 break
+    return None
+
+
+def title_date(doc: etree._Element, language: str | None) -> str | None:
+    """A date line just below the page's ``<h1>``: a short text among the next twelve,
+    where articles put their date when no element is classed for it."""
+    h1 = doc.find(".//h1")
+    if h1 is None:
+        return None
+    trusted = title_path(doc)
+    texts: list[etree._ElementUnicodeResult] = _NEAR_TITLE(h1)
+    for text in texts:
+        line = " ".join(text.split())
+        if not 5 < len(line) < 60:
+            continue
+        when = parse_date(line, language)
+        if when:
+            parent = text.getparent()
+            if parent is not None and outside_content(parent, trusted):
+                return None
+            return when[:10]
     return None
