@@ -158,3 +158,12 @@ def test_a_web_pages_json_ld_date_is_not_a_publication_date() -> None:
 def test_no_trustworthy_date_stays_empty() -> None:
     a = extract_article(page(f"<article><h1>A speech</h1>{PARAS}</article>"))
     assert a.published is None and a.modified is None
+
+
+def test_an_xhtml_page_with_an_xml_declaration_is_read() -> None:
+    # lxml refused the decoded text of such a page, and the whole page was lost.
+    xhtml = ('<?xml version="1.0" encoding="iso-8859-1"?>\n' + page(
+        '<article><h1>A speech</h1><p class="date">5. Dezember 2024</p>' + PARAS +
+        "</article>")).encode("iso-8859-1")
+    a = extract_article(xhtml)
+    assert not a.problems and a.title == "A speech" and a.published == "2024-12-05"

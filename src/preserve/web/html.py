@@ -27,6 +27,8 @@ from .media import charset_param as http_charset
 __all__ = ["Decoded", "decode_html", "http_charset", "parse_html", "text_content"]
 
 _SPACE = re.compile(r"\s+")
+# An XHTML page's XML declaration: lxml refuses text (already decoded) that names an encoding.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 
 # Detection reads a sample: enough to be sure, bounded so a huge page costs little.
 _DETECT_SAMPLE = 64 * 1024
@@ -118,6 +120,7 @@ def parse_html(text: str) -> tuple[etree._Element, bool]:
     parser = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
     # The stubs say an element, but libxml2's HTML parser gives None for a document
     # with nothing in it.
+    text = _XML_DECLARATION.sub("", text[:1024], count=1) + text[1024:]
     doc: etree._Element | None = etree.fromstring(text, parser=parser)
     if doc is None:
         raise etree.ParserError("Document is empty")
