@@ -105,6 +105,16 @@ def test_a_date_line_below_the_title() -> None:
     assert extract_article(page(prose)).published is None
 
 
+@pytest.mark.parametrize(("line", "published"), [
+    ("Zuletzt aktualisiert am 6. Dezember 2024", None),
+    ("Last modified on 6 December 2024, at 19:23.", None),
+    ("Publié le 5 décembre 2024, mis à jour le 6 décembre 2024", "2024-12-05"),
+])
+def test_a_changed_date_is_not_the_publication_date(line: str, published: str | None) -> None:
+    body = f'<article><h1>A speech</h1><p class="entry-meta">{line}</p>{PARAS}</article>'
+    assert extract_article(page(body)).published == published
+
+
 def test_never_a_date_from_comments_widgets_or_the_site_footer() -> None:
     comments = ('<div id="comments"><article class="comment-body"><time datetime='
                 '"2024-12-07T10:00:00Z">7 Dec</time><p class="comment-date">7. Dezember 2024'

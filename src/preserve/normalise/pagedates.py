@@ -46,6 +46,13 @@ _NAMED = etree.XPath(".//*[@class or @id]")
 # "entry-meta", "byline", "submitted", "article-info", "created" ...
 _DATE_HOLDER = re.compile(r"date|datum|fecha|data|time|posted|publi|meta|byline|submitted|"
                           r"info|created|author", re.I)
+# "Updated", "last modified" in the EU's languages: a date line that starts so gives the
+# date of a change, not of the publication.
+_UPDATED = re.compile(
+    r"updated|modified|aktualisiert|geändert|mis à jour|modifié|actualizad|aggiornat|"
+    r"atualizad|bijgewerkt|gewijzigd|zaktualizowan|aktualizován|aktualizovan|opdateret|"
+    r"uppdaterad|päivitetty|frissítve|actualizat|ενημερώθηκε|ενημέρωση|актуализира|"
+    r"posodobljeno|ažurirano|atjaunināt|atnaujinta|uuendatud|nuashonraithe|aġġornat", re.I)
 _SKIP_TAGS = frozenset({"script", "style", "a", "time", "html", "body", "head"})
 _NEAR_TITLE = etree.XPath("following::text()[normalize-space()][position() <= 12]")
 _CONTENT_ROOTS = etree.XPath("(//*[self::article or self::main or @role='main'])[1]")
@@ -145,6 +152,14 @@ def _short_text(el: etree._Element) -> str | None:
     return text if 5 < len(text) < _MAX_TEXT else None
 
 
+def _published_in(line: str, language: str | None) -> str | None:
+    """The publication date of a date line: None for a line that gives only the date of a
+    change ("Last modified on 4 November 2020"), the date before the word otherwise
+    ("5 Dec 2024, updated 6 Dec 2024")."""
+    m = _UPDATED.search(line)
+    return parse_date(line[: m.start()] if m else line, language)
+
+
 def text_date(doc: etree._Element, language: str | None) -> str | None:
     """A date written out in a short element that holds dates (classed ``date``,
     ``meta``, ``byline``, ``posted``, ...), in the article or main element first."""
@@ -161,7 +176,7 @@ def text_date(doc: etree._Element, language: str | None) -> str | None:
             text = _short_text(el)
             if text is None or outside_content(el, trusted):
                 continue
-            when = parse_date(text, language)
+            when = _published_in(text, language)
             if when:
                 return when[:10]
             tried += 1
@@ -182,7 +197,7 @@ def title_date(doc: etree._Element, language: str | None) -> str | None:
         line = " ".join(text.split())
         if not 5 < len(line) < 60:
             continue
-        when = parse_date(line, language)
+        when = _published_in(line, language)
         if when:
             parent = text.getparent()
             if parent is not None and outside_content(parent, trusted):
