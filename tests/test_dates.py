@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from preserve import extract_article
-from preserve.normalise.dates import parse_date
+from preserve.normalise.dates import parse_date, url_date
 from preserve.normalise.months import month_number
 
 PARAS = "".join(
@@ -78,6 +78,18 @@ def test_ambiguous_numbers_follow_the_page_language() -> None:
     assert parse_date("5/12/2024", "en") is None  # either reading would be a guess
     assert parse_date("5/12/2024") is None
     assert parse_date("05.12.2024", "en-US") == "2024-12-05"  # dots: day first everywhere
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://x.example/news/2019/7/12/slug", "2019-07-12"),
+    ("https://x.example/meldungen/29-10-2021", "2021-10-29"),  # day first in a slug
+    ("https://x.example/aktuelles/08112021-online-fachtag", "2021-11-08"),
+    ("https://x.example/20191118-slug", "2019-11-18"),  # year first wins where both fit
+    ("https://x.example/item/31-02-2021", None),
+    ("https://x.example/p/123456789012/", None),
+])
+def test_url_dates(url: str, expected: str | None) -> None:
+    assert url_date(url) == expected
 
 
 def test_month_names_that_differ_between_languages() -> None:

@@ -41,6 +41,9 @@ _NUM_SLASH = re.compile(r"(?<![\d/.-])(\d{1,2})([/-])(\d{1,2})\2(\d{4})(?!\d)")
 _NUM_YMD = re.compile(r"(?<![\d.])(\d{4})([/.])\s?(\d{1,2})\2\s?(\d{1,2})(?![\d/])")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 _URL_DATE_COMPACT = re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})(?:/|-|_|$)")
+# Day first, as European CMSs write a day into a slug: /29-10-2021, /08112021-.
+_URL_DAY_FIRST = re.compile(r"/(\d{1,2})[-.](\d{1,2})[-.]((?:19|20)\d{2})(?:/|-|_|\.|$)")
+_URL_DAY_FIRST_COMPACT = re.compile(r"/(\d{2})(\d{2})((?:19|20)\d{2})(?:/|-|_|$)")
 _MIN_YEAR, _MAX_YEAR = 1990, 2100
 
 
@@ -158,11 +161,16 @@ def parse_date(value: str | None, language: str | None = None) -> str | None:
 
 
 def url_date(url: str | None) -> str | None:
-    """A publication date written in a URL path (/2019/11/18/, /20191118-)."""
+    """A publication date written in a URL path: year first (/2019/11/18/, /20191118-),
+    else day first (/18-11-2019, /18112019-)."""
     if not url:
         return None
     for pattern in (_URL_DATE, _URL_DATE_COMPACT):
         m = pattern.search(url)
         if m and _valid(int(m[1]), int(m[2]), int(m[3])):
             return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}"
+    for pattern in (_URL_DAY_FIRST, _URL_DAY_FIRST_COMPACT):
+        m = pattern.search(url)
+        if m and _valid(int(m[3]), int(m[2]), int(m[1])):
+            return f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}"
     return None
