@@ -169,6 +169,12 @@ def test_microdata_and_published_apart_from_modified() -> None:
     assert (a.published, a.modified) == ("2024-12-05T08:00:00+01:00", "2024-12-09")
 
 
+def test_a_time_of_a_change_is_not_the_publication_date() -> None:
+    body = ('<article><h1>A speech</h1><time class="updated" datetime="2024-12-09">9 Dec'
+            "</time>" + PARAS + "</article>")
+    assert extract_article(page(body)).published is None
+
+
 def test_a_web_pages_json_ld_date_is_not_a_publication_date() -> None:
     # SEO plugins write a WebPage datePublished on every page, static ones too.
     head = ('<script type="application/ld+json">{"@type": "WebPage", "datePublished": '

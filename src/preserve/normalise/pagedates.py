@@ -123,16 +123,25 @@ def markup_dates(doc: etree._Element, language: str | None) -> tuple[str | None,
     return published, modified
 
 
+def _is_change(el: etree._Element) -> bool:
+    """A ``<time>`` marked as the date of a change (hAtom ``updated``, ``dateModified``)."""
+    classes = el.get("class", "").lower()
+    return ("updated" in classes or "modified" in classes
+            or (el.get("itemprop") or "").lower() == "datemodified")
+
+
 def time_date(doc: etree._Element, language: str | None) -> str | None:
     """A ``<time>`` of the content: one marked as the publication date first, then the
-    first other (its ``datetime``, else its text)."""
+    first other that is not marked as a change's (its ``datetime``, else its text)."""
     marked: list[etree._Element] = _PUBLISHED_TIMES(doc)
     times: list[etree._Element] = _TIMES(doc)
     trusted = title_path(doc)
     for el in (marked + times)[:40]:
+        if el not in marked and _is_change(el):
+            continue
         if outside_content(el, trusted):
             continue
-        when = parse_date(el.get("datetime"), language) or parse_date(
+        when = parse_date(el.get("datetime"), language) or _published_in(
             " ".join("".join(el.itertext()).split())[:_MAX_TEXT], language)
         if when:
             return when
