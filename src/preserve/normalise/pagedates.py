@@ -1,8 +1,9 @@
 """The dates a page's body gives about itself, for pages whose head does not say
 (docs/normalise.md, "Dates"): microdata and microformat attributes, ``<time>`` elements,
-then a date written out in an element that holds one (classed ``date``, ``meta``,
-``byline``, ...). Never from comments, widgets, sidebars, navigation, related-article
-lists or the site's footer: a date there is another text's.
+a date written out in an element that holds one (classed ``date``, ``meta``,
+``byline``, ...), a date line just below the ``<h1>``. Never from comments, widgets,
+sidebars, navigation, related-article lists or the site's footer: a date there is
+another text's; and never a date that a line gives as a change's ("Updated ...").
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ _BUILDER = re.compile(r"\belementor-[\w-]*")
 _ENTRY = re.compile(r"(?:^|\s)h-?entry(?:\s|$)")
 _MAX_TEXT = 150
 
-# Compiled once; the expressions are long and compiling them per page costs as much as
-# running them.
-# One pass over the tree (an XPath of attribute comparisons costs several times as much);
-# the values are told apart in Python.
+# XPath compiled once (compiling per page costs as much as running). One pass finds every
+# attribute-dated element (an XPath of attribute comparisons costs several times as
+# much); the values are told apart in Python.
 _ATTRIBUTED = etree.XPath(".//*[@itemprop or @property or (@class and (@title or @datetime))]")
 _PUBLISHED_PROPS = frozenset({"datepublished", "datecreated", "dc:date", "dc:created",
                               "dcterms:created", "dcterms:issued", "schema:datecreated",
