@@ -166,11 +166,13 @@ def _jsonld_objects(doc: etree._Element) -> Iterator[dict[str, Any]]:
                     stack.extend(graph)
 
 
-def _from_jsonld(doc: etree._Element, meta: Metadata) -> tuple[str | None, str | None]:
-    """Read the JSON-LD; return the (published, modified) of a non-article object (a
-    ``WebPage``), which rank below the head's meta elements (and only the modified date
-    is used)."""
-    page_dates: tuple[str | None, str | None] = (None, None)
+def _from_jsonld(doc: etree._Element, meta: Metadata) -> str | None:
+    """Read the JSON-LD; return the ``dateModified`` of a non-article object (a
+    ``WebPage``), which ranks below the head's meta elements. Its ``datePublished`` is not
+    taken: Yoast and other SEO plugins write one on every page, static pages and archives
+    too (on the metadata gate it was wrong on 8 of the 14 pages where it was the only
+    source)."""
+    page_modified: str | None = None
     for obj in _jsonld_objects(doc):
         types = _types(obj)
         meta.schema_types |= types
@@ -188,14 +190,13 @@ def _from_jsonld(doc: etree._Element, meta: Metadata) -> tuple[str | None, str |
             page = obj.get("mainEntityOfPage")
             page_url = page.get("@id") if isinstance(page, dict) else page
             meta.offer("canonical_url", _clean(obj.get("url")) or _clean(page_url), "json-ld")
-        elif page_dates == (None, None) and ("datePublished" in obj or "dateModified" in obj):
-            page_dates = (parse_date(_clean(obj.get("datePublished"))),
-                          parse_date(_clean(obj.get("dateModified"))))
+        elif page_modified is None:
+            page_modified = parse_date(_clean(obj.get("dateModified")))
         if isinstance(obj.get("inLanguage"), str):
             meta.offer("language", _clean(obj["inLanguage"]), "json-ld")
         if "website" in types:
             meta.offer("site_name", _clean(obj.get("name")), "json-ld")
-    return page_dates
+    return page_modified
 
 
 def _meta_values(doc: etree._Element) -> dict[str, list[str]]:
@@ -284,16 +285,13 @@ def _text(el: etree._Element) -> str:
 
 
 def _from_page(doc: etree._Element, url: str | None, meta: Metadata,
-               page_dates: tuple[str | None, str | None] = (None, None)) -> None:
+               page_modified: str | None = None) -> None:
     """The page's own text: dates in the body, bylines, the URL, <h1>, <title>; each
     looked up only when no stronger source gave the field (the searches cost more than
     all the rest)."""
-    # A WebPage's datePublished is not taken: Yoast and other SEO plugins write one for
-    # every page, static pages and archives too (on the metadata gate it was wrong on 8
-    # pages of the 14 where it was the only source). Its dateModified is the page's.
-    meta.offer("modified", page_dates[1], "json-ld-page")
+    meta.offer("modified", page_modified, "json-ld-page")
     if "published" not in meta.sources:
-        _from_time(doc, url, meta)
+        _from_body_dates(doc, url, meta)
     if "authors" not in meta.sources:
         _from_bylines(doc, meta)
     if "title" not in meta.sources:
@@ -316,10 +314,10 @@ _BYLINES = etree.XPath(
     ' or contains(@class, "author-name")]')
 
 
-def _from_time(doc: etree._Element, url: str | None, meta: Metadata) -> None:
+def _from_body_dates(doc: etree._Element, url: str | None, meta: Metadata) -> None:
     """Dates in the body (pagedates.py), then the URL: microdata first, then ``<time>``,
-    then the URL, then a date written out (a URL's date is the publication's; a visible
-    one may be an update's)."""
+    then the URL, then a date line (a URL's date is the publication's; a written one may
+    be an update's)."""
     published, modified = markup_dates(doc, meta.language)
     meta.offer("published", published, "markup")
     meta.offer("modified", modified, "markup")
@@ -348,9 +346,9 @@ def _from_bylines(doc: etree._Element, meta: Metadata) -> None:
 def extract_metadata(doc: etree._Element, url: str | None = None) -> Metadata:
     """Read every source in order; ``doc`` is a parsed lxml document."""
     meta = Metadata()
-    page_dates = _from_jsonld(doc, meta)
+    page_modified = _from_jsonld(doc, meta)
     _from_meta(doc, meta)
-    _from_page(doc, url, meta, page_dates)
+    _from_page(doc, url, meta, page_modified)
     if meta.canonical_url and url:
         try:
             meta.canonical_url = urljoin(url, meta.canonical_url)

@@ -28,7 +28,7 @@ __all__ = ["Decoded", "decode_html", "http_charset", "parse_html", "text_content
 
 _SPACE = re.compile(r"\s+")
 # An XHTML page's XML declaration: lxml refuses text (already decoded) that names an encoding.
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+_XML_DECLARATION = re.compile(r"^[\s\ufeff]*<\?xml[^>]*>")
 
 # Detection reads a sample: enough to be sure, bounded so a huge page costs little.
 _DETECT_SAMPLE = 64 * 1024
