@@ -6,7 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from helpers_wordpress import wordpress
 from testsite import TestSite
+
+__all__ = ["wordpress"]  # one real WordPress for the session (tests/helpers_wordpress.py)
 
 
 # Fixtures of the bundled test site (testsite): a real server on 127.0.0.1.

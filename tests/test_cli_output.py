@@ -264,13 +264,13 @@ def test_budget_takes_duration_spellings_and_says_what_it_takes(worked: Worked) 
 
 
 def test_a_directory_that_is_not_a_collection(tmp_path: Path) -> None:
-    bag = tmp_path / "bag"
-    (bag / "data").mkdir(parents=True)
-    (bag / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
-    done = cli("verify", bag)
+    # A bag, a WACZ or an OCFL object is named as one: tests/test_verify_foreign_packages.py
+    plain = tmp_path / "plain"
+    (plain / "data").mkdir(parents=True)
+    done = cli("verify", plain)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        f"preserve: error: {bag} is a directory but not a collection (no preserve.toml): "
+        f"preserve: error: {plain} is a directory but not a collection (no preserve.toml): "
         "give a collection directory or WARC files (see `preserve verify --help`)"]
 
 

@@ -167,14 +167,19 @@ def test_known_and_seen(state: CrawlState, crawl: str, frontier: Frontier) -> No
 
 def test_excluded_is_noted_once(backend: Backend, state: CrawlState, crawl: str,
                                 frontier: Frontier) -> None:
+    assert frontier.excluded(["http://x/", "http://y/"]) == set()
     assert frontier.note_excluded("http://x/", "out-of-scope")
     assert not frontier.note_excluded("http://x/", "out-of-scope")
     assert not frontier.note_excluded("http://x/", "too-many-redirects")
+    assert frontier.excluded(["http://x/", "http://y/"]) == {"http://x/"}
     state.close()
     reopened = backend.open()
     try:
-        assert not reopened.open_frontier(crawl).note_excluded("http://x/", "out-of-scope")
+        again = reopened.open_frontier(crawl)
+        assert again.excluded(["http://y/", "http://x/"]) == {"http://x/"}  # not from memory
+        assert not again.note_excluded("http://x/", "out-of-scope")
         later = reopened.open_frontier(reopened.start(STARTED, {}).id)
+        assert later.excluded(["http://x/"]) == set()
         assert later.note_excluded("http://x/", "out-of-scope")  # per crawl
     finally:
         reopened.close()

@@ -137,7 +137,6 @@ def test_never_a_date_from_comments_widgets_or_the_site_footer() -> None:
     related = ('<div class="related-posts"><span class="post-date">09.12.2024</span></div>')
     body = f"<article><h1>A speech</h1>{PARAS}</article>{comments}{widget}{related}"
     a = extract_article(page(widget + body))
-    assert a.page_type == "article"
     assert a.published is None  # the comments', the widget's and the footer's are others'
     dated = page(widget + body.replace("<h1>A speech</h1>",
                                        '<h1>A speech</h1><time datetime="2024-12-05">5 Dec'
@@ -159,6 +158,12 @@ def test_an_articles_own_footer_gives_its_date() -> None:
                                      "</time>").replace("published updated", "published")
     b = extract_article(page(edited, lang="en-US"))
     assert (b.published, b.modified) == ("2024-12-05T09:00:00+00:00", "2024-12-06")
+
+
+def test_an_articles_own_aside_gives_its_date() -> None:
+    body = ('<article><h1>A speech</h1><aside class="post-info"><time datetime="2024-12-05">'
+            "5 Dec</time></aside>" + PARAS + "</article>")
+    assert extract_article(page(body)).published == "2024-12-05"
 
 
 def test_microdata_and_published_apart_from_modified() -> None:

@@ -1,7 +1,11 @@
 """Change report between crawls (`preserve diff`), `preserve crawls` and `--final`.
 
-The test site is changed between two crawls (one article edited, one removed, one
-added); the diff must name exactly those articles, and every other article unchanged.
+The test site is changed between two crawls (one article edited, one retitled, one
+removed, one added, one unlinked but still served, one moved by a 301); the diff must
+name exactly those articles, and every other article unchanged, though the template
+around each (recent posts, neighbours' titles) changed. The recrawl requests again the
+first crawl's pages that nothing links to any more, so the removed one is proven gone by
+its 404 and the unlinked one is found still there.
 """
 
 from __future__ import annotations
@@ -22,10 +26,14 @@ from testsite import TestSite
 class Changed:
     coll: Path
     edited: str
+    retitled: str
     removed: str
     added: str
+    unlinked: str
+    moved: str
     kept: frozenset[str]  # the other articles' URLs
     second_run: str  # stdout of the recrawl
+    second_json: dict[str, object]  # its summary
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +44,23 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> Changed:
         assert done.returncode == 0, done.stderr
         articles = site.site.articles
         edited = site.site.edit_article(articles[2].number, "A new first paragraph.\n\nMore.")
+        # Only the title changes, in <article><header class="entry-header"><h1>.
+        retitled = site.site.retitle_article(articles[6].number, "A title given afterwards")
         removed = site.site.remove_article(articles[5].number)
         added = site.site.add_article()
+        unlinked = site.site.unlist_article(articles[3].number)
+        moved = site.site.move_article(articles[4].number, "/news/")
         second = cli("crawl", coll, "--delay", "0", "--final", "--label", "final crawl")
         assert second.returncode == 0, second.stderr
-        kept = frozenset(site.absolute(a.path) for a in articles
-                         if a.number not in (edited.number, removed.number))
-        return Changed(coll, site.absolute(edited.path), site.absolute(removed.path),
-                       site.absolute(added.path), kept, second.stdout)
+        events = [json.loads(x) for x in Collection.open(coll).events_path.read_text(
+            ).splitlines()]
+        summary = [e for e in events if e["eventType"] == "crawl finished"][-1]["data"]
+        gone = (edited.number, retitled.number, removed.number, unlinked.number, moved.number)
+        kept = frozenset(site.absolute(a.path) for a in articles if a.number not in gone)
+        return Changed(coll, site.absolute(edited.path), site.absolute(retitled.path),
+                       site.absolute(removed.path), site.absolute(added.path),
+                       site.absolute(unlinked.path), site.absolute(moved.path), kept,
+                       second.stdout, summary)
 
 
 def _diff(changed: Changed, *args: str) -> dict[str, object]:
@@ -64,14 +81,18 @@ def test_diff_names_the_edited_removed_and_added_articles(changed: Changed) -> N
     assert (data["from"], data["to"]) == ("0001", "0002")
     pages = _by_url(data)
     assert pages[changed.edited]["change"] == "changed"
+    assert pages[changed.retitled]["change"] == "changed"
     assert pages[changed.removed]["change"] == "gone"
     assert pages[changed.added]["change"] == "new"
     for url in changed.kept:
         assert pages[url]["change"] == "unchanged", url
     # Beyond those three, only listings changed (their lists of articles did); every
     # other page is unchanged, though its sidebar of recent posts is not.
-    others = {u: p["change"] for u, p in pages.items()
-              if u not in (changed.edited, changed.removed, changed.added)}
+    assert pages[changed.unlinked]["change"] == "unlinked"
+    assert pages[changed.moved]["change"] == "moved"
+    named = (changed.edited, changed.retitled, changed.removed, changed.added,
+             changed.unlinked, changed.moved)
+    others = {u: p["change"] for u, p in pages.items() if u not in named}
     listings = {u for u, c in others.items() if c != "unchanged"}
     assert all(urlsplit(u).path == "/" or urlsplit(u).path.startswith("/news/")
                and urlsplit(u).path.count("/") <= 3 for u in listings), listings
@@ -89,9 +110,60 @@ def test_counts_agree_with_the_pages(changed: Changed) -> None:
     assert counts["new"] >= 1 and counts["gone"] >= 1 and counts["unchanged"] >= 6
 
 
-def test_a_removed_page_says_why_it_is_gone(changed: Changed) -> None:
+def test_a_removed_page_is_proven_gone_by_its_404(changed: Changed) -> None:
+    """Nothing links to it any more, yet the recrawl asked for it again: the 404 it got is
+    in the diff with the record that holds it."""
     removed = _by_url(_diff(changed))[changed.removed]
-    assert removed["reason"] in ("404", "not linked")
+    assert (removed["change"], removed["reason"], removed["status"]) == ("gone", "404", 404)
+    record = removed["record"]
+    assert isinstance(record, dict)
+    coll = Collection.open(changed.coll)
+    assert "-0002-" in record["warc"]
+    found = [r for r in read_warc(coll.warcs / record["warc"]) if r.offset == record["offset"]]
+    assert len(found) == 1 and found[0].uri == changed.removed
+    assert found[0].type == "response" and found[0].http_head.startswith(b"HTTP/1.1 404")
+    assert record["date"].replace("-", "").replace(":", "").replace("T", "").startswith(
+        removed["after"][:12])
+
+
+def test_the_recrawl_requested_the_unlinked_pages_again(changed: Changed) -> None:
+    log = Collection.open(changed.coll).crawl_log_path("0002")
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    again = {e["url"]: e for e in lines if e.get("hops") == "C"}
+    assert set(again) == {changed.removed, changed.unlinked, changed.moved}
+    assert again[changed.removed]["status"] == 404
+    assert again[changed.unlinked]["status"] == 200
+    assert again[changed.moved]["status"] == 301
+    assert all(e.get("via") is None for e in again.values())  # no page led there
+    assert changed.second_json["rechecked"] == 3
+    assert changed.second_json["recheck_skipped"] == 0
+    assert "rechecked    3 pages of the previous crawl" in changed.second_run
+
+
+def test_a_page_only_unlinked_is_still_there_not_gone(changed: Changed) -> None:
+    page = _by_url(_diff(changed))[changed.unlinked]
+    assert (page["change"], page["reason"]) == ("unlinked", "still there")
+    assert "status" not in page and "record" not in page
+
+
+def test_a_redirected_page_is_moved_with_its_target(changed: Changed) -> None:
+    page = _by_url(_diff(changed))[changed.moved]
+    assert (page["change"], page["reason"], page["status"]) == ("moved", "301", 301)
+    assert page["location"] == changed.moved.split("/news/")[0] + "/news/"
+    assert isinstance(page["record"], dict) and page["record"]["offset"] >= 0
+
+
+def test_text_output_names_each_state(changed: Changed) -> None:
+    lines = cli("diff", changed.coll).stdout.splitlines()
+    assert lines[0].endswith(" gone, 1 moved, 1 unlinked")
+
+    def line(url: str) -> list[str]:
+        return next(x.split() for x in lines if f" {url}" in x)
+
+    assert line(changed.removed) == ["gone", "(404)", changed.removed]
+    assert line(changed.unlinked) == ["unlinked", "(still", "there)", changed.unlinked]
+    assert line(changed.moved)[:3] == ["moved", "(301)", changed.moved]
+    assert line(changed.moved)[3:] == ["->", changed.moved.split("/news/")[0] + "/news/"]
 
 
 def test_the_recrawl_ends_with_the_short_change_report(changed: Changed) -> None:
@@ -104,7 +176,7 @@ def test_text_output_lists_changes_but_not_unchanged_pages(changed: Changed) -> 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("changes from crawl 0001 to 0002:")
-    assert f"changed    {changed.edited}" in lines
+    assert ["changed", changed.edited] in [x.split() for x in lines]
     assert not any(line.startswith("unchanged") for line in lines)
     everything = cli("diff", changed.coll, "--all").stdout.splitlines()
     assert any(line.startswith("unchanged") for line in everything)

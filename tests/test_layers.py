@@ -15,15 +15,17 @@ import pytest
 import preserve
 
 SRC = Path(preserve.__file__).parent
-STAGES = ("capture", "normalise", "verify", "export", "schedule", "cli")
+STAGES = ("capture", "normalise", "verify", "export", "diff", "schedule", "cli")
 # package -> the packages of preserve it must never import
 FORBIDDEN = {
     "web": ("store", *STAGES),
     "store": STAGES,
-    "capture": ("normalise", "verify", "export", "schedule", "cli"),
-    "normalise": ("capture", "verify", "export", "schedule", "cli"),
-    "verify": ("capture", "export", "schedule", "cli"),
-    "export": ("capture", "schedule", "cli"),
+    "capture": ("normalise", "verify", "export", "diff", "schedule", "cli"),
+    "normalise": ("capture", "verify", "export", "diff", "schedule", "cli"),
+    "verify": ("capture", "export", "diff", "schedule", "cli"),
+    "export": ("capture", "diff", "schedule", "cli"),
+    # diff reads what store/ keeps and compares pages as normalise/ reads them
+    "diff": ("capture", "verify", "export", "schedule", "cli"),
     "schedule": ("cli",),
 }
 # The small shared modules below everything (errors, config, collection, atomic).

@@ -76,8 +76,11 @@ def test_the_banner_is_a_site_note_not_body_text(done: Normalised) -> None:
 def test_page_types(done: Normalised) -> None:
     assert done.by_url("/news/")["page_type"] == "listing"
     assert done.by_url("/")["page_type"] == "listing"
-    assert done.by_url("/contact/")["page_type"] == "other"
-    assert {line["page_type"] for line in done.lines} == {"article", "listing", "other"}
+    assert done.by_url("/contact/")["page_type"] == "page"  # a static page, short or not
+    assert done.by_url("/about/")["page_type"] == "page"
+    assert done.by_url("/events/2026/11/")["page_type"] == "other"  # nothing but template
+    assert {line["page_type"] for line in done.lines} == {"article", "page", "listing",
+                                                          "other"}
 
 
 def test_cp1252_page_decodes_to_the_right_characters(done: Normalised) -> None:

@@ -409,6 +409,34 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path, children: Childre
 # -- SIGTERM and SIGINT ---------------------------------------------------------------------
 
 
+KILL_AT_START = """
+import os, signal, sys
+from pathlib import Path
+from preserve.capture.crawler import Crawler
+from preserve.capture.session import open_for_crawl
+coll, config, _ = open_for_crawl(Path(sys.argv[1]), {"seeds": (sys.argv[2],), "delay": 0.0})
+# SIGKILL at the moment the crawl is registered, before its seeds are queued
+Crawler(coll, config, on_start=lambda crawl, resumed: os.kill(os.getpid(), signal.SIGKILL)).run()
+"""
+
+
+def test_a_crawl_killed_before_its_seeds_were_queued_resumes_from_them(tmp_path: Path) -> None:
+    """Killed between "crawl started" and queueing the seeds (the window the random kills
+    of the test above sometimes hit): the resumed crawl captures the site; before the fix
+    it found nothing queued and stopped with "seed unreachable"."""
+    coll = tmp_path / "coll"
+    with TestSite(articles=3) as site:
+        killed = subprocess.run([sys.executable, "-c", KILL_AT_START, str(coll), site.url],
+                                capture_output=True, text=True, timeout=120)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        assert "crawl started" in (coll / "events.jsonl").read_text()
+        resumed = preserve("crawl", str(coll), *FAST, "--json")
+        assert resumed.returncode == 0, resumed.stderr
+        summary = json.loads(resumed.stdout)
+        assert summary["crawl"] == "0001" and summary["resumed"], summary
+        assert summary["captured"] > 3
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_stops_gracefully_then_resume(tmp_path: Path, children: Children,
                                              signum: signal.Signals) -> None:

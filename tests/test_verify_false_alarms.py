@@ -124,6 +124,7 @@ def test_member_lengths_of_compressible_records(size: int) -> None:
     def member(body: bytes) -> bytes:
         head = (b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Target-URI: http://x/\r\n"
                 b"WARC-Record-ID: <urn:uuid:1>\r\nWARC-Date: 2020-01-01T00:00:00Z\r\n"
+                b"Content-Type: application/octet-stream\r\n"
                 b"Content-Length: %d\r\n\r\n" % len(body))
         return gzip.compress(head + body + b"\r\n\r\n")
 

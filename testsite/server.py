@@ -292,9 +292,10 @@ class TestSite:
         fault_failures: int = 2,
         clock: Callable[[], float] = time.time,
         weight: str = "light",
+        cms: str | None = None,
     ) -> None:
         self.site = Site(articles=articles, identity=identity, crawl_delay=crawl_delay,
-                         weight=weight)
+                         weight=weight, cms=cms)
         self.latency = latency
         self.host = host
         self.port = port

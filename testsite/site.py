@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from . import assets, feeds, pages, text
+from . import assets, cms, feeds, pages, text
 from .layout import CALENDAR_ENTRY, Shell, document
 from .model import Article, Page
 
@@ -52,11 +53,15 @@ class Site:
     """The content of one test site; safe to serve from many threads at once."""
 
     def __init__(self, *, articles: int = 36, identity: int = 0, base: str = "http://127.0.0.1/",
-                 crawl_delay: float | None = None, weight: str = "light") -> None:
+                 crawl_delay: float | None = None, weight: str = "light",
+                 cms: str | None = None) -> None:
         if articles < 0:
             raise ValueError("articles must be >= 0")
         if weight not in assets.WEIGHTS:
             raise ValueError(f"weight must be one of {', '.join(assets.WEIGHTS)}")
+        if cms not in (None, "wordpress"):
+            raise ValueError("cms must be None or 'wordpress'")
+        self.cms = cms  # "wordpress": WordPress's own links and endpoints (testsite/cms.py)
         self.weight = weight
         self.index = identity
         self.ident = text.identity(identity)
@@ -71,6 +76,8 @@ class Site:
         self._articles: tuple[Article, ...] = ()
         self._position: dict[str, int] = {}
         self._images: dict[str, Article] = {}
+        self._unlisted: dict[str, Article] = {}  # path: an article no page links to any more
+        self._moved: dict[str, str] = {}  # path: where it redirects (301) now
         self._publish([self._generate() for _ in range(articles)])
 
     def _generate(self) -> Article:
@@ -119,11 +126,37 @@ class Site:
             self._publish(current)
             return current[i]
 
+    def retitle_article(self, number: int, title: str) -> Article:
+        """Give an article a new title (its path stays); returns the new one."""
+        with self._lock:
+            current = list(self._articles)
+            i = next(k for k, a in enumerate(current) if a.number == number)
+            current[i] = replace(current[i], title=title)
+            self._publish(current)
+            return current[i]
+
     def remove_article(self, number: int) -> Article:
         with self._lock:
             removed = next(a for a in self._articles if a.number == number)
             self._publish([a for a in self._articles if a.number != number])
             return removed
+
+    def unlist_article(self, number: int) -> Article:
+        """Take an article out of every list, feed, sitemap and neighbour's link, but keep
+        serving it at its path (as a page unlinked by mistake, or kept on purpose)."""
+        with self._lock:
+            article = next(a for a in self._articles if a.number == number)
+            self._unlisted[article.path] = article
+            self._publish([a for a in self._articles if a.number != number])
+            return article
+
+    def move_article(self, number: int, target: str) -> Article:
+        """Remove an article; its path answers 301 to ``target`` (a path) from now on."""
+        with self._lock:
+            article = next(a for a in self._articles if a.number == number)
+            self._moved[article.path] = target
+            self._publish([a for a in self._articles if a.number != number])
+            return article
 
     def add_article(self) -> Article:
         with self._lock:
@@ -137,8 +170,13 @@ class Site:
 
     def _html(self, path: str, title: str, body: pages.PageBody, *, status: int = 200,
               gzip: bool = False, chunked: bool = False, modified: datetime | None = None,
-              charset: str = "utf-8", body_class: str = "page") -> Page:
+              charset: str = "utf-8", body_class: str = "page",
+              article: Article | None = None) -> Page:
         main, head = body
+        if self.cms == "wordpress":
+            head = cms.wordpress_head(self.base, path, article) + head
+            if article is not None:
+                main += cms.wordpress_comments(article)
         html = document(self._shell(), path=path, title=title, main=main, head=head,
                         charset=charset, body_class=body_class)
         return Page(status, html.encode(charset), f"text/html; charset={charset}",
@@ -152,6 +190,10 @@ class Site:
 
     def resolve(self, path: str, query: str = "") -> Page:
         """The response for a GET of path?query (the query matters only to the calendar)."""
+        if self.cms == "wordpress":
+            page = cms.wordpress_resolve(path, query)
+            if page is not None:
+                return page
         page = self._resolve_fixed(path, query) or self._resolve_content(path)
         return page or self.not_found(path)
 
@@ -251,8 +293,17 @@ class Site:
             older = ordered[i - 1] if i > 0 else None
             return self._html(path, article.title, pages.article(self._shell(), article, newer,
                                                                  older),
-                              modified=article.updated, body_class="single")
-        image = self._images.get(path)
+                              modified=article.updated, body_class="single", article=article)
+        if path in self._moved:
+            return _redirect(301, self._moved[path])
+        unlisted = self._unlisted.get(path)
+        if unlisted is not None:
+            return self._html(path, unlisted.title, pages.article(self._shell(), unlisted, None,
+                                                                  None),
+                              modified=unlisted.updated, body_class="single",
+                              article=unlisted)
+        image = self._images.get(path) or next(
+            (a for a in self._unlisted.values() if a.image == path), None)
         if path == FEED_ONLY_IMAGE:
             image = self._feed_only()
         if image:

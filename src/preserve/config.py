@@ -32,6 +32,8 @@ __all__ = [
     "SCHEDULE_ACTIONS",
     "check_cron",
     "DUBLIN_CORE_FIELDS",
+    "PROFILE_NAMES",
+    "PROFILE_SETTINGS",
     "load_config",
     "dump_config",
     "parse_size",
@@ -41,6 +43,9 @@ __all__ = [
 Scope = Literal["host", "domain", "prefix"]
 TlsVerify = Literal["strict", "record"]
 Digest = Literal["sha1", "sha256"]
+# The site profiles (capture/profiles.py holds their rules), and what `profile` may be.
+PROFILE_NAMES = ("wordpress", "drupal", "nationbuilder")
+PROFILE_SETTINGS = (*PROFILE_NAMES, "auto", "none")
 
 DUBLIN_CORE_FIELDS = (
     "title",
@@ -119,6 +124,13 @@ class CrawlConfig:
     max_repeated_segments: int = 3
     operator: str = ""
     sitemaps: bool = True
+    # Pages of the previous crawl that nothing links to any more, requested again at the
+    # end of a recrawl (hop C) so a deletion is captured as its 404, 410 or redirect.
+    recheck_limit: int = 1000
+    # auto: the profile of the CMS detected in the first pages (docs/profiles.md)
+    profile: str = "auto"
+    profile_keep: tuple[str, ...] = ()  # names of profile rules not to apply
+    profile_exclude: tuple[str, ...] = ()  # more patterns, applied with the profile
 
     def validate(self) -> CrawlConfig:
         """This config, or a ConfigError naming the first bad setting and what is allowed.
@@ -130,17 +142,20 @@ class CrawlConfig:
             raise _bad("scope", "must be host, domain or prefix", self.scope)
         if self.digest not in ("sha1", "sha256"):
             raise _bad("digest", "must be sha1 or sha256", self.digest)
-        for name in ("seeds", "include", "exclude"):
+        if self.profile not in PROFILE_SETTINGS:
+            raise _bad("profile", f"must be {', '.join(PROFILE_SETTINGS[:-1])} or none",
+                       self.profile)
+        for name in ("seeds", "include", "exclude", "profile_keep", "profile_exclude"):
             values = getattr(self, name)
             if not isinstance(values, tuple) or not all(isinstance(v, str) for v in values):
-                raise _bad(name, "must be a list of strings", values)
-        for name in ("include", "exclude"):
+                raise _bad(_key(name), "must be a list of strings", values)
+        for name in ("include", "exclude", "profile_exclude"):
             for pattern in getattr(self, name):
                 try:
                     re.compile(pattern)
                 except (re.error, OverflowError) as e:  # OverflowError: a{99999999999}
-                    raise ConfigError(f"{name} pattern {pattern!r} is not a regex: {e}",
-                                      key=name) from e
+                    raise ConfigError(f"{_key(name)} pattern {pattern!r} is not a regex: {e}",
+                                      key=_key(name)) from e
         for name, (low, high, what) in _WHOLE_NUMBERS.items():
             value = getattr(self, name)
             if value is None and name in _OPTIONAL:
@@ -198,6 +213,7 @@ _WHOLE_NUMBERS: dict[str, tuple[int, int, str]] = {
     "max_url_length": (1, 1_000_000, "a whole number from 1 to 1000000"),
     "max_path_depth": (1, 10_000, "a whole number from 1 to 10000"),
     "max_repeated_segments": (1, 10_000, "a whole number from 1 to 10000"),
+    "recheck_limit": (0, _LARGEST, f"a whole number of pages from 0 to {_LARGEST}"),
 }
 _SECONDS: dict[str, tuple[float, float, str]] = {
     "delay": (0.0, _DAY, "a number of seconds from 0 to 86400 (a day)"),
@@ -312,9 +328,10 @@ def _crawl_from_table(table: dict[str, Any], path: Path) -> CrawlConfig:
 
 def _crawl_value(name: str, key: str, value: Any) -> Any:
     """One [crawl] value in the type of its CrawlConfig field; ranges are validate's job."""
-    if name in ("seeds", "include", "exclude"):
+    if name in ("seeds", "include", "exclude", "profile_keep", "profile_exclude"):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            example = '["https://example.org/"]' if name == "seeds" else '["/calendar/"]'
+            example = {"seeds": '["https://example.org/"]',
+                       "profile_keep": '["comment-feeds"]'}.get(name, '["/calendar/"]')
             raise ConfigError(f"{key} must be a list of strings, e.g. {key} = {example}")
         return tuple(value)
     if name in ("max_bytes", "warc_size", "max_response_size"):
@@ -347,7 +364,8 @@ def _crawl_value(name: str, key: str, value: Any) -> Any:
             return float(value)
         except OverflowError:  # a whole number too large for a float: out of range anyway
             return math.inf
-    if name in ("scope", "digest", "user_agent", "operator", "tls_verify", "ca_bundle"):
+    if name in ("scope", "digest", "user_agent", "operator", "tls_verify", "ca_bundle",
+                "profile"):
         if not isinstance(value, str):
             raise ConfigError(f"{key} must be a string")
         return value

@@ -10,6 +10,7 @@
      ├── WarcFormatError        a WARC file that cannot be parsed (path, offset)
      ├── UnreadableInput        a file given on the command line that cannot be read
      ├── ExportError            an export that cannot be made where or as asked (path)
+     ├── ComponentMissing       a library a stage needs cannot be imported (module, package)
      └── FixityMismatch         a file's bytes differ from its fixity record while being
                                 exported (path, algorithm, expected, found): exit 1
 
@@ -36,6 +37,7 @@ __all__ = [
     "UnreadableInput",
     "ExportError",
     "FixityMismatch",
+    "ComponentMissing",
 ]
 
 
@@ -145,3 +147,16 @@ class FixityMismatch(PreserveError):
         else:
             why = f"{algorithm} is {found}, but the fixity manifest says {expected}"
         super().__init__(f"{path}: {why}; nothing was exported (run `preserve verify`)")
+
+
+class ComponentMissing(PreserveError):
+    """A third-party component a stage needs cannot be imported: a broken installation,
+    said once before any work, not as a problem of every page."""
+
+    def __init__(self, module: str, package: str, role: str, error: str) -> None:
+        self.module = module
+        self.package = package
+        self.error = error
+        super().__init__(
+            f"{module} ({role}) cannot be imported ({error}); install it with "
+            f"`python -m pip install {package}`, or reinstall preserve with a current pip")

@@ -62,6 +62,10 @@ CRAWL_NOTES = {
     "max-repeated-segments": "trap guard: URLs repeating a segment more often are not fetched",
     "operator": "who runs the crawl, with a contact (recorded in warcinfo)",
     "sitemaps": "queue /sitemap.xml of each seed's host",
+    "recheck-limit": "pages of the previous crawl nothing links to any more, requested again",
+    "profile": "leave out a CMS's noise: wordpress, drupal, nationbuilder, auto or none",
+    "profile-keep": "names of profile rules not to apply (docs/profiles.md)",
+    "profile-exclude": "more regular expressions, applied with the profile in effect",
 }
 
 _HEAD = """\

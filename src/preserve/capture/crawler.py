@@ -23,7 +23,7 @@ from .. import __version__
 from ..collection import Collection
 from ..config import CollectionConfig
 from ..errors import StorageError
-from ..store.crawllog import CrawlLog
+from ..store.crawllog import CrawlLog, captured_pages, earlier_log
 from ..store.crawlstate import CrawlRecord, CrawlState, CrawlStateFactory
 from ..store.crawlstate_sqlite import open_sqlite_state
 from ..store.events import EventLog
@@ -34,6 +34,7 @@ from ..store.warc import ClosedWarc, WarcWriter
 from .addresses import AddressPolicy
 from .engine import CrawlContext, CrawlRun
 from .fetcher import Fetcher, FetchLimits, HttpFetcher
+from .profiles import check_profile_settings
 from .robots import RobotsGate
 from .session import config_to_dict
 from .summary import CrawlSummary, Progress
@@ -113,6 +114,7 @@ class Crawler:
         stop: threading.Event | None = None,
         crawl_state: CrawlStateFactory = open_sqlite_state,
     ) -> None:
+        check_profile_settings(config.crawl)  # before anything is locked or started
         self.coll = collection
         self.config = config
         self.cfg = config.crawl
@@ -238,8 +240,10 @@ class Crawler:
         run = CrawlRun(ctx, summary)
         t0 = self.monotonic()
         try:
-            if not resumed:
-                run.seed()
+            # A resumed crawl seeds again (adding a known URL does nothing): a crawl
+            # killed after it was registered but before its seeds were queued would
+            # otherwise resume with nothing to fetch and end as "unreachable".
+            run.seed()
             run.loop(fetcher, t0)
         except StorageError as e:
             self._storage_failed(e, ctx, closed, summary)
@@ -272,6 +276,7 @@ class Crawler:
             max_size=cfg.warc_size, digest=cfg.digest, dedup=state.digests(crawl.id),
             clock=self.clock, on_close=closed.closed,
         )
+        previous = earlier_log(coll.logs, crawl.id) if cfg.recheck_limit else None
         return CrawlContext(
             config=cfg, state=state, frontier=state.open_frontier(crawl.id),
             robots=RobotsGate(state.robots(crawl.id), cfg.user_agent, cfg.retries),
@@ -279,6 +284,7 @@ class Crawler:
             log=_CheckpointedLog(self._log_path(crawl.id), state, crawl.id),
             clock=self.clock, monotonic=self.monotonic, stop_requested=self._stop.is_set,
             wait_stop=self._stop.wait, on_progress=self.on_progress,
+            previous_pages=None if previous is None else (lambda: captured_pages(previous[1])),
         )
 
     def _http_fetcher(self) -> HttpFetcher:

@@ -13,6 +13,7 @@ from ..web.decoding import decode_body
 from ..web.exchange import Exchange
 from ..web.media import HTML_TYPES
 from .links import extract
+from .profiles import Detection, detect
 from .sitemaps import (
     looks_like_feed,
     looks_like_sitemap,
@@ -32,6 +33,7 @@ class Discovered:
     is_page: bool = False
     body: bytes | None = None  # the decoded body, when one was read
     title: str | None = None
+    generator: Detection | None = None  # the CMS that made the page (capture/profiles.py)
 
 
 def discover(ex: Exchange, hops: str, *, location: str | None = None) -> Discovered | None:
@@ -64,4 +66,7 @@ def discover(ex: Exchange, hops: str, *, location: str | None = None) -> Discove
     links.extend((u, "X") for u in out.feeds)
     if out.refresh:
         links.append((out.refresh, "R"))
-    return Discovered(tuple(links), is_page=mime in HTML_TYPES, body=None, title=out.title)
+    is_page = mime in HTML_TYPES
+    generator = detect(ex.url, ex.header, body, links) if is_page else None
+    return Discovered(tuple(links), is_page=is_page, body=None, title=out.title,
+                      generator=generator)

@@ -10,14 +10,14 @@ nothing and captures nothing twice. ``CrawlContext`` is everything the loop work
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from ..config import CrawlConfig
-from ..store.crawllog import CrawlLog
+from ..store.crawllog import RECHECK_HOP, CrawlLog
 from ..store.crawlstate import CrawlState, Frontier, FrontierItem
 from ..store.events import EventLog
 from ..store.warc import WarcWriter
@@ -26,8 +26,9 @@ from ..web.urls import canonicalize, host_key
 from .discover import Discovered, discover
 from .fetcher import Fetcher
 from .politeness import Politeness
+from .profiles import DETECT_PAGES, Detection
 from .robots import RobotsGate
-from .scope import Scope
+from .scope import PROFILE_REASON, Scope
 from .summary import CrawlSummary, Progress
 
 __all__ = ["CrawlContext", "CrawlRun"]
@@ -64,6 +65,9 @@ class CrawlContext:
     stop_requested: Callable[[], bool]
     wait_stop: Callable[[float], bool]
     on_progress: Callable[[Progress], None] | None = None
+    # The pages the previous crawl captured (a URL may come more than once), for the
+    # recheck at the end of a recrawl; None on a first crawl.
+    previous_pages: Callable[[], Iterable[str]] | None = None
 
 
 class CrawlRun:
@@ -79,10 +83,15 @@ class CrawlRun:
         self.scope = Scope(self.cfg)
         for url in self.state.scope_seeds(self.crawl_id):
             self.scope.add_seed(url)
+        if self.cfg.profile != "auto":
+            summary.profile = self.cfg.profile
+        elif summary.profile:  # detected by an earlier run of this crawl (its log says)
+            self.scope.use_profile(summary.profile)
         self.politeness = Politeness(self.cfg.delay)
         self.stop_reason = ""
         self.robots_failures: dict[str, str] = {}  # host: why its robots.txt failed
         self.tls_unverified: set[str] = set()  # hosts already reported in events
+        self.rechecked = False  # this run looked for unlinked pages of the previous crawl
 
     # -- time: politeness runs on the monotonic clock, retry times survive restarts ----
 
@@ -128,7 +137,7 @@ class CrawlRun:
                 excluded.append((url, hops, "too-many-redirects"))
                 continue
             decision = self.scope.decide(url, hops)
-            if not decision.fetch:
+            if not decision.fetch and not self._robots_first(url, decision.reason):
                 excluded.append((url, hops, decision.reason))
                 continue
             items.append(FrontierItem(url, host_key(url), hops, parent.url,
@@ -144,13 +153,93 @@ class CrawlRun:
                 if url not in seen:
                     self._exclude(url, hops, parent, reason)
 
-    def _exclude(self, url: str, hops: str, parent: FrontierItem, reason: str) -> None:
+    def _exclude(self, url: str, hops: str, parent: FrontierItem | None, reason: str) -> None:
         if self.frontier.note_excluded(url, reason):
+            if reason.startswith(PROFILE_REASON):
+                self._log_profile_excluded(url, hops, parent.url if parent else None, reason)
+                return
             outcome = "trap" if reason.startswith("trap") else "out-of-scope"
-            entry = dict(time=self._now(), url=url, via=parent.url, hops=hops,
-                         outcome=outcome, error=reason)
+            entry = dict(time=self._now(), url=url, via=parent.url if parent else None,
+                         hops=hops, outcome=outcome, error=reason)
             self.summary.count(entry)
             self.ctx.log.write(**entry)
+
+    def recheck(self) -> int:
+        """Once the frontier is empty: queue, with hop C, the pages of the previous crawl
+        that nothing in this crawl led to (neither queued nor excluded), within the scope
+        and up to ``recheck-limit``, so a deleted page is captured as its 404, 410 or
+        redirect; note the rest excluded (``recheck-limit``, or the scope's reason).
+
+        Every decision commits in one transaction, and a URL decided once is queued or
+        excluded in this crawl, so a resumed crawl does not decide it again and the limit
+        holds over every run. Returns how many were queued (robots.txt is checked when
+        they are claimed, as for any URL)."""
+        source = self.ctx.previous_pages
+        if source is None or self.rechecked:
+            return 0
+        self.rechecked = True
+        queued: list[FrontierItem] = []
+        limit = self.cfg.recheck_limit
+        with self.state.transaction():
+            for batch in _batches(source(), 500):
+                urls = list(dict.fromkeys(batch))
+                decided = self.frontier.seen(urls) | self.frontier.excluded(urls)
+                for url in urls:
+                    if url in decided or self.frontier.known(url):
+                        continue
+                    decision = self.scope.decide(url, RECHECK_HOP)
+                    if not decision.fetch:
+                        self._exclude(url, RECHECK_HOP, None, decision.reason)
+                    elif len(queued) < limit:
+                        queued.append(FrontierItem(url, host_key(url), RECHECK_HOP, None, 1))
+                        self.frontier.add(queued[-1:])
+                    else:
+                        self._exclude(url, RECHECK_HOP, None, "recheck-limit")
+        return len(queued)
+    # -- the site profile (capture/profiles.py) -------------------------------------
+
+    def _log_profile_excluded(self, url: str, hops: str, via: str | None,
+                              reason: str) -> None:
+        rule = reason.removeprefix(PROFILE_REASON)
+        entry = dict(time=self._now(), url=url, via=via, hops=hops,
+                     outcome="profile-excluded", profile=self.summary.profile, rule=rule)
+        self.summary.count(entry)
+        self.ctx.log.write(**entry)
+
+    def _robots_first(self, url: str, reason: str) -> bool:
+        """A URL the profile leaves out but robots.txt disallows is robots-blocked, as
+        it would be without a profile: queued, and refused by the robots check."""
+        if not reason.startswith(PROFILE_REASON) or self.cfg.ignore_robots:
+            return False
+        rules = self.ctx.robots.known(host_key(url))
+        return rules is not None and not rules.allowed(url, self.cfg.user_agent)
+
+    def _profile_claimed(self, item: FrontierItem) -> bool:
+        """False for a URL queued before the profile was detected that it leaves out."""
+        rule = self.scope.profile_rule(item.url, item.hops)
+        if rule is None or not self.scope.in_scope(item.url):
+            return True
+        with self.state.transaction():
+            self.frontier.complete(item, "blocked")
+            self._log_profile_excluded(item.url, item.hops, item.via,
+                                       PROFILE_REASON + rule.name)
+        return False
+
+    def _detect(self, item: FrontierItem, found: Discovered, follow: bool) -> None:
+        """With profile = "auto": choose the profile from the first pages of the site."""
+        if not self.scope.detecting or not follow or not found.is_page:
+            return
+        detection = found.generator
+        if detection is None:
+            if self.summary.page_captures < DETECT_PAGES:
+                return
+            detection = Detection("none", f"no generator found in the first "
+                                          f"{DETECT_PAGES} pages")
+        self.scope.use_profile(detection.profile)
+        entry = dict(time=self._now(), url=item.url, outcome="profile",
+                     profile=detection.profile, evidence=detection.evidence)
+        self.summary.count(entry)
+        self.ctx.log.write(**entry)
 
     # -- the loop -------------------------------------------------------------
 
@@ -186,6 +275,8 @@ class CrawlRun:
                         break
                     wake = self._next_wake()
                     if wake is None:
+                        if self.recheck():
+                            continue
                         self.stop_reason = "finished"
                         break
                     ctx.wait_stop(max(0.0, min(wake - mono(), 1.0)))
@@ -230,7 +321,7 @@ class CrawlRun:
             return self.cfg.ignore_robots or gate.known(host) is not None
 
         for item in self.frontier.claim(ready, slots - len(jobs), self._wall()):
-            if self._allowed(item):
+            if self._allowed(item) and self._profile_claimed(item):
                 jobs.append((item, False))
         return jobs
 
@@ -391,6 +482,7 @@ class CrawlRun:
             if found is not None:
                 decision = self.scope.decide(item.url, item.hops)
                 follow = decision.follow or item.is_seed or item.hops.endswith("X")
+                self._detect(item, found, follow)
                 self.found(item, found.links, follow)
             self._checkpoint()
 
@@ -456,6 +548,17 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+def _batches(items: Iterable[str], size: int) -> Iterable[list[str]]:
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _root(url: str) -> str:

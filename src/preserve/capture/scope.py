@@ -2,7 +2,9 @@
 
 Order of decisions: trap guards (the URL's own shape, and sitemaps nested deeper than
 ``MAX_SITEMAP_NESTING``), ``--exclude``, ``--include``, the scope rule (the seeds'
-hosts, their domains, or the seeds' URL prefixes), then the depth limit (link hops only).
+hosts, their domains, or the seeds' URL prefixes), the depth limit (link hops only),
+then the site profile (capture/profiles.py), which leaves out a CMS's known noise but
+never a page requisite.
 A URL outside the scope is still fetched when it is a page requisite of an in-scope page
 (an image or a stylesheet on a CDN), but nothing found in it is followed except further
 requisites (a font in that stylesheet). A seed that redirects to another host (http to
@@ -17,8 +19,10 @@ from urllib.parse import urlsplit
 
 from ..config import CrawlConfig
 from ..web.urls import TrapLimits, host_of, registered_domain, trap_reason
+from .profiles import Profile, Rule, profile_for
 
-__all__ = ["Scope", "Decision", "link_depth", "sitemap_nesting", "MAX_SITEMAP_NESTING"]
+__all__ = ["Scope", "Decision", "PROFILE_REASON", "link_depth", "sitemap_nesting",
+           "MAX_SITEMAP_NESTING"]
 
 # Hops that count towards --max-depth: links and URLs listed in sitemaps or feeds.
 _DEPTH_HOPS = frozenset("LS")
@@ -43,11 +47,17 @@ def sitemap_nesting(hops: str) -> int:
 class Decision:
     fetch: bool
     follow: bool  # extract and follow links (not only requisites)
-    reason: str = ""  # why not fetched: out-of-scope, excluded, max-depth, trap:...
+    reason: str = ""  # why not fetched: out-of-scope, excluded, max-depth, trap:...,
+    # profile:RULE
+
+
+PROFILE_REASON = "profile:"
 
 
 class Scope:
     def __init__(self, config: CrawlConfig) -> None:
+        self.config = config
+        self.profile: Profile | None = profile_for(config.profile, config)
         self.mode = config.scope
         self.max_depth = config.max_depth
         self.include = [re.compile(p) for p in config.include]
@@ -72,6 +82,25 @@ class Scope:
         prefix_path = path[: path.rfind("/") + 1]
         self.prefixes.append(f"{parts.scheme}://{parts.netloc.lower()}{prefix_path}")
 
+    @property
+    def detecting(self) -> bool:
+        """True while ``profile = "auto"`` has not yet chosen a profile (or none)."""
+        return self.config.profile == "auto" and self._auto is None
+
+    _auto: str | None = None
+
+    def use_profile(self, name: str) -> None:
+        """The profile chosen by detection (or "none"), from now on."""
+        self._auto = name
+        if self.config.profile == "auto":
+            self.profile = profile_for(name, self.config)
+
+    def profile_rule(self, url: str, hops: str) -> Rule | None:
+        """The profile rule that leaves ``url`` out; never for a seed or a requisite."""
+        if self.profile is None or not hops or hops.endswith("E"):
+            return None
+        return self.profile.match(url)
+
     def in_scope(self, url: str) -> bool:
         if any(p.search(url) for p in self.include):
             return True
@@ -93,6 +122,9 @@ class Scope:
         if self.in_scope(url):
             if self.max_depth is not None and link_depth(hops) > self.max_depth:
                 return Decision(False, False, "max-depth")
+            rule = self.profile_rule(url, hops)
+            if rule is not None:
+                return Decision(False, False, PROFILE_REASON + rule.name)
             return Decision(True, True)
         trailing = len(hops) - len(hops.rstrip("ER"))
         if hops.rstrip("R").endswith("E") and trailing <= _MAX_OFFSITE_EMBEDS + 1:

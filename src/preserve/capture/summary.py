@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..store.crawllog import RECHECK_HOP
 from ..web.media import is_page
 
 __all__ = ["Progress", "CrawlSummary"]
@@ -51,12 +52,24 @@ class CrawlSummary:
     robots_blocked: int = 0
     blocked_addresses: int = 0
     traps: int = 0
+    # Pages of the previous crawl that nothing linked to, requested again (hop C), and
+    # those left out (past recheck-limit, out of scope, robots.txt): counted in the
+    # figures above as well.
+    rechecked: int = 0
+    recheck_skipped: int = 0
+    # The site profile in effect ("" while auto has detected nothing; "none" for none),
+    # what showed it, and the URLs it left out, by rule.
+    profile: str = ""
+    profile_evidence: str = ""
+    profile_excluded: dict[str, int] = field(default_factory=dict)
     duration: float = 0.0
     warcs: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["statuses"] = dict(sorted(self.statuses.items()))
+        data["profile_excluded"] = dict(sorted(self.profile_excluded.items(),
+                                               key=lambda kv: (-kv[1], kv[0])))
         return data
 
     @property
@@ -64,14 +77,31 @@ class CrawlSummary:
         return self.status in ("finished", "limit-reached")
 
     def one_line(self) -> str:
+        profile = self.profile_line()
         return (f"{self.captured} URLs captured ({self.revisits} revisits), "
                 f"{self.page_captures} of them pages, "
                 f"{self.bytes} bytes, {self.failures} failed, {self.out_of_scope} out of scope, "
-                f"{self.robots_blocked} blocked by robots.txt, in {self.duration:.1f}s")
+                f"{self.robots_blocked} blocked by robots.txt, "
+                + (f"{profile}, " if profile else "") + f"in {self.duration:.1f}s")
+
+    def profile_line(self) -> str:
+        """``profile wordpress excluded 219 URLs: wp-json 180, replytocom 39``, or ""."""
+        if not self.profile or self.profile == "none":
+            return ""
+        total = sum(self.profile_excluded.values())
+        rules = ", ".join(f"{k} {v}" for k, v in sorted(self.profile_excluded.items(),
+                                                         key=lambda kv: (-kv[1], kv[0])))
+        return (f"profile {self.profile} excluded {total} URL{'' if total == 1 else 's'}"
+                + (f": {rules}" if rules else ""))
 
     def count(self, entry: dict[str, Any]) -> None:
         """Add one crawl-log line to the figures."""
         outcome = entry.get("outcome")
+        if entry.get("hops") == RECHECK_HOP:
+            if outcome in ("captured", "revisit", "failed"):
+                self.rechecked += 1
+            elif outcome in ("out-of-scope", "trap", "robots-blocked", "blocked-address"):
+                self.recheck_skipped += 1
         if outcome in ("captured", "revisit"):
             self.captured += 1
             self.bytes += int(entry.get("bytes") or 0)
@@ -95,6 +125,12 @@ class CrawlSummary:
             self.robots_blocked += 1
         elif outcome == "blocked-address":
             self.blocked_addresses += 1
+        elif outcome == "profile-excluded":
+            rule = str(entry.get("rule"))
+            self.profile_excluded[rule] = self.profile_excluded.get(rule, 0) + 1
+        elif outcome == "profile":
+            self.profile = str(entry.get("profile") or "")
+            self.profile_evidence = str(entry.get("evidence") or "")
 
     @classmethod
     def from_log(cls, crawl: str, path: Path, duration: float = 0.0) -> CrawlSummary:

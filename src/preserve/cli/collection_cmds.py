@@ -71,14 +71,25 @@ def crawls(collection: Path, as_json: bool, quiet: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; errors only.")
 def diff(collection: Path, before: str | None, after: str | None, show_all: bool,
          as_json: bool, quiet: bool) -> None:
-    """Pages new, changed, unchanged and gone between two crawls of COLLECTION.
+    """Pages new, changed, unchanged, gone, moved and unlinked between two crawls of
+    COLLECTION.
+
+    Pages are compared by their own content (main or the article, the post's title
+    included), not by the site's template (menus, widgets, footer).
 
     \b
-    Gone: the later crawl got a 404 or 410, a redirect, another error, or did not
-    reach the page at all. Exit status 0; 2 if there are not two crawls to compare.
+    gone (404), gone (410)   the later crawl asked for the page again and got this:
+                             the proof of deletion (--json: its status and record)
+    moved (301)              it redirects now; the target follows the URL
+    unlinked (still there)   nothing links to it any more, but it is still served
+    gone (not captured)      no capture in the later crawl (past recheck-limit, out
+                             of scope, robots.txt, a failed fetch)
+    unchanged (template)     only the template around its content changed
+
+    Exit status 0; 2 if there are not two crawls to compare.
     """
     from ..collection import Collection
-    from ..store.changes import diff_crawls
+    from ..diff import diff_crawls
 
     result = diff_crawls(Collection.open(collection), before, after)
     if as_json:

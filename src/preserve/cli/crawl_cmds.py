@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..config import DUBLIN_CORE_FIELDS, CollectionConfig, CrawlConfig, Description
+from ..config import (
+    DUBLIN_CORE_FIELDS,
+    PROFILE_SETTINGS,
+    CollectionConfig,
+    CrawlConfig,
+    Description,
+)
 from ..errors import ExitStatus, PreserveError, SeedError
 from ..units import plural
 from .params import Duration, Size
@@ -19,7 +25,7 @@ from .params import Duration, Size
 if TYPE_CHECKING:
     from ..capture.summary import CrawlSummary
     from ..collection import Collection
-    from ..store.changes import CrawlDiff
+    from ..diff import CrawlDiff
 
 __all__ = ["init", "crawl"]
 
@@ -81,6 +87,10 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
               help="What to follow: the seeds' hosts (default), their domains, or URL prefixes.")
 @click.option("--include", multiple=True, metavar="REGEX", help="Also follow URLs matching.")
 @click.option("--exclude", multiple=True, metavar="REGEX", help="Never fetch URLs matching.")
+@click.option("--profile", type=click.Choice(PROFILE_SETTINGS), metavar="NAME",
+              help="Leave out the known noise of a CMS (REST and oEmbed endpoints, reply "
+              "and share copies, login pages; docs/profiles.md): wordpress, drupal, "
+              "nationbuilder, none, or auto [default], the CMS detected in the first pages.")
 @click.option("--max-depth", type=click.IntRange(min=0),
               help="Link hops from a seed [default: 20, as Heritrix; stops calendar traps].")
 @click.option("--max-pages", type=click.IntRange(min=0),
@@ -121,6 +131,10 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
 def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bool,
           as_json: bool, final: bool, label: str | None, **options: Any) -> None:
     """Crawl into COLLECTION; run again on an unfinished crawl to resume it.
+
+    On a finished collection this is a recrawl: at its end it also requests the
+    previous crawl's pages that nothing links to any more (up to recheck-limit in
+    preserve.toml), so `preserve diff` can show a deleted page's 404.
 
     \b
     Exit status: 0 finished; 1 finished with failed URLs, or stopped (resumable);
@@ -211,7 +225,7 @@ def _first_failure(log: Path) -> str:
 
 def _recrawl_changes(coll: Collection, summary: CrawlSummary) -> CrawlDiff | None:
     """The change report of a recrawl against the crawl before it, or None for a first."""
-    from ..store.changes import diff_crawls
+    from ..diff import diff_crawls
 
     try:
         return diff_crawls(coll, after=summary.crawl)

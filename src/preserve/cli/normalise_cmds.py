@@ -72,7 +72,8 @@ def normalise(collection: Path, quiet: bool, as_json: bool) -> None:
 
     \b
     Exit status: 0 done; 1 normalised/ cannot be written; 2 no such collection,
-    an unreadable normalised/state.sqlite3, or a WARC that cannot be read.
+    an unreadable normalised/state.sqlite3, a WARC that cannot be read, or a
+    library normalise needs (trafilatura, lxml_html_clean) that cannot be imported.
     """
     from ..collection import Collection
     from ..normalise.collection import normalise_collection
@@ -106,10 +107,12 @@ def extract(file: Path, url: str | None, fmt: str, as_json: bool, quiet: bool) -
 
     \b
     Exit status: 0 done (a page that is not HTML gives page_type "other" and a
-    problem); 2 the file cannot be read.
+    problem); 2 the file cannot be read, or a library extraction needs
+    (trafilatura, lxml_html_clean) cannot be imported.
     """
     from ..errors import UnreadableInput
     from ..normalise import extract_article
+    from ..normalise.components import check_components
 
     if as_json and fmt != "json":
         raise click.UsageError(f"--json and --format {fmt} ask for two formats; give one")
@@ -121,6 +124,7 @@ def extract(file: Path, url: str | None, fmt: str, as_json: bool, quiet: bool) -
                 data = f.read(_READ_LIMIT)
     except OSError as e:
         raise UnreadableInput(file, e.strerror or str(e)) from None
+    check_components()
     article = extract_article(data, url)
     if quiet:
         return

@@ -13,9 +13,9 @@ from ..units import format_duration, format_rate, format_size, format_time, plur
 
 if TYPE_CHECKING:
     from ..capture.summary import CrawlSummary
+    from ..diff import CrawlDiff
     from ..export.run import ExportResult
     from ..normalise.collection import NormaliseSummary
-    from ..store.changes import CrawlDiff
     from ..verify import Report
     from ..verify.audit import AuditEntry
 
@@ -41,6 +41,14 @@ def crawl_summary(s: CrawlSummary) -> list[str]:
         f"{plural(s.blocked_addresses, 'private address', 'private addresses')}",
         f"  duration     {format_duration(s.duration)}",
     ]
+    if s.rechecked or s.recheck_skipped:
+        lines.insert(-1, f"  rechecked    {plural(s.rechecked, 'page')} of the previous crawl "
+                     f"that nothing links to any more requested again, "
+                     f"{s.recheck_skipped} skipped")
+    if s.profile_line():
+        lines.insert(-1, f"  profile      {s.profile_line().removeprefix('profile ')}")
+    elif s.profile == "none" and s.profile_evidence:
+        lines.insert(-1, f"  profile      none ({s.profile_evidence})")
     if s.failed_urls:
         lines.append("  failed URLs  " + "\n               ".join(s.failed_urls[:10]))
     if s.status == "interrupted":
@@ -72,7 +80,7 @@ def status_lines(info: dict[str, Any]) -> list[str]:
             s = {}
         lines.append(f"crawl {c['id']}  {c['status']:<14} started {format_time(c['started'])}"
                      + (f"  {s.get('captured', 0)} captured, {s.get('failures', 0)} failed"
-                        if s else ""))
+                        if s else "") + _profile_note(s))
     if u:
         figures = f"{u['captured']} captured, {u['queued']} queued"
         if u["running"]:
@@ -86,6 +94,16 @@ def status_lines(info: dict[str, Any]) -> list[str]:
         pid = f"process {info['locked_by']}" if info["locked_by"] else "another process"
         lines.append(f"in use      by {pid} (`preserve index` or `verify`); wait for it")
     return lines
+
+
+def _profile_note(s: dict[str, Any]) -> str:
+    """``; profile wordpress excluded 219`` for a crawl's saved summary, or ""."""
+    name = s.get("profile")
+    excluded = s.get("profile_excluded")
+    if not isinstance(name, str) or name in ("", "none") or not isinstance(excluded, dict):
+        return ""
+    total = sum(v for v in excluded.values() if isinstance(v, int))
+    return f"; profile {name} excluded {total}"
 
 
 def crawls_lines(crawls: list[dict[str, Any]]) -> list[str]:
@@ -103,15 +121,18 @@ def crawls_lines(crawls: list[dict[str, Any]]) -> list[str]:
 
 def diff_lines(result: CrawlDiff, show_all: bool) -> list[str]:
     """The one-line counts, then the pages grouped by kind of change (new, changed, gone,
-    then unchanged with --all), each group in URL order."""
+    moved, unlinked, then unchanged with --all), each group in URL order: the change with
+    its reason (``gone (404)``), the URL, and where a moved page went."""
+    kinds = ("new", "changed", "gone", "moved", "unlinked") + (
+        ("unchanged",) if show_all else ())
+    shown = [c for kind in kinds
+             for c in sorted((c for c in result.changes if c.change == kind),
+                             key=lambda c: c.url)]
+    width = max([10, *(len(c.label) for c in shown)])
     lines = [result.one_line()]
-    for kind in ("new", "changed", "gone", "unchanged"):
-        if kind == "unchanged" and not show_all:
-            continue
-        for change in sorted((c for c in result.changes if c.change == kind),
-                             key=lambda c: c.url):
-            why = f"  ({change.reason})" if change.reason else ""
-            lines.append(f"{change.change:<10} {change.url}{why}")
+    for change in shown:
+        target = f" -> {change.location}" if change.location else ""
+        lines.append(f"{change.label:<{width}} {change.url}{target}")
     return lines
 
 
@@ -158,6 +179,7 @@ def normalise_line(summary: NormaliseSummary) -> str:
     return (f"normalised {plural(summary.pages, 'page')} from "
             f"{plural(summary.warcs, 'new WARC file', 'new WARC files')} "
             f"({summary.skipped_warcs} done before): {plural(summary.articles, 'article')}, "
+            f"{plural(summary.static_pages, 'static page')}, "
             f"{plural(summary.listings, 'listing')}, {summary.other} other, "
             f"{plural(summary.duplicates, 'duplicate')}; "
             f"{plural(summary.total_lines, 'line')} in {summary.output}")

@@ -52,7 +52,13 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
     """
     from ..collection import CONFIG_NAME, Collection
     from ..verify import Report, VerifyOptions, default_jobs, verify_collection, verify_files
+    from ..verify.packages import package_kind
 
+    for p in paths:
+        kind = package_kind(p)
+        if kind is not None:
+            raise click.UsageError(f"{p} is {kind}: verifying packages is not supported "
+                                   "yet; give a collection directory or WARC files")
     workers = jobs or default_jobs()
     colls = [p for p in paths if p.is_dir()]
     files = [p for p in paths if not p.is_dir()]

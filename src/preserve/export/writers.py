@@ -22,7 +22,7 @@ from .copy import CHUNK, Copied, Progress, VerifiedReader, copy_to_file
 from .package import write_small
 from .sources import Source
 
-__all__ = ["PackageWriter", "DirectoryWriter", "ZipWriter", "TarWriter"]
+__all__ = ["PackageWriter", "DirectoryWriter", "ZipWriter", "TarWriter", "zip64_header"]
 
 # A generated entry (the ZipNum index) is held in memory up to this size, then on disk.
 _SPOOL_IN_MEMORY = 16 * 1024 * 1024
@@ -55,6 +55,20 @@ class DirectoryWriter:
         pass
 
 
+def zip64_header(size: int) -> bool:
+    """Whether an entry of ``size`` bytes is written with a Zip64 local header.
+
+    The ZIP format needs Zip64 from 0xFFFFFFFF bytes; Python's zipfile from
+    ``zipfile.ZIP64_LIMIT`` (2 GiB - 1): above that it puts a Zip64 field in the central
+    directory whatever it is asked, and refuses to finish an entry whose local header has
+    none. ReplayWeb.page's ZIP reader (wabac's ``ziprangereader``) trusts the central
+    directory: an entry with no extra field there is read as if its local header had none
+    too, so a Zip64 field in the local header alone moves every read of the entry by 20
+    bytes (an index found empty: "Archived Page Not Found"). So the local header carries
+    Zip64 exactly when the central directory does, and no entry of 2 GiB or less has it."""
+    return size > zipfile.ZIP64_LIMIT
+
+
 def _zip_time(mtime: float) -> tuple[int, int, int, int, int, int]:
     t = time.gmtime(max(mtime, 315532800.0))  # ZIP cannot date anything before 1980
     return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
@@ -71,14 +85,21 @@ class ZipWriter:
         except OSError as e:
             raise ExportError(f"cannot write ({e.strerror})", path) from e
 
-    def add_source(self, name: str, source: Source, algorithms: Iterable[str],
-                   on_bytes: Progress | None = None) -> Copied:
-        info = zipfile.ZipInfo(name, _zip_time(source.mtime))
+    def open_stored(self, name: str, size: int, mtime: float) -> IO[bytes]:
+        """A stored entry to write ``size`` bytes into, with Zip64 headers only if that
+        size needs them (``zip64_header``)."""
+        info = zipfile.ZipInfo(name, _zip_time(mtime))
         info.compress_type = zipfile.ZIP_STORED
         info.external_attr = 0o644 << 16
+        # Not info.file_size = size: zipfile would then give the local header Zip64 from
+        # 2 GiB / 1.05, short of where its central directory does.
+        return self._zip.open(info, "w", force_zip64=zip64_header(size))
+
+    def add_source(self, name: str, source: Source, algorithms: Iterable[str],
+                   on_bytes: Progress | None = None) -> Copied:
         with VerifiedReader(source, algorithms, on_bytes) as reader:
             try:
-                with self._zip.open(info, "w", force_zip64=source.size >= 1 << 31) as out:
+                with self.open_stored(name, source.size, source.mtime) as out:
                     while chunk := reader.read(CHUNK):
                         out.write(chunk)
             except OSError as e:
@@ -89,12 +110,8 @@ class ZipWriter:
         """Store bytes made while writing (a compressed index): their size and SHA-256.
 
         The bytes are spooled first, so the entry's size is known before its local header
-        is written: an entry of unknown size must carry Zip64 headers, which
-        ReplayWeb.page's ZIP reader does not follow (it then finds no index, and every
-        page of the WACZ is "Archived Page Not Found")."""
-        info = zipfile.ZipInfo(name, _zip_time(self._created))
-        info.compress_type = zipfile.ZIP_STORED
-        info.external_attr = 0o644 << 16
+        is written: an entry of unknown size must be given a Zip64 local header, which
+        ReplayWeb.page's ZIP reader misreads (``zip64_header``)."""
         h = hashlib.sha256()
         size = 0
         try:
@@ -104,8 +121,7 @@ class ZipWriter:
                     size += len(chunk)
                     spool.write(chunk)
                 spool.seek(0)
-                info.file_size = size  # Zip64 only if the size needs it
-                with self._zip.open(info, "w") as out:
+                with self.open_stored(name, size, self._created) as out:
                     while chunk := spool.read(CHUNK):
                         out.write(chunk)
         except OSError as e:

@@ -7,7 +7,7 @@ from typing import Any
 
 __all__ = ["Article", "Image", "Provenance", "PAGE_TYPES"]
 
-PAGE_TYPES = ("article", "listing", "other")
+PAGE_TYPES = ("article", "page", "listing", "other")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class Article:
     description: str | None = None
     site_name: str | None = None
     tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
     body_text: str = ""
     body_markdown: str = ""
     images: tuple[Image, ...] = ()
@@ -72,6 +73,31 @@ class Article:
     duplicate_of: str | None = None
     provenance: Provenance | None = None
     problems: tuple[str, ...] = field(default=())
+
+    def dublin_core(self) -> dict[str, str | list[str]]:
+        """The article's description in Dublin Core terms (docs/normalise.md, "Fields"):
+        ``dc:creator`` one per author, ``dc:subject`` one per tag and category; what the
+        page does not say is left out."""
+        subjects: list[str] = []
+        for term in (*self.tags, *self.categories):
+            if term.casefold() not in {s.casefold() for s in subjects}:
+                subjects.append(term)
+        terms: dict[str, str | list[str] | None] = {
+            "dc:title": self.title,
+            "dc:creator": list(self.authors),
+            "dc:subject": subjects,
+            "dc:description": self.description,
+            "dc:publisher": self.site_name,
+            "dc:date": self.published,
+            "dcterms:issued": self.published,
+            "dcterms:modified": self.modified,
+            "dc:type": "Collection" if self.page_type == "listing" else "Text",
+            "dc:format": "text/html",
+            "dc:identifier": self.canonical_url or self.url,
+            "dc:source": self.url,
+            "dc:language": self.language,
+        }
+        return {k: v for k, v in terms.items() if v}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +113,7 @@ class Article:
             "description": self.description,
             "site_name": self.site_name,
             "tags": list(self.tags),
+            "categories": list(self.categories),
             "body_text": self.body_text,
             "body_markdown": self.body_markdown,
             "images": [i.to_dict() for i in self.images],

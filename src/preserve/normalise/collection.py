@@ -32,8 +32,9 @@ from ..errors import CollectionError, StorageError
 from ..store.events import EventLog
 from ..store.warc import sha256_file
 from ..web.html import decode_html, http_charset, parse_html
-from .article import Article, Provenance
+from .article import PAGE_TYPES, Article, Provenance
 from .boilerplate import block_filter, is_note, page_blocks, threshold
+from .components import check_components
 from .extract import extract_article
 from .records import Capture, iter_captures, read_payload_at
 from .state import NormaliseState
@@ -54,6 +55,7 @@ class NormaliseSummary:
     with_problems: int
     total_lines: int  # lines of articles.jsonl after the run
     output: Path
+    static_pages: int = 0  # page_type "page"
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
@@ -74,6 +76,16 @@ def _parse(text: str) -> etree._Element | None:
         return parse_html(text)[0]
     except (etree.ParserError, ValueError):
         return None
+
+
+def _duplicate_key(article: Article, body_hash: str) -> str:
+    """Duplicates compare like with like. A listing is a duplicate only of the same
+    listing (its canonical URL, else its URL) with the same teasers, captured again: two
+    archives listing the same single post are still two listings. Other pages keep the
+    bare body hash, as collections normalised before listings were told apart stored it."""
+    if article.page_type == "listing":
+        return f"listing {article.canonical_url or article.url} {body_hash}"
+    return body_hash
 
 
 def _learn(state: NormaliseState, path: Path) -> None:
@@ -125,7 +137,8 @@ def _normalise(state: NormaliseState, coll: Collection, cap: Capture) -> Article
     ident = article_id(cap.url, cap.date)
     duplicate = None
     if article.body_hash:
-        duplicate = state.first_body(article.body_hash, ident, cap.url)
+        duplicate = state.first_body(_duplicate_key(article, article.body_hash), ident,
+                                     cap.url)
     return replace(
         article,
         id=ident,
@@ -169,7 +182,9 @@ def normalise_collection(
 ) -> NormaliseSummary:
     """Normalise the closed WARCs of ``coll`` not normalised before (docs/normalise.md).
 
-    Raises WarcFormatError for a WARC that cannot be read; nothing is written then."""
+    Raises WarcFormatError for a WARC that cannot be read, and ComponentMissing when
+    trafilatura or what it needs cannot be imported; nothing is written then."""
+    check_components()
     out_dir = coll.normalised
     try:
         state = NormaliseState(coll.normalise_state_path)
@@ -193,7 +208,7 @@ def _run(coll: Collection, state: NormaliseState,
     if not warcs:
         total = sum(1 for _ in _earlier_lines(output, set()))
         return NormaliseSummary(0, len(done), 0, 0, 0, 0, 0, 0, total, output)
-    counts = {"article": 0, "listing": 0, "other": 0}
+    counts = dict.fromkeys(PAGE_TYPES, 0)
     pages = duplicates = problems = total = 0
     for path in warcs:
         if on_progress:
@@ -223,7 +238,7 @@ def _run(coll: Collection, state: NormaliseState,
     state.commit()
     summary = NormaliseSummary(len(warcs), len(done), pages, counts["article"],
                                counts["listing"], counts["other"], duplicates, problems,
-                               total, output)
+                               total, output, static_pages=counts["page"])
     EventLog(coll.events_path).append(
         "articles normalised", outcome="warning" if problems else "success",
         detail=f"{pages} pages of {len(warcs)} WARC file(s) normalised"

@@ -18,18 +18,17 @@ from ..web.html import decode_html, parse_html
 from .article import Article, Image
 from .blocks import Block, render_markdown, render_text, tokens
 from .body import body_titles, extract_body
-from .metadata import ARTICLE_TYPES, BODY_DATE_SOURCES, Metadata, extract_metadata
+from .listing import teaser_markdown, teaser_text
+from .metadata import BODY_DATE_SOURCES, extract_metadata
+from .pagetype import is_dated, page_type, read_structure
 
 __all__ = ["extract_article", "MAX_HTML_BYTES", "BlockFilter", "looks_binary"]
 
 # Pages are read up to this size; real article pages are far smaller, and the
 # extractors' cost grows with the page.
 MAX_HTML_BYTES = 5_000_000
-_MIN_ARTICLE_WORDS = 80
 # libxml2's HTML parser stops reading at this depth of nesting.
 _PARSER_DEPTH = 255
-_LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "blog",
-                            "profilepage"})
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b",
                  b"RIFF", b"OggS", b"ID3", b"\x00\x00\x01\x00", b"wOFF", b"wOF2")
 _HTMLISH = re.compile(rb"<\s*(?:!doctype|html|head|body|p|div|title|meta|article|h1|span|a)\b",
@@ -37,12 +36,6 @@ _HTMLISH = re.compile(rb"<\s*(?:!doctype|html|head|body|p|div|title|meta|article
 
 # XPath expressions compiled once, not per page.
 _CONTENT_ROOTS = etree.XPath("(//*[self::article or self::main or @role='main'])[1]")
-_ARTICLES = etree.XPath("count(//article)")
-_TEASERS = etree.XPath(
-    "count(//*[self::h2 or self::h3][a[@href]][not(ancestor::aside) and not(ancestor::nav)"
-    " and not(ancestor::footer)])")
-_PAGINATION = etree.XPath('boolean(//a[@rel="next" or @rel="prev"] | '
-                          '//*[contains(@class, "pagination")])')
 
 BlockFilter = Callable[[Sequence[Block]], tuple[list[Block], list[str]]]
 
@@ -120,32 +113,6 @@ def _links(root: etree._Element, url: str | None, limit: int = 500) -> tuple[str
     return tuple(seen)
 
 
-def _is_listing(doc: etree._Element, meta: Metadata) -> bool:
-    if meta.schema_types & _LISTING_TYPES:
-        return True
-    articles = int(_ARTICLES(doc))
-    teasers = articles + int(_TEASERS(doc))
-    paginated = bool(_PAGINATION(doc))
-    return teasers >= 6 or articles >= 3 or (paginated and teasers >= 2)
-
-
-def _page_type(doc: etree._Element, meta: Metadata, blocks: Sequence[Block]) -> str:
-    """Declared article types win; then listing signs (teasers); then prose: enough words
-    in enough real paragraphs, with a date, or without one if there are more of them."""
-    words = sum(len(tokens(b.text)) for b in blocks)
-    paragraphs = sum(1 for b in blocks if b.kind == "p" and len(tokens(b.text)) >= 15)
-    declared = bool(meta.schema_types & ARTICLE_TYPES) or (meta.og_type or "") == "article"
-    if declared and words > 0:
-        return "article"
-    if _is_listing(doc, meta):
-        return "listing"
-    if words >= _MIN_ARTICLE_WORDS and paragraphs >= (1 if meta.published else 3):
-        return "article"
-    if meta.published and meta.authors and paragraphs >= 2:
-        return "article"  # short, but dated and signed
-    return "other"
-
-
 def extract_article(
     html: bytes | str,
     url: str | None = None,
@@ -189,19 +156,30 @@ def extract_article(
     if block_filter is not None:
         blocks, notes = block_filter(blocks)
         problems.extend(notes)
-    body_text = render_text(blocks)
-    words = len(tokens(body_text))
-    page_type = _page_type(doc, meta, blocks)
+    structure = read_structure(doc, url, meta.canonical_url)
+    kind = page_type(meta, blocks, structure)
     published = meta.published
-    if page_type == "listing" and meta.sources.get("published") in BODY_DATE_SOURCES:
+    if not is_dated(meta, structure) and meta.sources.get("published") == "time":
+        published = None  # a <time> outside the main content: a widget's or a comment's
+    if kind == "listing" and meta.sources.get("published") in BODY_DATE_SOURCES:
         published = None  # the date of the first teaser, not of the page
-    digest = hashlib.sha256(" ".join(tokens(body_text.lower())).encode()).hexdigest()
+    if kind == "listing" and structure.teasers:
+        # A listing's text is its list of teasers (docs/normalise.md, "Listings").
+        body_text = teaser_text(structure.teasers)
+        body_markdown = teaser_markdown(structure.teasers)
+        hashed = body_markdown
+    else:
+        body_text = render_text(blocks)
+        body_markdown = render_markdown(blocks)
+        hashed = body_text
+    words = len(tokens(body_text))
+    digest = hashlib.sha256(" ".join(tokens(hashed.lower())).encode()).hexdigest()
     content = _content_root(doc)
-    # _page_type gives "article" only to a body with words, so no empty article is typed so.
+    # page_type gives "article" and "page" only to a body with words.
     return Article(
         url=url,
         canonical_url=meta.canonical_url,
-        page_type=page_type,
+        page_type=kind,
         title=meta.title,
         authors=tuple(meta.authors),
         published=published,
@@ -210,8 +188,9 @@ def extract_article(
         description=meta.description,
         site_name=meta.site_name,
         tags=tuple(meta.tags),
+        categories=tuple(meta.categories),
         body_text=body_text,
-        body_markdown=render_markdown(blocks),
+        body_markdown=body_markdown,
         images=_images(content, url),
         links=_links(content, url),
         word_count=words,

@@ -4,20 +4,18 @@ For each field the first source that gives a value wins, in this order (document
 docs/normalise.md):
 
 1. JSON-LD: schema.org Article types (NewsArticle, BlogPosting, ...), also inside @graph;
-   any other object only for ``inLanguage``, and a WebSite's ``name`` as the site name.
+   any other object only for ``inLanguage``.
 2. OpenGraph ``og:*`` and ``article:*`` properties.
 3. Dublin Core ``DC.*`` and ``dcterms.*`` meta elements.
-4. Other common meta elements (``author``, ``description``, ``keywords``, ``twitter:*``,
+4. Other common meta elements (``description``, ``twitter:*``,
    ``citation_*``, ``parsely-*``, ``pubdate``), ``<link rel=canonical>``, ``<html lang>``.
 5. Dates in the body (``pagedates.py``), never from comments, widgets or sidebars: a
    JSON-LD ``WebPage``'s ``dateModified``; microdata and hAtom attributes
    (``itemprop=datePublished``, ``class=published``); ``<time>`` (a ``datePublished``/
-   ``pubdate`` one first); then a date in the URL path (/2019/11/18/); then a date
-   written out in an element classed ``date``, ``meta``, ``byline``, ... in any of the
-   EU's 24 languages.
-6. Bylines: ``rel=author`` links, ``itemprop=author``, elements classed ``byline``/
-   ``author`` (not inside comments), text such as "By Jane Doe"; "Jane Doe, AP Writer"
-   is Jane Doe.
+   ``pubdate`` one first); then a date in the URL path (/2019/11/18/); then a date line
+   written out, in any of the EU's 24 languages.
+6. Authors, and tags, categories and the site name, have their own order of sources
+   (structured data, then the page's own article): see ``authors`` and ``subjects``.
 7. (The URL's date is read with the body's, in 5.)
 8. Heuristics: the ``<h1>``, the ``<title>`` less its " – Site" suffix.
 """
@@ -33,8 +31,11 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from .authors import jsonld_authors, meta_authors, page_authors
 from .dates import parse_date, url_date
 from .pagedates import markup_dates, text_date, time_date, title_date
+from .scope import Page
+from .subjects import TITLE_SEPARATOR, read_subjects
 
 __all__ = ["Metadata", "extract_metadata", "ARTICLE_TYPES", "BODY_DATE_SOURCES"]
 
@@ -47,12 +48,6 @@ ARTICLE_TYPES = frozenset({
 # Dates read from the page's body or URL: on a listing, its first teaser's, not its own.
 BODY_DATE_SOURCES = frozenset({"markup", "time", "url", "text"})
 _SPACE = re.compile(r"\s+")
-# "By Jane Doe", also after one word: "Analysis by", "Written by", "Posted by".
-_BY = re.compile(r"^\s*(?:(?:\w+\s+)?by|von|par|por|door)\s+(.{2,80}?)\s*$", re.I)
-# Two to four words, each capitalised (or all capitals): how a person's name looks.
-_PERSON = re.compile(r"^(?:[A-Z\u00c0-\u024f][\w'.\-]*\s+){1,3}[A-Z\u00c0-\u024f][\w'.\-]*$")
-_COMMENTS = re.compile(r"comment|respond|reply", re.I)
-_TITLE_SEP = re.compile(r"\s+[|\u2013\u2014\-:\u00bb\u00b7]\s+")
 _MAX_JSONLD = 1_000_000
 
 
@@ -66,6 +61,7 @@ class Metadata:
     description: str | None = None
     site_name: str | None = None
     tags: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
     canonical_url: str | None = None
     schema_types: set[str] = field(default_factory=set)
     og_type: str | None = None
@@ -84,54 +80,6 @@ def _clean(value: Any) -> str | None:
         return None
     text = _SPACE.sub(" ", value).strip()
     return text or None
-
-
-def _names(value: Any) -> list[str]:
-    """Author names from a JSON-LD value: a string, a Person, or a list of them."""
-    items = value if isinstance(value, list) else [value]
-    names = (_clean(item.get("name")) if isinstance(item, dict) else _clean(item)
-             for item in items)
-    return _authors([n for n in names if n])
-
-
-def _byline(name: str | None) -> str | None:
-    """"By Jane Doe" is Jane Doe; "Jane Doe, AP Writer" is Jane Doe (a person's name,
-    then an affiliation or role after the comma)."""
-    if name is None:
-        return None
-    m = _BY.match(name)
-    name = m.group(1) if m else name
-    person, comma, _ = name.partition(",")
-    if comma and _PERSON.match(person.strip()):
-        return person.strip()
-    return name
-
-
-def _add_name(names: list[str], name: str) -> None:
-    """Add ``name`` unless it is there already, or contains one that is ("About Jane
-    Doe" after "Jane Doe"); a name contained in it replaces nothing."""
-    if any(n == name or n in name for n in names):
-        return
-    names.append(name)
-
-
-def _authors(values: list[str]) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        name = _byline(value)
-        if name and not name.startswith(("http://", "https://")):
-            _add_name(out, name)
-    return out
-
-
-def _keywords(value: Any) -> list[str]:
-    items = value if isinstance(value, list) else str(value or "").split(",")
-    out: list[str] = []
-    for item in items:
-        tag = _clean(item) if isinstance(item, str) else None
-        if tag and tag not in out:
-            out.append(tag)
-    return out
 
 
 def _types(obj: dict[str, Any]) -> set[str]:
@@ -166,27 +114,22 @@ def _jsonld_objects(doc: etree._Element) -> Iterator[dict[str, Any]]:
                     stack.extend(graph)
 
 
-def _from_jsonld(doc: etree._Element, meta: Metadata) -> str | None:
+def _from_jsonld(objects: list[dict[str, Any]], meta: Metadata) -> str | None:
     """Read the JSON-LD; return the ``dateModified`` of a non-article object (a
     ``WebPage``), which ranks below the head's meta elements. Its ``datePublished`` is not
     taken: Yoast and other SEO plugins write one on every page, static pages and archives
     too (on the metadata gate it was wrong on 8 of the 14 pages where it was the only
     source)."""
     page_modified: str | None = None
-    for obj in _jsonld_objects(doc):
+    for obj in objects:
         types = _types(obj)
         meta.schema_types |= types
         if types & ARTICLE_TYPES:
             meta.offer("title", _clean(obj.get("headline")) or _clean(obj.get("name")),
                        "json-ld")
-            meta.offer("authors", _names(obj.get("author")), "json-ld")
             meta.offer("published", parse_date(_clean(obj.get("datePublished"))), "json-ld")
             meta.offer("modified", parse_date(_clean(obj.get("dateModified"))), "json-ld")
             meta.offer("description", _clean(obj.get("description")), "json-ld")
-            meta.offer("tags", _keywords(obj.get("keywords")), "json-ld")
-            publisher = obj.get("publisher")
-            if isinstance(publisher, dict):
-                meta.offer("site_name", _clean(publisher.get("name")), "json-ld")
             page = obj.get("mainEntityOfPage")
             page_url = page.get("@id") if isinstance(page, dict) else page
             meta.offer("canonical_url", _clean(obj.get("url")) or _clean(page_url), "json-ld")
@@ -194,8 +137,6 @@ def _from_jsonld(doc: etree._Element, meta: Metadata) -> str | None:
             page_modified = parse_date(_clean(obj.get("dateModified")))
         if isinstance(obj.get("inLanguage"), str):
             meta.offer("language", _clean(obj["inLanguage"]), "json-ld")
-        if "website" in types:
-            meta.offer("site_name", _clean(obj.get("name")), "json-ld")
     return page_modified
 
 
@@ -216,33 +157,19 @@ def _first(values: dict[str, list[str]], *keys: str) -> str | None:
     return None
 
 
-def _all(values: dict[str, list[str]], *keys: str) -> list[str]:
-    out: list[str] = []
-    for key in keys:
-        for v in values.get(key, []):
-            if v not in out:
-                out.append(v)
-    return out
-
-
-def _from_meta(doc: etree._Element, meta: Metadata) -> None:
-    v = _meta_values(doc)
+def _from_meta(doc: etree._Element, v: dict[str, list[str]], meta: Metadata) -> None:
     og = "opengraph"
     meta.og_type = _first(v, "og:type")
     meta.offer("title", _first(v, "og:title"), og)
     meta.offer("description", _first(v, "og:description"), og)
-    meta.offer("site_name", _first(v, "og:site_name"), og)
     meta.offer("published", parse_date(_first(
         v, "article:published_time", "og:article:published_time", "og:published_time")), og)
     meta.offer("modified", parse_date(_first(
         v, "article:modified_time", "og:article:modified_time", "og:updated_time")), og)
-    meta.offer("authors", _authors(_all(v, "article:author")), og)
-    meta.offer("tags", _all(v, "article:tag"), og)
     meta.offer("canonical_url", _first(v, "og:url"), og)
     locale = _first(v, "og:locale")
     dc = "dublin-core"
     meta.offer("title", _first(v, "dc.title", "dcterms.title"), dc)
-    meta.offer("authors", _authors(_all(v, "dc.creator", "dcterms.creator")), dc)
     meta.offer("published", parse_date(_first(
         v, "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date",
         "dc.date.created", "dcterms.created")), dc)
@@ -250,12 +177,8 @@ def _from_meta(doc: etree._Element, meta: Metadata) -> None:
     meta.offer("language", _first(v, "dc.language", "dcterms.language"), dc)
     meta.offer("description", _first(v, "dc.description", "dcterms.description",
                                       "dcterms.abstract"), dc)
-    meta.offer("site_name", _first(v, "dc.publisher", "dcterms.publisher"), dc)
-    meta.offer("tags", _all(v, "dc.subject", "dcterms.subject"), dc)
     other = "meta"
     meta.offer("title", _first(v, "twitter:title", "citation_title", "parsely-title"), other)
-    meta.offer("authors", _authors(_all(v, "author", "citation_author", "parsely-author",
-                                        "sailthru.author", "byl")), other)
     meta.offer("published", parse_date(_first(
         v, "citation_publication_date", "citation_date", "parsely-pub-date", "pubdate",
         "publishdate", "publish-date", "publish_date", "publication_date", "sailthru.date",
@@ -263,9 +186,6 @@ def _from_meta(doc: etree._Element, meta: Metadata) -> None:
     meta.offer("modified", parse_date(_first(
         v, "datemodified", "last-modified", "article.updated", "dateupdate")), other)
     meta.offer("description", _first(v, "description", "twitter:description"), other)
-    meta.offer("tags", [t for k in _all(v, "keywords", "news_keywords")
-                        for t in _keywords(k)], other)
-    meta.offer("site_name", _first(v, "application-name", "twitter:site"), other)
     for link in doc.iterfind(".//link[@rel]"):
         href = link.get("href")
         if "canonical" in link.get("rel", "").lower().split() and href:
@@ -286,32 +206,21 @@ def _text(el: etree._Element) -> str:
 
 def _from_page(doc: etree._Element, url: str | None, meta: Metadata,
                page_modified: str | None = None) -> None:
-    """The page's own text: dates in the body, bylines, the URL, <h1>, <title>; each
-    looked up only when no stronger source gave the field (the searches cost more than
-    all the rest)."""
+    """The page's own text: dates in the body, the URL, <h1>, <title>; each looked up
+    only when no stronger source gave the field (the searches cost more than all the
+    rest)."""
     meta.offer("modified", page_modified, "json-ld-page")
     if "published" not in meta.sources:
         _from_body_dates(doc, url, meta)
-    if "authors" not in meta.sources:
-        _from_bylines(doc, meta)
     if "title" not in meta.sources:
         h1 = doc.find(".//h1")
         meta.offer("title", _text(h1) if h1 is not None else None, "h1")
         title = doc.find(".//title")
         if title is not None and _text(title):
             text = _text(title)
-            parts = _TITLE_SEP.split(text)
+            parts = TITLE_SEPARATOR.split(text)
             meta.offer("title", parts[0] if len(parts) > 1 and len(parts[0]) >= 10
                        else text, "title")
-
-
-# Compiled once: the expressions are long, and compiling them per page costs as much as
-# running them.
-_BYLINES = etree.XPath(
-    './/*[@rel="author" or @itemprop="author"] | '
-    './/*[contains(concat(" ", normalize-space(@class), " "), " byline ")'
-    ' or contains(concat(" ", normalize-space(@class), " "), " author ")'
-    ' or contains(@class, "author-name")]')
 
 
 def _from_body_dates(doc: etree._Element, url: str | None, meta: Metadata) -> None:
@@ -330,25 +239,47 @@ def _from_body_dates(doc: etree._Element, url: str | None, meta: Metadata) -> No
         meta.offer("published", title_date(doc, meta.language), "text")
 
 
-def _from_bylines(doc: etree._Element, meta: Metadata) -> None:
-    bylines: list[str] = []
-    found: list[etree._Element] = _BYLINES(doc)
-    for el in found[:20]:
-        if any(_COMMENTS.search(f"{a.get('id', '')} {a.get('class', '')}")
-               for a in el.iterancestors()):
-            continue  # a commenter, not an author
-        name = _byline(_text(el)) or ""
-        if 2 <= len(name) <= 80 and len(name.split()) <= 6:
-            _add_name(bylines, name)
-    meta.offer("authors", bylines, "byline")
+def _read_subjects(page: Page, objects: list[dict[str, Any]],
+                   values: dict[str, list[str]], meta: Metadata) -> None:
+    """Tags, categories and the site name by ``subjects``' order of sources."""
+    declared = meta.sources.get("title") in ("json-ld", "opengraph", "dublin-core", "meta")
+    found = read_subjects(page, objects, ARTICLE_TYPES, values,
+                          meta.title if declared else None,
+                          meta.title if meta.sources.get("title") == "h1" else None)
+    for name in ("tags", "categories", "site_name"):
+        if name in found.sources:
+            meta.offer(name, getattr(found, name), found.sources[name])
+
+
+def _read_authors(page: Page, objects: list[dict[str, Any]],
+                  values: dict[str, list[str]], meta: Metadata) -> None:
+    """Authors by ``authors``' order of sources; a name that is the site's own is the
+    publisher, not an author."""
+    people, organisations = jsonld_authors(objects, ARTICLE_TYPES)
+    site = (meta.site_name or "").casefold()
+
+    def own(names: list[str]) -> list[str]:
+        return [n for n in names if n.casefold() != site]
+
+    meta.offer("authors", own(people), "json-ld")
+    if "authors" not in meta.sources:
+        names, kind = page_authors(page)
+        meta.offer("authors", own(names), kind)
+    meta.offer("authors", own(meta_authors(values)), "meta")
+    meta.offer("authors", organisations, "json-ld")
 
 
 def extract_metadata(doc: etree._Element, url: str | None = None) -> Metadata:
     """Read every source in order; ``doc`` is a parsed lxml document."""
     meta = Metadata()
-    page_modified = _from_jsonld(doc, meta)
-    _from_meta(doc, meta)
+    objects = list(_jsonld_objects(doc))
+    values = _meta_values(doc)
+    page_modified = _from_jsonld(objects, meta)
+    _from_meta(doc, values, meta)
     _from_page(doc, url, meta, page_modified)
+    page = Page(doc, url)
+    _read_subjects(page, objects, values, meta)
+    _read_authors(page, objects, values, meta)
     if meta.canonical_url and url:
         try:
             meta.canonical_url = urljoin(url, meta.canonical_url)

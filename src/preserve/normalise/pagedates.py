@@ -20,7 +20,6 @@ __all__ = ["markup_dates", "time_date", "text_date", "title_date", "outside_cont
 _OTHER_TEXTS = re.compile(
     r"comment|respon[ds]|reply|widget|sidebar|related|recommend|popular|teaser|"
     r"more-|read-?more|most-|trending|share|newsletter|breadcrumb|cookie|banner", re.I)
-_NOT_CONTENT_TAGS = frozenset({"aside", "nav"})
 _CONTENT_TAGS = frozenset({"main", "body"})
 # Page builders' names for every block of a page (Elementor's "elementor-widget-text"):
 # not the sidebar widgets the word means elsewhere.
@@ -68,17 +67,18 @@ def title_path(doc: etree._Element) -> frozenset[etree._Element]:
 def outside_content(el: etree._Element,
                     trusted: frozenset[etree._Element] = frozenset()) -> bool:
     """True for an element in a comment, widget, sidebar, navigation, related list, or
-    a footer that is the site's (an article's own footer, where WordPress themes put the
-    post's date, is content). Classes count only below ``<main>`` or a microformat
+    a footer or aside that is the site's (an article's own, where WordPress themes put
+    the post's date, is content). Classes count only below ``<main>`` or a microformat
     ``hentry``, and not on ``trusted`` containers (those of the page's title): a class on
     the layout ("has-sidebar") says nothing about the article inside it."""
     for a in el.iterancestors():
         tag = a.tag
         if not isinstance(tag, str):
             continue
-        if tag in _NOT_CONTENT_TAGS:
+        if tag == "nav":
             return True
-        if tag == "footer" and not any(x.tag in ("article", "main") for x in a.iterancestors()):
+        if tag in ("footer", "aside") and a not in trusted and not any(
+                x.tag in ("article", "main") for x in a.iterancestors()):
             return True
         if tag in _CONTENT_TAGS:
             return False

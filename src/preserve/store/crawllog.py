@@ -1,18 +1,31 @@
 """The per-crawl URL log (COLL/logs/crawl-<id>.jsonl): one JSON line per URL attempt.
 
 Stable field names: time, url, status, bytes, mime, via, hops, duration, outcome,
-error, truncated, warc, offset, failed. ``outcome`` is one of captured, revisit, failed, retry,
-robots-blocked, out-of-scope, blocked-address, trap.
+error, truncated, warc, offset, failed, profile, rule, evidence. ``outcome`` is one of
+captured, revisit, failed, retry, robots-blocked, out-of-scope, blocked-address, trap,
+profile-excluded (a URL the site profile left out, with its ``rule``) and profile (the
+profile that detection chose, with its ``evidence``).
+
+``entries`` reads a log back, skipping what is not a sound line (a crash can cut the
+last one short); ``captured_pages`` gives the pages a crawl captured, and
+``earlier_log`` the log of the crawl before a given one, which a recrawl requests again.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-__all__ = ["CrawlLog"]
+from ..web.media import is_page
+
+__all__ = ["CrawlLog", "entries", "captured_pages", "earlier_log", "RECHECK_HOP"]
+
+# The hop path of a page of the previous crawl requested again because nothing in this
+# crawl led to it (docs/collection.md, Hop paths).
+RECHECK_HOP = "C"
 
 
 class CrawlLog:
@@ -35,3 +48,51 @@ class CrawlLog:
         self, t: type[BaseException] | None, v: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def entries(path: Path) -> Iterator[dict[str, Any]]:
+    """The sound lines of a crawl log, in order; nothing if there is no log or it cannot
+    be opened (a log is a record of the crawl, not its state: nothing depends on it)."""
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return
+    with f:
+        for line in f:
+            if not line.endswith(b"\n"):
+                continue  # cut short by a crash
+            try:
+                entry = json.loads(line)
+            except (ValueError, RecursionError):  # damaged: not JSON, not UTF-8, too deep
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+                yield entry
+
+
+def captured_pages(path: Path) -> Iterator[str]:
+    """The URLs a crawl captured as pages (web.media.is_page), in the order of its log;
+    a URL captured twice is given twice."""
+    for entry in entries(path):
+        if entry.get("outcome") not in ("captured", "revisit"):
+            continue
+        status, mime = entry.get("status"), entry.get("mime")
+        if isinstance(status, int) and isinstance(mime, str) and is_page(
+                entry["url"], status, mime):
+            yield entry["url"]
+
+
+def earlier_log(logs: Path, crawl: str) -> tuple[str, Path] | None:
+    """(id, path) of the latest crawl log in ``logs`` numbered before ``crawl``."""
+    try:
+        number = int(crawl)
+    except ValueError:
+        return None
+    found = []
+    for p in logs.glob("crawl-*.jsonl"):
+        n = p.stem.removeprefix("crawl-")
+        if n.isdigit() and int(n) < number:
+            found.append((int(n), n, p))
+    if not found:
+        return None
+    _, crawl_id, path = max(found)
+    return crawl_id, path

@@ -105,6 +105,9 @@ class Frontier(Protocol):
     def note_excluded(self, url: str, reason: str) -> bool:
         """Remember an out-of-scope URL; True the first time it is noted in this crawl."""
 
+    def excluded(self, urls: Sequence[str]) -> set[str]:
+        """Those of ``urls`` noted excluded in this crawl."""
+
     def seen(self, urls: Sequence[str]) -> set[str]:
         """Those of ``urls`` already queued, in flight or completed in this crawl."""
 

@@ -185,6 +185,20 @@ class SqliteFrontier:
             )
         return found
 
+    def excluded(self, urls: Sequence[str]) -> set[str]:
+        found = {u for u in urls if u in self._known_excluded}
+        urls = [u for u in urls if u not in found]
+        for i in range(0, len(urls), _IN_BATCH):
+            batch = urls[i : i + _IN_BATCH]
+            marks = ",".join("?" * len(batch))
+            found.update(
+                row[0] for row in self.db.conn.execute(
+                    f"SELECT url FROM excluded WHERE crawl=? AND url IN ({marks})",
+                    (self.crawl, *batch),
+                )
+            )
+        return found
+
     def excluded_counts(self) -> dict[str, int]:
         return dict(
             self.db.conn.execute(

@@ -83,7 +83,7 @@ def hash_name(label: str) -> str | None:
 def parse_digest(value: str) -> Digest:
     """Parse ``label:value``; raise DigestFormatError if it is not a digest we can check."""
     label, sep, encoded = value.strip().partition(":")
-    if not sep or not encoded:
+    if not sep or not encoded.strip() or not label.strip():
         raise DigestFormatError(value, "not of the form algorithm:value")
     algorithm = hash_name(label)
     if algorithm is None:

@@ -67,7 +67,7 @@ def _member_at(f: IO[bytes], at: int) -> bool:
         out = zlib.decompressobj(31).decompress(f.read(_PROBE), 8)
     except zlib.error:
         return False
-    return out.startswith(b"WARC/")
+    return out[:5].upper() == b"WARC/"
 
 
 def _first_member(f: IO[bytes], start: int, end: int) -> int | None:

@@ -47,7 +47,16 @@ CODES: dict[str, tuple[Severity, str]] = {
     "WARC_CONTENT_LENGTH": ("error", "a record's block is not Content-Length bytes long"),
     "WARC_HEADER_MALFORMED": ("error", "a record header block cannot be parsed"),
     "WARC_HEADER_MISSING": ("error", "a mandatory WARC header is missing"),
-    "WARC_HEADER_INVALID": ("error", "a mandatory WARC header has an invalid value"),
+    "WARC_HEADER_INVALID": ("error", "a WARC header has a value of the wrong form"),
+    "WARC_HEADER_DUPLICATE": ("error", "a WARC header that must be unique is repeated"),
+    "WARC_FIELD_NOT_ALLOWED": ("error", "a WARC header is used in a record type that "
+                               "the standard forbids it in"),
+    "WARC_VERSION_UNKNOWN": ("warning", "a record's version is no published WARC version"),
+    "WARC_CASE_UNUSUAL": ("warning", "a version line, record type or date in unusual case"),
+    "WARC_TYPE_UNKNOWN": ("warning", "a record of a type the standard does not define"),
+    "WARC_CONTENT_TYPE_MISSING": ("warning", "a record with a block has no Content-Type"),
+    "WARC_CONTENT_TYPE_UNUSUAL": ("warning", "a warcinfo block that is not "
+                                  "application/warc-fields"),
     "WARC_DUPLICATE_ID": ("error", "a WARC-Record-ID is used by more than one record"),
     "WARC_TRAILING_DATA": ("error", "bytes after the last record are not a record"),
     "WARC_SHARED_MEMBER": ("warning", "several records share one gzip member"),

@@ -1,44 +1,100 @@
-"""A WARC record's header block: parsed, and checked against WARC 1.1 section 5.
+"""A WARC record's header block: parsed, and checked against the WARC standard.
 
 ``parse_head`` turns the bytes before the first CRLF CRLF into a RecordHead, with every
 problem found as a (code, message, expected, found) tuple for the scanner to report.
+The rules are those of WARC 1.1 (ISO 28500:2017; the sections are named in the
+messages and in docs/verify.md), which WARC 1.0, 0.18 and 0.17 files also follow in
+everything checked here: a version line, then named fields whose names are
+case-insensitive, whose values are UTF-8 and may be folded onto continuation lines
+(section 4), each defined field at most once except WARC-Concurrent-To (5.1), and the
+value forms and per-type rules of sections 5 to 7. What the standard only recommends
+(a SHOULD) is a warning; what it forbids is an error.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Callable
 
-__all__ = ["RecordHead", "Problem", "parse_head", "content_length"]
+__all__ = ["RecordHead", "Problem", "parse_head", "content_length", "KNOWN_VERSIONS",
+           "RECORD_TYPES"]
 
 Problem = tuple[str, str, object, object]  # code, message, expected, found
 
+KNOWN_VERSIONS = frozenset({"0.17", "0.18", "1.0", "1.1"})
+RECORD_TYPES = frozenset({"warcinfo", "response", "resource", "request", "metadata",
+                          "revisit", "conversion", "continuation"})
 _MANDATORY = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
 _NEEDS_URI = frozenset({"response", "resource", "request", "revisit", "conversion",
                         "continuation"})
-_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
-_RECORD_ID = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:[^<>\s]+>")
-_VERSION = re.compile(rb"WARC/\d+\.\d+")
+# The defined fields of section 5; each may appear once, except WARC-Concurrent-To (5.7).
+_DEFINED = ("WARC-Type", "WARC-Record-ID", "WARC-Date", "Content-Length", "Content-Type",
+            "WARC-Concurrent-To", "WARC-Block-Digest", "WARC-Payload-Digest",
+            "WARC-IP-Address", "WARC-Refers-To", "WARC-Refers-To-Target-URI",
+            "WARC-Refers-To-Date", "WARC-Target-URI", "WARC-Truncated", "WARC-Warcinfo-ID",
+            "WARC-Filename", "WARC-Profile", "WARC-Identified-Payload-Type",
+            "WARC-Segment-Number", "WARC-Segment-Origin-ID", "WARC-Segment-Total-Length")
+_REPEATABLE = frozenset({"warc-concurrent-to"})
+# Fields the standard says "shall not be used" in these record types (sections 5.7 to
+# 5.21): field -> the types it is forbidden in, or (with a leading "!") the only types
+# it is allowed in.
+_FORBIDDEN_IN: dict[str, frozenset[str]] = {
+    "warc-concurrent-to": frozenset({"warcinfo", "conversion", "continuation"}),
+    "warc-ip-address": frozenset({"warcinfo", "conversion", "continuation"}),
+    "warc-refers-to": frozenset({"warcinfo", "response", "resource", "request",
+                                 "continuation"}),
+    "warc-target-uri": frozenset({"warcinfo"}),
+    "warc-warcinfo-id": frozenset({"warcinfo"}),
+}
+_ONLY_IN: dict[str, frozenset[str]] = {
+    "warc-filename": frozenset({"warcinfo"}),
+    "warc-segment-origin-id": frozenset({"continuation"}),
+}
+_DIGESTS = frozenset({"warc-block-digest", "warc-payload-digest"})  # the scanner parses these
+_SECTION = {
+    "warc-record-id": "5.2", "content-length": "5.3", "warc-date": "5.4",
+    "warc-type": "5.5", "content-type": "5.6", "warc-concurrent-to": "5.7",
+    "warc-block-digest": "5.8",
+    "warc-payload-digest": "5.9",
+    "warc-ip-address": "5.10", "warc-refers-to": "5.11",
+    "warc-refers-to-target-uri": "5.12", "warc-refers-to-date": "5.13",
+    "warc-target-uri": "5.14", "warc-truncated": "5.15", "warc-warcinfo-id": "5.16",
+    "warc-filename": "5.17", "warc-profile": "5.18",
+    "warc-identified-payload-type": "5.19", "warc-segment-number": "5.20",
+    "warc-segment-origin-id": "5.21", "warc-segment-total-length": "5.22",
+}
+
+_VERSION = re.compile(rb"(WARC)/(\d+\.\d+)", re.IGNORECASE)
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+                   r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_DATE = re.compile(r"\d{4}-\d\d-\d\d([Tt])\d\d:\d\d:\d\d(\.\d{1,9})?([Zz])")
+_BRACKETED_URI = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:[^<>\s]+>")
+_URI = re.compile(r"<?[A-Za-z][A-Za-z0-9+.-]*:[^\s<>]*>?")
+_MEDIA_TYPE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+/[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+                         r"\s*(;.*)?", re.DOTALL)
 
 
 class RecordHead:
     """A record's WARC headers as parsed, with the offsets and length of its record."""
 
-    __slots__ = ("offset", "version", "headers", "_lower")
+    __slots__ = ("offset", "version", "headers", "keys", "type", "_lower")
 
     def __init__(self, offset: int, version: str, headers: list[tuple[str, str]]) -> None:
         self.offset = offset
         self.version = version
         self.headers = headers
+        self.keys = [name.lower() for name, _ in headers]  # the names in lower case
         self._lower: dict[str, str] = {}
-        for name, value in headers:
-            self._lower.setdefault(name.lower(), value)
+        for key, (_, value) in zip(self.keys, headers, strict=True):
+            self._lower.setdefault(key, value)
+        # The record type in lower case (the standard's literals are case-insensitive).
+        self.type = self._lower.get("warc-type", "").lower()
 
     def get(self, name: str) -> str | None:
+        """The first value of the field ``name`` (any case), or None."""
         return self._lower.get(name.lower())
-
-    @property
-    def type(self) -> str:
-        return self.get("WARC-Type") or ""
 
     @property
     def uri(self) -> str:
@@ -46,65 +102,241 @@ class RecordHead:
         return uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
 
 
-
 def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem]]:
     """The header block ``raw`` (without its closing CRLF CRLF); None if it has no WARC
     version line, so record boundaries are lost."""
     problems: list[Problem] = []
     lines = raw.split(b"\r\n")
-    if not _VERSION.fullmatch(lines[0]):
+    version = _VERSION.fullmatch(lines[0])
+    if version is None:
         problems.append(("WARC_HEADER_MALFORMED", "no WARC version line where a record "
-                         "starts", "WARC/1.1", repr(lines[0][:40])))
+                         "starts (WARC 1.1 section 4)", "WARC/1.1", repr(lines[0][:40])))
         return None, problems
+    number = version.group(2).decode("ascii")
+    if version.group(1) != b"WARC":
+        problems.append(("WARC_CASE_UNUSUAL", "the version line is not in upper case: "
+                         "legal (the grammar's literals are case-insensitive), but a "
+                         "reader that compares it exactly finds no record (WARC 1.1 "
+                         "section 4)", f"WARC/{number}",
+                         lines[0].decode("ascii")))
+    if number not in KNOWN_VERSIONS:
+        problems.append(("WARC_VERSION_UNKNOWN", f"WARC/{number} is no published version "
+                         "of the format; checked as WARC/1.1", "0.17, 0.18, 1.0 or 1.1",
+                         number))
+    if raw.count(b"\n") != len(lines) - 1:
+        problems.append(("WARC_HEADER_MALFORMED", "a header line ends in LF alone, not "
+                         "CRLF (WARC 1.1 section 4)", "CRLF", "LF"))
     try:
-        text = [line.decode("utf-8") for line in lines[1:]]
+        text = raw.decode("utf-8").split("\r\n")[1:]
     except UnicodeDecodeError:
-        problems.append(("WARC_HEADER_MALFORMED", "a WARC header is not UTF-8", None, None))
-        text = [line.decode("utf-8", "replace") for line in lines[1:]]
+        problems.append(("WARC_HEADER_MALFORMED", "a WARC header is not UTF-8 (WARC 1.1 "
+                         "section 4)", None, None))
+        text = raw.decode("utf-8", "replace").split("\r\n")[1:]
     headers: list[tuple[str, str]] = []
     for line in text:
-        if line[:1] in (" ", "\t") and headers:
+        if line[:1] in (" ", "\t"):
+            if not headers:
+                problems.append(("WARC_HEADER_MALFORMED", "a continuation line with no "
+                                 "field before it (WARC 1.1 section 4)", "Name: value",
+                                 repr(line[:60])))
+                continue
+            # A folded value (LWS, section 4): the line break and indent count as one SP.
             name, value = headers[-1]
-            headers[-1] = (name, value + " " + line.strip())
+            more = line.strip(" \t")
+            headers[-1] = (name, f"{value} {more}" if value and more else value or more)
             continue
         name, sep, value = line.partition(":")
-        if not sep or not name.strip():
-            problems.append(("WARC_HEADER_MALFORMED", "a header line has no name and colon",
+        name = name.rstrip(" \t")
+        if not sep or not _TOKEN.fullmatch(name):
+            problems.append(("WARC_HEADER_MALFORMED", "a header line is not a field name "
+                             "(a token), a colon and a value (WARC 1.1 section 4)",
                              "Name: value", repr(line[:60])))
             continue
-        headers.append((name.strip(), value.strip()))
-    head = RecordHead(offset, lines[0].decode("ascii"), headers)
+        headers.append((name, value.strip(" \t")))
+    head = RecordHead(offset, f"WARC/{number}", headers)
     problems.extend(_validate(head))
     return head, problems
 
 
 def content_length(head: RecordHead) -> int | None:
     text = head.get("Content-Length")
-    return int(text) if text and text.isdigit() else None
+    return int(text) if text and text.isdigit() and text.isascii() else None
+
+
+def _uri_in_brackets(value: str) -> bool:
+    return _BRACKETED_URI.fullmatch(value) is not None
+
+
+def _uri(value: str) -> bool:
+    # WARC 1.0 wrote WARC-Target-URI in angle brackets (wget still does), 1.1 without.
+    return _URI.fullmatch(value) is not None
+
+
+def _ip(value: str) -> bool:
+    if _IPV4.fullmatch(value):
+        return True  # the common case, without ipaddress's slower parse
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _digits(value: str) -> bool:
+    return value.isdigit() and value.isascii()
+
+
+def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda value: pattern.fullmatch(value) is not None
+
+
+# field -> (the value's test, what a good value looks like)
+_FORMS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "warc-record-id": (_uri_in_brackets, "<uri>, e.g. <urn:uuid:...>"),
+    "content-length": (_digits, "a number of octets"),
+    "warc-concurrent-to": (_uri_in_brackets, "<uri>"),
+    "warc-refers-to": (_uri_in_brackets, "<uri>"),
+    "warc-warcinfo-id": (_uri_in_brackets, "<uri>"),
+    "warc-segment-origin-id": (_uri_in_brackets, "<uri>"),
+    "warc-target-uri": (_uri, "an absolute URI, with no whitespace"),
+    "warc-refers-to-target-uri": (_uri, "an absolute URI, with no whitespace"),
+    "warc-ip-address": (_ip, "an IPv4 or IPv6 address"),
+    "content-type": (_matches(_MEDIA_TYPE), "type/subtype[; parameters]"),
+    "warc-identified-payload-type": (_matches(_MEDIA_TYPE),
+                                     "type/subtype[; parameters]"),
+    "warc-segment-number": (_digits, "a number"),
+    "warc-segment-total-length": (_digits, "a number of octets"),
+    "warc-truncated": (_matches(_TOKEN), "a token: length, time, disconnect, ..."),
+    "warc-type": (_matches(_TOKEN), "a record type"),
+    "warc-profile": (_uri, "a URI"),
+}
+
+
+def _date_form(value: str) -> bool:
+    return True  # checked by _date, which also tells a lower-case t or z apart
+
+
+def _not_empty(value: str) -> bool:
+    return bool(value)
+
+
+def _any(value: str) -> bool:
+    return True  # the digests: the scanner parses them (WARC_DIGEST_*)
+
+
+# field (lower case) -> its name, its section, the test of its value, what a good value
+# looks like, and the record types it shall not be used in
+_Rule = tuple[str, str, Callable[[str], bool], str, frozenset[str]]
+_RULES: dict[str, _Rule] = {}
+for _name in _DEFINED:
+    _key = _name.lower()
+    _test, _what = _FORMS.get(_key, (_not_empty, "empty"))
+    if _key in ("warc-date", "warc-refers-to-date"):
+        _test = _date_form
+    elif _key in _DIGESTS:
+        _test = _any
+    _not_in = _FORBIDDEN_IN.get(_key, frozenset())
+    if _key in _ONLY_IN:
+        _not_in = RECORD_TYPES - _ONLY_IN[_key]
+    _RULES[_key] = (_name, _SECTION[_key], _test, _what, _not_in)
 
 
 def _validate(head: RecordHead) -> list[Problem]:
     out: list[Problem] = []
-    for name in _MANDATORY:
-        if head.get(name) is None:
-            out.append(("WARC_HEADER_MISSING", f"no {name} header", name, None))
-    length = head.get("Content-Length")
-    if length is not None and not length.isdigit():
-        out.append(("WARC_HEADER_INVALID", "Content-Length is not a number of bytes",
-                    "digits", length))
-    record_id = head.get("WARC-Record-ID")
-    if record_id is not None and not _RECORD_ID.fullmatch(record_id):
-        out.append(("WARC_HEADER_INVALID", "WARC-Record-ID is not a URI in angle brackets",
-                    "<urn:uuid:...>", record_id))
-    date = head.get("WARC-Date")
-    if date is not None and not _DATE.fullmatch(date):
-        out.append(("WARC_HEADER_INVALID", "WARC-Date is not a UTC date in W3C ISO 8601 form",
-                    "YYYY-MM-DDThh:mm:ssZ", date))
+    seen: set[str] = set()
     rec_type = head.type
-    if rec_type in _NEEDS_URI and head.get("WARC-Target-URI") is None:
-        out.append(("WARC_HEADER_MISSING", f"a {rec_type} record needs WARC-Target-URI",
-                    "WARC-Target-URI", None))
-    if rec_type == "revisit" and head.get("WARC-Profile") is None:
-        out.append(("WARC_HEADER_MISSING", "a revisit record needs WARC-Profile",
-                    "WARC-Profile", None))
+    for key, (_, value) in zip(head.keys, head.headers, strict=True):
+        rule = _RULES.get(key)
+        if rule is None:
+            continue  # an extension field: readers shall ignore it (5.1)
+        canonical, section, test, what, not_in = rule
+        if key in seen and key not in _REPEATABLE:
+            out.append(("WARC_HEADER_DUPLICATE", f"{canonical} appears more than once; "
+                        "a field other than WARC-Concurrent-To shall not be repeated "
+                        "(WARC 1.1 section 5.1)", "one", value))
+            continue
+        seen.add(key)
+        if test is _date_form:
+            out.extend(_date(canonical, value, section))
+        elif not test(value):
+            if what == "empty":
+                out.append(("WARC_HEADER_INVALID", f"{canonical} is empty (WARC 1.1 "
+                            f"section {section})", "a value", ""))
+            else:
+                out.append(("WARC_HEADER_INVALID", f"{canonical} is not {what} (WARC 1.1 "
+                            f"section {section})", what, value))
+        if rec_type in not_in:
+            out.append(("WARC_FIELD_NOT_ALLOWED", f"{canonical} shall not be used in a "
+                        f"{rec_type} record (WARC 1.1 section {section})", None, value))
+    for name in _MANDATORY:
+        if name.lower() not in seen:
+            out.append(("WARC_HEADER_MISSING", f"no {name} header (WARC 1.1 section "
+                        f"{_SECTION[name.lower()]})", name, None))
+    raw_type = head.get("warc-type") or ""
+    if rec_type and rec_type not in RECORD_TYPES:
+        out.append(("WARC_TYPE_UNKNOWN", f"a record of unknown type {raw_type!r}: readers "
+                    "skip it (WARC 1.1 sections 5.5, 6.1)", "a WARC 1.1 record type",
+                    raw_type))
+    elif raw_type and raw_type != rec_type:
+        out.append(("WARC_CASE_UNUSUAL", "the record type is not in lower case: legal, "
+                    "but indexers that compare it exactly (cdxj-indexer) leave the record "
+                    "out, so it cannot be replayed (WARC 1.1 section 5.5)", rec_type,
+                    raw_type))
+    if rec_type in _NEEDS_URI and "warc-target-uri" not in seen:
+        out.append(("WARC_HEADER_MISSING", f"a {rec_type} record needs WARC-Target-URI "
+                    "(WARC 1.1 section 5.14)", "WARC-Target-URI", None))
+    if rec_type == "revisit" and "warc-profile" not in seen:
+        out.append(("WARC_HEADER_MISSING", "a revisit record needs WARC-Profile (WARC 1.1 "
+                    "section 5.18)", "WARC-Profile", None))
+    out.extend(_segments(head, rec_type, seen))
+    out.extend(_advice(head, rec_type, seen))
+    return out
+
+
+def _date(name: str, value: str, section: str) -> list[Problem]:
+    m = _DATE.fullmatch(value)
+    if m is None:
+        return [("WARC_HEADER_INVALID", f"{name} is not a UTC date in W3C ISO 8601 form "
+                 f"(WARC 1.1 section {section})", "YYYY-MM-DDThh:mm:ssZ", value)]
+    if m.group(1) == "t" or m.group(3) == "z":
+        return [("WARC_CASE_UNUSUAL", f"{name} has a lower-case t or z (WARC 1.1 section "
+                 f"{section} writes them in upper case)", "YYYY-MM-DDThh:mm:ssZ", value)]
+    return []
+
+
+def _segments(head: RecordHead, rec_type: str, seen: set[str]) -> list[Problem]:
+    """Section 7: a first segment is numbered 1, a continuation 2 or more, and a
+    continuation names its origin."""
+    out: list[Problem] = []
+    number = head.get("warc-segment-number")
+    if rec_type == "continuation":
+        for name in ("WARC-Segment-Origin-ID", "WARC-Segment-Number"):
+            if name.lower() not in seen:
+                out.append(("WARC_HEADER_MISSING", f"a continuation record needs {name} "
+                            "(WARC 1.1 sections 5.20, 5.21, 7)", name, None))
+        if number is not None and _digits(number) and int(number) < 2:
+            out.append(("WARC_HEADER_INVALID", "a continuation record's "
+                        "WARC-Segment-Number must be 2 or more: segment 1 is the first "
+                        "record (WARC 1.1 section 7)", "2 or more", number))
+    elif number is not None and _digits(number) and int(number) != 1:
+        out.append(("WARC_HEADER_INVALID", "only a continuation record continues a "
+                    f"segmented record: a {rec_type or 'record'}'s WARC-Segment-Number "
+                    "must be 1 (WARC 1.1 section 7)", "1", number))
+    return out
+
+
+def _advice(head: RecordHead, rec_type: str, seen: set[str]) -> list[Problem]:
+    """What the standard recommends (SHOULD): warnings."""
+    out: list[Problem] = []
+    content_type = head.get("content-type")
+    length = head.get("content-length")
+    if (content_type is None and rec_type != "continuation" and length is not None
+            and _digits(length) and int(length) > 0):
+        out.append(("WARC_CONTENT_TYPE_MISSING", "a record with a block should have a "
+                    "Content-Type (WARC 1.1 section 5.6)", "Content-Type", None))
+    if (rec_type == "warcinfo" and content_type is not None and content_type
+            and content_type.split(";")[0].strip().lower() != "application/warc-fields"):
+        out.append(("WARC_CONTENT_TYPE_UNUSUAL", "a warcinfo record's block is "
+                    "recommended to be application/warc-fields (WARC 1.1 section 6.2)",
+                    "application/warc-fields", content_type))
     return out

@@ -66,8 +66,8 @@ class _Record:
         self.block_expected: Digest | None = None
         self.payload: Any = None
         self.payload_expected: Digest | None = None
-        self.http = head.type in _HTTP_RECORDS and length > 0 and head.uri.startswith(
-            ("http:", "https:"))
+        self.http = head.type in _HTTP_RECORDS and length > 0 and head.uri[:6].lower(
+            ).startswith(("http:", "https:"))
         self.http_reader: HttpHead | None = HttpHead() if self.http else None
         self.http_head: bytes | None = None
         self.payload_seen = 0
@@ -122,13 +122,10 @@ class Scanner:
         if self.gzip is None:
             if data[:2] == b"\x1f\x8b"[: len(data[:2])]:  # (a file cut after 1 byte too)
                 self.gzip = True
-            elif data[:5] == b"WARC/":
+            elif data[:5].upper() == b"WARC/":
                 self.gzip = False
             else:
-                self.add("WARC_NOT_WARC", "neither a gzip member nor a WARC/ version line "
-                         "at the start of the file", 0, "WARC/1.x or gzip",
-                         repr(data[:16]))
-                self.stopped = True
+                self._not_warc(data[:16])
                 self.file_offset += len(data)
                 return
         if self.gzip:
@@ -137,6 +134,15 @@ class Scanner:
             start = self.file_offset
             self.file_offset += len(data)
             self._parse(data, start)
+
+    def _not_warc(self, start: bytes) -> None:
+        if start.startswith(b"filedesc:"):
+            message = "an ARC file (its first line is filedesc://), not a WARC"
+        else:
+            message = "neither a gzip member nor a WARC/ version line at the start of " \
+                "the file"
+        self.add("WARC_NOT_WARC", message, 0, "WARC/1.x or gzip", repr(start))
+        self.stopped = True
 
     def _feed_gzip(self, data: bytes) -> None:
         view = data
@@ -225,6 +231,15 @@ class Scanner:
 
     def _cut_short(self, head_offset: int | None, what: str) -> None:
         if head_offset is not None:
+            held = bytes(self.head_buf[:5]).upper()
+            if head_offset == 0 and self.records == 0 and held != b"WARC/"[:len(held)]:
+                self._not_warc(bytes(self.head_buf[:16]))
+                return
+            if held == b"WARC/" and b"\n\n" in self.head_buf:  # lines end in LF alone
+                self.add("WARC_HEADER_MALFORMED", "the record header block's lines end "
+                         "in LF alone, not CRLF, so it has no end (WARC 1.1 section 4)",
+                         head_offset, "CRLF", "LF")
+                return
             self.add("WARC_TRUNCATED" if what == "the file ends" else "WARC_CONTENT_LENGTH",
                      f"{what} inside a record header block", head_offset)
             return
@@ -340,8 +355,9 @@ class Scanner:
         head, problems = parse_head(raw, offset)
         for code, message, expected, found in problems:
             if code == "WARC_HEADER_MALFORMED" and head is None and self.records == 0 \
-                    and offset == 0:
-                code = "WARC_NOT_WARC"  # the very first record: this is no WARC at all
+                    and offset == 0:  # the very first record: this is no WARC at all
+                self._not_warc(raw[:16])
+                return False
             self.add(code, message, offset, expected, found)
         length = None if head is None else content_length(head)
         if head is None or length is None:
