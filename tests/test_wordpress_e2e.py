@@ -33,7 +33,7 @@ NOISE = re.compile(r"/wp-json/|[?&]rest_route=|oembed|[?&]replytocom=")
 class Crawled:
     coll: Path
     site: WordPress
-    profile_error: str | None  # why --profile wordpress was refused, if it was
+    summary: dict[str, Any]  # the first crawl's JSON summary
     articles: dict[str, dict[str, Any]]  # normalised records by URL
 
 
@@ -41,33 +41,26 @@ def _ok(done: Any, what: str) -> None:
     assert done.returncode in (0, 1), f"{what} exited {done.returncode}: {done.stderr[-2000:]}"
 
 
-def _crawl(coll: Path, *args: str) -> str | None:
-    """Crawl with --profile wordpress; without it when this build refuses the option.
-
-    The refusal is returned so that test_profile_wordpress_is_accepted fails alone and
-    the other tests still judge the rest of the pipeline.
-    """
-    done = cli("crawl", coll, *args, "--profile", "wordpress", *CRAWL_OPTIONS, timeout=1200)
-    if done.returncode == 2 and "--profile" in done.stderr:
-        refused = done.stderr.strip()
-        done = cli("crawl", coll, *args, *CRAWL_OPTIONS, timeout=1200)
-        _ok(done, "crawl without --profile")
-        return refused
+def _crawl(coll: Path, *args: str) -> dict[str, Any]:
+    """Crawl with --profile wordpress; its JSON summary."""
+    done = cli("crawl", coll, *args, "--profile", "wordpress", *CRAWL_OPTIONS, "--json",
+               timeout=1200)
     _ok(done, "crawl --profile wordpress")
-    return None
+    summary: dict[str, Any] = json.loads(done.stdout)
+    return summary
 
 
 @pytest.fixture(scope="module")
 def crawled(wordpress: WordPress, tmp_path_factory: pytest.TempPathFactory) -> Crawled:
     coll = tmp_path_factory.mktemp("wp") / "coll"
-    refused = _crawl(coll, "--seed", wordpress.url)
+    summary = _crawl(coll, "--seed", wordpress.url)
     _ok(cli("normalise", coll, "--quiet", timeout=600), "normalise")
     articles: dict[str, dict[str, Any]] = {}
     with open(coll / "normalised" / "articles.jsonl", encoding="utf-8") as f:
         for line in f:
             record = json.loads(line)
             articles.setdefault(record["url"], record)
-    return Crawled(coll, wordpress, refused, articles)
+    return Crawled(coll, wordpress, summary, articles)
 
 
 @dataclass
@@ -126,8 +119,11 @@ def report(problems: list[str], of: int, what: str) -> str:
 
 # The first crawl.
 
-def test_profile_wordpress_is_accepted(crawled: Crawled) -> None:
-    assert crawled.profile_error is None, crawled.profile_error
+def test_the_wordpress_profile_left_out_the_noise_and_counted_it(crawled: Crawled) -> None:
+    summary = crawled.summary
+    assert summary["profile"] == "wordpress"
+    excluded = summary["profile_excluded"]
+    assert excluded.get("wp-json", 0) > 0 and excluded.get("replytocom", 0) > 0, excluded
 
 
 def test_every_post_and_page_is_captured(crawled: Crawled) -> None:

@@ -9,13 +9,16 @@ different, and where they agree the text is almost always the article, so:
 
 1. Blocks at the *end* of trafilatura's body that the scorer's body does not contain are
    cut (comment threads, "related posts", author boxes, sign-up forms hang at the end).
-2. Blocks at the *start* that it does not contain are cut only when they are short (a
-   kicker, a stray caption; headings do not count); a long opening run is more often a
-   lead paragraph that the scoring missed.
+2. Blocks at the *start* that it does not contain are cut only when they are a label (a
+   kicker, a category, a photo credit: ``LEAD_TRIM_TOKENS`` words at most; headings do
+   not count); a sentence or more is a lead paragraph that the scoring missed.
 3. When the scorer's body contains nearly all of trafilatura's and is more than twice as
    long, trafilatura stopped early (a page split in several containers): the scorer's
    body is taken.
-4. A first block repeating the page's title is dropped (the body is the text under it).
+4. When the scorer's body holds less than half of trafilatura's, the scorer picked one
+   part of the article (one of several text components, a lead, a product tab), and its
+   edges say nothing about where the article ends: trafilatura's body is taken whole.
+5. A first block repeating the page's title is dropped (the body is the text under it).
 
 If one extractor fails or finds nothing, the other's body is used alone.
 
@@ -35,21 +38,29 @@ from lxml import etree
 from .blocks import Block, shingles, tei_blocks, tokens
 from .native import native_body
 
-__all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO", "ESCALATE"]
+__all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO", "ESCALATE",
+           "NARROW", "RIVAL"]
 
 # A block is supported by the other extractor when this share of its 4-token shingles
 # occurs in the other's text.
 SUPPORT = 0.5
-# An unsupported opening run is cut only up to this many tokens.
-LEAD_TRIM_TOKENS = 60
+# An unsupported opening run is cut only up to this many tokens (a label, not a sentence).
+LEAD_TRIM_TOKENS = 15
 # The scorer's body replaces trafilatura's when longer by this factor and it contains
 # COVER of trafilatura's shingles.
 SWITCH_RATIO = 2.0
 COVER = 0.8
+# Below this share of trafilatura's shingles in the scorer's body, the scorer's body is
+# too narrow to trim trafilatura's by (rule 4).
+NARROW = 0.5
 # trafilatura runs first without its own fallback extractors (fast); when the scorer's
 # body holds less than this share of that body, the two disagree and trafilatura runs
 # again with its fallbacks (its readability port, jusText), which cost as much again.
 ESCALATE = 0.8
+# When a container outside the scorer's article scores this share of its score, two
+# candidates compete and the region around one of them may not hold the article:
+# trafilatura reads the whole page at once.
+RIVAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -103,7 +114,7 @@ def _ntokens(blocks: Sequence[Block]) -> int:
 
 
 def combine(primary: Sequence[Block], secondary: Sequence[Block]) -> tuple[list[Block], str]:
-    """The combination rules 1-3 above; returns the blocks and the method used."""
+    """The combination rules 1-4 above; returns the blocks and the method used."""
     if not primary:
         return list(secondary), "native" if secondary else "none"
     if not secondary:
@@ -113,7 +124,7 @@ def combine(primary: Sequence[Block], secondary: Sequence[Block]) -> tuple[list[
             primary, other) >= COVER:
         return list(secondary), "native"
     support = [_supported(b, other) for b in primary]
-    if not any(support):
+    if not any(support) or _cover(primary, other) < NARROW:
         return list(primary), "trafilatura"
     first = support.index(True)
     last = len(support) - 1 - support[::-1].index(True)
@@ -145,7 +156,9 @@ def extract_body(doc: etree._Element, text: str, url: str | None = None,
     if native.confident:
         return Body(tuple(_drop_title(secondary, titles)), "native")
     try:
-        primary = _trafilatura(_region_page(native.region, text), url, fast=True)
+        whole = native.rival >= RIVAL
+        primary = [] if whole else _trafilatura(_region_page(native.region, text), url,
+                                                 fast=True)
         if not primary or _cover(primary, _text_shingles(secondary)) < ESCALATE:
             primary = _trafilatura(text, url, fast=False)
     except Exception as e:

@@ -5,7 +5,9 @@ element that holds it and how much of its text is link text. Regions that are
 boilerplate by their markup are marked: ``nav``, ``aside``, ``footer``, ``form``,
 ``menu``, hidden elements, navigation roles, and elements whose class or id has a
 boilerplate word (``sidebar``, ``share``, ``related``, ``comments`` ... as whole words)
-and no content word. Two corrections keep odd names from hiding the article:
+and no content word, or one class or id joining both (``post-meta``, ``entry-footer``:
+a part of the article that is not its text). Two corrections keep odd names from hiding
+the article:
 
 - a marked region that holds more than half of the page's text is a wrapper (an ASP.NET
   page in one ``<form>``, a Blogger ``widget Blog``), not boilerplate;
@@ -53,21 +55,32 @@ _NEGATIVE_WORDS = frozenset({
     "menu", "footer", "masthead", "toolbar", "skip", "print", "bio", "tags", "tag",
     "taglist", "categories", "category", "byline", "dateline", "caption", "credit",
     "credits", "hidden", "sr", "screenreader", "more", "trending", "popular", "outbrain",
-    "taboola", "widget", "banner", "author", "meta", "nocontent", "noscript",
+    "taboola", "widget", "banner", "author", "meta", "nocontent", "noscript", "toc",
 })
 _POSITIVE_WORDS = frozenset({"article", "body", "content", "entry", "main", "post", "story",
                              "text", "prose", "articlebody"})
+# Words of a wrapper's name ("content-with-sidebar-wrap"); "more" is as often the rest of
+# the text ("read-more-content") as a teaser.
+_LAYOUT_WORDS = frozenset({"with", "wrap", "wrp", "wrapper", "container", "layout", "inner",
+                           "outer", "more"})
 _BODY_NAMES = frozenset({"articlebody", "postbody", "entrycontent", "storybody",
                          "articletext", "postcontent", "articlecontent"})
 _BODY_WHAT = frozenset({"article", "post", "entry", "story"})
 _BODY_PART = frozenset({"body", "content", "text"})
 # Words of a class or id: runs of letters and digits, camelCase split ("GoogleDfpAd").
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# Class or id words of an article's lead paragraph (intro, abstract, Vorspann, chapô),
+# which pages often put above the article's container, in its header.
+_LEAD_WORDS = frozenset({"lead", "leadin", "lede", "intro", "introduction", "abstract",
+                         "summary", "standfirst", "subheadline", "subhead", "subtitle",
+                         "epigraph", "chapo", "chapeau", "vorspann", "entradilla",
+                         "sumario", "dek"})
 # Whole blocks that are labels, not text.
 _LABELS = frozenset({"advertisement", "advert", "ad", "ads", "sponsored", "anzeige",
                      "publicidad", "publicité", "pubblicità", "reklama", "werbung",
                      "story continues below advertisement", "continue reading below",
                      "skip advertisement"})
+_DATE = re.compile(r"\d{4}-\d{2}")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # A boilerplate-looking region holding more than this share of the page's text is a
 # wrapper, not boilerplate.
@@ -82,6 +95,12 @@ REGION = 1.2
 _CONTAINERS = frozenset({"div", "section", "article", "main", "body"})
 # A block scores its container only with at least this many characters.
 _MIN_SCORING_CHARS = 25
+# A lead above the container (``_leads``) is a paragraph of at least this many characters;
+# a sentence under a headline (a deck, a standfirst) is left to the metadata's
+# description, as the headline is left to its title.
+LEAD_CHARS = 150
+# A block shorter than this that is mostly a date in <time> is a date line (``_dateline``).
+DATELINE_CHARS = 80
 
 
 @dataclass
@@ -116,6 +135,7 @@ class NativeBody:
 
 
 _PLAIN, _BOILER, _ARTICLE_BODY = 0, 1, 2
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BOILER_ROLES = frozenset({"navigation", "complementary", "contentinfo", "banner"})
 
 
@@ -136,7 +156,9 @@ def _mark(el: etree._Element, tag: str) -> int:
         return _PLAIN
     if "role" in keys and get("role") in _BOILER_ROLES:
         return _BOILER
-    names = f"{get('class') or ''} {get('id') or ''} {get('itemprop') or ''}"
+    # A heading's id is an anchor made of its own words ("nav_the_results"), not a role.
+    ident = "" if tag in _HEADINGS else get("id") or ""
+    names = f"{get('class') or ''} {ident} {get('itemprop') or ''}"
     return _name_mark(names) if len(names) > 2 else _PLAIN
 
 
@@ -149,7 +171,25 @@ def _name_mark(names: str) -> int:
         return _ARTICLE_BODY  # post-content, entry-content, article-body, articleBody
     if words & _NEGATIVE_WORDS and not words & _POSITIVE_WORDS:
         return _BOILER
+    if any(_compound_boiler(name) for name in names.split()):
+        return _BOILER
     return _PLAIN
+
+
+def _compound_boiler(name: str) -> bool:
+    """One class or id joining a content word and a boilerplate word names a part of the
+    article that is not its text: ``post-meta``, ``entry-footer``, ``article-tags``,
+    ``related_post``, ``PostCategory``. (Across separate classes the content word still
+    wins: WordPress gives the article itself ``post category-news tag-eu``.) Layout words
+    name a wrapper, not a part: ``content-with-sidebar-wrap`` holds the article."""
+    words = frozenset(w.lower() for w in _WORD.findall(name))
+    return bool(words & _NEGATIVE_WORDS and words & _POSITIVE_WORDS
+                and not words & _LAYOUT_WORDS)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _is_lead(names: str) -> bool:
+    return any(w.lower() in _LEAD_WORDS for w in _WORD.findall(names))
 
 
 class _Walker:
@@ -315,22 +355,60 @@ def native_body(doc: etree._Element) -> NativeBody:
         around.update(el.iterancestors())
     rival = max((s for el, s in weighed.items() if el not in inside and el not in around),
                 default=0.0)
+    region = _region(best, text)
+    leads = _leads(blocks, inside, best, region)
     out: list[Block] = []
     prose = kept = 0
     for b in blocks:
         if b.boiler or b.owner is None:
             continue
         prose += b.chars
-        if b.owner not in inside:
+        if b.owner not in inside and b.owner not in leads:
             continue
         if b.link_chars > 0.5 * b.chars or b.kind == "caption":
             continue
         if b.chars < 40 and b.text.lower().strip(" :.-") in _LABELS:
             continue
+        if b.chars < DATELINE_CHARS and _dateline(b):
+            continue
         kept += b.chars
         out.append(Block(b.kind, b.text, b.level))
     return NativeBody(tuple(out), best, best_score, rival / best_score if best_score else 1.0,
-                      kept / prose if prose else 0.0, _region(best, text))
+                      kept / prose if prose else 0.0, region)
+
+
+def _leads(blocks: Sequence[_Block], inside: set[etree._Element], best: etree._Element,
+           region: etree._Element) -> set[etree._Element]:
+    """The article's lead paragraphs above its container: before it, in the same
+    ``<article>`` or ``<main>`` (else in its region), a paragraph of ``LEAD_CHARS`` or
+    more whose own class or id names it a lead (``_LEAD_WORDS``)."""
+    scope = next(best.iterancestors("article", "main"), region)
+    if scope.tag in ("body", "html"):
+        return set()
+    found: set[etree._Element] = set()
+    for b in blocks:
+        owner = b.owner
+        if owner is None or owner in inside:
+            break
+        if b.boiler or b.kind != "p" or b.chars < LEAD_CHARS:
+            continue
+        names = f"{owner.get('class') or ''} {owner.get('id') or ''}"
+        if len(names) > 2 and _is_lead(names) and any(
+                el is scope for el in owner.iterancestors()):
+            found.add(owner)
+    return found
+
+
+def _dateline(b: _Block) -> bool:
+    """A short block that is mostly a ``<time>`` element whose ``datetime`` is a date
+    (not a duration, ``PT15M``, nor empty): the page's date line, which the metadata
+    reads."""
+    owner = b.owner
+    if owner is None:
+        return False
+    dated = sum(len("".join(t.itertext()).strip()) for t in owner.iter("time")
+                if _DATE.match((t.get("datetime") or "").strip()))
+    return dated >= 0.5 * b.chars
 
 
 def _region(container: etree._Element, text: _Text) -> etree._Element:
