@@ -19,7 +19,7 @@ from .article import Article, Image
 from .blocks import Block, render_markdown, render_text, tokens
 from .body import body_titles, extract_body
 from .listing import teaser_markdown, teaser_text
-from .metadata import extract_metadata
+from .metadata import BODY_DATE_SOURCES, extract_metadata
 from .pagetype import is_dated, page_type, read_structure
 
 __all__ = ["extract_article", "MAX_HTML_BYTES", "BlockFilter", "looks_binary"]
@@ -161,7 +161,7 @@ def extract_article(
     published = meta.published
     if not is_dated(meta, structure) and meta.sources.get("published") == "time":
         published = None  # a <time> outside the main content: a widget's or a comment's
-    if kind == "listing" and meta.sources.get("published") in ("time", "url"):
+    if kind == "listing" and meta.sources.get("published") in BODY_DATE_SOURCES:
         published = None  # the date of the first teaser, not of the page
     if kind == "listing" and structure.teasers:
         # A listing's text is its list of teasers (docs/normalise.md, "Listings").

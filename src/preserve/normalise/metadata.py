@@ -9,10 +9,14 @@ docs/normalise.md):
 3. Dublin Core ``DC.*`` and ``dcterms.*`` meta elements.
 4. Other common meta elements (``description``, ``twitter:*``,
    ``citation_*``, ``parsely-*``, ``pubdate``), ``<link rel=canonical>``, ``<html lang>``.
-5. ``<time datetime>`` in the page (a ``datePublished``/``pubdate`` one first).
+5. Dates in the body (``pagedates.py``), never from comments, widgets or sidebars: a
+   JSON-LD ``WebPage``'s ``dateModified``; microdata and hAtom attributes
+   (``itemprop=datePublished``, ``class=published``); ``<time>`` (a ``datePublished``/
+   ``pubdate`` one first); then a date in the URL path (/2019/11/18/); then a date line
+   written out, in any of the EU's 24 languages.
 6. Authors, and tags, categories and the site name, have their own order of sources
    (structured data, then the page's own article): see ``authors`` and ``subjects``.
-7. A date in the URL path (/2019/11/18/).
+7. (The URL's date is read with the body's, in 5.)
 8. Heuristics: the ``<h1>``, the ``<title>`` less its " – Site" suffix.
 """
 
@@ -29,10 +33,11 @@ from lxml import etree
 
 from .authors import jsonld_authors, meta_authors, page_authors
 from .dates import parse_date, url_date
+from .pagedates import markup_dates, text_date, time_date, title_date
 from .scope import Page
 from .subjects import TITLE_SEPARATOR, read_subjects
 
-__all__ = ["Metadata", "extract_metadata", "ARTICLE_TYPES"]
+__all__ = ["Metadata", "extract_metadata", "ARTICLE_TYPES", "BODY_DATE_SOURCES"]
 
 ARTICLE_TYPES = frozenset({
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -40,6 +45,8 @@ ARTICLE_TYPES = frozenset({
     "techarticle", "socialmediaposting", "liveblogposting", "report", "posting",
     "advertisercontentarticle", "satiricalarticle", "medicalscholarlyarticle", "review",
 })
+# Dates read from the page's body or URL: on a listing, its first teaser's, not its own.
+BODY_DATE_SOURCES = frozenset({"markup", "time", "url", "text"})
 _SPACE = re.compile(r"\s+")
 _MAX_JSONLD = 1_000_000
 
@@ -107,7 +114,13 @@ def _jsonld_objects(doc: etree._Element) -> Iterator[dict[str, Any]]:
                     stack.extend(graph)
 
 
-def _from_jsonld(objects: list[dict[str, Any]], meta: Metadata) -> None:
+def _from_jsonld(objects: list[dict[str, Any]], meta: Metadata) -> str | None:
+    """Read the JSON-LD; return the ``dateModified`` of a non-article object (a
+    ``WebPage``), which ranks below the head's meta elements. Its ``datePublished`` is not
+    taken: Yoast and other SEO plugins write one on every page, static pages and archives
+    too (on the metadata gate it was wrong on 8 of the 14 pages where it was the only
+    source)."""
+    page_modified: str | None = None
     for obj in objects:
         types = _types(obj)
         meta.schema_types |= types
@@ -120,8 +133,11 @@ def _from_jsonld(objects: list[dict[str, Any]], meta: Metadata) -> None:
             page = obj.get("mainEntityOfPage")
             page_url = page.get("@id") if isinstance(page, dict) else page
             meta.offer("canonical_url", _clean(obj.get("url")) or _clean(page_url), "json-ld")
+        elif page_modified is None:
+            page_modified = parse_date(_clean(obj.get("dateModified")))
         if isinstance(obj.get("inLanguage"), str):
             meta.offer("language", _clean(obj["inLanguage"]), "json-ld")
+    return page_modified
 
 
 def _meta_values(doc: etree._Element) -> dict[str, list[str]]:
@@ -146,8 +162,10 @@ def _from_meta(doc: etree._Element, v: dict[str, list[str]], meta: Metadata) -> 
     meta.og_type = _first(v, "og:type")
     meta.offer("title", _first(v, "og:title"), og)
     meta.offer("description", _first(v, "og:description"), og)
-    meta.offer("published", parse_date(_first(v, "article:published_time")), og)
-    meta.offer("modified", parse_date(_first(v, "article:modified_time", "og:updated_time")), og)
+    meta.offer("published", parse_date(_first(
+        v, "article:published_time", "og:article:published_time", "og:published_time")), og)
+    meta.offer("modified", parse_date(_first(
+        v, "article:modified_time", "og:article:modified_time", "og:updated_time")), og)
     meta.offer("canonical_url", _first(v, "og:url"), og)
     locale = _first(v, "og:locale")
     dc = "dublin-core"
@@ -163,8 +181,10 @@ def _from_meta(doc: etree._Element, v: dict[str, list[str]], meta: Metadata) -> 
     meta.offer("title", _first(v, "twitter:title", "citation_title", "parsely-title"), other)
     meta.offer("published", parse_date(_first(
         v, "citation_publication_date", "citation_date", "parsely-pub-date", "pubdate",
-        "publishdate", "publish-date", "sailthru.date", "date", "datepublished")), other)
-    meta.offer("modified", parse_date(_first(v, "datemodified", "last-modified")), other)
+        "publishdate", "publish-date", "publish_date", "publication_date", "sailthru.date",
+        "article.published", "date", "datepublished", "datecreated", "uploaddate")), other)
+    meta.offer("modified", parse_date(_first(
+        v, "datemodified", "last-modified", "article.updated", "dateupdate")), other)
     meta.offer("description", _first(v, "description", "twitter:description"), other)
     for link in doc.iterfind(".//link[@rel]"):
         href = link.get("href")
@@ -184,12 +204,14 @@ def _text(el: etree._Element) -> str:
     return _SPACE.sub(" ", "".join(el.itertext())).strip()
 
 
-def _from_page(doc: etree._Element, url: str | None, meta: Metadata) -> None:
-    """The page's own text: <time>, bylines, the URL, <h1>, <title>; each looked up only
-    when no stronger source gave the field (the searches cost more than all the rest)."""
+def _from_page(doc: etree._Element, url: str | None, meta: Metadata,
+               page_modified: str | None = None) -> None:
+    """The page's own text: dates in the body, the URL, <h1>, <title>; each looked up
+    only when no stronger source gave the field (the searches cost more than all the
+    rest)."""
+    meta.offer("modified", page_modified, "json-ld-page")
     if "published" not in meta.sources:
-        _from_time(doc, meta)
-    meta.offer("published", url_date(url), "url")
+        _from_body_dates(doc, url, meta)
     if "title" not in meta.sources:
         h1 = doc.find(".//h1")
         meta.offer("title", _text(h1) if h1 is not None else None, "h1")
@@ -201,21 +223,20 @@ def _from_page(doc: etree._Element, url: str | None, meta: Metadata) -> None:
                        else text, "title")
 
 
-# Compiled once: the expressions are long, and compiling them per page costs as much as
-# running them.
-_PUBLISHED_TIMES = etree.XPath(
-    './/time[@datetime][@itemprop="datePublished" or @pubdate or '
-    'contains(@class, "publish") or contains(@class, "entry-date")]')
-_TIMES = etree.XPath(".//time[@datetime]")
-
-
-def _from_time(doc: etree._Element, meta: Metadata) -> None:
-    times: list[etree._Element] = _PUBLISHED_TIMES(doc) + _TIMES(doc)
-    for el in times:
-        when = parse_date(el.get("datetime"))
-        if when:
-            meta.offer("published", when, "time")
-            break
+def _from_body_dates(doc: etree._Element, url: str | None, meta: Metadata) -> None:
+    """Dates in the body (pagedates.py), then the URL: microdata first, then ``<time>``,
+    then the URL, then a date line (a URL's date is the publication's; a written one may
+    be an update's)."""
+    published, modified = markup_dates(doc, meta.language)
+    meta.offer("published", published, "markup")
+    meta.offer("modified", modified, "markup")
+    if "published" not in meta.sources:
+        meta.offer("published", time_date(doc, meta.language), "time")
+    meta.offer("published", url_date(url), "url")
+    if "published" not in meta.sources:
+        meta.offer("published", text_date(doc, meta.language), "text")
+    if "published" not in meta.sources:
+        meta.offer("published", title_date(doc, meta.language), "text")
 
 
 def _read_subjects(page: Page, objects: list[dict[str, Any]],
@@ -253,9 +274,9 @@ def extract_metadata(doc: etree._Element, url: str | None = None) -> Metadata:
     meta = Metadata()
     objects = list(_jsonld_objects(doc))
     values = _meta_values(doc)
-    _from_jsonld(objects, meta)
+    page_modified = _from_jsonld(objects, meta)
     _from_meta(doc, values, meta)
-    _from_page(doc, url, meta)
+    _from_page(doc, url, meta, page_modified)
     page = Page(doc, url)
     _read_subjects(page, objects, values, meta)
     _read_authors(page, objects, values, meta)
