@@ -17,6 +17,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
+from . import regions
 from .blocks import Block, tokens
 from .dates import parse_date
 from .metadata import ARTICLE_TYPES, Metadata
@@ -50,20 +51,7 @@ _ARTICLE_CLASSES = frozenset({"type-post", "single-post", "single", "node--type-
 _LISTING_CLASSES = frozenset({"archive", "blog", "search-results", "path-taxonomy",
                               "page-taxonomy-term"})
 
-_ZONE_TAGS = frozenset({"aside", "nav", "form", "menu", "dialog"})
-_ZONE_ROLES = frozenset({"complementary", "navigation", "contentinfo", "banner", "search",
-                         "dialog"})
-_ZONE_TOKENS = frozenset({"sidebar", "widget", "widgets", "widget-area", "secondary",
-                          "primary-sidebar", "secondary-sidebar", "related-posts",
-                          "jp-relatedposts", "yarpp-related"})
-# Any class or id with one of these words between dashes: comment-list, comments-area,
-# wp-block-latest-comments, comment-respond, js-comments, disqus_thread.
-_COMMENT_WORD = re.compile(r"(?:^|[-_])(?:comments?|commentlist|respond|disqus)(?:$|[-_])")
-
-# Compiled once. Element ids are indexed by libxml2, so id() costs nothing; a search of
-# every element's attributes costs as much as the rest of the page typing.
-_IDS = etree.XPath("id('content main primary')")
-_ROLE_MAIN = etree.XPath("(//*[@role='main'])[1]")
+# Compiled once.
 _MARK_TAGS = ("article", "h2", "h3", "a", "div")
 # A link to a numbered page of the same list: WordPress /page/2/, ?paged=2, Drupal and
 # NationBuilder ?page=2; or classed as one (WordPress page-numbers, Drupal pager__link).
@@ -120,24 +108,13 @@ def _tag(el: etree._Element) -> str:
 
 
 def zone_kind(el: etree._Element) -> str | None:
-    """What template zone ``el`` is, if any: ``comments`` (a comment section or a
-    comment), ``widgets`` (a widget area), ``template`` (an aside, navigation, a form, a
-    sidebar, a header or footer outside any article or main region), else None."""
-    tokens_ = f"{el.get('class') or ''} {el.get('id') or ''}".lower().split()
-    if "comment" in (el.get("itemtype") or "").lower() or any(
-            _COMMENT_WORD.search(t) for t in tokens_):
-        return "comments"
-    if any(t.startswith("widget") for t in tokens_):
-        return "widgets"
-    tag = _tag(el)
-    if tag in _ZONE_TAGS or not _ZONE_TOKENS.isdisjoint(tokens_):
-        return "template"
-    if tag in ("header", "footer") and not any(_tag(a) in ("article", "main")
-                                              for a in el.iterancestors()):
-        return "template"  # the site's; the content's own holds its title, byline, date
-    if (el.get("role") or "").strip().lower() in _ZONE_ROLES:
-        return "template"
-    return None
+    """What template zone ``el`` is, if any (regions.py, docs/normalise.md "Regions"):
+    ``comments``, ``widgets``, else ``template`` for any other zone but a box of
+    teasers (on a listing they are the content)."""
+    kind = regions.zone(el, regions.where(el))
+    if kind in (regions.COMMENTS, regions.WIDGETS) or kind is None:
+        return kind
+    return None if kind == regions.TEASERS else "template"
 
 
 class _Scope:
@@ -164,24 +141,6 @@ class _Scope:
 
     def outside(self, el: etree._Element) -> bool:
         return self.zone(el) is not None
-
-
-def _body(doc: etree._Element) -> etree._Element | None:
-    return doc.find("body") if _tag(doc) == "html" else next(doc.iter("body"), None)
-
-
-def _scope(doc: etree._Element) -> tuple[etree._Element, bool]:
-    """The main content and whether the page marks it: the first ``<main>``, else the
-    first element with id ``content``, ``main`` or ``primary``, else the first with
-    ``role=main``."""
-    main = next(doc.iter("main"), None)
-    if main is not None:
-        return main, True
-    found: list[etree._Element] = _IDS(doc) or _ROLE_MAIN(doc)
-    if found:
-        return found[0], True
-    body = _body(doc)
-    return (body if body is not None else doc), False
 
 
 def _page_link(a: etree._Element) -> bool:
@@ -260,7 +219,7 @@ def _container(heading: etree._Element, root: etree._Element) -> etree._Element:
 
 def read_structure(doc: etree._Element, url: str | None = None,
                    canonical: str | None = None) -> PageStructure:
-    root, marked = _scope(doc)
+    root, marked = regions.main_region(doc)
     links = _Links(url, canonical)
     scope = _Scope(root)
     items: list[etree._Element] = []
@@ -308,7 +267,7 @@ def read_structure(doc: etree._Element, url: str | None = None,
     lead = full[sizes.index(max(sizes))] if sizes and 2 * max(sizes) > sum(sizes) else None
     dominant = lead is not None and max(sizes) >= sum(_LENGTH(box) for box, _ in entries)
     main_item = lead is not None or (marked and not items and not entries)
-    body = _body(doc)
+    body = regions.body_of(doc)
     classes = set((body.get("class") or "").lower().split()) if body is not None else set()
     item_el = lead if lead is not None else (root if main_item else None)
     if item_el is not None:
