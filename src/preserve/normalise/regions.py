@@ -29,7 +29,8 @@ __all__ = ["WORD", "name_words", "name_zone", "names_of", "tag_zone", "zone", "w
            "is_content", "main_region", "body_of", "OUTSIDE", "IN_MAIN", "IN_ARTICLE",
            "COMMENTS", "WIDGETS", "SIDEBAR", "RELATED", "TEASERS", "NAVIGATION", "ASIDE",
            "HEADER", "FOOTER", "FORM", "DIALOG", "COMMENT_WORDS", "CONTENT_WORDS",
-           "CONTENT_TAGS", "WRAPPER_SHARE"]
+           "CONTENT_TAGS", "WRAPPER_SHARE", "ZONE_WORDS", "TEMPLATE_TAGS",
+           "SITE_TAGS", "TEMPLATE_ROLES"]
 
 # Zone kinds.
 COMMENTS = "comments"  # a comment thread, one comment, a "Latest comments" widget
@@ -63,6 +64,8 @@ _NAME_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     (HEADER, frozenset({"masthead"})),
     (FOOTER, frozenset({"colophon"})),
 )
+# Every word that names a zone (the body scorer marks each, among its own).
+ZONE_WORDS = COMMENT_WORDS.union(*(words for _, words in _NAME_WORDS))
 # "site-footer", "global-header": a header or footer word with a site word in one name.
 _SITE_PARTS = {"header": HEADER, "footer": FOOTER}
 _SITE_WORDS = frozenset({"site", "global"})
@@ -79,11 +82,14 @@ _ZONE_NAMES = {"secondary": SIDEBAR}
 _BUILDER_PREFIXES = ("elementor-",)
 
 _TAGS = {"nav": NAVIGATION, "menu": NAVIGATION, "form": FORM, "dialog": DIALOG}
+TEMPLATE_TAGS = frozenset(_TAGS)
 # The content's own aside, header and footer hold its byline, date and tags: only the
 # site's are zones.
 _SITE_TAGS = {"aside": ASIDE, "header": HEADER, "footer": FOOTER}
+SITE_TAGS = frozenset(_SITE_TAGS)
 _ROLES = {"navigation": NAVIGATION, "complementary": ASIDE, "banner": HEADER,
           "contentinfo": FOOTER, "search": FORM, "dialog": DIALOG}
+TEMPLATE_ROLES = frozenset(_ROLES)
 CONTENT_TAGS = frozenset({"article", "main"})
 # Where an element is (``where``).
 OUTSIDE, IN_MAIN, IN_ARTICLE = 0, 1, 2
