@@ -1,9 +1,8 @@
 """What kind of page this is, read from its main content and never from its template:
 an ``article``, a static ``page``, a ``listing`` of other pages, or ``other``.
 
-``read_structure`` looks once at the page's main content (its ``<main>``, else the
-element marked as it, else its body) with the template zones left out: asides,
-navigation, the site's header and footer, forms, widget areas and comment sections.
+``read_structure`` looks once at the page's main content (regions.py's main region)
+with the template zones of regions.py left out, all but boxes of teasers.
 ``page_type`` applies the rules of docs/normalise.md ("Page types"), each with its
 reason there.
 """
