@@ -116,32 +116,6 @@ def zone_kind(el: etree._Element) -> str | None:
     return None if kind == regions.TEASERS else "template"
 
 
-class _Scope:
-    """The main content and a memo of which of its elements are template zones."""
-
-    def __init__(self, root: etree._Element | None) -> None:
-        self.root = root
-        self.zones: dict[etree._Element, str | None] = {}
-
-    def zone(self, el: etree._Element) -> str | None:
-        """The kind of the zone holding ``el`` (itself or an ancestor below the root, or
-        below <body> when the root is None), the innermost first; None if none does."""
-        node: etree._Element | None = el
-        while node is not None and node is not self.root and _tag(node) not in ("body",
-                                                                               "html"):
-            if node in self.zones:
-                kind = self.zones[node]
-            else:
-                kind = self.zones[node] = zone_kind(node)
-            if kind is not None:
-                return kind
-            node = node.getparent()
-        return None
-
-    def outside(self, el: etree._Element) -> bool:
-        return self.zone(el) is not None
-
-
 def _page_link(a: etree._Element) -> bool:
     if _PAGE_HREF.search(a.get("href") or ""):
         return True
@@ -220,7 +194,7 @@ def read_structure(doc: etree._Element, url: str | None = None,
                    canonical: str | None = None) -> PageStructure:
     root, marked = regions.main_region(doc)
     links = _Links(url, canonical)
-    scope = _Scope(root)
+    scope = regions.Zones(root, zone_kind)
     items: list[etree._Element] = []
     item_set: set[etree._Element] = set()
     entries: list[tuple[etree._Element, Teaser]] = []
@@ -234,7 +208,7 @@ def read_structure(doc: etree._Element, url: str | None = None,
             continue
         if tag == "div" and "views-row" not in (el.get("class") or "").split():
             continue
-        if scope.outside(el):
+        if scope.inside(el):
             continue
         if tag in ("h2", "h3") and not _HAS_LINK(el):
             continue
@@ -298,13 +272,13 @@ def _time_dates(doc: etree._Element) -> dict[str, frozenset[str]]:
     """The dates of the page's ``<time datetime>`` elements in comments and widget
     areas, and of the others. (Only those two kinds of zone: sites put an article's own
     date in an ``<aside>`` or a column called sidebar often enough.)"""
-    scope = _Scope(None)
+    scope = regions.Zones(None, zone_kind)
     zone: set[str] = set()
     content: set[str] = set()
     for el in doc.iter("time"):
         when = parse_date(el.get("datetime"))
         if when:
-            (zone if scope.zone(el) in ("comments", "widgets") else content).add(when)
+            (zone if scope.of(el) in ("comments", "widgets") else content).add(when)
     return {"zone_dates": frozenset(zone), "content_dates": frozenset(content)}
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -30,7 +31,7 @@ __all__ = ["WORD", "name_words", "name_zone", "names_of", "tag_zone", "zone", "w
            "COMMENTS", "WIDGETS", "SIDEBAR", "RELATED", "TEASERS", "NAVIGATION", "ASIDE",
            "HEADER", "FOOTER", "FORM", "DIALOG", "COMMENT_WORDS", "CONTENT_WORDS",
            "CONTENT_TAGS", "WRAPPER_SHARE", "ZONE_WORDS", "TEMPLATE_TAGS",
-           "SITE_TAGS", "TEMPLATE_ROLES"]
+           "SITE_TAGS", "TEMPLATE_ROLES", "Zones"]
 
 # Zone kinds.
 COMMENTS = "comments"  # a comment thread, one comment, a "Latest comments" widget
@@ -213,3 +214,34 @@ def main_region(doc: etree._Element, by_id: bool = True) -> tuple[etree._Element
         return found[0], True
     body = body_of(doc)
     return (body if body is not None else doc), False
+
+
+class Zones:
+    """Which zone holds an element (``zone``, or the reader's ``kind``), with a memo of
+    the elements already asked about, for a reader that asks about many of one page."""
+
+    def __init__(self, root: etree._Element | None = None,
+                 kind: Callable[[etree._Element], str | None] | None = None) -> None:
+        self.root = root
+        self.kind = kind or (lambda el: zone(el, where(el)))
+        self.memo: dict[etree._Element, str | None] = {}
+
+    def of(self, el: etree._Element) -> str | None:
+        """The kind of the innermost zone holding ``el`` (itself or an ancestor below
+        ``root``, or below ``<body>`` without one); None if none does: ``el`` is then
+        inside the content."""
+        node: etree._Element | None = el
+        while node is not None and node is not self.root and (
+                not isinstance(node.tag, str) or node.tag.lower() not in ("body", "html")):
+            if node in self.memo:
+                found = self.memo[node]
+            else:
+                found = self.memo[node] = self.kind(node)
+            if found is not None:
+                return found
+            node = node.getparent()
+        return None
+
+    def inside(self, el: etree._Element) -> bool:
+        """Whether ``el`` is inside template."""
+        return self.of(el) is not None
