@@ -34,31 +34,32 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from . import regions
 from .blocks import BLOCK_TAGS, KINDS, MAX_DEPTH, SKIP_TAGS, Block
 
-__all__ = ["NativeBody", "native_body"]
+__all__ = ["NativeBody", "native_body", "boilerplate", "article_body"]
 
 # Block-level tags start and end a text block, as for the whole-page blocks; what a reader
 # never sees as text (form controls, embedded frames, formulas) is skipped here too.
 _BLOCK = BLOCK_TAGS | {"menu"}
 _SKIP = SKIP_TAGS | {"button", "iframe", "input", "math", "option"}
-# Regions that are boilerplate by their tag.
-_BOILER_TAGS = frozenset({"nav", "aside", "footer", "form", "menu"})
+# Regions that are boilerplate by their tag: every template tag of regions.py, and an
+# aside or footer wherever it is (the article's own holds its tags and byline, not its
+# text). A header stays: the article's holds its headline and lead.
+_BOILER_TAGS = regions.TEMPLATE_TAGS | (regions.SITE_TAGS - {"header"})
 # Class or id words of boilerplate regions (whole words of the class or id, split at
-# anything not a letter or digit), unless a content word is there too.
-_NEGATIVE_WORDS = frozenset({
-    "comment", "comments", "disqus", "respond", "reply", "replies", "sidebar", "share",
-    "sharing", "social", "related", "recommended", "recommendations", "promo", "advert",
-    "advertisement", "ad", "ads", "sponsor", "sponsored", "newsletter", "subscribe",
-    "subscription", "signup", "popup", "modal", "cookie", "cookies", "consent",
-    "breadcrumb", "breadcrumbs", "pagination", "pager", "nav", "navbar", "navigation",
-    "menu", "footer", "masthead", "toolbar", "skip", "print", "bio", "tags", "tag",
-    "taglist", "categories", "category", "byline", "dateline", "caption", "credit",
-    "credits", "hidden", "sr", "screenreader", "more", "trending", "popular", "outbrain",
-    "taboola", "widget", "banner", "author", "meta", "nocontent", "noscript", "toc",
+# anything not a letter or digit), unless a content word is there too: every zone word of
+# regions.py, and what is not the article's text though it may be in the article.
+_NEGATIVE_WORDS = regions.ZONE_WORDS | frozenset({
+    "share", "sharing", "social", "promo", "advert", "advertisement", "ad", "ads",
+    "sponsor", "sponsored", "newsletter", "subscribe", "subscription", "signup", "popup",
+    "modal", "cookie", "cookies", "consent", "breadcrumb", "breadcrumbs", "pagination",
+    "pager", "nav", "navbar", "navigation", "menu", "footer", "toolbar", "skip", "print",
+    "bio", "tags", "tag", "taglist", "categories", "category", "byline", "dateline",
+    "caption", "credit", "credits", "hidden", "sr", "screenreader", "more", "banner",
+    "author", "meta", "nocontent", "noscript", "toc",
 })
-_POSITIVE_WORDS = frozenset({"article", "body", "content", "entry", "main", "post", "story",
-                             "text", "prose", "articlebody"})
+_POSITIVE_WORDS = regions.CONTENT_WORDS | frozenset({"text", "prose", "articlebody"})
 # Words of a wrapper's name ("content-with-sidebar-wrap"); "more" is as often the rest of
 # the text ("read-more-content") as a teaser.
 _LAYOUT_WORDS = frozenset({"with", "wrap", "wrp", "wrapper", "container", "layout", "inner",
@@ -67,8 +68,7 @@ _BODY_NAMES = frozenset({"articlebody", "postbody", "entrycontent", "storybody",
                          "articletext", "postcontent", "articlecontent"})
 _BODY_WHAT = frozenset({"article", "post", "entry", "story"})
 _BODY_PART = frozenset({"body", "content", "text"})
-# Words of a class or id: runs of letters and digits, camelCase split ("GoogleDfpAd").
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_WORD = regions.WORD
 # Class or id words of an article's lead paragraph (intro, abstract, Vorspann, chapô),
 # which pages often put above the article's container, in its header.
 _LEAD_WORDS = frozenset({"lead", "leadin", "lede", "intro", "introduction", "abstract",
@@ -82,9 +82,7 @@ _LABELS = frozenset({"advertisement", "advert", "ad", "ads", "sponsored", "anzei
                      "skip advertisement"})
 _DATE = re.compile(r"\d{4}-\d{2}")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-# A boilerplate-looking region holding more than this share of the page's text is a
-# wrapper, not boilerplate.
-WRAPPER_SHARE = 0.5
+WRAPPER_SHARE = regions.WRAPPER_SHARE
 # The scorer's body stands alone (``NativeBody.confident``) when no container outside
 # the article scores CLEAR_WIN of its score and the body holds HOLDS of the page's prose.
 CLEAR_WIN = 0.15
@@ -136,7 +134,7 @@ class NativeBody:
 
 _PLAIN, _BOILER, _ARTICLE_BODY = 0, 1, 2
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_BOILER_ROLES = frozenset({"navigation", "complementary", "contentinfo", "banner"})
+_BOILER_ROLES = regions.TEMPLATE_ROLES
 
 
 def _mark(el: etree._Element, tag: str) -> int:
@@ -160,6 +158,21 @@ def _mark(el: etree._Element, tag: str) -> int:
     ident = "" if tag in _HEADINGS else get("id") or ""
     names = f"{get('class') or ''} {ident} {get('itemprop') or ''}"
     return _name_mark(names) if len(names) > 2 else _PLAIN
+
+
+def _lower_tag(el: etree._Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def boilerplate(el: etree._Element) -> bool:
+    """Whether the scorer marks ``el`` as boilerplate by its markup (before the wrapper
+    and article-body corrections, which need the page)."""
+    return _mark(el, _lower_tag(el)) == _BOILER
+
+
+def article_body(el: etree._Element) -> bool:
+    """Whether ``el`` is named as an article body (``entry-content``, ``articleBody``)."""
+    return isinstance(el.tag, str) and _mark(el, _lower_tag(el)) == _ARTICLE_BODY
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -1,9 +1,8 @@
 """What kind of page this is, read from its main content and never from its template:
 an ``article``, a static ``page``, a ``listing`` of other pages, or ``other``.
 
-``read_structure`` looks once at the page's main content (its ``<main>``, else the
-element marked as it, else its body) with the template zones left out: asides,
-navigation, the site's header and footer, forms, widget areas and comment sections.
+``read_structure`` looks once at the page's main content (regions.py's main region)
+with the template zones of regions.py left out, all but boxes of teasers.
 ``page_type`` applies the rules of docs/normalise.md ("Page types"), each with its
 reason there.
 """
@@ -17,6 +16,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
+from . import regions
 from .blocks import Block, tokens
 from .dates import parse_date
 from .metadata import ARTICLE_TYPES, Metadata
@@ -50,20 +50,7 @@ _ARTICLE_CLASSES = frozenset({"type-post", "single-post", "single", "node--type-
 _LISTING_CLASSES = frozenset({"archive", "blog", "search-results", "path-taxonomy",
                               "page-taxonomy-term"})
 
-_ZONE_TAGS = frozenset({"aside", "nav", "form", "menu", "dialog"})
-_ZONE_ROLES = frozenset({"complementary", "navigation", "contentinfo", "banner", "search",
-                         "dialog"})
-_ZONE_TOKENS = frozenset({"sidebar", "widget", "widgets", "widget-area", "secondary",
-                          "primary-sidebar", "secondary-sidebar", "related-posts",
-                          "jp-relatedposts", "yarpp-related"})
-# Any class or id with one of these words between dashes: comment-list, comments-area,
-# wp-block-latest-comments, comment-respond, js-comments, disqus_thread.
-_COMMENT_WORD = re.compile(r"(?:^|[-_])(?:comments?|commentlist|respond|disqus)(?:$|[-_])")
-
-# Compiled once. Element ids are indexed by libxml2, so id() costs nothing; a search of
-# every element's attributes costs as much as the rest of the page typing.
-_IDS = etree.XPath("id('content main primary')")
-_ROLE_MAIN = etree.XPath("(//*[@role='main'])[1]")
+# Compiled once.
 _MARK_TAGS = ("article", "h2", "h3", "a", "div")
 # A link to a numbered page of the same list: WordPress /page/2/, ?paged=2, Drupal and
 # NationBuilder ?page=2; or classed as one (WordPress page-numbers, Drupal pager__link).
@@ -120,68 +107,13 @@ def _tag(el: etree._Element) -> str:
 
 
 def zone_kind(el: etree._Element) -> str | None:
-    """What template zone ``el`` is, if any: ``comments`` (a comment section or a
-    comment), ``widgets`` (a widget area), ``template`` (an aside, navigation, a form, a
-    sidebar, a header or footer outside any article or main region), else None."""
-    tokens_ = f"{el.get('class') or ''} {el.get('id') or ''}".lower().split()
-    if "comment" in (el.get("itemtype") or "").lower() or any(
-            _COMMENT_WORD.search(t) for t in tokens_):
-        return "comments"
-    if any(t.startswith("widget") for t in tokens_):
-        return "widgets"
-    tag = _tag(el)
-    if tag in _ZONE_TAGS or not _ZONE_TOKENS.isdisjoint(tokens_):
-        return "template"
-    if tag in ("header", "footer") and not any(_tag(a) in ("article", "main")
-                                              for a in el.iterancestors()):
-        return "template"  # the site's; the content's own holds its title, byline, date
-    if (el.get("role") or "").strip().lower() in _ZONE_ROLES:
-        return "template"
-    return None
-
-
-class _Scope:
-    """The main content and a memo of which of its elements are template zones."""
-
-    def __init__(self, root: etree._Element | None) -> None:
-        self.root = root
-        self.zones: dict[etree._Element, str | None] = {}
-
-    def zone(self, el: etree._Element) -> str | None:
-        """The kind of the zone holding ``el`` (itself or an ancestor below the root, or
-        below <body> when the root is None), the innermost first; None if none does."""
-        node: etree._Element | None = el
-        while node is not None and node is not self.root and _tag(node) not in ("body",
-                                                                               "html"):
-            if node in self.zones:
-                kind = self.zones[node]
-            else:
-                kind = self.zones[node] = zone_kind(node)
-            if kind is not None:
-                return kind
-            node = node.getparent()
-        return None
-
-    def outside(self, el: etree._Element) -> bool:
-        return self.zone(el) is not None
-
-
-def _body(doc: etree._Element) -> etree._Element | None:
-    return doc.find("body") if _tag(doc) == "html" else next(doc.iter("body"), None)
-
-
-def _scope(doc: etree._Element) -> tuple[etree._Element, bool]:
-    """The main content and whether the page marks it: the first ``<main>``, else the
-    first element with id ``content``, ``main`` or ``primary``, else the first with
-    ``role=main``."""
-    main = next(doc.iter("main"), None)
-    if main is not None:
-        return main, True
-    found: list[etree._Element] = _IDS(doc) or _ROLE_MAIN(doc)
-    if found:
-        return found[0], True
-    body = _body(doc)
-    return (body if body is not None else doc), False
+    """What template zone ``el`` is, if any (regions.py, docs/normalise.md "Regions"):
+    ``comments``, ``widgets``, else ``template`` for any other zone but a box of
+    teasers (on a listing they are the content)."""
+    kind = regions.zone(el, regions.where(el))
+    if kind in (regions.COMMENTS, regions.WIDGETS) or kind is None:
+        return kind
+    return None if kind == regions.TEASERS else "template"
 
 
 def _page_link(a: etree._Element) -> bool:
@@ -260,9 +192,9 @@ def _container(heading: etree._Element, root: etree._Element) -> etree._Element:
 
 def read_structure(doc: etree._Element, url: str | None = None,
                    canonical: str | None = None) -> PageStructure:
-    root, marked = _scope(doc)
+    root, marked = regions.main_region(doc)
     links = _Links(url, canonical)
-    scope = _Scope(root)
+    scope = regions.Zones(root, zone_kind)
     items: list[etree._Element] = []
     item_set: set[etree._Element] = set()
     entries: list[tuple[etree._Element, Teaser]] = []
@@ -276,7 +208,7 @@ def read_structure(doc: etree._Element, url: str | None = None,
             continue
         if tag == "div" and "views-row" not in (el.get("class") or "").split():
             continue
-        if scope.outside(el):
+        if scope.inside(el):
             continue
         if tag in ("h2", "h3") and not _HAS_LINK(el):
             continue
@@ -308,7 +240,7 @@ def read_structure(doc: etree._Element, url: str | None = None,
     lead = full[sizes.index(max(sizes))] if sizes and 2 * max(sizes) > sum(sizes) else None
     dominant = lead is not None and max(sizes) >= sum(_LENGTH(box) for box, _ in entries)
     main_item = lead is not None or (marked and not items and not entries)
-    body = _body(doc)
+    body = regions.body_of(doc)
     classes = set((body.get("class") or "").lower().split()) if body is not None else set()
     item_el = lead if lead is not None else (root if main_item else None)
     if item_el is not None:
@@ -340,13 +272,13 @@ def _time_dates(doc: etree._Element) -> dict[str, frozenset[str]]:
     """The dates of the page's ``<time datetime>`` elements in comments and widget
     areas, and of the others. (Only those two kinds of zone: sites put an article's own
     date in an ``<aside>`` or a column called sidebar often enough.)"""
-    scope = _Scope(None)
+    scope = regions.Zones(None, zone_kind)
     zone: set[str] = set()
     content: set[str] = set()
     for el in doc.iter("time"):
         when = parse_date(el.get("datetime"))
         if when:
-            (zone if scope.zone(el) in ("comments", "widgets") else content).add(when)
+            (zone if scope.of(el) in ("comments", "widgets") else content).add(when)
     return {"zone_dates": frozenset(zone), "content_dates": frozenset(content)}
 
 

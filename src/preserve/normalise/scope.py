@@ -7,42 +7,25 @@ else the only ``<article>`` outside the regions below unless it is a teaser (its
 heading links to another page); without one, the whole page (and then a page of
 several articles, a listing, has none of its own: each is a teaser).
 
-An element is *elsewhere* when, between it and the article, there is
-
-- another ``<article>`` (a teaser, a related post, a comment in some themes);
-- a ``<nav>``, or an ``<aside>`` or ``<footer>`` that is not inside an article (the
-  site's; an article's own footer or aside holds its byline, date and tags);
-- an element whose class or id names a comment thread (always), or a widget, sidebar,
-  related or recommended posts, teasers or the site's header or footer (whole words,
-  camelCase split, as the body scorer splits them) unless it also names content
-  (``content-sidebar-wrap`` wraps the article and its sidebar; Blogger's posts are in
-  ``<div class="widget Blog">``) or holds more than half of the page's text (a wrapper).
+An element is *elsewhere* when, between it and the article, there is another
+``<article>`` (a teaser, a related post, a comment in some themes) or any zone of
+regions.py (docs/normalise.md, "Regions": navigation, the site's header, footer and
+aside, forms, comments, widgets, sidebars, related posts, teasers). This reader's policy:
+a zone recognised by its class or id alone that holds more than half of the page's text
+is a wrapper, not a region beside the article (comments excepted).
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 from lxml import etree
 
-__all__ = ["Page", "main_article", "elsewhere"]
+from . import regions
 
-_ELSEWHERE_WORDS = frozenset({
-    "reply", "replies", "widget", "widgets", "sidebar", "related", "recommended",
-    "recommendations", "teaser", "teasers", "popular", "trending", "colophon", "masthead",
-    "outbrain", "taboola",
-})
-# "site-footer", "footer-widgets": a footer word with a site or widget word.
-_SITE_PARTS = frozenset({"footer", "header"})
-_SITE_WORDS = frozenset({"site", "global"})
-_CONTENT_WORDS = frozenset({"content", "entry", "article", "main", "post", "story", "body"})
-# Whole class or id names of a blog's posts: Blogger's <div class="widget Blog" id="Blog1">.
-_CONTENT_TOKENS = frozenset({"blog", "blog1", "blog-posts"})
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+__all__ = ["Page", "main_article", "elsewhere"]
 
 _ARTICLE_WITH_H1 = etree.XPath("(//article[.//h1])[1]")
 _CLASSES = etree.XPath("//@class")
@@ -50,34 +33,6 @@ _CLASSES = etree.XPath("//@class")
 _HEADING_LINKS = etree.XPath("(.//*[self::h1 or self::h2 or self::h3])[1]//a/@href")
 _ARTICLES = etree.XPath("//article")
 _TEXT_LENGTH = etree.XPath("string-length(.)")
-# A region named as boilerplate that holds more than this share of the page's text is a
-# wrapper (as in the body scorer, native.py).
-WRAPPER_SHARE = 0.5
-
-
-_NOT, _BY_TAG, _BY_NAME, _BY_COMMENT_NAME = 0, 1, 2, 3
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def _elsewhere_name(names: str) -> int:
-    words = frozenset(w.lower() for w in _WORD.findall(names))
-    if words & {"comment", "comments", "commentlist", "disqus", "respond"}:
-        return _BY_COMMENT_NAME
-    # "site-footer", "global-header": a site word and a header or footer word in one class
-    site = any(parts & _SITE_PARTS and parts & _SITE_WORDS for parts in (
-        frozenset(w.lower() for w in _WORD.findall(token)) for token in names.split()))
-    if (words & _ELSEWHERE_WORDS or site) and not words & _CONTENT_WORDS and \
-            not _CONTENT_TOKENS & set(names.lower().split()):
-        return _BY_NAME
-    return _NOT
-
-
-def _elsewhere_region(el: etree._Element, in_article: bool) -> int:
-    tag = el.tag if isinstance(el.tag, str) else ""
-    if tag == "nav" or (tag in ("aside", "footer") and not in_article):
-        return _BY_TAG
-    names = f"{el.get('class') or ''} {el.get('id') or ''}"
-    return _elsewhere_name(names) if len(names) > 2 else _NOT
 
 
 def _same_page(href: str, url: str | None) -> bool:
@@ -121,22 +76,28 @@ def elsewhere(el: etree._Element, article: etree._Element | None,
     length of the page's text), a region named as a sidebar or widget that holds more
     than half of the page's text is a wrapper, not a region beside the article."""
     chain = [el, *el.iterancestors()]
-    inside = [False] * len(chain)  # whether an <article> is above chain[i]
-    above = False
+    inside = [regions.OUTSIDE] * len(chain)  # where chain[i] is (regions.where)
+    above = regions.OUTSIDE
     for i in range(len(chain) - 1, -1, -1):
         inside[i] = above
-        above = above or chain[i].tag == "article"
+        if chain[i].tag == "article":
+            above = regions.IN_ARTICLE
+        elif above == regions.OUTSIDE and regions.is_content(chain[i]):
+            above = regions.IN_MAIN
     end = chain.index(article) if article is not None and article in chain else len(chain)
     for i in range(end):
         node = chain[i]
         if i > 0 and node.tag == "article":
             return True  # another article: a teaser, a related post
-        mark = _elsewhere_region(node, inside[i])
-        if mark == _BY_NAME and page_chars is not None and \
-                _TEXT_LENGTH(node) > WRAPPER_SHARE * page_chars():
-            continue
-        if mark:
+        if regions.tag_zone(node, inside[i]) is not None:
             return True
+        kind = regions.name_zone(regions.names_of(node))
+        if kind is None:
+            continue
+        if kind != regions.COMMENTS and page_chars is not None and \
+                _TEXT_LENGTH(node) > regions.WRAPPER_SHARE * page_chars():
+            continue  # a wrapper
+        return True
     return False
 
 
