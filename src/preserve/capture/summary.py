@@ -6,13 +6,12 @@ URL's state is committed, so figures stay right however the previous run ended.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..store.crawllog import RECHECK_HOP
+from ..store.crawllog import RECHECK_HOP, entries
 from ..web.media import is_page
 
 __all__ = ["Progress", "CrawlSummary"]
@@ -135,22 +134,10 @@ class CrawlSummary:
     @classmethod
     def from_log(cls, crawl: str, path: Path, duration: float = 0.0) -> CrawlSummary:
         summary = cls(crawl, resumed=True, duration=duration)
-        try:
-            f = open(path, "rb")
-        except FileNotFoundError:
-            return summary
-        with f:
-            for line in f:
-                if not line.endswith(b"\n"):
-                    continue  # cut short by a crash
-                try:
-                    entry = json.loads(line)
-                except (ValueError, RecursionError):  # damaged: not JSON, not UTF-8, too deep
-                    continue
-                if isinstance(entry, dict):
-                    try:
-                        summary.count(entry)
-                    except (TypeError, ValueError, AttributeError, OverflowError):
-                        continue  # a field of the wrong type: a damaged line
+        for entry in entries(path):
+            try:
+                summary.count(entry)
+            except (TypeError, ValueError, AttributeError, OverflowError):
+                continue  # a field of the wrong type: a damaged line
         summary.statuses = dict(sorted(Counter(summary.statuses).items()))
         return summary

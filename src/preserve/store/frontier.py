@@ -7,7 +7,7 @@ killed crawl resumes where it stopped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import replace
 
 from .crawlstate import FrontierCounts, FrontierItem
@@ -172,28 +172,21 @@ class SqliteFrontier:
         return url in self._known
 
     def seen(self, urls: Sequence[str]) -> set[str]:
-        found = {u for u in urls if u in self._known}
-        urls = [u for u in urls if u not in found]
-        for i in range(0, len(urls), _IN_BATCH):
-            batch = urls[i : i + _IN_BATCH]
-            marks = ",".join("?" * len(batch))
-            found.update(
-                row[0] for row in self.db.conn.execute(
-                    f"SELECT url FROM urls WHERE crawl=? AND url IN ({marks})",
-                    (self.crawl, *batch),
-                )
-            )
-        return found
+        return self._present("urls", urls, self._known)
 
     def excluded(self, urls: Sequence[str]) -> set[str]:
-        found = {u for u in urls if u in self._known_excluded}
+        return self._present("excluded", urls, self._known_excluded)
+
+    def _present(self, table: str, urls: Sequence[str], cache: Container[str]) -> set[str]:
+        """Those of ``urls`` that are in ``table`` for this crawl (the cache first)."""
+        found = {u for u in urls if u in cache}
         urls = [u for u in urls if u not in found]
         for i in range(0, len(urls), _IN_BATCH):
             batch = urls[i : i + _IN_BATCH]
             marks = ",".join("?" * len(batch))
             found.update(
                 row[0] for row in self.db.conn.execute(
-                    f"SELECT url FROM excluded WHERE crawl=? AND url IN ({marks})",
+                    f"SELECT url FROM {table} WHERE crawl=? AND url IN ({marks})",
                     (self.crawl, *batch),
                 )
             )
