@@ -1,9 +1,10 @@
 """The dates a page's body gives about itself, for pages whose head does not say
 (docs/normalise.md, "Dates"): microdata and microformat attributes, ``<time>`` elements,
 a date written out in an element that holds one (classed ``date``, ``meta``,
-``byline``, ...), a date line just below the ``<h1>``. Never from comments, widgets,
-sidebars, navigation, related-article lists or the site's footer: a date there is
-another text's; and never a date that a line gives as a change's ("Updated ...").
+``byline``, ...), a date line just below the ``<h1>``. Never from the template's zones
+(regions.py: comments, widgets, sidebars, navigation, related lists, the site's header
+and footer, ...): a date there is another text's (``outside_content``); and never a date
+that a line gives as a change's ("Updated ...").
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ __all__ = ["markup_dates", "time_date", "text_date", "title_date", "outside_cont
 # regions.py's zones: share bars, newsletters, breadcrumbs, cookie notices, banners,
 # "read more" and "most read" boxes (a dates-only list: a date there is never the page's,
 # though the other readers need not skip them).
-_OTHER_TEXTS = frozenset({"share", "shares", "newsletter", "breadcrumb",
+_OTHER_TEXTS = frozenset({"share", "shares", "socialshare", "newsletter", "breadcrumb",
                           "breadcrumbs", "cookie", "cookies", "banner", "readmore",
                           "more", "most"})
 # Regions' words for lists of other pages (related posts, teasers): they name one even
