@@ -144,6 +144,21 @@ def test_never_a_date_from_comments_widgets_or_the_site_footer() -> None:
     assert extract_article(dated).published == "2024-12-05"
 
 
+def test_never_the_date_of_the_sites_header_or_of_a_related_list() -> None:
+    # The site's header gives today's date (nachtkritik.de: "Mittwoch, 01. November 2023"
+    # in <header class="container">, outside the content): regions.py's header zone.
+    header = ('<header class="container"><div class="navtop"><time>Mittwoch, 01. November '
+              "2023</time></div></header>")
+    # DW's list of related articles is named with a content word: still another text's.
+    related = ('<div class="col3 relatedContent"><div class="news"><h2>Another story '
+               '<span class="date">19.01.2020</span></h2></div></div>')
+    body = f'<div class="wrap">{header}<div class="col"><h1>A speech</h1>{PARAS}</div>'
+    assert extract_article(page(body + f"{related}</div>")).published is None
+    dated = body.replace("<h1>A speech</h1>", '<h1>A speech</h1><p class="date">'
+                                              "31.10.2023</p>")
+    assert extract_article(page(dated + f"{related}</div>")).published == "2023-10-31"
+
+
 def test_an_articles_own_footer_gives_its_date() -> None:
     # Twenty Twenty-One puts the post's date in the entry footer, below the text.
     body = ('<aside class="widget-area"><time datetime="2024-12-08T10:00:00+00:00">x</time>'

@@ -9,7 +9,7 @@ docs/normalise.md):
 3. Dublin Core ``DC.*`` and ``dcterms.*`` meta elements.
 4. Other common meta elements (``description``, ``twitter:*``,
    ``citation_*``, ``parsely-*``, ``pubdate``), ``<link rel=canonical>``, ``<html lang>``.
-5. Dates in the body (``pagedates.py``), never from comments, widgets or sidebars: a
+5. Dates in the body (``pagedates.py``), never from regions.py's template zones: a
    JSON-LD ``WebPage``'s ``dateModified``; microdata and hAtom attributes
    (``itemprop=datePublished``, ``class=published``); ``<time>`` (a ``datePublished``/
    ``pubdate`` one first); then a date in the URL path (/2019/11/18/); then a date line

@@ -1,9 +1,10 @@
 """The dates a page's body gives about itself, for pages whose head does not say
 (docs/normalise.md, "Dates"): microdata and microformat attributes, ``<time>`` elements,
 a date written out in an element that holds one (classed ``date``, ``meta``,
-``byline``, ...), a date line just below the ``<h1>``. Never from comments, widgets,
-sidebars, navigation, related-article lists or the site's footer: a date there is
-another text's; and never a date that a line gives as a change's ("Updated ...").
+``byline``, ...), a date line just below the ``<h1>``. Never from the template's zones
+(regions.py: comments, widgets, sidebars, navigation, related lists, the site's header
+and footer, ...): a date there is another text's (``outside_content``); and never a date
+that a line gives as a change's ("Updated ...").
 """
 
 from __future__ import annotations
@@ -12,18 +13,26 @@ import re
 
 from lxml import etree
 
+from . import regions
 from .dates import parse_date
 
 __all__ = ["markup_dates", "time_date", "text_date", "title_date", "outside_content", "title_path"]
 
-# Containers whose dates belong to other texts: comments, widgets, related lists.
-_OTHER_TEXTS = re.compile(
-    r"comment|respon[ds]|reply|widget|sidebar|related|recommend|popular|teaser|"
-    r"more-|read-?more|most-|trending|share|newsletter|breadcrumb|cookie|banner", re.I)
+# Words of the class or id of a container whose dates are not the page's, on top of
+# regions.py's zones: share bars, newsletters, breadcrumbs, cookie notices, banners,
+# "read more" and "most read" boxes (a dates-only list: a date there is never the page's,
+# though the other readers need not skip them).
+_OTHER_TEXTS = frozenset({"share", "shares", "socialshare", "newsletter", "breadcrumb",
+                          "breadcrumbs", "cookie", "cookies", "banner", "readmore",
+                          "more", "most"})
+# Regions' words for lists of other pages (related posts, teasers): they name one even
+# beside a content word (DW's "relatedContent"), where regions.py reads the name as the
+# content's own (entry-related); a date there is always another text's, and the article's
+# containers are trusted already (``title_path``).
+_LIST_WORDS = frozenset(w for w in regions.ZONE_WORDS
+                        if regions.name_zone(w) in (regions.RELATED, regions.TEASERS))
+_OTHER_WORDS = _OTHER_TEXTS | _LIST_WORDS
 _CONTENT_TAGS = frozenset({"main", "body"})
-# Page builders' names for every block of a page (Elementor's "elementor-widget-text"):
-# not the sidebar widgets the word means elsewhere.
-_BUILDER = re.compile(r"\belementor-[\w-]*")
 _ENTRY = re.compile(r"(?:^|\s)h-?entry(?:\s|$)")
 _MAX_TEXT = 150
 
@@ -66,28 +75,30 @@ def title_path(doc: etree._Element) -> frozenset[etree._Element]:
 
 def outside_content(el: etree._Element,
                     trusted: frozenset[etree._Element] = frozenset()) -> bool:
-    """True for an element in a comment, widget, sidebar, navigation, related list, or
-    a footer or aside that is the site's (an article's own, where WordPress themes put
-    the post's date, is content). Classes count only below ``<main>`` or a microformat
-    ``hentry``, and not on ``trusted`` containers (those of the page's title): a class on
-    the layout ("has-sidebar") says nothing about the article inside it."""
+    """True for an element in a template zone (regions.py, docs/normalise.md "Regions":
+    comments, widgets, sidebars, navigation, related lists, the site's header, footer
+    and aside, ...) but an ``<aside>`` inside the content, or in a container named by
+    ``_OTHER_WORDS``. Read up to ``<main>`` or a microformat ``hentry``, and not on
+    ``trusted`` containers (those of the page's title): a name on the layout
+    ("has-sidebar") says nothing about the article inside it."""
     for a in el.iterancestors():
         tag = a.tag
         if not isinstance(tag, str):
             continue
-        if tag == "nav":
-            return True
-        if tag in ("footer", "aside") and a not in trusted and not any(
-                x.tag in ("article", "main") for x in a.iterancestors()):
-            return True
         if tag in _CONTENT_TAGS:
             return False
         if a in trusted:
             continue
-        names = _BUILDER.sub("", f"{a.get('class', '')} {a.get('id', '')}")
+        names = regions.names_of(a)
         if _ENTRY.search(names):
             return False
-        if names.strip() and _OTHER_TEXTS.search(names):
+        inside = regions.where(a)
+        kind = regions.zone(a, inside)
+        if kind == regions.ASIDE and tag == "aside" and inside != regions.OUTSIDE:
+            kind = None  # an <aside> in the content: themes put the post's date in one
+        if kind is not None:
+            return True
+        if regions.name_words(names) & _OTHER_WORDS:
             return True
     return False
 
