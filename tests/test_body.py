@@ -87,3 +87,16 @@ def test_an_unsupported_opening_sentence_is_a_lead_and_a_label_is_not() -> None:
     assert render_text(blocks) == render_text([lead, *article])
     blocks, _ = combine([kicker, *article], article)
     assert render_text(blocks) == render_text(article)
+
+
+def test_a_heading_with_nothing_under_it_does_not_end_the_body() -> None:
+    """A section heading whose links the scorer dropped ("Related posts") is not text; a
+    heading with its paragraph under it is."""
+    related = "".join(f'<li><a href="/p{i}">Another post number {i}</a></li>' for i in range(8))
+    page = (f"<html><head><title>Harbour</title></head><body><article>"
+            f"<h1>Harbour plan approved</h1><p>{_HARBOUR}</p><h2>The vote</h2>"
+            f"<p>{_HARBOUR}</p><h3>Related posts</h3><ul>{related}</ul>"
+            f"</article></body></html>")
+    body = extract_article(page).body_text
+    assert "The vote" in body
+    assert body.rstrip().endswith("chamber.")

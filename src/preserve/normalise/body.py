@@ -19,6 +19,8 @@ different, and where they agree the text is almost always the article, so:
    part of the article (one of several text components, a lead, a product tab), and its
    edges say nothing about where the article ends: trafilatura's body is taken whole.
 5. A first block repeating the page's title is dropped (the body is the text under it).
+6. Headings at the end are dropped, whichever extractor's body it is: a heading with
+   nothing under it introduces what was cut ("Related posts", "Explore further").
 
 If one extractor fails or finds nothing, the other's body is used alone.
 
@@ -133,6 +135,15 @@ def combine(primary: Sequence[Block], secondary: Sequence[Block]) -> tuple[list[
     return list(primary[first : last + 1]), "combined"
 
 
+def _drop_dangling(blocks: list[Block]) -> list[Block]:
+    """A heading ends no body: one with nothing under it introduces what was cut
+    ("Related posts", "Explore further", "Keep reading")."""
+    end = len(blocks)
+    while end and blocks[end - 1].kind == "h":
+        end -= 1
+    return blocks[:end] if end else blocks  # headings alone are all the page has
+
+
 def _drop_title(blocks: list[Block], titles: Sequence[str]) -> list[Block]:
     if not blocks or not titles:
         return blocks
@@ -154,7 +165,7 @@ def extract_body(doc: etree._Element, text: str, url: str | None = None,
     native = native_body(doc)
     secondary = list(native.blocks)
     if native.confident:
-        return Body(tuple(_drop_title(secondary, titles)), "native")
+        return Body(tuple(_drop_title(_drop_dangling(secondary), titles)), "native")
     try:
         whole = native.rival >= RIVAL
         primary = [] if whole else _trafilatura(_region_page(native.region, text), url,
@@ -165,7 +176,8 @@ def extract_body(doc: etree._Element, text: str, url: str | None = None,
         primary = []
         problems.append(f"extract: trafilatura failed ({type(e).__name__})")
     blocks, method = combine(primary, secondary)
-    return Body(tuple(_drop_title(blocks, titles)), method, tuple(problems))
+    return Body(tuple(_drop_title(_drop_dangling(blocks), titles)), method,
+                tuple(problems))
 
 
 _TITLES = etree.XPath('//meta[@property="og:title"]/@content | //title//text()')
