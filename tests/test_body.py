@@ -100,3 +100,17 @@ def test_a_heading_with_nothing_under_it_does_not_end_the_body() -> None:
     body = extract_article(page).body_text
     assert "The vote" in body
     assert body.rstrip().endswith("chamber.")
+
+
+def test_subheadings_and_list_items_inside_the_agreed_core_are_put_back() -> None:
+    """trafilatura's precision mode left out a subheading and a list between paragraphs
+    both bodies hold; the scorer's are put back in place. Its heading above the core and
+    the items after it (outside what both agree on) are not."""
+    article = _paras("Article", 6)
+    heading = Block("h", "Costs", level=2)
+    items = [Block("li", "new piles"), Block("li", "a wider quay")]
+    native = [Block("h", "Before"), *article[:3], heading, *items, *article[3:],
+              Block("li", "Share this")]
+    blocks, method = combine(article, native)
+    assert method == "combined"
+    assert render_text(blocks) == render_text([*article[:3], heading, *items, *article[3:]])

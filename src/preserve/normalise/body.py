@@ -21,6 +21,9 @@ different, and where they agree the text is almost always the article, so:
 5. A first block repeating the page's title is dropped (the body is the text under it).
 6. Headings at the end are dropped, whichever extractor's body it is: a heading with
    nothing under it introduces what was cut ("Related posts", "Explore further").
+7. Where the two agree, the scorer's subheadings and list items between two blocks that
+   both bodies hold are put back when trafilatura left them out (its precision mode drops
+   short headings and list items inside the article).
 
 If one extractor fails or finds nothing, the other's body is used alone.
 
@@ -32,6 +35,7 @@ whole page again with them.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,7 +45,7 @@ from .blocks import Block, shingles, tei_blocks, tokens
 from .native import native_body
 
 __all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO", "ESCALATE",
-           "NARROW", "RIVAL"]
+           "NARROW", "RIVAL", "FILL_KINDS"]
 
 # A block is supported by the other extractor when this share of its 4-token shingles
 # occurs in the other's text.
@@ -63,6 +67,8 @@ ESCALATE = 0.8
 # candidates compete and the region around one of them may not hold the article:
 # trafilatura reads the whole page at once.
 RIVAL = 0.5
+# The kinds of the scorer's blocks inside the agreed core that rule 7 puts back.
+FILL_KINDS = frozenset({"h", "li"})
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,44 @@ def combine(primary: Sequence[Block], secondary: Sequence[Block]) -> tuple[list[
     last = len(support) - 1 - support[::-1].index(True)
     if _ntokens([b for b in primary[:first] if b.kind != "h"]) > LEAD_TRIM_TOKENS:
         first = 0
-    return list(primary[first : last + 1]), "combined"
+    kept = list(primary[first : last + 1])
+    return _fill(kept, secondary), "combined"
+
+
+def _fill(kept: list[Block], secondary: Sequence[Block]) -> list[Block]:
+    """Rule 7: the scorer's blocks *between* two of its blocks that trafilatura's body
+    also holds are inside the core both agree on; those of ``FILL_KINDS`` that trafilatura
+    left out (subheadings its precision mode drops) are put back, after the block of
+    trafilatura's that holds their predecessor."""
+    where: dict[tuple[str, ...], list[int]] = {}
+    for i, b in enumerate(kept):
+        for s in shingles(b.text):
+            where.setdefault(s, []).append(i)
+    joined = " " + " ".join(" ".join(tokens(b.text)) for b in kept) + " "
+    inserts: dict[int, list[Block]] = {}
+    anchor: int | None = None
+    pending: list[Block] = []
+    for b in secondary:
+        own = shingles(b.text)
+        # The block of trafilatura's holding most of it, at or after the last one.
+        votes = Counter(i for s in own for i in where.get(s, ())
+                        if anchor is None or i >= anchor)
+        top = max(votes.values(), default=0)
+        if own and top >= SUPPORT * len(own):
+            if anchor is not None and pending:
+                inserts.setdefault(anchor, []).extend(pending)
+            anchor = min(i for i, n in votes.items() if n == top)
+            pending = []
+        elif anchor is not None and b.kind in FILL_KINDS and (
+                f" {' '.join(tokens(b.text))} " not in joined):
+            pending.append(b)
+    if not inserts:
+        return kept
+    out: list[Block] = []
+    for i, b in enumerate(kept):
+        out.append(b)
+        out.extend(inserts.get(i, ()))
+    return out
 
 
 def _drop_dangling(blocks: list[Block]) -> list[Block]:
