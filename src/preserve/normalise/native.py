@@ -19,7 +19,8 @@ Arc90's readability: a point per block, one per comma, one per 100 characters up
 three; a container's score is weighed by its link density. The best container is the
 article, with its siblings that score at least a fifth as much (or are long paragraphs
 with few links), and with the other containers of the same tag and class (an article
-split into several text components). Its blocks outside marked regions, and not mostly
+split into several text components), and with paragraphs of several sentences just above
+it (an opening in the article's header). Its blocks outside marked regions, and not mostly
 link text, are the body.
 
 It reads the tree that ``extract`` already parsed and does not change it.
@@ -99,6 +100,14 @@ _MIN_SCORING_CHARS = 25
 # a sentence under a headline (a deck, a standfirst) is left to the metadata's
 # description, as the headline is left to its title.
 LEAD_CHARS = 150
+# The article's opening above its container (``_openings``): a paragraph under the
+# container's ancestor NEIGHBOUR_UP levels up, of NEIGHBOUR_CHARS or more with few links
+# and NEIGHBOUR_SENTENCES sentences or more (a deck is one short sentence; a list of file
+# names or figures is none).
+NEIGHBOUR_UP = 2
+NEIGHBOUR_CHARS = 300
+NEIGHBOUR_SENTENCES = 2
+_SENTENCE_END = re.compile(r"\w[.!?…»“\")]*[.!?…](?=\s|$)")
 # A block shorter than this that is mostly a date in <time> is a date line (``_dateline``).
 DATELINE_CHARS = 80
 
@@ -357,6 +366,7 @@ def native_body(doc: etree._Element) -> NativeBody:
                 default=0.0)
     region = _region(best, text)
     leads = _leads(blocks, inside, best, region)
+    leads |= _openings(blocks, inside, best)
     out: list[Block] = []
     prose = kept = 0
     for b in blocks:
@@ -395,6 +405,32 @@ def _leads(blocks: Sequence[_Block], inside: set[etree._Element], best: etree._E
         names = f"{owner.get('class') or ''} {owner.get('id') or ''}"
         if len(names) > 2 and _is_lead(names) and any(
                 el is scope for el in owner.iterancestors()):
+            found.add(owner)
+    return found
+
+
+def _openings(blocks: Sequence[_Block], inside: set[etree._Element],
+              best: etree._Element) -> set[etree._Element]:
+    """Paragraphs of prose above the container and near it (``NEIGHBOUR_UP``): the
+    article's opening, in a header or a wrapper of its own that scored too little to be
+    a sibling. Only above it: prose after an article is as often an "about us"."""
+    scope = best
+    for _ in range(NEIGHBOUR_UP):
+        up = scope.getparent()
+        if up is None or up.tag in ("body", "html"):
+            break
+        scope = up
+    if scope is best:
+        return set()
+    near = set(scope.iter())
+    found: set[etree._Element] = set()
+    for b in blocks:
+        owner = b.owner
+        if owner is None or owner in inside:
+            break
+        if (not b.boiler and b.kind == "p" and b.chars >= NEIGHBOUR_CHARS
+                and b.link_chars < 0.25 * b.chars and owner in near
+                and len(_SENTENCE_END.findall(b.text)) >= NEIGHBOUR_SENTENCES):
             found.add(owner)
     return found
 
