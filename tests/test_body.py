@@ -114,3 +114,17 @@ def test_subheadings_and_list_items_inside_the_agreed_core_are_put_back() -> Non
     blocks, method = combine(article, native)
     assert method == "combined"
     assert render_text(blocks) == render_text([*article[:3], heading, *items, *article[3:]])
+
+
+def test_a_picture_credit_is_not_text_and_a_copyright_notice_is() -> None:
+    """A short block crediting a picture ("© Getty Images") is a caption the markup did
+    not name; a copyright line with its year is the article's own."""
+    page = (f"<html><head><title>Harbour</title></head><body><article>"
+            f"<h1>Harbour plan approved</h1><p>{_HARBOUR}</p>"
+            f"<p>The mayor after the vote. | © Harbour Pictures/Getty Images</p>"
+            f"<p>{_HARBOUR}</p><p>© 2019 Harbour Press. All rights reserved.</p>"
+            f"</article></body></html>")
+    body = extract_article(page).body_text
+    assert "The mayor after the vote" not in body
+    assert "© 2019 Harbour Press" in body
+    assert body.count("The council voted") == 2

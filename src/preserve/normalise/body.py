@@ -24,6 +24,8 @@ different, and where they agree the text is almost always the article, so:
 7. Where the two agree, the scorer's subheadings and list items between two blocks that
    both bodies hold are put back when trafilatura left them out (its precision mode drops
    short headings and list items inside the article).
+8. A short block crediting a picture ("| © Getty Images") is a caption that the markup
+   did not name as one, and is dropped; a copyright line with its year is kept.
 
 If one extractor fails or finds nothing, the other's body is used alone.
 
@@ -35,6 +37,7 @@ whole page again with them.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -178,6 +181,17 @@ def _fill(kept: list[Block], secondary: Sequence[Block]) -> list[Block]:
     return out
 
 
+# A picture credit: "©" and a name, not a year ("© 2019 ..." is a copyright notice, text
+# of the article's own), in a block shorter than CREDIT_CHARS (rule 8).
+_CREDIT = re.compile(r"©\s*(?!\s*(?:\d{4}|copyright))\w", re.I)
+CREDIT_CHARS = 300
+
+
+def _drop_credits(blocks: list[Block]) -> list[Block]:
+    """Picture captions: a short block with a credit (\"© Getty Images\")."""
+    return [b for b in blocks if len(b.text) >= CREDIT_CHARS or not _CREDIT.search(b.text)]
+
+
 def _drop_dangling(blocks: list[Block]) -> list[Block]:
     """A heading ends no body: one with nothing under it introduces what was cut
     ("Related posts", "Explore further", "Keep reading")."""
@@ -208,7 +222,7 @@ def extract_body(doc: etree._Element, text: str, url: str | None = None,
     native = native_body(doc)
     secondary = list(native.blocks)
     if native.confident:
-        return Body(tuple(_drop_title(_drop_dangling(secondary), titles)), "native")
+        return Body(tuple(_drop_title(_drop_dangling(_drop_credits(secondary)), titles)), "native")
     try:
         whole = native.rival >= RIVAL
         primary = [] if whole else _trafilatura(_region_page(native.region, text), url,
@@ -219,7 +233,7 @@ def extract_body(doc: etree._Element, text: str, url: str | None = None,
         primary = []
         problems.append(f"extract: trafilatura failed ({type(e).__name__})")
     blocks, method = combine(primary, secondary)
-    return Body(tuple(_drop_title(_drop_dangling(blocks), titles)), method,
+    return Body(tuple(_drop_title(_drop_dangling(_drop_credits(blocks)), titles)), method,
                 tuple(problems))
 
 
