@@ -122,3 +122,23 @@ def test_prose_above_the_container_is_the_articles_opening() -> None:
     assert "Paragraph 4." in text
     assert "example.org" not in text
     assert "company" not in text
+
+
+CLOSING = ("The vote came late in the evening. The member left the chamber before the result "
+           "was read out and went home by the last train that night. His proposal will now go "
+           "to the second chamber in the spring where it is expected to pass without much "
+           "debate in the committee. The timetable itself will change in the summer.")
+
+
+def test_a_later_text_component_of_one_paragraph_is_read() -> None:
+    """An article split into text components of one class: a later component holding a
+    single paragraph scores too little to join on its own, but its prose is the article's
+    end."""
+    article = "".join(f"<p>Paragraph {i}. {PARA}</p>" for i in range(5))
+    page = (f"<html><body><div class='page'><div class='rte'>{article}</div>"
+            f"<div class='gallery'><img src='a.jpg'></div>"
+            f"<div class='rte'><p>{CLOSING}</p></div></div><div class='x'><p>{PARA}</p>"
+            f"</div></body></html>")
+    text = _body(page)
+    assert "Paragraph 4." in text
+    assert text.endswith(CLOSING)

@@ -20,8 +20,8 @@ three; a container's score is weighed by its link density. The best container is
 article, with its siblings that score at least a fifth as much (or are long paragraphs
 with few links), and with the other containers of the same tag and class (an article
 split into several text components), and with paragraphs of several sentences just above
-it (an opening in the article's header). Its blocks outside marked regions, and not mostly
-link text, are the body.
+it (an opening in the article's header) or after it in a container of its tag and class.
+Its blocks outside marked regions, and not mostly link text, are the body.
 
 It reads the tree that ``extract`` already parsed and does not change it.
 """
@@ -366,7 +366,7 @@ def native_body(doc: etree._Element) -> NativeBody:
                 default=0.0)
     region = _region(best, text)
     leads = _leads(blocks, inside, best, region)
-    leads |= _openings(blocks, inside, best)
+    leads |= _openings(blocks, inside, best) | _continuations(blocks, inside, best)
     out: list[Block] = []
     prose = kept = 0
     for b in blocks:
@@ -409,6 +409,14 @@ def _leads(blocks: Sequence[_Block], inside: set[etree._Element], best: etree._E
     return found
 
 
+def _prose(b: _Block) -> bool:
+    """A paragraph of prose: NEIGHBOUR_CHARS or more, few links, NEIGHBOUR_SENTENCES
+    sentences or more, outside marked regions."""
+    return (not b.boiler and b.kind == "p" and b.chars >= NEIGHBOUR_CHARS
+            and b.link_chars < 0.25 * b.chars
+            and len(_SENTENCE_END.findall(b.text)) >= NEIGHBOUR_SENTENCES)
+
+
 def _openings(blocks: Sequence[_Block], inside: set[etree._Element],
               best: etree._Element) -> set[etree._Element]:
     """Paragraphs of prose above the container and near it (``NEIGHBOUR_UP``): the
@@ -428,9 +436,33 @@ def _openings(blocks: Sequence[_Block], inside: set[etree._Element],
         owner = b.owner
         if owner is None or owner in inside:
             break
-        if (not b.boiler and b.kind == "p" and b.chars >= NEIGHBOUR_CHARS
-                and b.link_chars < 0.25 * b.chars and owner in near
-                and len(_SENTENCE_END.findall(b.text)) >= NEIGHBOUR_SENTENCES):
+        if owner in near and _prose(b):
+            found.add(owner)
+    return found
+
+
+def _continuations(blocks: Sequence[_Block], inside: set[etree._Element],
+                   best: etree._Element) -> set[etree._Element]:
+    """Paragraphs of prose after the container, each in a container of its tag and class:
+    a later text component of an article split in several, which holding one paragraph
+    scored too little to join. (Not before it: there the same markup holds pull quotes
+    and claims.)"""
+    kind = (best.tag, best.get("class"))
+    if not kind[1]:
+        return set()
+    found: set[etree._Element] = set()
+    started = False
+    for b in blocks:
+        owner = b.owner
+        if owner is None:
+            continue
+        if owner in inside:
+            started = True
+            continue
+        if not started or not _prose(b):
+            continue
+        parent = owner if owner.tag in _CONTAINERS else owner.getparent()
+        if parent is not None and (parent.tag, parent.get("class")) == kind:
             found.add(owner)
     return found
 
