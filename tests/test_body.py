@@ -87,3 +87,44 @@ def test_an_unsupported_opening_sentence_is_a_lead_and_a_label_is_not() -> None:
     assert render_text(blocks) == render_text([lead, *article])
     blocks, _ = combine([kicker, *article], article)
     assert render_text(blocks) == render_text(article)
+
+
+def test_a_heading_with_nothing_under_it_does_not_end_the_body() -> None:
+    """A section heading whose links the scorer dropped ("Related posts") is not text; a
+    heading with its paragraph under it is."""
+    related = "".join(f'<li><a href="/p{i}">Another post number {i}</a></li>' for i in range(8))
+    page = (f"<html><head><title>Harbour</title></head><body><article>"
+            f"<h1>Harbour plan approved</h1><p>{_HARBOUR}</p><h2>The vote</h2>"
+            f"<p>{_HARBOUR}</p><h3>Related posts</h3><ul>{related}</ul>"
+            f"</article></body></html>")
+    body = extract_article(page).body_text
+    assert "The vote" in body
+    assert body.rstrip().endswith("chamber.")
+
+
+def test_subheadings_and_list_items_inside_the_agreed_core_are_put_back() -> None:
+    """trafilatura's precision mode left out a subheading and a list between paragraphs
+    both bodies hold; the scorer's are put back in place. Its heading above the core and
+    the items after it (outside what both agree on) are not."""
+    article = _paras("Article", 6)
+    heading = Block("h", "Costs", level=2)
+    items = [Block("li", "new piles"), Block("li", "a wider quay")]
+    native = [Block("h", "Before"), *article[:3], heading, *items, *article[3:],
+              Block("li", "Share this")]
+    blocks, method = combine(article, native)
+    assert method == "combined"
+    assert render_text(blocks) == render_text([*article[:3], heading, *items, *article[3:]])
+
+
+def test_a_picture_credit_is_not_text_and_a_copyright_notice_is() -> None:
+    """A short block crediting a picture ("© Getty Images") is a caption the markup did
+    not name; a copyright line with its year is the article's own."""
+    page = (f"<html><head><title>Harbour</title></head><body><article>"
+            f"<h1>Harbour plan approved</h1><p>{_HARBOUR}</p>"
+            f"<p>The mayor after the vote. | © Harbour Pictures/Getty Images</p>"
+            f"<p>{_HARBOUR}</p><p>© 2019 Harbour Press. All rights reserved.</p>"
+            f"</article></body></html>")
+    body = extract_article(page).body_text
+    assert "The mayor after the vote" not in body
+    assert "© 2019 Harbour Press" in body
+    assert body.count("The council voted") == 2

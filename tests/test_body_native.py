@@ -96,3 +96,49 @@ def test_a_headings_anchor_id_is_not_a_role() -> None:
     text = _body(f"<html><body><article><div class='text'>{article}</div></article>"
                  "</body></html>")
     assert "Part 3 of the debate" in text
+
+
+OPENING = ("It was six in the morning and still dark when the member, who had not slept, "
+           "walked into the chamber with the amended timetable under his arm. Nobody else "
+           "had arrived yet, and the clerk, surprised, asked him whether the session had "
+           "been moved. It had not; he only wanted to read the proposal once more, alone.")
+
+
+def test_prose_above_the_container_is_the_articles_opening() -> None:
+    """A paragraph of several sentences above the container, near it (under its
+    grandparent), is the opening the scorer's container left out; a long line that is not
+    sentences (a list of addresses) and prose after the container (an "about us") are
+    not."""
+    article = "".join(f"<p>Paragraph {i}. {PARA}</p>" for i in range(5))
+    urls = " ".join(f"http://example.org/uploads/2018/10/image-{i}.jpeg 1200 676"
+                    for i in range(8))
+    about = OPENING.replace("member", "company")
+    page = (f"<html><body><div class='page'><div class='gallery'><p>{urls}</p></div>"
+            f"<header><div class='head'><h1>The vote</h1><p>{OPENING}</p></div></header>"
+            f"<div class='text'>{article}</div>"
+            f"<div class='about'><div><p>{about}</p></div></div></div></body></html>")
+    text = _body(page)
+    assert text.startswith(OPENING)
+    assert "Paragraph 4." in text
+    assert "example.org" not in text
+    assert "company" not in text
+
+
+CLOSING = ("The vote came late in the evening. The member left the chamber before the result "
+           "was read out and went home by the last train that night. His proposal will now go "
+           "to the second chamber in the spring where it is expected to pass without much "
+           "debate in the committee. The timetable itself will change in the summer.")
+
+
+def test_a_later_text_component_of_one_paragraph_is_read() -> None:
+    """An article split into text components of one class: a later component holding a
+    single paragraph scores too little to join on its own, but its prose is the article's
+    end."""
+    article = "".join(f"<p>Paragraph {i}. {PARA}</p>" for i in range(5))
+    page = (f"<html><body><div class='page'><div class='rte'>{article}</div>"
+            f"<div class='gallery'><img src='a.jpg'></div>"
+            f"<div class='rte'><p>{CLOSING}</p></div></div><div class='x'><p>{PARA}</p>"
+            f"</div></body></html>")
+    text = _body(page)
+    assert "Paragraph 4." in text
+    assert text.endswith(CLOSING)

@@ -19,6 +19,13 @@ different, and where they agree the text is almost always the article, so:
    part of the article (one of several text components, a lead, a product tab), and its
    edges say nothing about where the article ends: trafilatura's body is taken whole.
 5. A first block repeating the page's title is dropped (the body is the text under it).
+6. Headings at the end are dropped, whichever extractor's body it is: a heading with
+   nothing under it introduces what was cut ("Related posts", "Explore further").
+7. Where the two agree, the scorer's subheadings and list items between two blocks that
+   both bodies hold are put back when trafilatura left them out (its precision mode drops
+   short headings and list items inside the article).
+8. A short block crediting a picture ("| © Getty Images") is a caption that the markup
+   did not name as one, and is dropped; a copyright line with its year is kept.
 
 If one extractor fails or finds nothing, the other's body is used alone.
 
@@ -30,6 +37,8 @@ whole page again with them.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,7 +48,7 @@ from .blocks import Block, shingles, tei_blocks, tokens
 from .native import native_body
 
 __all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO", "ESCALATE",
-           "NARROW", "RIVAL"]
+           "NARROW", "RIVAL", "FILL_KINDS"]
 
 # A block is supported by the other extractor when this share of its 4-token shingles
 # occurs in the other's text.
@@ -61,6 +70,8 @@ ESCALATE = 0.8
 # candidates compete and the region around one of them may not hold the article:
 # trafilatura reads the whole page at once.
 RIVAL = 0.5
+# The kinds of the scorer's blocks inside the agreed core that rule 7 puts back.
+FILL_KINDS = frozenset({"h", "li"})
 
 
 @dataclass(frozen=True)
@@ -130,7 +141,64 @@ def combine(primary: Sequence[Block], secondary: Sequence[Block]) -> tuple[list[
     last = len(support) - 1 - support[::-1].index(True)
     if _ntokens([b for b in primary[:first] if b.kind != "h"]) > LEAD_TRIM_TOKENS:
         first = 0
-    return list(primary[first : last + 1]), "combined"
+    kept = list(primary[first : last + 1])
+    return _fill(kept, secondary), "combined"
+
+
+def _fill(kept: list[Block], secondary: Sequence[Block]) -> list[Block]:
+    """Rule 7: the scorer's blocks *between* two of its blocks that trafilatura's body
+    also holds are inside the core both agree on; those of ``FILL_KINDS`` that trafilatura
+    left out (subheadings its precision mode drops) are put back, after the block of
+    trafilatura's that holds their predecessor."""
+    where: dict[tuple[str, ...], list[int]] = {}
+    for i, b in enumerate(kept):
+        for s in shingles(b.text):
+            where.setdefault(s, []).append(i)
+    joined = " " + " ".join(" ".join(tokens(b.text)) for b in kept) + " "
+    inserts: dict[int, list[Block]] = {}
+    anchor: int | None = None
+    pending: list[Block] = []
+    for b in secondary:
+        own = shingles(b.text)
+        # The block of trafilatura's holding most of it, at or after the last one.
+        votes = Counter(i for s in own for i in where.get(s, ())
+                        if anchor is None or i >= anchor)
+        top = max(votes.values(), default=0)
+        if own and top >= SUPPORT * len(own):
+            if anchor is not None and pending:
+                inserts.setdefault(anchor, []).extend(pending)
+            anchor = min(i for i, n in votes.items() if n == top)
+            pending = []
+        elif anchor is not None and b.kind in FILL_KINDS and (
+                f" {' '.join(tokens(b.text))} " not in joined):
+            pending.append(b)
+    if not inserts:
+        return kept
+    out: list[Block] = []
+    for i, b in enumerate(kept):
+        out.append(b)
+        out.extend(inserts.get(i, ()))
+    return out
+
+
+# A picture credit: "©" and a name, not a year ("© 2019 ..." is a copyright notice, text
+# of the article's own), in a block shorter than CREDIT_CHARS (rule 8).
+_CREDIT = re.compile(r"©\s*(?!\s*(?:\d{4}|copyright))\w", re.I)
+CREDIT_CHARS = 300
+
+
+def _drop_credits(blocks: list[Block]) -> list[Block]:
+    """Picture captions: a short block with a credit (\"© Getty Images\")."""
+    return [b for b in blocks if len(b.text) >= CREDIT_CHARS or not _CREDIT.search(b.text)]
+
+
+def _drop_dangling(blocks: list[Block]) -> list[Block]:
+    """A heading ends no body: one with nothing under it introduces what was cut
+    ("Related posts", "Explore further", "Keep reading")."""
+    end = len(blocks)
+    while end and blocks[end - 1].kind == "h":
+        end -= 1
+    return blocks[:end] if end else blocks  # headings alone are all the page has
 
 
 def _drop_title(blocks: list[Block], titles: Sequence[str]) -> list[Block]:
@@ -154,7 +222,7 @@ def extract_body(doc: etree._Element, text: str, url: str | None = None,
     native = native_body(doc)
     secondary = list(native.blocks)
     if native.confident:
-        return Body(tuple(_drop_title(secondary, titles)), "native")
+        return Body(tuple(_drop_title(_drop_dangling(_drop_credits(secondary)), titles)), "native")
     try:
         whole = native.rival >= RIVAL
         primary = [] if whole else _trafilatura(_region_page(native.region, text), url,
@@ -165,7 +233,8 @@ def extract_body(doc: etree._Element, text: str, url: str | None = None,
         primary = []
         problems.append(f"extract: trafilatura failed ({type(e).__name__})")
     blocks, method = combine(primary, secondary)
-    return Body(tuple(_drop_title(blocks, titles)), method, tuple(problems))
+    return Body(tuple(_drop_title(_drop_dangling(_drop_credits(blocks)), titles)), method,
+                tuple(problems))
 
 
 _TITLES = etree.XPath('//meta[@property="og:title"]/@content | //title//text()')

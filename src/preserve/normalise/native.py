@@ -19,8 +19,9 @@ Arc90's readability: a point per block, one per comma, one per 100 characters up
 three; a container's score is weighed by its link density. The best container is the
 article, with its siblings that score at least a fifth as much (or are long paragraphs
 with few links), and with the other containers of the same tag and class (an article
-split into several text components). Its blocks outside marked regions, and not mostly
-link text, are the body.
+split into several text components), and with paragraphs of several sentences just above
+it (an opening in the article's header) or after it in a container of its tag and class.
+Its blocks outside marked regions, and not mostly link text, are the body.
 
 It reads the tree that ``extract`` already parsed and does not change it.
 """
@@ -97,6 +98,14 @@ _MIN_SCORING_CHARS = 25
 # a sentence under a headline (a deck, a standfirst) is left to the metadata's
 # description, as the headline is left to its title.
 LEAD_CHARS = 150
+# The article's opening above its container (``_openings``): a paragraph under the
+# container's ancestor NEIGHBOUR_UP levels up, of NEIGHBOUR_CHARS or more with few links
+# and NEIGHBOUR_SENTENCES sentences or more (a deck is one short sentence; a list of file
+# names or figures is none).
+NEIGHBOUR_UP = 2
+NEIGHBOUR_CHARS = 300
+NEIGHBOUR_SENTENCES = 2
+_SENTENCE_END = re.compile(r"\w[.!?…»“\")]*[.!?…](?=\s|$)")
 # A block shorter than this that is mostly a date in <time> is a date line (``_dateline``).
 DATELINE_CHARS = 80
 
@@ -370,6 +379,7 @@ def native_body(doc: etree._Element) -> NativeBody:
                 default=0.0)
     region = _region(best, text)
     leads = _leads(blocks, inside, best, region)
+    leads |= _openings(blocks, inside, best) | _continuations(blocks, inside, best)
     out: list[Block] = []
     prose = kept = 0
     for b in blocks:
@@ -408,6 +418,64 @@ def _leads(blocks: Sequence[_Block], inside: set[etree._Element], best: etree._E
         names = f"{owner.get('class') or ''} {owner.get('id') or ''}"
         if len(names) > 2 and _is_lead(names) and any(
                 el is scope for el in owner.iterancestors()):
+            found.add(owner)
+    return found
+
+
+def _prose(b: _Block) -> bool:
+    """A paragraph of prose: NEIGHBOUR_CHARS or more, few links, NEIGHBOUR_SENTENCES
+    sentences or more, outside marked regions."""
+    return (not b.boiler and b.kind == "p" and b.chars >= NEIGHBOUR_CHARS
+            and b.link_chars < 0.25 * b.chars
+            and len(_SENTENCE_END.findall(b.text)) >= NEIGHBOUR_SENTENCES)
+
+
+def _openings(blocks: Sequence[_Block], inside: set[etree._Element],
+              best: etree._Element) -> set[etree._Element]:
+    """Paragraphs of prose above the container and near it (``NEIGHBOUR_UP``): the
+    article's opening, in a header or a wrapper of its own that scored too little to be
+    a sibling. Only above it: prose after an article is as often an "about us"."""
+    scope = best
+    for _ in range(NEIGHBOUR_UP):
+        up = scope.getparent()
+        if up is None or up.tag in ("body", "html"):
+            break
+        scope = up
+    if scope is best:
+        return set()
+    near = set(scope.iter())
+    found: set[etree._Element] = set()
+    for b in blocks:
+        owner = b.owner
+        if owner is None or owner in inside:
+            break
+        if owner in near and _prose(b):
+            found.add(owner)
+    return found
+
+
+def _continuations(blocks: Sequence[_Block], inside: set[etree._Element],
+                   best: etree._Element) -> set[etree._Element]:
+    """Paragraphs of prose after the container, each in a container of its tag and class:
+    a later text component of an article split in several, which holding one paragraph
+    scored too little to join. (Not before it: there the same markup holds pull quotes
+    and claims.)"""
+    kind = (best.tag, best.get("class"))
+    if not kind[1]:
+        return set()
+    found: set[etree._Element] = set()
+    started = False
+    for b in blocks:
+        owner = b.owner
+        if owner is None:
+            continue
+        if owner in inside:
+            started = True
+            continue
+        if not started or not _prose(b):
+            continue
+        parent = owner if owner.tag in _CONTAINERS else owner.getparent()
+        if parent is not None and (parent.tag, parent.get("class")) == kind:
             found.add(owner)
     return found
 
