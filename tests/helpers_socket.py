@@ -3,14 +3,18 @@
 ``LoopbackServer`` accepts in a thread and hands each connection, in a thread of its
 own, to ``handle``; ``request_heads`` reads a connection's request heads one after the
 other (keep-alive) until the client hangs up. The fetcher, deadline, cookie and TLS tests
-subclass it with the answers their cases need.
+subclass it with the answers their cases need. ``serve_http`` runs a standard-library
+request handler on 127.0.0.1 for the tests that need an ordinary HTTP server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
+from typing import Any
 
 
 class LoopbackServer:
@@ -62,3 +66,18 @@ def request_heads(conn: socket.socket, bufsize: int = 65536) -> Iterator[bytes]:
 
 def request_path(head: bytes) -> bytes:
     return head.split(b" ")[1]
+
+
+@contextlib.contextmanager
+def serve_http(handler: Callable[..., Any]) -> Iterator[str]:
+    """Serve ``handler`` (a BaseHTTPRequestHandler class or partial) on 127.0.0.1, on a
+    free port, in a thread; yields the base URL and shuts the server down after."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from helpers_socket import serve_http
 from preserve.collection import Collection
 from preserve.errors import WarcFormatError
 from preserve.store.cdxj import CdxjEntry
@@ -271,15 +271,8 @@ def site(tmp_path: Path) -> Iterator[str]:
     (root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     (root / "sub" / "notes.txt").write_text("plain text")
     handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_http(handler) as url:
+        yield url
 
 
 @pytest.fixture

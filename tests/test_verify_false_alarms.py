@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from helpers_crawl import crawl, create, read_warc, tool
+from helpers_socket import serve_http
 from preserve.collection import Collection
 from preserve.store.events import EventLog
 from preserve.store.fixity import FixityManifest
@@ -68,14 +68,8 @@ class _Site(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_http(_Site) as url:
+        yield url
 
 
 def _details(report: object) -> list[dict[str, object]]:

@@ -16,15 +16,15 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import requests
 
 from helpers_pywb import COLL, WAYBACK, WB_MANAGER, _free_port, _stop, _wait_until_serving
+from helpers_socket import serve_http
 from preserve.verify import verify_files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,14 +121,8 @@ class _Site(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def site() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_http(_Site) as url:
+        yield url
 
 
 @pytest.mark.slow
