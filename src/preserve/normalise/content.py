@@ -38,21 +38,16 @@ def _tag(el: etree._Element) -> str:
     return tag.lower() if isinstance(tag, str) else ""
 
 
-def _chrome_region(el: etree._Element) -> bool:
-    """``el`` is marked as chrome by its markup (the body scorer's boilerplate marks)."""
-    return boilerplate(el)
-
-
 def content_root(doc: etree._Element) -> etree._Element:
     """The element holding the page's own content (see the module docstring)."""
     main, marked = regions.main_region(doc, by_id=False)
     if marked:
         return main
     found: list[etree._Element] = _ARTICLES(doc)
-    articles = [a for a in found if not any(_chrome_region(p) for p in a.iterancestors())]
+    articles = [a for a in found if not any(boilerplate(p) for p in a.iterancestors())]
     if len(articles) == 1:
         return articles[0]
-    body = doc.find(".//body")
+    body = regions.body_of(doc)
     return body if body is not None else doc
 
 
@@ -71,7 +66,7 @@ def content_text(doc: etree._Element) -> str:
     def chrome(el: etree._Element, tag: str) -> bool:
         if tag in _NOT_TEXT:
             return True
-        marked = _chrome_region(el) or (
+        marked = boilerplate(el) or (
             top and tag == "header" and regions.tag_zone(el, regions.where(el)) is not None)
         if not marked:
             return False
