@@ -15,17 +15,19 @@ import pytest
 import preserve
 
 SRC = Path(preserve.__file__).parent
-STAGES = ("capture", "normalise", "verify", "export", "diff", "schedule", "cli")
+STAGES = ("capture", "normalise", "verify", "export", "diff", "access", "schedule", "cli")
 # package -> the packages of preserve it must never import
 FORBIDDEN = {
     "web": ("store", *STAGES),
     "store": STAGES,
-    "capture": ("normalise", "verify", "export", "diff", "schedule", "cli"),
-    "normalise": ("capture", "verify", "export", "diff", "schedule", "cli"),
-    "verify": ("capture", "export", "diff", "schedule", "cli"),
-    "export": ("capture", "diff", "schedule", "cli"),
+    "capture": ("normalise", "verify", "export", "diff", "access", "schedule", "cli"),
+    "normalise": ("capture", "verify", "export", "diff", "access", "schedule", "cli"),
+    "verify": ("capture", "export", "diff", "access", "schedule", "cli"),
+    "export": ("capture", "diff", "access", "schedule", "cli"),
     # diff reads what store/ keeps and compares pages as normalise/ reads them
-    "diff": ("capture", "verify", "export", "schedule", "cli"),
+    "diff": ("capture", "verify", "export", "access", "schedule", "cli"),
+    # access (replay, report, patch, search) reads what every stage made; patch crawls
+    "access": ("schedule", "cli"),
     "schedule": ("cli",),
 }
 # The small shared modules below everything (errors, config, collection, atomic).
