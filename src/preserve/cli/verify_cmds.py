@@ -52,17 +52,13 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
     """
     from ..collection import CONFIG_NAME, Collection
     from ..verify import Report, VerifyOptions, default_jobs, verify_collection, verify_files
-    from ..verify.packages import package_kind
+    from ..verify.packages import package_kind, verify_package
 
-    for p in paths:
-        kind = package_kind(p)
-        if kind is not None:
-            raise click.UsageError(f"{p} is {kind}: verifying packages is not supported "
-                                   "yet; give a collection directory or WARC files")
+    packages = [p for p in paths if package_kind(p) is not None]
     workers = jobs or default_jobs()
-    colls = [p for p in paths if p.is_dir()]
-    files = [p for p in paths if not p.is_dir()]
-    if budget is not None and (files or len(colls) != 1):
+    colls = [p for p in paths if p.is_dir() and p not in packages]
+    files = [p for p in paths if not p.is_dir() and p not in packages]
+    if budget is not None and (files or packages or len(colls) != 1):
         raise click.UsageError("--budget applies to one collection directory")
     for c in colls:
         if not (c / CONFIG_NAME).is_file():
@@ -83,6 +79,8 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
         for c in colls:
             reports.append(verify_collection(Collection.open(c), options,
                                              on_progress=bar.update))
+        for p in packages:
+            reports.append(verify_package(p, options, on_progress=bar.update))
         if files:
             reports.append(verify_files(files, jobs=workers, fixity_only=fixity_only,
                                         on_progress=bar.update))

@@ -1,14 +1,17 @@
 """What kind of package a path is, when it is no collection and no WARC: a WACZ file, a
-BagIt bag or an OCFL object or storage root. Verifying packages is not built yet; this
-lets the command line say so in one line instead of "not a WARC" or "not a
-collection"."""
+BagIt bag or an OCFL object or storage root, and the one entry point that verifies
+each by its own specification."""
 
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path
 
-__all__ = ["package_kind"]
+from .collection import VerifyOptions
+from .report import Report, finding
+from .runner import ProgressCallback
+
+__all__ = ["package_kind", "verify_package"]
 
 
 def package_kind(path: Path) -> str | None:
@@ -44,3 +47,25 @@ def package_kind(path: Path) -> str | None:
            for n in names):
         return "a BagIt bag (zip)"
     return None
+
+
+def verify_package(path: Path, options: VerifyOptions, *,
+                   on_progress: ProgressCallback | None = None) -> Report:
+    """Verify the package at ``path`` (``package_kind(path)`` is not None) by its own
+    specification: a BagIt bag by RFC 8493 (verify/bag.py), an OCFL object or storage
+    root by OCFL 1.1 (verify/ocflpkg.py), a WACZ file by WACZ 1.1.1 (verify/waczpkg.py).
+    Problems are findings in the report, never exceptions."""
+    kind = package_kind(path) or ""
+    if "BagIt" in kind:
+        from .bag import verify_bag
+        return verify_bag(path, options, on_progress=on_progress)
+    if "OCFL" in kind:
+        from .ocflpkg import verify_ocfl
+        return verify_ocfl(path, options, on_progress=on_progress)
+    if "WACZ" in kind:
+        from .waczpkg import verify_wacz
+        return verify_wacz(path, options, on_progress=on_progress)
+    report = Report()
+    report.findings.append(finding("PACKAGE_NOT_SUPPORTED", str(path),
+                                   f"{path} is no package preserve knows"))
+    return report

@@ -83,6 +83,15 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PAGES_ORDER": ("error", "pages.jsonl is not sorted by time, then URL"),
     "NORMALISED_MALFORMED": ("error", "a line of normalise's output is not a JSON object"),
     "NORMALISED_CHANGED": ("error", "normalise's output changed since normalise wrote it"),
+    # BagIt bags (verify/bag.py; docs/verify.md, "BagIt bags").
+    # (BAGIT_* codes go here.)
+    "PACKAGE_UNREADABLE": ("error", "a package (bag, OCFL object or root, WACZ) cannot be "
+                           "opened as one"),
+    # OCFL objects and storage roots (verify/ocflpkg.py; docs/verify.md, "OCFL").
+    # (OCFL_E001... and OCFL_W001... codes go here.)
+    "PACKAGE_NOT_SUPPORTED": ("error", "a kind of package that preserve cannot verify yet"),
+    # WACZ files (verify/waczpkg.py; docs/verify.md, "WACZ files").
+    # (WACZ_* codes go here.)
     # The run itself.
     "FINDINGS_LIMIT": ("warning", "more findings of one code in one file were left out"),
     "BUDGET_TOO_SMALL": ("warning", "a file larger than the size budget was not checked"),
