@@ -1,21 +1,113 @@
-"""Verify OCFL 1.0 and 1.1 objects and storage roots.
+"""Verify OCFL 1.0 and 1.1 objects and storage roots by the specification's validation
+rules, each finding with the specification's own code (E001... as ``OCFL_E001``).
 
-Not built yet: every package of this kind gets PACKAGE_NOT_SUPPORTED."""
+The steps (docs/verify.md, "OCFL objects and storage roots"):
+
+1. a storage root: its declaration, ocfl_layout.json and extensions, and the storage
+   hierarchy walked to every object root (verify.ocflroot);
+2. every object: declaration, root, version directories, every inventory and sidecar,
+   each version's inventory against the root's (verify.ocflobject, verify.ocflinventory);
+3. every content file read once (several at a time with ``jobs``), computing at once every
+   digest some inventory gives for it: the manifest's, the fixity blocks' (md5, sha1,
+   sha256, sha512, blake2b-512) and those of earlier versions' inventories.
+"""
 
 from __future__ import annotations
 
+import tempfile
+import time
 from pathlib import Path
 
 from .collection import VerifyOptions
+from .ocflinventory import FIXITY_HASHLIB, Notes
+from .ocflobject import ContentFile, ObjectCheck, check_object, list_dir
+from .ocflroot import check_root
 from .report import Report, finding
-from .runner import ProgressCallback
+from .runner import Job, ProgressCallback, run_scans
 
-__all__ = ["verify_ocfl"]
+__all__ = ["verify_ocfl", "is_storage_root"]
+
+
+def is_storage_root(path: Path) -> bool:
+    """A storage root declares itself (0=ocfl_1.x) or has an ocfl_layout.json; anything
+    else given to verify_ocfl is checked as an object."""
+    try:
+        names = list_dir(path).files
+    except OSError:
+        return False
+    if any(n.startswith("0=ocfl_object") for n in names):
+        return False
+    return any(n.startswith("0=ocfl_") for n in names) or "ocfl_layout.json" in names
 
 
 def verify_ocfl(path: Path, options: VerifyOptions, *,
-        on_progress: ProgressCallback | None = None) -> Report:
+                on_progress: ProgressCallback | None = None) -> Report:
+    """Verify the OCFL object or storage root at ``path``. Findings name files by
+    ``path`` and their path under it, so the object they belong to is in the name."""
+    started = time.monotonic()
     report = Report()
-    report.findings.append(finding("PACKAGE_NOT_SUPPORTED", str(path),
-                                   "verifying this kind of package is not built yet"))
+    name = str(path)
+    if not path.is_dir():
+        report.findings.append(finding("PACKAGE_UNREADABLE", name,
+                                       "not a directory: an OCFL object or storage root is "
+                                       "a directory"))
+        return report
+    objects: list[ObjectCheck] = []
+    if is_storage_root(path):
+        root_notes = Notes(name)
+        walk = check_root(path, root_notes)
+        for rel in walk.objects:
+            obj = check_object(path, rel, Notes(f"{name}/{rel}"))
+            if walk.spec is not None and obj.spec is not None and obj.spec > walk.spec:
+                root_notes.add("E081", rel, f"the object declares OCFL {obj.spec}, later "
+                               f"than its storage root's {walk.spec}")
+            objects.append(obj)
+        report.findings.extend(root_notes.findings)
+    else:
+        objects.append(check_object(path, "", Notes(name)))
+    _check_content(path, objects, options, on_progress, report)
+    for obj in objects:
+        report.findings.extend(obj.notes.findings)
+    report.seconds = time.monotonic() - started
     return report
+
+
+def _check_content(path: Path, objects: list[ObjectCheck], options: VerifyOptions,
+                   on_progress: ProgressCallback | None, report: Report) -> None:
+    """Read every content file once and compare its digests with every inventory's."""
+    owner: dict[str, tuple[ObjectCheck, ContentFile]] = {}
+    jobs = []
+    for obj in objects:
+        for cf in obj.files:
+            owner[cf.rel] = (obj, cf)
+            jobs.append(Job(path / cf.rel, cf.rel, cf.size, cf.algorithms(), parse=False,
+                            root=path))
+    if on_progress is not None and not jobs:
+        on_progress(0, 0)
+    with tempfile.TemporaryDirectory(prefix="preserve-verify-") as tmp:
+        outputs = run_scans(jobs, Path(tmp), workers=options.jobs, on_progress=on_progress)
+    for out in outputs:
+        obj, cf = owner[out.job.name]
+        result = out.result
+        result.file = obj.notes.name(cf.path)
+        report.files.append(result)
+        report.bytes_read += result.size
+        if not result.checked:
+            for f in result.findings:
+                code = {"FILE_SYMLINK": "E090", "FILE_NOT_REGULAR": "E089"}.get(f.code)
+                if code is None:
+                    report.findings.append(finding(f.code, result.file, f.message))
+                else:
+                    obj.notes.add(code, cf.path, f.message)
+            result.findings = []
+            continue
+        done: set[tuple[str, str, str]] = set()
+        for e in cf.expect:
+            if (e.code, e.algorithm, e.digest) in done:
+                continue
+            done.add((e.code, e.algorithm, e.digest))
+            found = result.digests.get(FIXITY_HASHLIB[e.algorithm])
+            if found is not None and found != e.digest:
+                block = "manifest" if e.code == "E092" else f"fixity block ({e.algorithm})"
+                obj.notes.add(e.code, cf.path, f"the file's {e.algorithm} differs from the "
+                              f"{block} of {e.where}", expected=e.digest, found=found)

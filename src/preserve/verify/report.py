@@ -88,7 +88,165 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PACKAGE_UNREADABLE": ("error", "a package (bag, OCFL object or root, WACZ) cannot be "
                            "opened as one"),
     # OCFL objects and storage roots (verify/ocflpkg.py; docs/verify.md, "OCFL").
-    # (OCFL_E001... and OCFL_W001... codes go here.)
+    # The specification's own validation codes (OCFL 1.1, "Validation Codes").
+    "OCFL_E001": ("error", "the object root holds a file or directory the specification does not "
+                           "allow there"),
+    "OCFL_E002": ("error", "the object's version declaration is not a NAMASTE file"),
+    "OCFL_E003": ("error", "the object root has no version declaration (0=ocfl_object_1.x), or "
+                           "more than one"),
+    "OCFL_E004": ("error", "the object declaration's file name is not of the form T=dvalue"),
+    "OCFL_E005": ("error", "the object declaration's file name does not start with 0="),
+    "OCFL_E006": ("error", "the object declaration's dvalue is not ocfl_object_ and a "
+                           "specification version"),
+    "OCFL_E007": ("error", "the object declaration's text is not its dvalue and a newline"),
+    "OCFL_E008": ("error", "the object has no version"),
+    "OCFL_E009": ("error", "the version numbers do not start at 1"),
+    "OCFL_E010": ("error", "the version numbers are not continuous (a version missing or one too "
+                           "many)"),
+    "OCFL_E011": ("error", "zero-padded version names do not start with v0, or outgrow their "
+                           "padding"),
+    "OCFL_E012": ("error", "version names mix padded and unpadded forms, or paddings of different"
+                           " length"),
+    "OCFL_E013": ("error", "a later version does not follow the naming of the earlier versions"),
+    "OCFL_E014": ("error", "an inventory names a file in a version directory by another name than"
+                           " the directory's"),
+    "OCFL_E015": ("error", "a version directory holds a file other than its inventory and its "
+                           "sidecar"),
+    "OCFL_E016": ("error", "a version with files has no content directory"),
+    "OCFL_E017": ("error", "contentDirectory contains a slash"),
+    "OCFL_E018": ("error", "contentDirectory is . or .."),
+    "OCFL_E019": ("error", "contentDirectory is set in a later version but not in the first"),
+    "OCFL_E020": ("error", "contentDirectory changes between versions"),
+    "OCFL_E021": ("error", "the content directory is not called content although no "
+                           "contentDirectory is given"),
+    "OCFL_E022": ("error", "a validator read a directory of a version directory other than its "
+                           "content directory"),
+    "OCFL_E023": ("error", "a file in a content directory is in no manifest (or a later manifest "
+                           "dropped a file)"),
+    "OCFL_E024": ("error", "an empty directory in a content directory"),
+    "OCFL_E025": ("error", "digestAlgorithm is neither sha512 nor sha256"),
+    "OCFL_E026": ("error", "a fixity digest algorithm outside the specification's list and its "
+                           "extensions"),
+    "OCFL_E027": ("error", "a client does not support a fixity algorithm of the specification's "
+                           "table"),
+    "OCFL_E028": ("error", "a client reported an optional fixity algorithm it does not support"),
+    "OCFL_E029": ("error", "a sha1 digest is not hexadecimal"),
+    "OCFL_E030": ("error", "a sha256 digest is not hexadecimal"),
+    "OCFL_E031": ("error", "a sha512 digest is not hexadecimal"),
+    "OCFL_E032": ("error", "a blake2b-512 digest is not hexadecimal"),
+    "OCFL_E033": ("error", "the inventory is not a JSON object of the form the specification "
+                           "describes"),
+    "OCFL_E034": ("error", "an inventory file is not named inventory.json"),
+    "OCFL_E035": ("error", "a content path uses a path separator other than /"),
+    "OCFL_E036": ("error", "the inventory lacks id, type, digestAlgorithm or head"),
+    "OCFL_E037": ("error", "the id is not a non-empty string, or differs between the inventories "
+                           "of one object"),
+    "OCFL_E038": ("error", "the inventory type is not the URI of the inventory section of the "
+                           "declared version"),
+    "OCFL_E039": ("error", "a manifest or state key is not a digest of digestAlgorithm"),
+    "OCFL_E040": ("error", "head is not the highest version (or not the version directory holding"
+                           " the inventory)"),
+    "OCFL_E041": ("error", "the inventory lacks manifest or versions"),
+    "OCFL_E042": ("error", "a content path is not inside a version's content directory"),
+    "OCFL_E043": ("error", "the inventory has no versions block"),
+    "OCFL_E044": ("error", "versions is not a JSON object"),
+    "OCFL_E045": ("error", "versions is not a JSON object"),
+    "OCFL_E046": ("error", "a version directory is not in versions, or a version has no directory"),
+    "OCFL_E047": ("error", "a version is not a JSON object"),
+    "OCFL_E048": ("error", "a version lacks created or state"),
+    "OCFL_E049": ("error", "created is not an RFC 3339 date and time with seconds and a time zone"),
+    "OCFL_E050": ("error", "a state digest is not a manifest key (the exact string), or state is "
+                           "malformed"),
+    "OCFL_E051": ("error", "a logical path is not a string of elements joined by /"),
+    "OCFL_E052": ("error", "a logical path has an element that is ., .. or empty"),
+    "OCFL_E053": ("error", "a logical path begins or ends with /"),
+    "OCFL_E054": ("error", "user is not an object with a string name (or its address is not a "
+                           "string)"),
+    "OCFL_E055": ("error", "the fixity block is under another key than fixity"),
+    "OCFL_E056": ("error", "a fixity block names an unknown digest algorithm"),
+    "OCFL_E057": ("error", "a fixity block is not digest keys with lists of manifest content "
+                           "paths"),
+    "OCFL_E058": ("error", "an inventory has no sidecar file with its digest"),
+    "OCFL_E059": ("error", "the sidecar's algorithm is not the inventory's digestAlgorithm"),
+    "OCFL_E060": ("error", "the inventory's digest differs from its sidecar"),
+    "OCFL_E061": ("error", "the sidecar is not one line `DIGEST inventory.json`"),
+    "OCFL_E062": ("error", "the sidecar was written before the inventory was complete"),
+    "OCFL_E063": ("error", "the object root has no inventory.json"),
+    "OCFL_E064": ("error", "the root inventory differs from the inventory of the last version"),
+    "OCFL_E066": ("error", "a version inventory disagrees with the root inventory about an "
+                           "earlier version's state"),
+    "OCFL_E067": ("error", "the object's extensions directory holds something other than "
+                           "directories"),
+    "OCFL_E069": ("error", "the storage root has no declaration (0=ocfl_1.x)"),
+    "OCFL_E070": ("error", "ocfl_layout.json lacks extension or description (or is no JSON "
+                           "object)"),
+    "OCFL_E071": ("error", "ocfl_layout.json's extension is not an extension name"),
+    "OCFL_E072": ("error", "a file under the storage root belongs to no object"),
+    "OCFL_E073": ("error", "an empty directory under the storage root"),
+    "OCFL_E074": ("error", "a storage root is not independent of another"),
+    "OCFL_E075": ("error", "the storage root declaration is not a NAMASTE file"),
+    "OCFL_E076": ("error", "the storage root has more than one declaration"),
+    "OCFL_E077": ("error", "the storage root declaration's file name is not of the form T=dvalue"),
+    "OCFL_E078": ("error", "the storage root declaration's file name does not start with 0="),
+    "OCFL_E079": ("error", "the storage root declaration's dvalue is not ocfl_ and a "
+                           "specification version"),
+    "OCFL_E080": ("error", "the storage root declaration's text is not its dvalue and a newline"),
+    "OCFL_E081": ("error", "an object declares a later specification version than its storage "
+                           "root"),
+    "OCFL_E082": ("error", "an object root is neither the end of a storage hierarchy nor a child "
+                           "of the root"),
+    "OCFL_E083": ("error", "no deterministic mapping from an object's id to its path"),
+    "OCFL_E084": ("error", "a file in an intermediate directory of the storage hierarchy"),
+    "OCFL_E085": ("error", "a storage hierarchy ends in a directory that is not an object root"),
+    "OCFL_E087": ("error", "a validator judged a file in the storage root it does not understand"),
+    "OCFL_E088": ("error", "a directory under the storage root that is neither storage hierarchy "
+                           "nor extension"),
+    "OCFL_E089": ("error", "non-OCFL features stored without a disk or file system image around "
+                           "them"),
+    "OCFL_E090": ("error", "a hard or symbolic link in the storage hierarchy or an object"),
+    "OCFL_E092": ("error", "a manifest content path is missing, or the file's digest differs from"
+                           " its manifest key"),
+    "OCFL_E093": ("error", "a fixity content path is missing, or the file's digest differs from "
+                           "the fixity value"),
+    "OCFL_E094": ("error", "a version's message is not a string"),
+    "OCFL_E095": ("error", "a logical path is repeated, or is also a directory of another, in one"
+                           " version"),
+    "OCFL_E096": ("error", "a digest occurs twice in the manifest (differing only in case)"),
+    "OCFL_E097": ("error", "a digest occurs twice in one fixity algorithm's block (differing only"
+                           " in case)"),
+    "OCFL_E098": ("error", "a content path is not a string of elements joined by /"),
+    "OCFL_E099": ("error", "a content path has an element that is ., .. or empty"),
+    "OCFL_E100": ("error", "a content path begins or ends with /"),
+    "OCFL_E101": ("error", "a content path is repeated, or is also a directory of another"),
+    "OCFL_E102": ("error", "the inventory has a key the specification does not define"),
+    "OCFL_E103": ("error", "a version follows an earlier one of a later specification version"),
+    "OCFL_E104": ("error", "a version name is not v and a number"),
+    "OCFL_E105": ("error", "a version number is not a positive base-ten integer"),
+    "OCFL_E106": ("error", "manifest is not a JSON object"),
+    "OCFL_E107": ("error", "a manifest digest is in no version's state"),
+    "OCFL_E108": ("error", "contentDirectory is not a direct child of the version directory"),
+    "OCFL_E110": ("error", "the object's id changes between versions"),
+    "OCFL_E111": ("error", "fixity is not a JSON object"),
+    "OCFL_E112": ("error", "the storage root's extensions directory holds something other than "
+                           "directories"),
+    "OCFL_W001": ("warning", "version names are zero-padded"),
+    "OCFL_W002": ("warning", "a version directory holds a directory other than its content "
+                             "directory"),
+    "OCFL_W003": ("warning", "a version has a content directory with no file in it"),
+    "OCFL_W004": ("warning", "digestAlgorithm is sha256, not sha512"),
+    "OCFL_W005": ("warning", "the id is not a URI"),
+    "OCFL_W007": ("warning", "a version lacks message or user"),
+    "OCFL_W008": ("warning", "a version's user has no address"),
+    "OCFL_W009": ("warning", "a version's user address is not a URI"),
+    "OCFL_W010": ("warning", "a version directory has no inventory"),
+    "OCFL_W011": ("warning", "a version inventory's created, message or user differs from the "
+                             "root inventory's"),
+    "OCFL_W012": ("warning", "the logs directory holds something other than records of actions on"
+                             " the object"),
+    "OCFL_W013": ("warning", "an object extension directory has no registered extension name"),
+    "OCFL_W014": ("warning", "the storage root uses more than one layout"),
+    "OCFL_W015": ("warning", "the storage root mixes top-level objects and a hierarchy of objects"),
+    "OCFL_W016": ("warning", "a storage root extension directory has no registered extension name"),
     "PACKAGE_NOT_SUPPORTED": ("error", "a kind of package that preserve cannot verify yet"),
     # WACZ files (verify/waczpkg.py; docs/verify.md, "WACZ files").
     # (WACZ_* codes go here.)
