@@ -84,6 +84,7 @@ def build_object(obj: Path, total: int, seed: int = 18) -> None:
     rng = random.Random(seed)
     manifest: dict[str, list[str]] = {}
     fixity: dict[str, list[str]] = {}
+    fixity_paths: set[str] = set()
     state: dict[str, str] = {}  # logical path -> sha512
     versions: dict[str, dict[str, object]] = {}
     shares = (0.5, 0.3, 0.2)
@@ -98,11 +99,12 @@ def build_object(obj: Path, total: int, seed: int = 18) -> None:
             budget -= size
             n += 1
             logical = f"data/part-{n:04d}.bin"
-            if i > 1 and n % 7 == 0 and state:  # a changed file: new content, old name
-                logical = sorted(state)[0]
+            if i > 1 and f"{v}/content/{sorted(state)[0]}" not in fixity_paths:
+                logical = sorted(state)[0]  # a changed file: new content, old name
             d512, d256 = _write(tmp / v / "content" / logical, size, rng)
             manifest.setdefault(d512, []).append(f"{v}/content/{logical}")
             fixity.setdefault(d256, []).append(f"{v}/content/{logical}")
+            fixity_paths.add(f"{v}/content/{logical}")
             state[logical] = d512
         by_digest: dict[str, list[str]] = {}
         for logical, digest in sorted(state.items()):

@@ -19,8 +19,9 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,6 +256,54 @@ def test_a_symbolic_link_in_an_object_is_never_followed(tmp_path: Path) -> None:
     assert ("OCFL_E090", f"{obj}/v1/content/a_file.txt") in {
         (f.code, f.file) for f in report.findings}
     assert report.bytes_read == 0
+
+
+def rewrite_inventories(obj: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Edit every inventory of ``obj`` and write its sidecar again."""
+    for inv in obj.rglob("inventory.json"):
+        data = json.loads(inv.read_text())
+        edit(data)
+        raw = json.dumps(data, indent=2).encode()
+        inv.write_bytes(raw)
+        algorithm = data["digestAlgorithm"]
+        (inv.parent / f"inventory.json.{algorithm}").write_text(
+            f"{hashlib.new(algorithm, raw).hexdigest()}  inventory.json\n")
+
+
+def test_an_ocfl_1_0_object_verifies(tmp_path: Path) -> None:
+    obj = copy_fixture("spec-ex-full", tmp_path / "obj")
+    (obj / "0=ocfl_object_1.1").unlink()
+    (obj / "0=ocfl_object_1.0").write_text("ocfl_object_1.0\n")
+    rewrite_inventories(obj, lambda d: d.update(type="https://ocfl.io/1.0/spec/#inventory"))
+    assert verify(obj).findings == []
+    (obj / "0=ocfl_object_1.0").write_text("ocfl_object_1.1\n")
+    assert codes(verify(obj)) == {"OCFL_E007"}
+
+
+def test_fixity_algorithms_of_the_extension_and_unknown_ones(tmp_path: Path) -> None:
+    obj = copy_fixture("minimal_one_version_one_file", tmp_path / "obj")
+    path = "v1/content/a_file.txt"
+
+    def add(name: str, digest: str) -> Callable[[dict[str, Any]], None]:
+        return lambda d: d.setdefault("fixity", {}).update({name: {digest: [path]}})
+
+    rewrite_inventories(obj, add("blake2b-160", "0" * 40))  # recognised, not recomputed
+    assert verify(obj).findings == []
+    rewrite_inventories(obj, add("crc64", "0" * 16))
+    assert codes(verify(obj)) == {"OCFL_E056"}
+
+
+def test_a_path_under_two_digests_of_one_fixity_block_fails(tmp_path: Path) -> None:
+    obj = copy_fixture("minimal_one_version_one_file", tmp_path / "obj")
+    path = "v1/content/a_file.txt"
+    right = hashlib.sha256((obj / path).read_bytes()).hexdigest()
+    rewrite_inventories(obj, lambda d: d.update(fixity={"sha256": {right: [path]}}))
+    assert verify(obj).findings == []
+    wrong = "0" * 64
+    rewrite_inventories(obj, lambda d: d.update(fixity={"sha256": {wrong: [path],
+                                                                    right: [path]}}))
+    [f] = verify(obj).findings
+    assert (f.code, f.file, f.expected, f.found) == ("OCFL_E093", f"{obj}/{path}", wrong, right)
 
 
 def test_not_a_directory(tmp_path: Path) -> None:

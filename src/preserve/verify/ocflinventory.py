@@ -86,7 +86,8 @@ class Inventory:
     paths: dict[str, str] = field(default_factory=dict)  # content path -> digest (lower)
     states: dict[str, dict[str, str]] = field(default_factory=dict)  # version -> path -> digest
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)  # version -> created...
-    fixity: dict[str, dict[str, str]] = field(default_factory=dict)  # algorithm -> path -> digest
+    # algorithm -> content path -> digests (a path under two digests cannot match both)
+    fixity: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     errors: int = 0
 
 
@@ -400,7 +401,7 @@ def _check_fixity(fixity: Any, notes: Notes, inv: Inventory) -> None:
             notes.add("E057", w, f"fixity block {algorithm} is not a JSON object")
             continue
         seen: set[str] = set()
-        values: dict[str, str] = {}
+        values: dict[str, list[str]] = {}
         for digest, paths in block.items():
             if not digest_form_ok(algorithm, digest):
                 notes.add("E057", w, f"fixity key {digest[:20]!r}... is not a {algorithm} "
@@ -421,5 +422,5 @@ def _check_fixity(fixity: Any, notes: Notes, inv: Inventory) -> None:
                 if p not in inv.paths:
                     notes.add("E057", w, f"fixity content path {p!r} ({algorithm}) is not in "
                               "the manifest")
-                values[p] = norm
+                values.setdefault(p, []).append(norm)
         inv.fixity[algorithm] = values

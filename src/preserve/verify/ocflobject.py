@@ -431,9 +431,9 @@ def _prior_digests(o: _Object, prior: Inventory, inv: Inventory) -> None:
                                                      prior.where))
     for algorithm, values in prior.fixity.items():
         if algorithm in FIXITY_HASHLIB:
-            for path, digest in values.items():
-                extra.setdefault(path, []).append(Expect("E093", algorithm, digest,
-                                                         prior.where))
+            for path, digests in values.items():
+                extra.setdefault(path, []).extend(Expect("E093", algorithm, d, prior.where)
+                                                  for d in digests)
 
 
 def _content(o: _Object, inv: Inventory, seen: set[str]) -> None:
@@ -453,7 +453,8 @@ def _content(o: _Object, inv: Inventory, seen: set[str]) -> None:
         if inv.algorithm is not None:
             f.expect.append(Expect("E092", inv.algorithm, inv.paths[f.path], INVENTORY))
         for algorithm, values in inv.fixity.items():
-            if algorithm in FIXITY_HASHLIB and f.path in values:
-                f.expect.append(Expect("E093", algorithm, values[f.path], INVENTORY))
+            if algorithm in FIXITY_HASHLIB:
+                f.expect.extend(Expect("E093", algorithm, d, INVENTORY)
+                                for d in values.get(f.path, []))
         f.expect.extend(extra.get(f.path, []))
     o.check.files = [f for f in o.check.files if f.expect]
