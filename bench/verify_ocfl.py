@@ -92,10 +92,10 @@ def build_object(obj: Path, total: int, seed: int = 18) -> None:
     for i, share in enumerate(shares, start=1):
         v = f"v{i}"
         budget = int(total * share)
-        if i == 3:
+        if i == 3 and len(state) > 1:
             del state[sorted(state)[1]]  # a deleted file (its content stays in v1)
         while budget > 0:
-            size = min(budget, rng.randint(1 << 20, 48 << 20))
+            size = min(budget, rng.randint(1 << 20, max(1 << 20, min(48 << 20, total // 10))))
             budget -= size
             n += 1
             logical = f"data/part-{n:04d}.bin"
