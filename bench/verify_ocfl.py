@@ -195,7 +195,8 @@ def render(args: argparse.Namespace, total: int, nfiles: int, runs: dict[str, li
         "warm).",
         "- **Method:** each command a child process; wall and CPU time (user+sys, workers "
         "included) and max RSS from `wait4`; preserve's own peak is its VmHWM as it exits "
-        "(wait4's max RSS also counts the benchmark's pages copied at fork).",
+        "(wait4's max RSS also counts the benchmark's pages copied at fork); "
+        "ocfl-validate.py's figure is wait4's, an upper bound.",
         "",
         "| command | wall s | MB/s | CPU s | peak RSS MB | ocfl-validate.py / it |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
