@@ -133,13 +133,14 @@ def flip_a_bit(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-def storage_root(root: Path, objects: dict[str, str]) -> Path:
-    """A storage root holding fixtures at the given paths (a layout of our own)."""
+def storage_root(root: Path, objects: dict[str, str],
+                 layout: str = "0000-local-test-layout") -> Path:
+    """A storage root holding fixtures at the given paths (by default in a local layout,
+    whose paths verify cannot compute)."""
     root.mkdir()
     (root / "0=ocfl_1.1").write_text("ocfl_1.1\n")
     (root / "ocfl_layout.json").write_text(json.dumps(
-        {"extension": "0002-flat-direct-storage-layout",
-         "description": "one directory per object"}))
+        {"extension": layout, "description": "one directory per object"}))
     for rel, fixture in objects.items():
         copy_fixture(fixture, root / rel)
     return root
@@ -235,6 +236,21 @@ def test_storage_hierarchy_rules(tmp_path: Path) -> None:
         ("OCFL_E085", "ab/leaf"), ("OCFL_E072", "ab/leaf/notes.txt"),
         ("OCFL_E112", "extensions/file"), ("OCFL_W016", "extensions/local-extension"),
         ("OCFL_E090", "ab/link"), ("OCFL_W015", str(root))}
+
+
+def test_objects_are_where_the_layout_puts_their_ids(tmp_path: Path) -> None:
+    root = storage_root(tmp_path / "root", {"ark:123/abc": "minimal_one_version_one_file",
+                                            "ark:/12345/bcd987": "spec-ex-full"},
+                        layout="0002-flat-direct-storage-layout")
+    assert verify(root).findings == []
+    (root / "ark:123" / "abc").rename(root / "ark:123" / "abd")
+    copy_fixture("minimal_one_version_one_file", root / "again")
+    report = verify(root)
+    got = {(f.code, f.file.removeprefix(f"{root}/"), f.expected) for f in report.findings}
+    assert got == {("OCFL_E083", "ark:123/abd", "ark:123/abc"),
+                   ("OCFL_E083", "again", "ark:123/abc"),
+                   ("OCFL_E037", "ark:123/abd", None),  # the second found, in name order
+                   ("OCFL_W015", str(root), None)}
 
 
 def test_a_root_declaration_and_layout_are_checked(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .collection import VerifyOptions
 from .ocflinventory import FIXITY_HASHLIB, Notes
+from .ocfllayout import Layout
 from .ocflobject import ContentFile, ObjectCheck, check_object, list_dir
 from .ocflroot import check_root
 from .report import Report, finding
@@ -62,6 +63,8 @@ def verify_ocfl(path: Path, options: VerifyOptions, *,
                 root_notes.add("E081", rel, f"the object declares OCFL {obj.spec}, later "
                                f"than its storage root's {walk.spec}")
             objects.append(obj)
+        _check_placement(walk.layout, list(zip(walk.objects, objects, strict=True)),
+                         root_notes)
         report.findings.extend(root_notes.findings)
     else:
         objects.append(check_object(path, "", Notes(name)))
@@ -70,6 +73,25 @@ def verify_ocfl(path: Path, options: VerifyOptions, *,
         report.findings.extend(obj.notes.findings)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _check_placement(layout: Layout | None, found: list[tuple[str, ObjectCheck]],
+                     notes: Notes) -> None:
+    """Each id once in the root, and each object where the root's layout puts it."""
+    seen: dict[str, str] = {}
+    for rel, obj in found:
+        if obj.id is None:
+            continue
+        if obj.id in seen:
+            notes.add("E037", rel, f"object id {obj.id!r} is also the id of the object at "
+                      f"{seen[obj.id]}")
+        seen.setdefault(obj.id, rel)
+        if layout is None:
+            continue
+        want = layout.path(obj.id)
+        if want is not None and want != rel:
+            notes.add("E083", rel, f"the object with id {obj.id!r} is not where the root's "
+                      f"layout ({layout.extension}) puts it", expected=want, found=rel)
 
 
 def _check_content(path: Path, objects: list[ObjectCheck], options: VerifyOptions,

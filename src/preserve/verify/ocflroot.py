@@ -12,6 +12,7 @@ from typing import Any
 
 from ..safeopen import Refused, open_in
 from .ocflinventory import SPEC_VERSIONS, Notes
+from .ocfllayout import Layout, layout_of
 from .ocflobject import OBJECT_DECLARATION, REGISTERED_EXTENSIONS, list_dir
 
 __all__ = ["RootCheck", "check_root"]
@@ -27,6 +28,7 @@ class RootCheck:
     def __init__(self) -> None:
         self.spec: str | None = None
         self.objects: list[str] = []  # relative to the root, in walk order
+        self.layout: Layout | None = None  # when its paths can be computed
 
 
 def check_root(root: Path, notes: Notes) -> RootCheck:
@@ -38,7 +40,7 @@ def check_root(root: Path, notes: Notes) -> RootCheck:
         return out
     out.spec = _declaration(root, sorted(n for n in top.files if n.startswith("0=")), notes)
     if _LAYOUT in top.files:
-        _layout(root, notes)
+        out.layout = _layout(root, notes)
     for name in top.links:
         notes.add("E090", name, "a symbolic link in the storage root (never followed)")
     for name in top.others:
@@ -87,22 +89,33 @@ def _declaration(root: Path, names: list[str], notes: Notes) -> str | None:
     return best
 
 
-def _layout(root: Path, notes: Notes) -> None:
+def _layout(root: Path, notes: Notes) -> Layout | None:
     raw = _read(root, _LAYOUT, notes, "E070")
     if raw is None:
-        return
+        return None
     try:
         data: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         notes.add("E070", _LAYOUT, f"not JSON ({e})")
-        return
+        return None
     if not isinstance(data, dict) or not {"extension", "description"} <= set(data):
         notes.add("E070", _LAYOUT, "ocfl_layout.json must be an object with the keys "
                   "extension and description")
-        return
-    if not isinstance(data["extension"], str) or not _EXTENSION_NAME.match(data["extension"]):
-        notes.add("E071", _LAYOUT, "extension is not an extension name",
-                  found=data["extension"])
+        return None
+    name = data["extension"]
+    if not isinstance(name, str) or not _EXTENSION_NAME.match(name):
+        notes.add("E071", _LAYOUT, "extension is not an extension name", found=name)
+        return None
+    config: Any = {}
+    rel = f"extensions/{name}/config.json"
+    if (root / rel).is_file():
+        text = _read(root, rel, notes, "E070")
+        try:
+            config = json.loads(text) if text is not None else {}
+        except (ValueError, UnicodeDecodeError) as e:
+            notes.add("E070", rel, f"the layout's parameters are not JSON ({e})")
+            return None
+    return layout_of(name, config)
 
 
 def _extensions(root: Path, notes: Notes) -> None:
