@@ -337,6 +337,8 @@ def test_cli_exit_statuses_and_json(tmp_path: Path) -> None:
     assert good.returncode == 0, good.stdout + good.stderr
     warn = cli("verify", FIXTURES / "warn-objects" / "W004_uses_sha256")
     assert warn.returncode == 0 and "OCFL_W004" in warn.stdout, warn.stdout + warn.stderr
+    undeclared = cli("verify", FIXTURES / "bad-objects" / "E003_no_decl")
+    assert undeclared.returncode == 1 and "OCFL_E003" in undeclared.stdout, undeclared.stderr
     bad = cli("verify", "--json", FIXTURES / "bad-objects" / "E092_content_file_digest_mismatch")
     assert bad.returncode == 1, bad.stderr
     data = json.loads(bad.stdout)

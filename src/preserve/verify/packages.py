@@ -26,8 +26,10 @@ def package_kind(path: Path) -> str | None:
         names = [p.name for p in path.glob("0=ocfl*")]
         if any(n.startswith("0=ocfl_object_") for n in names):
             return "an OCFL object"
-        if names:
+        if names or (path / "ocfl_layout.json").is_file():
             return "an OCFL storage root"
+        if (path / "inventory.json").is_file():
+            return "an OCFL object"  # without its declaration, which verify reports
         return None
     if not path.is_file():
         return None
