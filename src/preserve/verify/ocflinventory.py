@@ -79,6 +79,7 @@ class Inventory:
     id: str | None = None
     spec: str | None = None  # from type
     algorithm: str | None = None  # sha512 or sha256
+    declared: str | None = None  # digestAlgorithm as written (names the sidecar)
     content_dir: str = "content"
     content_dir_set: bool = False
     head: str | None = None
@@ -186,6 +187,7 @@ def _check_algorithm(data: dict[str, Any], notes: Notes, inv: Inventory) -> None
         notes.add("E036", inv.where, "the inventory has no digestAlgorithm")
         return
     a = data["digestAlgorithm"]
+    inv.declared = a if isinstance(a, str) else None
     if a == "sha512":
         inv.algorithm = a
     elif a == "sha256":

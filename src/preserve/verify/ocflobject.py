@@ -222,7 +222,7 @@ def _sidecar(o: _Object, vdir: str, raw: bytes, algorithm: str | None,
 
 
 def _root_entries(o: _Object, top: Listing, inv: Inventory, declared: str | None) -> None:
-    allowed = {INVENTORY, f"{INVENTORY}.{inv.algorithm}"}
+    allowed = {INVENTORY} | ({f"{INVENTORY}.{inv.declared}"} if inv.declared else set())
     for name in sorted(top.files):
         if name not in allowed and not name.startswith("0="):
             o.notes.add("E001", name, "a file in the object root that the specification "
@@ -376,8 +376,8 @@ def _content_paths(inv: Inventory) -> dict[str, set[str]]:
 def _version_entries(o: _Object, v: str, listing: Listing, inv: Inventory,
                      this: Inventory | None, seen: set[str]) -> None:
     allowed = {INVENTORY}
-    if this is not None and this.algorithm is not None:
-        allowed.add(f"{INVENTORY}.{this.algorithm}")
+    if this is not None and this.declared is not None:
+        allowed.add(f"{INVENTORY}.{this.declared}")
     for name in sorted(listing.files):
         if name not in allowed:
             o.notes.add("E015", f"{v}/{name}", f"a file in version directory {v} other "
