@@ -41,11 +41,13 @@ __all__ = ["verify", "audit"]
 def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
            budget: Budget | None, fixity_only: bool, accept_config: bool,
            quiet: bool) -> None:
-    """Check fixity and integrity of collections or WARC files.
+    """Check fixity and integrity of collections, WARC files and packages.
 
     PATH is a collection directory (every file against the manifest and the event
     log, every WARC record, the index and the pages; one `fixity check` event per
-    file is appended to its events.jsonl) or WARC files (any WARC).
+    file is appended to its events.jsonl), WARC files (any WARC), or a package: a
+    BagIt bag (directory, .zip, .tar, .tar.gz), an OCFL object or storage root, or a
+    WACZ file, each checked by its own specification, every digest included.
 
     \b
     Exit status: 0 no problems; 1 problems found; 2 bad usage or unreadable input.
