@@ -6,7 +6,7 @@ finds in one SQLite database in the run's scratch directory, so memory does not 
 with the archive: CDXJ lines (from ``indexes/*.cdxj``, ``*.cdx`` and gzip ``*.cdx.gz``,
 whose gzip members are the blocks of a ZipNum index), the lines of ``index.idx``, and
 the pages of ``pages/*.jsonl``. ``Facts.findings`` then checks them against the
-records the WARC scans saw (``Facts.add_records``).
+records the WARC scans saw (``add_members``, ``add_expected``).
 """
 
 from __future__ import annotations
@@ -53,13 +53,15 @@ class Facts:
         db.execute("CREATE TABLE pages (file TEXT, lineno INTEGER, url TEXT, key TEXT)")
         self.warcs: set[str] = set()
 
-    def add_records(self, warc: str, members: Iterable[tuple[int, int]],
-                    cdxj: Path) -> None:
-        """``warc``'s name in archive/, the (offset, length) of each of its stored
-        records, and the FactWriter file of the lines an indexer would write for it."""
+    def add_members(self, warc: str, members: Iterable[tuple[int, int]]) -> None:
+        """The (offset, length) of stored records of ``warc`` (its name in archive/)."""
         self.warcs.add(warc)
         self.db.executemany("INSERT INTO records VALUES (?,?,?)",
                             ((warc, o, n) for o, n in members))
+
+    def add_expected(self, warc: str, cdxj: Path) -> None:
+        """The FactWriter file of the lines an indexer would write for ``warc``."""
+        self.warcs.add(warc)
         self.db.executemany("INSERT INTO expected VALUES (?,?,?,?,?)",
                             ((warc, o, n, *line.split(" ", 2)[:2])
                              for o, n, line in expected_lines(cdxj)))

@@ -60,16 +60,25 @@ class _Resource:
 
 
 class _MemberSink(FactWriter):
-    """FactWriter (record ids, the CDXJ lines an indexer would write) that also keeps
-    the stored length of every record, so an index line can be checked against it."""
+    """FactWriter (record ids, the CDXJ lines an indexer would write) that also gives
+    the stored length of every record to ``facts``, so an index line can be checked
+    against it."""
 
-    def __init__(self, directory: Path, stem: str, filename: str) -> None:
-        super().__init__(directory, stem, filename, index=True)
+    def __init__(self, directory: Path, stem: str, warc: str, facts: Facts) -> None:
+        super().__init__(directory, stem, warc, index=True)
+        self.warc = warc
+        self.facts = facts
         self.members: list[tuple[int, int]] = []
 
     def member_length(self, offset: int, length: int) -> None:
         self.members.append((offset, length))
+        if len(self.members) >= 10_000:
+            self.flush()
         super().member_length(offset, length)
+
+    def flush(self) -> None:
+        self.facts.add_members(self.warc, self.members)
+        self.members.clear()
 
     def wants_payload(self, head: RecordHead, http_head: bytes | None) -> int:
         return 0  # titles are not compared: the pages list of a WACZ is its producer's
@@ -353,7 +362,7 @@ class _Run:
             self.add(code, name, message, offset, expected, found)
 
         if parse and kind == "warc":
-            sink = _MemberSink(self.scratch, f"w{n}", name[len("archive/"):])
+            sink = _MemberSink(self.scratch, f"w{n}", name[len("archive/"):], facts)
             scanner = Scanner(self.name(name), sink)
             reader = _WarcReader(scanner)
         elif parse and kind in ("cdxj", "cdxj.gz"):
@@ -391,6 +400,7 @@ class _Run:
                          "differs from its hash in datapackage.json: it changed", None,
                          res.hexdigest, hasher.hexdigest())
         if scanner is not None and sink is not None:
+            sink.flush()
             sink.close()
             result.records = scanner.records
             found = scanner.findings.done()
@@ -398,7 +408,7 @@ class _Run:
             self.report.findings.extend(found)
             self._warc_name(name, scanner.gzip)
             if result.checked:
-                facts.add_records(name[len("archive/"):], sink.members, sink.cdxj_path)
+                facts.add_expected(sink.warc, sink.cdxj_path)
                 cross.add_file(self.name(name), sink.ids_path)
         self.report.files.append(result)
 
