@@ -79,6 +79,21 @@ def test_py_wacz_fixture(name: str) -> None:
     assert codes(report) == expected, why
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not (conformance_root() / "warc" / "warcio").is_dir(), reason=ABSENT)
+def test_a_wacz_written_by_py_wacz_verifies_clean(tmp_path: Path) -> None:
+    """Another producer: py-wacz's `wacz create`, with POST captures, whose index keys
+    pywb's way (`__wb_method=post&...` in the query)."""
+    warcio = conformance_root() / "warc" / "warcio"
+    out = tmp_path / "multi.wacz"
+    done = tool("wacz", "create", "-o", out, warcio / "example.warc.gz",
+                warcio / "post-test.warc.gz", "-t", "--detect-pages")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = verify(out)
+    assert report.findings == [], [f.to_dict() for f in report.findings]
+    assert sum(r.records for r in report.files) > 5
+
+
 # -- a WACZ written by preserve export, and variants of it ------------------------------
 
 
