@@ -10,6 +10,7 @@ here with zipfile from a WACZ that ``preserve export`` wrote from a real crawl.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -365,6 +366,41 @@ def test_a_changed_signature_is_invalid(tmp_path: Path) -> None:
     members["datapackage-digest.json"] = json.dumps(digest).encode()
     report = verify(write_wacz(tmp_path / "x.wacz", members, reseal=False))
     assert "WACZ_SIGNATURE_INVALID" in codes(report) and not report.ok
+
+
+def anonymously_signed(members: Members, *, raw: bool) -> Members:
+    """``members`` with an anonymous signature of the digest, as ArchiveWeb.page makes
+    one with WebCrypto (``raw``: r and s of 32 bytes each) or as DER."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    digest = json.loads(members["datapackage-digest.json"])
+    signature = key.sign(digest["hash"].encode(), ec.ECDSA(hashes.SHA256()))
+    if raw:
+        r, s = decode_dss_signature(signature)
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    public = key.public_key().public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    created = json.loads(members["datapackage.json"])["created"]
+    digest["signedData"] = {"hash": digest["hash"], "created": created,
+                            "software": "a test", "version": "0.1.0",
+                            "signature": base64.b64encode(signature).decode(),
+                            "publicKey": base64.b64encode(public).decode()}
+    return dict(members, **{"datapackage-digest.json": json.dumps(digest).encode()})
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_an_anonymous_signature(exported: Path, tmp_path: Path, raw: bool) -> None:
+    members = anonymously_signed(read_members(exported), raw=raw)
+    report = verify(write_wacz(tmp_path / "x.wacz", members, reseal=False))
+    assert codes(report) == {"WACZ_SIGNATURE_ANONYMOUS"} and report.ok
+    digest = json.loads(members["datapackage-digest.json"])
+    digest["signedData"]["hash"] = digest["hash"] = "sha256:" + "0" * 64
+    members["datapackage-digest.json"] = json.dumps(digest).encode()
+    report = verify(write_wacz(tmp_path / "y.wacz", members, reseal=False))
+    assert codes(report) == {"WACZ_DIGEST_MISMATCH", "WACZ_SIGNATURE_INVALID"}
 
 
 def test_fixity_only_reads_no_record(exported: Path) -> None:

@@ -125,6 +125,8 @@ CODES: dict[str, tuple[Severity, str]] = {
                                "not verify"),
     "WACZ_SIGNATURE_UNTRUSTED": ("error", "the signing certificate chains to no trusted "
                                  "root"),
+    "WACZ_SIGNATURE_ANONYMOUS": ("warning", "a signature by a key that nothing in the WACZ "
+                                 "vouches for"),
     "WACZ_SIGNATURE_NOT_CHECKED": ("warning", "a part of the signature was not checked"),
     "WACZ_INDEX_MALFORMED": ("error", "an index line or gzip block cannot be parsed"),
     "WACZ_INDEX_UNSORTED": ("error", "an index is not sorted"),

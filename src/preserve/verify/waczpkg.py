@@ -168,7 +168,10 @@ class _Run:
         cross = CrossFileCheck(self.scratch / "ids.sqlite", complete=False)
         for n, info in enumerate(order):
             self._member(z, info, resources.get(info.filename), facts, cross, n)
-        if not self.options.fixity_only:
+        if self.options.fixity_only:
+            facts.db.close()
+            cross.db.close()
+        else:
             self.report.findings.extend(facts.findings(self.name))
             self.report.findings.extend(cross.findings())
 

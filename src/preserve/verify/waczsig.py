@@ -2,14 +2,16 @@
 ``signedData`` of ``datapackage-digest.json``, checked offline with the cryptography
 library as authsign's Verifier checks it.
 
-Checked: the signed hash is the digest of ``datapackage.json``; its ``created`` time is
-the package's; the domain certificate chain is unbroken (each certificate signed by the
-next); the chain ends at a root of the Mozilla CA bundle (certifi), directly or by a
-root's cross-signed copy; the signature of the hash verifies with the domain
-certificate's key; that certificate names the signing domain and was valid when the
-package was created. Not checked: the RFC 3161 timestamp in ``timeSignature``, which
-needs a TSP parser (authsign's own, with its pinned web-server dependencies): a warning
-says so.
+A signature by a domain certificate: the signed hash is the digest of
+``datapackage.json``; its ``created`` time is the package's; the domain certificate
+chain is unbroken (each certificate signed by the next); the chain ends at a root of the
+Mozilla CA bundle (certifi), directly or by a root's cross-signed copy; the signature of
+the hash verifies with the domain certificate's key; that certificate names the signing
+domain and was valid when the package was created. An anonymous signature (a
+``publicKey``, as ArchiveWeb.page writes): the signature of the hash verifies with that
+key, which nothing vouches for (a warning). Not checked: the RFC 3161 timestamp in
+``timeSignature``, which needs a TSP parser (authsign's own, with its pinned web-server
+dependencies): a warning says so.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ def check_signature(signed: object, digest_hash: str, created: object) -> list[P
     """The problems of ``signedData`` (``signed``), given datapackage-digest.json's
     ``hash`` and datapackage.json's ``created``."""
     if not isinstance(signed, dict) or not all(
-            isinstance(signed.get(k), str) for k in ("hash", "signature", "domainCert")):
+            isinstance(signed.get(k), str) for k in ("hash", "signature")) or not (
+            isinstance(signed.get("domainCert"), str)
+            or isinstance(signed.get("publicKey"), str)):
         return [("WACZ_SIGNATURE_INVALID", "signedData is not an object with hash, "
-                 "signature and domainCert", "hash, signature, domainCert",
-                 str(signed)[:200])]
+                 "signature and domainCert or publicKey",
+                 "hash, signature, domainCert or publicKey", str(signed)[:200])]
     problems: list[Problem] = []
     if signed["hash"] != digest_hash:
         problems.append(("WACZ_SIGNATURE_INVALID", "the signed hash is not the hash of "
@@ -46,6 +50,8 @@ def check_signature(signed: object, digest_hash: str, created: object) -> list[P
     except ImportError:
         return problems + [("WACZ_SIGNATURE_NOT_CHECKED", "signature present, not checked: "
                             "the cryptography library is not installed", None, None)]
+    if not isinstance(signed.get("domainCert"), str):
+        return problems + _check_anonymous(signed)
     problems += _check_certificates(signed)
     if "timeSignature" in signed:
         problems.append(("WACZ_SIGNATURE_NOT_CHECKED", "the RFC 3161 timestamp "
@@ -54,11 +60,60 @@ def check_signature(signed: object, digest_hash: str, created: object) -> list[P
     return problems
 
 
-def _check_certificates(signed: dict[str, Any]) -> list[Problem]:
-    from cryptography import x509
+def _verifies(key: Any, signature_b64: str, text: str) -> bool:
+    """Whether ``signature_b64`` (DER, as authsign writes it, or the raw r|s of WebCrypto,
+    as ArchiveWeb.page writes it) is an ECDSA P-256/SHA-256 signature of ``text``."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        return False
+    try:
+        signature = base64.b64decode(signature_b64, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    half = (key.curve.key_size + 7) // 8
+    forms = [signature]
+    if len(signature) == 2 * half:
+        forms.append(encode_dss_signature(int.from_bytes(signature[:half], "big"),
+                                          int.from_bytes(signature[half:], "big")))
+    for form in forms:
+        try:
+            key.verify(form, text.encode("ascii"), ec.ECDSA(hashes.SHA256()))
+            return True
+        except (InvalidSignature, ValueError, UnicodeEncodeError):
+            continue
+    return False
+
+
+def _check_anonymous(signed: dict[str, Any]) -> list[Problem]:
+    """An anonymous signature: the hash signed with the key in ``publicKey`` (base64
+    DER SubjectPublicKeyInfo, or PEM), which nothing in the WACZ vouches for."""
+    from cryptography.hazmat.primitives import serialization
+
+    text = signed["publicKey"]
+    try:
+        if "-----BEGIN" in text:
+            key: Any = serialization.load_pem_public_key(text.encode("ascii"))
+        else:
+            key = serialization.load_der_public_key(base64.b64decode(text, validate=True))
+    except (ValueError, binascii.Error, UnicodeEncodeError, TypeError) as e:
+        return [("WACZ_SIGNATURE_INVALID", f"publicKey is not a public key ({e})", None,
+                 text[:60])]
+    if not _verifies(key, signed["signature"], signed["hash"]):
+        return [("WACZ_SIGNATURE_INVALID", "the signature does not verify with the "
+                 "publicKey: the package or its signature was changed", None,
+                 signed["signature"][:60])]
+    return [("WACZ_SIGNATURE_ANONYMOUS", "an anonymous signature: it verifies with its "
+             "own publicKey, which nothing in the WACZ vouches for (compare the key with "
+             "one its creator gave you)", None, text[:60])]
+
+
+def _check_certificates(signed: dict[str, Any]) -> list[Problem]:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
 
     bad = "WACZ_SIGNATURE_INVALID"
     try:
@@ -79,13 +134,7 @@ def _check_certificates(signed: dict[str, Any]) -> list[Problem]:
                          "a certificate", "a trusted root",
                          chain[-1].issuer.rfc4514_string()))
     leaf = chain[0]
-    key = leaf.public_key()
-    try:
-        signature = base64.b64decode(signed["signature"], validate=True)
-        if not isinstance(key, ec.EllipticCurvePublicKey):
-            raise TypeError("not an ECDSA key")
-        key.verify(signature, signed["hash"].encode("ascii"), ec.ECDSA(hashes.SHA256()))
-    except (InvalidSignature, binascii.Error, ValueError, TypeError):
+    if not _verifies(leaf.public_key(), signed["signature"], signed["hash"]):
         problems.append((bad, "the signature does not verify with the domain "
                          "certificate's key: the package or its signature was changed",
                          None, signed["signature"][:60]))
