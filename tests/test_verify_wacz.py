@@ -336,6 +336,32 @@ def test_the_index_against_the_records(exported: Path, tmp_path: Path) -> None:
     assert codes(report) == {"WACZ_INDEX_MALFORMED"}
 
 
+def test_record_digests(exported: Path, tmp_path: Path) -> None:
+    """py-wacz's recordDigest: the SHA-256 of the record's stored bytes."""
+    members = read_members(exported)
+    lines = []
+    for line in cdxj_lines(members):
+        key, ts, obj = line.split(" ", 2)
+        fields = json.loads(obj)
+        body = members[f"archive/{fields['filename']}"]
+        start, length = int(fields["offset"]), int(fields["length"])
+        fields["recordDigest"] = "sha256:" + hashlib.sha256(
+            body[start:start + length]).hexdigest()
+        lines.append((key, ts, fields))
+
+    def index(wrong: int | None) -> Members:
+        out = []
+        for n, (key, ts, fields) in enumerate(lines):
+            if n == wrong:
+                fields = dict(fields, recordDigest="sha256:" + "0" * 64)
+            out.append(f"{key} {ts} {json.dumps(fields)}")
+        return with_plain_index(members, out)
+
+    assert codes(verify(write_wacz(tmp_path / "ok.wacz", index(None)))) == set()
+    report = verify(write_wacz(tmp_path / "bad.wacz", index(len(lines) // 2)))
+    assert codes(report) == {"WACZ_INDEX_RECORD_DIGEST"}
+
+
 def test_the_zipnum_idx_against_its_blocks(exported: Path, tmp_path: Path) -> None:
     members = read_members(exported)
     idx = members["indexes/index.idx"].decode().splitlines()

@@ -131,6 +131,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "WACZ_INDEX_MALFORMED": ("error", "an index line or gzip block cannot be parsed"),
     "WACZ_INDEX_UNSORTED": ("error", "an index is not sorted"),
     "WACZ_INDEX_BAD_OFFSET": ("error", "an index line names no record of a WARC inside"),
+    "WACZ_INDEX_RECORD_DIGEST": ("error", "an index line's recordDigest is not the "
+                                 "SHA-256 of the record's stored bytes"),
     "WACZ_INDEX_ENTRY_MISMATCH": ("warning", "an index line's key or time differs from "
                                   "its record's"),
     "WACZ_INDEX_ENTRY_MISSING": ("error", "a record that indexers index has no index "

@@ -41,11 +41,12 @@ class Facts:
         db = self.db = sqlite3.connect(db_path)
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
-        db.execute("CREATE TABLE records (warc TEXT, offset INTEGER, length INTEGER)")
+        db.execute("CREATE TABLE records (warc TEXT, offset INTEGER, length INTEGER, "
+                   "sha256 TEXT)")
         db.execute("CREATE TABLE expected (warc TEXT, offset INTEGER, length INTEGER, "
                    "key TEXT, ts TEXT)")
         db.execute("CREATE TABLE lines (file TEXT, lineno INTEGER, warc TEXT, "
-                   "offset INTEGER, length INTEGER, key TEXT, ts TEXT)")
+                   "offset INTEGER, length INTEGER, key TEXT, ts TEXT, digest TEXT)")
         db.execute("CREATE TABLE blocks (file TEXT, offset INTEGER, length INTEGER, "
                    "sha256 TEXT, first TEXT)")
         db.execute("CREATE TABLE idx (file TEXT, lineno INTEGER, target TEXT, "
@@ -53,11 +54,13 @@ class Facts:
         db.execute("CREATE TABLE pages (file TEXT, lineno INTEGER, url TEXT, key TEXT)")
         self.warcs: set[str] = set()
 
-    def add_members(self, warc: str, members: Iterable[tuple[int, int]]) -> None:
-        """The (offset, length) of stored records of ``warc`` (its name in archive/)."""
+    def add_members(self, warc: str,
+                    members: Iterable[tuple[int, int, str | None]]) -> None:
+        """The (offset, length, SHA-256 or None) of stored records of ``warc`` (its name
+        in archive/)."""
         self.warcs.add(warc)
-        self.db.executemany("INSERT INTO records VALUES (?,?,?)",
-                            ((warc, o, n) for o, n in members))
+        self.db.executemany("INSERT INTO records VALUES (?,?,?,?)",
+                            ((warc, *m) for m in members))
 
     def add_expected(self, warc: str, cdxj: Path) -> None:
         """The FactWriter file of the lines an indexer would write for ``warc``."""
@@ -77,6 +80,7 @@ class Facts:
             db.execute(sql)
         out: list[Finding] = []
         out += self._bad_offsets(name)
+        out += self._record_digests(name)
         out += self._mismatches(name)
         out += self._missing(name)
         out += self._idx(name)
@@ -101,6 +105,18 @@ class Facts:
                 yield finding("WACZ_INDEX_BAD_OFFSET", name(file), f"line {lineno}: the "
                               f"record at offset {offset} of archive/{warc} is {real} "
                               f"bytes long, not {length}", expected=real, found=length)
+
+    def _record_digests(self, name: Callable[[str], str]) -> Iterator[Finding]:
+        rows = self.db.execute(
+            "SELECT l.file, l.lineno, l.warc, l.offset, l.digest, r.sha256 FROM lines l "
+            "JOIN records r ON r.warc = l.warc AND r.offset = l.offset "
+            "AND r.length = l.length WHERE l.digest IS NOT NULL AND r.sha256 IS NOT NULL "
+            "AND l.digest != 'sha256:' || r.sha256 ORDER BY l.file, l.lineno")
+        for file, lineno, warc, offset, digest, sha256 in rows.fetchmany(_REPORT_MAX):
+            yield finding("WACZ_INDEX_RECORD_DIGEST", name(file), f"line {lineno}: the "
+                          f"stored bytes of the record at offset {offset} of archive/{warc} "
+                          "differ from the line's recordDigest", expected=digest,
+                          found=f"sha256:{sha256}")
 
     def _mismatches(self, name: Callable[[str], str]) -> Iterator[Finding]:
         rows = self.db.execute(
@@ -312,11 +328,15 @@ class CdxjReader:
                      self.previous[:200], sort_key[:200])
         self.previous = sort_key
         warc = filename[len("archive/"):] if filename.startswith("archive/") else filename
-        self.rows.append((self.member, lineno, warc, offset, length, key, ts))
+        digest = obj.get("recordDigest")
+        digest = digest.lower() if isinstance(digest, str) and digest.lower().startswith(
+            "sha256:") else None  # (another algorithm is not checked)
+        self.rows.append((self.member, lineno, warc, offset, length, key, ts, digest))
 
     def _flush(self, force: bool) -> None:
         if self.rows and (force or len(self.rows) >= 10_000):
-            self.facts.db.executemany("INSERT INTO lines VALUES (?,?,?,?,?,?,?)", self.rows)
+            self.facts.db.executemany("INSERT INTO lines VALUES (?,?,?,?,?,?,?,?)",
+                                      self.rows)
             self.rows.clear()
 
     def end(self) -> None:

@@ -20,6 +20,7 @@ import tempfile
 import time
 import zipfile
 import zlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,20 +62,45 @@ class _Resource:
 
 class _MemberSink(FactWriter):
     """FactWriter (record ids, the CDXJ lines an indexer would write) that also gives
-    the stored length of every record to ``facts``, so an index line can be checked
-    against it."""
+    ``facts`` the stored length and SHA-256 of every record, so an index line (and its
+    ``recordDigest``) can be checked against it.
+
+    The scanner announces a record's stored extent while it reads the chunk that holds
+    its end; the chunk's bytes are hashed after that (``raw``), split at the ends
+    announced. A record's hash is kept only when it starts where the one before ended
+    (always in a gzip WARC; in a plain WARC only the first, the others follow blank
+    lines)."""
 
     def __init__(self, directory: Path, stem: str, warc: str, facts: Facts) -> None:
         super().__init__(directory, stem, warc, index=True)
         self.warc = warc
         self.facts = facts
-        self.members: list[tuple[int, int]] = []
+        self.members: list[tuple[int, int, str | None]] = []
+        self.ends: deque[tuple[int, int]] = deque()
+        self.start = 0
+        self.pos = 0
+        self.hash = hashlib.sha256()
 
     def member_length(self, offset: int, length: int) -> None:
-        self.members.append((offset, length))
+        self.ends.append((offset, offset + length))
+        super().member_length(offset, length)
+
+    def raw(self, data: bytes) -> None:
+        view = memoryview(data)
+        while self.ends and self.ends[0][1] <= self.pos + len(view):
+            offset, end = self.ends.popleft()
+            cut = max(0, end - self.pos)
+            self.hash.update(view[:cut])
+            view = view[cut:]
+            self.pos += cut
+            sha256 = self.hash.hexdigest() if offset == self.start else None
+            self.members.append((offset, end - offset, sha256))
+            self.hash = hashlib.sha256()
+            self.start = self.pos
+        self.hash.update(view)
+        self.pos += len(view)
         if len(self.members) >= 10_000:
             self.flush()
-        super().member_length(offset, length)
 
     def flush(self) -> None:
         self.facts.add_members(self.warc, self.members)
@@ -85,11 +111,13 @@ class _MemberSink(FactWriter):
 
 
 class _WarcReader:
-    def __init__(self, scanner: Scanner) -> None:
+    def __init__(self, scanner: Scanner, sink: _MemberSink) -> None:
         self.scanner = scanner
+        self.sink = sink
 
     def feed(self, data: bytes) -> None:
         self.scanner.feed(data)
+        self.sink.raw(data)
 
     def end(self) -> None:
         self.scanner.end()
@@ -367,7 +395,7 @@ class _Run:
         if parse and kind == "warc":
             sink = _MemberSink(self.scratch, f"w{n}", name[len("archive/"):], facts)
             scanner = Scanner(self.name(name), sink)
-            reader = _WarcReader(scanner)
+            reader = _WarcReader(scanner, sink)
         elif parse and kind in ("cdxj", "cdxj.gz"):
             reader = CdxjReader(facts, name, add, gzip=kind == "cdxj.gz")
         elif parse and kind == "idx":
