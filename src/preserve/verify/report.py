@@ -249,7 +249,56 @@ CODES: dict[str, tuple[Severity, str]] = {
     "OCFL_W016": ("warning", "a storage root extension directory has no registered extension name"),
     "PACKAGE_NOT_SUPPORTED": ("error", "a kind of package that preserve cannot verify yet"),
     # WACZ files (verify/waczpkg.py; docs/verify.md, "WACZ files").
-    # (WACZ_* codes go here.)
+    "WACZ_EXTENSION": ("error", "a WACZ file's name does not end in .wacz"),
+    "WACZ_ZIP_MALFORMED": ("error", "a ZIP member's local header disagrees with the "
+                           "central directory, members overlap, or one is encrypted"),
+    "WACZ_ZIP_CRC": ("error", "a ZIP member's data is damaged (CRC or inflation fails)"),
+    "WACZ_PATH_UNSAFE": ("error", "a ZIP member name could escape the unpack directory"),
+    "WACZ_DUPLICATE_NAME": ("error", "two ZIP members have one name"),
+    "WACZ_COMPRESSED_TWICE": ("error", "an already compressed file is deflated in the ZIP"),
+    "WACZ_NOT_STORED": ("warning", "a WARC is deflated in the ZIP, not stored"),
+    "WACZ_DATAPACKAGE_MISSING": ("error", "the WACZ has no datapackage.json"),
+    "WACZ_DATAPACKAGE_MALFORMED": ("error", "datapackage.json lacks a required property or "
+                                   "a resource is malformed"),
+    "WACZ_VERSION_UNKNOWN": ("warning", "wacz_version is none that preserve knows"),
+    "WACZ_METADATA_MISSING": ("warning", "datapackage.json has no title, created or "
+                              "software"),
+    "WACZ_HASH_UNSUPPORTED": ("warning", "a resource's hash uses an algorithm that cannot "
+                              "be computed"),
+    "WACZ_RESOURCE_MISSING": ("error", "a resource of datapackage.json is not in the ZIP"),
+    "WACZ_RESOURCE_HASH": ("error", "a member's hash differs from its resource entry"),
+    "WACZ_RESOURCE_SIZE": ("error", "a member's size differs from its resource entry"),
+    "WACZ_UNLISTED": ("error", "a ZIP member is not listed in datapackage.json"),
+    "WACZ_ARCHIVE_MISSING": ("error", "the WACZ has no WARC in archive/"),
+    "WACZ_INDEX_MISSING": ("error", "the WACZ has no CDXJ index in indexes/"),
+    "WACZ_PAGES_MISSING": ("error", "the WACZ has no pages/pages.jsonl"),
+    "WACZ_FOREIGN_FILE": ("error", "a file of another kind in archive/, indexes/ or pages/"),
+    "WACZ_WARC_NAME": ("warning", "a WARC in archive/ is not named .warc or .warc.gz as "
+                       "its content says"),
+    "WACZ_DIGEST_MISSING": ("warning", "the WACZ has no datapackage-digest.json"),
+    "WACZ_DIGEST_MALFORMED": ("error", "datapackage-digest.json lacks path or hash"),
+    "WACZ_DIGEST_MISMATCH": ("error", "datapackage-digest.json's hash is not that of "
+                             "datapackage.json"),
+    "WACZ_SIGNATURE_INVALID": ("error", "the signature of datapackage-digest.json does "
+                               "not verify"),
+    "WACZ_SIGNATURE_UNTRUSTED": ("error", "the signing certificate chains to no trusted "
+                                 "root"),
+    "WACZ_SIGNATURE_ANONYMOUS": ("warning", "a signature by a key that nothing in the WACZ "
+                                 "vouches for"),
+    "WACZ_SIGNATURE_NOT_CHECKED": ("warning", "a part of the signature was not checked"),
+    "WACZ_INDEX_MALFORMED": ("error", "an index line or gzip block cannot be parsed"),
+    "WACZ_INDEX_UNSORTED": ("error", "an index is not sorted"),
+    "WACZ_INDEX_BAD_OFFSET": ("error", "an index line names no record of a WARC inside"),
+    "WACZ_INDEX_RECORD_DIGEST": ("error", "an index line's recordDigest is not the "
+                                 "SHA-256 of the record's stored bytes"),
+    "WACZ_INDEX_ENTRY_MISMATCH": ("warning", "an index line's key or time differs from "
+                                  "its record's"),
+    "WACZ_INDEX_ENTRY_MISSING": ("error", "a record that indexers index has no index "
+                                 "line"),
+    "WACZ_IDX_MISMATCH": ("error", "an index.idx line names no block of its gzip index"),
+    "WACZ_PAGES_MALFORMED": ("error", "a pages line is not an object with url and an "
+                             "RFC 3339 ts"),
+    "WACZ_PAGE_NOT_INDEXED": ("error", "a page's URL has no line in any index"),
     # The run itself.
     "FINDINGS_LIMIT": ("warning", "more findings of one code in one file were left out"),
     "BUDGET_TOO_SMALL": ("warning", "a file larger than the size budget was not checked"),
