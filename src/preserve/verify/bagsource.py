@@ -17,6 +17,7 @@ import stat
 import tarfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -32,6 +33,11 @@ CHUNK = 1 << 20
 TEXT_LIMIT = 64 << 20  # a tag file read whole (a manifest, bag-info.txt) is at most this
 _TAG_TEXT = re.compile(r"(bagit|bag-info|package-info|fetch|(tag)?manifest-[^/]+)\.txt")
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+# What a damaged archive raises while it is read: bad data, a truncated stream, an
+# encrypted or oddly compressed zip member.
+_ZIP_ERRORS = (OSError, zipfile.BadZipFile, ValueError, EOFError, RuntimeError,
+               NotImplementedError, zlib.error)
+_TAR_ERRORS = (OSError, tarfile.TarError, EOFError, ValueError, zlib.error)
 
 
 class SourceError(Exception):
@@ -259,7 +265,7 @@ class ZipSource(BagSource):
         try:
             with self.zf.open(self._info[rel]) as f:
                 return f.read(TEXT_LIMIT + 1)
-        except (zipfile.BadZipFile, ValueError, EOFError) as e:
+        except _ZIP_ERRORS as e:
             raise OSError(f"damaged zip member: {e}") from e
 
     def hash_files(self, wanted: Mapping[str, Sequence[str]], jobs: int,
@@ -269,7 +275,7 @@ class ZipSource(BagSource):
                 with self.zf.open(self._info[rel]) as f:
                     size, digests = _digest(f, wanted[rel], progress)
                 yield Hashed(rel, size, digests)
-            except (OSError, zipfile.BadZipFile, ValueError, EOFError) as e:
+            except _ZIP_ERRORS as e:
                 yield Hashed(rel, error=f"damaged zip member: {e}")
 
     def close(self) -> None:
@@ -301,7 +307,7 @@ class TarSource(BagSource):
                     # A stream needs no index of what went by: without this, TarFile keeps every
                     # member header, and memory grows with the number of files.
                     t.members.clear()  # type: ignore[attr-defined]
-        except (OSError, tarfile.TarError, EOFError, ValueError) as e:
+        except _TAR_ERRORS as e:
             raise SourceError(f"{path} cannot be read as a tar file: {e}") from e
         prefix = _bag_prefix([n for n, *_ in listing])
         self._prefix = prefix
@@ -351,7 +357,7 @@ class TarSource(BagSource):
                             size, digests = _digest(f, todo.pop(rel), progress)
                             yield Hashed(rel, size, digests)
                     t.members.clear()  # type: ignore[attr-defined]
-        except (OSError, tarfile.TarError, EOFError, ValueError) as e:
+        except _TAR_ERRORS as e:
             for rel in todo:
                 yield Hashed(rel, error=f"the tar file is damaged: {e}")
             return
