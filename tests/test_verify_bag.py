@@ -257,7 +257,8 @@ def test_empty_payload_and_hidden_files_are_warnings(tmp_path: Path) -> None:
     bag = make_bag(tmp_path / "bag", {})
     (bag / "data" / "empty-dir").mkdir()
     assert codes(bag) == {"BAGIT_PAYLOAD_EMPTY": 1, "BAGIT_EMPTY_DIRECTORY": 1}
-    hidden = make_bag(tmp_path / "hidden", {".keep": b"", "Thumbs.db": b"x"})
+    hidden = make_bag(tmp_path / "hidden", {".DS_Store": b"", "sub/Thumbs.db": b"x",
+                                            "empty/.keep": b""})  # .keep: RFC 8493 2.1.3
     assert codes(hidden) == {"BAGIT_HIDDEN_FILE": 2}
 
 

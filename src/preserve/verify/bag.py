@@ -48,6 +48,8 @@ ALGORITHMS = {"md5": "md5", "sha1": "sha1", "sha224": "sha224", "sha256": "sha25
 _MANIFEST = re.compile(r"(tag)?manifest-([^/]+)\.txt")
 _SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini", ".spotlight-v100", ".trashes",
                  ".fseventsd", "__macosx"}
+# RFC 8493 2.1.3 suggests such a file to keep an otherwise empty directory.
+_PLACEHOLDERS = {".keep", ".gitkeep"}
 
 
 def _key(path: str) -> str:
@@ -175,7 +177,8 @@ class _Check:
                          ": one file on many file systems")
         for rel in self.payload:
             parts = rel.split("/")
-            if any(p.startswith(".") or p.lower() in _SYSTEM_FILES for p in parts[1:]):
+            if any((p.startswith(".") and p not in _PLACEHOLDERS)
+                   or p.lower() in _SYSTEM_FILES for p in parts[1:]):
                 self.one("BAGIT_HIDDEN_FILE", rel, "a hidden or operating-system file in "
                          "the payload (often copied in by mistake)")
             if unicodedata.normalize("NFC", rel) != rel:

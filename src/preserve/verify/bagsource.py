@@ -30,7 +30,7 @@ __all__ = ["Member", "Hashed", "BagSource", "SourceError", "open_source", "CHUNK
            "TEXT_LIMIT", "archive_kind"]
 
 CHUNK = 1 << 20
-TEXT_LIMIT = 64 << 20  # a tag file read whole (a manifest, bag-info.txt) is at most this
+TEXT_LIMIT = 512 << 20  # a tag file read whole (a manifest of millions of files) at most
 _TAG_TEXT = re.compile(r"(bagit|bag-info|package-info|fetch|(tag)?manifest-[^/]+)\.txt")
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 # What a damaged archive raises while it is read: bad data, a truncated stream, an
