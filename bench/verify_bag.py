@@ -144,9 +144,10 @@ def render(args: argparse.Namespace, bag: Path, runs: dict[str, list[Run]]) -> s
         "Both spend it in hashlib computing SHA-256 and SHA-512 over every byte once, so "
         "on one core neither can be much faster; with two cores free, `--jobs 2` hashes "
         "two files at once in threads.",
-        f"- **Peak memory of preserve: {peak:.1f} MB** (target < {TARGET_RSS_MB:.0f} MB: "
-        f"{verdict(peak < TARGET_RSS_MB)}): each file is read 1 MiB at a time, one buffer "
-        "per thread, every digest computed in that one read.",
+        f"- **Peak memory of preserve: at most {peak:.1f} MB** (target < "
+        f"{TARGET_RSS_MB:.0f} MB: {verdict(peak < TARGET_RSS_MB)}; an upper bound, see "
+        "Method): each file is read 1 MiB at a time, one buffer per thread, every digest "
+        "computed in that one read.",
         "- preserve checks more than bagit.py in that time: bagit.txt's exact form, "
         "every payload file in every manifest, tag manifests, bag-info.txt's elements and "
         "Payload-Oxum (first), names differing in case or normalisation, links and "
