@@ -226,6 +226,9 @@ def test_payload_oxum_is_reported_before_the_digests(tmp_path: Path) -> None:
     (lambda b: shutil.rmtree(b / "data"), "BAGIT_PAYLOAD_DIR_MISSING"),
     (lambda b: (b / "data" / "link").symlink_to("/etc/hostname"), "BAGIT_SYMLINK"),
     (lambda b: os.mkfifo(b / "data" / "fifo"), "BAGIT_NOT_REGULAR"),
+    (lambda b: (b / "manifest-sha256.txt").write_text(
+        (b / "manifest-sha256.txt").read_text() + f"{'0' * 64}  data/sub\n")
+     or (b / "data" / "sub").mkdir(), "BAGIT_FILE_MISSING"),  # a directory listed
     (lambda b: (b / "tagmanifest-md5.txt").write_text(
         f"{'0' * 32}  tagmanifest-sha256.txt\n"), "BAGIT_TAGMANIFEST_SELF"),
 ], ids=lambda v: v if isinstance(v, str) else "")
@@ -243,6 +246,14 @@ def test_unfetched_files_are_reported_and_never_fetched(tmp_path: Path) -> None:
     (bag / "fetch.txt").write_text("http://127.0.0.1:9/far.txt 9 data/far.txt\n")
     retag(bag)
     assert codes(bag) == {"BAGIT_FETCH_PENDING": 1}
+
+
+def test_what_rfc_8493_only_recommends_gives_warnings(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bag", {"a.txt": b"hello\n"}, algorithms=("sha512",))
+    (bag / "fetch.txt").write_text("http://127.0.0.1:9/a.txt 7 data/a.txt\n")
+    (bag / "tagmanifest-sha512.txt").unlink()
+    retag(bag, ("md5",))
+    assert codes(bag) == {"BAGIT_FETCH_LENGTH": 1, "BAGIT_TAGMANIFEST_ALGORITHMS": 1}
 
 
 def test_names_differing_in_normalisation_are_tolerated_with_a_warning(

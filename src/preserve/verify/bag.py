@@ -234,6 +234,12 @@ class _Check:
                 if f.path not in paths:
                     self.one("BAGIT_FETCH_UNLISTED", "fetch.txt", f"line {f.line}: "
                              f"{f.path} is not in {m.name}", offset=f.line)
+            member = self.src.members.get(f.path)
+            if (member is not None and member.kind == "file" and f.length is not None
+                    and f.length != member.size):
+                self.one("BAGIT_FETCH_LENGTH", "fetch.txt", f"line {f.line}: {f.path} has "
+                         f"{member.size} bytes, fetch.txt says {f.length}", offset=f.line,
+                         expected=f.length, found=member.size)
         return [f for f in fetches if f.path.startswith("data/")]
 
     def entries(self, man: Manifest) -> dict[str, str]:
@@ -273,9 +279,8 @@ class _Check:
                 if rel is None:
                     if path in fetched:
                         pending.add(path)
-                    elif path not in self.src.members:  # a symlink: reported already
-                        self.one("BAGIT_FILE_MISSING", path, f"listed in {man.name} but "
-                                 "not in the bag")
+                    else:
+                        self.missing(path, man.name)
                     continue
                 listed_in[rel].add(man.name)
                 self.expect[rel][man.algorithm].append((digest, man.name))
@@ -311,6 +316,15 @@ class _Check:
             return near[0]
         return None
 
+    def missing(self, path: str, manifest: str) -> None:
+        member = self.src.members.get(path)
+        if member is None:
+            self.one("BAGIT_FILE_MISSING", path, f"listed in {manifest} but not in the bag")
+        elif member.kind == "dir":
+            self.one("BAGIT_FILE_MISSING", path, f"listed in {manifest}, but a directory: "
+                     "a manifest lists files only")
+        # A link or a device was reported as such already.
+
     def bag_info(self, pending: set[str]) -> None:
         name = "bag-info.txt"
         if name not in self.tags and self.decl.version < (0, 96):
@@ -337,6 +351,13 @@ class _Check:
                                and not r.startswith("tag"))
         others = [r for r in self.tags if not (_MANIFEST.fullmatch(r)
                                                and r.startswith("tag"))]
+        tag_algorithms = {m.algorithm for m in mans}
+        payload_algorithms = {m.algorithm for m in payload_mans}
+        if mans and tag_algorithms != payload_algorithms:
+            self.one("BAGIT_TAGMANIFEST_ALGORITHMS", mans[0].name, "the tag manifests' "
+                     "algorithms differ from the payload manifests'",
+                     expected=", ".join(sorted(payload_algorithms)),
+                     found=", ".join(sorted(tag_algorithms)))
         for man in mans:
             listed: set[str] = set()
             for path, digest in self.entries(man).items():
@@ -350,11 +371,8 @@ class _Check:
                              "manifest must not list tag manifests")
                     continue
                 member = self.src.members.get(path)
-                if member is None:
-                    self.one("BAGIT_FILE_MISSING", path, f"listed in {man.name} but not "
-                             "in the bag")
-                    continue
-                if member.kind != "file":
+                if member is None or member.kind != "file":
+                    self.missing(path, man.name)
                     continue
                 listed.add(path)
                 self.expect[path][man.algorithm].append((digest, man.name))

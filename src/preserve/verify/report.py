@@ -128,6 +128,8 @@ CODES: dict[str, tuple[Severity, str]] = {
                                      "manifest"),
     "BAGIT_TAGMANIFEST_SELF": ("error", "a tag manifest lists a tag manifest"),
     "BAGIT_TAG_UNLISTED": ("warning", "a tag file not in a tag manifest"),
+    "BAGIT_TAGMANIFEST_ALGORITHMS": ("warning", "tag and payload manifests of different "
+                                     "algorithms"),
     "BAGIT_INFO_MALFORMED": ("error", "a bag-info.txt line is not `Label: value`"),
     "BAGIT_INFO_UNUSUAL": ("warning", "a reserved bag-info.txt element of unusual form, "
                            "or repeated"),
@@ -136,6 +138,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "BAGIT_FETCH_MALFORMED": ("error", "a fetch.txt line is not `url length path`"),
     "BAGIT_FETCH_UNLISTED": ("error", "a fetch.txt file is not in every payload manifest"),
     "BAGIT_FETCH_PENDING": ("warning", "a file of fetch.txt is not fetched yet"),
+    "BAGIT_FETCH_LENGTH": ("warning", "a fetched file's size differs from fetch.txt's"),
     "BAGIT_SYMLINK": ("error", "a symbolic or hard link in a bag (never followed)"),
     "BAGIT_NOT_REGULAR": ("error", "a FIFO, device or socket in a bag"),
     "BAGIT_ARCHIVE_OUTSIDE": ("warning", "archive members outside the bag's directory"),
