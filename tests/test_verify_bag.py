@@ -26,8 +26,9 @@ import pytest
 from helpers_crawl import cli, tool
 from helpers_export import crawl_small
 from preserve.cli.main import cli as preserve_cli
+from preserve.store.events import EventLog
 from preserve.verify import VerifyOptions
-from preserve.verify.bag import verify_bag
+from preserve.verify.bag import events_path, verify_bag
 from preserve.verify.packages import package_kind
 
 # ../shared beside the repository (a worktree sits one level deeper), or where
@@ -433,3 +434,29 @@ def test_cli_exit_status_and_json(exported: Path, tmp_path: Path) -> None:
     done = cli("verify", "--json", bag)
     assert done.returncode == 0, done.stdout
     assert json.loads(done.stdout)["counts"] == {"BAGIT_TAG_UNLISTED": 2}
+
+
+def test_a_bag_event_log_beside_it_gets_one_event_per_file(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bag", {"a.txt": b"hello\n", "b.txt": b"bee\n"})
+    assert verify_bag(bag, VerifyOptions()).ok
+    assert not events_path(bag).exists()  # none unless asked for: nothing written
+    events_path(bag).write_text("")
+    assert verify_bag(bag, VerifyOptions()).ok
+    (bag / "data" / "b.txt").unlink()
+    assert not verify_bag(bag, VerifyOptions()).ok
+    events = [e for e in EventLog(events_path(bag)).read()]
+    outcomes = {(e["linkingObject"], e["eventOutcome"]) for e in events}
+    assert ("data/a.txt", "pass") in outcomes and ("data/b.txt", "pass") in outcomes
+    assert ("data/b.txt", "fail") in outcomes
+    assert {e["eventType"] for e in events} == {"fixity check"}
+    assert len(events) == 2 * 6  # each run: 2 payload files, 2 manifests, 2 tag files
+
+
+def test_a_bag_event_log_that_is_a_symlink_is_not_written(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bag", {"a.txt": b"hello\n"})
+    target = tmp_path / "elsewhere.jsonl"
+    target.write_text("")
+    events_path(bag).symlink_to(target)
+    report = verify_bag(bag, VerifyOptions())
+    assert report.counts() == {"EVENTS_NOT_RECORDED": 1} and report.ok
+    assert target.read_text() == ""

@@ -20,7 +20,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..errors import StorageError
 from ..safeopen import Refused
+from ..store.events import EventLog
+from .audit import record_run
 from .bagsource import TEXT_LIMIT, BagSource, SourceError, digest_bytes, open_source
 from .bagtags import (
     V1,
@@ -38,7 +41,7 @@ from .collection import VerifyOptions
 from .report import Capped, FileResult, Finding, Report, finding, refused_finding
 from .runner import ProgressCallback
 
-__all__ = ["verify_bag", "ALGORITHMS"]
+__all__ = ["verify_bag", "events_path", "ALGORITHMS"]
 
 # A manifest's algorithm as RFC 8493 2.4 names it -> hashlib's name.
 ALGORITHMS = {"md5": "md5", "sha1": "sha1", "sha224": "sha224", "sha256": "sha256",
@@ -71,8 +74,32 @@ def verify_bag(path: Path, options: VerifyOptions, *,
         return report
     with source:
         _Check(source, options, on_progress, report).run()
+    log = events_path(path)
+    if log.exists() or log.is_symlink():
+        _record(log, report)
     report.seconds = time.monotonic() - started
     return report
+
+
+def events_path(bag: Path) -> Path:
+    """A bag's own event log: ``NAME.events.jsonl`` beside the bag (never inside it,
+    where a new file would break its tag manifests). verify appends to it only if it
+    exists: an empty file starts one."""
+    return bag.with_name(bag.name + ".events.jsonl")
+
+
+def _record(log: Path, report: Report) -> None:
+    """One ``fixity check`` event per file read or named by an error, as for a
+    collection (verify/audit.py)."""
+    checked = {r.file for r in report.files if r.checked}
+    checked |= {f.file for f in report.errors}
+    data = {r.file: {"size": r.size, **r.digests} for r in report.files}
+    try:
+        record_run(EventLog(log), report, sorted(checked), data)
+    except StorageError as e:
+        report.findings.append(finding("EVENTS_NOT_RECORDED", log.name, f"this check "
+                                       f"could not be recorded in the bag's event log "
+                                       f"({e}); every check above was made"))
 
 
 class _Check:
