@@ -126,8 +126,9 @@ class _Check:
         for f in findings:
             self.found.add(f)
 
-    def one(self, code: str, file: str, message: str, **kw: object) -> None:
-        self.found.add(finding(code, file, message, **kw))  # type: ignore[arg-type]
+    def one(self, code: str, file: str, message: str, offset: int | None = None,
+            expected: object = None, found: object = None) -> None:
+        self.found.add(finding(code, file, message, offset, expected, found))
 
     def run(self) -> None:
         self.container()
