@@ -374,11 +374,14 @@ def test_a_file_that_is_no_archive_is_unreadable_not_a_traceback(tmp_path: Path)
     assert report.counts() == {"PACKAGE_UNREADABLE": 1}
 
 
-@pytest.mark.parametrize("form", ["zip", "tar.gz"])
+@pytest.mark.parametrize("form", ["zip", "tar", "tar.gz"])
 def test_a_truncated_archive_is_an_error_not_a_traceback(tmp_path: Path, form: str) -> None:
     bag = make_bag(tmp_path / "deposit", {"big.bin": os.urandom(200_000)})
     dest = tmp_path / f"deposit.{form}"
-    _zip(bag, dest) if form == "zip" else _tar(bag, dest, "w:gz")
+    if form == "zip":
+        _zip(bag, dest)
+    else:
+        _tar(bag, dest, "w:gz" if form == "tar.gz" else "w")
     dest.write_bytes(dest.read_bytes()[: dest.stat().st_size * 2 // 3])
     result = run("verify", dest)
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output

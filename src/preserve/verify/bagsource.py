@@ -283,9 +283,10 @@ class ZipSource(BagSource):
 
 
 class TarSource(BagSource):
-    """A tar or compressed tar bag, read as a stream (never seeked, never extracted):
-    one pass lists it and keeps the root's tag files, a second hashes the files asked
-    for. Memory holds the member list and those tag files, not the payload."""
+    """A tar or compressed tar bag, never extracted: one pass lists it and keeps the
+    root's tag files (stepping over the data of an uncompressed tar), a second reads it
+    as a stream and hashes the files asked for. Memory holds the member list and those
+    tag files, not the payload."""
 
     def __init__(self, path: Path) -> None:
         super().__init__()
@@ -294,7 +295,7 @@ class TarSource(BagSource):
         self._texts: dict[str, bytes] = {}
         listing: list[tuple[str, str, int, str]] = []
         try:
-            with tarfile.open(path, "r|*") as t:
+            with _open_for_listing(path) as t:
                 for m in t:
                     name = m.name.removeprefix("./")
                     kind, what = _tar_kind(m)
@@ -304,8 +305,8 @@ class TarSource(BagSource):
                         f = t.extractfile(m)
                         if f is not None:
                             self._texts[name] = f.read()
-                    # A stream needs no index of what went by: without this, TarFile keeps every
-                    # member header, and memory grows with the number of files.
+                    # No index of what went by is needed: without this, TarFile keeps
+                    # every member's header, and memory grows with the number of files.
                     t.members.clear()  # type: ignore[attr-defined]
         except _TAR_ERRORS as e:
             raise SourceError(f"{path} cannot be read as a tar file: {e}") from e
@@ -363,6 +364,19 @@ class TarSource(BagSource):
             return
         for rel in todo:
             yield Hashed(rel, error="not found on the second read of the tar file")
+
+
+_COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
+
+
+def _open_for_listing(path: Path) -> tarfile.TarFile:
+    """A tar opened for its listing: an uncompressed one with seeks, stepping over each
+    member's data, a compressed one as a stream, since finding where a member ends means
+    inflating it anyway."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    return tarfile.open(path, "r|*") if head.startswith(_COMPRESSED) else tarfile.open(
+        path, "r:")
 
 
 def _tar_kind(m: tarfile.TarInfo) -> tuple[str, str]:
