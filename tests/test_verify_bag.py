@@ -274,6 +274,27 @@ def test_empty_payload_and_hidden_files_are_warnings(tmp_path: Path) -> None:
     assert codes(hidden) == {"BAGIT_HIDDEN_FILE": 2}
 
 
+def test_a_bag_nested_deeper_than_pythons_recursion_limit(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bag", {}, info="Bagging-Date: 2026-12-07\n")
+    parts = ["d"] * 1100  # 2,200 characters: within PATH_MAX, beyond recursion
+    fd = os.open(bag / "data", os.O_RDONLY)
+    for p in parts:  # one level at a time: pathlib and os.makedirs recurse
+        os.mkdir(p, dir_fd=fd)
+        below = os.open(p, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = below
+    out = os.open("x.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(out, b"deep")
+    os.close(out)
+    os.close(fd)
+    rel = "data/" + "/".join(parts) + "/x.txt"
+    for a in ("sha256", "sha512"):
+        (bag / f"manifest-{a}.txt").write_text(f"{hashlib.new(a, b'deep').hexdigest()}  "
+                                               f"{rel}\n")
+    retag(bag)
+    assert codes(bag) == {}
+
+
 def test_progress_counts_every_byte_read(tmp_path: Path) -> None:
     bag = make_bag(tmp_path / "bag", {"big.bin": os.urandom(3 << 20), "s.txt": b"s"})
     seen: list[tuple[int, int]] = []

@@ -212,8 +212,7 @@ class _Check:
             if unicodedata.normalize("NFC", rel) != rel:
                 self.one("BAGIT_NAME_NOT_NFC", rel, "a file name not in Unicode NFC: "
                          "copied to another system it may get another name")
-        holding = {"/".join(r.split("/")[:i]) for r in self.src.members
-                   for i in range(1, r.count("/") + 1)}
+        holding = {r.rsplit("/", 1)[0] for r in self.src.members if "/" in r}
         for m in self.src.members.values():
             if m.kind == "dir" and m.rel.startswith("data/") and m.rel not in holding:
                 self.one("BAGIT_EMPTY_DIRECTORY", m.rel, "an empty directory in the "

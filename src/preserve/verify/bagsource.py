@@ -129,11 +129,12 @@ class BagSource:
 
     def _add(self, m: Member) -> None:
         self.members[m.rel] = m
-        parts = m.rel.split("/")
-        for i in range(1, len(parts)):
-            parent = "/".join(parts[:i])
-            if parent not in self.members:
-                self.members[parent] = Member(parent, "dir")
+        parent = m.rel
+        while "/" in parent:  # the directories an archive implies without entries
+            parent = parent.rsplit("/", 1)[0]
+            if parent in self.members:
+                break  # and so are the ones above it
+            self.members[parent] = Member(parent, "dir")
 
     def read_text(self, rel: str) -> bytes:
         """The bytes of the (small) file ``rel``. Raises OSError or Refused."""
@@ -166,25 +167,28 @@ class DirSource(BagSource):
         except OSError as e:
             raise SourceError(f"cannot list {root}: {e.strerror or e}") from e
 
-    def _walk(self, rel: str) -> None:
-        with os.scandir(self.root / rel if rel else self.root) as it:
-            entries = sorted(it, key=lambda e: e.name)
-        for e in entries:
-            r = f"{rel}/{e.name}" if rel else e.name
-            st = e.stat(follow_symlinks=False)
-            if stat.S_ISLNK(st.st_mode):
-                try:
-                    target = os.readlink(e.path)
-                except OSError:
-                    target = "?"
-                self._add(Member(r, "symlink", what=f"a symbolic link to {target}"))
-            elif stat.S_ISDIR(st.st_mode):
-                self._add(Member(r, "dir"))
-                self._walk(r)
-            elif stat.S_ISREG(st.st_mode):
-                self._add(Member(r, "file", st.st_size))
-            else:
-                self._add(Member(r, "other", what=describe(st.st_mode)))
+    def _walk(self, top: str) -> None:
+        todo = [top]  # a stack, not recursion: a bag may nest deeper than Python's limit
+        while todo:
+            rel = todo.pop()
+            with os.scandir(self.root / rel if rel else self.root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+            for e in entries:
+                r = f"{rel}/{e.name}" if rel else e.name
+                st = e.stat(follow_symlinks=False)
+                if stat.S_ISLNK(st.st_mode):
+                    try:
+                        target = os.readlink(e.path)
+                    except OSError:
+                        target = "?"
+                    self._add(Member(r, "symlink", what=f"a symbolic link to {target}"))
+                elif stat.S_ISDIR(st.st_mode):
+                    self._add(Member(r, "dir"))
+                    todo.append(r)
+                elif stat.S_ISREG(st.st_mode):
+                    self._add(Member(r, "file", st.st_size))
+                else:
+                    self._add(Member(r, "other", what=describe(st.st_mode)))
 
     def read_text(self, rel: str) -> bytes:
         with open_in(self.root, rel) as f:
