@@ -274,25 +274,45 @@ def test_empty_payload_and_hidden_files_are_warnings(tmp_path: Path) -> None:
     assert codes(hidden) == {"BAGIT_HIDDEN_FILE": 2}
 
 
+def _unnest(top: Path, spare: Path) -> None:
+    """Remove a chain of directories ``top/d/d/...`` too deep for shutil.rmtree (it
+    recurses, and pytest's clean-up of old temporary directories would fail on it for
+    every later run): each level's child is moved up beside ``spare`` before the level
+    is removed."""
+    current, i = top, 0
+    while current.is_dir():
+        below = spare / f"level{i}"
+        if (current / "d").is_dir():
+            (current / "d").rename(below)
+        for p in current.iterdir():
+            p.unlink()
+        current.rmdir()
+        current, i = below, i + 1
+
+
 def test_a_bag_nested_deeper_than_pythons_recursion_limit(tmp_path: Path) -> None:
     bag = make_bag(tmp_path / "bag", {}, info="Bagging-Date: 2026-12-07\n")
     parts = ["d"] * 1100  # 2,200 characters: within PATH_MAX, beyond recursion
     fd = os.open(bag / "data", os.O_RDONLY)
-    for p in parts:  # one level at a time: pathlib and os.makedirs recurse
-        os.mkdir(p, dir_fd=fd)
-        below = os.open(p, os.O_RDONLY, dir_fd=fd)
+    try:
+        for p in parts:  # one level at a time: pathlib and os.makedirs recurse
+            os.mkdir(p, dir_fd=fd)
+            below = os.open(p, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = below
+        out = os.open("x.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, b"deep")
+        os.close(out)
         os.close(fd)
-        fd = below
-    out = os.open("x.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
-    os.write(out, b"deep")
-    os.close(out)
-    os.close(fd)
-    rel = "data/" + "/".join(parts) + "/x.txt"
-    for a in ("sha256", "sha512"):
-        (bag / f"manifest-{a}.txt").write_text(f"{hashlib.new(a, b'deep').hexdigest()}  "
-                                               f"{rel}\n")
-    retag(bag)
-    assert codes(bag) == {}
+        rel = "data/" + "/".join(parts) + "/x.txt"
+        for a in ("sha256", "sha512"):
+            (bag / f"manifest-{a}.txt").write_text(
+                f"{hashlib.new(a, b'deep').hexdigest()}  {rel}\n")
+        retag(bag)
+        assert codes(bag) == {}
+    finally:
+        (tmp_path / "spare").mkdir()
+        _unnest(bag / "data" / "d", tmp_path / "spare")
 
 
 def test_progress_counts_every_byte_read(tmp_path: Path) -> None:
