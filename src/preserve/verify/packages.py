@@ -4,6 +4,7 @@ each by its own specification."""
 
 from __future__ import annotations
 
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -21,7 +22,8 @@ def package_kind(path: Path) -> str | None:
     if path.is_dir():
         if (path / "preserve.toml").is_file():
             return None  # a collection (its exports go elsewhere)
-        if (path / "bagit.txt").is_file():
+        if (path / "bagit.txt").is_file() or ((path / "data").is_dir()
+                                               and any(path.glob("manifest-*.txt"))):
             return "a BagIt bag"
         names = [p.name for p in path.glob("0=ocfl*")]
         if any(n.startswith("0=ocfl_object_") for n in names):
@@ -35,6 +37,11 @@ def package_kind(path: Path) -> str | None:
         return None
     if path.suffix.lower() == ".wacz":
         return "a WACZ file"
+    if path.name.lower().endswith((".tar", ".tar.gz", ".tgz")):
+        try:
+            return "a BagIt bag (tar)" if tarfile.is_tarfile(path) else None
+        except OSError:
+            return None
     try:
         with path.open("rb") as f:
             if f.read(4) != b"PK\x03\x04":

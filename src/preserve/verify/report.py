@@ -84,7 +84,64 @@ CODES: dict[str, tuple[Severity, str]] = {
     "NORMALISED_MALFORMED": ("error", "a line of normalise's output is not a JSON object"),
     "NORMALISED_CHANGED": ("error", "normalise's output changed since normalise wrote it"),
     # BagIt bags (verify/bag.py; docs/verify.md, "BagIt bags").
-    # (BAGIT_* codes go here.)
+    "BAGIT_DECLARATION_MISSING": ("error", "a bag has no bagit.txt"),
+    "BAGIT_DECLARATION_MALFORMED": ("error", "bagit.txt is not exactly its two lines"),
+    "BAGIT_DECLARATION_BOM": ("error", "bagit.txt starts with a byte-order mark"),
+    "BAGIT_VERSION_INVALID": ("error", "BagIt-Version is not M.N"),
+    "BAGIT_VERSION_UNKNOWN": ("warning", "BagIt-Version is no published version"),
+    "BAGIT_ENCODING_UNKNOWN": ("error", "Tag-File-Character-Encoding names no known "
+                               "character set"),
+    "BAGIT_ENCODING_LEGACY": ("warning", "tag files are not in UTF-8"),
+    "BAGIT_LABEL_SPACING": ("warning", "whitespace around a colon, as bags before 1.0 "
+                            "may have"),
+    "BAGIT_TAG_BOM": ("error", "a UTF-8 tag file starts with a byte-order mark"),
+    "BAGIT_TAG_UNDECODABLE": ("error", "a tag file is not in the declared encoding"),
+    "BAGIT_PAYLOAD_DIR_MISSING": ("error", "a bag has no data/ directory"),
+    "BAGIT_PAYLOAD_EMPTY": ("warning", "a bag has no payload files"),
+    "BAGIT_EMPTY_DIRECTORY": ("warning", "an empty directory in the payload"),
+    "BAGIT_MANIFEST_MISSING": ("error", "a bag has no payload manifest"),
+    "BAGIT_MANIFEST_MALFORMED": ("error", "a manifest line is not `checksum path`"),
+    "BAGIT_MANIFEST_DUPLICATE": ("error", "a manifest lists a path twice"),
+    "BAGIT_MANIFEST_REPEATED": ("warning", "a bag before 1.0 lists a path twice with one "
+                                "digest"),
+    "BAGIT_MANIFEST_BINARY_MARK": ("warning", "a manifest line in md5sum's binary form"),
+    "BAGIT_ALGORITHM_UNSUPPORTED": ("warning", "a manifest of an algorithm preserve "
+                                    "cannot compute"),
+    "BAGIT_PATH_UNSAFE": ("error", "a path that could lead out of the bag"),
+    "BAGIT_PATH_OUTSIDE_PAYLOAD": ("error", "a payload manifest or fetch.txt lists a "
+                                   "path outside data/"),
+    "BAGIT_PATH_IN_PAYLOAD": ("error", "a tag manifest lists a payload file"),
+    "BAGIT_PATH_PERCENT": ("warning", "a `%` in a path that is not percent-encoded"),
+    "BAGIT_PATH_DOT_SLASH": ("warning", "a path starting with `./`"),
+    "BAGIT_FILE_MISSING": ("error", "a file listed in a manifest is not in the bag"),
+    "BAGIT_FILE_UNLISTED": ("error", "a payload file missing from a payload manifest"),
+    "BAGIT_FILE_PARTLY_LISTED": ("warning", "a payload file in some payload manifests "
+                                 "only, as bags before 1.0 may have"),
+    "BAGIT_DIGEST_MISMATCH": ("error", "a file's digest differs from its manifest line"),
+    "BAGIT_NAME_MISMATCH": ("warning", "a listed name matches a file only ignoring case "
+                            "or Unicode normalisation"),
+    "BAGIT_NAMES_AMBIGUOUS": ("warning", "names that differ only in case or Unicode "
+                              "normalisation"),
+    "BAGIT_NAME_NOT_NFC": ("warning", "a payload file name not in Unicode NFC"),
+    "BAGIT_HIDDEN_FILE": ("warning", "a hidden or operating-system file in the payload"),
+    "BAGIT_TAGMANIFEST_INCOMPLETE": ("error", "a tag manifest does not list a payload "
+                                     "manifest"),
+    "BAGIT_TAGMANIFEST_SELF": ("error", "a tag manifest lists a tag manifest"),
+    "BAGIT_TAG_UNLISTED": ("warning", "a tag file not in a tag manifest"),
+    "BAGIT_TAGMANIFEST_ALGORITHMS": ("warning", "tag and payload manifests of different "
+                                     "algorithms"),
+    "BAGIT_INFO_MALFORMED": ("error", "a bag-info.txt line is not `Label: value`"),
+    "BAGIT_INFO_UNUSUAL": ("warning", "a reserved bag-info.txt element of unusual form, "
+                           "or repeated"),
+    "BAGIT_OXUM_INVALID": ("error", "Payload-Oxum is malformed or repeated"),
+    "BAGIT_OXUM_MISMATCH": ("error", "Payload-Oxum differs from the payload"),
+    "BAGIT_FETCH_MALFORMED": ("error", "a fetch.txt line is not `url length path`"),
+    "BAGIT_FETCH_UNLISTED": ("error", "a fetch.txt file is not in every payload manifest"),
+    "BAGIT_FETCH_PENDING": ("warning", "a file of fetch.txt is not fetched yet"),
+    "BAGIT_FETCH_LENGTH": ("warning", "a fetched file's size differs from fetch.txt's"),
+    "BAGIT_SYMLINK": ("error", "a symbolic or hard link in a bag (never followed)"),
+    "BAGIT_NOT_REGULAR": ("error", "a FIFO, device or socket in a bag"),
+    "BAGIT_ARCHIVE_OUTSIDE": ("warning", "archive members outside the bag's directory"),
     "PACKAGE_UNREADABLE": ("error", "a package (bag, OCFL object or root, WACZ) cannot be "
                            "opened as one"),
     # OCFL objects and storage roots (verify/ocflpkg.py; docs/verify.md, "OCFL").
