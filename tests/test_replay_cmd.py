@@ -120,7 +120,7 @@ class Running:
 
 @contextmanager
 def running(*args: str | Path, root_view: tuple[Path, Path] | None = None,
-            tmp: Path) -> Iterator[Running]:
+            tmp: Path, env: dict[str, str] | None = None) -> Iterator[Running]:
     """``preserve replay ARGS`` until it prints where it serves; killed if left running.
     ``root_view``: run it on a read-only bind mount (as root, in its own mount namespace)."""
     tmpdir = tmp / "tmpdir"
@@ -130,7 +130,7 @@ def running(*args: str | Path, root_view: tuple[Path, Path] | None = None,
         command = ["unshare", "-m", "sh", "-c", _MOUNT, "sh", *map(str, root_view), *command]
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TMPDIR": str(tmpdir)})
+                            env={**os.environ, "TMPDIR": str(tmpdir), **(env or {})})
     lines: queue.Queue[str | None] = queue.Queue()
 
     def read() -> None:
@@ -241,6 +241,38 @@ def test_replay_of_a_read_only_collection_with_a_warc_being_written(
     assert status == 0
     assert stderr.count("\n") == 1 and "1 WARC file(s) still being written (.open)" in stderr
     assert _listing(copy) == before
+
+
+@pytest.mark.slow
+def test_open_launches_a_browser_and_a_killed_replay_takes_pywb_with_it(
+        crawled: Crawled, tmp_path: Path) -> None:
+    """--open hands the first page to the desktop's opener (xdg-open, here a script that
+    notes what it was given); SIGKILL, which preserve cannot catch, still ends pywb."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    opened = tmp_path / "opened"
+    opener = bin_dir / "xdg-open"
+    opener.write_text(f'#!/bin/sh\necho "$@" > {opened}.part && mv {opened}.part {opened}\n')
+    opener.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    with running(crawled.root, "--port", "0", "--open", tmp=tmp_path, env=env) as served:
+        first_page = served.lines[1].split("first page: ", 1)[1].strip()
+        deadline = time.monotonic() + 10
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.read_text().strip() == first_page
+
+        pywb = _children(served.proc.pid)
+        assert pywb
+        served.proc.kill()
+        served.proc.wait()
+        deadline = time.monotonic() + STOP_WITHIN
+        while not all(_gone(pid) for pid in pywb) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [pid for pid in pywb if not _gone(pid)]
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert not left, "pywb outlived a killed preserve replay"
 
 
 def test_port_in_use_is_one_line(crawled: Crawled) -> None:
