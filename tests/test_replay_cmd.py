@@ -29,6 +29,7 @@ import pytest
 import requests
 from lxml import html as lxml_html
 
+from helpers_browser import CHROMIUM, CHROMIUM_ARGS
 from helpers_crawl import cli, crawl
 from preserve.access.links import REPLAY_COLLECTION, replay_url
 from preserve.collection import Collection
@@ -322,3 +323,50 @@ def test_pywb_missing_is_one_line(crawled: Crawled) -> None:
     assert done.returncode == 2
     assert done.stderr == ("preserve: error: pywb is not installed: "
                            "pip install 'preserve[replay]'\n")
+
+
+@pytest.mark.slow
+def test_a_replayed_article_renders_in_chromium_with_its_image(crawled: Crawled,
+                                                               tmp_path: Path) -> None:
+    """pywb's frame in Debian's Chromium (driven by Playwright, never a downloaded
+    browser): the article's text is rendered in the replayed frame and its image decoded."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright for Python is a test extra: "
+                                          "pip install -e '.[test]'")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is missing: scripts/browser/setup.sh installs Debian's "
+                    "chromium package (as root)")
+    words = " ".join(crawled.paragraph.split()[:8])  # rendered text, so no markup inside
+    image_path = crawled.image_url.split("/", 3)[3]
+    shot = tmp_path / "replay.png"
+    with running(crawled.root, "--port", "0", tmp=tmp_path) as served, \
+            sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=list(CHROMIUM_ARGS))
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(replay_url(served.base, crawled.timestamp, crawled.article_url),
+                      wait_until="load")
+            replayed = None
+            deadline = time.monotonic() + 30
+            while replayed is None and time.monotonic() < deadline:
+                replayed = next((f for f in page.frames if "mp_/" in f.url
+                                 and f.url.endswith(crawled.article_url)), None)
+                if replayed is None:
+                    page.wait_for_timeout(100)
+            assert replayed is not None, f"no replayed frame in {[f.url for f in page.frames]}"
+            replayed.wait_for_load_state("load")
+            text = replayed.evaluate("() => document.body.innerText")
+            widths = replayed.evaluate(
+                "path => [...document.images].filter(i => i.src.endsWith(path))"
+                ".map(i => i.complete ? i.naturalWidth : 0)", image_path)
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+        status, _took, _stderr = served.stop()
+    assert status == 0
+    assert crawled.title in text and words in text, f"see {shot}; page errors: {errors}"
+    assert widths and all(w > 0 for w in widths), f"the article's image: {widths}; see {shot}"
+    assert shot.stat().st_size > 0
