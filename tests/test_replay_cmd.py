@@ -218,11 +218,16 @@ def test_replay_serves_an_article_and_its_image_and_stops_on_sigint(
 def test_replay_of_a_read_only_collection_with_a_warc_being_written(
         crawled: Crawled, session: requests.Session, tmp_path: Path) -> None:
     """Served from a read-only mount (as root) or a collection without write permission;
-    an ``.open`` WARC is left out and said so; SIGTERM stops it as Ctrl-C does."""
+    an ``.open`` WARC and a WARC newer than the index are left out, and said so; SIGTERM
+    stops it as Ctrl-C does."""
     copy = tmp_path / "coll"
     shutil.copytree(crawled.root, copy)
     warc = Collection(copy).closed_warcs()[0]
     shutil.copy2(warc, warc.with_name("zz-being-written.warc.gz.open"))
+    late = warc.with_name("zz-closed-after-indexing.warc.gz")
+    shutil.copy2(warc, late)
+    index_mtime = Collection(copy).index_path.stat().st_mtime
+    os.utime(late, (index_mtime + 10, index_mtime + 10))
     before = _listing(copy)
     if os.geteuid() == 0:
         if shutil.which("unshare") is None:
@@ -240,7 +245,10 @@ def test_replay_of_a_read_only_collection_with_a_warc_being_written(
         assert crawled.title in unescape(page.text)
         status, _took, stderr = served.stop(signal.SIGTERM)
     assert status == 0
-    assert stderr.count("\n") == 1 and "1 WARC file(s) still being written (.open)" in stderr
+    assert stderr.count("\n") == 2, stderr
+    assert "1 WARC file(s) still being written (.open) are not served" in stderr
+    assert "1 WARC file(s) closed after the index was built are not served; run `preserve " \
+           "index" in stderr
     assert _listing(copy) == before
 
 
