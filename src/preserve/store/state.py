@@ -289,6 +289,13 @@ class CrawlRegistry:
             ).fetchall()
         )
 
+    def unfetched(self, crawl_id: str) -> Iterator[tuple[str, str | None, str]]:
+        """(url, via, hops) of the URLs of ``crawl_id`` still queued or in flight: those a
+        crawl that ended at a limit never fetched."""
+        yield from self.db.conn.execute(
+            "SELECT url, via, hops FROM urls WHERE crawl=? AND state IN (0, 1) ORDER BY id",
+            (crawl_id,))
+
     def checkpoint(self, crawl_id: str, name: str, committed: int) -> None:
         """Everything in WARC ``name`` up to ``committed`` belongs to committed URLs."""
         with self.db.transaction() as conn:
