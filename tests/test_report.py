@@ -21,10 +21,12 @@ from typing import Any
 import pytest
 from lxml import html as lxml_html
 
-from helpers_crawl import cli, jsonl
+from helpers_crawl import cli, crawl, jsonl
 from preserve.access.links import replay_url
+from preserve.capture.crawler import Crawler
 from preserve.collection import Collection
 from testsite import TestSite
+from testsite.site import BROKEN_ENDPOINT, BROKEN_IMAGE, BROKEN_PAGE
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 BASE = "http://127.0.0.1:8123"
@@ -185,6 +187,9 @@ def test_json_schema_is_stable(made: Made) -> None:
     assert set(data["captures"]) == {"records", "pages", "revisits", "bytes", "statuses",
                                      "mimes", "hosts", "other_hosts"}
     assert set(data["changes"]) == {"before", "after", "counts", "pages", "note"}
+    assert set(data["missed"]) == {"crawl", "crawls", "counts", "reasons", "requisites",
+                                   "failed", "robots", "out_of_scope",
+                                   "redirects_out_of_scope"}
     assert set(data["fixity"]) == {"counts", "last_check", "files"}
     assert set(data["fixity"]["files"][0]) == {"path", "status", "last_check", "detail"}
     assert set(data["articles"][0]) == {"title", "url", "published", "authors",
@@ -282,3 +287,54 @@ def test_a_collection_never_crawled(tmp_path: Path) -> None:
     doc = lxml_html.fromstring((tmp_path / "r.html").read_text(encoding="utf-8"))
     assert "has not been normalised" in doc.text_content()
     assert Collection.open(coll).exists()
+
+
+def test_what_was_missed_lists_the_broken_image_and_endpoint(tmp_path: Path) -> None:
+    with TestSite(articles=2, broken=True) as site:
+        coll, _ = crawl(tmp_path / "c", (site.url,), retries=0)
+        image, endpoint = site.absolute(BROKEN_IMAGE), site.absolute(BROKEN_ENDPOINT)
+        page = site.absolute(BROKEN_PAGE)
+        out = tmp_path / "r.html"
+        done = cli("report", coll.root, "-o", out, "--json")
+        assert done.returncode == 0, done.stderr
+        missed = json.loads(done.stdout)["missed"]
+        assert [m["url"] for m in missed["requisites"]] == [image]
+        assert missed["requisites"][0]["referrer"] == page
+        assert {m["url"] for m in missed["failed"]} == {endpoint, site.absolute("/missing/")}
+        assert missed["counts"]["requisites"] == 1 and missed["counts"]["failed"] == 2
+        doc = lxml_html.fromstring(out.read_text(encoding="utf-8"))
+        section = doc.get_element_by_id("missed")
+        text = section.text_content()
+        assert "Page requisites not captured (1)" in text and "Failed URLs (2)" in text
+        assert image in text and endpoint in text and "http-404" in text
+        assert not section.xpath(".//a")  # not captured: shown as text, never a link
+        done = cli("report", coll.root, "--text")
+        assert f"requisite http-404   {image} (from {page})" in done.stdout
+        assert "missed      1 requisite not captured, 2 failed, 1 blocked by robots.txt" in done.stdout
+        site.site.repair()  # fixed, and crawled again: off the first crawl's list
+        Crawler(coll, coll.load_config()).run()
+    done = cli("report", coll.root, "--crawl", "1", "--json")
+    missed = json.loads(done.stdout)["missed"]
+    assert missed["requisites"] == []
+    assert {m["url"] for m in missed["failed"]} == {site.absolute("/missing/")}
+
+
+def test_long_lists_are_cut_in_html_and_whole_in_json(tmp_path: Path) -> None:
+    from preserve.access.report import build_report
+    from preserve.access.report_html import MISSED_LIMIT, render_html
+
+    with TestSite(articles=2) as site:
+        coll, _ = crawl(tmp_path / "c", (site.url,))
+    report = build_report(coll)
+    assert report.missed is not None
+    many = [{"url": f"http://127.0.0.1:9/{i}", "reason": "http-404", "status": 404,
+             "error": None, "referrer": None, "crawl_id": "0001"}
+            for i in range(MISSED_LIMIT + 7)]
+    report.missed["failed"] = many
+    report.missed["counts"]["failed"] = len(many)
+    doc = lxml_html.fromstring(render_html(report))
+    section = doc.get_element_by_id("missed")
+    rows = [r for r in section.xpath(".//tr") if "http://127.0.0.1:9/" in r.text_content()]
+    assert len(rows) == MISSED_LIMIT
+    assert "and 7 more URLs" in section.text_content()
+    assert len(report.to_dict()["missed"]["failed"]) == MISSED_LIMIT + 7

@@ -32,6 +32,7 @@ from ..store.state import CrawlRecord, CrawlRegistry, StateDB, reading
 from ..verify.audit import audit_collection
 from ..web.media import is_page
 from .links import default_replay_base, replay_url
+from .missed import find_missed
 
 __all__ = ["SCHEMA", "CrawlRow", "Captures", "HostRow", "Changes", "Fixity", "ArticleRow",
            "Report", "build_report"]
@@ -129,7 +130,7 @@ class Report:
     crawls: list[CrawlRow]
     collection_pages: int  # lines of pages/pages.jsonl
     captures: Captures
-    missed: dict[str, Any] | None
+    missed: dict[str, Any] | None  # access/missed.py's Missed.to_dict()
     changes: Changes
     fixity: Fixity
     articles: list[ArticleRow] | None  # None: not normalised
@@ -162,7 +163,7 @@ def build_report(coll: Collection, *, crawl_id: str | None = None,
         generated=_iso(now), path=str(coll.root), name=coll.name,
         description=dict(config.description.items()), seeds=list(config.crawl.seeds),
         crawl=chosen, crawls=crawls, collection_pages=max(0, _lines(coll.pages_path) - 1),
-        captures=captures, missed=_missed(coll, chosen, notes),
+        captures=captures, missed=_missed(coll, chosen),
         changes=_changes(coll, chosen, crawls), fixity=_fixity(coll, now),
         articles=articles, other_pages=others,
         replay_base=base, notes=notes)
@@ -294,8 +295,12 @@ def _captures(coll: Collection, wanted: set[str] | None, notes: list[str]) -> Ca
     return out
 
 
-def _missed(coll: Collection, crawl: str | None, notes: list[str]) -> dict[str, Any] | None:
-    return None
+def _missed(coll: Collection, crawl: str | None) -> dict[str, Any] | None:
+    """access/missed.py's lists for the crawl (what a later crawl captured is off them);
+    None before any crawl."""
+    if crawl is None:
+        return None
+    return find_missed(coll, crawl_id=crawl).to_dict()
 
 
 def _changes(coll: Collection, crawl: str | None, crawls: list[CrawlRow]) -> Changes:

@@ -261,8 +261,7 @@ def _url_rows(items: Iterable[dict[str, Any]], limit: int) -> str:
     for item in items:
         if len(rows) >= limit:
             break
-        status = item.get("status")
-        why = " · ".join(str(x) for x in (item.get("reason"), status, item.get("error"))
+        why = " · ".join(str(x) for x in (item.get("reason"), item.get("error"))
                          if x not in (None, ""))
         via = item.get("referrer")
         rows.append(f'<tr><td class="url"><code>{_e(item.get("url", ""))}</code>'
@@ -275,8 +274,9 @@ def _url_rows(items: Iterable[dict[str, Any]], limit: int) -> str:
 def _missed(r: Report) -> str:
     head = '<section id="missed"><h2>What was missed</h2>'
     if r.missed is None:
-        return (head + '<p class="lead">Not known for this collection: no crawl log to '
-                "read.</p></section>\n")
+        return head + '<p class="lead">No crawl yet.</p></section>\n'
+    reasons = r.missed.get("reasons") if isinstance(r.missed.get("reasons"), dict) else {}
+    assert isinstance(reasons, dict)
     counts = r.missed.get("counts") if isinstance(r.missed.get("counts"), dict) else {}
     assert isinstance(counts, dict)
     total = sum(v for v in counts.values() if isinstance(v, int))
@@ -290,8 +290,12 @@ def _missed(r: Report) -> str:
         items = r.missed.get(kind)
         if not isinstance(items, list) or not items:
             continue
+        why = reasons.get(kind) if isinstance(reasons.get(kind), dict) else {}
+        assert isinstance(why, dict)
+        by_reason = ", ".join(f"{k}: {_n(v)}" for k, v in why.items() if isinstance(v, int))
         parts.append(f"<h3>{_e(title)} ({_n(len(items))})</h3><p class=\"note\">{_e(what)}"
-                     "</p><table><thead><tr><th>URL</th><th>why</th></tr></thead><tbody>"
+                     f"{'; ' + _e(by_reason) if by_reason else ''}</p><table><thead>"
+                     "<tr><th>URL</th><th>why</th></tr></thead><tbody>"
                      f"{_url_rows(items, MISSED_LIMIT)}</tbody></table>"
                      f"{_more(min(len(items), MISSED_LIMIT), len(items), 'URLs')}")
     parts.append("</section>\n")

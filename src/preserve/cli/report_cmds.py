@@ -16,6 +16,8 @@ from .params import CrawlNumber
 
 __all__ = ["report", "report_lines", "default_output"]
 
+TEXT_LIMIT = 10  # missed URLs listed per kind in --text
+
 
 class ReplayBase(click.ParamType):  # type: ignore[type-arg]
     """The replay server's http(s) scheme, host and port."""
@@ -170,7 +172,20 @@ def report_lines(data: dict[str, Any]) -> list[str]:
 
 def _missed_lines(missed: dict[str, Any] | None) -> list[str]:
     if missed is None:
-        return ["missed      not known (no crawl log)"]
+        return ["missed      nothing yet (no crawl)"]
     counts = missed.get("counts") or {}
-    return ["missed      " + (", ".join(f"{n} {k.replace('_', ' ')}"
-                                       for k, n in counts.items()) or "nothing")]
+    words = {"requisites": ("requisite not captured", "requisites not captured"),
+             "failed": ("failed", "failed"), "robots": ("blocked by robots.txt",) * 2,
+             "out_of_scope": ("out of scope",) * 2,
+             "redirects_out_of_scope": ("redirect out of scope", "redirects out of scope")}
+    lines = ["missed      " + ", ".join(
+        f"{n} {words.get(k, (k, k))[n != 1]}" for k, n in counts.items())]
+    for kind in ("requisites", "failed"):
+        items = missed.get(kind) or []
+        for m in items[:TEXT_LIMIT]:
+            via = f" (from {m['referrer']})" if m.get("referrer") else ""
+            lines.append(f"  {kind[:-1] if kind == 'requisites' else kind:<9} "
+                         f"{m['reason']:<10} {m['url']}{via}")
+        if len(items) > TEXT_LIMIT:
+            lines.append(f"  and {len(items) - TEXT_LIMIT} more {kind} (--json lists them all)")
+    return lines
