@@ -310,7 +310,8 @@ def test_what_was_missed_lists_the_broken_image_and_endpoint(tmp_path: Path) -> 
         assert not section.xpath(".//a")  # not captured: shown as text, never a link
         done = cli("report", coll.root, "--text")
         assert f"requisite http-404   {image} (from {page})" in done.stdout
-        assert "missed      1 requisite not captured, 2 failed, 1 blocked by robots.txt" in done.stdout
+        assert ("missed      1 requisite not captured, 2 failed, 1 blocked by robots.txt"
+                in done.stdout)
         site.site.repair()  # fixed, and crawled again: off the first crawl's list
         Crawler(coll, coll.load_config()).run()
     done = cli("report", coll.root, "--crawl", "1", "--json")
