@@ -22,7 +22,9 @@ from .report_charts import PALETTE, bars, columns, status_colour
 __all__ = ["write_html", "render_html", "MISSED_LIMIT", "CHANGES_LIMIT", "ARTICLES_LIMIT",
            "FIXITY_LIMIT", "MISSED_KINDS"]
 
-MISSED_LIMIT = 50  # per kind
+MISSED_LIMIT = 50  # URLs listed per kind (requisites, failed)
+MISSED_OTHER_LIMIT = 20  # ... robots.txt and redirects out of scope
+HOSTS_LIMIT = 15  # out of scope: hosts listed, with their counts
 CHANGES_LIMIT = 200
 ARTICLES_LIMIT = 2000
 FIXITY_LIMIT = 200
@@ -164,11 +166,14 @@ def _header(r: Report, title: str) -> str:
 
 
 def _missed_total(r: Report) -> int | None:
+    """Page requisites not captured and failed URLs: what a patch crawl fetches."""
     if r.missed is None:
         return None
     counts = r.missed.get("counts")
-    return sum(v for v in counts.values() if isinstance(v, int)) if isinstance(
-        counts, dict) else None
+    if not isinstance(counts, dict):
+        return None
+    return sum(v for k, v in counts.items() if k in ("requisites", "failed")
+               and isinstance(v, int))
 
 
 def _overview(r: Report) -> str:
@@ -182,7 +187,8 @@ def _overview(r: Report) -> str:
         _card(_n(len(r.crawls)), "crawls"),
     ]
     if missed is not None:
-        cards.append(_card(_n(missed), "URLs missed", "warn" if missed else "good"))
+        cards.append(_card(_n(missed), "requisites missing or URLs failed",
+                           "warn" if missed else "good"))
     if r.changes.before:
         cards.append(_card(_n(sum(r.changes.counts.get(k, 0) for k in _CHANGE_ORDER)),
                            f"pages changed since crawl {r.changes.before}"))
@@ -261,7 +267,8 @@ def _url_rows(items: Iterable[dict[str, Any]], limit: int) -> str:
     for item in items:
         if len(rows) >= limit:
             break
-        why = " · ".join(str(x) for x in (item.get("reason"), item.get("error"))
+        reason, error = item.get("reason"), item.get("error")
+        why = " · ".join(str(x) for x in (reason, error if error != reason else None)
                          if x not in (None, ""))
         via = item.get("referrer")
         rows.append(f'<tr><td class="url"><code>{_e(item.get("url", ""))}</code>'
@@ -294,12 +301,31 @@ def _missed(r: Report) -> str:
         assert isinstance(why, dict)
         by_reason = ", ".join(f"{k}: {_n(v)}" for k, v in why.items() if isinstance(v, int))
         parts.append(f"<h3>{_e(title)} ({_n(len(items))})</h3><p class=\"note\">{_e(what)}"
-                     f"{'; ' + _e(by_reason) if by_reason else ''}</p><table><thead>"
-                     "<tr><th>URL</th><th>why</th></tr></thead><tbody>"
-                     f"{_url_rows(items, MISSED_LIMIT)}</tbody></table>"
-                     f"{_more(min(len(items), MISSED_LIMIT), len(items), 'URLs')}")
+                     f"{'; ' + _e(by_reason) if by_reason else ''}</p>")
+        if kind == "out_of_scope":
+            parts.append(_by_host(items))
+            continue
+        limit = MISSED_LIMIT if kind in ("requisites", "failed") else MISSED_OTHER_LIMIT
+        parts.append("<table><thead><tr><th>URL</th><th>why</th></tr></thead><tbody>"
+                     f"{_url_rows(items, limit)}</tbody></table>"
+                     f"{_more(min(len(items), limit), len(items), 'URLs')}")
     parts.append("</section>\n")
     return "".join(parts)
+
+
+def _by_host(items: list[Any]) -> str:
+    """URLs left out of scope, counted by host (mostly other sites: share buttons, embeds)."""
+    hosts: dict[str, int] = {}
+    for item in items:
+        url = str(item.get("url", "")) if isinstance(item, dict) else ""
+        host = url.split("//", 1)[-1].split("/", 1)[0].lower() or "-"
+        hosts[host] = hosts.get(host, 0) + 1
+    ranked = sorted(hosts.items(), key=lambda kv: (-kv[1], kv[0]))
+    rows = "".join(f'<tr><td class="url"><code>{_e(h)}</code></td><td class="n">{_n(n)}</td>'
+                   "</tr>" for h, n in ranked[:HOSTS_LIMIT])
+    more = _more(min(len(ranked), HOSTS_LIMIT), len(ranked), "hosts")
+    return ('<table><thead><tr><th>host</th><th class="n">URLs</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>{more}")
 
 
 def _changes(r: Report) -> str:
