@@ -321,6 +321,7 @@ def test_what_was_missed_lists_the_broken_image_and_endpoint(tmp_path: Path) -> 
 
 
 def test_long_lists_are_cut_in_html_and_whole_in_json(tmp_path: Path) -> None:
+    from preserve.access.missed import MissedURL
     from preserve.access.report import build_report
     from preserve.access.report_html import MISSED_LIMIT, render_html
 
@@ -328,11 +329,9 @@ def test_long_lists_are_cut_in_html_and_whole_in_json(tmp_path: Path) -> None:
         coll, _ = crawl(tmp_path / "c", (site.url,))
     report = build_report(coll)
     assert report.missed is not None
-    many = [{"url": f"http://127.0.0.1:9/{i}", "reason": "http-404", "status": 404,
-             "error": None, "referrer": None, "crawl_id": "0001"}
+    many = [MissedURL(f"http://127.0.0.1:9/{i}", "http-404", 404, crawl_id="0001")
             for i in range(MISSED_LIMIT + 7)]
-    report.missed["failed"] = many
-    report.missed["counts"]["failed"] = len(many)
+    report.missed.failed[:] = many
     doc = lxml_html.fromstring(render_html(report))
     section = doc.get_element_by_id("missed")
     rows = [r for r in section.xpath(".//tr") if "http://127.0.0.1:9/" in r.text_content()]

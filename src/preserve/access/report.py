@@ -17,7 +17,7 @@ import os
 import stat
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from ..store.state import CrawlRecord, CrawlRegistry, StateDB, reading
 from ..verify.audit import audit_collection
 from ..web.media import is_page
 from .links import default_replay_base, replay_url
-from .missed import find_missed
+from .missed import Missed, find_missed
 
 __all__ = ["SCHEMA", "CrawlRow", "Captures", "HostRow", "Changes", "Fixity", "ArticleRow",
            "Report", "build_report"]
@@ -130,7 +130,7 @@ class Report:
     crawls: list[CrawlRow]
     collection_pages: int  # lines of pages/pages.jsonl
     captures: Captures
-    missed: dict[str, Any] | None  # access/missed.py's Missed.to_dict()
+    missed: Missed | None  # access/missed.py's lists for the crawl
     changes: Changes
     fixity: Fixity
     articles: list[ArticleRow] | None  # None: not normalised
@@ -140,7 +140,9 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The ``--json`` data: every field, and every list whole."""
+        data = asdict(replace(self, missed=None))  # Missed has its own to_dict
+        data["missed"] = None if self.missed is None else self.missed.to_dict()
         data["schema"] = SCHEMA
         return data
 
@@ -295,12 +297,12 @@ def _captures(coll: Collection, wanted: set[str] | None, notes: list[str]) -> Ca
     return out
 
 
-def _missed(coll: Collection, crawl: str | None) -> dict[str, Any] | None:
+def _missed(coll: Collection, crawl: str | None) -> Missed | None:
     """access/missed.py's lists for the crawl (what a later crawl captured is off them);
     None before any crawl."""
     if crawl is None:
         return None
-    return find_missed(coll, crawl_id=crawl).to_dict()
+    return find_missed(coll, crawl_id=crawl)
 
 
 def _changes(coll: Collection, crawl: str | None, crawls: list[CrawlRow]) -> Changes:

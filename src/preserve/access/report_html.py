@@ -10,12 +10,13 @@ at a limit, with "and N more" (``--json`` has them all).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from html import escape
-from typing import IO, Any
+from typing import IO
 
 from ..units import format_size, format_time, plural
 from .links import replay_url
+from .missed import MissedURL
 from .report import Report
 from .report_charts import PALETTE, bars, columns, status_colour
 
@@ -169,11 +170,7 @@ def _missed_total(r: Report) -> int | None:
     """Page requisites not captured and failed URLs: what a patch crawl fetches."""
     if r.missed is None:
         return None
-    counts = r.missed.get("counts")
-    if not isinstance(counts, dict):
-        return None
-    return sum(v for k, v in counts.items() if k in ("requisites", "failed")
-               and isinstance(v, int))
+    return len(r.missed.requisites) + len(r.missed.failed)
 
 
 def _overview(r: Report) -> str:
@@ -262,16 +259,14 @@ def _captures(r: Report) -> str:
             f"<tbody>{host_rows}</tbody></table></section>\n")
 
 
-def _url_rows(items: Iterable[dict[str, Any]], limit: int) -> str:
+def _url_rows(items: list[MissedURL], limit: int) -> str:
     rows: list[str] = []
-    for item in items:
-        if len(rows) >= limit:
-            break
-        reason, error = item.get("reason"), item.get("error")
+    for item in items[:limit]:
+        reason, error = item.reason, item.error
         why = " · ".join(str(x) for x in (reason, error if error != reason else None)
                          if x not in (None, ""))
-        via = item.get("referrer")
-        rows.append(f'<tr><td class="url"><code>{_e(item.get("url", ""))}</code>'
+        via = item.referrer
+        rows.append(f'<tr><td class="url"><code>{_e(item.url)}</code>'
                     + (f'<br><span class="note">from <code>{_e(via)}</code></span>'
                        if via else "")
                     + f"</td><td>{_e(why)}</td></tr>")
@@ -282,11 +277,9 @@ def _missed(r: Report) -> str:
     head = '<section id="missed"><h2>What was missed</h2>'
     if r.missed is None:
         return head + '<p class="lead">No crawl yet.</p></section>\n'
-    reasons = r.missed.get("reasons") if isinstance(r.missed.get("reasons"), dict) else {}
-    assert isinstance(reasons, dict)
-    counts = r.missed.get("counts") if isinstance(r.missed.get("counts"), dict) else {}
-    assert isinstance(counts, dict)
-    total = sum(v for v in counts.values() if isinstance(v, int))
+    reasons = r.missed.reasons()
+    counts = r.missed.counts()
+    total = sum(counts.values())
     parts = [head, f'<p class="lead">{_e(plural(total, "URL"))} referenced or requested '
              f"by crawl {_e(r.crawl or '')} but not captured. URLs not captured are shown "
              "as text, not links.</p>"]
@@ -294,12 +287,10 @@ def _missed(r: Report) -> str:
              for i, (kind, title, _) in enumerate(MISSED_KINDS)]
     parts.append(bars(chart, "URLs missed, by kind", label_width=220))
     for kind, title, what in MISSED_KINDS:
-        items = r.missed.get(kind)
-        if not isinstance(items, list) or not items:
+        items = r.missed.group(kind)
+        if not items:
             continue
-        why = reasons.get(kind) if isinstance(reasons.get(kind), dict) else {}
-        assert isinstance(why, dict)
-        by_reason = ", ".join(f"{k}: {_n(v)}" for k, v in why.items() if isinstance(v, int))
+        by_reason = ", ".join(f"{k}: {_n(v)}" for k, v in reasons.get(kind, {}).items())
         parts.append(f"<h3>{_e(title)} ({_n(len(items))})</h3><p class=\"note\">{_e(what)}"
                      f"{'; ' + _e(by_reason) if by_reason else ''}</p>")
         if kind == "out_of_scope":
@@ -313,11 +304,11 @@ def _missed(r: Report) -> str:
     return "".join(parts)
 
 
-def _by_host(items: list[Any]) -> str:
+def _by_host(items: list[MissedURL]) -> str:
     """URLs left out of scope, counted by host (mostly other sites: share buttons, embeds)."""
     hosts: dict[str, int] = {}
     for item in items:
-        url = str(item.get("url", "")) if isinstance(item, dict) else ""
+        url = item.url
         host = url.split("//", 1)[-1].split("/", 1)[0].lower() or "-"
         hosts[host] = hosts.get(host, 0) + 1
     ranked = sorted(hosts.items(), key=lambda kv: (-kv[1], kv[0]))
