@@ -87,15 +87,18 @@ def columns(rows: Sequence[tuple[str, float, str]], label: str,
         x = left + i * step + (step - bar_w) / 2
         h = plot_h * value / top
         y = top_pad + plot_h - h
-        tip = f"{name}: {fmt(value)}" + (f" ({note})" if note else "")
+        tip = f"{name.replace(chr(10), ' ')}: {fmt(value)}" + (f" ({note})" if note else "")
         out.append(f'<g><title>{_e(tip)}</title><rect x="{x:.1f}" y="{y:.1f}" '
                    f'width="{bar_w:.1f}" height="{max(h, 0.5):.1f}" rx="2" '
                    f'fill="{_e(colour)}"/></g>')
-        if i % every == 0:
-            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - bottom + 16}" '
-                       f'text-anchor="middle" class="axis">{_e(_short(name, 12))}</text>')
+        if i % every == 0:  # a label of two lines: "0003\n2026-12-07"
+            cx = f"{x + bar_w / 2:.1f}"
+            lines = "".join(f'<tspan x="{cx}" dy="{0 if k == 0 else 12}">{_e(_short(t, 12))}'
+                            "</tspan>" for k, t in enumerate(name.split("\n")[:2]))
+            out.append(f'<text x="{cx}" y="{height - bottom + 14}" text-anchor="middle" '
+                       f'class="axis">{lines}</text>')
     if caption:
-        out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" '
-                   f'text-anchor="middle" class="axis">{_e(caption)}</text>')
+        out.append(f'<text x="{left - 6}" y="{height - bottom + 14}" text-anchor="end" '
+                   f'class="axis">{_e(caption)}</text>')
     out.append("</svg>")
     return "".join(out)

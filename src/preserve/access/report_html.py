@@ -210,8 +210,11 @@ def _crawls(r: Report) -> str:
     if not r.crawls:
         return ('<section id="crawls"><h2>Crawls</h2><p class="lead">No crawl recorded in '
                 "this collection.</p></section>\n")
-    pages = [(c.id, float(c.pages), format_time(c.started)) for c in r.crawls]
-    stored = [(c.id, float(c.warc_bytes), format_time(c.started)) for c in r.crawls]
+    when = "crawl"
+    pages = [(f"{c.id}\n{c.started[:10]}", float(c.pages), format_time(c.started))
+             for c in r.crawls]
+    stored = [(f"{c.id}\n{c.started[:10]}", float(c.warc_bytes), format_time(c.started))
+              for c in r.crawls]
     rows = "".join(
         f"<tr><td>{_e(c.id)}</td><td>{_e(format_time(c.started))}</td>"
         f"<td>{_e(c.status)}{' · FINAL' if c.final else ''}"
@@ -223,9 +226,9 @@ def _crawls(r: Report) -> str:
     return ('<section id="crawls"><h2>Crawls</h2><p class="lead">Pages captured and '
             "bytes stored by each crawl, oldest first.</p>"
             '<div class="grid2"><div><h3>Pages per crawl</h3>'
-            f'{columns(pages, "pages captured per crawl", caption="crawl")}</div>'
+            f'{columns(pages, "pages captured per crawl", caption=when)}</div>'
             f'<div><h3>Bytes stored per crawl</h3>'
-            f'{columns(stored, "bytes stored per crawl", format_size, PALETTE[1], caption="crawl")}'
+            f'{columns(stored, "bytes stored per crawl", format_size, PALETTE[1], caption=when)}'
             "</div></div><table><thead><tr><th>crawl</th><th>started</th><th>status</th>"
             '<th class="n">pages</th><th class="n">captures</th><th class="n">revisits</th>'
             '<th class="n">failed</th><th class="n">stored</th></tr></thead>'
