@@ -159,16 +159,19 @@ def build_report(coll: Collection, *, crawl_id: str | None = None,
     chosen = _choose(crawls, crawl_id)
     notes: list[str] = []
     wanted = None if chosen is None else files.get(chosen, set())
+    # The passes that hold much while they run and keep little come first (the diff
+    # holds both crawls' captures and keeps the pages that changed), those whose result
+    # is large (articles, missed URLs) last: the peak is one pass, not their sum.
+    changes = _changes(coll, chosen, crawls)
     captures = _captures(coll, wanted, notes)
+    fixity = _fixity(coll, now)
     articles, others = _articles(coll, base)
     return Report(
         generated=_iso(now), path=str(coll.root), name=coll.name,
         description=dict(config.description.items()), seeds=list(config.crawl.seeds),
         crawl=chosen, crawls=crawls, collection_pages=max(0, _lines(coll.pages_path) - 1),
-        captures=captures, missed=_missed(coll, chosen),
-        changes=_changes(coll, chosen, crawls), fixity=_fixity(coll, now),
-        articles=articles, other_pages=others,
-        replay_base=base, notes=notes)
+        captures=captures, missed=_missed(coll, chosen), changes=changes, fixity=fixity,
+        articles=articles, other_pages=others, replay_base=base, notes=notes)
 
 
 def _iso(moment: datetime) -> str:
