@@ -6,8 +6,8 @@ crawl registry (``state/``), the CDXJ index (one pass, for the chosen crawl's st
 media types and bytes per host), the crawl logs (through access/missed.py), ``preserve
 diff``'s comparison with the crawl before, ``preserve audit``'s reading of the event log,
 and ``normalised/articles.jsonl`` (a line at a time, keeping only the fields listed).
-Memory grows with the number of hosts, media types and listed articles, never with the
-bytes of the WARCs. ``report_html.py`` renders the result; ``to_dict`` is ``--json``.
+Memory grows with the hosts, the missed URLs, the changed pages and the articles (a short
+row each), never with the bytes of the WARCs (docs/benchmarks.md, Report). ``report_html.py`` renders the result; ``to_dict`` is ``--json``.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from ..web.media import is_page
 from .links import default_replay_base, replay_url
 from .missed import Missed, find_missed
 
-__all__ = ["SCHEMA", "CrawlRow", "Captures", "HostRow", "Changes", "Fixity", "ArticleRow",
-           "Report", "build_report"]
+__all__ = ["SCHEMA", "CrawlRow", "Captures", "HostRow", "Changes", "Fixity", "FixityRow",
+           "ArticleRow", "Report", "build_report"]
 
 SCHEMA = "preserve-report/1"
 # Media types and hosts beyond these are summed into one "other" row.
