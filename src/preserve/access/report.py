@@ -7,7 +7,8 @@ media types and bytes per host), the crawl logs (through access/missed.py), ``pr
 diff``'s comparison with the crawl before, ``preserve audit``'s reading of the event log,
 and ``normalised/articles.jsonl`` (a line at a time, keeping only the fields listed).
 Memory grows with the hosts, the missed URLs, the changed pages and the articles (a short
-row each), never with the bytes of the WARCs (docs/benchmarks.md, Report). ``report_html.py`` renders the result; ``to_dict`` is ``--json``.
+row each), never with the bytes of the WARCs (docs/benchmarks.md, Report).
+``report_html.py`` renders the result; ``to_dict`` is ``--json``.
 """
 
 from __future__ import annotations
