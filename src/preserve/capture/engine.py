@@ -68,6 +68,9 @@ class CrawlContext:
     # The pages the previous crawl captured (a URL may come more than once), for the
     # recheck at the end of a recrawl; None on a first crawl.
     previous_pages: Callable[[], Iterable[str]] | None = None
+    # A patch crawl (access/patch.py): the URLs it asks for again, queued instead of the
+    # seeds; it follows only their requisites and redirects, never links or sitemaps.
+    patch: tuple[FrontierItem, ...] | None = None
 
 
 class CrawlRun:
@@ -104,6 +107,9 @@ class CrawlRun:
     # -- discovery ------------------------------------------------------------
 
     def seed(self) -> None:
+        if self.ctx.patch is not None:
+            self.frontier.add(self.ctx.patch)
+            return
         items = []
         for seed in self.cfg.seeds:
             url = canonicalize(seed)
@@ -442,7 +448,8 @@ class CrawlRun:
                     cap = self.cfg.max_crawl_delay
                     self.politeness.set_crawl_delay(
                         item.host, None if asked is None else min(asked, cap))
-                    if work.found is not None:  # Sitemap: lines, whatever `sitemaps` says
+                    if work.found is not None and self.ctx.patch is None:
+                        # Sitemap: lines, whatever `sitemaps` says (a patch takes none)
                         self.found(item, work.found.links, follow=True)
                     detail = f"HTTP {final.status}: {rules.policy}"
                     if asked is not None and asked > cap:
@@ -481,7 +488,8 @@ class CrawlRun:
             self.frontier.complete(item, "done")
             if found is not None:
                 decision = self.scope.decide(item.url, item.hops)
-                follow = decision.follow or item.is_seed or item.hops.endswith("X")
+                follow = self.ctx.patch is None and (
+                    decision.follow or item.is_seed or item.hops.endswith("X"))
                 self._detect(item, found, follow)
                 self.found(item, found.links, follow)
             self._checkpoint()
