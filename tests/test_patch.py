@@ -24,7 +24,13 @@ from preserve.errors import CollectionError
 from preserve.store.crawlstate_sqlite import SqliteCrawlState
 from preserve.store.inventory import list_crawls
 from testsite import TestSite
-from testsite.site import BROKEN_ENDPOINT, BROKEN_IMAGE, BROKEN_PAGE
+from testsite.site import (
+    BROKEN_ENDPOINT,
+    BROKEN_IMAGE,
+    BROKEN_PAGE,
+    REPAIRED_CHART,
+    REPAIRED_LINK,
+)
 
 
 def _index(coll: Collection) -> dict[str, list[str]]:
@@ -51,9 +57,13 @@ def test_patch_captures_what_was_missed_once_the_site_is_fixed(tmp_path: Path) -
     assert {t["url"] for t in result["targets"]} == {image, endpoint, site.absolute("/missing/")}
     # The site's own 404 page answers 404 again: still missed, but not a failed fetch.
     assert [t["url"] for t in result["still_missed"]] == [site.absolute("/missing/")]
-    # Polite as any crawl: robots.txt first, then each target once; no link followed.
+    # Polite as any crawl: robots.txt first, then each target once, and the one image of
+    # the endpoint's page (now a page) that the collection lacks; not the stylesheets and
+    # scripts it holds, and no link followed (REPAIRED_LINK is new: for a crawl to find).
     assert asked[0] == "/robots.txt"
-    assert sorted(asked[1:]) == sorted([BROKEN_IMAGE, BROKEN_ENDPOINT, "/missing/"])
+    assert sorted(asked[1:]) == sorted([BROKEN_IMAGE, BROKEN_ENDPOINT, "/missing/",
+                                        REPAIRED_CHART])
+    assert REPAIRED_LINK not in asked
     missed = find_missed(coll)
     assert missed.requisites == []
     assert [(m.url, m.crawl_id) for m in missed.failed] == [(site.absolute("/missing/"), "0002")]

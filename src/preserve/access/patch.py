@@ -26,6 +26,7 @@ from ..capture.summary import CrawlSummary, Progress
 from ..collection import Collection
 from ..config import CollectionConfig
 from ..errors import CollectionError
+from ..store.cdxj import CdxjEntry
 from ..store.crawlstate import CrawlRecord, FrontierItem
 from ..store.crawlstate_sqlite import SqliteCrawlState
 from ..web.urls import canonicalize, host_key
@@ -58,14 +59,14 @@ class Patch:
     scope_seeds: tuple[str, ...] = ()
     resumes: str | None = None
 
-    def plan(self) -> PatchPlan:
+    def plan(self, held: frozenset[str] = frozenset()) -> PatchPlan:
         items = []
         for t in self.targets:
             m = t.missed
             hops = m.hops or ""
             items.append(FrontierItem(m.url, host_key(m.url), hops, m.referrer,
                                       0 if is_requisite(hops) else 1))
-        return PatchPlan(tuple(items), self.scope_seeds)
+        return PatchPlan(tuple(items), self.scope_seeds, held)
 
 
 @dataclass
@@ -158,6 +159,25 @@ def _plan(coll: Collection) -> Patch:
     return Patch(targets, skipped, config, scope_seeds, resumes)
 
 
+def held_urls(coll: Collection) -> frozenset[str]:
+    """The URLs the collection's index holds a good capture of (status below 400)."""
+    held: set[str] = set()
+    try:
+        f = open(coll.index_path, encoding="utf-8")
+    except FileNotFoundError:
+        return frozenset()
+    with f:
+        for line in f:
+            try:
+                entry = CdxjEntry.from_line(line)
+            except ValueError:
+                continue
+            if entry.url and entry.status and entry.status.isdigit() and \
+                    int(entry.status) < 400:
+                held.add(entry.url)
+    return frozenset(held)
+
+
 def patch_collection(
     coll: Collection,
     *,
@@ -177,7 +197,7 @@ def patch_collection(
         return result  # (an unfinished patch is finished even with nothing left to fetch)
     crawler = Crawler(coll, patch.config, fetcher=fetcher, clock=clock,
                       on_progress=on_progress, on_start=on_start, stop=stop,
-                      patch=patch.plan())
+                      patch=patch.plan(held_urls(coll)))
     result.summary = crawler.run()
     after = find_missed(coll)
     left = {m.url for m in (*after.requisites, *after.failed)}

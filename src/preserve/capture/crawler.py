@@ -49,11 +49,13 @@ __all__ = ["Crawler", "CrawlSummary", "Progress", "PatchPlan"]
 @dataclass(frozen=True)
 class PatchPlan:
     """What a patch crawl asks for again: each URL with the hop path and referrer it had
-    when it was missed, and the URLs earlier crawls' seeds redirected to (their hosts
-    stay in scope, as they did for those crawls)."""
+    when it was missed, the URLs earlier crawls' seeds redirected to (their hosts stay in
+    scope, as they did for those crawls), and the URLs the collection holds a good
+    capture of (a requisite among them is not fetched again)."""
 
     items: tuple[FrontierItem, ...]
     scope_seeds: tuple[str, ...] = ()
+    held: frozenset[str] = frozenset()
 
 
 class _CheckpointedLog(CrawlLog):
@@ -322,6 +324,7 @@ class Crawler:
             wait_stop=self._stop.wait, on_progress=self.on_progress,
             previous_pages=None if previous is None else (lambda: captured_pages(previous[1])),
             patch=None if self.patch is None else self.patch.items,
+            held=None if self.patch is None else self.patch.held.__contains__,
         )
 
     def _http_fetcher(self) -> HttpFetcher:

@@ -71,6 +71,9 @@ class CrawlContext:
     # A patch crawl (access/patch.py): the URLs it asks for again, queued instead of the
     # seeds; it follows only their requisites and redirects, never links or sitemaps.
     patch: tuple[FrontierItem, ...] | None = None
+    # A patch crawl: whether the collection already holds a good capture of a URL; the
+    # requisites of what it fetches that the collection holds are not fetched again.
+    held: Callable[[str], bool] | None = None
 
 
 class CrawlRun:
@@ -137,6 +140,8 @@ class CrawlRun:
                 self.state.add_scope_seed(self.crawl_id, url)
             if self.frontier.known(url):
                 continue  # most links of a page are its site's navigation, met before
+            if self.ctx.held is not None and self.ctx.held(url):
+                continue  # a patch: the stylesheet every page shares is in the WARCs
             if url.endswith("/robots.txt") and urlsplit(url).path == "/robots.txt":
                 continue  # fetched once per host by the robots gate
             if hop == "R" and len(hops) - len(hops.rstrip("R")) > self.cfg.max_redirects:
