@@ -19,7 +19,7 @@ from .model import Article, Page
 
 __all__ = ["Site", "CP1252_PATH", "FEED_ONLY_PATH", "FEED_ONLY_IMAGE", "HIDDEN_PATH",
            "PRIVATE_PATH", "PER_PAGE", "BROKEN_PAGE", "BROKEN_IMAGE", "BROKEN_ENDPOINT",
-           "BROKEN_REDIRECT", "OFFSITE_PETITION"]
+           "BROKEN_REDIRECT", "OFFSITE_PETITION", "REPAIRED_CHART", "REPAIRED_LINK"]
 
 PER_PAGE = 10
 CP1252_PATH = "/news/2016/05/cp1252/"
@@ -30,11 +30,14 @@ PRIVATE_PATH = "/private/secret/"
 # With ``broken`` (opt-in): a page, linked from /contact/, whose image answers 404 and
 # whose link leads to an endpoint that answers 500, until ``repair()`` (what a crawl
 # misses and a patch crawl fetches later: access/missed.py, access/patch.py); it also
-# links to a redirect to another site.
+# links to a redirect to another site. Repaired, the endpoint is a page with the site's
+# stylesheets and scripts, one new image and a link to a new page.
 BROKEN_PAGE = "/campaigns/petition/"
 BROKEN_IMAGE = "/media/campaigns/petition.jpg"
 BROKEN_ENDPOINT = "/api/petition/signatures"
 BROKEN_REDIRECT = "/campaigns/sign"
+REPAIRED_CHART = "/media/campaigns/signatures.jpg"  # on the endpoint's page, once repaired
+REPAIRED_LINK = "/campaigns/results/"  # linked from the endpoint's page, once repaired
 OFFSITE_PETITION = "https://petitions.parliament.example/sign/1204"
 
 _FIRST_POST = datetime(2014, 7, 1, 8, 0, tzinfo=UTC)
@@ -222,7 +225,7 @@ class Site:
             links = (*self.fault_paths, BROKEN_PAGE) if self.broken else self.fault_paths
             return self._html(path, "Contact", pages.contact(ident, links))
         if self.broken and path in (BROKEN_PAGE, BROKEN_IMAGE, BROKEN_ENDPOINT,
-                                    BROKEN_REDIRECT):
+                                    BROKEN_REDIRECT, REPAIRED_CHART, REPAIRED_LINK):
             return self._broken(path)
         if path == "/privacy/":
             return self._html(path, "Privacy and cookies", pages.privacy(ident),
@@ -341,14 +344,18 @@ class Site:
         if path == BROKEN_REDIRECT:
             return _redirect(302, OFFSITE_PETITION)
         if not self.repaired:
-            if path == BROKEN_IMAGE:
+            if path in (BROKEN_IMAGE, REPAIRED_CHART, REPAIRED_LINK):
                 return self.not_found(path)
             return Page(500, b"<!DOCTYPE html><title>Error</title><p>Database error</p>\n",
                         _HTML)
-        if path == BROKEN_IMAGE:
+        if path in (BROKEN_IMAGE, REPAIRED_CHART):
             return Page(200, assets.article_image((120, 30, 40), self.ident.site_name,
-                                                  "petition", self.weight), "image/jpeg")
-        return Page(200, b'{"signatures": 1204}\n', "application/json")
+                                                  path, self.weight), "image/jpeg")
+        if path == REPAIRED_LINK:
+            return self._html(path, "Results", pages.simple("Results", ["Delivered."]))
+        return self._html(path, "Signatures", pages.simple("Signatures", [
+            "1,204 people have signed.", f'<img src="{REPAIRED_CHART}" alt="Signatures">',
+            f'<a href="{REPAIRED_LINK}">What happened next</a>']))
 
     def _news_page(self, n: int) -> Page:
         newest_first = self._articles[::-1]
