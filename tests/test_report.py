@@ -23,7 +23,6 @@ from lxml import html as lxml_html
 
 from helpers_crawl import cli, crawl, jsonl
 from preserve.access.links import replay_url
-from preserve.capture.crawler import Crawler
 from preserve.collection import Collection
 from testsite import TestSite
 from testsite.site import BROKEN_ENDPOINT, BROKEN_IMAGE, BROKEN_PAGE
@@ -183,7 +182,7 @@ def test_json_schema_is_stable(made: Made) -> None:
         "other_pages", "replay_base", "version", "notes"}
     assert set(data["crawls"][0]) == {"id", "status", "started", "finished", "pages",
                                       "captured", "revisits", "failures", "bytes",
-                                      "warc_bytes", "final", "label"}
+                                      "warc_bytes", "final", "label", "kind"}
     assert set(data["captures"]) == {"records", "pages", "revisits", "bytes", "statuses",
                                      "mimes", "hosts", "other_hosts"}
     assert set(data["changes"]) == {"before", "after", "counts", "pages", "note"}
@@ -312,12 +311,22 @@ def test_what_was_missed_lists_the_broken_image_and_endpoint(tmp_path: Path) -> 
         assert f"requisite http-404   {image} (from {page})" in done.stdout
         assert ("missed      1 requisite not captured, 2 failed, 1 blocked by robots.txt"
                 in done.stdout)
-        site.site.repair()  # fixed, and crawled again: off the first crawl's list
-        Crawler(coll, coll.load_config()).run()
-    done = cli("report", coll.root, "--crawl", "1", "--json")
-    missed = json.loads(done.stdout)["missed"]
+        site.site.repair()  # fixed, and patched: off the first crawl's list
+        done = cli("patch", coll.root, "--quiet")
+        assert done.returncode in (0, 1), done.stderr  # 1: /missing/ still answers 404
+    done = cli("report", coll.root, "--json", "-o", out)
+    data = json.loads(done.stdout)
+    assert [(c["id"], c["kind"]) for c in data["crawls"]] == [("0001", "crawl"),
+                                                                ("0002", "patch")]
+    assert data["crawl"] == "0001"  # the site's crawl, not the patch
+    missed = data["missed"]
     assert missed["requisites"] == []
     assert {m["url"] for m in missed["failed"]} == {site.absolute("/missing/")}
+    doc = lxml_html.fromstring(out.read_text(encoding="utf-8"))
+    assert "patch · finished" in doc.get_element_by_id("crawls").text_content()
+    assert not doc.get_element_by_id("missed").xpath(".//h3[starts-with(., 'Page requisites')]")
+    done = cli("report", coll.root, "--crawl", "2", "--json")
+    assert "a patch crawl" in json.loads(done.stdout)["changes"]["note"]
 
 
 def test_long_lists_are_cut_in_html_and_whole_in_json(tmp_path: Path) -> None:

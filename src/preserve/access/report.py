@@ -60,6 +60,7 @@ class CrawlRow:
     warc_bytes: int  # the closed WARC files it wrote, on disk
     final: bool
     label: str | None
+    kind: str = "crawl"  # or "patch": a crawl of what earlier ones missed (preserve patch)
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,8 @@ def _row(c: CrawlRecord, warc_bytes: int) -> CrawlRow:
         return value if isinstance(value, int) else 0
 
     return CrawlRow(c.id, c.status, c.started, c.finished, n("page_captures"), n("captured"),
-                    n("revisits"), n("failures"), n("bytes"), warc_bytes, c.final, c.label)
+                    n("revisits"), n("failures"), n("bytes"), warc_bytes, c.final, c.label,
+                    c.kind)
 
 
 def _choose(crawls: list[CrawlRow], crawl_id: str | None) -> str | None:
@@ -217,7 +219,10 @@ def _choose(crawls: list[CrawlRow], crawl_id: str | None) -> str | None:
             raise ConfigError(f"no crawl {crawl_id!r} in this collection (crawls: {known}); "
                               "see `preserve crawls`")
         return crawl_id
-    done = [c.id for c in crawls if c.finished is not None] or ids
+    # The last finished crawl of the site; a patch crawl (a few URLs another crawl
+    # missed) is reported through that crawl's missed list, not on its own.
+    full = [c for c in crawls if c.kind != "patch"] or crawls
+    done = [c.id for c in full if c.finished is not None] or [c.id for c in full]
     return done[-1] if done else None
 
 
@@ -313,7 +318,10 @@ def _changes(coll: Collection, crawl: str | None, crawls: list[CrawlRow]) -> Cha
     empty = {k: 0 for k in ("new", "changed", "unchanged", "gone", "moved", "unlinked")}
     if crawl is None:
         return Changes(None, None, empty, [], "no crawl yet")
-    earlier = [c.id for c in crawls if c.id < crawl]
+    if any(c.id == crawl and c.kind == "patch" for c in crawls):
+        return Changes(None, crawl, empty, [], "a patch crawl fetches what another crawl "
+                       "missed: it is not compared with the crawl before")
+    earlier = [c.id for c in crawls if c.id < crawl and c.kind != "patch"]
     if not earlier:
         return Changes(None, crawl, empty, [], "the first crawl: nothing to compare it with")
     try:

@@ -211,13 +211,16 @@ def _crawls(r: Report) -> str:
         return ('<section id="crawls"><h2>Crawls</h2><p class="lead">No crawl recorded in '
                 "this collection.</p></section>\n")
     when = "crawl"
-    pages = [(f"{c.id}\n{c.started[:10]}", float(c.pages), format_time(c.started))
+    notes = [format_time(c.started) + (", a patch crawl" if c.kind == "patch" else "")
              for c in r.crawls]
-    stored = [(f"{c.id}\n{c.started[:10]}", float(c.warc_bytes), format_time(c.started))
-              for c in r.crawls]
+    pages = [(f"{c.id}\n{c.started[:10]}", float(c.pages), note)
+             for c, note in zip(r.crawls, notes, strict=True)]
+    stored = [(f"{c.id}\n{c.started[:10]}", float(c.warc_bytes), note)
+              for c, note in zip(r.crawls, notes, strict=True)]
     rows = "".join(
         f"<tr><td>{_e(c.id)}</td><td>{_e(format_time(c.started))}</td>"
-        f"<td>{_e(c.status)}{' · FINAL' if c.final else ''}"
+        f"<td>{'patch · ' if c.kind == 'patch' else ''}{_e(c.status)}"
+        f"{' · FINAL' if c.final else ''}"
         f"{' · ' + _e(c.label) if c.label else ''}</td>"
         f'<td class="n">{_n(c.pages)}</td><td class="n">{_n(c.captured)}</td>'
         f'<td class="n">{_n(c.revisits)}</td><td class="n">{_n(c.failures)}</td>'

@@ -51,7 +51,8 @@ def default_output(name: str) -> Path:
               help="Where to write the report [default: ./NAME-report.html, NAME the "
                    "collection's directory name].")
 @click.option("--crawl", "crawl_id", type=CrawlNumber(),
-              help="The crawl to report on, by number [default: the last finished one].")
+              help="The crawl to report on, by number [default: the last finished one "
+                   "that is not a patch crawl].")
 @click.option("--text", "as_text", is_flag=True,
               help="Print the summary in the terminal instead of writing the HTML file.")
 @click.option("--json", "as_json", is_flag=True,
@@ -134,7 +135,8 @@ def report_lines(data: dict[str, Any]) -> list[str]:
     lines.append(f"crawls      {len(data['crawls'])}; this report: "
                  + (f"crawl {crawl}" if crawl else "the whole collection"))
     for c in data["crawls"]:
-        lines.append(f"  crawl {c['id']}  {format_time(c['started']):<20} {c['status']:<14} "
+        kind = "patch " if c.get("kind") == "patch" else "crawl "
+        lines.append(f"  {kind}{c['id']}  {format_time(c['started']):<20} {c['status']:<14} "
                      f"{plural(c['pages'], 'page'):>12}  {format_size(c['warc_bytes']):>9}")
     lines.append(f"captured    {plural(cap['records'], 'capture')}, "
                  f"{plural(cap['pages'], 'page')}, {plural(cap['revisits'], 'revisit')}, "
