@@ -11,6 +11,8 @@ replay; no script, no external resource), and ``--json`` keeps its schema.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -189,7 +191,7 @@ def test_json_schema_is_stable(made: Made) -> None:
     assert set(data["missed"]) == {"crawl", "crawls", "counts", "reasons", "requisites",
                                    "failed", "robots", "out_of_scope",
                                    "redirects_out_of_scope"}
-    assert set(data["fixity"]) == {"counts", "last_check", "files"}
+    assert set(data["fixity"]) == {"counts", "last_check", "files", "note"}
     assert set(data["fixity"]["files"][0]) == {"path", "status", "last_check", "detail"}
     assert set(data["articles"][0]) == {"title", "url", "published", "authors",
                                         "site_name", "timestamp", "replay"}
@@ -347,3 +349,27 @@ def test_long_lists_are_cut_in_html_and_whole_in_json(tmp_path: Path) -> None:
     assert len(rows) == MISSED_LIMIT
     assert "and 7 more URLs" in section.text_content()
     assert len(report.to_dict()["missed"]["failed"]) == MISSED_LIMIT + 7
+
+
+def test_hostile_files_in_the_collection(made: Made, tmp_path: Path) -> None:
+    """An event log that is a symbolic link is not followed (the report says fixity is
+    not known); an index that is a FIFO is never opened (one line, exit 2)."""
+    coll = tmp_path / "coll"
+    shutil.copytree(made.coll, coll, symlinks=True)
+    events = coll / "events.jsonl"
+    events.rename(tmp_path / "elsewhere.jsonl")
+    events.symlink_to(tmp_path / "elsewhere.jsonl")
+    out = tmp_path / "r.html"
+    done = cli("report", coll, "-o", out, "--json")
+    assert done.returncode == 0, done.stderr
+    fixity = json.loads(done.stdout)["fixity"]
+    assert fixity["files"] == [] and "symbolic link" in fixity["note"]
+    section = lxml_html.fromstring(out.read_text(encoding="utf-8")).get_element_by_id("fixity")
+    assert "Not known: " in section.text_content()
+    index = coll / "indexes" / "index.cdxj"
+    index.unlink()
+    os.mkfifo(index)
+    done = cli("report", coll, "-o", tmp_path / "r2.html", timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.startswith("preserve: error: indexes/index.cdxj is a FIFO")
+    assert not (tmp_path / "r2.html").exists()

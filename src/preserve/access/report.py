@@ -14,13 +14,10 @@ row each), never with the bytes of the WARCs (docs/benchmarks.md, Report).
 from __future__ import annotations
 
 import json
-import os
-import stat
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +25,7 @@ from .. import __version__
 from ..collection import Collection
 from ..diff import diff_crawls
 from ..errors import ConfigError, PreserveError
+from ..safeopen import Refused, check_in, open_in
 from ..store.cdxj import CdxjEntry
 from ..store.state import CrawlRecord, CrawlRegistry, StateDB, reading
 from ..verify.audit import audit_collection
@@ -108,6 +106,7 @@ class Fixity:
     counts: dict[str, int]
     last_check: str | None  # the latest check of any file
     files: list[FixityRow]
+    note: str = ""  # why nothing is known
 
 
 @dataclass(frozen=True)
@@ -157,6 +156,7 @@ def build_report(coll: Collection, *, crawl_id: str | None = None,
     now = now or datetime.now(UTC)
     base = replay_base or default_replay_base()
     config = coll.load_config()
+    _check_index(coll)
     crawls, files = _crawls(coll)
     chosen = _choose(crawls, crawl_id)
     notes: list[str] = []
@@ -171,7 +171,7 @@ def build_report(coll: Collection, *, crawl_id: str | None = None,
     return Report(
         generated=_iso(now), path=str(coll.root), name=coll.name,
         description=dict(config.description.items()), seeds=list(config.crawl.seeds),
-        crawl=chosen, crawls=crawls, collection_pages=max(0, _lines(coll.pages_path) - 1),
+        crawl=chosen, crawls=crawls, collection_pages=max(0, _lines(coll, coll.PAGES_REL) - 1),
         captures=captures, missed=_missed(coll, chosen), changes=changes, fixity=fixity,
         articles=articles, other_pages=others, replay_base=base, notes=notes)
 
@@ -226,24 +226,40 @@ def _choose(crawls: list[CrawlRow], crawl_id: str | None) -> str | None:
     return done[-1] if done else None
 
 
-def _open_regular(path: Path) -> Iterator[bytes]:
-    """The lines of a regular file, read as they come; nothing for a missing one. Never
-    opens a FIFO or a device (one put in the index's place would block for ever)."""
+def _check_index(coll: Collection) -> None:
+    """ConfigError if the index is a symbolic link, a FIFO or a device: the diff and the
+    missed list read it too, and none of them may block on a FIFO or leave the
+    collection."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        check_in(coll.root, coll.INDEX_REL)
+    except FileNotFoundError:
+        pass
+    except Refused as e:
+        raise ConfigError(f"{coll.INDEX_REL} is {e.what}; it is not read: remove it and "
+                          "run `preserve index` to rebuild it") from e
+    except OSError as e:
+        raise ConfigError(f"cannot read {coll.INDEX_REL} ({e.strerror})") from e
+
+
+def _read_lines(coll: Collection, rel: str) -> Iterator[bytes]:
+    """The lines of the collection's file at ``rel``, read as they come; nothing for a
+    missing one. Opened through preserve.safeopen: never a symbolic link, a FIFO or a
+    device put in its place (ConfigError naming it)."""
+    try:
+        f = open_in(coll.root, rel)
     except FileNotFoundError:
         return
+    except Refused as e:
+        raise ConfigError(f"{rel} is {e.what}; it is not read: replace it with the file "
+                          "(`preserve index` rebuilds the index and pages list)") from e
     except OSError as e:
-        raise ConfigError(f"cannot read {path} ({e.strerror})") from e
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise ConfigError(f"{path} is not a regular file; rebuild it (`preserve index`)")
-    with open(fd, "rb") as f:
+        raise ConfigError(f"cannot read {rel} ({e.strerror})") from e
+    with f:
         yield from f
 
 
-def _lines(path: Path) -> int:
-    return sum(1 for _ in _open_regular(path))
+def _lines(coll: Collection, rel: str) -> int:
+    return sum(1 for _ in _read_lines(coll, rel))
 
 
 def _captures(coll: Collection, wanted: set[str] | None, notes: list[str]) -> Captures:
@@ -260,7 +276,7 @@ def _captures(coll: Collection, wanted: set[str] | None, notes: list[str]) -> Ca
     revisits: list[tuple[str, int, str]] = []  # (url, status, digest)
     if not coll.index_path.exists():
         notes.append(f"{coll.INDEX_REL} is missing: run `preserve index` to rebuild it")
-    for raw in _open_regular(coll.index_path):
+    for raw in _read_lines(coll, coll.INDEX_REL):
         try:
             entry = CdxjEntry.from_line(raw.decode("utf-8"))
         except (ValueError, KeyError, UnicodeDecodeError):
@@ -333,7 +349,10 @@ def _changes(coll: Collection, crawl: str | None, crawls: list[CrawlRow]) -> Cha
 
 
 def _fixity(coll: Collection, now: datetime) -> Fixity:
-    entries = audit_collection(coll, now=now)
+    try:
+        entries = audit_collection(coll, now=now)
+    except PreserveError as e:  # an event log that is a link or a FIFO: said, not fatal
+        return Fixity({}, None, [], str(e))
     counts = Counter(e.status for e in entries)
     checks = [e.last_check for e in entries if e.last_check]
     return Fixity(dict(sorted(counts.items())), max(checks) if checks else None,
@@ -341,7 +360,7 @@ def _fixity(coll: Collection, now: datetime) -> Fixity:
 
 
 def _normalised(coll: Collection) -> Iterator[dict[str, Any]]:
-    for raw in _open_regular(coll.articles_path):
+    for raw in _read_lines(coll, coll.ARTICLES_REL):
         try:
             obj = json.loads(raw)
         except (ValueError, RecursionError):

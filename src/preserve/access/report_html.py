@@ -364,7 +364,8 @@ def _fixity(r: Report) -> str:
     f = r.fixity
     head = '<section id="fixity"><h2>Fixity</h2>'
     if not f.files:
-        return head + '<p class="lead">No file to verify.</p></section>\n'
+        why = f"Not known: {f.note}" if f.note else "No file to verify."
+        return head + f'<p class="lead">{_e(why)}</p></section>\n'
     chart = bars([(k, float(n), _FIXITY_COLOUR.get(k, "#8a8f98")) for k, n in f.counts.items()],
                  "files by the outcome of their last fixity check", label_width=90)
     order = {"failed": 0, "never": 1, "overdue": 2, "gone": 3, "ok": 4}

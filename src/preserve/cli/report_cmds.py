@@ -159,7 +159,7 @@ def report_lines(data: dict[str, Any]) -> list[str]:
         lines.append(f"changes     {ch['note']}")
     fx = data["fixity"]
     lines.append("fixity      " + (", ".join(f"{n} {s}" for s, n in fx["counts"].items())
-                                   or "no files")
+                                   or fx["note"] or "no files")
                  + (f"; last check {format_time(fx['last_check'])}" if fx["last_check"]
                     else "; never verified"))
     for f in fx["files"]:
