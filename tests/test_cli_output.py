@@ -214,6 +214,7 @@ def test_every_command_prints_json_that_parses(worked: Worked, shared_site: Test
         ("status",): ("status", coll),
         ("crawls",): ("crawls", coll),
         ("diff",): ("diff", coll, "--from", "1"),
+        ("patch",): ("patch", coll, "--dry-run"),
         ("index",): ("index", coll),
         ("normalise",): ("normalise", coll),
         ("extract",): ("extract", worked.page),

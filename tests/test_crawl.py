@@ -361,7 +361,7 @@ def test_events_record_the_crawl(main: Crawled) -> None:
     assert types[0] == "crawl started" and types[-1] == "crawl finished"
     started, finished = events[0], events[-1]
     assert started["data"] == {"seeds": [main.site.url], "scope": "host", "robots": "obey",
-                               "final": False, "label": None}
+                               "final": False, "label": None, "kind": "crawl"}
     assert finished["eventOutcome"] == "success"
     assert finished["data"] == main.summary.to_dict()
     [robots] = [e for e in events if e["eventType"] == "robots policy"]

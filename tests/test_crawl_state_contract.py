@@ -266,6 +266,21 @@ def test_crawls_are_numbered_stopped_and_finished(state: CrawlState) -> None:
     assert state.unfinished() == second and state.scope_seeds(second.id) == []
 
 
+def test_a_crawl_keeps_its_kind(backend: Backend, state: CrawlState) -> None:
+    ordinary = state.start(STARTED, {})
+    assert ordinary.kind == "crawl"
+    state.finish(ordinary.id, "2026-12-06T11:00:00+00:00", "finished", {})
+    patch = state.start(STARTED, {}, kind="patch")
+    assert patch.kind == "patch" and state.unfinished() == patch
+    state.close()
+    reopened = backend.open()
+    try:
+        current = reopened.unfinished()
+        assert current is not None and (current.id, current.kind) == (patch.id, "patch")
+    finally:
+        reopened.close()
+
+
 # -- transactions -------------------------------------------------------------------
 
 

@@ -271,8 +271,9 @@ class TestSite:
     """The fictional MEP's archived website, served in a background thread.
 
     ``latency`` and ``crawl_delay`` are in seconds (the CLI's ``--latency`` takes ms);
-    ``weight`` is "light" or "median" (see ``assets.WEIGHTS``). Use as a context
-    manager, or call start() and stop().
+    ``weight`` is "light" or "median" (see ``assets.WEIGHTS``); ``broken`` serves a page
+    with a 404 image and a link to an endpoint that answers 500 (site.BROKEN_PAGE) until
+    ``site.repair()``. Use as a context manager, or call start() and stop().
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -293,9 +294,10 @@ class TestSite:
         clock: Callable[[], float] = time.time,
         weight: str = "light",
         cms: str | None = None,
+        broken: bool = False,
     ) -> None:
         self.site = Site(articles=articles, identity=identity, crawl_delay=crawl_delay,
-                         weight=weight, cms=cms)
+                         weight=weight, cms=cms, broken=broken)
         self.latency = latency
         self.host = host
         self.port = port

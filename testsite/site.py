@@ -18,7 +18,8 @@ from .layout import CALENDAR_ENTRY, Shell, document
 from .model import Article, Page
 
 __all__ = ["Site", "CP1252_PATH", "FEED_ONLY_PATH", "FEED_ONLY_IMAGE", "HIDDEN_PATH",
-           "PRIVATE_PATH", "PER_PAGE"]
+           "PRIVATE_PATH", "PER_PAGE", "BROKEN_PAGE", "BROKEN_IMAGE", "BROKEN_ENDPOINT",
+           "BROKEN_REDIRECT", "OFFSITE_PETITION", "REPAIRED_CHART", "REPAIRED_LINK"]
 
 PER_PAGE = 10
 CP1252_PATH = "/news/2016/05/cp1252/"
@@ -26,6 +27,18 @@ FEED_ONLY_PATH = "/news/2020/01/feed-only/"
 FEED_ONLY_IMAGE = "/media/2020/01/feed-only.jpg"
 HIDDEN_PATH = "/hidden/only-in-sitemap/"
 PRIVATE_PATH = "/private/secret/"
+# With ``broken`` (opt-in): a page, linked from /contact/, whose image answers 404 and
+# whose link leads to an endpoint that answers 500, until ``repair()`` (what a crawl
+# misses and a patch crawl fetches later: access/missed.py, access/patch.py); it also
+# links to a redirect to another site. Repaired, the endpoint is a page with the site's
+# stylesheets and scripts, one new image and a link to a new page.
+BROKEN_PAGE = "/campaigns/petition/"
+BROKEN_IMAGE = "/media/campaigns/petition.jpg"
+BROKEN_ENDPOINT = "/api/petition/signatures"
+BROKEN_REDIRECT = "/campaigns/sign"
+REPAIRED_CHART = "/media/campaigns/signatures.jpg"  # on the endpoint's page, once repaired
+REPAIRED_LINK = "/campaigns/results/"  # linked from the endpoint's page, once repaired
+OFFSITE_PETITION = "https://petitions.parliament.example/sign/1204"
 
 _FIRST_POST = datetime(2014, 7, 1, 8, 0, tzinfo=UTC)
 _LAST_POST = datetime(2020, 1, 31, 8, 0, tzinfo=UTC)
@@ -54,7 +67,7 @@ class Site:
 
     def __init__(self, *, articles: int = 36, identity: int = 0, base: str = "http://127.0.0.1/",
                  crawl_delay: float | None = None, weight: str = "light",
-                 cms: str | None = None) -> None:
+                 cms: str | None = None, broken: bool = False) -> None:
         if articles < 0:
             raise ValueError("articles must be >= 0")
         if weight not in assets.WEIGHTS:
@@ -69,6 +82,8 @@ class Site:
         self.crawl_delay = crawl_delay
         self.peers: tuple[str, ...] = ()
         self.fault_paths: tuple[str, ...] = ()  # linked from /contact/ when non-empty
+        self.broken = broken  # BROKEN_PAGE is served, and linked from /contact/
+        self.repaired = False  # BROKEN_IMAGE and BROKEN_ENDPOINT answer 200
         self._initial = max(articles, 1)
         self._lock = threading.Lock()
         self._slugs: set[str] = set()
@@ -207,7 +222,11 @@ class Site:
             return self._html(path, f"About {ident.first}", pages.about(ident, CP1252_PATH),
                               gzip=True, modified=_ARCHIVED)
         if path == "/contact/":
-            return self._html(path, "Contact", pages.contact(ident, self.fault_paths))
+            links = (*self.fault_paths, BROKEN_PAGE) if self.broken else self.fault_paths
+            return self._html(path, "Contact", pages.contact(ident, links))
+        if self.broken and path in (BROKEN_PAGE, BROKEN_IMAGE, BROKEN_ENDPOINT,
+                                    BROKEN_REDIRECT, REPAIRED_CHART, REPAIRED_LINK):
+            return self._broken(path)
         if path == "/privacy/":
             return self._html(path, "Privacy and cookies", pages.privacy(ident),
                               modified=_ARCHIVED)
@@ -311,6 +330,32 @@ class Site:
                                         self.weight)
             return Page(200, data, "image/jpeg", last_modified=image.published)
         return None
+
+    def repair(self) -> None:
+        """The broken page's image and endpoint answer 200 from now on."""
+        self.repaired = True
+
+    def _broken(self, path: str) -> Page | None:
+        if path == BROKEN_PAGE:
+            return self._html(path, "Sign the petition", pages.simple("Sign the petition", [
+                f'<img src="{BROKEN_IMAGE}" alt="Campaigners outside the Parliament">',
+                f'<a href="{BROKEN_ENDPOINT}">How many have signed</a>',
+                f'<a href="{BROKEN_REDIRECT}">Sign it on the Parliament\'s site</a>']))
+        if path == BROKEN_REDIRECT:
+            return _redirect(302, OFFSITE_PETITION)
+        if not self.repaired:
+            if path in (BROKEN_IMAGE, REPAIRED_CHART, REPAIRED_LINK):
+                return self.not_found(path)
+            return Page(500, b"<!DOCTYPE html><title>Error</title><p>Database error</p>\n",
+                        _HTML)
+        if path in (BROKEN_IMAGE, REPAIRED_CHART):
+            return Page(200, assets.article_image((120, 30, 40), self.ident.site_name,
+                                                  path, self.weight), "image/jpeg")
+        if path == REPAIRED_LINK:
+            return self._html(path, "Results", pages.simple("Results", ["Delivered."]))
+        return self._html(path, "Signatures", pages.simple("Signatures", [
+            "1,204 people have signed.", f'<img src="{REPAIRED_CHART}" alt="Signatures">',
+            f'<a href="{REPAIRED_LINK}">What happened next</a>']))
 
     def _news_page(self, n: int) -> Page:
         newest_first = self._articles[::-1]

@@ -3,7 +3,9 @@
 ``Crawler.run()`` locks the collection and opens its crawl state (store/crawlstate.py;
 SQLite unless another backend is given), repairs what a crash left (store/recovery.py),
 starts or resumes the crawl, runs the loop (capture/engine.py), then closes the WARC,
-rebuilds the indexes and records the summary as an event.
+rebuilds the indexes and records the summary as an event. With a ``PatchPlan`` the crawl
+is a patch crawl (kind "patch"): it asks again for what earlier crawls missed
+(access/patch.py builds the plan) instead of crawling from the seeds.
 See docs/architecture.md for the numbered data flow.
 """
 
@@ -15,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,9 @@ from typing import Any
 from .. import __version__
 from ..collection import Collection
 from ..config import CollectionConfig
-from ..errors import StorageError
+from ..errors import CollectionError, StorageError
 from ..store.crawllog import CrawlLog, captured_pages, earlier_log
-from ..store.crawlstate import CrawlRecord, CrawlState, CrawlStateFactory
+from ..store.crawlstate import CrawlRecord, CrawlState, CrawlStateFactory, FrontierItem
 from ..store.crawlstate_sqlite import open_sqlite_state
 from ..store.events import EventLog
 from ..store.fixity import FixityManifest
@@ -40,7 +43,19 @@ from .session import config_to_dict
 from .summary import CrawlSummary, Progress
 from .tls import TlsPolicy
 
-__all__ = ["Crawler", "CrawlSummary", "Progress"]
+__all__ = ["Crawler", "CrawlSummary", "Progress", "PatchPlan"]
+
+
+@dataclass(frozen=True)
+class PatchPlan:
+    """What a patch crawl asks for again: each URL with the hop path and referrer it had
+    when it was missed, the URLs earlier crawls' seeds redirected to (their hosts stay in
+    scope, as they did for those crawls), and the URLs the collection holds a good
+    capture of (a requisite among them is not fetched again)."""
+
+    items: tuple[FrontierItem, ...]
+    scope_seeds: tuple[str, ...] = ()
+    held: frozenset[str] = frozenset()
 
 
 class _CheckpointedLog(CrawlLog):
@@ -113,6 +128,7 @@ class Crawler:
         label: str | None = None,
         stop: threading.Event | None = None,
         crawl_state: CrawlStateFactory = open_sqlite_state,
+        patch: PatchPlan | None = None,
     ) -> None:
         check_profile_settings(config.crawl)  # before anything is locked or started
         self.coll = collection
@@ -128,6 +144,8 @@ class Crawler:
         self._fetcher = fetcher
         self._stop = stop if stop is not None else threading.Event()  # set: stop gracefully
         self._open_state = crawl_state
+        self.patch = patch
+        self.kind = "crawl" if patch is None else "patch"
 
     def stop(self) -> None:
         """Ask the crawl to stop gracefully; safe to call from a signal handler."""
@@ -145,11 +163,22 @@ class Crawler:
         events = EventLog(self.coll.events_path, self.clock)
         closed = _ClosedFiles(FixityManifest(self.coll.manifest_path), state, events)
         current = state.unfinished()
+        if current is not None and current.kind != self.kind:
+            raise self._other_kind(current)
         repaired, log_cut = self._recover(state, closed, current)
         crawl = self._start(state, events, current, repaired, log_cut)
         closed.crawl = crawl.id
         summary = self._loop(state, events, closed, crawl, resumed=current is not None)
         return self._finish(state, events, summary)
+
+    def _other_kind(self, current: CrawlRecord) -> CollectionError:
+        """A patch cannot resume a crawl, nor a crawl a patch: each finishes its own."""
+        root = self.coll.root
+        if current.kind == "patch":
+            return CollectionError(f"crawl {current.id} is an unfinished patch crawl; run "
+                                   f"`preserve patch {root}` to finish it first", root)
+        return CollectionError(f"crawl {current.id} is unfinished; run `preserve crawl "
+                               f"{root}` to finish it before a patch", root)
 
     def _log_path(self, crawl_id: str) -> Path:
         return self.coll.crawl_log_path(crawl_id)
@@ -193,16 +222,22 @@ class Crawler:
 
     def _begin(self, state: CrawlState, events: EventLog) -> CrawlRecord:
         cfg = self.cfg
-        crawl = state.start(self.clock().isoformat(), config_to_dict(cfg))
+        crawl = state.start(self.clock().isoformat(), config_to_dict(cfg), kind=self.kind)
+        if self.patch is not None:
+            for url in self.patch.scope_seeds:
+                state.add_scope_seed(crawl.id, url)
         if self.final or self.label is not None:
             state.mark(crawl.id, final=self.final, label=self.label)
             crawl = dataclasses.replace(crawl, final=self.final, label=self.label)
         final = "; the final crawl" if self.final else ""
-        events.append("crawl started", crawl=crawl.id, obj=self.coll.name,
-                      detail=f"seeds: {' '.join(cfg.seeds)}{final}",
+        detail = f"seeds: {' '.join(cfg.seeds)}{final}"
+        if self.patch is not None:
+            detail = (f"patch crawl of {len(self.patch.items)} URL(s) earlier crawls missed "
+                      f"(seeds: {' '.join(cfg.seeds)})")
+        events.append("crawl started", crawl=crawl.id, obj=self.coll.name, detail=detail,
                       data={"seeds": list(cfg.seeds), "scope": cfg.scope,
                             "robots": "ignore" if cfg.ignore_robots else "obey",
-                            "final": self.final, "label": self.label})
+                            "final": self.final, "label": self.label, "kind": self.kind})
         if cfg.ignore_robots:
             events.append("robots policy", crawl=crawl.id, outcome="warning",
                           detail="robots.txt ignored at the operator's request (--ignore-robots)")
@@ -223,6 +258,8 @@ class Crawler:
             ("isPartOf", desc.title or self.coll.name),
             ("crawl", crawl.id),
         ]
+        if crawl.kind != "crawl":
+            fields.append(("crawl-kind", crawl.kind))
         if crawl.final:
             fields.append(("final-crawl", "true"))
         if crawl.label:
@@ -276,7 +313,8 @@ class Crawler:
             max_size=cfg.warc_size, digest=cfg.digest, dedup=state.digests(crawl.id),
             clock=self.clock, on_close=closed.closed,
         )
-        previous = earlier_log(coll.logs, crawl.id) if cfg.recheck_limit else None
+        previous = earlier_log(coll.logs, crawl.id) if cfg.recheck_limit and \
+            self.patch is None else None
         return CrawlContext(
             config=cfg, state=state, frontier=state.open_frontier(crawl.id),
             robots=RobotsGate(state.robots(crawl.id), cfg.user_agent, cfg.retries),
@@ -285,6 +323,8 @@ class Crawler:
             clock=self.clock, monotonic=self.monotonic, stop_requested=self._stop.is_set,
             wait_stop=self._stop.wait, on_progress=self.on_progress,
             previous_pages=None if previous is None else (lambda: captured_pages(previous[1])),
+            patch=None if self.patch is None else self.patch.items,
+            held=None if self.patch is None else self.patch.held.__contains__,
         )
 
     def _http_fetcher(self) -> HttpFetcher:

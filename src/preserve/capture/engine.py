@@ -68,6 +68,12 @@ class CrawlContext:
     # The pages the previous crawl captured (a URL may come more than once), for the
     # recheck at the end of a recrawl; None on a first crawl.
     previous_pages: Callable[[], Iterable[str]] | None = None
+    # A patch crawl (access/patch.py): the URLs it asks for again, queued instead of the
+    # seeds; it follows only their requisites and redirects, never links or sitemaps.
+    patch: tuple[FrontierItem, ...] | None = None
+    # A patch crawl: whether the collection already holds a good capture of a URL; the
+    # requisites of what it fetches that the collection holds are not fetched again.
+    held: Callable[[str], bool] | None = None
 
 
 class CrawlRun:
@@ -104,6 +110,9 @@ class CrawlRun:
     # -- discovery ------------------------------------------------------------
 
     def seed(self) -> None:
+        if self.ctx.patch is not None:
+            self.frontier.add(self.ctx.patch)
+            return
         items = []
         for seed in self.cfg.seeds:
             url = canonicalize(seed)
@@ -131,6 +140,8 @@ class CrawlRun:
                 self.state.add_scope_seed(self.crawl_id, url)
             if self.frontier.known(url):
                 continue  # most links of a page are its site's navigation, met before
+            if self.ctx.held is not None and self.ctx.held(url):
+                continue  # a patch: the stylesheet every page shares is in the WARCs
             if url.endswith("/robots.txt") and urlsplit(url).path == "/robots.txt":
                 continue  # fetched once per host by the robots gate
             if hop == "R" and len(hops) - len(hops.rstrip("R")) > self.cfg.max_redirects:
@@ -442,7 +453,8 @@ class CrawlRun:
                     cap = self.cfg.max_crawl_delay
                     self.politeness.set_crawl_delay(
                         item.host, None if asked is None else min(asked, cap))
-                    if work.found is not None:  # Sitemap: lines, whatever `sitemaps` says
+                    if work.found is not None and self.ctx.patch is None:
+                        # Sitemap: lines, whatever `sitemaps` says (a patch takes none)
                         self.found(item, work.found.links, follow=True)
                     detail = f"HTTP {final.status}: {rules.policy}"
                     if asked is not None and asked > cap:
@@ -481,7 +493,8 @@ class CrawlRun:
             self.frontier.complete(item, "done")
             if found is not None:
                 decision = self.scope.decide(item.url, item.hops)
-                follow = decision.follow or item.is_seed or item.hops.endswith("X")
+                follow = self.ctx.patch is None and (
+                    decision.follow or item.is_seed or item.hops.endswith("X"))
                 self._detect(item, found, follow)
                 self.found(item, found.links, follow)
             self._checkpoint()

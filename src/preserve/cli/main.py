@@ -15,7 +15,9 @@ from .crawl_cmds import crawl, init
 from .errors import PreserveGroup
 from .export_cmds import export
 from .normalise_cmds import extract, normalise
+from .patch_cmds import patch
 from .replay_cmds import replay
+from .report_cmds import report
 from .schedule_cmds import schedule
 from .verify_cmds import audit, verify
 
@@ -34,8 +36,8 @@ def cli() -> None:
 
 
 # In pipeline order, which is also the order of docs/cli.md (scripts/gen_cli_docs.py).
-for _command in (init, crawl, status, crawls, diff, index, normalise, extract, verify, audit,
-                 export, replay, schedule):
+for _command in (init, crawl, status, crawls, diff, patch, index, normalise, extract, verify,
+                 audit, report, export, replay, schedule):
     cli.add_command(_command)
 
 

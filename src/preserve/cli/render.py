@@ -80,7 +80,8 @@ def status_lines(info: dict[str, Any]) -> list[str]:
             s = {}
         lines.append(f"crawl {c['id']}  {c['status']:<14} started {format_time(c['started'])}"
                      + (f"  {s.get('captured', 0)} captured, {s.get('failures', 0)} failed"
-                        if s else "") + _profile_note(s))
+                        if s else "") + _profile_note(s)
+                     + ("; a patch crawl" if c.get("kind") == "patch" else ""))
     if u:
         figures = f"{u['captured']} captured, {u['queued']} queued"
         if u["running"]:
@@ -88,8 +89,10 @@ def status_lines(info: dict[str, Any]) -> list[str]:
             lines.append(f"running     crawl {u['id']}{pid}: {figures}, {u['in_flight']} in "
                          f"flight; Ctrl-C or `kill {u['pid'] or 'PID'}` stops it, resumably")
         else:
+            command = "patch" if any(c["id"] == u["id"] and c.get("kind") == "patch"
+                                     for c in info["crawls"]) else "crawl"
             lines.append(f"unfinished  crawl {u['id']}: {figures}; "
-                         f"run `preserve crawl {info['path']}` to resume")
+                         f"run `preserve {command} {info['path']}` to resume")
     elif info.get("locked_by") is not None:
         pid = f"process {info['locked_by']}" if info["locked_by"] else "another process"
         lines.append(f"in use      by {pid} (`preserve index` or `verify`); wait for it")
@@ -112,7 +115,9 @@ def crawls_lines(crawls: list[dict[str, Any]]) -> list[str]:
     lines = [f"{'crawl':<6} {'status':<14} {'started':<20} {'captured':>9} {'revisits':>9} "
              f"{'failed':>7} {'stored':>10}  note"]
     for c in crawls:
-        note = " ".join(x for x in ("FINAL" if c["final"] else "", c["label"] or "") if x)
+        note = " ".join(x for x in ("FINAL" if c["final"] else "",
+                                    "patch" if c.get("kind") == "patch" else "",
+                                    c["label"] or "") if x)
         lines.append(f"{c['id']:<6} {c['status']:<14} {format_time(c['started']):<20} "
                      f"{c['captured']:>9} {c['revisits']:>9} {c['failures']:>7} "
                      f"{format_size(c['warc_bytes']):>10}  {note}".rstrip())

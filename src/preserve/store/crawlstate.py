@@ -39,6 +39,7 @@ class CrawlRecord:
     summary: dict[str, Any] | None
     final: bool = False  # marked as the final capture of the site (--final)
     label: str | None = None
+    kind: str = "crawl"  # or "patch": a crawl of what earlier ones missed (preserve patch)
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,8 @@ class CrawlState(Protocol):
     def unfinished(self) -> CrawlRecord | None:
         """The latest crawl not finished (interrupted, killed), to resume; or None."""
 
-    def start(self, started: str, config: dict[str, Any]) -> CrawlRecord:
-        """Number and record a new crawl, status running."""
+    def start(self, started: str, config: dict[str, Any], kind: str = "crawl") -> CrawlRecord:
+        """Number and record a new crawl of ``kind`` ("crawl" or "patch"), status running."""
 
     def mark(self, crawl: str, *, final: bool, label: str | None) -> None:
         """Mark a crawl as the final capture, and/or give it a label."""

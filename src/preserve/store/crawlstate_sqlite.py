@@ -36,8 +36,8 @@ class SqliteCrawlState:
     def unfinished(self) -> CrawlRecord | None:
         return self.registry.unfinished()
 
-    def start(self, started: str, config: dict[str, Any]) -> CrawlRecord:
-        return self.registry.start(started, config, after=self.numbered)
+    def start(self, started: str, config: dict[str, Any], kind: str = "crawl") -> CrawlRecord:
+        return self.registry.start(started, config, after=self.numbered, kind=kind)
 
     def mark(self, crawl: str, *, final: bool, label: str | None) -> None:
         self.registry.mark(crawl, final=final, label=label)

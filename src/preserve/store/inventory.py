@@ -91,7 +91,7 @@ def collection_status(coll: Collection) -> dict[str, Any]:
             for c in registry.all():
                 crawls.append({"id": c.id, "status": c.status, "started": c.started,
                                "finished": c.finished, "final": c.final, "label": c.label,
-                               "summary": c.summary})
+                               "kind": c.kind, "summary": c.summary})
                 if c.finished is None:
                     captured = _captured(coll.crawl_log_path(c.id), registry.log_committed(c.id))
                     unfinished = _unfinished(c.id, captured, registry.url_counts(c.id), holder)
@@ -141,7 +141,7 @@ def list_crawls(coll: Collection) -> list[dict[str, Any]]:
             names = registry.warc_names(c.id)
             result.append({
                 "id": c.id, "status": c.status, "started": c.started, "finished": c.finished,
-                "final": c.final, "label": c.label,
+                "final": c.final, "label": c.label, "kind": c.kind,
                 "captured": s.get("captured", 0), "revisits": s.get("revisits", 0),
                 "failures": s.get("failures", 0),
                 "warcs": names, "warc_bytes": sum(sizes.get(n, 0) for n in names),

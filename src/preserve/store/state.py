@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS crawl_marks (
     crawl TEXT PRIMARY KEY, final INTEGER NOT NULL DEFAULT 0, label TEXT
 );
 CREATE TABLE IF NOT EXISTS crawl_logs (crawl TEXT PRIMARY KEY, committed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS crawl_kinds (crawl TEXT PRIMARY KEY, kind TEXT NOT NULL);
 """
 
 
@@ -215,11 +216,13 @@ class CrawlRegistry:
             return None
         return CrawlRecord(
             row[0], row[1], row[2], row[3], row[4], json.loads(row[5]),
-            json.loads(row[6]) if row[6] else None, bool(row[7]), row[8],
+            json.loads(row[6]) if row[6] else None, bool(row[7]), row[8], row[9],
         )
 
-    _SELECT = ("SELECT id, seq, started, finished, status, config, summary, final, label "
-               "FROM crawls LEFT JOIN crawl_marks ON crawl_marks.crawl = crawls.id")
+    _SELECT = ("SELECT id, seq, started, finished, status, config, summary, final, label, "
+               "COALESCE(crawl_kinds.kind, 'crawl') "
+               "FROM crawls LEFT JOIN crawl_marks ON crawl_marks.crawl = crawls.id "
+               "LEFT JOIN crawl_kinds ON crawl_kinds.crawl = crawls.id")
 
     def mark(self, crawl_id: str, *, final: bool, label: str | None) -> None:
         """Mark a crawl as the final capture, and/or give it a label."""
@@ -240,9 +243,11 @@ class CrawlRegistry:
         rows = self.db.conn.execute(f"{self._SELECT} ORDER BY seq").fetchall()
         return [r for r in map(self._row, rows) if r is not None]
 
-    def start(self, started: str, config: dict[str, Any], after: int = 0) -> CrawlRecord:
+    def start(self, started: str, config: dict[str, Any], after: int = 0,
+              kind: str = "crawl") -> CrawlRecord:
         """A new crawl, numbered after every crawl in the table and after ``after`` (the
-        highest number the collection used before, should the state have been lost)."""
+        highest number the collection used before, should the state have been lost);
+        ``kind`` is "crawl" or "patch" (access/patch.py)."""
         with self.db.transaction() as conn:
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM crawls").fetchone()[0]
             seq = max(seq, after + 1)
@@ -251,7 +256,9 @@ class CrawlRegistry:
                 "INSERT INTO crawls VALUES (?, ?, ?, NULL, 'running', ?, NULL)",
                 (crawl_id, seq, started, json.dumps(config)),
             )
-        return CrawlRecord(crawl_id, seq, started, None, "running", config, None)
+            if kind != "crawl":
+                conn.execute("INSERT INTO crawl_kinds VALUES (?, ?)", (crawl_id, kind))
+        return CrawlRecord(crawl_id, seq, started, None, "running", config, None, kind=kind)
 
     def set_status(self, crawl_id: str, status: str) -> None:
         with self.db.transaction() as conn:
@@ -288,6 +295,13 @@ class CrawlRegistry:
                 "SELECT state, COUNT(*) FROM urls WHERE crawl=? GROUP BY state", (crawl_id,)
             ).fetchall()
         )
+
+    def unfetched(self, crawl_id: str) -> Iterator[tuple[str, str | None, str]]:
+        """(url, via, hops) of the URLs of ``crawl_id`` still queued or in flight: those a
+        crawl that ended at a limit never fetched."""
+        yield from self.db.conn.execute(
+            "SELECT url, via, hops FROM urls WHERE crawl=? AND state IN (0, 1) ORDER BY id",
+            (crawl_id,))
 
     def checkpoint(self, crawl_id: str, name: str, committed: int) -> None:
         """Everything in WARC ``name`` up to ``committed`` belongs to committed URLs."""
