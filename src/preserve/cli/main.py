@@ -16,6 +16,7 @@ from .errors import PreserveGroup
 from .export_cmds import export
 from .normalise_cmds import extract, normalise
 from .schedule_cmds import schedule
+from .search_cmds import pages, search
 from .verify_cmds import audit, verify
 
 __all__ = ["main", "cli"]
@@ -33,8 +34,8 @@ def cli() -> None:
 
 
 # In pipeline order, which is also the order of docs/cli.md (scripts/gen_cli_docs.py).
-for _command in (init, crawl, status, crawls, diff, index, normalise, extract, verify, audit,
-                 export, schedule):
+for _command in (init, crawl, status, crawls, diff, index, normalise, extract, search, pages,
+                 verify, audit, export, schedule):
     cli.add_command(_command)
 
 
