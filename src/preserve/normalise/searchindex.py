@@ -118,7 +118,7 @@ class SearchIndexDamaged(Exception):
 class IndexUpdate:
     added: int  # pages (captures) added to the index
     removed: int
-    rebuilt: bool  # the index was missing or damaged and built from articles.jsonl
+    rebuilt: bool  # the index was missing, empty or damaged, and built from articles.jsonl
     pages: int  # pages in the index after the update
 
 
@@ -174,6 +174,7 @@ class SearchIndex:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)
+        self.created = False  # the file held no index: it was made now
         try:
             self.db.execute("PRAGMA busy_timeout = 10000")
             self._check_or_create()
@@ -189,6 +190,7 @@ class SearchIndex:
     def _check_or_create(self) -> None:
         tables = {name for (name,) in self.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        self.created = not tables
         if not tables:
             with self.transaction():
                 for statement in _SCHEMA.split(";"):
@@ -312,7 +314,7 @@ def _articles(path: Path, wanted: set[str]) -> Iterator[dict[str, Any]]:
                 yield obj
 
 
-def _sync(path: Path, articles: Path, done: Iterable[str]) -> tuple[int, int, int]:
+def _sync(path: Path, articles: Path, done: Iterable[str]) -> tuple[int, int, int, bool]:
     index = SearchIndex(path)
     try:
         done = set(done)
@@ -327,7 +329,7 @@ def _sync(path: Path, articles: Path, done: Iterable[str]) -> tuple[int, int, in
                     added += index.add(obj)
                 for name in missing:
                     index.mark_warc(name)
-        return added, removed, index.count()
+        return added, removed, index.count(), index.created
     finally:
         index.close()
 
@@ -343,14 +345,12 @@ def update_search_index(path: Path, articles: Path, done: Iterable[str]) -> Inde
 
     Raises StorageError when the index cannot be written (a full disk, permissions)."""
     done = set(done)
-    rebuilt = not path.exists()
     try:
         try:
-            added, removed, pages = _sync(path, articles, done)
+            added, removed, pages, rebuilt = _sync(path, articles, done)
         except SearchIndexDamaged:
             _remove_files(path)
-            rebuilt = True
-            added, removed, pages = _sync(path, articles, done)
+            added, removed, pages, rebuilt = _sync(path, articles, done)
     except (sqlite3.DatabaseError, SearchIndexDamaged) as e:
         raise StorageError(f"cannot write the search index ({e}); the articles are "
                            "normalised, and the next `preserve normalise` updates it",
