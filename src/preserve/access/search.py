@@ -96,26 +96,34 @@ def _open_index(coll: Collection) -> sqlite3.Connection:
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         db.execute("PRAGMA busy_timeout = 10000")
-        db.execute("SELECT 1 FROM docs JOIN fts ON fts.rowid = docs.rowid LIMIT 1")
+        # Read through a memory map: a word in most pages reads much of the index.
+        db.execute("PRAGMA mmap_size = 1073741824")
+        db.execute("SELECT 1 FROM docs JOIN live ON live.rowid = docs.rowid "
+                   "JOIN fts ON fts.rowid = docs.rowid LIMIT 1")
     except sqlite3.DatabaseError as e:
         raise CollectionError(f"the search index cannot be read ({e}); run `preserve "
                               "normalise` to build it again", coll.root) from e
     return db
 
 
-_HIT_SQL = f"""
-SELECT d.url, d.title, snippet(fts, 1, ?, ?, ?, {SNIPPET_TOKENS}),
-       bm25(fts, {", ".join(map(str, TITLE_WEIGHTS))}) AS score, d.capture_time, d.id,
-       d.page_type, d.authors, d.published, d.modified, d.language, d.warc_file,
-       d.record_offset, d.record_length, d.record_id, d.payload_digest
-FROM fts JOIN docs AS d ON d.rowid = fts.rowid
-WHERE fts MATCH ? {{current}}
-ORDER BY d.rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?) DESC, score,
-         d.capture_time DESC, d.url
+# Two steps: rank in the FTS table alone (joined to the row ids of ``live`` unless every
+# capture is searched), then read snippets and fields for the best few only. Ranking
+# with the docs table joined in, or snippets in the ranking query, costs a read of every
+# match's long row: four times as long for a word in most pages (bench/search.py).
+_RANK_SQL = f"""
+SELECT fts.rowid, bm25(fts, {", ".join(map(str, TITLE_WEIGHTS))}) AS score
+FROM fts {{live}} WHERE fts MATCH ?
+ORDER BY fts.rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?) DESC, score,
+         fts.rowid DESC
 LIMIT ?
 """
-_COUNT_SQL = """SELECT count(*) FROM fts JOIN docs AS d ON d.rowid = fts.rowid
-WHERE fts MATCH ? {current}"""
+_COUNT_SQL = "SELECT count(*) FROM fts {live} WHERE fts MATCH ?"
+_LIVE = "JOIN live ON live.rowid = fts.rowid"
+_SNIPPET_SQL = (f"SELECT rowid, snippet(fts, 1, ?, ?, ?, {SNIPPET_TOKENS}) FROM fts "
+                "WHERE fts MATCH ? AND rowid IN ({marks})")
+_DOC_SQL = """SELECT rowid, url, title, capture_time, id, page_type, authors, published,
+       modified, language, warc_file, record_offset, record_length, record_id,
+       payload_digest FROM docs WHERE rowid IN ({marks})"""
 assert len(TITLE_WEIGHTS) == len(COLUMNS)
 
 
@@ -127,25 +135,29 @@ def search(coll: Collection, query: str, *, limit: int = DEFAULT_LIMIT,
     index yet or it cannot be read."""
     fts = to_fts(query)
     base = replay_base or default_replay_base()
-    current = "" if all_captures else "AND d.current = 1"
+    live = "" if all_captures else _LIVE
     db = _open_index(coll)
     try:
-        total = int(db.execute(_COUNT_SQL.format(current=current), (fts,)).fetchone()[0])
-        rows = db.execute(_HIT_SQL.format(current=current),
-                          (MARK_OPEN, MARK_CLOSE, _ELLIPSIS, fts, f"title : ({fts})",
-                           max(limit, 0))).fetchall()
+        total = int(db.execute(_COUNT_SQL.format(live=live), (fts,)).fetchone()[0])
+        ranked = db.execute(_RANK_SQL.format(live=live),
+                            (fts, f"title : ({fts})", max(limit, 0))).fetchall()
+        marks = ", ".join("?" * len(ranked))
+        ids = [rowid for rowid, _ in ranked]
+        snippets = dict(db.execute(_SNIPPET_SQL.format(marks=marks),
+                                   (MARK_OPEN, MARK_CLOSE, _ELLIPSIS, fts, *ids)).fetchall())
+        docs = {row[0]: row[1:] for row in db.execute(_DOC_SQL.format(marks=marks), ids)}
     except sqlite3.DatabaseError as e:
         raise CollectionError(f"the search index cannot be read ({e}); run `preserve "
                               "normalise` to build it again", coll.root) from e
     finally:
         db.close()
     hits = []
-    for (url, title, snippet, score, captured, ident, page_type, authors, published,
-         modified, language, warc, offset, length, record_id, digest) in rows:
+    for rowid, score in ranked:
+        (url, title, captured, ident, page_type, authors, published, modified, language,
+         warc, offset, length, record_id, digest) = docs[rowid]
         hits.append(Hit(
-            url=url, title=title, snippet=" ".join((snippet or "").split()),
-            score=float(score),
-            capture_time=captured,
+            url=url, title=title, snippet=" ".join((snippets.get(rowid) or "").split()),
+            score=float(score), capture_time=captured,
             replay_url=replay_url(base, timestamp14(captured), url), id=ident,
             page_type=page_type, authors=tuple(a for a in authors.split("\n") if a),
             published=published, modified=modified, language=language,

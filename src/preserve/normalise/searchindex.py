@@ -46,7 +46,6 @@ CREATE TABLE docs (
     id TEXT NOT NULL UNIQUE,
     url TEXT NOT NULL,
     capture_time TEXT NOT NULL,
-    current INTEGER NOT NULL DEFAULT 0,
     page_type TEXT NOT NULL,
     language TEXT,
     published TEXT,
@@ -62,6 +61,7 @@ CREATE TABLE docs (
     payload_digest TEXT
 );
 CREATE INDEX docs_url ON docs (url, capture_time);
+CREATE TABLE live (rowid INTEGER PRIMARY KEY);
 CREATE INDEX docs_warc ON docs (warc_file);
 CREATE VIRTUAL TABLE fts USING fts5 ({", ".join(COLUMNS)}, content='docs',
     content_rowid='rowid', tokenize='{_TOKENIZER}', prefix='2 3');
@@ -198,7 +198,7 @@ class SearchIndex:
                         self.db.execute(statement)
                 self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             return
-        if not {"meta", "warcs", "docs", "fts"} <= tables:
+        if not {"meta", "warcs", "docs", "live", "fts"} <= tables:
             raise SearchIndexDamaged("tables missing")
         row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         if row is None or row[0] != SCHEMA_VERSION:
@@ -237,6 +237,7 @@ class SearchIndex:
                               (rowid,)).fetchone()
         self.db.execute(_DELETE_FTS, (rowid, *(fold(v) for v in row)))
         self.db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
+        self.db.execute("DELETE FROM live WHERE rowid = ?", (rowid,))
 
     def add(self, obj: dict[str, Any]) -> bool:
         """Index one object of articles.jsonl (replacing a page of the same id); False if
@@ -267,17 +268,20 @@ class SearchIndex:
 
     @contextmanager
     def update(self) -> Iterator[None]:
-        """One transaction of adds and removals; at its end, each URL touched has its
-        latest capture marked ``current`` (what search shows unless asked for every
-        capture)."""
+        """One transaction of adds and removals; at its end, the latest capture of each
+        URL touched is the one in ``live`` (what search shows unless asked for every
+        capture). ``live`` is a table of row ids alone, so a search joins it at the cost
+        of a small b-tree, not of the docs table's long rows."""
         with self.transaction():
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (url TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM temp.touched")
             yield
+            self.db.execute("DELETE FROM live WHERE rowid IN (SELECT rowid FROM docs "
+                            "WHERE url IN (SELECT url FROM temp.touched))")
             self.db.execute(
-                "UPDATE docs SET current = (capture_time = (SELECT max(d.capture_time) "
-                "FROM docs AS d WHERE d.url = docs.url)) "
-                "WHERE url IN (SELECT url FROM temp.touched)")
+                "INSERT OR IGNORE INTO live SELECT d.rowid FROM docs AS d "
+                "WHERE d.url IN (SELECT url FROM temp.touched) AND d.capture_time = "
+                "(SELECT max(e.capture_time) FROM docs AS e WHERE e.url = d.url)")
             self.db.execute("DELETE FROM temp.touched")
 
 
