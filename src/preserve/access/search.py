@@ -101,6 +101,10 @@ def _open_index(coll: Collection) -> sqlite3.Connection:
         db.execute("SELECT 1 FROM docs JOIN live ON live.rowid = docs.rowid "
                    "JOIN fts ON fts.rowid = docs.rowid LIMIT 1")
     except sqlite3.DatabaseError as e:
+        if getattr(e, "sqlite_errorname", "") == "SQLITE_READONLY_ROLLBACK":
+            raise CollectionError("the search index was left in the middle of an update "
+                                  "(its -journal is there); run `preserve normalise` to "
+                                  "complete it", coll.root) from e
         raise CollectionError(f"the search index cannot be read ({e}); run `preserve "
                               "normalise` to build it again", coll.root) from e
     return db
