@@ -45,7 +45,11 @@ def recrawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recrawled]:
 def listing(root: Path) -> list[dict[str, Any]]:
     result = cli("pages", "--json", root)
     assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    pages = json.loads(result.stdout)  # one JSON array
+    assert isinstance(pages, list)
+    # written one page a line, so a reader can stream it too
+    assert len(result.stdout.splitlines()) == len(pages) + 1
+    return pages
 
 
 def test_every_page_of_pages_jsonl_is_listed_with_its_capture_times(

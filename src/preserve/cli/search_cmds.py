@@ -88,8 +88,10 @@ def _terminal(result: SearchResult) -> None:
               help="Search every capture of each page, not only its latest.")
 @_REPLAY_BASE
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as one JSON object.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print nothing; errors only (the query is still checked and run).")
 def search(collection: Path, query: tuple[str, ...], limit: int, all_captures: bool,
-           replay_base: str | None, as_json: bool) -> None:
+           replay_base: str | None, as_json: bool, quiet: bool) -> None:
     """Search the normalised pages of COLLECTION for QUERY.
 
     \b
@@ -112,6 +114,8 @@ def search(collection: Path, query: tuple[str, ...], limit: int, all_captures: b
                         all_captures=all_captures, replay_base=replay_base)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if quiet:
         return
     if result.total == 0:
         click.echo(f"no page matches {text!r}")
@@ -139,8 +143,10 @@ def _page_lines(page: PageCaptures) -> list[str]:
 @click.argument("collection", type=click.Path(path_type=Path))
 @_REPLAY_BASE
 @click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object a line (JSON Lines), one per page.")
-def pages(collection: Path, replay_base: str | None, as_json: bool) -> None:
+              help="Print a JSON array, one object per page, one a line as they are read.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print nothing; errors only (the index and pages list are still read).")
+def pages(collection: Path, replay_base: str | None, as_json: bool, quiet: bool) -> None:
     """List every captured page of COLLECTION with all its capture times.
 
     \b
@@ -158,11 +164,14 @@ def pages(collection: Path, replay_base: str | None, as_json: bool) -> None:
 
     count = captures = 0
     for page in list_pages(Collection.open(collection), replay_base=replay_base):
+        if as_json:  # a JSON array, still written one page at a time
+            click.echo(("[" if not count else ",") + json.dumps(page.to_dict(),
+                                                                ensure_ascii=False))
+        elif not quiet:
+            click.echo("\n".join(_page_lines(page)))
         count += 1
         captures += len(page.captures)
-        if as_json:
-            click.echo(json.dumps(page.to_dict(), ensure_ascii=False))
-        else:
-            click.echo("\n".join(_page_lines(page)))
-    if not as_json:
+    if as_json:
+        click.echo("]" if count else "[]")
+    elif not quiet:
         click.echo(f"{plural(count, 'page')}, {plural(captures, 'capture')}")

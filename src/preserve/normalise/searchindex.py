@@ -352,7 +352,9 @@ def update_search_index(path: Path, articles: Path, done: Iterable[str]) -> Inde
     try:
         try:
             added, removed, pages, rebuilt = _sync(path, articles, done)
-        except SearchIndexDamaged:
+        except (SearchIndexDamaged, sqlite3.DatabaseError) as e:
+            if isinstance(e, sqlite3.DatabaseError) and not _damage(e):
+                raise  # locked, full, unwritable: a rebuild would fail the same way
             _remove_files(path)
             added, removed, pages, rebuilt = _sync(path, articles, done)
     except (sqlite3.DatabaseError, SearchIndexDamaged) as e:
