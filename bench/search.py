@@ -101,15 +101,15 @@ def queries(corpus: Corpus) -> list[tuple[str, str]]:
     """(what it is, the query): word frequencies by rank in the Zipf vocabulary."""
     w = corpus.words
     return [
-        ("the most common word (in nearly every page)", w[0]),
-        ("a common word (rank 20)", w[19]),
+        ("the most common word, in nearly every page", w[0]),
+        ("a common word, rank 20", w[19]),
         ("a word of rank 300", w[299]),
         ("a word of rank 3,000", w[2999]),
-        ("a rare word (rank 25,000)", w[24999]),
+        ("a rare word, rank 25,000", w[24999]),
         ("two common words", f"{w[4]} {w[9]}"),
         ("three words", f"{w[30]} {w[200]} {w[1000]}"),
-        ("a phrase (2% of pages)", f'"{PHRASE}"'),
-        ("an accented name typed without accents (1%)", "Dusseldorf"),
+        ("a phrase, in 2% of pages", f'"{PHRASE}"'),
+        ("an accented name typed without accents, 1%", "Dusseldorf"),
         ("a prefix", f"{w[120][:4]}*"),
         ("OR of two words", f"{w[500]} OR {w[600]}"),
         ("a word NOT another", f"{w[50]} -{w[3]}"),
@@ -157,6 +157,7 @@ def render(pages: int, extra: int, builds: dict[str, dict[str, float]], sizes: d
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     first, more, none = builds["scratch"], builds["incremental"], builds["nothing"]
     lines = [
+        "",
         "Written by `bench/search.py`; edit the script, not this text.",
         "",
         f"- **Date:** {now}; {rounds} rounds of {len(labelled)} queries after a warm-up.",
@@ -170,11 +171,11 @@ def render(pages: int, extra: int, builds: dict[str, dict[str, float]], sizes: d
         "Deterministic (seed 17).",
         "- **Method:** the index is built by `update_search_index`, the writer `preserve "
         "normalise` calls, in a child process (wall, CPU and max RSS from `wait4`, "
-        "interpreter start included). A query's time is the wall time of "
-        "`preserve.access.search.search` (what `preserve search` calls): open the index, "
-        "count the matches, rank and snippet the best 20; wall time, and this process's "
-        "CPU time (user+sys) for the same calls: on a machine shared with other work, "
-        "the wall time includes the time others hold the CPUs.",
+        "interpreter start included). A query's time is that of one call of "
+        "`preserve.access.search.search` (what `preserve search` calls: open the index, "
+        "count the matches, rank, and snippet the best 20), as wall time and as this "
+        "process's CPU time (user+sys): on a machine shared with other work, the wall "
+        "time includes the time others hold the CPUs.",
         "",
         "```sh",
         ".venv/bin/python bench/search.py",

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..collection import Collection
 from ..errors import CollectionError
-from ..normalise.searchindex import COLUMNS, MARK_CLOSE, MARK_OPEN, TITLE_WEIGHTS
+from ..normalise.searchindex import COLUMN_WEIGHTS, COLUMNS, MARK_CLOSE, MARK_OPEN
 from ..store.cdxj import CdxjEntry
 from .links import default_replay_base, replay_url
 from .query import to_fts
@@ -115,7 +115,7 @@ def _open_index(coll: Collection) -> sqlite3.Connection:
 # with the docs table joined in, or snippets in the ranking query, costs a read of every
 # match's long row: four times as long for a word in most pages (bench/search.py).
 _RANK_SQL = f"""
-SELECT fts.rowid, bm25(fts, {", ".join(map(str, TITLE_WEIGHTS))}) AS score
+SELECT fts.rowid, bm25(fts, {", ".join(map(str, COLUMN_WEIGHTS))}) AS score
 FROM fts {{live}} WHERE fts MATCH ?
 ORDER BY fts.rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?) DESC, score,
          fts.rowid DESC
@@ -128,7 +128,7 @@ _SNIPPET_SQL = (f"SELECT rowid, snippet(fts, 1, ?, ?, ?, {SNIPPET_TOKENS}) FROM 
 _DOC_SQL = """SELECT rowid, url, title, capture_time, id, page_type, authors, published,
        modified, language, warc_file, record_offset, record_length, record_id,
        payload_digest FROM docs WHERE rowid IN ({marks})"""
-assert len(TITLE_WEIGHTS) == len(COLUMNS)
+assert len(COLUMN_WEIGHTS) == len(COLUMNS)
 
 
 def search(coll: Collection, query: str, *, limit: int = DEFAULT_LIMIT,

@@ -41,8 +41,11 @@ def _when(timestamp: str) -> str:
 def _hit_head(n: int, hit: Hit) -> str:
     from ..units import format_time
 
-    about = [d[:10] for d in (hit.published,) if d] + [", ".join(hit.authors)] * bool(
-        hit.authors)
+    about = []
+    if hit.published:
+        about.append(hit.published[:10])
+    if hit.authors:
+        about.append(", ".join(hit.authors))
     extra = f" ({'; '.join(about)})" if about else ""
     return (f"{n}. {hit.title or '(no title)'}{extra}\n   {hit.url}\n"
             f"   captured {format_time(hit.capture_time)}, replay: {hit.replay_url}")

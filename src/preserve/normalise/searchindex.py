@@ -28,12 +28,12 @@ from typing import Any
 from ..errors import StorageError
 
 __all__ = ["SearchIndex", "IndexUpdate", "SearchIndexDamaged", "update_search_index",
-           "fold", "SCHEMA_VERSION", "COLUMNS", "TITLE_WEIGHTS", "MARK_OPEN", "MARK_CLOSE"]
+           "fold", "SCHEMA_VERSION", "COLUMNS", "COLUMN_WEIGHTS", "MARK_OPEN", "MARK_CLOSE"]
 
 SCHEMA_VERSION = "1"
 COLUMNS = ("title", "body", "authors", "dates", "url")
 # bm25 weights, in COLUMNS order: a word of the title counts ten times one of the body.
-TITLE_WEIGHTS = (10.0, 1.0, 5.0, 2.0, 1.0)
+COLUMN_WEIGHTS = (10.0, 1.0, 5.0, 2.0, 1.0)
 # What snippets mark a match with; taken out of the text indexed, so never ambiguous.
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 _TOKENIZER = "unicode61 remove_diacritics 2"
