@@ -103,9 +103,10 @@ def search(collection: Path, query: tuple[str, ...], limit: int, all_captures: b
     body:, date: or url: before a word or phrase. Accents need not be typed:
     Dusseldorf finds Düsseldorf. Quote a phrase for the shell too:
     preserve search COLL '"climate change" policy'.
-    Hits are ranked by bm25, a word in the title above one in the body; each
-    shows a snippet with the matches marked, and a replay link at its capture
-    time. The index is built by `preserve normalise` (see docs/search.md).
+    Pages whose title matches come first, then the others, each group by bm25
+    relevance; only the latest capture of each URL unless --all-captures. Each
+    hit shows a snippet with the matches marked, and a replay link at its
+    capture time. The index is built by `preserve normalise` (docs/search.md).
     Exit status: 0 done (with or without hits); 2 no such collection, no
     search index yet, or a query that is not one.
     """
