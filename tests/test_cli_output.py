@@ -218,6 +218,8 @@ def test_every_command_prints_json_that_parses(worked: Worked, shared_site: Test
         ("index",): ("index", coll),
         ("normalise",): ("normalise", coll),
         ("extract",): ("extract", worked.page),
+        ("search",): ("search", coll, "archive"),
+        ("pages",): ("pages", coll),
         ("verify",): ("verify", coll),
         ("audit",): ("audit", coll),
         ("export",): ("export", coll, "--format", "wacz", "-o", out / "j.wacz"),

@@ -44,20 +44,25 @@ class Collection:
     ARTICLES_REL = f"{NORMALISED_DIR}/articles.jsonl"
     SITES_REL = f"{NORMALISED_DIR}/sites.jsonl"
     NORMALISE_STATE_REL = f"{NORMALISED_DIR}/state.sqlite3"
+    SEARCH_INDEX_REL = f"{NORMALISED_DIR}/search.sqlite3"
     STATE_DIR = "state"
     LOGS_DIR = "logs"
     # Working files that change as a crawl runs: no manifest lists them, verify skips them.
     WORKING_DIRS = (STATE_DIR, LOGS_DIR)
+    # Working databases of normalise: its state, and the search index (rebuilt from
+    # articles.jsonl whenever it is missing or damaged); each with its SQLite side files.
+    WORKING_DBS = (NORMALISE_STATE_REL, SEARCH_INDEX_REL)
     # Derived files, rebuilt from the closed WARCs (`preserve index`, `preserve normalise`):
     # in no manifest; verify checks each against what it was derived from or last written as.
     DERIVED_RELS = (INDEX_REL, PAGES_REL, ARTICLES_REL, SITES_REL)
 
     @classmethod
     def is_working(cls, rel: str) -> bool:
-        """Working data at ``rel``: ``state/``, ``logs/`` and normalise's state database
-        (with its SQLite side files), kept while a command works; never verified."""
-        return (rel.split("/", 1)[0] in cls.WORKING_DIRS or rel == cls.NORMALISE_STATE_REL
-                or rel.startswith(f"{cls.NORMALISE_STATE_REL}-"))
+        """Working data at ``rel``: ``state/``, ``logs/``, normalise's state database and
+        the search index (with their SQLite side files), kept while a command works;
+        never verified."""
+        return (rel.split("/", 1)[0] in cls.WORKING_DIRS
+                or any(rel == db or rel.startswith(f"{db}-") for db in cls.WORKING_DBS))
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -131,6 +136,10 @@ class Collection:
     @property
     def normalise_state_path(self) -> Path:
         return self.root / self.NORMALISE_STATE_REL
+
+    @property
+    def search_index_path(self) -> Path:
+        return self.root / self.SEARCH_INDEX_REL
 
     @property
     def state(self) -> Path:

@@ -9,6 +9,8 @@
 3. ``articles.jsonl`` is replaced atomically: the lines of earlier runs, then the new
    ones; ``sites.jsonl`` (pages per host and site notes) likewise; then the state is
    committed. Running again with no new WARC changes nothing.
+4. The search index (``normalised/search.sqlite3``) is brought in step with
+   ``articles.jsonl``: the pages of the WARCs just done are added (searchindex.py).
 
 Memory stays flat: records are streamed, and everything remembered is in SQLite.
 """
@@ -37,6 +39,7 @@ from .boilerplate import block_filter, is_note, page_blocks, threshold
 from .components import check_components
 from .extract import extract_article
 from .records import Capture, iter_captures, read_payload_at
+from .searchindex import update_search_index
 from .state import NormaliseState
 
 __all__ = ["normalise_collection", "NormaliseSummary", "article_id"]
@@ -189,7 +192,8 @@ def normalise_collection(
     try:
         state = NormaliseState(coll.normalise_state_path)
         try:
-            return _run(coll, state, on_progress)
+            summary = _run(coll, state, on_progress)
+            done = state.done_warcs()
         finally:
             state.close()
     except sqlite3.DatabaseError as e:
@@ -198,6 +202,9 @@ def normalise_collection(
                               out_dir) from e
     except OSError as e:
         raise StorageError(f"cannot write ({e.strerror})", out_dir) from e
+    # 4. The search index follows articles.jsonl (normalise/searchindex.py).
+    update_search_index(coll.search_index_path, coll.articles_path, done)
+    return summary
 
 
 def _run(coll: Collection, state: NormaliseState,
