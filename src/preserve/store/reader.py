@@ -14,7 +14,6 @@ HTTP head of a request record is left unparsed (nothing reads it; skipping it is
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +27,7 @@ from warcio.statusandheaders import (
 )
 
 from ..errors import WarcFormatError
+from ..web import inflate
 
 __all__ = [
     "WarcRecord",
@@ -190,14 +190,14 @@ class _Member:
     def __init__(self, fh: IO[bytes], data: bytes) -> None:
         self._fh = fh
         self._pending = data
-        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._inflate = inflate.decompressobj(31)
         self.fed = 0  # compressed bytes given to the inflater
         self.cut = False  # the file ended inside the member
 
     def pull(self) -> bytes:
-        inflate = self._inflate
-        while not inflate.eof:
-            data = inflate.unconsumed_tail
+        inflater = self._inflate
+        while not inflater.eof:
+            data = inflater.unconsumed_tail
             if not data:
                 data = self._pending or self._fh.read(_READ_SIZE)
                 self._pending = b""
@@ -206,8 +206,8 @@ class _Member:
                     return b""
                 self.fed += len(data)
             try:
-                out = inflate.decompress(data, _INFLATE_MAX)
-            except zlib.error as e:
+                out = inflater.decompress(data, _INFLATE_MAX)
+            except inflate.ERRORS as e:
                 raise _Corrupt(f"corrupt gzip data ({e})") from None
             if out:
                 return out
