@@ -14,7 +14,7 @@ HTTP head of a request record is left unparsed (nothing reads it; skipping it is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
@@ -36,6 +36,7 @@ __all__ = [
     "AnomalyCallback",
     "read_records",
     "record_at",
+    "record_from_bytes",
     "parse_http_head",
     "target_uri",
 ]
@@ -430,30 +431,35 @@ class WarcReader:
 
     def _parse(self, stream: _Stream, line: bytes, offset: int,
                finish: Callable[[WarcRecord], int]) -> WarcRecord:
+        return _parse(stream, line, offset, finish, self.path)
+
+
+def _parse(stream: _Stream, line: bytes, offset: int, finish: Callable[[WarcRecord], int],
+           path: Path) -> WarcRecord:
+    try:
+        rec_headers = _WARC_PARSER.parse(stream, line)
+    except StatusAndHeadersParserException:
+        raise WarcFormatError(path, offset, _NO_HEADER) from None
+    uri = _target_uri(rec_headers)
+    value = rec_headers.get_header("Content-Length")
+    length: int | None = None
+    if value is not None:
         try:
-            rec_headers = _WARC_PARSER.parse(stream, line)
-        except StatusAndHeadersParserException:
-            raise self._fail(offset, _NO_HEADER) from None
-        uri = _target_uri(rec_headers)
-        value = rec_headers.get_header("Content-Length")
-        length: int | None = None
-        if value is not None:
-            try:
-                length = max(int(value), 0)
-            except ValueError:
-                length = 0
-        block: _Limited | _Stream = stream if length is None else _Limited(stream, length)
-        http: StatusAndHeaders | None = None
-        rec_type = rec_headers.get_header("WARC-Type")
-        if (rec_type in _HTTP_RECORDS and length != 0 and uri is not None
-                and uri.startswith(("http:", "https:"))):
-            try:
-                http = _HTTP_PARSER.parse(block)
-            except EOFError:
-                # An empty revisit block (no HTTP head, which is fine), or a block cut
-                # short, which reading the record to its end reports.
-                http = None
-        return WarcRecord(offset, rec_headers, http, block, length, finish)
+            length = max(int(value), 0)
+        except ValueError:
+            length = 0
+    block: _Limited | _Stream = stream if length is None else _Limited(stream, length)
+    http: StatusAndHeaders | None = None
+    rec_type = rec_headers.get_header("WARC-Type")
+    if (rec_type in _HTTP_RECORDS and length != 0 and uri is not None
+            and uri.startswith(("http:", "https:"))):
+        try:
+            http = _HTTP_PARSER.parse(block)
+        except EOFError:
+            # An empty revisit block (no HTTP head, which is fine), or a block cut
+            # short, which reading the record to its end reports.
+            http = None
+    return WarcRecord(offset, rec_headers, http, block, length, finish)
 
 
 def _short(record: WarcRecord, missing: int) -> str:
@@ -475,6 +481,16 @@ def _cut_short(member: _Member, stream: _Stream) -> bool:
     except WarcFormatError:
         return False
     return member.cut
+
+
+def record_from_bytes(path: Path, offset: int, length: int, head: bytes,
+                      block: Iterable[bytes]) -> WarcRecord:
+    """The record at ``offset`` of ``path`` (``length`` bytes stored) as WarcReader yields
+    it, made from the bytes being written instead of read back: its header block (with
+    the blank line that ends it) and its block. store.warc indexes what it writes so."""
+    chunks = iter(block)
+    stream = _Stream(lambda: next(chunks, b""), offset, head)
+    return _parse(stream, stream.readline(), offset, lambda record: length, path)
 
 
 @contextmanager
