@@ -167,6 +167,9 @@ def test_lines_that_do_not_match_their_warc_are_not_used(tmp_path: Path) -> None
     assert read_lines(lines, size, "0" * 64) is None  # another file of the same size
     assert read_lines(lines, size + 1, c.sha256) is None
     text = lines.read_text()
+    assert '"A page", null, "sha1:' in text
+    lines.write_text(text.replace('"A page", null, "sha1:', '7, null, "sha1:'))  # garbled
+    assert read_lines(lines, size, c.sha256) is None
     lines.write_text(text[: text.rindex("\n", 0, -1) + 1])  # the last line lost
     assert read_lines(lines, size, c.sha256) is None
     assert read_lines(tmp_path / "nothing.lines", size, c.sha256) is None

@@ -155,13 +155,21 @@ def read_lines(path: Path, size: int, sha256: str | None
                 return None
             end = item[1]
             if len(item) == 4:
-                if not isinstance(item[2], str) or not (item[3] is None or (
-                        isinstance(item[3], list) and len(item[3]) == 5)):
+                if not isinstance(item[2], str) or not (item[3] is None or _page(item[3])):
                     return None
                 out.append((item[2], item[3]))
+            elif len(item) != 2:
+                return None
     except (OSError, TypeError, IndexError, ValueError):
         return None
     return None
+
+
+def _page(fields: Any) -> bool:
+    """Whether ``fields`` are a PageFacts' (url, ts, title, lookup, keep)."""
+    return (isinstance(fields, list) and len(fields) == 5
+            and all(isinstance(v, str) for v in fields[:2])
+            and all(v is None or isinstance(v, str) for v in fields[2:]))
 
 
 def cut(path: Path, committed: int) -> bool:
