@@ -48,6 +48,11 @@ class IndexLines:
         except OSError:
             self._drop()
 
+    @property
+    def active(self) -> bool:
+        """Whether lines are still being written (not dropped after an error)."""
+        return self._file is not None
+
     def _write(self, item: list[Any]) -> None:
         assert self._file is not None
         self._file.write(json.dumps(item) + "\n")

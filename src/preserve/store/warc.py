@@ -4,7 +4,9 @@ A file being written is ``NAME.warc.gz.open``; when it reaches the rotation size
 crawl ends) it is fsynced and renamed to ``NAME.warc.gz`` and reported to ``on_close``
 with its SHA-256, computed while the bytes were written. Each file starts with a
 warcinfo record. A record that fails to write (a full disk) is cut off again, so the
-file always ends on a complete record.
+file always ends on a complete record. With ``index_lines``, what the index takes from
+each record is appended beside the file as the record is written (store.indexlines),
+so that the end of a crawl need not read the file again.
 """
 
 from __future__ import annotations
@@ -220,7 +222,7 @@ class WarcWriter:
             self._cut(start)
             raise
         self._records += 1
-        if self._lines is not None:
+        if self._lines is not None and self._lines.active:
             self._lines.add(start, f.tell(), self._facts(headers, block, length, start,
                                                          f.tell()))
         return start
