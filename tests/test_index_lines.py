@@ -275,5 +275,9 @@ def test_preserve_index_rebuilds_without_the_lines(tmp_path: Path) -> None:
     merged = _indexes(coll)
     shutil.rmtree(coll.index_lines_path("x").parent)
     assert _rebuilt(coll) == merged
-    build_indexes(coll, reuse_lines=True)  # no lines: every WARC is read
+    assert not coll.index_lines_path("x").parent.exists()  # preserve index writes none
+    build_indexes(coll, reuse_lines=True)  # no lines: every WARC is read, once
+    assert _indexes(coll) == merged
+    _all_lines_used(coll)  # kept for the next crawl's end
+    build_indexes(coll, reuse_lines=True)
     assert _indexes(coll) == merged

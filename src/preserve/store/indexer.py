@@ -31,7 +31,7 @@ from ..collection import Collection
 from ..errors import WarcFormatError
 from .cdxj import CdxjEntry, cdxj_mime, http_status, is_indexed, media_type
 from .fixity import FixityManifest
-from .indexlines import read_lines
+from .indexlines import IndexLines, read_lines
 from .pages import PAGES_HEADER, PageEntry, is_page, page_id, read_title
 from .reader import Readable, WarcRecord, read_records
 
@@ -110,6 +110,7 @@ def index_warc(
     on_progress: ProgressCallback | None = None,
     on_anomaly: Callable[[WarcAnomaly], None] | None = None,
     titles: dict[str, str] | None = None,
+    on_record: Callable[[int, int, RecordFacts | None], None] | None = None,
 ) -> Iterator[CdxjEntry | PageEntry]:
     """Yield the CDXJ entries and pages of the WARC at ``path``, in file order, in one read.
 
@@ -117,7 +118,8 @@ def index_warc(
     ``on_progress`` receives the number of bytes of the file read so far (about every
     MiB, and at the end). ``titles`` maps payload digests to page titles; pass the same
     dict for several WARCs so a revisit finds its original's title in an earlier file.
-    Raises WarcFormatError for a file that cannot be read as WARC.
+    ``on_record(offset, end, facts)`` hears of every record read to its end (store.indexlines
+    keeps them). Raises WarcFormatError for a file that cannot be read as WARC.
     """
     name = filename or path.name
     known = titles if titles is not None else {}
@@ -129,7 +131,10 @@ def index_warc(
     with read_records(path, on_anomaly=anomaly) as reader:
         reported = 0
         for record in reader:
-            yield from _index_record(path, record, name, known)
+            facts = record_facts(path, record, name)
+            if on_record is not None:
+                on_record(record.offset, record.offset + record.length, facts)
+            yield from _entries(facts, known)
             if on_progress is not None and reader.position - reported >= _PROGRESS_STEP:
                 reported = reader.position
                 on_progress(reported)
@@ -211,10 +216,7 @@ def resolve_page(page: PageFacts, titles: dict[str, str]) -> PageEntry:
     return PageEntry(url=page.url, ts=page.ts, title=title, id=page_id(page.url, page.ts))
 
 
-def _index_record(
-    path: Path, record: WarcRecord, filename: str, titles: dict[str, str]
-) -> list[CdxjEntry | PageEntry]:
-    facts = record_facts(path, record, filename)
+def _entries(facts: RecordFacts | None, titles: dict[str, str]) -> list[CdxjEntry | PageEntry]:
     if facts is None:
         return []
     if facts.page is None:
@@ -318,12 +320,28 @@ def build_indexes(
             else:
                 progress = None if on_progress is None else _offset_progress(on_progress,
                                                                              base)
-                for item in index_warc(warc, warc.name, on_progress=progress,
-                                       on_anomaly=anomalies.append, titles=titles):
-                    if isinstance(item, CdxjEntry):
-                        cdxj.add(item.to_line())
+                sha256 = digests.get(Collection.warc_rel(warc.name))
+                # Read once: its lines are kept for the next crawl's end (a WARC from
+                # before the lines existed, or whose lines were lost).
+                kept = IndexLines(coll.index_lines_path(warc.name)) if sha256 else None
+                seen = len(anomalies)
+                try:
+                    for item in index_warc(warc, warc.name, on_progress=progress,
+                                           on_anomaly=anomalies.append, titles=titles,
+                                           on_record=None if kept is None else kept.add):
+                        if isinstance(item, CdxjEntry):
+                            cdxj.add(item.to_line())
+                        else:
+                            pages.add(_page_sort_line(item))
+                except BaseException:
+                    if kept is not None:
+                        kept.abandon(drop=True)
+                    raise
+                if kept is not None and sha256:
+                    if len(anomalies) > seen:  # read each time, so that they are reported
+                        kept.abandon(drop=True)
                     else:
-                        pages.add(_page_sort_line(item))
+                        kept.close(size, sha256)
             done = base + size
         records = _write_cdxj(coll.index_path, cdxj)
         page_count = _write_pages(coll.pages_path, pages)

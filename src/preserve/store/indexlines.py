@@ -74,6 +74,9 @@ class IndexLines:
         """The record at ``offset`` (up to ``end``) has been written."""
         if self._file is None:
             return
+        if offset != self._end:  # records must follow each other (blank lines between)
+            self._drop()
+            return
         try:
             self._marks[offset] = self._file.tell()
             self._end = end
