@@ -1,7 +1,9 @@
 """Every inflate backend (preserve.web.inflate) reads the fixture corpus alike.
 
-Each fixture WARC, and damaged copies of the gzip ones (cut at several places, one bit
-flipped at several places), is read under each installed backend: the records the
+Each fixture WARC, damaged copies of the gzip ones (cut at several places, one bit
+flipped at several places), and the WARC conformance suites (jwat's and warcio's test
+files, tests/data/warc_conformance.json, when ../shared/conformance is here) are read
+under each installed backend: the records the
 reader yields (heads, payload bytes, lengths, or the WarcFormatError that stops it), the
 index lines, the verify report (whole, and checked in pieces) and content decoding must
 be byte-identical to the standard zlib's. A reader that inflated by itself, outside the
@@ -30,6 +32,8 @@ from preserve.store.reader import read_records
 from preserve.verify import verify_files
 from preserve.web import inflate
 from preserve.web.decoding import decode_body
+from test_verify_foreign_suites import PRESENT
+from test_verify_foreign_suites import ROOT as SUITES
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fixtures" / "warc"
@@ -65,7 +69,8 @@ def _damaged(tmp: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return [*WARCS, *_damaged(tmp_path_factory.mktemp("damaged"))]
+    suites = sorted(p for p in SUITES.glob("*/*") if p.is_file()) if PRESENT else []
+    return [*WARCS, *suites, *_damaged(tmp_path_factory.mktemp("damaged"))]
 
 
 def _records(path: Path) -> list[Any]:
