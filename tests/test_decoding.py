@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from preserve.web import inflate
 from preserve.web.decoding import (
     DEFAULT_DECODE_LIMIT,
     css_charset,
@@ -154,6 +155,10 @@ class _Counting:
         return counted
 
 
+# The module each inflate backend (preserve.web.inflate) makes its decompressors with.
+_BACKEND_MODULES = {"zlib": "zlib", "zlib-ng": "zlib_ng.zlib_ng"}
+
+
 def _count_output(monkeypatch: pytest.MonkeyPatch, module: ModuleType, factory: str) -> list[int]:
     """Make ``module.factory()`` hand out counting decompressors; returns their counts."""
     make: Callable[..., Any] = getattr(module, factory)
@@ -169,12 +174,16 @@ def _count_output(monkeypatch: pytest.MonkeyPatch, module: ModuleType, factory: 
         pytest.param(lambda: gzip.compress(bytes(1 << 20), mtime=0) * 10_000, id="members-10GB"),
     ],
 )
-def test_gzip_bomb_stops_at_the_limit(bomb: object, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("backend", inflate.available())
+def test_gzip_bomb_stops_at_the_limit(bomb: object, backend: str,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     assert callable(bomb)
     body = bomb()
     assert len(body) > 9_000_000
-    inflated = _count_output(monkeypatch, zlib, "decompressobj")
-    decoded = decode_body(body, "gzip")
+    module = importlib.import_module(_BACKEND_MODULES[backend])
+    inflated = _count_output(monkeypatch, module, "decompressobj")
+    with inflate.using(backend):
+        decoded = decode_body(body, "gzip")
     assert len(decoded) == DEFAULT_DECODE_LIMIT
     assert decoded.count(0) == len(decoded)
     # Stopping means inflating ~20 MB, not ~10 GB: at most one MiB past the limit.

@@ -33,6 +33,9 @@ from urllib.parse import urlsplit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from preserve.collection import Collection
+from preserve.store.fixity import FixityManifest
+from preserve.store.indexlines import read_lines
 from testsite import TestSite
 
 PRESERVE = [sys.executable, "-m", "preserve"]
@@ -217,6 +220,21 @@ def check_index(coll: Path) -> None:
     assert sorted(ours) == sorted(reference.stdout.splitlines())
 
 
+def check_index_rebuilt(coll: Path) -> None:
+    """The index and pages list the crawl merged from the lines it appended while writing
+    (store.indexlines) are byte for byte what `preserve index` rebuilds from the WARCs."""
+    merged = [(coll / rel).read_bytes() for rel in ("indexes/index.cdxj", "pages/pages.jsonl")]
+    collection = Collection(coll)
+    digests = FixityManifest(collection.manifest_path).entries()
+    for warc in collection.closed_warcs():  # each was merged from its lines, not read
+        assert read_lines(collection.index_lines_path(warc.name), warc.stat().st_size,
+                          digests[Collection.warc_rel(warc.name)]) is not None, warc.name
+    result = preserve("index", str(coll), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert merged == [(coll / rel).read_bytes() for rel in ("indexes/index.cdxj",
+                                                            "pages/pages.jsonl")]
+
+
 def check_captured_once(coll: Path) -> Captures:
     found = captures(coll)
     twice = {url: n for url, n in found.count.items() if n > 1}
@@ -390,6 +408,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path, children: Childre
     for c in (coll, ref):
         check_collection(c)
         check_index(c)
+        check_index_rebuilt(c)
 
     # The summary of the resumed crawl counts what the WARCs hold.
     assert final["resumed"] is True

@@ -161,6 +161,11 @@ class Collection:
     def schedule_lock_path(self) -> Path:
         return self.state / "schedule.lock"
 
+    def index_lines_path(self, warc_name: str) -> Path:
+        """The index lines appended while the WARC ``warc_name`` was written
+        (store.indexlines; working data)."""
+        return self.state / "index" / f"{warc_name.removesuffix('.open')}.lines"
+
     def crawl_log_path(self, crawl_id: str) -> Path:
         return self.logs / f"crawl-{crawl_id}.jsonl"
 

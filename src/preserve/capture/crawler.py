@@ -3,8 +3,9 @@
 ``Crawler.run()`` locks the collection and opens its crawl state (store/crawlstate.py;
 SQLite unless another backend is given), repairs what a crash left (store/recovery.py),
 starts or resumes the crawl, runs the loop (capture/engine.py), then closes the WARC,
-rebuilds the indexes and records the summary as an event. With a ``PatchPlan`` the crawl
-is a patch crawl (kind "patch"): it asks again for what earlier crawls missed
+rebuilds the indexes (from the index lines appended as each WARC was written, without
+reading the WARCs again) and records the summary as an event. With a ``PatchPlan`` the
+crawl is a patch crawl (kind "patch"): it asks again for what earlier crawls missed
 (access/patch.py builds the plan) instead of crawling from the seeds.
 See docs/architecture.md for the numbered data flow.
 """
@@ -311,7 +312,7 @@ class Crawler:
         writer = WarcWriter(
             coll.warcs, f"{coll.name}-{crawl.id}", warcinfo=self._warcinfo(crawl),
             max_size=cfg.warc_size, digest=cfg.digest, dedup=state.digests(crawl.id),
-            clock=self.clock, on_close=closed.closed,
+            clock=self.clock, on_close=closed.closed, index_lines=coll.index_lines_path,
         )
         previous = earlier_log(coll.logs, crawl.id) if cfg.recheck_limit and \
             self.patch is None else None
@@ -365,7 +366,7 @@ class Crawler:
     def _finish(self, state: CrawlState, events: EventLog,
                 summary: CrawlSummary) -> CrawlSummary:
         coll = self.coll
-        index = build_indexes(coll)
+        index = build_indexes(coll, reuse_lines=True)
         summary.pages = index.pages
         summary.final, summary.label = self._mark
         closed = {p.name: p.stat().st_size for p in coll.closed_warcs()}

@@ -30,11 +30,17 @@ from ..atomic import atomic_write
 from ..collection import Collection
 from ..errors import WarcFormatError
 from .cdxj import CdxjEntry, cdxj_mime, http_status, is_indexed, media_type
+from .fixity import FixityManifest
+from .indexlines import IndexLines, read_lines
 from .pages import PAGES_HEADER, PageEntry, is_page, page_id, read_title
 from .reader import Readable, WarcRecord, read_records
 
 __all__ = [
     "index_warc",
+    "record_facts",
+    "resolve_page",
+    "RecordFacts",
+    "PageFacts",
     "build_indexes",
     "IndexSummary",
     "WarcAnomaly",
@@ -104,6 +110,7 @@ def index_warc(
     on_progress: ProgressCallback | None = None,
     on_anomaly: Callable[[WarcAnomaly], None] | None = None,
     titles: dict[str, str] | None = None,
+    on_record: Callable[[int, int, RecordFacts | None], None] | None = None,
 ) -> Iterator[CdxjEntry | PageEntry]:
     """Yield the CDXJ entries and pages of the WARC at ``path``, in file order, in one read.
 
@@ -111,7 +118,8 @@ def index_warc(
     ``on_progress`` receives the number of bytes of the file read so far (about every
     MiB, and at the end). ``titles`` maps payload digests to page titles; pass the same
     dict for several WARCs so a revisit finds its original's title in an earlier file.
-    Raises WarcFormatError for a file that cannot be read as WARC.
+    ``on_record(offset, end, facts)`` hears of every record read to its end (store.indexlines
+    keeps them). Raises WarcFormatError for a file that cannot be read as WARC.
     """
     name = filename or path.name
     known = titles if titles is not None else {}
@@ -123,7 +131,10 @@ def index_warc(
     with read_records(path, on_anomaly=anomaly) as reader:
         reported = 0
         for record in reader:
-            yield from _index_record(path, record, name, known)
+            facts = record_facts(path, record, name)
+            if on_record is not None:
+                on_record(record.offset, record.offset + record.length, facts)
+            yield from _entries(facts, known)
             if on_progress is not None and reader.position - reported >= _PROGRESS_STEP:
                 reported = reader.position
                 on_progress(reported)
@@ -131,12 +142,33 @@ def index_warc(
             on_progress(reader.position)
 
 
-def _index_record(
-    path: Path, record: WarcRecord, filename: str, titles: dict[str, str]
-) -> list[CdxjEntry | PageEntry]:
+@dataclass(frozen=True)
+class PageFacts:
+    """What a page record gives the pages list before titles are resolved: its own
+    title, or the payload digest under which an earlier capture's title is looked up (a
+    revisit's), and the digest under which its title is remembered (a response's)."""
+
+    url: str
+    ts: str
+    title: str | None
+    lookup: str | None
+    keep: str | None
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What one record gives the indexes: its CDXJ entry and, for a page, its PageFacts."""
+
+    entry: CdxjEntry
+    page: PageFacts | None
+
+
+def record_facts(path: Path, record: WarcRecord, filename: str) -> RecordFacts | None:
+    """The facts of one record (None for a record cdxj-indexer leaves out); reads the
+    record to its end. Raises WarcFormatError for a damaged record."""
     rec_type = record.rec_type
     if not is_indexed(rec_type, record.header("Content-Type")):
-        return []
+        return None
     http_type = media_type(record.http_header("Content-Type"))
     mime = cdxj_mime(rec_type, record.header("Content-Type"), http_type)
     status = http_status(rec_type, record.http_status())
@@ -150,10 +182,11 @@ def _index_record(
     # A revisit's CDXJ mime is warc/revisit; whether it is a page depends on its HTTP type.
     page = rec_type in ("response", "revisit") and is_page(url, status, http_type)
     title = None
+    lookup = None
     if page and rec_type == "response" and record.http_headers is not None:
         title = read_title(payload, record.http_headers)
     elif page and digest:
-        title = titles.get(digest)
+        lookup = digest
     if digester is not None:
         digest = digester.digest()
     length = record.length  # reads the record to its end: a damaged one fails here
@@ -166,13 +199,29 @@ def _index_record(
     entry = CdxjEntry.of(url, timestamp, mime=mime, status=status, digest=digest,
                          length=length, offset=record.offset, filename=filename)
     if not page or url is None:
-        return [entry]
-    if rec_type == "response" and title is not None and digest:
+        return RecordFacts(entry, None)
+    keep = digest if rec_type == "response" else None
+    return RecordFacts(entry, PageFacts(url, _iso_from_timestamp(timestamp), title, lookup,
+                                        keep))
+
+
+def resolve_page(page: PageFacts, titles: dict[str, str]) -> PageEntry:
+    """The page entry, its title looked up in (or remembered in) ``titles``: the titles
+    of the pages read so far by payload digest, oldest forgotten first past _MAX_TITLES."""
+    title = titles.get(page.lookup) if page.lookup else page.title
+    if page.keep and title is not None:
         if len(titles) >= _MAX_TITLES:
             del titles[next(iter(titles))]
-        titles[digest] = title
-    ts = _iso_from_timestamp(timestamp)
-    return [entry, PageEntry(url=url, ts=ts, title=title, id=page_id(url, ts))]
+        titles[page.keep] = title
+    return PageEntry(url=page.url, ts=page.ts, title=title, id=page_id(page.url, page.ts))
+
+
+def _entries(facts: RecordFacts | None, titles: dict[str, str]) -> list[CdxjEntry | PageEntry]:
+    if facts is None:
+        return []
+    if facts.page is None:
+        return [facts.entry]
+    return [facts.entry, resolve_page(facts.page, titles)]
 
 
 def _iso_from_timestamp(t: str) -> str:
@@ -233,10 +282,14 @@ def build_indexes(
     *,
     on_progress: ProgressCallback | None = None,
     sort_buffer_bytes: int = SORT_BUFFER_BYTES,
+    reuse_lines: bool = False,
 ) -> IndexSummary:
     """Rebuild ``indexes/index.cdxj`` and ``pages/pages.jsonl`` from the closed WARCs.
 
     WARCs are read in name order (files still being written, ``*.open``, are left out).
+    With ``reuse_lines`` (the end of a crawl), a WARC whose index lines were appended as
+    it was written (store.indexlines) and still match it (size, and SHA-256 in the
+    fixity manifest) is not read: its lines are merged, giving the same bytes.
     ``on_progress`` receives the bytes read so far over all files; their total is the sum
     of the files' sizes. Raises WarcFormatError, leaving the old indexes in place, if a
     WARC cannot be read.
@@ -246,20 +299,50 @@ def build_indexes(
     coll.pages_path.parent.mkdir(parents=True, exist_ok=True)
     anomalies: list[WarcAnomaly] = []
     titles: dict[str, str] = {}
+    digests = FixityManifest(coll.manifest_path).entries() if reuse_lines else {}
     done = 0
     with tempfile.TemporaryDirectory(prefix=".sort-", dir=coll.index_path.parent) as tmp:
         cdxj = _RunSorter(Path(tmp), "cdxj", sort_buffer_bytes)
         pages = _RunSorter(Path(tmp), "pages", sort_buffer_bytes)
         for warc in warcs:
             base = done
-            progress = None if on_progress is None else _offset_progress(on_progress, base)
-            for item in index_warc(warc, warc.name, on_progress=progress,
-                                   on_anomaly=anomalies.append, titles=titles):
-                if isinstance(item, CdxjEntry):
-                    cdxj.add(item.to_line())
-                else:
-                    pages.add(_page_sort_line(item))
-            done = base + warc.stat().st_size
+            size = warc.stat().st_size
+            lines = None if not reuse_lines else read_lines(
+                coll.index_lines_path(warc.name), size,
+                digests.get(Collection.warc_rel(warc.name)))
+            if lines is not None:
+                for line, page in lines:
+                    cdxj.add(line)
+                    if page is not None:
+                        pages.add(_page_sort_line(resolve_page(PageFacts(*page), titles)))
+                if on_progress is not None:
+                    on_progress(base + size)
+            else:
+                progress = None if on_progress is None else _offset_progress(on_progress,
+                                                                             base)
+                sha256 = digests.get(Collection.warc_rel(warc.name))
+                # Read once: its lines are kept for the next crawl's end (a WARC from
+                # before the lines existed, or whose lines were lost).
+                kept = IndexLines(coll.index_lines_path(warc.name)) if sha256 else None
+                seen = len(anomalies)
+                try:
+                    for item in index_warc(warc, warc.name, on_progress=progress,
+                                           on_anomaly=anomalies.append, titles=titles,
+                                           on_record=None if kept is None else kept.add):
+                        if isinstance(item, CdxjEntry):
+                            cdxj.add(item.to_line())
+                        else:
+                            pages.add(_page_sort_line(item))
+                except BaseException:
+                    if kept is not None:
+                        kept.abandon(drop=True)
+                    raise
+                if kept is not None and sha256:
+                    if len(anomalies) > seen:  # read each time, so that they are reported
+                        kept.abandon(drop=True)
+                    else:
+                        kept.close(size, sha256)
+            done = base + size
         records = _write_cdxj(coll.index_path, cdxj)
         page_count = _write_pages(coll.pages_path, pages)
     return IndexSummary(warcs=len(warcs), records=records, pages=page_count, warc_bytes=done,

@@ -14,8 +14,7 @@ HTTP head of a request record is left unparsed (nothing reads it; skipping it is
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
@@ -28,6 +27,7 @@ from warcio.statusandheaders import (
 )
 
 from ..errors import WarcFormatError
+from ..web import inflate
 
 __all__ = [
     "WarcRecord",
@@ -36,6 +36,7 @@ __all__ = [
     "AnomalyCallback",
     "read_records",
     "record_at",
+    "record_from_bytes",
     "parse_http_head",
     "target_uri",
 ]
@@ -190,14 +191,14 @@ class _Member:
     def __init__(self, fh: IO[bytes], data: bytes) -> None:
         self._fh = fh
         self._pending = data
-        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._inflate = inflate.decompressobj(31)
         self.fed = 0  # compressed bytes given to the inflater
         self.cut = False  # the file ended inside the member
 
     def pull(self) -> bytes:
-        inflate = self._inflate
-        while not inflate.eof:
-            data = inflate.unconsumed_tail
+        inflater = self._inflate
+        while not inflater.eof:
+            data = inflater.unconsumed_tail
             if not data:
                 data = self._pending or self._fh.read(_READ_SIZE)
                 self._pending = b""
@@ -206,8 +207,8 @@ class _Member:
                     return b""
                 self.fed += len(data)
             try:
-                out = inflate.decompress(data, _INFLATE_MAX)
-            except zlib.error as e:
+                out = inflater.decompress(data, _INFLATE_MAX)
+            except inflate.ERRORS as e:
                 raise _Corrupt(f"corrupt gzip data ({e})") from None
             if out:
                 return out
@@ -430,30 +431,35 @@ class WarcReader:
 
     def _parse(self, stream: _Stream, line: bytes, offset: int,
                finish: Callable[[WarcRecord], int]) -> WarcRecord:
+        return _parse(stream, line, offset, finish, self.path)
+
+
+def _parse(stream: _Stream, line: bytes, offset: int, finish: Callable[[WarcRecord], int],
+           path: Path) -> WarcRecord:
+    try:
+        rec_headers = _WARC_PARSER.parse(stream, line)
+    except StatusAndHeadersParserException:
+        raise WarcFormatError(path, offset, _NO_HEADER) from None
+    uri = _target_uri(rec_headers)
+    value = rec_headers.get_header("Content-Length")
+    length: int | None = None
+    if value is not None:
         try:
-            rec_headers = _WARC_PARSER.parse(stream, line)
-        except StatusAndHeadersParserException:
-            raise self._fail(offset, _NO_HEADER) from None
-        uri = _target_uri(rec_headers)
-        value = rec_headers.get_header("Content-Length")
-        length: int | None = None
-        if value is not None:
-            try:
-                length = max(int(value), 0)
-            except ValueError:
-                length = 0
-        block: _Limited | _Stream = stream if length is None else _Limited(stream, length)
-        http: StatusAndHeaders | None = None
-        rec_type = rec_headers.get_header("WARC-Type")
-        if (rec_type in _HTTP_RECORDS and length != 0 and uri is not None
-                and uri.startswith(("http:", "https:"))):
-            try:
-                http = _HTTP_PARSER.parse(block)
-            except EOFError:
-                # An empty revisit block (no HTTP head, which is fine), or a block cut
-                # short, which reading the record to its end reports.
-                http = None
-        return WarcRecord(offset, rec_headers, http, block, length, finish)
+            length = max(int(value), 0)
+        except ValueError:
+            length = 0
+    block: _Limited | _Stream = stream if length is None else _Limited(stream, length)
+    http: StatusAndHeaders | None = None
+    rec_type = rec_headers.get_header("WARC-Type")
+    if (rec_type in _HTTP_RECORDS and length != 0 and uri is not None
+            and uri.startswith(("http:", "https:"))):
+        try:
+            http = _HTTP_PARSER.parse(block)
+        except EOFError:
+            # An empty revisit block (no HTTP head, which is fine), or a block cut
+            # short, which reading the record to its end reports.
+            http = None
+    return WarcRecord(offset, rec_headers, http, block, length, finish)
 
 
 def _short(record: WarcRecord, missing: int) -> str:
@@ -475,6 +481,16 @@ def _cut_short(member: _Member, stream: _Stream) -> bool:
     except WarcFormatError:
         return False
     return member.cut
+
+
+def record_from_bytes(path: Path, offset: int, length: int, head: bytes,
+                      block: Iterable[bytes]) -> WarcRecord:
+    """The record at ``offset`` of ``path`` (``length`` bytes stored) as WarcReader yields
+    it, made from the bytes being written instead of read back: its header block (with
+    the blank line that ends it) and its block. store.warc indexes what it writes so."""
+    chunks = iter(block)
+    stream = _Stream(lambda: next(chunks, b""), offset, head)
+    return _parse(stream, stream.readline(), offset, lambda record: length, path)
 
 
 @contextmanager

@@ -22,6 +22,7 @@ __all__ = [
     "new_record_id",
     "RecordIdFactory",
     "serialise_record",
+    "record_head",
     "warc_fields",
 ]
 
@@ -87,11 +88,8 @@ def serialise_record(
     level: int = 6,
 ) -> Iterable[bytes]:
     """Yield the gzip member of one record; ``headers`` exclude Content-Length."""
-    head = ["WARC/1.1"]
-    head.extend(f"{name}: {_clean(value)}" for name, value in headers)
-    head.append(f"Content-Length: {block_length}")
     comp = zlib.compressobj(level, zlib.DEFLATED, 31)
-    out = comp.compress(("\r\n".join(head) + "\r\n\r\n").encode("utf-8"))
+    out = comp.compress(record_head(headers, block_length))
     if out:
         yield out
     written = 0
@@ -103,6 +101,14 @@ def serialise_record(
     if written != block_length:
         raise ValueError(f"block was {written} bytes, Content-Length said {block_length}")
     yield comp.compress(b"\r\n\r\n") + comp.flush()
+
+
+def record_head(headers: list[tuple[str, str]], block_length: int) -> bytes:
+    """The header block of a record as serialise_record writes it (with its blank line)."""
+    head = ["WARC/1.1"]
+    head.extend(f"{name}: {_clean(value)}" for name, value in headers)
+    head.append(f"Content-Length: {block_length}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode("utf-8")
 
 
 def warc_fields(items: Iterable[tuple[str, str]]) -> bytes:

@@ -2,10 +2,12 @@
 
 A ``.open`` WARC is cut back to the last record the crawl state committed (records after
 it belong to URLs that are still queued, so they will be fetched again rather than
-captured twice), then closed like any other file. A closed WARC missing from the fixity
-manifest (a crash between rename and manifest line) is hashed and added; one listed but
-with no ``file closed`` event (a crash just after the line) gets its event. Every repair is
-an event in the log. A crawl log is cut back, like a WARC, to its last committed line.
+captured twice), then closed like any other file; its index lines (store.indexlines)
+are cut back with it, or removed if one is missing (the WARC is then read to index it).
+A closed WARC missing from the fixity manifest (a crash between rename and manifest
+line) is hashed and added; one listed but with no ``file closed`` event (a crash just
+after the line) gets its event. Every repair is an event in the log. A crawl log is cut
+back, like a WARC, to its last committed line.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from ..atomic import fsync_dir
 from ..collection import Collection
+from . import indexlines
 from .crawlstate import CrawlState
 from .events import EventLog
 from .fixity import FixityManifest
@@ -59,12 +62,16 @@ def recover(
                 crawl=crawl,
                 data={"size_before": size, "size_after": committed},
             )
+        lines = coll.index_lines_path(name)
+        kept = indexlines.cut(lines, committed)  # the index lines follow the WARC
         if committed == 0:
             path.unlink()
             result.removed.append(name)
             continue
         final = path.with_name(name)
         digest = sha256_file(path)
+        if kept:
+            indexlines.close(lines, committed, digest)
         os.replace(path, final)
         fsync_dir(final.parent)
         registry.mark_closed(name)

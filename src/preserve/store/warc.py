@@ -4,7 +4,9 @@ A file being written is ``NAME.warc.gz.open``; when it reaches the rotation size
 crawl ends) it is fsynced and renamed to ``NAME.warc.gz`` and reported to ``on_close``
 with its SHA-256, computed while the bytes were written. Each file starts with a
 warcinfo record. A record that fails to write (a full disk) is cut off again, so the
-file always ends on a complete record.
+file always ends on a complete record. With ``index_lines``, what the index takes from
+each record is appended beside the file as the record is written (store.indexlines),
+so that the end of a crawl need not read the file again.
 """
 
 from __future__ import annotations
@@ -23,10 +25,15 @@ from typing import BinaryIO, Protocol
 from ..atomic import fsync_dir
 from ..errors import StorageError
 from ..web.exchange import Exchange, TlsInfo
+from .cdxj import is_indexed
+from .indexer import RecordFacts, record_facts
+from .indexlines import IndexLines
+from .reader import record_from_bytes
 from .records import (
     Digester,
     RecordIdFactory,
     new_record_id,
+    record_head,
     serialise_record,
     warc_date,
     warc_fields,
@@ -104,6 +111,7 @@ class WarcWriter:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         record_id: RecordIdFactory = new_record_id,
         serial: int = 0,
+        index_lines: Callable[[str], Path] | None = None,
     ) -> None:
         self.directory = directory
         self.prefix = prefix
@@ -122,6 +130,8 @@ class WarcWriter:
         self._hash_valid = True
         self._records = 0
         self._warcinfo_id = ""
+        self.index_lines = index_lines  # WARC name -> where its index lines go
+        self._lines: IndexLines | None = None
 
     @property
     def current_path(self) -> Path | None:
@@ -145,6 +155,8 @@ class WarcWriter:
         except OSError as e:
             raise StorageError(f"cannot create WARC file ({e.strerror})", path) from e
         self._path = path
+        if self.index_lines is not None:
+            self._lines = IndexLines(self.index_lines(name))
         self._sha256 = hashlib.sha256()
         self._hash_valid = True
         self._records = 0
@@ -161,7 +173,7 @@ class WarcWriter:
                 ("WARC-Block-Digest", digester.block_digest),
                 ("Content-Type", "application/warc-fields"),
             ],
-            [body],
+            lambda: [body],
             len(body),
         )
 
@@ -177,6 +189,8 @@ class WarcWriter:
             self.close()
             self._open()
         assert self._file is not None and self._path is not None
+        if self._lines is not None:
+            self._lines.begin()
         return self._path, self._file.tell()
 
     def rollback(self, mark: tuple[Path, int]) -> None:
@@ -188,13 +202,15 @@ class WarcWriter:
         if self._file is None:
             self._open()
 
-    def _write(self, headers: list[tuple[str, str]], block: Iterable[bytes], length: int) -> int:
-        """Append one record; on any error cut the file back to where the record began."""
+    def _write(self, headers: list[tuple[str, str]], block: Callable[[], Iterable[bytes]],
+               length: int) -> int:
+        """Append one record (``block()`` gives its block, as often as asked); on any
+        error cut the file back to where the record began."""
         f = self._file
         assert f is not None and self._path is not None
         start = f.tell()
         try:
-            for member in serialise_record(headers, block, length):
+            for member in serialise_record(headers, block(), length):
                 f.write(member)
                 if self._hash_valid:
                     self._sha256.update(member)
@@ -206,10 +222,33 @@ class WarcWriter:
             self._cut(start)
             raise
         self._records += 1
+        if self._lines is not None and self._lines.active:
+            self._lines.add(start, f.tell(), self._facts(headers, block, length, start,
+                                                         f.tell()))
         return start
+
+    def _facts(self, headers: list[tuple[str, str]], block: Callable[[], Iterable[bytes]],
+               length: int, start: int, end: int) -> RecordFacts | None:
+        """What the index takes from the record just written, read from its bytes in
+        memory as `preserve index` reads them from the file (store.reader)."""
+        fields = dict(headers)
+        if not is_indexed(fields.get("WARC-Type"), fields.get("Content-Type")):
+            return None
+        assert self._path is not None and self._lines is not None
+        name = self._path.name.removesuffix(OPEN_SUFFIX)
+        path = self._path.with_name(name)
+        try:
+            record = record_from_bytes(path, start, end - start, record_head(headers, length),
+                                       block())
+            return record_facts(path, record, name)
+        except Exception:  # the lines only save a read: the WARC is read instead, at the end
+            self._lines.abandon(drop=True)
+            return None
 
     def _cut(self, offset: int) -> None:
         assert self._file is not None
+        if self._lines is not None:
+            self._lines.rollback(offset)
         try:
             self._file.seek(offset)
             self._file.truncate(offset)
@@ -260,7 +299,7 @@ class WarcWriter:
                 ("WARC-Payload-Digest", payload_digest or ""),
                 ("Content-Type", "application/http;msgtype=response"),
             ]
-            offset = self._write(headers, [head], len(head))
+            offset = self._write(headers, lambda: [head], len(head))
             kind = "revisit"
         else:
             headers = [
@@ -274,7 +313,7 @@ class WarcWriter:
             if ex.truncated:
                 headers.append(("WARC-Truncated", ex.truncated))
             headers.append(("Content-Type", "application/http;msgtype=response"))
-            offset = self._write(headers, block.chunks(), block.length)
+            offset = self._write(headers, block.chunks, block.length)
             kind = "response"
         assert self._file is not None
         response = WrittenRecord(
@@ -306,7 +345,7 @@ class WarcWriter:
         if digester.payload_digest:
             headers.append(("WARC-Payload-Digest", digester.payload_digest))
         headers.append(("Content-Type", "application/http;msgtype=request"))
-        offset = self._write(headers, [ex.request], len(ex.request))
+        offset = self._write(headers, lambda: [ex.request], len(ex.request))
         assert self._file is not None
         return WrittenRecord(record_id, "request", filename, offset, self._file.tell() - offset)
 
@@ -330,7 +369,7 @@ class WarcWriter:
             ("WARC-Block-Digest", digester.block_digest),
             ("Content-Type", "application/warc-fields"),
         ]
-        offset = self._write(headers, [body], len(body))
+        offset = self._write(headers, lambda: [body], len(body))
         assert self._file is not None
         filename = self._path.name.removesuffix(OPEN_SUFFIX)
         return WrittenRecord(record_id, "metadata", filename, offset, self._file.tell() - offset)
@@ -347,6 +386,9 @@ class WarcWriter:
         if f is not None:
             with contextlib.suppress(OSError):  # every record was flushed when written
                 f.close()
+        if self._lines is not None:
+            self._lines.abandon()  # recovery cuts them with the file
+            self._lines = None
         return path
 
     def close(self) -> ClosedWarc | None:
@@ -364,6 +406,9 @@ class WarcWriter:
             f.close()
         final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
         sha256 = self._sha256.hexdigest() if self._hash_valid else sha256_file(path)
+        if self._lines is not None:  # before the rename: a kill leaves an .open file
+            self._lines.close(size, sha256)
+            self._lines = None
         os.replace(path, final)
         fsync_dir(final.parent)
         closed = ClosedWarc(final, sha256, size, self._records)

@@ -18,13 +18,13 @@ is read by one worker, in one read (verify.runner).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from ..safeopen import Refused, open_regular
+from ..web import inflate
 from .report import Capped, FileResult, Finding, finding
 from .warcscan import READ_SIZE, FactSink, Scanner
 
@@ -64,8 +64,8 @@ def is_gzip(path: Path) -> bool:
 def _member_at(f: IO[bytes], at: int) -> bool:
     f.seek(at)
     try:
-        out = zlib.decompressobj(31).decompress(f.read(_PROBE), 8)
-    except zlib.error:
+        out = inflate.decompressobj(31).decompress(f.read(_PROBE), 8)
+    except inflate.ERRORS:
         return False
     return out[:5].upper() == b"WARC/"
 

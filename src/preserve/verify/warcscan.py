@@ -13,13 +13,13 @@ are parsed and checked by verify.warcheaders.
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..safeopen import Refused, open_in, open_regular
 from ..store.records import format_digest
+from ..web import inflate
 from .digests import Digest, DigestFormatError, format_like, parse_digest
 from .httphead import HTTP_STEP, HttpHead
 from .report import FINDINGS_PER_CODE, Capped, FileResult, finding, refused_finding
@@ -160,13 +160,13 @@ class Scanner:
                     self.stopped = True
                     consumed = len(data)
                     break
-                self.inflate = zlib.decompressobj(31)
+                self.inflate = inflate.decompressobj(31)
                 self.member_start = base + consumed
                 self.member_records = 0
                 self._begin_record_stream()
             try:
                 out = self.inflate.decompress(view, _OUT_MAX)
-            except zlib.error as e:
+            except inflate.ERRORS as e:
                 self.add("WARC_GZIP_CORRUPT", f"gzip member cannot be inflated ({e}); the "
                          "records after it were not checked", self.member_start)
                 self.stopped = True

@@ -16,6 +16,8 @@ import re
 import zlib
 from types import ModuleType
 
+from . import inflate
+
 __all__ = [
     "decode_body",
     "DEFAULT_DECODE_LIMIT",
@@ -115,7 +117,7 @@ def _zlib_stream(
     """Inflate in steps of at most _STEP bytes; ``unreadable`` is returned when the
     very first bytes are rejected."""
     out = bytearray()
-    decoder = zlib.decompressobj(wbits)
+    decoder = inflate.decompressobj(wbits)
     pending = data
     try:
         while pending and len(out) < limit:
@@ -126,13 +128,13 @@ def _zlib_stream(
                 # A gzip file may be several members back to back (RFC 1952 2.2).
                 if not (members and rest.startswith(_GZIP_MAGIC)):
                     break
-                decoder = zlib.decompressobj(wbits)
+                decoder = inflate.decompressobj(wbits)
                 pending = rest
         if not decoder.eof and len(out) < limit:
             # All input is consumed here; what inflate still holds is at most one
             # pending match, so this flush is small.
             out += decoder.flush()
-    except zlib.error:
+    except inflate.ERRORS:
         if not out:
             return unreadable
     return _cut(out, limit)
