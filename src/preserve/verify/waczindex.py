@@ -15,11 +15,12 @@ import hashlib
 import json
 import re
 import sqlite3
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..web.inflate import ERRORS as INFLATE_ERRORS
+from ..web.inflate import decompressobj
 from ..web.urls import surt_key
 from .facts import expected_lines
 from .report import Finding, finding
@@ -273,13 +274,13 @@ class CdxjReader:
         view = data
         while view and not self.broken:
             if self.inflate is None:
-                self.inflate = zlib.decompressobj(31)
+                self.inflate = decompressobj(31)
                 self.block_start = self.pos
                 self.block_hash = hashlib.sha256()
                 self.block_first = None
             try:
                 out = self.inflate.decompress(view, _OUT_MAX)
-            except zlib.error as e:
+            except INFLATE_ERRORS as e:
                 self.add("WACZ_INDEX_MALFORMED", f"a gzip member cannot be inflated ({e})",
                          self.block_start, None, None)
                 self.broken = True
