@@ -8,6 +8,7 @@ directory must be gone afterwards, and no file of the collection touched.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -121,7 +122,8 @@ class Running:
 
 @contextmanager
 def running(*args: str | Path, root_view: tuple[Path, Path] | None = None,
-            tmp: Path, env: dict[str, str] | None = None) -> Iterator[Running]:
+            tmp: Path, env: dict[str, str] | None = None,
+            ready: str = "press Ctrl-C") -> Iterator[Running]:
     """``preserve replay ARGS`` until it prints where it serves; killed if left running.
     ``root_view``: run it on a read-only bind mount (as root, in its own mount namespace)."""
     tmpdir = tmp / "tmpdir"
@@ -145,7 +147,7 @@ def running(*args: str | Path, root_view: tuple[Path, Path] | None = None,
     seen: list[str] = []
     try:
         deadline = time.monotonic() + STARTUP
-        while not any("press Ctrl-C" in line for line in seen):
+        while not any(ready in line for line in seen):
             try:
                 line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
             except queue.Empty:
@@ -212,6 +214,20 @@ def test_replay_serves_an_article_and_its_image_and_stops_on_sigint(
     assert stderr == ""
     assert list(served.tmpdir.iterdir()) == []  # pywb's config and log removed
     assert _listing(crawled.root) == before  # nothing in the collection written
+
+
+@pytest.mark.slow
+def test_json_is_one_document_once_serving(crawled: Crawled, session: requests.Session,
+                                           tmp_path: Path) -> None:
+    with running(crawled.root, "--port", "0", "--json", tmp=tmp_path,
+                 ready="collection_url") as served:
+        assert len(served.lines) == 1
+        doc = json.loads(served.lines[0])
+        assert set(doc) == {"collection_url", "first_page", "closed_warcs"}
+        assert doc["closed_warcs"] >= 1
+        _get(session, doc["first_page"])
+        status, _, stderr = served.stop(signal.SIGTERM)
+    assert status == 0 and stderr == ""
 
 
 @pytest.mark.slow

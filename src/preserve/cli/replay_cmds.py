@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from pathlib import Path
@@ -29,7 +30,12 @@ def warn(message: str) -> None:
                    "reach this machine read the whole archive.")
 @click.option("--open", "open_browser", is_flag=True,
               help="Open the first page (or the collection) in a web browser.")
-def replay(collection: Path, port: int, host: str, open_browser: bool) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Once pywb serves, print one JSON object (collection_url, first_page, "
+                   "closed_warcs) instead of the text; nothing more on stop.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but warnings and errors.")
+def replay(collection: Path, port: int, host: str, open_browser: bool, as_json: bool,
+           quiet: bool) -> None:
     """Replay COLLECTION in a browser: pywb serves it until Ctrl-C.
 
     pywb reads the closed WARCs in warcs/ through indexes/index.cdxj, where they
@@ -68,14 +74,22 @@ def replay(collection: Path, port: int, host: str, open_browser: bool) -> None:
         with ReplayServer(source, host=host, port=port, stop_event=stop) as server:
             if not stop.is_set():  # not stopped while pywb was starting
                 page = server.first_page_url
-                click.echo(f"Replaying {collection} with pywb at {server.collection_url}")
-                if page is not None:
-                    click.echo(f"  first page: {page}")
-                click.echo(f"  {source.closed_warcs} closed WARC file(s); press Ctrl-C to stop")
+                if as_json:
+                    click.echo(json.dumps({"collection_url": server.collection_url,
+                                           "first_page": page,
+                                           "closed_warcs": source.closed_warcs}))
+                elif not quiet:
+                    click.echo(f"Replaying {collection} with pywb at "
+                               f"{server.collection_url}")
+                    if page is not None:
+                        click.echo(f"  first page: {page}")
+                    click.echo(f"  {source.closed_warcs} closed WARC file(s); press Ctrl-C "
+                               "to stop")
                 if open_browser and click.launch(page or server.collection_url) != 0:
                     warn("could not open a web browser; open the address above in one")
                 server.serve()
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    click.echo("Stopped.")
+    if not (as_json or quiet):
+        click.echo("Stopped.")
