@@ -1,4 +1,5 @@
-"""``make demo``: serve the bundled MEP test site on 127.0.0.1, crawl it, print a summary.
+"""``make demo``: serve the bundled MEP test site on 127.0.0.1, crawl it, normalise the
+articles, verify it, write the quality report beside the collection and print what to try next.
 
 Usage: python -m testsite.demo [DEST]   (default: ./demo-collection)
 A DEST left by an earlier demo is replaced; any other existing path is refused.
@@ -38,7 +39,19 @@ def main(argv: list[str]) -> int:
         if status not in (0, 1):
             return status
         subprocess.call([sys.executable, "-m", "preserve", "status", str(dest)])
-    print(f"demo: the collection is in {dest}/ (WARCs in {dest}/warcs/)", file=sys.stderr)
+    report = dest.with_name(dest.name + "-report.html")
+    for step in (["normalise", str(dest), "-q"], ["verify", str(dest), "-q"],
+                 ["report", str(dest), "-o", str(report), "-q"]):
+        print("demo: " + shlex.join(["preserve", *step]), file=sys.stderr)
+        status = subprocess.call([sys.executable, "-m", "preserve", *step])
+        if status not in (0, 1):
+            return status
+    print(f"demo: the collection is in {dest}/ (WARCs in {dest}/warcs/); its report is "
+          f"{report}", file=sys.stderr)
+    print("demo: next, try:", file=sys.stderr)
+    for step in (["search", str(dest), "parliament"], ["replay", str(dest)],
+                 ["pages", str(dest)]):
+        print("demo:   " + shlex.join([".venv/bin/preserve", *step]), file=sys.stderr)
     return 0
 
 

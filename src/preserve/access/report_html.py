@@ -180,7 +180,7 @@ def _overview(r: Report) -> str:
     cards = [
         _card(_n(r.collection_pages), "pages in the collection"),
         _card(_n(c.records), f"captures in {'crawl ' + r.crawl if r.crawl else 'all crawls'}"),
-        _card(format_size(c.bytes), "stored (WARC records)"),
+        _card(format_size(c.bytes), "in captured records (compressed)"),
         _card(_n(len(r.crawls)), "crawls"),
     ]
     if missed is not None:
@@ -227,14 +227,15 @@ def _crawls(r: Report) -> str:
         f'<td class="n">{_e(format_size(c.warc_bytes))}</td></tr>'
         for c in reversed(r.crawls))
     return ('<section id="crawls"><h2>Crawls</h2><p class="lead">Pages captured and '
-            "bytes stored by each crawl, oldest first.</p>"
+            "the size of the WARC files each wrote, oldest first.</p>"
             '<div class="grid2"><div><h3>Pages per crawl</h3>'
             f'{columns(pages, "pages captured per crawl", caption=when)}</div>'
-            f'<div><h3>Bytes stored per crawl</h3>'
-            f'{columns(stored, "bytes stored per crawl", format_size, PALETTE[1], caption=when)}'
+            f'<div><h3>WARC files per crawl</h3>'
+            + columns(stored, "size of the WARC files per crawl", format_size, PALETTE[1],
+                      caption=when) +
             "</div></div><table><thead><tr><th>crawl</th><th>started</th><th>status</th>"
             '<th class="n">pages</th><th class="n">captures</th><th class="n">revisits</th>'
-            '<th class="n">failed</th><th class="n">stored</th></tr></thead>'
+            '<th class="n">failed</th><th class="n">WARC files</th></tr></thead>'
             f"<tbody>{rows}</tbody></table></section>\n")
 
 
@@ -257,7 +258,8 @@ def _captures(r: Report) -> str:
     return (f'<section id="captures"><h2>What was captured</h2><p class="lead">'
             f"{_n(c.records)} captures of {_e(which)}: {_n(c.pages)} pages, "
             f"{_n(c.revisits)} revisits (unchanged since an earlier capture, stored once), "
-            f"{_e(format_size(c.bytes))} in the WARC files.</p>"
+            f"{_e(format_size(c.bytes))} of captured records (compressed) in the WARC files, "
+            "request and metadata records not counted.</p>"
             f'<div class="grid2"><div><h3>HTTP status</h3>{statuses}</div>'
             f"<div><h3>Media type</h3>{mimes}</div></div>"
             '<h3>Bytes per host</h3><table><thead><tr><th>host</th><th class="n">captures'
