@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from ..units import format_size, plural
-
 from .progress import Bar
 
 __all__ = ["merge"]
