@@ -183,3 +183,27 @@ def test_pywb_replays_a_page_of_each_source(sources: tuple[Path, Path],
                     assert page["title"] and page["title"] in replayed.text
         finally:
             _stop(proc)
+
+
+def _cut_last_lines(path: Path, n: int) -> None:
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-n]))
+
+
+def test_a_merge_killed_after_a_move_is_completed(sources: tuple[Path, Path],
+                                                   tmp_path: Path) -> None:
+    """A WARC moved into DEST whose manifest line and event were never written (the
+    merge was killed there) is recognised by its digest and completed, not copied again."""
+    one, two = sources
+    dest = tmp_path / "merged"
+    assert _merge(dest, one, two)[0] == 0
+    _cut_last_lines(dest / Collection.MANIFEST_REL, 1)
+    _cut_last_lines(dest / Collection.EVENTS_REL, 2)  # its `file closed`, `collection merged`
+    warcs = sorted(p.name for p in Collection(dest).closed_warcs())
+
+    status, out, err = _merge(dest, one, two, "--json")
+    assert status == 0, err
+    assert json.loads(out)["files"] == 1
+    assert sorted(p.name for p in Collection(dest).closed_warcs()) == warcs
+    verified = cli("verify", dest)
+    assert verified.returncode == 0, verified.stdout + verified.stderr

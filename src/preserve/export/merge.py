@@ -15,6 +15,7 @@ every WARC of DEST, as ``preserve index`` does (docs/merge.md).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -29,6 +30,8 @@ from ..errors import CollectionError, ExportError, FixityMismatch
 from ..store.events import EventLog
 from ..store.fixity import FixityManifest
 from ..store.indexer import build_indexes
+from ..store.warc import sha256_file
+from .confined import lstat_inside, open_regular
 from .copy import copy_to_file
 from .lock import export_lock
 from .sources import Source, collect_sources
@@ -61,6 +64,7 @@ class _Planned:
     file: Source  # the WARC in it, with the digests its manifest gives
     name: str  # its name in DEST
     sha256: str
+    present: bool = False  # already in DEST's warcs/ but unlisted (a merge killed there)
 
 
 @dataclass
@@ -93,6 +97,10 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
+def _inside(a: Path, b: Path) -> bool:
+    return a.resolve().is_relative_to(b.resolve())
+
+
 def _check_paths(dest: Path, sources: Sequence[Path]) -> None:
     if not sources:
         raise ExportError("give at least one source collection to merge")
@@ -100,6 +108,9 @@ def _check_paths(dest: Path, sources: Sequence[Path]) -> None:
         if _same(src, dest):
             raise ExportError("is both DEST and a source; merge into another collection "
                               "(DEST is written, the sources only read)", src)
+        if _inside(dest, src) or _inside(src, dest):
+            raise ExportError(f"DEST {dest} and this source are inside one another; give "
+                              "DEST a path outside every source", src)
         if any(_same(src, other) for other in sources[:i]):
             raise ExportError("is given twice as a source; give each collection once", src)
 
@@ -109,18 +120,27 @@ def _renamed(name: str, sha256: str) -> str:
     return f"{stem}-{sha256[:12]}{SUFFIX}"
 
 
-def _plan(sources: Sequence[Collection], held: dict[str, str],
+def _plan(sources: Sequence[Collection], held: dict[str, str], unlisted: dict[str, str],
           summary: MergeSummary) -> list[_Planned]:
-    """What to copy, in source order then name order; ``held``: DEST's name -> sha256."""
+    """What to copy, in source order then name order. ``held``: DEST's WARCs, name ->
+    sha256 (empty when unknown); ``unlisted``: sha256 -> name of those in DEST's warcs/
+    that its manifest does not list, which a source's verified file completes."""
     digests = set(held.values())
     names = dict(held)
     plan = []
     for coll in sources:
         summary.open_skipped += len(coll.open_warcs())
-        for file in collect_sources(coll):
+        try:
+            files = collect_sources(coll)
+        except FixityMismatch as e:
+            raise MergeFixityMismatch(coll.root, e) from e
+        for file in files:
             if not file.is_warc:
                 continue
             sha256 = file.expected["sha256"]
+            if sha256 in unlisted:
+                plan.append(_Planned(coll.root, file, unlisted.pop(sha256), sha256, True))
+                continue
             if sha256 in digests:
                 summary.duplicates += 1
                 continue
@@ -156,6 +176,9 @@ def _copy_all(plan: Sequence[_Planned], staging: Path,
 
     sizes = []
     for p in plan:
+        if p.present:
+            sizes.append(p.file.size)
+            continue
         try:
             copied = copy_to_file(p.file, staging / p.name, ["sha256"], on_bytes)
         except FixityMismatch as e:
@@ -183,13 +206,16 @@ def _move_in(dest: Collection, plan: Sequence[_Planned], sizes: Sequence[int],
     dest.warcs.mkdir(parents=True, exist_ok=True)
     for p, size in zip(plan, sizes, strict=True):
         target = dest.warcs / p.name
-        try:
-            os.link(staging / p.name, target)  # never over a file that is there
-            os.unlink(staging / p.name)
-        except OSError as e:
-            raise ExportError(f"cannot move a merged WARC into place ({e.strerror})",
-                              target) from e
-        fsync_dir(dest.warcs)
+        if not p.present:
+            try:
+                if os.path.lexists(target):  # DEST is locked: nothing else puts it there
+                    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST))
+                os.rename(staging / p.name, target)
+            except OSError as e:
+                raise ExportError(f"cannot move a merged WARC into place ({e.strerror})",
+                                  target) from e
+            fsync_dir(dest.warcs)
+            _carry_lines(p, dest)
         rel = Collection.warc_rel(p.name)
         manifest.add(rel, p.sha256)
         entry = {"name": p.name, "source": str(p.source), "file": p.file.relpath,
@@ -204,9 +230,26 @@ def _move_in(dest: Collection, plan: Sequence[_Planned], sizes: Sequence[int],
         summary.bytes += size
 
 
+def _carry_lines(p: _Planned, dest: Collection) -> None:
+    """The source's index lines of the WARC, if it kept them and the name is the same,
+    so that the index rebuild need not read the WARC a second time (store.indexlines:
+    lines that do not match the WARC's size and SHA-256 are ignored and it is read)."""
+    name = Collection.warc_name(p.file.relpath)
+    if name != p.name:
+        return  # the lines name the file as it was called
+    lines = Collection(p.source).index_lines_path(name)
+    with contextlib.suppress(OSError):
+        st = lstat_inside(p.source, Collection(p.source).rel(lines))
+        target = dest.index_lines_path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(open_regular(lines, (st.st_dev, st.st_ino)), "rb") as f, \
+                open(target, "wb") as out:
+            shutil.copyfileobj(f, out)
+
+
 def _finish(dest: Collection, name: str, summary: MergeSummary,
             on_index: Callable[[int], None] | None) -> None:
-    result = build_indexes(dest, on_progress=on_index)
+    result = build_indexes(dest, on_progress=on_index, reuse_lines=True)
     summary.records, summary.pages = result.records, result.pages
     EventLog(dest.events_path).append(
         "collection merged", obj=name,
@@ -252,7 +295,7 @@ def _merge_new(dest_root: Path, sources: Sequence[Collection],
     except OSError as e:
         raise ExportError(f"cannot create DEST ({e.strerror})", dest_root) from e
     try:
-        plan = _plan(sources, {}, summary)
+        plan = _plan(sources, {}, {}, summary)
         dest = Collection.create(staged, sources[0].load_config())
         copies = dest.state / "merge"
         copies.mkdir()
@@ -260,7 +303,11 @@ def _merge_new(dest_root: Path, sources: Sequence[Collection],
         _move_in(dest, plan, sizes, copies, crawls, summary)
         copies.rmdir()
         _finish(dest, Collection(dest_root).name, summary, on_index)
-        os.rename(staged, dest_root)  # over nothing, or an empty directory
+        try:
+            os.rename(staged, dest_root)  # over nothing, or an empty directory
+        except OSError as e:
+            raise ExportError(f"cannot put the merged collection in place ({e.strerror}); "
+                              "was DEST made while the merge ran?", dest_root) from e
         fsync_dir(parent)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
@@ -271,12 +318,17 @@ def _merge_into(dest: Collection, sources: Sequence[Collection],
                 crawls: dict[Path, dict[str, str | None]], summary: MergeSummary,
                 on_progress: Progress | None, on_index: Callable[[int], None] | None) -> None:
     with dest.lock():
-        held = FixityManifest(dest.manifest_path).entries()
-        held = {Collection.warc_name(rel): digest for rel, digest in held.items()
+        listed = FixityManifest(dest.manifest_path).entries()
+        held = {Collection.warc_name(rel): digest for rel, digest in listed.items()
                 if Collection.is_warc_rel(rel)}
-        for path in (*dest.closed_warcs(), *dest.open_warcs()):  # a name no copy may take
+        unlisted = {}
+        for path in dest.closed_warcs():  # moved in by a merge killed before its line
+            if path.name not in held:
+                held[path.name] = unlisted_digest = sha256_file(path)
+                unlisted[unlisted_digest] = path.name
+        for path in dest.open_warcs():  # a name no copy may take
             held.setdefault(path.name.removesuffix(".open"), "")
-        plan = _plan(sources, held, summary)
+        plan = _plan(sources, held, unlisted, summary)
         if not plan:
             return  # nothing new: DEST is left exactly as it was
         copies = dest.state / "merge"
