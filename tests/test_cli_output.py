@@ -224,6 +224,7 @@ def test_every_command_prints_json_that_parses(worked: Worked, shared_site: Test
         ("audit",): ("audit", coll),
         ("report",): ("report", coll),
         ("export",): ("export", coll, "--format", "wacz", "-o", out / "j.wacz"),
+        ("merge",): ("merge", out / "merged", coll),
         ("schedule", "list"): ("schedule", "list", coll),
         ("schedule", "run-due"): ("schedule", "run-due", out / "new"),
         ("schedule", "install"): ("schedule", "install", "--cron", coll),
