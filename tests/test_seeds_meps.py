@@ -11,7 +11,7 @@ import click.testing
 import pytest
 
 from helpers_crawl import cli
-from preserve.capture.meps import read_meps
+from preserve.capture.meps import Mep, read_meps
 from preserve.capture.seedplan import MepSeeds, SeedPlan, classify, plan_meps, split_cell
 from preserve.cli.main import cli as preserve_cli
 from preserve.config import load_config
@@ -107,6 +107,8 @@ def test_cells_are_split(cell: str, pieces: list[str]) -> None:
 @pytest.mark.parametrize(("written", "kind"), [
     ("https://www.facebook.com/someone", "social"),
     ("https://x.com/someone", "social"),
+    ("https://de-de.facebook.com/someone", "social"),
+    ("https://box.example/x.com", "personal"),
     ("https://www.linkedin.com/in/someone", "social"),
     ("https://www.tiktok.com/@someone", "social"),
     ("https://youtu.be/abc", "social"),
@@ -119,6 +121,19 @@ def test_cells_are_split(cell: str, pieces: list[str]) -> None:
 ])
 def test_urls_are_classified(written: str, kind: str) -> None:
     assert classify(written).kind == kind
+
+
+def test_shared_domains_platforms_and_rows_without_identifier() -> None:
+    meps = [Mep("1", "A", homepage_cells=("https://medium.com/@a https://party.example/a",)),
+            Mep("2", "B", homepage_cells=("https://medium.com/@b", "https://party.example/b")),
+            Mep("", "C", homepage_cells=("https://cd.example/c",), where="line 4"),
+            Mep("", "D", homepage_cells=("https://cd.example/d",), where="line 5")]
+    plan = plan_meps(meps)
+    assert [m.seeds for m in plan.meps] == [
+        ("https://medium.com/@a",), ("https://medium.com/@b",), ("https://cd.example/c",),
+        ("https://cd.example/d",)]  # rows without identifier may be one person: not shared
+    assert [issues(m) for m in plan.meps] == [
+        ["party-page"], ["party-page"], ["no-identifier"], ["no-identifier"]]
 
 
 def test_the_plan_written_and_its_collections_usable(tmp_path: Path) -> None:

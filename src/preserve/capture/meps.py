@@ -78,7 +78,9 @@ class Mep:
     @property
     def uri(self) -> str:
         """The MEP's identifier as the European Parliament's person URI."""
-        return self.identifier if "://" in self.identifier else _EP_PERSON + self.identifier
+        if not self.identifier or "://" in self.identifier:
+            return self.identifier
+        return _EP_PERSON + self.identifier
 
 
 def decode_text(data: bytes) -> tuple[str, str]:

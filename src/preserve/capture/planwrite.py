@@ -142,7 +142,7 @@ def _fill(plan: SeedPlan, root: Path, source: str) -> tuple[int, int]:
         out.writerow(REVIEW_COLUMNS)
         for mep_seeds in plan.meps:
             rel = None
-            if mep_seeds.seeds:
+            if mep_seeds.seeds and mep_seeds.mep.identifier:
                 rel = f"{COLLECTIONS_DIR}/{slug(mep_seeds)}"
                 config = CollectionConfig(describe(mep_seeds, source),
                                           CrawlConfig(seeds=mep_seeds.seeds))

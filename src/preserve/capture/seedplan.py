@@ -21,7 +21,7 @@ from ..web.urls import canonicalize, host_of, registered_domain
 from .meps import Mep
 
 __all__ = ["Url", "Review", "MepSeeds", "SeedPlan", "split_cell", "classify", "plan_meps",
-           "SOCIAL_HOSTS", "GROUP_HOSTS", "REVIEW_ISSUES"]
+           "SOCIAL_HOSTS", "GROUP_HOSTS", "SHARED_PLATFORMS", "REVIEW_ISSUES"]
 
 # Registered domains (no www.) of social networks and link hubs: a profile there is not a
 # site of the MEP's own that a crawl could capture.
@@ -38,8 +38,13 @@ GROUP_HOSTS = frozenset({
     "ecrgroup.eu", "left.eu", "guengl.eu", "idgroup.eu", "patriotsforeurope.eu",
     "esn-group.eu", "alde.eu", "efddgroup.eu",
 })
+# Hosts where many people have pages under one domain: giving the same one is no sign of
+# a party page.
+SHARED_PLATFORMS = frozenset({"medium.com", "sites.google.com", "about.me", "substack.com",
+                              "blogspot.com", "wordpress.com", "wixsite.com", "github.io"})
 # Review issues, in the order the review CSV lists them.
 REVIEW_ISSUES = {
+    "no-identifier": "no MEP identifier in the row: no collection made; fix the row",
     "no-homepage": "no homepage in the list: look for the site elsewhere (or there is none)",
     "social-only": "only social-media profiles: nothing to crawl as a site",
     "party-page": "a political group or party page (or one shared with another MEP), "
@@ -108,6 +113,11 @@ def _site_key(url: str) -> str:
     return f"{registered_domain(parts.hostname or '')}{parts.path.rstrip('/')}{query}"
 
 
+def _under(domain: str, domains: frozenset[str]) -> bool:
+    """``domain`` is one of ``domains`` or a subdomain of one (de-de.facebook.com)."""
+    return any(domain == d or domain.endswith("." + d) for d in domains)
+
+
 def classify(written: str, shared_hosts: frozenset[str] = frozenset()) -> Url:
     """One piece of a cell as a Url: canonical and of its kind, or rejected with why."""
     text = written
@@ -122,12 +132,11 @@ def classify(written: str, shared_hosts: frozenset[str] = frozenset()) -> Url:
         return Url(written, "rejected", written)
     host = host_of(url)
     domain = registered_domain(host)
-    if domain in SOCIAL_HOSTS or host in SOCIAL_HOSTS:
+    if _under(domain, SOCIAL_HOSTS):
         kind = "social"
     elif domain == "europa.eu" or domain.endswith(".europa.eu"):
         kind = "ep"
-    elif domain in GROUP_HOSTS or any(domain.endswith("." + g) for g in GROUP_HOSTS) \
-            or domain in shared_hosts:
+    elif _under(domain, GROUP_HOSTS) or domain in shared_hosts:
         kind = "party"
     else:
         kind = "personal"
@@ -160,17 +169,21 @@ def _shared_hosts(meps: Iterable[Mep]) -> frozenset[str]:
         for cell in mep.homepage_cells:
             for piece in split_cell(cell):
                 u = classify(piece)
-                if u.kind == "personal":
+                if u.kind == "personal" and mep.identifier:
                     owners.setdefault(registered_domain(host_of(u.url)), set()).add(
                         mep.identifier)
-    return frozenset(d for d, who in owners.items() if len(who) > 1)
+    return frozenset(d for d, who in owners.items()
+                     if len(who) > 1 and not _under(d, SHARED_PLATFORMS))
 
 
-def _reviews(urls: list[Url]) -> list[Review]:
+def _reviews(mep: Mep, urls: list[Url]) -> list[Review]:
     def of(kind: str) -> tuple[str, ...]:
         return tuple(u.url for u in urls if u.kind == kind)
 
     found = []
+    if not mep.identifier:
+        found.append(Review("no-identifier", tuple(u.url for u in urls),
+                            REVIEW_ISSUES["no-identifier"]))
     personal = of("personal")
     if not urls:
         found.append(Review("no-homepage", (), REVIEW_ISSUES["no-homepage"]))
@@ -198,7 +211,8 @@ def _merge_rows(meps: Iterable[Mep]) -> list[tuple[Mep, tuple[int, ...]]]:
     or a group change are one person, whose site is one collection."""
     rows: dict[str, list[Mep]] = {}
     for mep in meps:
-        rows.setdefault(mep.identifier, []).append(mep)
+        # rows without an identifier cannot be told apart: each stays alone
+        rows.setdefault(mep.identifier or f"?{mep.where}", []).append(mep)
     merged = []
     for same in rows.values():
         same.sort(key=lambda m: (m.term or 0, m.start))
@@ -228,5 +242,5 @@ def plan_meps(meps: Iterable[Mep], term: int | None = None) -> SeedPlan:
     for mep, terms in people:
         urls = _merge(classify(p, shared) for cell in mep.homepage_cells
                       for p in split_cell(cell))
-        result.append(MepSeeds(mep, terms, tuple(urls), tuple(_reviews(urls))))
+        result.append(MepSeeds(mep, terms, tuple(urls), tuple(_reviews(mep, urls))))
     return SeedPlan(tuple(result), term)
