@@ -179,6 +179,8 @@ def test_an_existing_plan_is_kept_unless_forced(tmp_path: Path) -> None:
     assert json.loads(forced.stdout)["collections"] == 4
     assert json.loads((plan_dir / "plan.json").read_text())["meps"][0]["identifier"] == "900001"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
+    quiet = run("seeds", "import-meps", API, "-o", plan_dir, "--force", "-q")
+    assert (quiet.exit_code, quiet.stdout) == (0, "")
 
 
 @pytest.mark.parametrize(("content", "says"), [

@@ -30,8 +30,9 @@ def seeds() -> None:
               help="The plan directory to write [default: FILE's name with -plan, here].")
 @click.option("--force", is_flag=True, help="Replace an existing plan directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing; errors only.")
 def import_meps(file: Path, term: int | None, output: Path | None, force: bool,
-                as_json: bool) -> None:
+                as_json: bool, quiet: bool) -> None:
     """Read the European Parliament's MEP list and write a seed plan.
 
     FILE is the open-data MEP list as CSV (UTF-8 or cp1252) or as the API's
@@ -63,6 +64,8 @@ def import_meps(file: Path, term: int | None, output: Path | None, force: bool,
         click.echo(json.dumps({"plan": str(dest), "meps": len(plan.meps), "term": term,
                                "collections": written.collections, "seeds": written.seeds,
                                "review": dict(sorted(counts.items()))}, indent=2))
+        return
+    if quiet:
         return
     issues = ", ".join(f"{n} {issue}" for issue, n in sorted(counts.items()))
     of_term = f" of term {term}" if term is not None else ""
