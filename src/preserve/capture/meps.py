@@ -18,7 +18,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -86,8 +86,9 @@ class Mep:
 def decode_text(data: bytes) -> tuple[str, str]:
     """(text, encoding) of a file: a BOM decides, else UTF-8 if it decodes, else cp1252.
 
-    The EP's exports have been both; cp1252 has no byte sequence that is also valid
-    multi-byte UTF-8 in practice, so trying UTF-8 first is safe.
+    The EP's exports have been both; cp1252 text with accented letters is almost never
+    valid UTF-8 (an accented letter would have to be followed by the right symbols), so
+    trying UTF-8 first is safe.
     """
     for bom, name in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"),
                       (b"\xfe\xff", "utf-16")):
@@ -170,7 +171,7 @@ def _from_csv(path: Path, text: str) -> list[Mep]:
     return meps
 
 
-def _mep(cell: Any, where: str) -> Mep:
+def _mep(cell: Callable[[str], str], where: str) -> Mep:
     given, family = cell("given_name"), cell("family_name")
     name = cell("name") or " ".join(p for p in (given, family) if p)
     term_text = _TERM_TEXT.search(cell("term"))
