@@ -142,7 +142,8 @@ def test_the_plan_written_and_its_collections_usable(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.stderr
     assert done.stdout.startswith("read 8 MEPs (CSV, cp1252): 4 collections with 5 seeds")
     assert "8 decisions for review" in done.stdout
-    with (plan_dir / "review.csv").open(encoding="utf-8", newline="") as f:
+    assert (plan_dir / "review.csv").read_bytes().startswith(b"\xef\xbb\xbfidentifier,")
+    with (plan_dir / "review.csv").open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert {(r["identifier"], r["issue"]) for r in rows} == {
         ("900002", "social-only"), ("900003", "no-homepage"), ("900004", "party-page"),

@@ -137,7 +137,8 @@ def write_plan(plan: SeedPlan, dest: Path, source: str, *, force: bool = False) 
 
 def _fill(plan: SeedPlan, root: Path, source: str) -> tuple[int, int]:
     records, collections, seeds = [], 0, 0
-    with atomic_write(root / REVIEW_CSV, "w", encoding="utf-8") as f:
+    # utf-8-sig: with a BOM, so that a spreadsheet opens the names as UTF-8, not cp1252
+    with atomic_write(root / REVIEW_CSV, "w", encoding="utf-8-sig") as f:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(REVIEW_COLUMNS)
         for mep_seeds in plan.meps:
