@@ -194,6 +194,7 @@ def _commands() -> list[tuple[str, ...]]:
 
 
 COMMANDS = _commands()
+MEPS_FIXTURE = Path(__file__).parent.parent / "fixtures" / "meps" / "ep-api-meps.jsonld"
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
@@ -210,6 +211,7 @@ def test_every_command_prints_json_that_parses(worked: Worked, shared_site: Test
     coll, out = worked.coll, worked.out
     runs: dict[tuple[str, ...], tuple[str | Path, ...]] = {
         ("init",): ("init", out / "new", "--seed", "http://127.0.0.1:9/"),
+        ("seeds", "import-meps"): ("seeds", "import-meps", MEPS_FIXTURE, "-o", out / "plan"),
         ("crawl",): ("crawl", out / "json", "--seed", shared_site.url, "--delay", "0"),
         ("status",): ("status", coll),
         ("crawls",): ("crawls", coll),

@@ -21,6 +21,7 @@ from .replay_cmds import replay
 from .report_cmds import report
 from .schedule_cmds import schedule
 from .search_cmds import pages, search
+from .seeds_cmds import seeds
 from .verify_cmds import audit, verify
 
 __all__ = ["main", "cli"]
@@ -38,8 +39,8 @@ def cli() -> None:
 
 
 # In pipeline order, which is also the order of docs/cli.md (scripts/gen_cli_docs.py).
-for _command in (init, crawl, status, crawls, diff, patch, index, normalise, extract, search,
-                 pages, verify, audit, report, export, merge, replay, schedule):
+for _command in (init, seeds, crawl, status, crawls, diff, patch, index, normalise, extract,
+                 search, pages, verify, audit, report, export, merge, replay, schedule):
     cli.add_command(_command)
 
 
