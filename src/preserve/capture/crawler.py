@@ -98,12 +98,12 @@ class _ClosedFiles:
     def add(self, path: Path, sha256: str, records: int | None = None) -> None:
         rel = Collection.warc_rel(path.name)
         self.manifest.add(rel, sha256)
-        self.state.mark_closed(path.name)
         self.names.append(path.name)
         self.events.append("file closed", obj=rel, crawl=self.crawl,
                            detail="WARC file closed and its digest recorded",
                            data={"sha256": sha256, "size": path.stat().st_size,
                                  "records": records})
+        self.state.mark_closed(path.name)  # last: the state may be what is full
 
     def closed(self, c: ClosedWarc) -> None:
         self.add(c.path, c.sha256, c.records)
@@ -349,8 +349,14 @@ class Crawler:
         ctx.writer.abandon()
         ctx.events.append("error", outcome="failure", crawl=summary.crawl, detail=str(e),
                           obj=str(e.path) if e.path else None)
-        recover(self.coll, ctx.state, closed.manifest, ctx.events, summary.crawl,
-                on_closed=closed.add)
+        try:
+            recover(self.coll, ctx.state, closed.manifest, ctx.events, summary.crawl,
+                    on_closed=closed.add)
+        except StorageError:
+            # The state cannot be written either (it is what filled the disk): the WARC
+            # is already closed, listed in the manifest and logged, and the next run
+            # finishes the state's side of recovery. The first error is the one to report.
+            pass
 
     def _recount(self, state: CrawlState, summary: CrawlSummary,
                  resumed: bool) -> CrawlSummary:

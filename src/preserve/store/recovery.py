@@ -74,10 +74,12 @@ def recover(
             indexlines.close(lines, committed, digest)
         os.replace(path, final)
         fsync_dir(final.parent)
-        registry.mark_closed(name)
         result.closed.append(name)
+        # The manifest line and the event first: they are what the archive keeps. The
+        # state's mark is bookkeeping, and after a storage error it may fail too.
         if on_closed is not None:
             on_closed(final, digest)
+        registry.mark_closed(name)
     known = manifest.entries()
     logged = {e.get("linkingObject") for e in events.read() if e.get("eventType") == "file closed"}
     for path in coll.closed_warcs():
