@@ -137,7 +137,7 @@ def test_each_kind_keeps_its_own_event_log_beside_it(
     assert done.returncode == 1, done.stderr
     status = {e["path"]: e["status"] for e in json.loads(done.stdout)}
     assert status[rel] == "failed"
-    assert "ok" in status.values()
+    assert set(status.values()) == {"ok", "failed"}  # every file checked, none "gone"
 
 
 def test_record_flag_starts_the_log_and_audit_reads_it(
@@ -180,6 +180,8 @@ def test_a_storage_root_budget_takes_the_objects_least_recently_verified_first(
     assert str(root / left) not in second.skipped
     checked = {e["linkingObject"].split("/v1/")[0] for e in events(root)}
     assert checked == set(sizes)  # two runs covered every object
+    hour = verify_package(root, VerifyOptions(budget_seconds=3600))
+    assert not hour.skipped and not hour.ok
     done = cli("verify", "--json", "--budget", "0B", root)
     assert done.returncode == 0, done.stdout
     assert len(json.loads(done.stdout)["skipped"]) == 3
@@ -201,6 +203,11 @@ def test_a_bag_budget_takes_its_files_least_recently_verified_first(
     assert not set(first.skipped) & set(second.skipped)  # between them, everything
     seen = {e["linkingObject"] for e in events(bag)}
     assert set(payload) <= seen
+    nothing = verify_package(bag, VerifyOptions(budget_bytes=0))
+    assert set(payload) <= set(nothing.skipped)  # and the tag files not read whole
+    assert nothing.files and not any(r.file.startswith("data/") for r in nothing.files)
+    hour = verify_package(bag, VerifyOptions(budget_seconds=3600, jobs=2))
+    assert not hour.skipped and {f.file for f in hour.errors} == {victim}
 
 
 def test_a_wacz_budget_takes_the_package_whole(exported: dict[str, Path],

@@ -104,18 +104,20 @@ def audit_collection(coll: Collection, *, max_age: float = DEFAULT_MAX_AGE,
                      now: datetime | None = None) -> list[AuditEntry]:
     """Each file verify covers (and each file once checked), with its last check."""
     hist = history(EventLog(coll.events_path).read())
-    return audit_entries(set(_covered_files(coll)), hist, max_age=max_age, now=now,
+    covered = set(_covered_files(coll))
+    return audit_entries(covered, covered, hist, max_age=max_age, now=now,
                          where="the collection")
 
 
-def audit_entries(present: set[str], hist: dict[str, FileHistory], *,
+def audit_entries(covered: set[str], present: set[str], hist: dict[str, FileHistory], *,
                   max_age: float = DEFAULT_MAX_AGE, now: datetime | None = None,
                   where: str = "the collection") -> list[AuditEntry]:
-    """Each file of ``present`` and each file ``hist`` names, with its last check and
-    its status (ok, failed, never, overdue, gone)."""
+    """Each file of ``covered`` (which every verify checks) and each file ``hist``
+    names, with its last check and its status (ok, failed, never, overdue; gone if not
+    in ``present``)."""
     now = now or datetime.now(UTC)
     out = []
-    for path in sorted(present | set(hist)):
+    for path in sorted(covered | set(hist)):
         h = hist.get(path)
         exists = path in present
         if not exists:

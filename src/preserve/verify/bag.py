@@ -445,10 +445,11 @@ class _Check:
         deadline = None if seconds is None else self.started + seconds
         done: set[str] = set()
         # A batch of `jobs` files at a time, so that a time budget stops between files.
-        for i in range(0, len(ordered), jobs if deadline is not None else len(ordered)):
+        step = jobs if deadline is not None else max(1, len(ordered))
+        for i in range(0, len(ordered), step):
             if deadline is not None and time.monotonic() >= deadline:
                 break
-            batch = {r: wanted[r] for r in ordered[i:i + jobs if deadline else None]}
+            batch = {r: wanted[r] for r in ordered[i:i + step]}
             for h in self.src.hash_files(batch, jobs, progress):
                 done.add(h.rel)
                 yield h

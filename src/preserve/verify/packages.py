@@ -4,6 +4,7 @@ each by its own specification."""
 
 from __future__ import annotations
 
+import os
 import tarfile
 import zipfile
 from datetime import datetime
@@ -143,20 +144,21 @@ def audit_package(path: Path, *, max_age: float = DEFAULT_MAX_AGE,
                   now: datetime | None = None) -> list[AuditEntry]:
     """Each file of the package that verify checks, and each one its event log names,
     with its last check (read from ``NAME.events.jsonl`` beside it)."""
-    return audit_entries(_covered(path), log_history(path), max_age=max_age, now=now,
-                         where="the package")
+    covered, present = _files(path)
+    return audit_entries(covered, present | {"."}, log_history(path), max_age=max_age,
+                         now=now, where="the package")
 
 
-def _covered(path: Path) -> set[str]:
-    """The files a package's verification checks and records: a bag's payload, an
-    OCFL object's content files, a WACZ's members. (Tag files and inventories are
-    listed once a run has recorded them.)"""
+def _files(path: Path) -> tuple[set[str], set[str]]:
+    """The files every verification of a package checks (a bag's payload, an OCFL
+    object's content files, a WACZ's members), and all the files it holds. (Tag files
+    and inventories are listed once a run has recorded them.)"""
     kind = package_kind(path) or ""
     try:
         if "BagIt" in kind:
             with open_source(path) as src:
-                return {m.rel for m in src.members.values()
-                        if m.kind == "file" and m.rel.startswith("data/")}
+                present = {m.rel for m in src.members.values() if m.kind == "file"}
+            return {r for r in present if r.startswith("data/")}, present
         if "OCFL" in kind:
             from .ocflinventory import Notes
             from .ocflobject import check_object
@@ -164,11 +166,15 @@ def _covered(path: Path) -> set[str]:
             from .ocflroot import check_root
             rels = check_root(path, Notes(str(path))).objects if is_storage_root(path) \
                 else [""]
-            return {cf.rel for rel in rels
-                    for cf in check_object(path, rel, Notes(str(path))).files}
+            covered = {cf.rel for rel in rels
+                       for cf in check_object(path, rel, Notes(str(path))).files}
+            present = {str(Path(top, name).relative_to(path))
+                       for top, _, names in os.walk(path) for name in names}
+            return covered, present
         if "WACZ" in kind:
             with zipfile.ZipFile(path) as z:
-                return {i.filename for i in z.infolist() if not i.is_dir()}
+                members = {i.filename for i in z.infolist() if not i.is_dir()}
+            return members, members
     except (OSError, zipfile.BadZipFile, ValueError, SourceError) as e:
         raise UnreadableInput(path, f"cannot list the package ({e})") from e
-    return set()
+    return set(), set()
