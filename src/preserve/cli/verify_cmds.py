@@ -28,8 +28,9 @@ __all__ = ["verify", "audit"]
 @click.option("--jobs", "-j", type=click.IntRange(min=1),
               help="Files read at once, in worker processes [default: CPUs, at most 8].")
 @click.option("--budget", type=SizeOrDuration(),
-              help="Rolling audit: check the files least recently verified first and "
-                   "stop within this time (2h) or size (500GB). A zero budget (0s, 0B) "
+              help="Rolling audit of one collection or package: check the files (a "
+                   "storage root's objects) least recently verified first and stop "
+                   "within this time (2h) or size (500GB). A zero budget (0s, 0B) "
                    "reads no WARC: only the small files are checked.")
 @click.option("--fixity-only", is_flag=True,
               help="Only whole-file digests: no WARC records, index or pages.")
