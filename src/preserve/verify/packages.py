@@ -79,7 +79,8 @@ def verify_package(path: Path, options: VerifyOptions, *,
     one file (a WACZ, a zipped or tarred bag) is one unit, checked whole or skipped."""
     kind = package_kind(path) or ""
     report = Report()
-    if record or options.budget_seconds is not None or options.budget_bytes is not None:
+    budget = options.budget_seconds is not None or options.budget_bytes is not None
+    if kind and (record or budget):  # a rolling audit needs the log to remember
         err = _start_log(events_path(path))
         if err is not None:
             report.findings.append(err)
