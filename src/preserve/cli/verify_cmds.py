@@ -28,26 +28,33 @@ __all__ = ["verify", "audit"]
 @click.option("--jobs", "-j", type=click.IntRange(min=1),
               help="Files read at once, in worker processes [default: CPUs, at most 8].")
 @click.option("--budget", type=SizeOrDuration(),
-              help="Rolling audit: check the files least recently verified first and "
-                   "stop within this time (2h) or size (500GB). A zero budget (0s, 0B) "
+              help="Rolling audit of one collection or package: check the files (a "
+                   "storage root's objects) least recently verified first and stop "
+                   "within this time (2h) or size (500GB). A zero budget (0s, 0B) "
                    "reads no WARC: only the small files are checked.")
 @click.option("--fixity-only", is_flag=True,
               help="Only whole-file digests: no WARC records, index or pages.")
 @click.option("--accept-config", is_flag=True,
               help="preserve.toml was edited on purpose: take its digest as the new "
                    "baseline.")
+@click.option("--record", is_flag=True,
+              help="Start a package's own event log (NAME.events.jsonl beside it) if it "
+                   "has none; one `fixity check` event per file is appended to it. "
+                   "A collection always records; --budget on a package implies it.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress, and no report unless there are problems.")
 def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
            budget: Budget | None, fixity_only: bool, accept_config: bool,
-           quiet: bool) -> None:
+           record: bool, quiet: bool) -> None:
     """Check fixity and integrity of collections, WARC files and packages.
 
     PATH is a collection directory (every file against the manifest and the event
     log, every WARC record, the index and the pages; one `fixity check` event per
     file is appended to its events.jsonl), WARC files (any WARC), or a package: a
     BagIt bag (directory, .zip, .tar, .tar.gz), an OCFL object or storage root, or a
-    WACZ file, each checked by its own specification, every digest included.
+    WACZ file, each checked by its own specification, every digest included (a
+    package's `fixity check` events go to NAME.events.jsonl beside it, if it exists:
+    see --record).
 
     \b
     Exit status: 0 no problems; 1 problems found; 2 bad usage or unreadable input.
@@ -60,8 +67,9 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
     workers = jobs or default_jobs()
     colls = [p for p in paths if p.is_dir() and p not in packages]
     files = [p for p in paths if not p.is_dir() and p not in packages]
-    if budget is not None and (files or packages or len(colls) != 1):
-        raise click.UsageError("--budget applies to one collection directory")
+    if budget is not None and (files or len(colls) + len(packages) != 1):
+        raise click.UsageError("--budget applies to one collection directory or one "
+                               "package")
     for c in colls:
         if not (c / CONFIG_NAME).is_file():
             raise click.UsageError(f"{c} is a directory but not a collection "
@@ -72,7 +80,7 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
         budget_seconds=budget.seconds if budget is not None else None,
         budget_bytes=budget.bytes if budget is not None else None,
         fixity_only=fixity_only, accept_config=accept_config)
-    if budget is not None and not (budget.seconds or budget.bytes):
+    if budget is not None and not (budget.seconds or budget.bytes) and colls:
         click.echo("--budget is zero: no WARC file read; only preserve.toml, the "
                    "manifests, events.jsonl and the index's form and order are checked",
                    err=True)
@@ -82,7 +90,8 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
             reports.append(verify_collection(Collection.open(c), options,
                                              on_progress=bar.update))
         for p in packages:
-            reports.append(verify_package(p, options, on_progress=bar.update))
+            reports.append(verify_package(p, options, on_progress=bar.update,
+                                          record=record))
         if files:
             reports.append(verify_files(files, jobs=workers, fixity_only=fixity_only,
                                         on_progress=bar.update))
@@ -102,7 +111,7 @@ def verify(paths: tuple[Path, ...], as_json: bool, jobs: int | None,
 
 
 @click.command()
-@click.argument("collection", type=click.Path(path_type=Path))
+@click.argument("collection", metavar="COLLECTION|PACKAGE", type=click.Path(path_type=Path))
 @click.option("--premis", type=click.Path(path_type=Path, dir_okay=False),
               metavar="FILE.xml", help="Also write the event log as PREMIS 3 XML.")
 @click.option("--max-age", type=Duration(), default="365d", show_default=True,
@@ -115,6 +124,9 @@ def audit(collection: Path, premis: Path | None, max_age: float, as_json: bool,
           quiet: bool) -> None:
     """Show when each file of COLLECTION was last verified, and with what outcome.
 
+    For a package (a bag, an OCFL object or storage root, a WACZ file) the events are
+    read from its own log beside it, NAME.events.jsonl (see `verify --record`).
+
     \b
     Exit status: 0 every file passed its last check in time; 1 some file failed,
     was never verified or is overdue; 2 bad usage.
@@ -122,11 +134,17 @@ def audit(collection: Path, premis: Path | None, max_age: float, as_json: bool,
     from ..collection import Collection
     from ..store.events import EventLog
     from ..verify import audit_collection, history, write_premis
+    from ..verify.packages import audit_package, events_path, package_kind
 
-    coll = Collection.open(collection)
-    entries = audit_collection(coll, max_age=max_age)
+    if package_kind(collection) is not None:
+        log = events_path(collection)
+        entries = audit_package(collection, max_age=max_age)
+    else:
+        coll = Collection.open(collection)
+        log = coll.events_path
+        entries = audit_collection(coll, max_age=max_age)
     if premis is not None:
-        events = list(EventLog(coll.events_path).read())
+        events = list(EventLog(log).read())
         objects = {p: h.last_pass_data for p, h in history(events).items()}
         for e in entries:
             objects.setdefault(e.path, {})

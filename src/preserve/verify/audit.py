@@ -21,7 +21,7 @@ from .listing import list_collection
 from .report import Report
 
 __all__ = ["FileHistory", "history", "rolling_order", "record_run", "audit_collection",
-           "AuditEntry", "FIXITY_CHECK", "DEFAULT_MAX_AGE"]
+           "audit_entries", "AuditEntry", "FIXITY_CHECK", "DEFAULT_MAX_AGE"]
 
 FIXITY_CHECK = "fixity check"
 DEFAULT_MAX_AGE = 365 * 86400.0  # NDSA level 3 asks for fixity checks at least yearly
@@ -103,15 +103,25 @@ def _parse_time(text: str) -> datetime:
 def audit_collection(coll: Collection, *, max_age: float = DEFAULT_MAX_AGE,
                      now: datetime | None = None) -> list[AuditEntry]:
     """Each file verify covers (and each file once checked), with its last check."""
-    now = now or datetime.now(UTC)
     hist = history(EventLog(coll.events_path).read())
-    present = set(_covered_files(coll))
+    covered = set(_covered_files(coll))
+    return audit_entries(covered, covered, hist, max_age=max_age, now=now,
+                         where="the collection")
+
+
+def audit_entries(covered: set[str], present: set[str], hist: dict[str, FileHistory], *,
+                  max_age: float = DEFAULT_MAX_AGE, now: datetime | None = None,
+                  where: str = "the collection") -> list[AuditEntry]:
+    """Each file of ``covered`` (which every verify checks) and each file ``hist``
+    names, with its last check and its status (ok, failed, never, overdue; gone if not
+    in ``present``)."""
+    now = now or datetime.now(UTC)
     out = []
-    for path in sorted(present | set(hist)):
+    for path in sorted(covered | set(hist)):
         h = hist.get(path)
         exists = path in present
         if not exists:
-            status, detail = "gone", "checked before, no longer in the collection"
+            status, detail = "gone", f"checked before, no longer in {where}"
         elif h is None or h.last_check is None:
             status, detail = "never", "never verified"
         elif h.last_outcome != "pass":

@@ -17,14 +17,18 @@ import re
 import time
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..errors import StorageError
 from ..safeopen import Refused
-from ..store.events import EventLog
-from .audit import record_run
-from .bagsource import TEXT_LIMIT, BagSource, SourceError, digest_bytes, open_source
+from .bagsource import (
+    TEXT_LIMIT,
+    BagSource,
+    Hashed,
+    SourceError,
+    digest_bytes,
+    open_source,
+)
 from .bagtags import (
     V1,
     Declaration,
@@ -38,6 +42,7 @@ from .bagtags import (
     parse_manifest,
 )
 from .collection import VerifyOptions
+from .packagelog import events_path, log_history, record_package, rolling_units, within_size
 from .report import Capped, FileResult, Finding, Report, finding, refused_finding
 from .runner import ProgressCallback
 
@@ -73,39 +78,19 @@ def verify_bag(path: Path, options: VerifyOptions, *,
         report.findings.append(finding("PACKAGE_UNREADABLE", str(path), str(e)))
         return report
     with source:
-        _Check(source, options, on_progress, report).run()
-    log = events_path(path)
-    if log.exists() or log.is_symlink():
-        _record(log, report)
+        _Check(source, options, on_progress, report, path, started).run()
+    record_package(path, report)
     report.seconds = time.monotonic() - started
     return report
 
 
-def events_path(bag: Path) -> Path:
-    """A bag's own event log: ``NAME.events.jsonl`` beside the bag (never inside it,
-    where a new file would break its tag manifests). verify appends to it only if it
-    exists: an empty file starts one."""
-    return bag.with_name(bag.name + ".events.jsonl")
-
-
-def _record(log: Path, report: Report) -> None:
-    """One ``fixity check`` event per file read or named by an error, as for a
-    collection (verify/audit.py)."""
-    checked = {r.file for r in report.files if r.checked}
-    checked |= {f.file for f in report.errors}
-    data = {r.file: {"size": r.size, **r.digests} for r in report.files}
-    try:
-        record_run(EventLog(log), report, sorted(checked), data)
-    except StorageError as e:
-        report.findings.append(finding("EVENTS_NOT_RECORDED", log.name, f"this check "
-                                       f"could not be recorded in the bag's event log "
-                                       f"({e}); every check above was made"))
-
-
 class _Check:
     def __init__(self, source: BagSource, options: VerifyOptions,
-                 on_progress: ProgressCallback | None, report: Report) -> None:
+                 on_progress: ProgressCallback | None, report: Report, path: Path,
+                 started: float) -> None:
         self.src = source
+        self.path = path  # for its event log
+        self.started = started
         self.options = options
         self.on_progress = on_progress
         self.report = report
@@ -428,7 +413,7 @@ class _Check:
             data = self.texts[rel]
             progress(len(data))
             self.compare(rel, len(data), digest_bytes(data, wanted.pop(rel)))
-        for h in self.src.hash_files(wanted, max(1, self.options.jobs), progress):
+        for h in self.hash(wanted, progress):
             if h.refused is not None:
                 self.found.add(refused_finding(h.refused))
                 continue
@@ -438,6 +423,37 @@ class _Check:
                 continue
             self.compare(h.rel, h.size, h.digests)
         self.report.files.sort(key=lambda r: r.file)
+
+    def hash(self, wanted: dict[str, list[str]],
+             progress: Callable[[int], None]) -> Iterator[Hashed]:
+        """Every file of ``wanted`` hashed; with a budget (a bag directory only), the
+        files least recently verified first (per the bag's event log), within it."""
+        jobs = max(1, self.options.jobs)
+        seconds, size = self.options.budget_seconds, self.options.budget_bytes
+        if seconds is None and size is None:
+            yield from self.src.hash_files(wanted, jobs, progress)
+            return
+        ordered = rolling_units({r: [r] for r in wanted}, log_history(self.path))
+        if (seconds is not None and seconds <= 0) or (size is not None and size <= 0):
+            ordered = []
+        elif size is not None:
+            def too_big(rel: str, n: int) -> None:
+                self.one("BUDGET_TOO_SMALL", rel, "larger than the whole size budget, so "
+                         "a rolling audit never checks it", expected=size, found=n)
+            ordered = within_size(ordered, lambda r: self.src.members[r].size, size,
+                                  too_big)
+        deadline = None if seconds is None else self.started + seconds
+        done: set[str] = set()
+        # A batch of `jobs` files at a time, so that a time budget stops between files.
+        step = jobs if deadline is not None else max(1, len(ordered))
+        for i in range(0, len(ordered), step):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            batch = {r: wanted[r] for r in ordered[i:i + step]}
+            for h in self.src.hash_files(batch, jobs, progress):
+                done.add(h.rel)
+                yield h
+        self.report.skipped = sorted(r for r in wanted if r not in done)
 
     def compare(self, rel: str, size: int, digests: dict[str, str]) -> None:
         self.report.bytes_read += size

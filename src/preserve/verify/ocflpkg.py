@@ -23,6 +23,7 @@ from .ocflinventory import FIXITY_HASHLIB, Notes
 from .ocfllayout import Layout
 from .ocflobject import ContentFile, ObjectCheck, check_object, list_dir
 from .ocflroot import check_root
+from .packagelog import log_history, record_package, rolling_units, within_size
 from .report import Report, finding
 from .runner import Job, ProgressCallback, run_scans
 
@@ -54,9 +55,11 @@ def verify_ocfl(path: Path, options: VerifyOptions, *,
                                        "a directory"))
         return report
     objects: list[ObjectCheck] = []
+    rels = [""]
     if is_storage_root(path):
         root_notes = Notes(name)
         walk = check_root(path, root_notes)
+        rels = walk.objects
         for rel in walk.objects:
             obj = check_object(path, rel, Notes(f"{name}/{rel}"))
             if walk.spec is not None and obj.spec is not None and obj.spec > walk.spec:
@@ -68,11 +71,39 @@ def verify_ocfl(path: Path, options: VerifyOptions, *,
         report.findings.extend(root_notes.findings)
     else:
         objects.append(check_object(path, "", Notes(name)))
-    _check_content(path, objects, options, on_progress, report)
+    _check_content(path, rels, objects, options, on_progress, report, started)
     for obj in objects:
         report.findings.extend(obj.notes.findings)
+    record_package(path, report)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _budgeted(path: Path, rels: list[str], objects: list[ObjectCheck], jobs: list[Job],
+              options: VerifyOptions, report: Report) -> tuple[list[Job], dict[str, list[str]]]:
+    """A rolling audit's share of the content files, in the order to read them, and
+    the units it chooses among: a storage root's objects, least recently verified first
+    (per its event log), or a single object's files. A zero budget reads none."""
+    units: dict[str, list[str]] = {}
+    for rel, obj in zip(rels, objects, strict=True):
+        if rel:  # an object of a storage root: checked whole
+            units[rel] = [cf.rel for cf in obj.files]
+        else:
+            units.update((cf.rel, [cf.rel]) for cf in obj.files)
+    by_name = {j.name: j for j in jobs}
+    ordered = rolling_units(units, log_history(path))
+    if (options.budget_seconds is not None and options.budget_seconds <= 0) or (
+            options.budget_bytes is not None and options.budget_bytes <= 0):
+        return [], units
+    if options.budget_bytes is not None:
+        def too_big(unit: str, size: int) -> None:
+            report.findings.append(finding(
+                "BUDGET_TOO_SMALL", f"{path}/{unit}", "larger than the whole size budget, "
+                "so a rolling audit never checks it", expected=options.budget_bytes,
+                found=size))
+        ordered = within_size(ordered, lambda u: sum(by_name[f].size for f in units[u]),
+                              options.budget_bytes, too_big)
+    return [by_name[f] for u in ordered for f in units[u]], units
 
 
 def _check_placement(layout: Layout | None, found: list[tuple[str, ObjectCheck]],
@@ -94,9 +125,12 @@ def _check_placement(layout: Layout | None, found: list[tuple[str, ObjectCheck]]
                       f"layout ({layout.extension}) puts it", expected=want, found=rel)
 
 
-def _check_content(path: Path, objects: list[ObjectCheck], options: VerifyOptions,
-                   on_progress: ProgressCallback | None, report: Report) -> None:
-    """Read every content file once and compare its digests with every inventory's."""
+def _check_content(path: Path, rels: list[str], objects: list[ObjectCheck],
+                   options: VerifyOptions,
+                   on_progress: ProgressCallback | None, report: Report,
+                   started: float) -> None:
+    """Read every content file once and compare its digests with every inventory's
+    (with a budget, those of the objects least recently verified first)."""
     owner: dict[str, tuple[ObjectCheck, ContentFile]] = {}
     jobs = []
     for obj in objects:
@@ -104,10 +138,21 @@ def _check_content(path: Path, objects: list[ObjectCheck], options: VerifyOption
             owner[cf.rel] = (obj, cf)
             jobs.append(Job(path / cf.rel, cf.rel, cf.size, cf.algorithms(), parse=False,
                             root=path))
+    deadline = None
+    units: dict[str, list[str]] = {}
+    if options.budget_seconds is not None or options.budget_bytes is not None:
+        jobs, units = _budgeted(path, rels, objects, jobs, options, report)
+        if options.budget_seconds is not None:
+            deadline = started + options.budget_seconds
     if on_progress is not None and not jobs:
         on_progress(0, 0)
     with tempfile.TemporaryDirectory(prefix="preserve-verify-") as tmp:
-        outputs = run_scans(jobs, Path(tmp), workers=options.jobs, on_progress=on_progress)
+        outputs = run_scans(jobs, Path(tmp), workers=options.jobs, deadline=deadline,
+                            on_progress=on_progress)
+    if deadline is not None or options.budget_bytes is not None:
+        read = {o.job.name for o in outputs}
+        report.skipped = [f"{path}/{u}" for u, files in units.items()
+                          if not all(f in read for f in files)]
     for out in outputs:
         obj, cf = owner[out.job.name]
         result = out.result

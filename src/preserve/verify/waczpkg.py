@@ -30,6 +30,7 @@ from ..safeopen import Refused, open_regular
 from .collection import VerifyOptions
 from .crossfile import CrossFileCheck
 from .facts import FactWriter
+from .packagelog import record_package
 from .report import Capped, FileResult, Report, finding
 from .runner import ProgressCallback
 from .waczindex import CdxjReader, Facts, IdxReader, PagesReader
@@ -141,6 +142,7 @@ def verify_wacz(path: Path, options: VerifyOptions, *,
                     f"({e.strerror or e})")
     report = run.report
     report.findings[:0] = run.findings.done()
+    record_package(path, report)
     report.seconds = clock() - started
     return report
 
