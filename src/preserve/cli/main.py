@@ -14,6 +14,7 @@ from .collection_cmds import crawls, diff, index, status
 from .crawl_cmds import crawl, init
 from .errors import PreserveGroup
 from .export_cmds import export
+from .import_cmds import import_archive
 from .normalise_cmds import extract, normalise
 from .patch_cmds import patch
 from .replay_cmds import replay
@@ -37,8 +38,8 @@ def cli() -> None:
 
 
 # In pipeline order, which is also the order of docs/cli.md (scripts/gen_cli_docs.py).
-for _command in (init, crawl, status, crawls, diff, patch, index, normalise, extract, search,
-                 pages, verify, audit, report, export, replay, schedule):
+for _command in (init, crawl, import_archive, status, crawls, diff, patch, index, normalise,
+                 extract, search, pages, verify, audit, report, export, replay, schedule):
     cli.add_command(_command)
 
 
