@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,64 @@ def test_an_unreachable_archive_is_reported_and_exits_1(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     log = next((tmp_path / "coll" / "logs").glob("crawl-*.jsonl")).read_text()
     assert "cannot be reached" in log
+
+
+@pytest.mark.slow  # `preserve verify` starts worker processes
+def test_an_import_resumes_and_dedups_against_the_collection(tmp_path: Path) -> None:
+    from preserve.capture.archive import ImportOptions, import_archive
+    from preserve.capture.archive_cdx import ArchiveHttp
+    from preserve.store.crawlstate_sqlite import SqliteCrawlState
+
+    logo = b"\x89PNG the same logo at two times"
+    mementos = [
+        Memento(SITE + "logo.png", "20190101000000", 200, [("Content-Type", "image/png")],
+                logo),
+        Memento(SITE + "logo.png", "20200101000000", 200, [("Content-Type", "image/png")],
+                logo),
+        Memento(SITE, "20200101000001", 200, [("Content-Type", "text/html")], b"<p>home</p>"),
+    ]
+    coll = Collection.create(tmp_path / "coll", CollectionConfig(
+        Description(title="import"), CrawlConfig(seeds=(SITE,))))
+    with FakeArchive(mementos, malformed=False, page_size=10) as archive:
+        options = ImportOptions(SITE, archive.base, "prefix", latest=False)
+        stop = threading.Event()
+        first, _ = import_archive(coll, options, http=ArchiveHttp(0, 0), stop=stop,
+                                  on_progress=lambda progress: stop.set())
+        assert first.status == "interrupted" and first.captured == 1
+        state = SqliteCrawlState(coll.state_db)
+        try:
+            unfinished = state.unfinished()
+            assert unfinished is not None and unfinished.kind == "import"
+        finally:
+            state.close()
+        second, _ = import_archive(coll, options, http=ArchiveHttp(0, 0))
+        assert second.crawl == first.crawl and second.status == "finished"
+        assert second.captured == 3 and second.revisits == 1
+        asked = [r for r in archive.requests if "id_/" in r]
+        assert len(asked) == len(set(asked)) == 3  # none fetched twice
+        third, _ = import_archive(coll, options, http=ArchiveHttp(0, 0))
+        assert third.crawl != first.crawl and third.captured == 0  # all held already
+    records = _records(coll.root)
+    revisits = [h for kind, h, *_ in records if kind == "revisit"]
+    assert len(revisits) == 1
+    assert revisits[0]["WARC-Refers-To-Target-URI"] == SITE + "logo.png"
+    assert revisits[0]["WARC-Date"].startswith("2020-01-01T00:00:00")
+    verified = CliRunner().invoke(cli, ["verify", str(coll.root)], catch_exceptions=False)
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_crawl_refuses_to_resume_an_unfinished_import(tmp_path: Path) -> None:
+    from preserve.capture.archive import ImportOptions, import_archive
+    from preserve.capture.archive_cdx import ArchiveHttp
+
+    coll = Collection.create(tmp_path / "coll", CollectionConfig(
+        Description(title="import"), CrawlConfig(seeds=(SITE,))))
+    with FakeArchive(_ia_mementos()[:2], malformed=False) as archive:
+        stop = threading.Event()
+        stop.set()
+        summary, _ = import_archive(coll, ImportOptions(SITE, archive.base, "prefix"),
+                                    http=ArchiveHttp(0, 0), stop=stop)
+    assert summary.status == "interrupted"
+    result = CliRunner().invoke(cli, ["crawl", str(coll.root)])
+    assert result.exit_code == 2
+    assert "unfinished import" in result.output and "import-archive" in result.output

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from ..collection import Collection
 from ..config import CollectionConfig
 from ..errors import CollectionError, StorageError
+from ..store.cdxj import CdxjEntry
 from ..store.crawlstate import CrawlRecord, CrawlState, FrontierItem
 from ..store.events import EventLog
 from ..store.records import warc_date
@@ -210,8 +211,9 @@ class _ImportRun:
             for p in problems:
                 self._problem(p.source, f"skipped a listing line ({p.reason}): {p.line[:200]}")
         self.imp.listing = listing
+        held = _held(self.imp.coll)
         items = [FrontierItem(c.memento, host_key(c.memento), "", json.dumps(c.to_dict()))
-                 for c in chosen]
+                 for c in chosen if (c.original, c.timestamp) not in held]
         with self.ctx.state.transaction():
             self.ctx.frontier.add(items)
 
@@ -317,6 +319,25 @@ class _ImportRun:
                 crawl=self.summary.crawl,
                 detail=f"payload digest differs from the archive's CDX digest "
                        f"{capture.digest} (kept as the archive sent it)")
+
+
+def _held(coll: Collection) -> set[tuple[str, str]]:
+    """(URL, 14-digit timestamp) of every capture the collection's index holds: a capture
+    an earlier import (or crawl) stored already is not imported again."""
+    held: set[tuple[str, str]] = set()
+    try:
+        f = open(coll.index_path, encoding="utf-8")
+    except FileNotFoundError:
+        return held
+    with f:
+        for line in f:
+            try:
+                entry = CdxjEntry.from_line(line)
+            except ValueError:
+                continue
+            if entry.url:
+                held.add((entry.url, entry.timestamp))
+    return held
 
 
 def _nearest(response: ArchiveResponse, capture: Capture) -> str | None:
