@@ -49,6 +49,7 @@ class FakeArchive:
     page_size: int = 2
     malformed: bool = True  # one row of the wrong length on the first page
     cdx: bool = True
+    fail_after: int | None = None  # the page of CDX rows from this row on answers 503
     throttle: set[str] = field(default_factory=set)  # originals answered 429 once
     requests: list[str] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
@@ -114,6 +115,9 @@ class FakeArchive:
         if self.malformed:
             rows.insert(1, ["broken-row", "2019"])
         start = int(query.get("resumeKey", ["0"])[0])
+        if self.fail_after is not None and start >= self.fail_after:
+            self._send(h, 503, [("Content-Type", "text/plain")], b"Service Unavailable")
+            return
         page = rows[start:start + self.page_size]
         out: list[list[str]] = [["urlkey", "timestamp", "original", "mimetype", "statuscode",
                                  "digest", "length"], *page]

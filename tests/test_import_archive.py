@@ -204,6 +204,17 @@ def test_an_unreachable_archive_is_reported_and_exits_1(tmp_path: Path) -> None:
     assert "cannot be reached" in log
 
 
+def test_a_listing_page_that_fails_keeps_the_pages_before_it(tmp_path: Path) -> None:
+    with FakeArchive(_ia_mementos(), malformed=False, fail_after=2) as archive:
+        result = _run(str(tmp_path / "coll"), "--url", SITE, "--archive", archive.base,
+                      "--match", "prefix", "--listing-rate", "60000/min", "--rate",
+                      "60000/min")
+    assert result.exit_code == 1
+    assert set(_responses(tmp_path / "coll")) == {SITE, SITE + "old"}
+    log = next((tmp_path / "coll" / "logs").glob("crawl-*.jsonl")).read_text()
+    assert "the CDX server answered 503 for the next page" in log
+
+
 @pytest.mark.slow  # `preserve verify` starts worker processes
 def test_an_import_resumes_and_dedups_against_the_collection(tmp_path: Path) -> None:
     from preserve.capture.archive import ImportOptions, import_archive

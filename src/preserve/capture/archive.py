@@ -200,17 +200,17 @@ class _ImportRun:
     def _queue(self) -> None:
         o = self.options
         problems: list[ListingProblem] = []
+        listed: list[Capture] = []
         try:
-            listing, captures = list_captures(self.http, o.archive, o.url, o.match, o.since,
-                                              o.until, problems)
-            chosen = select(captures, o)
+            self.imp.listing, captures = list_captures(self.http, o.archive, o.url, o.match,
+                                                       o.since, o.until, problems)
+            listed.extend(captures)  # a page that fails keeps the pages before it
         except ArchiveError as e:
             self._problem(e.url, f"cannot list the captures of {o.url}: {e}")
-            return
         finally:
             for p in problems:
                 self._problem(p.source, f"skipped a listing line ({p.reason}): {p.line[:200]}")
-        self.imp.listing = listing
+        chosen = select(listed, o)
         held = _held(self.imp.coll)
         items = [FrontierItem(c.memento, host_key(c.memento), "", json.dumps(c.to_dict()))
                  for c in chosen if (c.original, c.timestamp) not in held]

@@ -123,9 +123,10 @@ class ArchiveHttp:
             if response.status != RATE_LIMITED or response.header("Memento-Datetime"):
                 return response
             if attempt < self.retries:
+                pause = max(self.pause_429, _retry_after(response.header("Retry-After")))
                 if self.on_pause is not None:
-                    self.on_pause(url, self.pause_429)
-                self.sleep(self.pause_429)
+                    self.on_pause(url, pause)
+                self.sleep(pause)
         raise ArchiveError(f"the archive kept answering 429 (too many requests) after "
                            f"{self.retries} pauses of {self.pause_429:g} s", url)
 
@@ -167,6 +168,15 @@ class ArchiveHttp:
                                f"{e})", url) from e
         finally:
             conn.close()
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds a Retry-After of delta-seconds asks for (0 if absent or a date: the pause
+    configured is long enough for the archives that send dates)."""
+    try:
+        return min(max(0.0, float(value)), 3600.0) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 def memento_url(playback: str, timestamp: str, original: str) -> str:
