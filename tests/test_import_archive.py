@@ -274,3 +274,7 @@ def test_a_crawl_refuses_to_resume_an_unfinished_import(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["crawl", str(coll.root)])
     assert result.exit_code == 2
     assert "unfinished import" in result.output and "import-archive" in result.output
+    status = CliRunner().invoke(cli, ["status", str(coll.root)])
+    assert f"run `preserve import-archive {coll.root}` again" in status.output
+    listed = CliRunner().invoke(cli, ["crawls", str(coll.root)])
+    assert listed.output.rstrip().endswith("import")
