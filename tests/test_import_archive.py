@@ -110,6 +110,14 @@ def test_import_from_pywb_keeps_payloads_dates_and_statuses(tmp_path: Path) -> N
         if entry["url"] in chunked:
             continue
         assert entry["digest"] == src_index[entry["url"]]["digest"], entry["url"]
+    # ...and that mismatch with the CDX digest is reported, not hidden
+    checks = {h["WARC-Target-URI"]: body for kind, h, _s, _http, body in _records(out)
+              if kind == "metadata"}
+    for url, body in checks.items():
+        expected = b"mismatch" if url in chunked else b"match"
+        assert b"payload-digest-check: " + expected + b"\r\n" in body, url
+    events = (out / "events.jsonl").read_text()
+    assert events.count('"archive problem"') == len(chunked)
     kinds = [r[0] for r in _records(out)]
     assert "request" not in kinds
     assert kinds.count("metadata") == len(imported)
