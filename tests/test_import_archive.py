@@ -286,3 +286,27 @@ def test_a_crawl_refuses_to_resume_an_unfinished_import(tmp_path: Path) -> None:
     assert f"run `preserve import-archive {coll.root}` again" in status.output
     listed = CliRunner().invoke(cli, ["crawls", str(coll.root)])
     assert listed.output.rstrip().endswith("import")
+
+
+@pytest.mark.parametrize(("headers", "kept"), [
+    # the Internet Archive: originals renamed, its own headers under their names
+    ([("Server", "nginx"), ("X-Archive-Src", "x.warc.gz"), ("X-Archive-Orig-Vary", "Cookie"),
+      ("Content-Type", "text/plain"), ("X-Archive-Orig-Content-Length", "2"),
+      ("Content-Length", "2"), ("X-Archive-Orig-Connection", "close"),
+      ("Server-Timing", "x;dur=1")],
+     [("Vary", "Cookie"), ("Content-Type", "text/plain"), ("Content-Length", "2")]),
+    # an archive that renames nothing: only its own and the framing headers go
+    ([("Date", "Tue, 01 Jan 2019 00:00:00 GMT"), ("Content-Type", "text/plain"),
+      ("Set-Cookie", "a=b"), ("Memento-Datetime", "Tue, 01 Jan 2019 00:00:00 GMT"),
+      ("Transfer-Encoding", "chunked"), ("Content-Length", "99")],
+     [("Content-Type", "text/plain"), ("Set-Cookie", "a=b")]),
+])
+def test_rebuilt_headers(headers: list[tuple[str, str]], kept: list[tuple[str, str]]) -> None:
+    from preserve.capture.archive_cdx import ArchiveResponse
+    from preserve.capture.archive_record import rebuild
+
+    response = ArchiveResponse("http://a.example/web/2019id_/http://s/", 200, "OK", headers,
+                               b"ok")
+    rebuilt = rebuild(response, "http://a.example/web")
+    assert rebuilt.headers == kept
+    assert all(h in headers for h in rebuilt.dropped)  # the metadata record keeps them

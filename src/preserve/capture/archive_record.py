@@ -72,7 +72,9 @@ def rebuild(response: ArchiveResponse, playback: str) -> Rebuilt:
     """The response the site sent, from the archive's raw answer (see the module doc)."""
     originals = {k.lower()[len(ORIG_PREFIX):] for k, _ in response.headers
                  if k.lower().startswith(ORIG_PREFIX)}
-    renamed = bool(originals)
+    # An archive that renames (the Internet Archive, pywb) is known by its X-Archive-
+    # headers even on a capture whose original headers were all passed through.
+    renamed = any(k.lower().startswith("x-archive-") for k, _ in response.headers)
     headers: list[tuple[str, str]] = []
     dropped: list[tuple[str, str]] = []
     location_from = None
