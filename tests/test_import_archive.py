@@ -295,6 +295,9 @@ def test_a_crawl_refuses_to_resume_an_unfinished_import(tmp_path: Path) -> None:
       ("Content-Length", "2"), ("X-Archive-Orig-Connection", "close"),
       ("Server-Timing", "x;dur=1")],
      [("Vary", "Cookie"), ("Content-Type", "text/plain"), ("Content-Length", "2")]),
+    # the Internet Archive, on a capture whose original headers were all passed through
+    ([("X-Archive-Src", "x.warc.gz"), ("Content-Type", "text/plain"),
+      ("Server-Timing", "x;dur=1")], [("Content-Type", "text/plain")]),
     # an archive that renames nothing: only its own and the framing headers go
     ([("Date", "Tue, 01 Jan 2019 00:00:00 GMT"), ("Content-Type", "text/plain"),
       ("Set-Cookie", "a=b"), ("Memento-Datetime", "Tue, 01 Jan 2019 00:00:00 GMT"),
