@@ -213,6 +213,8 @@ def test_every_command_prints_json_that_parses(worked: Worked, shared_site: Test
         ("init",): ("init", out / "new", "--seed", "http://127.0.0.1:9/"),
         ("seeds", "import-meps"): ("seeds", "import-meps", MEPS_FIXTURE, "-o", out / "plan"),
         ("crawl",): ("crawl", out / "json", "--seed", shared_site.url, "--delay", "0"),
+        ("import-archive",): ("import-archive", out / "imported", "--url", shared_site.url,
+                              "--archive", "http://127.0.0.1:9/", "--listing-rate", "6000"),
         ("status",): ("status", coll),
         ("crawls",): ("crawls", coll),
         ("diff",): ("diff", coll, "--from", "1"),

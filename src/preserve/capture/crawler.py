@@ -178,6 +178,10 @@ class Crawler:
         if current.kind == "patch":
             return CollectionError(f"crawl {current.id} is an unfinished patch crawl; run "
                                    f"`preserve patch {root}` to finish it first", root)
+        if current.kind == "import":  # capture/archive.py
+            return CollectionError(f"crawl {current.id} is an unfinished import; run the "
+                                   f"same `preserve import-archive {root}` to finish it "
+                                   "first", root)
         return CollectionError(f"crawl {current.id} is unfinished; run `preserve crawl "
                                f"{root}` to finish it before a patch", root)
 

@@ -14,6 +14,7 @@ from .collection_cmds import crawls, diff, index, status
 from .crawl_cmds import crawl, init
 from .errors import PreserveGroup
 from .export_cmds import export
+from .import_cmds import import_archive
 from .merge_cmds import merge
 from .normalise_cmds import extract, normalise
 from .patch_cmds import patch
@@ -39,8 +40,9 @@ def cli() -> None:
 
 
 # In pipeline order, which is also the order of docs/cli.md (scripts/gen_cli_docs.py).
-for _command in (init, seeds, crawl, status, crawls, diff, patch, index, normalise, extract,
-                 search, pages, verify, audit, report, export, merge, replay, schedule):
+for _command in (init, seeds, crawl, import_archive, status, crawls, diff, patch, index,
+                 normalise, extract, search, pages, verify, audit, report, export, merge,
+                 replay, schedule):
     cli.add_command(_command)
 
 

@@ -81,7 +81,8 @@ def status_lines(info: dict[str, Any]) -> list[str]:
         lines.append(f"crawl {c['id']}  {c['status']:<14} started {format_time(c['started'])}"
                      + (f"  {s.get('captured', 0)} captured, {s.get('failures', 0)} failed"
                         if s else "") + _profile_note(s)
-                     + ("; a patch crawl" if c.get("kind") == "patch" else ""))
+                     + {"patch": "; a patch crawl",
+                        "import": "; an import from a web archive"}.get(c.get("kind"), ""))
     if u:
         figures = f"{u['captured']} captured, {u['queued']} queued"
         if u["running"]:
@@ -89,10 +90,11 @@ def status_lines(info: dict[str, Any]) -> list[str]:
             lines.append(f"running     crawl {u['id']}{pid}: {figures}, {u['in_flight']} in "
                          f"flight; Ctrl-C or `kill {u['pid'] or 'PID'}` stops it, resumably")
         else:
-            command = "patch" if any(c["id"] == u["id"] and c.get("kind") == "patch"
-                                     for c in info["crawls"]) else "crawl"
+            kind = next((str(c.get("kind")) for c in info["crawls"] if c["id"] == u["id"]), "")
+            command = {"patch": "patch", "import": "import-archive"}.get(kind, "crawl")
+            again = " again (same options)" if kind == "import" else ""
             lines.append(f"unfinished  crawl {u['id']}: {figures}; "
-                         f"run `preserve {command} {info['path']}` to resume")
+                         f"run `preserve {command} {info['path']}`{again} to resume")
     elif info.get("locked_by") is not None:
         pid = f"process {info['locked_by']}" if info["locked_by"] else "another process"
         lines.append(f"in use      by {pid} (`preserve index` or `verify`); wait for it")
@@ -116,7 +118,8 @@ def crawls_lines(crawls: list[dict[str, Any]]) -> list[str]:
              f"{'failed':>7} {'stored':>10}  note"]
     for c in crawls:
         note = " ".join(x for x in ("FINAL" if c["final"] else "",
-                                    "patch" if c.get("kind") == "patch" else "",
+                                    c.get("kind") if c.get("kind") in ("patch", "import")
+                                    else "",
                                     c["label"] or "") if x)
         lines.append(f"{c['id']:<6} {c['status']:<14} {format_time(c['started']):<20} "
                      f"{c['captured']:>9} {c['revisits']:>9} {c['failures']:>7} "

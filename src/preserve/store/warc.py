@@ -259,6 +259,18 @@ class WarcWriter:
 
     def write_exchange(self, ex: Exchange) -> tuple[WrittenRecord, WrittenRecord]:
         """Write the response (or a revisit) and its request; return (response, request)."""
+        response = self.write_response(ex)
+        request = self._write_request(ex, response.record_id, warc_date(ex.date),
+                                      response.filename)
+        if ex.tls is not None and not ex.tls.verified:
+            self.write_metadata(ex.url, response.record_id, ex.date, _tls_fields(ex.tls))
+        return response, request
+
+    def write_response(self, ex: Exchange,
+                       extra: Iterable[tuple[str, str]] = ()) -> WrittenRecord:
+        """Write the response (or a revisit) alone, with ``extra`` WARC fields (an import
+        from another archive: WARC-Source-URI, WARC-Creation-Date); no request record."""
+        extra = list(extra)
         self._ensure_open()
         assert self._path is not None
         filename = self._path.name.removesuffix(OPEN_SUFFIX)
@@ -283,6 +295,7 @@ class WarcWriter:
             common.append(("WARC-IP-Address", ex.ip))
         common.append(("WARC-Warcinfo-ID", self._warcinfo_id))
         common.extend(_protocol_fields(ex))
+        common.extend(extra)
         if original is not None:
             head = block.head()
             head_digest = Digester(self.digest, None)
@@ -322,10 +335,7 @@ class WarcWriter:
         )
         if kind == "response" and self.dedup is not None and payload_digest and ex.status == 200:
             self.dedup.add(payload_digest, Original(ex.url, date, response_id))
-        request = self._write_request(ex, response_id, date, filename)
-        if ex.tls is not None and not ex.tls.verified:
-            self.write_metadata(ex.url, response_id, ex.date, _tls_fields(ex.tls))
-        return response, request
+        return response
 
     def _write_request(
         self, ex: Exchange, response_id: str, date: str, filename: str
