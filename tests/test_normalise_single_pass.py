@@ -10,14 +10,19 @@ every record."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from preserve.collection import Collection
+from preserve.errors import WarcFormatError
 from preserve.normalise.collection import normalise_collection
+from preserve.store.cdxj import CdxjEntry
 
 DATA = Path(__file__).resolve().parent / "data" / "normalise_single_pass"
 
@@ -51,5 +56,60 @@ def test_output_is_byte_identical_through_the_index(coll: Collection) -> None:
 
 def test_output_is_byte_identical_without_the_index(coll: Collection) -> None:
     coll.index_path.unlink()
+    normalise_collection(coll)
+    assert GEN.outputs(coll) == _expected()
+
+
+def _entries(coll: Collection) -> list[CdxjEntry]:
+    return [CdxjEntry.from_line(line) for line in
+            coll.index_path.read_text("utf-8").splitlines()]
+
+
+def _wreck_images(coll: Collection) -> int:
+    """Zero the deflate data of every image's gzip member (its header and trailer kept):
+    inflating any byte of it fails at once (a stored block whose lengths do not match)."""
+    wrecked = 0
+    for e in _entries(coll):
+        if (e.mime or "").startswith("image/"):
+            with (coll.warcs / e.filename).open("r+b") as f:
+                f.seek(e.offset + 10)
+                f.write(bytes(e.length - 18))
+            wrecked += 1
+    return wrecked
+
+
+def _index_after_warcs(coll: Collection) -> None:
+    """Give the index a later time than the WARCs it was built from, as a rebuild would."""
+    stamp = max(p.stat().st_mtime_ns for p in coll.closed_warcs()) + 1_000_000
+    os.utime(coll.index_path, ns=(stamp, stamp))
+
+
+def test_images_are_never_inflated(coll: Collection) -> None:
+    assert _wreck_images(coll) >= 3  # the test site's images and the fixtures' one
+    _index_after_warcs(coll)
+    normalise_collection(coll)
+    assert GEN.outputs(coll) == _expected()
+    # The same files read whole: the wrecked members are inflated, and fail.
+    shutil.rmtree(coll.normalised)
+    coll.index_path.unlink()
+    with pytest.raises(WarcFormatError, match="corrupt gzip data"):
+        normalise_collection(coll)
+
+
+def test_a_warc_changed_after_the_index_is_read_whole(coll: Collection) -> None:
+    _wreck_images(coll)
+    _index_after_warcs(coll)
+    later = coll.index_path.stat().st_mtime_ns + 1_000_000
+    os.utime(coll.warcs / "fixtures-00000.warc.gz", ns=(later, later))
+    with pytest.raises(WarcFormatError, match="corrupt gzip data"):
+        normalise_collection(coll)
+
+
+def test_an_index_whose_offsets_are_wrong_is_not_trusted(coll: Collection) -> None:
+    entries = _entries(coll)
+    first = min((e for e in entries if e.filename == "fixtures-00000.warc.gz"),
+                key=lambda e: e.offset)  # a page, not the last record: within the file
+    moved = [replace(e, offset=e.offset + 1) if e is first else e for e in entries]
+    coll.index_path.write_text("".join(e.to_line() + "\n" for e in moved), "utf-8")
     normalise_collection(coll)
     assert GEN.outputs(coll) == _expected()
