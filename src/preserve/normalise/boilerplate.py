@@ -14,6 +14,7 @@ per site as a *site note*, so what the banner said is kept, but not in every bod
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -106,7 +107,13 @@ def threshold(pages: int) -> int:
 
 
 def is_note(block: PageBlock) -> bool:
-    return bool(_NOTE_PATH.search(block.path)) and len(tokens(block.text)) >= 5
+    return _note_path(block.path) and len(tokens(block.text)) >= 5
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _note_path(path: str) -> bool:
+    """A path inside a notice (a site's pages repeat their paths: each is matched once)."""
+    return bool(_NOTE_PATH.search(path))
 
 
 def block_filter(
