@@ -105,11 +105,14 @@ def test_a_warc_changed_after_the_index_is_read_whole(coll: Collection) -> None:
         normalise_collection(coll)
 
 
-def test_an_index_whose_offsets_are_wrong_is_not_trusted(coll: Collection) -> None:
+def test_an_index_with_a_wrong_offset_or_repeated_lines(coll: Collection) -> None:
+    """A wrong offset: that WARC is read whole. Lines given twice (an index merged twice):
+    each record is still read once."""
     entries = _entries(coll)
     first = min((e for e in entries if e.filename == "fixtures-00000.warc.gz"),
                 key=lambda e: e.offset)  # a page, not the last record: within the file
     moved = [replace(e, offset=e.offset + 1) if e is first else e for e in entries]
-    coll.index_path.write_text("".join(e.to_line() + "\n" for e in moved), "utf-8")
+    twice = [e for e in entries if e.filename != first.filename]
+    coll.index_path.write_text("".join(e.to_line() + "\n" for e in moved + twice), "utf-8")
     normalise_collection(coll)
     assert GEN.outputs(coll) == _expected()

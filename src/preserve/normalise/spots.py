@@ -93,5 +93,5 @@ class PageSpots:
         if row is None or int(row[0]) > st.st_size or st.st_mtime_ns > self._index_time:
             return None
         return [(int(o), int(n), str(u)) for o, n, u in self._db.execute(
-            "SELECT offset, length, url FROM spots WHERE warc = ? ORDER BY offset",
+            "SELECT DISTINCT offset, length, url FROM spots WHERE warc = ? ORDER BY offset",
             (path.name,))]
