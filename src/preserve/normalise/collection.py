@@ -189,16 +189,33 @@ def _original(state: NormaliseState, coll: Collection, cap: Capture) -> tuple[
         "warc_file": warc, "offset": offset, "record_id": record_id, "url": url}, []
 
 
-def _normalise(state: NormaliseState, coll: Collection, cap: Capture, kept: _Kept) -> Article:
-    host = _host(cap.url)
-    limit = threshold(state.host_pages(host))
-    known: dict[str, bool] = {}
+class _Template:
+    """Which blocks are a host's template, asked of the state once per block while one
+    host's pages follow each other (pass 2 changes no count)."""
 
-    def template(key: str) -> bool:
-        if key not in known:
-            known[key] = state.block_pages(host, key) >= limit
-        return known[key]
+    def __init__(self, state: NormaliseState) -> None:
+        self.state = state
+        self.host: str | None = None
+        self.limit = 0
+        self.known: dict[str, bool] = {}
 
+    def of(self, host: str) -> Callable[[str], bool]:
+        if host != self.host:
+            self.host, self.known = host, {}
+            self.limit = threshold(self.state.host_pages(host))
+        return self.template
+
+    def template(self, key: str) -> bool:
+        known = self.known.get(key)
+        if known is None:
+            assert self.host is not None
+            known = self.known[key] = self.state.block_pages(self.host, key) >= self.limit
+        return known
+
+
+def _normalise(state: NormaliseState, coll: Collection, cap: Capture, kept: _Kept,
+               templates: _Template) -> Article:
+    template = templates.of(_host(cap.url))
     revisit_of: dict[str, Any] | None = None
     problems: list[str] = []
     if isinstance(kept, Article):
@@ -308,6 +325,7 @@ def _write(coll: Collection, state: NormaliseState, warcs: list[Path], captures:
     counts = dict.fromkeys(PAGE_TYPES, 0)
     pages = duplicates = problems = total = 0
     redo = {p.name for p in warcs}
+    templates = _Template(state)
     with atomic_write(output, "w", encoding="utf-8") as f:
         for line in _earlier_lines(output, redo):
             f.write(line)
@@ -316,7 +334,7 @@ def _write(coll: Collection, state: NormaliseState, warcs: list[Path], captures:
             made = 0
             for _ in range(n):
                 cap, kept = next(spooled)
-                article = _normalise(state, coll, cap, kept)
+                article = _normalise(state, coll, cap, kept, templates)
                 f.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
                 made += 1
                 counts[article.page_type] += 1
