@@ -25,6 +25,8 @@ from preserve.normalise.collection import normalise_collection
 from preserve.store.cdxj import CdxjEntry
 
 DATA = Path(__file__).resolve().parent / "data" / "normalise_single_pass"
+# Each test normalises 110 pages (one to two seconds).
+pytestmark = pytest.mark.slow
 
 
 def _generate() -> ModuleType:
