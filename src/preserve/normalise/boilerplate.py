@@ -14,6 +14,7 @@ per site as a *site note*, so what the banner said is kept, but not in every bod
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .blocks import Block, block_key, html_blocks, tokens
+from .blocks import BLOCK_TAGS, MAX_DEPTH, SKIP_TAGS, Block, block_key, tokens
 
 __all__ = ["MIN_PAGES", "SHARE", "PageBlock", "page_blocks", "threshold", "is_note",
            "block_filter"]
@@ -43,11 +44,60 @@ def page_blocks(doc: etree._Element) -> dict[str, PageBlock]:
     """The distinct blocks of a parsed page (``<body>``), by key, first occurrence kept."""
     body = doc.find(".//body")
     out: dict[str, PageBlock] = {}
-    for b in html_blocks(body if body is not None else doc, with_paths=True):
-        if len(tokens(b.text)) < _MIN_TOKENS:
+    for text, path in _path_blocks(body if body is not None else doc):
+        if len(tokens(text)) < _MIN_TOKENS:
             continue
-        key = block_key(b.text)
-        out.setdefault(key, PageBlock(key, b.text, b.path))
+        key = block_key(text)
+        if key not in out:
+            out[key] = PageBlock(key, text, path)
+    return out
+
+
+def _path_blocks(root: etree._Element) -> list[tuple[str, str]]:
+    """``html_blocks(root, with_paths=True)``'s texts and paths, the same walk without its
+    kinds and levels: every page of a collection goes through it, so it is kept lean."""
+    out: list[tuple[str, str]] = []
+    parts: list[str] = []
+    add = parts.append
+    current = ""
+
+    def flush() -> None:
+        if parts:
+            text = " ".join("".join(parts).split())
+            parts.clear()
+            if text:
+                out.append((text, current))
+
+    def walk(el: etree._Element, depth: int, path: str) -> None:
+        nonlocal current
+        tag = el.tag
+        if not isinstance(tag, str) or depth > MAX_DEPTH or (tag := tag.lower()) in SKIP_TAGS:
+            if el.tail:
+                add(el.tail)
+            return
+        block = tag in BLOCK_TAGS
+        here = path
+        if block:
+            cls = (el.get("class") or "").split()
+            role = el.get("role")
+            here = f"{path}/{tag}" + (f".{cls[0]}" if cls else "") + (
+                f"[{role}]" if role else "")
+            flush()
+            current = here
+            if tag == "br":
+                add("\n")
+        if el.text:
+            add(el.text)
+        for child in el:
+            walk(child, depth + 1, here)
+        if block:
+            flush()
+            current = path
+        if el.tail:
+            add(el.tail)
+
+    walk(root, 0, "")
+    flush()
     return out
 
 
@@ -57,7 +107,13 @@ def threshold(pages: int) -> int:
 
 
 def is_note(block: PageBlock) -> bool:
-    return bool(_NOTE_PATH.search(block.path)) and len(tokens(block.text)) >= 5
+    return _note_path(block.path) and len(tokens(block.text)) >= 5
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _note_path(path: str) -> bool:
+    """A path inside a notice (a site's pages repeat their paths: each is matched once)."""
+    return bool(_NOTE_PATH.search(path))
 
 
 def block_filter(

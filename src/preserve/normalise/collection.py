@@ -1,25 +1,34 @@
 """Normalise a collection: its WARCs' HTML captures to ``normalised/articles.jsonl``.
 
-1. The closed WARCs not normalised before are read once to learn each host's template
-   (``boilerplate``) and the first capture of each payload (to resolve revisits).
-2. They are read again; each capture becomes an Article (``extract``) with the site's
-   template blocks removed from its body, its provenance (WARC file, offset, length,
-   record id, capture time, payload digest) and, when its body was seen before, the id
-   of that first article in ``duplicate_of``.
+1. The closed WARCs not normalised before are read once. Their pages are found through
+   the CDXJ index (``spots``: each page's gzip member read by seeking to it, images and
+   other payloads never inflated), or, where the index is stale, by reading every record.
+   Each page is decoded and parsed once: its blocks count towards its host's template
+   (``boilerplate``), the first capture of each payload is noted (to resolve revisits),
+   and what extraction reads from the tree (``extract.read_parts``) is spooled to an
+   unnamed temporary file in ``normalised/``, so memory stays flat.
+2. The spool is read back; each capture becomes an Article (``extract.finish_article``)
+   with the site's template blocks removed from its body, its provenance (WARC file,
+   offset, length, record id, capture time, payload digest) and, when its body was seen
+   before, the id of that first article in ``duplicate_of``. A revisit is extracted
+   from its original's payload, read then.
 3. ``articles.jsonl`` is replaced atomically: the lines of earlier runs, then the new
    ones; ``sites.jsonl`` (pages per host and site notes) likewise; then the state is
    committed. Running again with no new WARC changes nothing.
 4. The search index (``normalised/search.sqlite3``) is brought in step with
    ``articles.jsonl``: the pages of the WARCs just done are added (searchindex.py).
 
-Memory stays flat: records are streamed, and everything remembered is in SQLite.
+Memory stays flat: records are streamed, and everything remembered is in SQLite or the
+spool.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,13 +46,24 @@ from ..web.html import decode_html, http_charset, parse_html
 from .article import PAGE_TYPES, Article, Provenance
 from .boilerplate import block_filter, is_note, page_blocks, threshold
 from .components import check_components
-from .extract import extract_article
-from .records import Capture, iter_captures, read_payload_at
+from .extract import (
+    ArticleParts,
+    ParsedPage,
+    extract_article,
+    finish_article,
+    parse_page,
+    read_parts,
+)
+from .records import Capture, IndexMismatch, captures_at, iter_captures, read_payload_at
 from .searchindex import update_search_index
+from .spots import PageSpots
 from .state import NormaliseState
 
 __all__ = ["normalise_collection", "NormaliseSummary", "article_id"]
 ProgressCallback = Callable[[str, int], None]
+# What pass 1 keeps of a capture: parts to finish, an Article already final (not a page
+# extraction can read), or None for a revisit (extracted in pass 2 from its original).
+_Kept = ArticleParts | Article | None
 
 
 @dataclass(frozen=True)
@@ -91,29 +111,74 @@ def _duplicate_key(article: Article, body_hash: str) -> str:
     return body_hash
 
 
-def _learn(state: NormaliseState, path: Path) -> None:
-    """Pass 1 over one WARC: payload origins and per-host block counts."""
-    for cap in iter_captures(path):
-        if cap.is_revisit:
-            continue
-        if cap.payload_digest and not state.add_payload(
-                cap.payload_digest, cap.warc_file, cap.offset, cap.record_id, cap.url):
-            continue  # the same payload again: it says nothing new about the template
-        doc = _parse(decode_html(cap.payload, http_charset(cap.content_type)).text)
-        if doc is None:
-            continue
-        host = _host(cap.url)
-        blocks = page_blocks(doc)
-        state.count_page(host, blocks)
-        for b in blocks.values():
-            if is_note(b):
-                state.add_note(host, b.key, b.text, cap.url)
+def _learn(state: NormaliseState, spool: IO[bytes], captures: Iterator[Capture]) -> int:
+    """Pass 1 over one WARC's captures: payload origins, per-host block counts and site
+    notes, and each capture with what extraction read from it, spooled. Returns how many
+    captures were spooled."""
+    count = 0
+    for cap in captures:
+        kept: _Kept = None
+        if not cap.is_revisit:
+            charset = http_charset(cap.content_type)
+            page = parse_page(cap.payload, cap.url, http_charset=charset)
+            if not cap.payload_digest or state.add_payload(
+                    cap.payload_digest, cap.warc_file, cap.offset, cap.record_id, cap.url):
+                # The template is learnt from the whole payload decoded; extraction's
+                # tree is that one unless extraction cut the page or took NULs out.
+                if isinstance(page, ParsedPage) and page.whole:
+                    doc: etree._Element | None = page.doc
+                else:
+                    doc = _parse(decode_html(cap.payload, charset).text)
+                if doc is not None:
+                    _count_blocks(state, cap.url, doc)
+            # else: the same payload again; it says nothing new about the template
+            kept = page if isinstance(page, Article) else read_parts(page, cap.url)
+        pickle.dump((replace(cap, payload=b""), kept), spool, pickle.HIGHEST_PROTOCOL)
+        count += 1
+    return count
 
 
-def _payload(state: NormaliseState, coll: Collection, cap: Capture) -> tuple[
+def _count_blocks(state: NormaliseState, url: str, doc: etree._Element) -> None:
+    host = _host(url)
+    blocks = page_blocks(doc)
+    state.count_page(host, blocks)
+    for b in blocks.values():
+        if is_note(b):
+            state.add_note(host, b.key, b.text, url)
+
+
+def _learn_warc(state: NormaliseState, spool: IO[bytes], path: Path,
+                spots: PageSpots) -> int:
+    """Pass 1 over the WARC at ``path``: through the index where it holds, else whole."""
+    found = spots.for_warc(path)
+    if found is not None:
+        mark = spool.tell()
+        state.savepoint()
+        try:
+            count = _learn(state, spool, captures_at(path, found))
+        except IndexMismatch:
+            state.rollback_to()
+            spool.seek(mark)
+            spool.truncate()
+        else:
+            state.release()
+            return count
+    return _learn(state, spool, iter_captures(path))
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[tuple[Capture, _Kept]]:
+    spool.seek(0)
+    while True:
+        try:
+            item: tuple[Capture, _Kept] = pickle.load(spool)
+        except EOFError:
+            return
+        yield item
+
+
+def _original(state: NormaliseState, coll: Collection, cap: Capture) -> tuple[
         bytes, str, dict[str, Any] | None, list[str]]:
-    if not cap.is_revisit:
-        return cap.payload, cap.content_type, None, []
+    """The payload of a revisit's original capture, where it is, or why there is none."""
     original = state.payload(cap.payload_digest) if cap.payload_digest else None
     if original is None:
         return b"", cap.content_type, None, [
@@ -124,19 +189,43 @@ def _payload(state: NormaliseState, coll: Collection, cap: Capture) -> tuple[
         "warc_file": warc, "offset": offset, "record_id": record_id, "url": url}, []
 
 
-def _normalise(state: NormaliseState, coll: Collection, cap: Capture) -> Article:
-    payload, ctype, revisit_of, problems = _payload(state, coll, cap)
-    host = _host(cap.url)
-    limit = threshold(state.host_pages(host))
-    known: dict[str, bool] = {}
+class _Template:
+    """Which blocks are a host's template, asked of the state once per block while one
+    host's pages follow each other (pass 2 changes no count)."""
 
-    def template(key: str) -> bool:
-        if key not in known:
-            known[key] = state.block_pages(host, key) >= limit
-        return known[key]
+    def __init__(self, state: NormaliseState) -> None:
+        self.state = state
+        self.host: str | None = None
+        self.limit = 0
+        self.known: dict[str, bool] = {}
 
-    article = extract_article(payload, cap.url, http_charset=http_charset(ctype),
-                              block_filter=block_filter(template))
+    def of(self, host: str) -> Callable[[str], bool]:
+        if host != self.host:
+            self.host, self.known = host, {}
+            self.limit = threshold(self.state.host_pages(host))
+        return self.template
+
+    def template(self, key: str) -> bool:
+        known = self.known.get(key)
+        if known is None:
+            assert self.host is not None
+            known = self.known[key] = self.state.block_pages(self.host, key) >= self.limit
+        return known
+
+
+def _normalise(state: NormaliseState, coll: Collection, cap: Capture, kept: _Kept,
+               templates: _Template) -> Article:
+    template = templates.of(_host(cap.url))
+    revisit_of: dict[str, Any] | None = None
+    problems: list[str] = []
+    if isinstance(kept, Article):
+        article = kept
+    elif kept is not None:
+        article = finish_article(kept, block_filter(template))
+    else:
+        payload, ctype, revisit_of, problems = _original(state, coll, cap)
+        article = extract_article(payload, cap.url, http_charset=http_charset(ctype),
+                                  block_filter=block_filter(template))
     ident = article_id(cap.url, cap.date)
     duplicate = None
     if article.body_hash:
@@ -215,21 +304,37 @@ def _run(coll: Collection, state: NormaliseState,
     if not warcs:
         total = sum(1 for _ in _earlier_lines(output, set()))
         return NormaliseSummary(0, len(done), 0, 0, 0, 0, 0, 0, total, output)
+    with tempfile.TemporaryFile(dir=coll.normalised, prefix=".spool-") as spool:
+        spots = PageSpots(coll.index_path, warcs)
+        try:
+            captures = []
+            for path in warcs:
+                if on_progress:
+                    on_progress(f"learning {path.name}", 0)
+                captures.append(_learn_warc(state, spool, path, spots))
+        finally:
+            spots.close()
+        return _write(coll, state, warcs, captures, _spooled(spool), done, on_progress)
+
+
+def _write(coll: Collection, state: NormaliseState, warcs: list[Path], captures: list[int],
+           spooled: Iterator[tuple[Capture, _Kept]], done: set[str],
+           on_progress: ProgressCallback | None) -> NormaliseSummary:
+    """Pass 2: the spooled captures as articles, then sites.jsonl and the state."""
+    output = coll.articles_path
     counts = dict.fromkeys(PAGE_TYPES, 0)
     pages = duplicates = problems = total = 0
-    for path in warcs:
-        if on_progress:
-            on_progress(f"learning {path.name}", 0)
-        _learn(state, path)
     redo = {p.name for p in warcs}
+    templates = _Template(state)
     with atomic_write(output, "w", encoding="utf-8") as f:
         for line in _earlier_lines(output, redo):
             f.write(line)
             total += 1
-        for path in warcs:
+        for path, n in zip(warcs, captures, strict=True):
             made = 0
-            for cap in iter_captures(path):
-                article = _normalise(state, coll, cap)
+            for _ in range(n):
+                cap, kept = next(spooled)
+                article = _normalise(state, coll, cap, kept, templates)
                 f.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
                 made += 1
                 counts[article.page_type] += 1

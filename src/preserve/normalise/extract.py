@@ -1,5 +1,9 @@
 """One page in, one Article out: decode, parse, read metadata, extract the body, classify.
 
+The steps are also offered apart (``parse_page``, ``read_parts``, ``finish_article``) for
+normalise, which parses each page once, learns the site's template from the tree, keeps
+the page's parts on disk and finishes the article when the template is known.
+
 ``extract_article`` never raises for bad input. A payload that is not HTML, empty, too
 large, too deeply nested or undecodable gives ``page_type: other`` and a ``problems``
 entry saying why; whatever could still be read is kept.
@@ -10,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
@@ -19,10 +24,11 @@ from .article import Article, Image
 from .blocks import Block, render_markdown, render_text, tokens
 from .body import body_titles, extract_body
 from .listing import teaser_markdown, teaser_text
-from .metadata import BODY_DATE_SOURCES, extract_metadata
-from .pagetype import is_dated, page_type, read_structure
+from .metadata import BODY_DATE_SOURCES, Metadata, extract_metadata
+from .pagetype import PageStructure, is_dated, page_type, read_structure
 
-__all__ = ["extract_article", "MAX_HTML_BYTES", "BlockFilter", "looks_binary"]
+__all__ = ["extract_article", "MAX_HTML_BYTES", "BlockFilter", "looks_binary", "ParsedPage",
+           "ArticleParts", "parse_page", "read_parts", "finish_article"]
 
 # Pages are read up to this size; real article pages are far smaller, and the
 # extractors' cost grows with the page.
@@ -113,22 +119,45 @@ def _links(root: etree._Element, url: str | None, limit: int = 500) -> tuple[str
     return tuple(seen)
 
 
-def extract_article(
-    html: bytes | str,
-    url: str | None = None,
-    *,
-    http_charset: str | None = None,
-    block_filter: BlockFilter | None = None,
-    max_bytes: int = MAX_HTML_BYTES,
-) -> Article:
-    """Normalise one HTML page. ``block_filter`` removes site boilerplate from the body
-    (see ``boilerplate``); it returns the kept blocks and notes."""
+@dataclass(frozen=True)
+class ParsedPage:
+    """A page decoded and parsed, as extraction reads it."""
+
+    text: str
+    encoding: str | None
+    problems: tuple[str, ...]
+    doc: etree._Element
+    # The text is the whole payload decoded, nothing cut and no NUL taken out: the text
+    # that site-template learning parses too (normalise.collection).
+    whole: bool
+
+
+@dataclass(frozen=True)
+class ArticleParts:
+    """What extraction reads from a page before the site's template is known: all but
+    the template filter and what depends on the filtered body. Plain data (no tree), so
+    normalise can keep it on disk between its passes."""
+
+    url: str | None
+    encoding: str | None
+    problems: tuple[str, ...]
+    meta: Metadata
+    blocks: tuple[Block, ...]
+    structure: PageStructure
+    images: tuple[Image, ...]
+    links: tuple[str, ...]
+
+
+def parse_page(html: bytes | str, url: str | None = None, *, http_charset: str | None = None,
+               max_bytes: int = MAX_HTML_BYTES) -> ParsedPage | Article:
+    """Decode and parse a page; an Article saying why when it is not one to extract."""
     problems: list[str] = []
     encoding: str | None = None
+    whole = True
     if isinstance(html, bytes):
         if len(html) > max_bytes:
             problems.append(f"size: page of {len(html)} bytes read up to {max_bytes}")
-            html = html[:max_bytes]
+            html, whole = html[:max_bytes], False
         if looks_binary(html):
             return Article(url=url, problems=(*problems, "not-html: binary payload"))
         decoded = decode_html(html, http_charset)
@@ -138,7 +167,9 @@ def extract_article(
         text = html[:max_bytes]
         if len(html) > max_bytes:
             problems.append(f"size: page of {len(html)} characters read up to {max_bytes}")
-    text = text.replace("\x00", "")
+            whole = False
+    if "\x00" in text:
+        text, whole = text.replace("\x00", ""), False
     if not text.strip():
         return Article(url=url, encoding=encoding, problems=(*problems, "empty: no content"))
     try:
@@ -149,14 +180,29 @@ def extract_article(
     if too_deep:
         problems.append(f"nesting: elements nested {_PARSER_DEPTH} deep; the parser read "
                         "no further")
+    return ParsedPage(text, encoding, tuple(problems), doc, whole)
+
+
+def read_parts(page: ParsedPage, url: str | None = None) -> ArticleParts:
+    """Metadata, body blocks, structure, images and links of a parsed page."""
+    doc = page.doc
     meta = extract_metadata(doc, url)
-    body = extract_body(doc, text, url, body_titles(doc))
-    problems.extend(body.problems)
-    blocks = list(body.blocks)
+    body = extract_body(doc, page.text, url, body_titles(doc))
+    structure = read_structure(doc, url, meta.canonical_url)
+    content = _content_root(doc)
+    return ArticleParts(url, page.encoding, (*page.problems, *body.problems), meta,
+                        tuple(body.blocks), structure, _images(content, url),
+                        _links(content, url))
+
+
+def finish_article(parts: ArticleParts, block_filter: BlockFilter | None = None) -> Article:
+    """The Article of a page's parts, ``block_filter`` removing the site's template."""
+    problems = list(parts.problems)
+    meta, structure = parts.meta, parts.structure
+    blocks = list(parts.blocks)
     if block_filter is not None:
         blocks, notes = block_filter(blocks)
         problems.extend(notes)
-    structure = read_structure(doc, url, meta.canonical_url)
     kind = page_type(meta, blocks, structure)
     published = meta.published
     if not is_dated(meta, structure) and meta.sources.get("published") == "time":
@@ -174,10 +220,9 @@ def extract_article(
         hashed = body_text
     words = len(tokens(body_text))
     digest = hashlib.sha256(" ".join(tokens(hashed.lower())).encode()).hexdigest()
-    content = _content_root(doc)
     # page_type gives "article" and "page" only to a body with words.
     return Article(
-        url=url,
+        url=parts.url,
         canonical_url=meta.canonical_url,
         page_type=kind,
         title=meta.title,
@@ -191,10 +236,26 @@ def extract_article(
         categories=tuple(meta.categories),
         body_text=body_text,
         body_markdown=body_markdown,
-        images=_images(content, url),
-        links=_links(content, url),
+        images=parts.images,
+        links=parts.links,
         word_count=words,
-        encoding=encoding,
+        encoding=parts.encoding,
         body_hash=f"sha256:{digest}" if words else None,
         problems=tuple(problems),
     )
+
+
+def extract_article(
+    html: bytes | str,
+    url: str | None = None,
+    *,
+    http_charset: str | None = None,
+    block_filter: BlockFilter | None = None,
+    max_bytes: int = MAX_HTML_BYTES,
+) -> Article:
+    """Normalise one HTML page. ``block_filter`` removes site boilerplate from the body
+    (see ``boilerplate``); it returns the kept blocks and notes."""
+    page = parse_page(html, url, http_charset=http_charset, max_bytes=max_bytes)
+    if isinstance(page, Article):
+        return page
+    return finish_article(read_parts(page, url), block_filter)

@@ -42,6 +42,18 @@ class NormaliseState:
     def commit(self) -> None:
         self.db.execute("COMMIT")
 
+    def savepoint(self) -> None:
+        """Mark where to come back to (``rollback_to``) or keep what follows (``release``)."""
+        self.db.execute("SAVEPOINT warc")
+
+    def rollback_to(self) -> None:
+        """Undo what was done since ``savepoint`` (a WARC learnt from a stale index)."""
+        self.db.execute("ROLLBACK TO warc")
+        self.db.execute("RELEASE warc")
+
+    def release(self) -> None:
+        self.db.execute("RELEASE warc")
+
     def close(self) -> None:
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
