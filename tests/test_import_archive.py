@@ -186,6 +186,15 @@ def test_import_from_an_ia_like_archive(tmp_path: Path) -> None:
     assert any(b"X-Archive-Orig-Server: Apache" in m and b"payload-digest-check: match" in m
                for m in metadata)
 
+    # What the archive failed to give is not asked of the live site by `preserve patch`.
+    patch = CliRunner().invoke(cli, ["patch", str(out), "--dry-run", "--json"],
+                               catch_exceptions=False)
+    assert patch.exit_code == 0, patch.output
+    planned = json.loads(patch.stdout)
+    assert planned["targets"] == []
+    assert {t["url"] for t in planned["skipped"] if t["skipped"] == "from-archive-import"} \
+        >= {SITE + "gone"}
+
 
 def test_a_timemap_is_followed_when_no_cdx_answers(tmp_path: Path) -> None:
     mementos = _ia_mementos()[:1]

@@ -103,19 +103,24 @@ class PatchResult:
         }
 
 
-def _registry_view(coll: Collection) -> tuple[CrawlRecord | None, tuple[str, ...]]:
-    """The unfinished crawl, if any, and every scope seed earlier crawls recorded."""
+def _registry_view(coll: Collection
+                   ) -> tuple[CrawlRecord | None, tuple[str, ...], frozenset[str]]:
+    """The unfinished crawl, if any, every scope seed earlier crawls recorded, and the ids
+    of the crawls that imported from a web archive."""
     if not coll.state_db.exists():
-        return None, ()
+        return None, (), frozenset()
     state = SqliteCrawlState(coll.state_db)
     try:
         current = state.unfinished()
         seeds: dict[str, None] = {}
+        imports = set()
         for crawl in state.registry.all():
             seeds.update(dict.fromkeys(state.scope_seeds(crawl.id)))
+            if crawl.kind == "import":
+                imports.add(crawl.id)
     finally:
         state.close()
-    return current, tuple(seeds)
+    return current, tuple(seeds), frozenset(imports)
 
 
 def plan_patch(coll: Collection) -> Patch:
@@ -127,10 +132,14 @@ def plan_patch(coll: Collection) -> Patch:
 
 
 def _plan(coll: Collection) -> Patch:
-    current, scope_seeds = _registry_view(coll)
+    current, scope_seeds, imports = _registry_view(coll)
     config = coll.load_config()
     resumes = None
     if current is not None:
+        if current.kind == "import":
+            raise CollectionError(f"crawl {current.id} is an unfinished import from a web "
+                                  "archive; run the same `preserve import-archive` command "
+                                  "again to finish it before a patch", coll.root)
         if current.kind != "patch":
             raise CollectionError(f"crawl {current.id} is unfinished; run `preserve crawl "
                                   f"{coll.root}` to finish it before a patch", coll.root)
@@ -146,6 +155,11 @@ def _plan(coll: Collection) -> Patch:
         for m in entries:
             if m.reason == BLOCKED_ADDRESS:
                 continue  # the address policy would refuse it again
+            if m.crawl_id in imports:
+                # The web archive failed to give it: the live site (often gone) is not
+                # where to ask; `preserve import-archive` asks the archive again.
+                skipped.append(PatchTarget(m, group, "from-archive-import"))
+                continue
             try:
                 url = canonicalize(m.url)
             except ValueError:
