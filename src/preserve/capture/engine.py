@@ -268,19 +268,31 @@ class CrawlRun:
         return ""
 
     def loop(self, fetcher: Fetcher, t0: float) -> None:
+        """Keep every host that is due busy, one request per host, up to ``concurrency``.
+
+        Each turn: claim a URL for every host that politeness allows (its previous
+        request ended at least its delay ago) and that has a free worker; wait until a
+        fetch ends or the next idle host becomes due; then free the hosts whose answers
+        need no back-off, claim their next URLs and only then store the answers, so the
+        store (WARC, index, state) of one host overlaps with the fetches of all of them.
+        """
         ctx = self.ctx
         mono = ctx.monotonic
         inflight: dict[Future[_Work], FrontierItem] = {}
         with ThreadPoolExecutor(self.cfg.concurrency, thread_name_prefix="preserve") as pool:
+
+            def fill() -> None:
+                for item, robots in self._claim(self.cfg.concurrency - len(inflight)):
+                    self.politeness.started(item.host)
+                    job = _robots_work if robots else _work
+                    inflight[pool.submit(job, fetcher, item)] = item
+                    self._progress(t0, len(inflight), item.url)
+
             while True:
                 self.stop_reason = self.stop_reason or self._limit(t0)
                 stopping = bool(self.stop_reason) or ctx.stop_requested()
                 if not stopping:
-                    for item, robots in self._claim(self.cfg.concurrency - len(inflight)):
-                        self.politeness.started(item.host)
-                        job = _robots_work if robots else _work
-                        inflight[pool.submit(job, fetcher, item)] = item
-                        self._progress(t0, len(inflight), item.url)
+                    fill()
                 if not inflight:
                     if stopping:
                         break
@@ -292,13 +304,27 @@ class CrawlRun:
                         break
                     ctx.wait_stop(max(0.0, min(wake - mono(), 1.0)))
                     continue
-                wake = self._next_wake()
-                timeout = 0.5 if wake is None else max(0.005, min(wake - mono(), 0.5))
+                timeout = 0.5  # and look at the stop request and the limits again
+                if len(inflight) < self.cfg.concurrency:
+                    wake = self._next_wake()
+                    if wake is not None:
+                        timeout = max(0.005, min(wake - mono(), timeout))
                 done, _ = wait(list(inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+                if not done:
+                    continue
+                now = mono()
+                works = [fut.result() for fut in done]
                 for fut in done:
-                    item = inflight.pop(fut)
-                    self.handle(fut.result())
-                    self._progress(t0, len(inflight), item.url)
+                    del inflight[fut]
+                freed = {id(w) for w in works if _needs_no_back_off(w)}
+                for work in works:
+                    if id(work) in freed:
+                        self.politeness.finished(work.item.host, now)
+                if freed and not stopping and self._room(t0, len(works)):
+                    fill()
+                for work in works:
+                    self.handle(work, freed=id(work) in freed)
+                    self._progress(t0, len(inflight), work.item.url)
         reason = self.stop_reason or "interrupted"
         self.summary.stop_reason = reason
         if reason == "finished":
@@ -307,6 +333,16 @@ class CrawlRun:
             self.summary.status = "limit-reached"
         else:
             self.summary.status = "interrupted"
+
+    def _room(self, t0: float, unstored: int) -> bool:
+        """Whether more may be claimed before ``unstored`` answers are stored: no limit is
+        reached, and storing them cannot reach a count limit either."""
+        if self._limit(t0) or self.ctx.stop_requested():
+            return False
+        cfg, s = self.cfg, self.summary
+        if cfg.max_urls is not None and s.captured + unstored >= cfg.max_urls:
+            return False
+        return cfg.max_pages is None or s.page_captures + unstored < cfg.max_pages
 
     def _claim(self, slots: int) -> list[tuple[FrontierItem, bool]]:
         if slots <= 0:
@@ -337,14 +373,19 @@ class CrawlRun:
         return jobs
 
     def _next_wake(self) -> float | None:
+        """When (monotonic) a host with queued URLs that is not busy becomes due, or
+        None if nothing is queued. A host with a request in flight is not waited for:
+        the end of that request wakes the loop."""
         hosts = self.frontier.queued_hosts()
         if not hosts:
             return None
-        host_time = min(self.politeness.next_time(h) for h in hosts)
+        mono = self.ctx.monotonic()
+        host_time = self.politeness.next_due(hosts)
+        if host_time is None:
+            return mono + 0.5
         earliest = self.frontier.earliest()
         if earliest is None:
             return host_time
-        mono = self.ctx.monotonic()
         return float(max(host_time, mono + (earliest - self._wall())))
 
     def _allowed(self, item: FrontierItem) -> bool:
@@ -374,10 +415,13 @@ class CrawlRun:
 
     # -- results --------------------------------------------------------------
 
-    def handle(self, work: _Work) -> None:
+    def handle(self, work: _Work, freed: bool = False) -> None:
+        """Store one fetch's answer; ``freed``: the loop already told politeness that
+        the host's request ended (the answer asks for no back-off)."""
         item = work.item
         now = self.ctx.monotonic()
-        self.politeness.finished(item.host, now)
+        if not freed:
+            self.politeness.finished(item.host, now)
         if work.robots:
             self._robots_result(work, now)
             return
@@ -577,6 +621,15 @@ def _batches(items: Iterable[str], size: int) -> Iterable[list[str]]:
 def _root(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/"
+
+
+def _needs_no_back_off(work: _Work) -> bool:
+    """An answer after which the host may be asked again once its delay has passed,
+    whatever storing it finds: not robots.txt (it may set a Crawl-delay), not a failure
+    and not a status that may be retried after a back-off."""
+    result = work.results[-1]
+    return (not work.robots and isinstance(result, Exchange)
+            and result.status not in _RETRY_STATUSES)
 
 
 def _work(fetcher: Fetcher, item: FrontierItem) -> _Work:
