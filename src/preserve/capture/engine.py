@@ -45,6 +45,8 @@ class _Work:
     results: list[FetchResult]
     found: Discovered | None = None
     robots: bool = False
+    # found.links canonicalised (those that can be), by the worker: off the main thread
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,14 +127,12 @@ class CrawlRun:
 
     def found(self, parent: FrontierItem, links: tuple[tuple[str, str], ...],
               follow: bool) -> None:
+        """Queue or exclude what ``parent`` links to: ``links`` are canonical URLs and
+        their hops (``_canonical``)."""
         items = []
         excluded: list[tuple[str, str, str]] = []  # url, hops, reason
-        for raw, hop in links:
+        for url, hop in links:
             if not follow and hop not in "ER":
-                continue
-            try:
-                url = canonicalize(raw)
-            except ValueError:
                 continue
             hops = parent.hops + hop
             if hop == "R" and parent.is_seed and not self.scope.in_scope(url):
@@ -275,6 +275,8 @@ class CrawlRun:
         fetch ends or the next idle host becomes due; then free the hosts whose answers
         need no back-off, claim their next URLs and only then store the answers, so the
         store (WARC, index, state) of one host overlaps with the fetches of all of them.
+        The main thread's work per URL bounds the crawl's rate, so it does no more than
+        it must: links are canonicalised by the workers, and a turn commits once.
         """
         ctx = self.ctx
         mono = ctx.monotonic
@@ -320,11 +322,20 @@ class CrawlRun:
                 for work in works:
                     if id(work) in freed:
                         self.politeness.finished(work.item.host, now)
-                if freed and not stopping and self._room(t0, len(works)):
-                    fill()
+                # One commit for this turn's claims and stores: each result is still all
+                # or nothing (its records, its crawl-log line and the checkpoints commit
+                # with it), and the turn costs one commit instead of one per result.
+                with self.state.transaction():
+                    if freed and not stopping and self._room(t0, len(works)):
+                        fill()
+                    for work in works:
+                        if not work.robots:
+                            self.handle(work, freed=id(work) in freed)
+                            self._progress(t0, len(inflight), work.item.url)
                 for work in works:
-                    self.handle(work, freed=id(work) in freed)
-                    self._progress(t0, len(inflight), work.item.url)
+                    if work.robots:  # commits before its event is appended
+                        self.handle(work)
+                        self._progress(t0, len(inflight), work.item.url)
         reason = self.stop_reason or "interrupted"
         self.summary.stop_reason = reason
         if reason == "finished":
@@ -435,7 +446,7 @@ class CrawlRun:
                 self._retry(item, now, retry_in, result.duration,
                             f"HTTP {result.status}; retry in {retry_in:.1f}s", result.status)
                 return
-            self._store(item, result, work.found)
+            self._store(item, result, work.found, work.links)
         finally:
             result.close()
 
@@ -499,7 +510,7 @@ class CrawlRun:
                         item.host, None if asked is None else min(asked, cap))
                     if work.found is not None and self.ctx.patch is None:
                         # Sitemap: lines, whatever `sitemaps` says (a patch takes none)
-                        self.found(item, work.found.links, follow=True)
+                        self.found(item, work.links, follow=True)
                     detail = f"HTTP {final.status}: {rules.policy}"
                     if asked is not None and asked > cap:
                         detail += f"; Crawl-delay {asked:g}s capped at {cap:g}s (max-crawl-delay)"
@@ -531,7 +542,8 @@ class CrawlRun:
                                outcome="success" if ok else "warning",
                                detail=detail, data=data)
 
-    def _store(self, item: FrontierItem, ex: Exchange, found: Discovered | None) -> None:
+    def _store(self, item: FrontierItem, ex: Exchange, found: Discovered | None,
+               links: tuple[tuple[str, str], ...]) -> None:
         with self.state.transaction():
             self._write(item, ex, found)
             self.frontier.complete(item, "done")
@@ -540,7 +552,7 @@ class CrawlRun:
                 follow = self.ctx.patch is None and (
                     decision.follow or item.is_seed or item.hops.endswith("X"))
                 self._detect(item, found, follow)
-                self.found(item, found.links, follow)
+                self.found(item, links, follow)
             self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -639,7 +651,7 @@ def _work(fetcher: Fetcher, item: FrontierItem) -> _Work:
         return _Work(item, [result])
     location = result.header("location") if 300 <= result.status < 400 else None
     found = discover(result, item.hops, location=urljoin(item.url, location) if location else None)
-    return _Work(item, [result], found)
+    return _Work(item, [result], found, links=_canonical(found))
 
 
 def _robots_work(fetcher: Fetcher, item: FrontierItem) -> _Work:
@@ -657,4 +669,17 @@ def _robots_work(fetcher: Fetcher, item: FrontierItem) -> _Work:
         url = urljoin(url, location)
     final = results[-1]
     found = discover(final, "P") if isinstance(final, Exchange) else None
-    return _Work(item, results, found, robots=True)
+    return _Work(item, results, found, robots=True, links=_canonical(found))
+
+
+def _canonical(found: Discovered | None) -> tuple[tuple[str, str], ...]:
+    """The discovered links in canonical form, those that have one, with their hops."""
+    if found is None:
+        return ()
+    links = []
+    for raw, hop in found.links:
+        try:
+            links.append((canonicalize(raw), hop))
+        except ValueError:
+            continue
+    return tuple(links)
