@@ -358,7 +358,7 @@ def render(args: argparse.Namespace, scenarios: list[Scenario], memory: Scenario
     hosts_only = memory is None and [sc.name for sc in scenarios] == ["multi"]
     out = [HOSTS_START if hosts_only else START, "",
            "Written by `bench/crawl.py`; edit the script, not this text.", "",
-           f"- **Date:** {date}{quick}; {args.repeat} run(s) of each crawl, alternating "
+           f"- **Date:** {date}{quick}; {args.repeat} run(s) of each crawl, rotating "
            "which tool goes first; medians.",
            f"- **Machine:** {machine()}; shared and noisy.",
            "- **Versions:** " + ", ".join(f"{k} {v}" for k, v in ver.items()) + ".",
