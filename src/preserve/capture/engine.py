@@ -45,6 +45,8 @@ class _Work:
     results: list[FetchResult]
     found: Discovered | None = None
     robots: bool = False
+    # found.links canonicalised (those that can be), by the worker: off the main thread
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,14 +127,12 @@ class CrawlRun:
 
     def found(self, parent: FrontierItem, links: tuple[tuple[str, str], ...],
               follow: bool) -> None:
+        """Queue or exclude what ``parent`` links to: ``links`` are canonical URLs and
+        their hops (``_canonical``)."""
         items = []
         excluded: list[tuple[str, str, str]] = []  # url, hops, reason
-        for raw, hop in links:
+        for url, hop in links:
             if not follow and hop not in "ER":
-                continue
-            try:
-                url = canonicalize(raw)
-            except ValueError:
                 continue
             hops = parent.hops + hop
             if hop == "R" and parent.is_seed and not self.scope.in_scope(url):
@@ -268,19 +268,33 @@ class CrawlRun:
         return ""
 
     def loop(self, fetcher: Fetcher, t0: float) -> None:
+        """Keep every host that is due busy, one request per host, up to ``concurrency``.
+
+        Each turn: claim a URL for every host that politeness allows (its previous
+        request ended at least its delay ago) and that has a free worker; wait until a
+        fetch ends or the next idle host becomes due; then free the hosts whose answers
+        need no back-off, claim their next URLs and only then store the answers, so the
+        store (WARC, index, state) of one host overlaps with the fetches of all of them.
+        The main thread's work per URL bounds the crawl's rate, so it does no more than
+        it must: links are canonicalised by the workers, and a turn commits once.
+        """
         ctx = self.ctx
         mono = ctx.monotonic
         inflight: dict[Future[_Work], FrontierItem] = {}
         with ThreadPoolExecutor(self.cfg.concurrency, thread_name_prefix="preserve") as pool:
+
+            def fill() -> None:
+                for item, robots in self._claim(self.cfg.concurrency - len(inflight)):
+                    self.politeness.started(item.host)
+                    job = _robots_work if robots else _work
+                    inflight[pool.submit(job, fetcher, item)] = item
+                    self._progress(t0, len(inflight), item.url)
+
             while True:
                 self.stop_reason = self.stop_reason or self._limit(t0)
                 stopping = bool(self.stop_reason) or ctx.stop_requested()
                 if not stopping:
-                    for item, robots in self._claim(self.cfg.concurrency - len(inflight)):
-                        self.politeness.started(item.host)
-                        job = _robots_work if robots else _work
-                        inflight[pool.submit(job, fetcher, item)] = item
-                        self._progress(t0, len(inflight), item.url)
+                    fill()
                 if not inflight:
                     if stopping:
                         break
@@ -292,13 +306,36 @@ class CrawlRun:
                         break
                     ctx.wait_stop(max(0.0, min(wake - mono(), 1.0)))
                     continue
-                wake = self._next_wake()
-                timeout = 0.5 if wake is None else max(0.005, min(wake - mono(), 0.5))
+                timeout = 0.5  # and look at the stop request and the limits again
+                if len(inflight) < self.cfg.concurrency:
+                    wake = self._next_wake()
+                    if wake is not None:
+                        timeout = max(0.005, min(wake - mono(), timeout))
                 done, _ = wait(list(inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+                if not done:
+                    continue
+                now = mono()
+                works = [fut.result() for fut in done]
                 for fut in done:
-                    item = inflight.pop(fut)
-                    self.handle(fut.result())
-                    self._progress(t0, len(inflight), item.url)
+                    del inflight[fut]
+                freed = {id(w) for w in works if _needs_no_back_off(w)}
+                for work in works:
+                    if id(work) in freed:
+                        self.politeness.finished(work.item.host, now)
+                # One commit for this turn's claims and stores: each result is still all
+                # or nothing (its records, its crawl-log line and the checkpoints commit
+                # with it), and the turn costs one commit instead of one per result.
+                with self.state.transaction():
+                    if freed and not stopping and self._room(t0, len(works)):
+                        fill()
+                    for work in works:
+                        if not work.robots:
+                            self.handle(work, freed=id(work) in freed)
+                            self._progress(t0, len(inflight), work.item.url)
+                for work in works:
+                    if work.robots:  # commits before its event is appended
+                        self.handle(work)
+                        self._progress(t0, len(inflight), work.item.url)
         reason = self.stop_reason or "interrupted"
         self.summary.stop_reason = reason
         if reason == "finished":
@@ -307,6 +344,16 @@ class CrawlRun:
             self.summary.status = "limit-reached"
         else:
             self.summary.status = "interrupted"
+
+    def _room(self, t0: float, unstored: int) -> bool:
+        """Whether more may be claimed before ``unstored`` answers are stored: no limit is
+        reached, and storing them cannot reach a count limit either."""
+        if self._limit(t0) or self.ctx.stop_requested():
+            return False
+        cfg, s = self.cfg, self.summary
+        if cfg.max_urls is not None and s.captured + unstored >= cfg.max_urls:
+            return False
+        return cfg.max_pages is None or s.page_captures + unstored < cfg.max_pages
 
     def _claim(self, slots: int) -> list[tuple[FrontierItem, bool]]:
         if slots <= 0:
@@ -337,14 +384,19 @@ class CrawlRun:
         return jobs
 
     def _next_wake(self) -> float | None:
+        """When (monotonic) a host with queued URLs that is not busy becomes due, or
+        None if nothing is queued. A host with a request in flight is not waited for:
+        the end of that request wakes the loop."""
         hosts = self.frontier.queued_hosts()
         if not hosts:
             return None
-        host_time = min(self.politeness.next_time(h) for h in hosts)
+        mono = self.ctx.monotonic()
+        host_time = self.politeness.next_due(hosts)
+        if host_time is None:
+            return mono + 0.5
         earliest = self.frontier.earliest()
         if earliest is None:
             return host_time
-        mono = self.ctx.monotonic()
         return float(max(host_time, mono + (earliest - self._wall())))
 
     def _allowed(self, item: FrontierItem) -> bool:
@@ -374,10 +426,13 @@ class CrawlRun:
 
     # -- results --------------------------------------------------------------
 
-    def handle(self, work: _Work) -> None:
+    def handle(self, work: _Work, freed: bool = False) -> None:
+        """Store one fetch's answer; ``freed``: the loop already told politeness that
+        the host's request ended (the answer asks for no back-off)."""
         item = work.item
         now = self.ctx.monotonic()
-        self.politeness.finished(item.host, now)
+        if not freed:
+            self.politeness.finished(item.host, now)
         if work.robots:
             self._robots_result(work, now)
             return
@@ -391,7 +446,7 @@ class CrawlRun:
                 self._retry(item, now, retry_in, result.duration,
                             f"HTTP {result.status}; retry in {retry_in:.1f}s", result.status)
                 return
-            self._store(item, result, work.found)
+            self._store(item, result, work.found, work.links)
         finally:
             result.close()
 
@@ -455,7 +510,7 @@ class CrawlRun:
                         item.host, None if asked is None else min(asked, cap))
                     if work.found is not None and self.ctx.patch is None:
                         # Sitemap: lines, whatever `sitemaps` says (a patch takes none)
-                        self.found(item, work.found.links, follow=True)
+                        self.found(item, work.links, follow=True)
                     detail = f"HTTP {final.status}: {rules.policy}"
                     if asked is not None and asked > cap:
                         detail += f"; Crawl-delay {asked:g}s capped at {cap:g}s (max-crawl-delay)"
@@ -487,7 +542,8 @@ class CrawlRun:
                                outcome="success" if ok else "warning",
                                detail=detail, data=data)
 
-    def _store(self, item: FrontierItem, ex: Exchange, found: Discovered | None) -> None:
+    def _store(self, item: FrontierItem, ex: Exchange, found: Discovered | None,
+               links: tuple[tuple[str, str], ...]) -> None:
         with self.state.transaction():
             self._write(item, ex, found)
             self.frontier.complete(item, "done")
@@ -496,7 +552,7 @@ class CrawlRun:
                 follow = self.ctx.patch is None and (
                     decision.follow or item.is_seed or item.hops.endswith("X"))
                 self._detect(item, found, follow)
-                self.found(item, found.links, follow)
+                self.found(item, links, follow)
             self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -579,6 +635,15 @@ def _root(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/"
 
 
+def _needs_no_back_off(work: _Work) -> bool:
+    """An answer after which the host may be asked again once its delay has passed,
+    whatever storing it finds: not robots.txt (it may set a Crawl-delay), not a failure
+    and not a status that may be retried after a back-off."""
+    result = work.results[-1]
+    return (not work.robots and isinstance(result, Exchange)
+            and result.status not in _RETRY_STATUSES)
+
+
 def _work(fetcher: Fetcher, item: FrontierItem) -> _Work:
     """Runs in a worker thread: fetch, then find links (CPU work off the main thread)."""
     result = fetcher.fetch(item.url, referer=item.via)
@@ -586,7 +651,7 @@ def _work(fetcher: Fetcher, item: FrontierItem) -> _Work:
         return _Work(item, [result])
     location = result.header("location") if 300 <= result.status < 400 else None
     found = discover(result, item.hops, location=urljoin(item.url, location) if location else None)
-    return _Work(item, [result], found)
+    return _Work(item, [result], found, links=_canonical(found))
 
 
 def _robots_work(fetcher: Fetcher, item: FrontierItem) -> _Work:
@@ -604,4 +669,17 @@ def _robots_work(fetcher: Fetcher, item: FrontierItem) -> _Work:
         url = urljoin(url, location)
     final = results[-1]
     found = discover(final, "P") if isinstance(final, Exchange) else None
-    return _Work(item, results, found, robots=True)
+    return _Work(item, results, found, robots=True, links=_canonical(found))
+
+
+def _canonical(found: Discovered | None) -> tuple[tuple[str, str], ...]:
+    """The discovered links in canonical form, those that have one, with their hops."""
+    if found is None:
+        return ()
+    links = []
+    for raw, hop in found.links:
+        try:
+            links.append((canonicalize(raw), hop))
+        except ValueError:
+            continue
+    return tuple(links)

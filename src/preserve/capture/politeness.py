@@ -1,5 +1,9 @@
 """Per-host politeness: one request at a time per host, a delay between requests, back-off.
 
+The crawl loop asks it which hosts may be asked now (``ready``) and when the next idle
+host becomes due (``next_due``), so that it fetches from every host that is due and
+sleeps only until the earliest one is, never polling while every due host is busy.
+
 Times are monotonic seconds from an injected clock. The delay for a host is the larger
 of the crawl's ``--delay`` and the host's robots.txt ``Crawl-delay`` (which the loop caps
 at ``max-crawl-delay``); a 429 or 503 with ``Retry-After`` (capped) pushes the host's next
@@ -8,6 +12,7 @@ request further out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["Politeness"]
@@ -50,6 +55,19 @@ class Politeness:
 
     def next_time(self, host: str) -> float:
         return self._host(host).next_at
+
+    def busy(self, host: str) -> bool:
+        """True while the host has as many requests in flight as it may have."""
+        state = self._hosts.get(host)
+        return state is not None and state.busy >= self.per_host
+
+    def next_due(self, hosts: Iterable[str]) -> float | None:
+        """The earliest time one of ``hosts`` that is not busy may be asked, or None if
+        all are busy (the loop then waits for a fetch to end, not for a time)."""
+        times = [state.next_at if state is not None else 0.0
+                 for state in map(self._hosts.get, hosts)
+                 if state is None or state.busy < self.per_host]
+        return min(times) if times else None
 
     def started(self, host: str) -> None:
         self._host(host).busy += 1

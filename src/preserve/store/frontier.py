@@ -108,6 +108,9 @@ class SqliteFrontier:
                     continue
                 conn.execute("UPDATE urls SET state=? WHERE id=?", (IN_FLIGHT, row[0]))
                 self._delayed.pop(row[0], None)
+                # To the back of the line: with fewer workers than hosts, every host gets
+                # its turn rather than the first ones whenever they are ready.
+                del self._hosts[host]
                 self._hosts[host] = queued - 1
                 claimed.append(FrontierItem(row[1], host, row[2], row[3], row[4], row[5], row[0]))
         return claimed
