@@ -29,12 +29,13 @@ from ..config import CollectionConfig
 from ..errors import CollectionError, StorageError
 from ..store.crawllog import CrawlLog, captured_pages, earlier_log
 from ..store.crawlstate import CrawlRecord, CrawlState, CrawlStateFactory, FrontierItem
+from ..store.crawlstate_redis import RedisUnavailable, open_redis_state
 from ..store.crawlstate_sqlite import open_sqlite_state
 from ..store.events import EventLog
 from ..store.fixity import FixityManifest
 from ..store.indexer import build_indexes
 from ..store.recovery import cut_crawl_log, recover
-from ..store.warc import ClosedWarc, WarcWriter
+from ..store.warc import ClosedWarc, WarcWriter, worker_id
 from .addresses import AddressPolicy
 from .engine import CrawlContext, CrawlRun
 from .fetcher import Fetcher, FetchLimits, HttpFetcher
@@ -128,7 +129,7 @@ class Crawler:
         final: bool = False,
         label: str | None = None,
         stop: threading.Event | None = None,
-        crawl_state: CrawlStateFactory = open_sqlite_state,
+        crawl_state: CrawlStateFactory | None = None,
         patch: PatchPlan | None = None,
     ) -> None:
         check_profile_settings(config.crawl)  # before anything is locked or started
@@ -144,7 +145,12 @@ class Crawler:
         self._mark: tuple[bool, str | None] = (final, label)
         self._fetcher = fetcher
         self._stop = stop if stop is not None else threading.Event()  # set: stop gracefully
-        self._open_state = crawl_state
+        # A worker of a distributed crawl: its WARC names carry its id (docs/distributed.md).
+        self.worker = (config.crawl.worker_id or worker_id()) if config.crawl.frontier else ""
+        if crawl_state is None and config.crawl.frontier:
+            crawl_state = open_redis_state(config.crawl.frontier, worker=self.worker,
+                                           lease=config.crawl.lease, delay=config.crawl.delay)
+        self._open_state = crawl_state or open_sqlite_state
         self.patch = patch
         self.kind = "crawl" if patch is None else "patch"
 
@@ -261,6 +267,8 @@ class Crawler:
         ]
         if crawl.kind != "crawl":
             fields.append(("crawl-kind", crawl.kind))
+        if self.worker:
+            fields.append(("crawl-worker", self.worker))
         if crawl.final:
             fields.append(("final-crawl", "true"))
         if crawl.label:
@@ -310,7 +318,8 @@ class Crawler:
                  crawl: CrawlRecord) -> CrawlContext:
         cfg, coll = self.cfg, self.coll
         writer = WarcWriter(
-            coll.warcs, f"{coll.name}-{crawl.id}", warcinfo=self._warcinfo(crawl),
+            coll.warcs, "-".join(filter(None, (coll.name, crawl.id, self.worker))),
+            warcinfo=self._warcinfo(crawl),
             max_size=cfg.warc_size, digest=cfg.digest, dedup=state.digests(crawl.id),
             clock=self.clock, on_close=closed.closed, index_lines=coll.index_lines_path,
         )
@@ -349,8 +358,9 @@ class Crawler:
         ctx.writer.abandon()
         ctx.events.append("error", outcome="failure", crawl=summary.crawl, detail=str(e),
                           obj=str(e.path) if e.path else None)
-        recover(self.coll, ctx.state, closed.manifest, ctx.events, summary.crawl,
-                on_closed=closed.add)
+        with contextlib.suppress(RedisUnavailable):  # the next run recovers the file
+            recover(self.coll, ctx.state, closed.manifest, ctx.events, summary.crawl,
+                    on_closed=closed.add)
 
     def _recount(self, state: CrawlState, summary: CrawlSummary,
                  resumed: bool) -> CrawlSummary:

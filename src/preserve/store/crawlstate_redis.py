@@ -31,7 +31,7 @@ from ..errors import ConfigError, StorageError
 from .crawlstate import CrawlRecord, Frontier, FrontierCounts, FrontierItem
 from .warc import Original
 
-__all__ = ["RedisCrawlState", "RedisUnavailable", "open_redis_state", "check_frontier_url"]
+__all__ = ["RedisCrawlState", "RedisUnavailable", "open_redis_state"]
 
 _LEASE = 30.0  # seconds a worker's claims outlive its last sign of life
 _WAIT = 0.25  # how soon a worker with nothing to claim looks again while others work
@@ -239,22 +239,6 @@ _SCRIPTS = {
 
 class RedisUnavailable(StorageError):
     """The Redis server of a distributed crawl cannot be reached or answered an error."""
-
-
-def check_frontier_url(url: str) -> str:
-    """``url`` if it is a redis:// URL (redis://HOST:PORT/DB), else a ConfigError."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    db = parts.path.strip("/")
-    try:
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
-    if parts.scheme != "redis" or not parts.hostname or not port_ok or (db and not db.isdigit()):
-        raise ConfigError(f"frontier must be redis://HOST:PORT/DB, not {url!r}",
-                          key="frontier")
-    return url
 
 
 @dataclass
