@@ -372,7 +372,7 @@ def _crawl_value(name: str, key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{key} must be true or false")
         return value
-    if name in ("delay", "timeout", "max_retry_after", "max_crawl_delay"):
+    if name in ("delay", "timeout", "max_retry_after", "max_crawl_delay", "lease"):
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ConfigError(f"{key} must be a number of seconds")
         try:
@@ -380,7 +380,7 @@ def _crawl_value(name: str, key: str, value: Any) -> Any:
         except OverflowError:  # a whole number too large for a float: out of range anyway
             return math.inf
     if name in ("scope", "digest", "user_agent", "operator", "tls_verify", "ca_bundle",
-                "profile"):
+                "profile", "frontier", "worker_id"):
         if not isinstance(value, str):
             raise ConfigError(f"{key} must be a string")
         return value

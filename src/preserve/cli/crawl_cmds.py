@@ -121,9 +121,9 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
               "else $SSL_CERT_FILE, else certifi's bundle].")
 @click.option("--retries", type=click.IntRange(min=0),
               help="Retries of a failed fetch, with exponential back-off [default: 3].")
-@click.option("--frontier", metavar="redis://HOST:PORT/DB",
-              help="Share the crawl with other workers through this Redis "
-              "(docs/distributed.md); each worker crawls into its own collection.")
+@click.option("--frontier", metavar="URL",
+              help="redis://HOST:PORT/DB: share the crawl with other workers through this "
+              "Redis (docs/distributed.md); each worker crawls into its own collection.")
 @click.option("--worker-id", metavar="ID", help="This worker's name in a distributed crawl, "
               "in its WARC file names [default: HOST-PID].")
 @click.option("--final", is_flag=True,

@@ -1,0 +1,160 @@
+"""Distributed crawls: worker processes share one crawl through a real redis-server.
+
+Each worker is ``preserve crawl COLL --frontier redis://... --worker-id ID`` in its own
+process and collection (docs/distributed.md); two test sites are two hosts. What the
+workers captured together is compared with what one worker alone captures.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers_crawl import cli, crawl, create, jsonl, read_warc
+from helpers_redis import redis_url
+from preserve.collection import Collection
+from preserve.store.crawlstate_redis import RedisCrawlState
+from testsite import TestSite
+
+CAPTURED = ("captured", "revisit")
+
+
+@pytest.fixture(scope="module")
+def sites() -> Iterator[tuple[TestSite, TestSite]]:
+    with TestSite(articles=5, latency=0.01) as a, TestSite(articles=5, identity=1,
+                                                           latency=0.01) as b:
+        yield a, b
+
+
+@pytest.fixture(scope="module")
+def alone(sites: tuple[TestSite, TestSite], tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The URLs one crawler captures of both sites, with the default SQLite state."""
+    coll, summary = crawl(tmp_path_factory.mktemp("alone") / "coll",
+                          tuple(s.url for s in sites))
+    assert summary.status == "finished"
+    return {e["url"] for e in jsonl(coll.crawl_log_path(summary.crawl))
+            if e.get("outcome") in CAPTURED}
+
+
+def _frontier(db: int) -> str:
+    """A database of the tests' redis-server of its own, emptied."""
+    url = redis_url().rsplit("/", 1)[0] + f"/{db}"
+    state = RedisCrawlState(url)
+    state.client.flushdb()
+    state.close()
+    return url
+
+
+def _worker(root: Path, name: str, frontier: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "preserve", "crawl", str(root / name), "--frontier", frontier,
+         "--worker-id", name, "--json", "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+
+
+def _collections(root: Path, sites: tuple[TestSite, TestSite], n: int) -> list[str]:
+    names = [f"w{i}" for i in range(n)]
+    for name in names:  # lease: a dead worker's URLs go back to the queue after a second
+        create(root / name, tuple(s.url for s in sites), delay=0.0, lease=1.0)
+    return names
+
+
+def _captures(log: Path, upto: int | None = None) -> list[str]:
+    data = log.read_bytes()[:upto]
+    return [e["url"] for e in map(json.loads, data.splitlines())
+            if e.get("outcome") in CAPTURED]
+
+
+@pytest.mark.slow
+def test_three_workers_capture_what_one_does_each_url_once(
+        tmp_path: Path, sites: tuple[TestSite, TestSite], alone: set[str]) -> None:
+    frontier = _frontier(1)
+    names = _collections(tmp_path, sites, 3)
+    workers = [_worker(tmp_path, name, frontier) for name in names]
+    results = [w.communicate(timeout=120) for w in workers]
+    for w, (out, err) in zip(workers, results, strict=True):
+        assert w.returncode == 0, err
+        assert json.loads(out)["crawl"] == "0001"  # one crawl, joined by every worker
+    captured: collections.Counter[str] = collections.Counter()
+    for name in names:
+        coll = Collection(tmp_path / name)
+        captured.update(_captures(coll.crawl_log_path("0001")))
+        for warc in coll.closed_warcs():
+            assert f"-0001-{name}-" in warc.name  # the worker's id in its file names
+            assert read_warc(warc)[0].get("WARC-Type") == "warcinfo"
+        assert not list(coll.warcs.glob("*.open"))
+    assert [u for u, n in captured.items() if n > 1] == []  # none captured twice
+    assert set(captured) == alone
+    assert sum(1 for n in names if _captures(Collection(tmp_path / n).crawl_log_path(
+        "0001"))) >= 2  # the work was shared
+
+
+@pytest.mark.slow
+def test_a_killed_workers_urls_are_captured_by_the_others(
+        tmp_path: Path, sites: tuple[TestSite, TestSite], alone: set[str]) -> None:
+    frontier = _frontier(2)
+    names = _collections(tmp_path, sites, 3)
+    victim = _worker(tmp_path, names[0], frontier)
+    log = Collection(tmp_path / names[0]).crawl_log_path("0001")
+    deadline = time.monotonic() + 60
+    while not (log.exists() and len(log.read_bytes().splitlines()) >= 5):
+        assert victim.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    others = [_worker(tmp_path, name, frontier) for name in names[1:]]
+    state = RedisCrawlState(frontier, worker=names[0])
+    try:
+        leased = f"preserve:0001:wq:{names[0]}"
+        while not state.client.smembers(leased):  # killed holding leases
+            assert victim.poll() is None and time.monotonic() < deadline
+        victim.send_signal(signal.SIGKILL)
+        victim.communicate(timeout=30)
+        ids = list(state.client.smembers(leased))
+        held = {json.loads(v)[0] for v in state.client.hmget("preserve:0001:items", ids)}
+        committed = state.log_committed("0001")
+    finally:
+        state.close()
+    assert held
+    for w in others:
+        out, err = w.communicate(timeout=120)
+        assert w.returncode == 0, err
+    # The victim's log up to what its state committed: the rest recovery would cut.
+    captured = collections.Counter(_captures(log, committed))
+    for name in names[1:]:
+        coll = Collection(tmp_path / name)
+        captured.update(_captures(coll.crawl_log_path("0001")))
+        assert not list(coll.warcs.glob("*.open"))
+    assert [u for u, n in captured.items() if n > 1] == []
+    assert set(captured) == alone  # nothing lost: its leased URLs were taken by the others
+    survivors = set().union(*(_captures(Collection(tmp_path / n).crawl_log_path("0001"))
+                              for n in names[1:]))
+    assert held - {u for u in held if u.endswith("/robots.txt")} <= survivors
+
+
+@pytest.mark.slow
+def test_an_unreachable_frontier_is_one_line_and_exit_2(tmp_path: Path,
+                                                       shared_site: TestSite) -> None:
+    redis_url()  # skips, saying why, without a redis-server
+    closed = _free_port()
+    result = cli("crawl", tmp_path / "c", "--seed", shared_site.url,
+                 "--frontier", f"redis://127.0.0.1:{closed}/0", "--worker-id", "w1")
+    assert result.returncode == 2
+    assert result.stderr.startswith("preserve: error: ") and "frontier" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    bad = cli("crawl", tmp_path / "d", "--seed", shared_site.url, "--frontier", "http://x/")
+    assert bad.returncode == 2 and "redis://HOST:PORT/DB" in bad.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
