@@ -26,8 +26,9 @@ MISSING = "redis-server is not installed (Debian: apt-get install redis-server; 
 class RedisServer:
     """One redis-server process on 127.0.0.1:port, data in ``directory``."""
 
-    def __init__(self, directory: Path, port: int = 0) -> None:
+    def __init__(self, directory: Path, port: int = 0, *, persist: bool = False) -> None:
         self.directory = directory
+        self.persist = persist  # an append-only file, fsynced at every write
         self.port = port or _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -39,9 +40,11 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip(MISSING)
+        durable = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else [
+            "--appendonly", "no"]
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory), "--protected-mode", "yes"],
+             *durable, "--dir", str(self.directory), "--protected-mode", "yes"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

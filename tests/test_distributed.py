@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from helpers_crawl import cli, crawl, create, jsonl, read_warc
-from helpers_redis import redis_url
+from helpers_redis import RedisServer, redis_url
 from preserve.collection import Collection
 from preserve.store.crawlstate_redis import RedisCrawlState
 from testsite import TestSite
@@ -136,6 +136,39 @@ def test_a_killed_workers_urls_are_captured_by_the_others(
     survivors = set().union(*(_captures(Collection(tmp_path / n).crawl_log_path("0001"))
                               for n in names[1:]))
     assert held - {u for u in held if u.endswith("/robots.txt")} <= survivors
+
+
+@pytest.mark.slow
+def test_a_worker_that_loses_redis_stops_in_one_line_and_resumes_when_it_is_back(
+        tmp_path: Path, sites: tuple[TestSite, TestSite], alone: set[str]) -> None:
+    redis_url()  # skips, saying why, without a redis-server
+    server = RedisServer(tmp_path / "redis", persist=True)
+    (tmp_path / "redis").mkdir()
+    server.start()
+    try:
+        [name] = _collections(tmp_path, sites, 1)
+        coll = Collection(tmp_path / name)
+        worker = _worker(tmp_path, name, server.url)
+        log = coll.crawl_log_path("0001")
+        deadline = time.monotonic() + 60
+        while not (log.exists() and len(log.read_bytes().splitlines()) >= 5):
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        server.stop()  # Redis goes away mid-crawl
+        out, err = worker.communicate(timeout=60)
+        assert worker.returncode == 1
+        assert err.startswith("preserve: error: lost the frontier ") and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+        server.start()  # back, with what it had written to its append-only file
+        again = _worker(tmp_path, name, server.url)
+        out, err = again.communicate(timeout=120)
+        assert again.returncode == 0, err
+        assert json.loads(out)["resumed"] is True
+        assert not list(coll.warcs.glob("*.open"))
+        captured = _captures(log)
+        assert len(captured) == len(set(captured)) and set(captured) == alone
+    finally:
+        server.stop()
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError, StorageError
+from ..errors import CollectionError, ConfigError, StorageError
 from .crawlstate import CrawlRecord, Frontier, FrontierCounts, FrontierItem
 from .warc import Original
 
@@ -646,7 +646,29 @@ def open_redis_state(url: str, *, worker: str, lease: float = _LEASE,
         numbers = [int(n) for n in (p.stem.removeprefix("crawl-") for p in
                                      coll.crawl_log_path("*").parent.glob("crawl-*.jsonl"))
                    if n.isdigit()]
-        return RedisCrawlState(url, worker=worker, lease=lease, delay=delay, join=True,
-                               numbered=max(numbers, default=0))
+        state = RedisCrawlState(url, worker=worker, lease=lease, delay=delay, join=True,
+                                numbered=max(numbers, default=0))
+        try:
+            _check_remembered(state, coll)
+        except BaseException:
+            state.close()
+            raise
+        return state
 
     return factory
+
+
+def _check_remembered(state: RedisCrawlState, coll: Any) -> None:
+    """A Redis that lost its data (restarted without persistence, flushed) does not know
+    the collection's ``.open`` WARCs: recovery would take their records for uncommitted
+    ones and cut them all. Refuse, so nothing captured is lost."""
+    unknown = [p.name for p in coll.open_warcs()
+               if state.committed(p.name.removesuffix(".open")) is None]
+    with state._talk():
+        forgot = not state.client.exists(f"{state.ns}:seq")
+    if unknown and forgot:
+        raise CollectionError(
+            f"the frontier {state.url} holds no crawl, but warcs/{unknown[0]} is unfinished "
+            "(was Redis restarted without persistence?); recovery would cut its records, "
+            "so nothing was done: move the .open file(s) out of warcs/ to keep them, or use "
+            "the Redis that holds the crawl", coll.root)
