@@ -25,6 +25,9 @@ from preserve.store.crawlstate_redis import RedisCrawlState
 from testsite import TestSite
 
 CAPTURED = ("captured", "revisit")
+# The calendar is a trap that only max-depth ends, where the hops a URL was first found
+# with decide: which worker found it first would decide what is captured.
+TRAP = ("/calendar/",)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +41,7 @@ def sites() -> Iterator[tuple[TestSite, TestSite]]:
 def alone(sites: tuple[TestSite, TestSite], tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     """The URLs one crawler captures of both sites, with the default SQLite state."""
     coll, summary = crawl(tmp_path_factory.mktemp("alone") / "coll",
-                          tuple(s.url for s in sites))
+                          tuple(s.url for s in sites), exclude=TRAP)
     assert summary.status == "finished"
     return {e["url"] for e in jsonl(coll.crawl_log_path(summary.crawl))
             if e.get("outcome") in CAPTURED}
@@ -63,7 +66,7 @@ def _worker(root: Path, name: str, frontier: str) -> subprocess.Popen[str]:
 def _collections(root: Path, sites: tuple[TestSite, TestSite], n: int) -> list[str]:
     names = [f"w{i}" for i in range(n)]
     for name in names:  # lease: a dead worker's URLs go back to the queue after a second
-        create(root / name, tuple(s.url for s in sites), delay=0.0, lease=1.0)
+        create(root / name, tuple(s.url for s in sites), delay=0.0, lease=1.0, exclude=TRAP)
     return names
 
 
@@ -78,6 +81,7 @@ def test_three_workers_capture_what_one_does_each_url_once(
         tmp_path: Path, sites: tuple[TestSite, TestSite], alone: set[str]) -> None:
     frontier = _frontier(1)
     names = _collections(tmp_path, sites, 3)
+    t0 = time.time()
     workers = [_worker(tmp_path, name, frontier) for name in names]
     results = [w.communicate(timeout=120) for w in workers]
     for w, (out, err) in zip(workers, results, strict=True):
@@ -91,10 +95,19 @@ def test_three_workers_capture_what_one_does_each_url_once(
             assert f"-0001-{name}-" in warc.name  # the worker's id in its file names
             assert read_warc(warc)[0].get("WARC-Type") == "warcinfo"
         assert not list(coll.warcs.glob("*.open"))
-    assert [u for u, n in captured.items() if n > 1] == []  # none captured twice
+    # None captured twice; robots.txt aside: two workers that need a host's robots.txt
+    # at the same moment may both fetch it (docs/distributed.md, "Politeness").
+    assert [u for u, n in captured.items() if n > 1 and not u.endswith("/robots.txt")] == []
     assert set(captured) == alone
     assert sum(1 for n in names if _captures(Collection(tmp_path / n).crawl_log_path(
         "0001"))) >= 2  # the work was shared
+    # Politeness across workers, as each server saw it: a request takes at least the
+    # site's latency, so one that began sooner after the one before overlapped it.
+    for site in sites:
+        starts = sorted(e.time for e in site.requests if e.time >= t0)
+        assert len(starts) > 20
+        gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+        assert min(gaps) >= site.latency * 0.99, sorted(gaps)[:5]
 
 
 @pytest.mark.slow
