@@ -185,6 +185,40 @@ def test_a_worker_that_loses_redis_stops_in_one_line_and_resumes_when_it_is_back
 
 
 @pytest.mark.slow
+def test_stop_asks_every_worker_to_finish_and_a_new_run_resumes(tmp_path: Path) -> None:
+    frontier = _frontier(3)
+    with TestSite(articles=5, latency=0.05) as a, TestSite(articles=5, identity=1,
+                                                           latency=0.05) as b:
+        names = _collections(tmp_path, (a, b), 2)
+        workers = [_worker(tmp_path, name, frontier) for name in names]
+        logs = [Collection(tmp_path / n).crawl_log_path("0001") for n in names]
+        deadline = time.monotonic() + 60
+        while not all(log.exists() and log.read_bytes() for log in logs):
+            assert all(w.poll() is None for w in workers) and time.monotonic() < deadline
+            time.sleep(0.01)
+        asked = cli("crawl", tmp_path / "elsewhere", "--frontier", frontier, "--stop")
+        assert asked.returncode == 0 and "crawl 0001" in asked.stdout, asked.stderr
+        for w in workers:
+            out, err = w.communicate(timeout=60)
+            assert w.returncode == 1, err  # stopped: resumable
+            assert json.loads(out)["status"] == "interrupted"
+        again = _worker(tmp_path, names[1], frontier)  # a run started after the stop
+        out, err = again.communicate(timeout=120)
+        assert again.returncode == 0 and json.loads(out)["status"] == "finished", err
+    captured = collections.Counter(u for log in logs for u in _captures(log))
+    assert [u for u, n in captured.items() if n > 1 and not u.endswith("/robots.txt")] == []
+    state = RedisCrawlState(frontier)
+    try:  # nothing left behind: every URL the crawl found was completed
+        counts = state.open_frontier("0001").counts()
+    finally:
+        state.close()
+    assert (counts.queued, counts.in_flight) == (0, 0)
+    assert counts.done == len({u for u in captured if not u.endswith("/robots.txt")})
+    none = cli("crawl", tmp_path / "elsewhere", "--frontier", frontier, "--stop")
+    assert none.returncode == 2 and "no unfinished crawl" in none.stderr
+
+
+@pytest.mark.slow
 def test_an_unreachable_frontier_is_one_line_and_exit_2(tmp_path: Path,
                                                        shared_site: TestSite) -> None:
     redis_url()  # skips, saying why, without a redis-server

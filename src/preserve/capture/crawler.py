@@ -29,7 +29,7 @@ from ..config import CollectionConfig
 from ..errors import CollectionError, StorageError
 from ..store.crawllog import CrawlLog, captured_pages, earlier_log
 from ..store.crawlstate import CrawlRecord, CrawlState, CrawlStateFactory, FrontierItem
-from ..store.crawlstate_redis import RedisUnavailable, open_redis_state
+from ..store.crawlstate_redis import RedisCrawlState, RedisUnavailable, open_redis_state
 from ..store.crawlstate_sqlite import open_sqlite_state
 from ..store.events import EventLog
 from ..store.fixity import FixityManifest
@@ -330,12 +330,19 @@ class Crawler:
             robots=RobotsGate(state.robots(crawl.id), cfg.user_agent, cfg.retries),
             writer=writer, events=events,
             log=_CheckpointedLog(self._log_path(crawl.id), state, crawl.id),
-            clock=self.clock, monotonic=self.monotonic, stop_requested=self._stop.is_set,
+            clock=self.clock, monotonic=self.monotonic,
+            stop_requested=self._stop_requested(state, crawl.id),
             wait_stop=self._stop.wait, on_progress=self.on_progress,
             previous_pages=None if previous is None else (lambda: captured_pages(previous[1])),
             patch=None if self.patch is None else self.patch.items,
             held=None if self.patch is None else self.patch.held.__contains__,
         )
+
+    def _stop_requested(self, state: CrawlState, crawl: str) -> Callable[[], bool]:
+        """A stop asked of this process, or of every worker (``preserve crawl --stop``)."""
+        if not isinstance(state, RedisCrawlState):
+            return self._stop.is_set
+        return lambda: self._stop.is_set() or state.stop_requested(crawl)
 
     def _http_fetcher(self) -> HttpFetcher:
         cfg = self.cfg

@@ -282,6 +282,9 @@ class RedisCrawlState:
         self._tx: _Pending | None = None
         self._depth = 0
         self._renewed = 0.0
+        self._stop_checked = 0.0
+        self._stopping = False
+        self._opened = 0.0  # when open_frontier was called, by Redis's clock
         try:
             self.client.ping()
         except self._errors as e:
@@ -341,6 +344,33 @@ class RedisCrawlState:
                 self.client.set(f"{self.ns}:lease:{self.worker}", "1",
                                 px=int(self.lease * 1000))
             self._renewed = now
+
+    # -- stop control (preserve crawl --stop) -----------------------------------
+
+    def request_stop(self) -> str | None:
+        """Ask every worker of the unfinished crawl to finish gracefully; its id, or None."""
+        current = self.unfinished()
+        if current is not None:
+            with self._talk():
+                self.client.set(f"{self.ns}:{current.id}:stop", repr(self._server_time()))
+        return None if current is None else current.id
+
+    def _server_time(self) -> float:
+        """Redis's clock: the one clock every worker's machine shares."""
+        with self._talk():
+            seconds, micros = self.client.time()
+        return float(seconds) + float(micros) / 1e6
+
+    def stop_requested(self, crawl: str) -> bool:
+        """True once ``request_stop`` was called for ``crawl`` (asked at most twice a second)."""
+        now = time.monotonic()
+        if not self._stopping and now - self._stop_checked >= 0.5:
+            self._stop_checked = now
+            with self._talk():
+                asked = self.client.get(f"{self.ns}:{crawl}:stop")
+            # A stop asked before this worker opened the crawl is over: it resumes.
+            self._stopping = asked is not None and float(asked) >= self._opened
+        return self._stopping
 
     # -- crawls ---------------------------------------------------------------
 
@@ -432,6 +462,7 @@ class RedisCrawlState:
     # -- the parts of one crawl ---------------------------------------------------
 
     def open_frontier(self, crawl: str) -> Frontier:
+        self._opened = self._server_time()
         self._run("requeue", [f"{self.ns}:{crawl}:", self.worker])
         return RedisFrontier(self, crawl)
 
