@@ -21,6 +21,7 @@ import pytest
 from helpers_crawl import cli, crawl, create, jsonl, read_warc
 from helpers_redis import RedisServer, redis_url
 from preserve.collection import Collection
+from preserve.store.crawlstate import FrontierItem
 from preserve.store.crawlstate_redis import RedisCrawlState
 from testsite import TestSite
 
@@ -74,6 +75,30 @@ def _captures(log: Path, upto: int | None = None) -> list[str]:
     data = log.read_bytes()[:upto]
     return [e["url"] for e in map(json.loads, data.splitlines())
             if e.get("outcome") in CAPTURED]
+
+
+def test_leases_hosts_and_late_workers(tmp_path: Path) -> None:
+    url = _frontier(4)
+    a = RedisCrawlState(url, worker="a", lease=0.3, delay=0.0, join=True)
+    b = RedisCrawlState(url, worker="b", lease=0.3, delay=0.0, join=True)
+    try:
+        crawl_id = a.start("2026-12-07T00:00:00+00:00", {}).id
+        assert b.start("2026-12-07T00:00:01+00:00", {}).id == crawl_id  # joined
+        fa, fb = a.open_frontier(crawl_id), b.open_frontier(crawl_id)
+        fa.add([FrontierItem(f"http://h/{n}", "h:80", "L", None, 1) for n in range(3)])
+        [first] = fa.claim(lambda _h: True, 5, time.time())
+        assert fb.claim(lambda _h: True, 5, time.time()) == []  # one worker per host
+        assert fb.earliest() is not None  # a's URL may add more: b does not finish
+        time.sleep(0.4)  # a stops renewing its lease: it is dead to the others
+        taken = fb.claim(lambda _h: True, 5, time.time())
+        assert [i.url for i in taken] == [first.url]  # back in the queue, first again
+        fa.complete(first, "done")  # too late: b holds it now
+        assert fb.counts().done == 0 and fb.counts().in_flight == 1
+        fb.complete(taken[0], "done")
+        assert fb.counts().done == 1
+    finally:
+        a.close()
+        b.close()
 
 
 @pytest.mark.slow

@@ -148,7 +148,9 @@ return out
 _COMPLETE = _FINISH_ITEM + """
 local p, id, host, outcome = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local st = redis.call('HGET', p .. 'st', id)
-if st == 'f' then
+if st == 'f' and redis.call('HGET', p .. 'inflight', id) ~= ARGV[5] then
+  return 0  -- a late worker: its lease expired and another worker holds the URL now
+elseif st == 'f' then
   leave(p, id, host, ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]))
 elseif st == 'q' then
   redis.call('ZREM', p .. 'q:' .. host, id)
@@ -166,7 +168,7 @@ return 1
 # ARGV: prefix, id, host, not_before, me, now, delay
 _RELEASE = _FINISH_ITEM + """
 local p, id, host = ARGV[1], ARGV[2], ARGV[3]
-if redis.call('HGET', p .. 'st', id) ~= 'f' then return 0 end
+if redis.call('HGET', p .. 'inflight', id) ~= ARGV[5] then return 0 end
 leave(p, id, host, ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]))
 redis.call('HSET', p .. 'st', id, 'q')
 redis.call('HINCRBY', p .. 'attempts', id, 1)
