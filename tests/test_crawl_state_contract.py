@@ -66,6 +66,8 @@ class Backend:
 
 @pytest.fixture(params=sorted(OPENERS))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "redis":
+        redis_url()  # started here (or skipped, saying why), so a child process finds it
     return Backend(request.param, tmp_path)
 
 

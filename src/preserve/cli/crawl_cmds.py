@@ -194,7 +194,8 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    if summary.captured == 0 and summary.status == "finished":
+    # A worker of a distributed crawl may finish having captured nothing: others did.
+    if summary.captured == 0 and summary.status == "finished" and not config.crawl.frontier:
         why = _first_failure(coll.crawl_log_path(summary.crawl))
         raise SeedError(config.crawl.seeds[0],
                         f"unreachable: nothing could be fetched ({why}see {coll.logs}/)")

@@ -117,6 +117,9 @@ redis.call('SET', ns .. ':lease:' .. me, '1', 'PX', ARGV[4])
 for i = 7, #ARGV do
   local host = ARGV[i]
   local busy = redis.call('HGET', p .. 'hbusy', host)
+  if busy and busy ~= me and redis.call('EXISTS', ns .. ':lease:' .. busy) == 0 then
+    busy = false  -- held by a dead worker (a robots.txt fetch it never finished)
+  end
   local waits = redis.call('HGET', p .. 'hlast', host) ~= me and
     tonumber(redis.call('HGET', p .. 'hnext', host) or '0') > now
   if (not busy or busy == me) and not waits then
@@ -232,10 +235,44 @@ redis.call('ZADD', ARGV[1] .. ':' .. ARGV[2] .. ':warcnames', 0, ARGV[3])
 return 1
 """
 
+# The robots.txt of a host is fetched by one worker, holding the host as for a URL.
+# ARGV: prefix, me, namespace, host; returns the host's first queued URL's item, or nil.
+_ROBOTS_HOLD = """
+local p, me, ns, host = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local got = redis.call('ZRANGE', p .. 'q:' .. host, 0, 0)
+if #got == 0 then return false end
+local busy = redis.call('HGET', p .. 'hbusy', host)
+if busy and busy ~= me and redis.call('EXISTS', ns .. ':lease:' .. busy) == 1 then
+  return false
+end
+if redis.call('HGET', p .. 'hrobots', host) ~= me then
+  redis.call('HSET', p .. 'hrobots', host, me)
+  if busy ~= me then redis.call('HDEL', p .. 'hcount', host) end
+  redis.call('HSET', p .. 'hbusy', host, me)
+  redis.call('HINCRBY', p .. 'hcount', host, 1)
+end
+return redis.call('HGET', p .. 'items', got[1])
+"""
+
+# ARGV: prefix, me, host, now, delay: the robots.txt answer is stored; the host is free.
+_ROBOTS_FREE = """
+local p, me, host = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('HGET', p .. 'hrobots', host) ~= me then return 0 end
+redis.call('HDEL', p .. 'hrobots', host)
+if redis.call('HINCRBY', p .. 'hcount', host, -1) <= 0 then
+  redis.call('HDEL', p .. 'hcount', host)
+  redis.call('HDEL', p .. 'hbusy', host)
+  redis.call('HSET', p .. 'hlast', host, me)
+  redis.call('HSET', p .. 'hnext', host, tonumber(ARGV[4]) + tonumber(ARGV[5]))
+end
+return 1
+"""
+
 _SCRIPTS = {
     "add": _ADD, "claim": _CLAIM, "complete": _COMPLETE, "release": _RELEASE,
     "requeue": _REQUEUE_MINE, "start": _START, "hset": _HSET, "finish": _FINISH,
-    "scope": _SCOPE_SEED, "hsetnx": _HSETNX, "checkpoint": _CHECKPOINT,
+    "scope": _SCOPE_SEED, "hsetnx": _HSETNX,
+    "robots_hold": _ROBOTS_HOLD, "robots_free": _ROBOTS_FREE, "checkpoint": _CHECKPOINT,
 }
 
 
@@ -483,6 +520,7 @@ class RedisFrontier:
         self.crawl = crawl
         self.p = f"{state.ns}:{crawl}:"
         self._known: set[str] = set()
+        self._held = False  # the last claim found only hosts other workers hold
 
     def _wall(self) -> float:
         return time.time()
@@ -515,6 +553,9 @@ class RedisFrontier:
                                     limit if hosts else 0, self.s.ns, *hosts])
         ids = [int(v) for v in got[0::2]]
         attempts = [int(v) for v in got[1::2]]
+        # Hosts ready here but held by other workers (or waiting their delay after one):
+        # earliest() says "soon", not "now", so the loop does not spin on Redis.
+        self._held = bool(hosts) and limit > 0 and not ids
         if not ids:
             return []
         with self.s._talk():
@@ -557,7 +598,7 @@ class RedisFrontier:
             pipe.zrange(self.p + "delayed", 0, 0, withscores=True)
             queued, delayed, first = pipe.execute()
         if int(queued or 0) > int(delayed or 0):
-            return 0.0
+            return self._wall() + _WAIT / 5 if self._held else 0.0
         if first:
             return float(first[0][1])
         # Nothing queued, but another worker's URLs may yet add more, or come back to
@@ -576,18 +617,17 @@ class RedisFrontier:
             return int(self.s.client.hget(self.p + "counts", "queued") or 0)
 
     def sample(self, host: str) -> str | None:
+        """A queued URL of ``host``; the crawl loop asks only to fetch the host's
+        robots.txt, so the host is held for this worker until its answer is stored
+        (``RedisRobots.put``), and None while another worker holds it."""
         if not host:
             return None
-        with self.s._talk():
-            got = self.s.client.zrange(self.p + "q:" + host, 0, 0)
-            if not got:
-                inflight = self.s.client.hkeys(self.p + "inflight")
-                got = inflight[:1]
-            data = self.s.client.hget(self.p + "items", got[0]) if got else None
+        self.s.renew()
+        data = self.s._run("robots_hold", [self.p, self.s.worker, self.s.ns, host])
         if data is None:
             return None
         url: str = json.loads(data)[0]
-        return url if json.loads(data)[1] == host else None
+        return url
 
     def counts(self) -> FrontierCounts:
         with self.s._talk():
@@ -647,6 +687,8 @@ class RedisRobots:
         if self.s._tx is not None:
             self.s._tx.robots[(self.crawl, host)] = (status, body)
         self.s._write("hset", [self.key, host, f"{status}\n".encode() + body])
+        self.s._write("robots_free", [f"{self.s.ns}:{self.crawl}:", self.s.worker, host,
+                                      time.time(), self.s.delay])
 
 
 class RedisDigests:
