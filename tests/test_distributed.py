@@ -109,6 +109,7 @@ def test_three_workers_capture_what_one_does_each_url_once(
     t0 = time.time()
     workers = [_worker(tmp_path, name, frontier) for name in names]
     results = [w.communicate(timeout=120) for w in workers]
+    t1 = time.time()
     for w, (out, err) in zip(workers, results, strict=True):
         assert w.returncode == 0, err
         assert json.loads(out)["crawl"] == "0001"  # one crawl, joined by every worker
@@ -124,10 +125,18 @@ def test_three_workers_capture_what_one_does_each_url_once(
     assert set(captured) == alone
     assert sum(1 for n in names if _captures(Collection(tmp_path / n).crawl_log_path(
         "0001"))) >= 2  # the work was shared
+    # A recrawl by one worker: the digest index is shared, so payloads the others
+    # captured are written as revisits too.
+    own = len(_captures(Collection(tmp_path / names[0]).crawl_log_path("0001")))
+    again = _worker(tmp_path, names[0], frontier)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    recrawl = json.loads(out)
+    assert recrawl["crawl"] == "0002" and recrawl["revisits"] > own
     # Politeness across workers, as each server saw it: a request takes at least the
     # site's latency, so one that began sooner after the one before overlapped it.
     for site in sites:
-        seen = sorted((e.time, e.path) for e in site.requests if e.time >= t0)
+        seen = sorted((e.time, e.path) for e in site.requests if t0 <= e.time < t1)
         assert len(seen) > 20
         overlapping = [(a, b) for a, b in zip(seen, seen[1:], strict=False)
                        if b[0] - a[0] < site.latency * 0.99]
