@@ -64,10 +64,11 @@ def _worker(root: Path, name: str, frontier: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
 
 
-def _collections(root: Path, sites: tuple[TestSite, TestSite], n: int) -> list[str]:
+def _collections(root: Path, sites: tuple[TestSite, TestSite], n: int,
+                 lease: float = 30.0) -> list[str]:
     names = [f"w{i}" for i in range(n)]
-    for name in names:  # lease: a dead worker's URLs go back to the queue after a second
-        create(root / name, tuple(s.url for s in sites), delay=0.0, lease=1.0, exclude=TRAP)
+    for name in names:
+        create(root / name, tuple(s.url for s in sites), delay=0.0, lease=lease, exclude=TRAP)
     return names
 
 
@@ -147,7 +148,9 @@ def test_three_workers_capture_what_one_does_each_url_once(
 def test_a_killed_workers_urls_are_captured_by_the_others(
         tmp_path: Path, sites: tuple[TestSite, TestSite], alone: set[str]) -> None:
     frontier = _frontier(2)
-    names = _collections(tmp_path, sites, 3)
+    # A short lease: the dead worker's URLs go back to the queue two seconds after it
+    # last renewed it (long enough for a live worker on a loaded machine to renew).
+    names = _collections(tmp_path, sites, 3, lease=2.0)
     victim = _worker(tmp_path, names[0], frontier)
     log = Collection(tmp_path / names[0]).crawl_log_path("0001")
     deadline = time.monotonic() + 60
@@ -220,21 +223,35 @@ def test_a_worker_that_loses_redis_stops_in_one_line_and_resumes_when_it_is_back
 @pytest.mark.slow
 def test_stop_asks_every_worker_to_finish_and_a_new_run_resumes(tmp_path: Path) -> None:
     frontier = _frontier(3)
-    with TestSite(articles=5, latency=0.05) as a, TestSite(articles=5, identity=1,
-                                                           latency=0.05) as b:
+    # Slow sites (0.25 s a response): the crawl lasts longer than `preserve` takes to start.
+    with TestSite(articles=5, latency=0.25) as a, TestSite(articles=5, identity=1,
+                                                           latency=0.25) as b:
         names = _collections(tmp_path, (a, b), 2)
         workers = [_worker(tmp_path, name, frontier) for name in names]
-        logs = [Collection(tmp_path / n).crawl_log_path("0001") for n in names]
-        deadline = time.monotonic() + 60
-        while not all(log.exists() and log.read_bytes() for log in logs):
-            assert all(w.poll() is None for w in workers) and time.monotonic() < deadline
-            time.sleep(0.01)
-        asked = cli("crawl", tmp_path / "elsewhere", "--frontier", frontier, "--stop")
-        assert asked.returncode == 0 and "crawl 0001" in asked.stdout, asked.stderr
-        for w in workers:
-            out, err = w.communicate(timeout=60)
-            assert w.returncode == 1, err  # stopped: resumable
-            assert json.loads(out)["status"] == "interrupted"
+        try:
+            logs = [Collection(tmp_path / n).crawl_log_path("0001") for n in names]
+            state = RedisCrawlState(frontier)
+            try:  # both at work: each holds a lease, and one has captured something
+                deadline = time.monotonic() + 60
+                while not (any(log.exists() and log.read_bytes() for log in logs)
+                           and all(state.client.exists(f"preserve:lease:{n}") for n in names)):
+                    for w in workers:
+                        assert w.poll() is None, w.communicate()
+                    assert time.monotonic() < deadline
+                    time.sleep(0.01)
+            finally:
+                state.close()
+            asked = cli("crawl", tmp_path / "elsewhere", "--frontier", frontier, "--stop")
+            assert asked.returncode == 0 and "crawl 0001" in asked.stdout, asked.stderr
+            for w in workers:
+                out, err = w.communicate(timeout=60)
+                assert w.returncode == 1, err  # stopped: resumable
+                assert json.loads(out)["status"] == "interrupted"
+        finally:
+            for w in workers:
+                if w.poll() is None:
+                    w.kill()
+                w.communicate()
         again = _worker(tmp_path, names[1], frontier)  # a run started after the stop
         out, err = again.communicate(timeout=120)
         assert again.returncode == 0 and json.loads(out)["status"] == "finished", err

@@ -98,7 +98,8 @@ end
 return new
 """
 
-# ARGV: prefix, me, now, lease ms, limit, hosts...; returns {id, attempts, ...}.
+# ARGV: prefix, me, now, lease ms, limit, namespace, hosts...; returns {id, attempts,
+# item json, ...}.
 _CLAIM = _REQUEUE_DEAD + """
 local p, me, now, limit = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
 local ns = ARGV[6]
@@ -140,7 +141,8 @@ for i = 7, #ARGV do
       redis.call('HINCRBY', p .. 'counts', 'in_flight', 1)
       out[#out + 1] = id
       out[#out + 1] = redis.call('HGET', p .. 'attempts', id) or '0'
-      if #out >= 2 * limit then break end
+      out[#out + 1] = redis.call('HGET', p .. 'items', id)
+      if #out >= 3 * limit then break end
     end
   end
 end
@@ -292,6 +294,7 @@ class _Pending:
     committed: dict[str, int] = field(default_factory=dict)
     logs: dict[str, int] = field(default_factory=dict)
     scope: dict[str, list[str]] = field(default_factory=dict)
+    known: list[tuple[set[str], Iterable[str]]] = field(default_factory=list)  # at commit
 
 
 class RedisCrawlState:
@@ -366,6 +369,9 @@ class RedisCrawlState:
                     for name, args in self._tx.calls:
                         self._scripts[name](keys=[], args=args, client=pipe)
                     pipe.execute()
+            if outer and self._tx is not None:
+                for memory, urls in self._tx.known:
+                    memory.update(urls)
         finally:
             self._depth -= 1
             if outer:
@@ -520,7 +526,8 @@ class RedisFrontier:
         self.crawl = crawl
         self.p = f"{state.ns}:{crawl}:"
         self._known: set[str] = set()
-        self._held = False  # the last claim found only hosts other workers hold
+        self._held = False  # hosts other workers hold were found since the last claim
+        self._hosts_read: tuple[float, list[str]] | None = None  # (when, queued hosts)
 
     def _wall(self) -> float:
         return time.time()
@@ -542,26 +549,33 @@ class RedisFrontier:
                      json.dumps([i.url, i.host, i.hops, i.via, i.priority])]
         if self.s._tx is not None:
             self.s._tx.seen.setdefault(self.crawl, set()).update(fresh)
+            self.s._tx.known.append((self._known, list(fresh)))  # remembered if it commits
+        else:
+            self._known.update(fresh)
         self.s._write("add", args)
-        self._known.update(fresh)
         return added
 
     def claim(self, ready: Callable[[str], bool], limit: int, now: float) -> list[FrontierItem]:
         self.s.renew()
-        hosts = [h for h in self._hosts() if ready(h)]
+        # The hosts queued_hosts() just read, on the same turn of the loop; a host queued
+        # since waits for the next turn.
+        fresh = self._hosts_read is not None and time.monotonic() - self._hosts_read[0] < 0.05
+        listed = self._hosts_read[1] if fresh and self._hosts_read else self._hosts()
+        hosts = [h for h in listed if ready(h)]
         got = self.s._run("claim", [self.p, self.s.worker, now, int(self.s.lease * 1000),
                                     limit if hosts else 0, self.s.ns, *hosts])
-        ids = [int(v) for v in got[0::2]]
-        attempts = [int(v) for v in got[1::2]]
+        ids = [int(v) for v in got[0::3]]
+        attempts = [int(v) for v in got[1::3]]
         # Hosts ready here but held by other workers (or waiting their delay after one):
         # earliest() says "soon", not "now", so the loop does not spin on Redis.
-        self._held = bool(hosts) and limit > 0 and not ids
+        if ids:
+            self._held = False
+        elif hosts and limit > 0:
+            self._held = True
         if not ids:
             return []
-        with self.s._talk():
-            raw = self.s.client.hmget(self.p + "items", ids)
         out = []
-        for id_, n, data in zip(ids, attempts, raw, strict=True):
+        for id_, n, data in zip(ids, attempts, got[2::3], strict=True):
             url, host, hops, via, priority = json.loads(data)
             out.append(FrontierItem(url, host, hops, via, priority, n, id_))
         return out
@@ -579,7 +593,9 @@ class RedisFrontier:
 
     def _hosts(self) -> list[str]:
         with self.s._talk():
-            return [h.decode() for h in self.s.client.hkeys(self.p + "hq")]
+            hosts = [h.decode() for h in self.s.client.hkeys(self.p + "hq")]
+        self._hosts_read = (time.monotonic(), hosts)
+        return hosts
 
     def _others_working(self) -> bool:
         with self.s._talk():
@@ -625,6 +641,7 @@ class RedisFrontier:
         self.s.renew()
         data = self.s._run("robots_hold", [self.p, self.s.worker, self.s.ns, host])
         if data is None:
+            self._held = True  # another worker fetches it: look again soon, not at once
             return None
         url: str = json.loads(data)[0]
         return url
@@ -662,9 +679,10 @@ class RedisFrontier:
         return self._members("seen", urls) | (pending & set(urls))
 
     def known(self, url: str) -> bool:
-        # Only what this object added: a rolled-back add must not be "known", so the
-        # memory is checked against the seen set.
-        return url in self._known and bool(self.seen([url]))
+        # From memory: what this object added and committed (or adds in the open
+        # transaction); other workers' URLs are "not known here" (``seen`` asks Redis).
+        pending = self.s._tx.seen.get(self.crawl, ()) if self.s._tx is not None else ()
+        return url in self._known or url in pending
 
 
 class RedisRobots:
