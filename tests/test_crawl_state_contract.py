@@ -1,9 +1,10 @@
 """The crawl-state contract: what every backend of store/crawlstate.py's ``CrawlState`` must do.
 
-Each test runs against every backend in ``OPENERS`` (SQLite today; Redis joins with its
-own entry). A backend is opened on a place (a directory here) and must show the same
-state when opened again there by a fresh object or another process: that is how a
-crawl resumes after its process was killed.
+Each test runs against every backend in ``OPENERS``: SQLite, and Redis (a real
+redis-server, tests/helpers_redis.py). A backend is opened on a place (a directory
+here; a namespace named after it in Redis) and must show the same state when opened
+again there by a fresh object or another process: that is how a crawl resumes after
+its process was killed.
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ from pathlib import Path
 import pytest
 
 from helpers_crawl import create
+from helpers_redis import redis_url
 from preserve.capture.crawler import Crawler, CrawlSummary
 from preserve.store.crawlstate import CrawlState, Frontier, FrontierItem
+from preserve.store.crawlstate_redis import RedisCrawlState
 from preserve.store.crawlstate_sqlite import SqliteCrawlState
 from preserve.store.warc import Original
 from testsite import TestSite
 
 OPENERS: dict[str, Callable[[Path], CrawlState]] = {
     "sqlite": lambda where: SqliteCrawlState(where / "state.sqlite3"),
+    # A namespace per test in the tests' redis-server (tests/helpers_redis.py).
+    "redis": lambda where: RedisCrawlState(redis_url(), namespace=f"test:{where}"),
 }
 
 NOW = 1_800_000_000.0  # wall-clock seconds, as the crawl loop passes them
@@ -61,6 +66,8 @@ class Backend:
 
 @pytest.fixture(params=sorted(OPENERS))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "redis":
+        redis_url()  # started here (or skipped, saying why), so a child process finds it
     return Backend(request.param, tmp_path)
 
 

@@ -131,6 +131,11 @@ class CrawlConfig:
     profile: str = "auto"
     profile_keep: tuple[str, ...] = ()  # names of profile rules not to apply
     profile_exclude: tuple[str, ...] = ()  # more patterns, applied with the profile
+    # A distributed crawl (docs/distributed.md): the crawl state in this Redis, shared by
+    # every worker; "" keeps it in the collection's SQLite database.
+    frontier: str = ""
+    worker_id: str = ""  # "" with a frontier: host-pid, unique but not kept over restarts
+    lease: float = 30.0  # seconds a dead worker's URLs stay claimed before others take them
 
     def validate(self) -> CrawlConfig:
         """This config, or a ConfigError naming the first bad setting and what is allowed.
@@ -181,6 +186,13 @@ class CrawlConfig:
                        "(it is written into warcinfo)", self.operator)
         if self.tls_verify not in ("strict", "record"):
             raise _bad("tls-verify", "must be strict or record", self.tls_verify)
+        if not isinstance(self.frontier, str) or (
+                self.frontier and not _FRONTIER.fullmatch(self.frontier)):
+            raise _bad("frontier", "must be redis://HOST:PORT/DB", self.frontier)
+        if not isinstance(self.worker_id, str) or (
+                self.worker_id and not _WORKER.fullmatch(self.worker_id)):
+            raise _bad("worker-id", "must be 1 to 64 letters, digits, '.', '_' or '-' (it "
+                       "is part of WARC file names)", self.worker_id)
         return self
 
     def merged(self, **overrides: Any) -> CrawlConfig:
@@ -222,7 +234,10 @@ _SECONDS: dict[str, tuple[float, float, str]] = {
     "max_crawl_delay": (0.0, _DAY, "a number of seconds from 0 to 86400 (a day)"),
     "max_time": (0.0, 1000 * 365 * _DAY, "a finite duration, 0 or more (e.g. 2h)"),
     "max_fetch_time": (0.001, _DAY, "a duration above 0 and at most a day (e.g. 2m)"),
+    "lease": (0.1, _DAY, "a number of seconds from 0.1 to 86400 (a day)"),
 }
+_FRONTIER = re.compile(r"redis://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[0-9]{1,5})?")
+_WORKER = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # What an HTTP header value may safely hold: printable ASCII (RFC 9110 field-vchar and
 # space; obs-text is left out, since clients encode it differently).
 _HEADER_TEXT = re.compile(r"[\x20-\x7e]+")
@@ -357,7 +372,7 @@ def _crawl_value(name: str, key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{key} must be true or false")
         return value
-    if name in ("delay", "timeout", "max_retry_after", "max_crawl_delay"):
+    if name in ("delay", "timeout", "max_retry_after", "max_crawl_delay", "lease"):
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ConfigError(f"{key} must be a number of seconds")
         try:
@@ -365,7 +380,7 @@ def _crawl_value(name: str, key: str, value: Any) -> Any:
         except OverflowError:  # a whole number too large for a float: out of range anyway
             return math.inf
     if name in ("scope", "digest", "user_agent", "operator", "tls_verify", "ca_bundle",
-                "profile"):
+                "profile", "frontier", "worker_id"):
         if not isinstance(value, str):
             raise ConfigError(f"{key} must be a string")
         return value

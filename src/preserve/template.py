@@ -66,6 +66,9 @@ CRAWL_NOTES = {
     "profile": "leave out a CMS's noise: wordpress, drupal, nationbuilder, auto or none",
     "profile-keep": "names of profile rules not to apply (docs/profiles.md)",
     "profile-exclude": "more regular expressions, applied with the profile in effect",
+    "frontier": "redis://HOST:PORT/DB: a crawl shared by many workers (docs/distributed.md)",
+    "worker-id": "this worker's name in a distributed crawl (in its WARC file names)",
+    "lease": "seconds before a dead worker's URLs go back to the queue",
 }
 
 _HEAD = """\

@@ -29,12 +29,13 @@ from ..config import CollectionConfig
 from ..errors import CollectionError, StorageError
 from ..store.crawllog import CrawlLog, captured_pages, earlier_log
 from ..store.crawlstate import CrawlRecord, CrawlState, CrawlStateFactory, FrontierItem
+from ..store.crawlstate_redis import RedisCrawlState, open_redis_state
 from ..store.crawlstate_sqlite import open_sqlite_state
 from ..store.events import EventLog
 from ..store.fixity import FixityManifest
 from ..store.indexer import build_indexes
 from ..store.recovery import cut_crawl_log, recover
-from ..store.warc import ClosedWarc, WarcWriter
+from ..store.warc import ClosedWarc, WarcWriter, worker_id
 from .addresses import AddressPolicy
 from .engine import CrawlContext, CrawlRun
 from .fetcher import Fetcher, FetchLimits, HttpFetcher
@@ -128,7 +129,7 @@ class Crawler:
         final: bool = False,
         label: str | None = None,
         stop: threading.Event | None = None,
-        crawl_state: CrawlStateFactory = open_sqlite_state,
+        crawl_state: CrawlStateFactory | None = None,
         patch: PatchPlan | None = None,
     ) -> None:
         check_profile_settings(config.crawl)  # before anything is locked or started
@@ -144,7 +145,12 @@ class Crawler:
         self._mark: tuple[bool, str | None] = (final, label)
         self._fetcher = fetcher
         self._stop = stop if stop is not None else threading.Event()  # set: stop gracefully
-        self._open_state = crawl_state
+        # A worker of a distributed crawl: its WARC names carry its id (docs/distributed.md).
+        self.worker = (config.crawl.worker_id or worker_id()) if config.crawl.frontier else ""
+        if crawl_state is None and config.crawl.frontier:
+            crawl_state = open_redis_state(config.crawl.frontier, worker=self.worker,
+                                           lease=config.crawl.lease, delay=config.crawl.delay)
+        self._open_state = crawl_state or open_sqlite_state
         self.patch = patch
         self.kind = "crawl" if patch is None else "patch"
 
@@ -265,6 +271,8 @@ class Crawler:
         ]
         if crawl.kind != "crawl":
             fields.append(("crawl-kind", crawl.kind))
+        if self.worker:
+            fields.append(("crawl-worker", self.worker))
         if crawl.final:
             fields.append(("final-crawl", "true"))
         if crawl.label:
@@ -314,7 +322,8 @@ class Crawler:
                  crawl: CrawlRecord) -> CrawlContext:
         cfg, coll = self.cfg, self.coll
         writer = WarcWriter(
-            coll.warcs, f"{coll.name}-{crawl.id}", warcinfo=self._warcinfo(crawl),
+            coll.warcs, "-".join(filter(None, (coll.name, crawl.id, self.worker))),
+            warcinfo=self._warcinfo(crawl),
             max_size=cfg.warc_size, digest=cfg.digest, dedup=state.digests(crawl.id),
             clock=self.clock, on_close=closed.closed, index_lines=coll.index_lines_path,
         )
@@ -325,12 +334,19 @@ class Crawler:
             robots=RobotsGate(state.robots(crawl.id), cfg.user_agent, cfg.retries),
             writer=writer, events=events,
             log=_CheckpointedLog(self._log_path(crawl.id), state, crawl.id),
-            clock=self.clock, monotonic=self.monotonic, stop_requested=self._stop.is_set,
+            clock=self.clock, monotonic=self.monotonic,
+            stop_requested=self._stop_requested(state, crawl.id),
             wait_stop=self._stop.wait, on_progress=self.on_progress,
             previous_pages=None if previous is None else (lambda: captured_pages(previous[1])),
             patch=None if self.patch is None else self.patch.items,
             held=None if self.patch is None else self.patch.held.__contains__,
         )
+
+    def _stop_requested(self, state: CrawlState, crawl: str) -> Callable[[], bool]:
+        """A stop asked of this process, or of every worker (``preserve crawl --stop``)."""
+        if not isinstance(state, RedisCrawlState):
+            return self._stop.is_set
+        return lambda: self._stop.is_set() or state.stop_requested(crawl)
 
     def _http_fetcher(self) -> HttpFetcher:
         cfg = self.cfg
@@ -356,10 +372,11 @@ class Crawler:
         try:
             recover(self.coll, ctx.state, closed.manifest, ctx.events, summary.crawl,
                     on_closed=closed.add)
-        except StorageError:
-            # The state cannot be written either (it is what filled the disk): the WARC
-            # is already closed, listed in the manifest and logged, and the next run
-            # finishes the state's side of recovery. The first error is the one to report.
+        except StorageError:  # RedisUnavailable is one
+            # The state cannot be written either (it is what filled the disk, or Redis
+            # is gone): the WARC is already closed, listed in the manifest and logged,
+            # and the next run finishes the state's side of recovery. The first error
+            # is the one to report.
             pass
 
     def _recount(self, state: CrawlState, summary: CrawlSummary,

@@ -18,7 +18,7 @@ from ..config import (
     CrawlConfig,
     Description,
 )
-from ..errors import ExitStatus, PreserveError, SeedError
+from ..errors import ConfigError, ExitStatus, PreserveError, SeedError
 from ..units import plural
 from .params import Duration, Size
 
@@ -121,6 +121,13 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
               "else $SSL_CERT_FILE, else certifi's bundle].")
 @click.option("--retries", type=click.IntRange(min=0),
               help="Retries of a failed fetch, with exponential back-off [default: 3].")
+@click.option("--frontier", metavar="URL",
+              help="redis://HOST:PORT/DB: share the crawl with other workers through this "
+              "Redis (docs/distributed.md); each worker crawls into its own collection.")
+@click.option("--worker-id", metavar="ID", help="This worker's name in a distributed crawl, "
+              "in its WARC file names [default: HOST-PID].")
+@click.option("--stop", "stop_all", is_flag=True, help="Ask every worker of the distributed "
+              "crawl at --frontier to finish its fetches in flight and stop; then exit.")
 @click.option("--final", is_flag=True,
               help="Mark this crawl as the final capture of the site (warcinfo, events, "
               "`preserve crawls`).")
@@ -129,7 +136,8 @@ def init(collection: Path, seeds: tuple[str, ...], title: str | None,
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bool,
-          as_json: bool, final: bool, label: str | None, **options: Any) -> None:
+          as_json: bool, final: bool, label: str | None, stop_all: bool,
+          **options: Any) -> None:
     """Crawl into COLLECTION; run again on an unfinished crawl to resume it.
 
     On a finished collection this is a recrawl: at its end it also requests the
@@ -146,6 +154,9 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     from ..collection import Collection
     from .progress import make_reporter
 
+    if stop_all:
+        _stop_workers(collection, options.get("frontier"), quiet)
+        return
     overrides = {k: (tuple(v) if isinstance(v, tuple) else v) for k, v in options.items()}
     overrides["seeds"] = seeds
     # The variables requests and OpenSSL honour, read here at the edge.
@@ -183,7 +194,8 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    if summary.captured == 0 and summary.status == "finished":
+    # A worker of a distributed crawl may finish having captured nothing: others did.
+    if summary.captured == 0 and summary.status == "finished" and not config.crawl.frontier:
         why = _first_failure(coll.crawl_log_path(summary.crawl))
         raise SeedError(config.crawl.seeds[0],
                         f"unreachable: nothing could be fetched ({why}see {coll.logs}/)")
@@ -202,6 +214,29 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
                    "run `preserve crawl` again to resume)", err=True)
     if summary.status in ("interrupted", "storage-error") or summary.failures:
         sys.exit(ExitStatus.PROBLEMS)
+
+
+def _stop_workers(collection: Path, frontier: str | None, quiet: bool) -> None:
+    """``--stop``: ask the workers of the crawl in the Redis at ``frontier`` to stop."""
+    from ..collection import Collection
+    from ..store.crawlstate_redis import RedisCrawlState
+
+    if frontier is None and Collection(collection).exists():
+        frontier = Collection.open(collection).load_config().crawl.frontier or None
+    if frontier is None:
+        raise ConfigError("--stop needs --frontier redis://HOST:PORT/DB (or frontier in "
+                          "the collection's preserve.toml)")
+    CrawlConfig().merged(frontier=frontier)  # a malformed URL is refused in one line
+    state = RedisCrawlState(frontier)
+    try:
+        crawl_id = state.request_stop()
+    finally:
+        state.close()
+    if crawl_id is None:
+        raise ConfigError(f"no unfinished crawl at {frontier}: nothing to stop")
+    if not quiet:
+        click.echo(f"asked the workers of crawl {crawl_id} at {frontier} to stop; each "
+                   "finishes its fetches in flight (run them again to resume)")
 
 
 def _first_failure(log: Path) -> str:
