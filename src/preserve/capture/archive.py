@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from ..collection import Collection
 from ..config import CollectionConfig
-from ..errors import CollectionError, StorageError
+from ..errors import CollectionError
 from ..store.cdxj import CdxjEntry
 from ..store.crawlstate import CrawlRecord, CrawlState, FrontierItem
 from ..store.events import EventLog
@@ -39,7 +39,7 @@ from .archive_cdx import (
     list_captures,
 )
 from .archive_record import memento_datetime, payload_digest_matches, rebuild, to_exchange
-from .crawler import Crawler, _ClosedFiles
+from .crawler import Crawler
 from .engine import CrawlContext
 from .session import config_to_dict
 from .summary import CrawlSummary, Progress
@@ -137,27 +137,8 @@ class ArchiveImporter(Crawler):
                          ("description", "responses reconstructed from the archive's raw "
                                          "(id_) mementos; no request was recorded")]
 
-    def _loop(self, state: CrawlState, events: EventLog, closed: _ClosedFiles,
-              crawl: CrawlRecord, *, resumed: bool) -> CrawlSummary:
-        summary = self._summary(crawl, resumed)
-        ctx = self._context(state, events, closed, crawl)
-        t0 = self.monotonic()
-        try:
-            _ImportRun(self, ctx, summary).run(t0)
-        except StorageError as e:
-            self._storage_failed(e, ctx, closed, summary)
-        finally:
-            ctx.log.close()
-            try:
-                ctx.writer.close()
-            except OSError as e:
-                summary.status = "storage-error"
-                summary.stop_reason = f"cannot close the WARC file ({e.strerror})"
-        summary.duration += self.monotonic() - t0
-        if summary.status == "storage-error":
-            summary = self._recount(state, summary, resumed)
-        summary.warcs = closed.names
-        return summary
+    def _work(self, ctx: CrawlContext, summary: CrawlSummary, t0: float) -> None:
+        _ImportRun(self, ctx, summary).run(t0)
 
 
 class _ImportRun:

@@ -286,21 +286,13 @@ class Crawler:
               crawl: CrawlRecord, *, resumed: bool) -> CrawlSummary:
         summary = self._summary(crawl, resumed)
         ctx = self._context(state, events, closed, crawl)
-        fetcher = self._fetcher or self._http_fetcher()
-        run = CrawlRun(ctx, summary)
         t0 = self.monotonic()
         try:
-            # A resumed crawl seeds again (adding a known URL does nothing): a crawl
-            # killed after it was registered but before its seeds were queued would
-            # otherwise resume with nothing to fetch and end as "unreachable".
-            run.seed()
-            run.loop(fetcher, t0)
+            self._work(ctx, summary, t0)
         except StorageError as e:
             self._storage_failed(e, ctx, closed, summary)
         finally:
             ctx.log.close()
-            if self._fetcher is None:
-                fetcher.close()
             try:
                 ctx.writer.close()
             except OSError as e:
@@ -311,6 +303,22 @@ class Crawler:
             summary = self._recount(state, summary, resumed)
         summary.warcs = closed.names
         return summary
+
+    def _work(self, ctx: CrawlContext, summary: CrawlSummary, t0: float) -> None:
+        """Fetch and store until done or stopped: the live crawl's loop (an import from a
+        web archive, capture/archive.py, has its own). ``_loop`` around it closes the log
+        and the WARC and handles a storage error the same way for both."""
+        fetcher = self._fetcher or self._http_fetcher()
+        try:
+            run = CrawlRun(ctx, summary)
+            # A resumed crawl seeds again (adding a known URL does nothing): a crawl
+            # killed after it was registered but before its seeds were queued would
+            # otherwise resume with nothing to fetch and end as "unreachable".
+            run.seed()
+            run.loop(fetcher, t0)
+        finally:
+            if self._fetcher is None:
+                fetcher.close()
 
     def _summary(self, crawl: CrawlRecord, resumed: bool) -> CrawlSummary:
         if not resumed:
