@@ -34,7 +34,7 @@ from typing import Any
 
 from ..collection import Collection
 from ..errors import ConfigError
-from ..store.cdxj import CdxjEntry
+from ..store.cdxj import read_entries
 from ..store.crawllog import RECHECK_HOP, entries
 from ..store.state import CrawlRegistry, StateDB, reading
 
@@ -246,18 +246,13 @@ def _drop_captured(coll: Collection, found: dict[str, tuple[str, MissedURL]],
     files = frozenset().union(*(c.warcs for c in crawls)) if crawls else frozenset()
     any_file = all_files or not any(c.warcs for c in crawls)
     try:
-        f = open(coll.index_path, encoding="utf-8")
+        index = read_entries(coll.index_path)
     except FileNotFoundError:
         return
-    with f:
-        for line in f:
-            try:
-                entry = CdxjEntry.from_line(line)
-            except ValueError:
-                continue  # a damaged line; `preserve verify` reports it
-            if entry.url is None or entry.url not in found:
-                continue
-            if not entry.status or not entry.status.isdigit() or int(entry.status) >= 400:
-                continue
-            if any_file or entry.filename in files:
-                del found[entry.url]
+    for entry in index:
+        if entry.url is None or entry.url not in found:
+            continue
+        if not entry.status or not entry.status.isdigit() or int(entry.status) >= 400:
+            continue
+        if any_file or entry.filename in files:
+            del found[entry.url]

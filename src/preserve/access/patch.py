@@ -26,7 +26,7 @@ from ..capture.summary import CrawlSummary, Progress
 from ..collection import Collection
 from ..config import CollectionConfig
 from ..errors import CollectionError
-from ..store.cdxj import CdxjEntry
+from ..store.cdxj import read_entries
 from ..store.crawlstate import CrawlRecord, FrontierItem
 from ..store.crawlstate_sqlite import SqliteCrawlState
 from ..web.urls import canonicalize, host_key
@@ -177,18 +177,12 @@ def held_urls(coll: Collection) -> frozenset[str]:
     """The URLs the collection's index holds a good capture of (status below 400)."""
     held: set[str] = set()
     try:
-        f = open(coll.index_path, encoding="utf-8")
+        entries = read_entries(coll.index_path)
     except FileNotFoundError:
         return frozenset()
-    with f:
-        for line in f:
-            try:
-                entry = CdxjEntry.from_line(line)
-            except ValueError:
-                continue
-            if entry.url and entry.status and entry.status.isdigit() and \
-                    int(entry.status) < 400:
-                held.add(entry.url)
+    for entry in entries:
+        if entry.url and entry.status and entry.status.isdigit() and int(entry.status) < 400:
+            held.add(entry.url)
     return frozenset(held)
 
 

@@ -28,7 +28,7 @@ from typing import Any
 from ..collection import Collection
 from ..errors import CollectionError
 from ..normalise.searchindex import COLUMN_WEIGHTS, COLUMNS, MARK_CLOSE, MARK_OPEN
-from ..store.cdxj import CdxjEntry
+from ..store.cdxj import CdxjEntry, read_entries
 from .links import default_replay_base, replay_url
 from .query import to_fts
 
@@ -236,24 +236,19 @@ def _index_groups(coll: Collection) -> Iterator[list[CdxjEntry]]:
     the captures of one URL are together, with those of any URL of the same key (http
     and https) between them: a run of one key is split by URL."""
     try:
-        f = coll.index_path.open(encoding="utf-8", errors="replace")
+        entries = read_entries(coll.index_path)
     except FileNotFoundError:
         raise CollectionError(f"no index ({Collection.INDEX_REL}); run `preserve index` "
                               "to rebuild it", coll.root) from None
-    with f:
-        group: list[CdxjEntry] = []
-        for line in f:
-            try:
-                entry = CdxjEntry.from_line(line)
-            except ValueError:
-                continue  # a damaged line: `preserve verify` reports it
-            if entry.url is None:
-                continue
-            if group and entry.key != group[0].key:
-                yield from _by_url(group)
-                group = []
-            group.append(entry)
-        yield from _by_url(group)
+    group: list[CdxjEntry] = []
+    for entry in entries:
+        if entry.url is None:
+            continue
+        if group and entry.key != group[0].key:
+            yield from _by_url(group)
+            group = []
+        group.append(entry)
+    yield from _by_url(group)
 
 
 def _by_url(entries: list[CdxjEntry]) -> Iterator[list[CdxjEntry]]:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from ..collection import Collection
 from ..config import CollectionConfig
 from ..errors import CollectionError
-from ..store.cdxj import CdxjEntry
+from ..store.cdxj import read_entries
 from ..store.crawlstate import CrawlRecord, CrawlState, FrontierItem
 from ..store.events import EventLog
 from ..store.records import warc_date
@@ -307,17 +307,12 @@ def _held(coll: Collection) -> set[tuple[str, str]]:
     an earlier import (or crawl) stored already is not imported again."""
     held: set[tuple[str, str]] = set()
     try:
-        f = open(coll.index_path, encoding="utf-8")
+        entries = read_entries(coll.index_path)
     except FileNotFoundError:
         return held
-    with f:
-        for line in f:
-            try:
-                entry = CdxjEntry.from_line(line)
-            except ValueError:
-                continue
-            if entry.url:
-                held.add((entry.url, entry.timestamp))
+    for entry in entries:
+        if entry.url:
+            held.add((entry.url, entry.timestamp))
     return held
 
 

@@ -19,7 +19,7 @@ from lxml import etree
 from ..collection import Collection
 from ..errors import ConfigError, WarcFormatError
 from ..normalise.content import content_text
-from ..store.cdxj import CdxjEntry
+from ..store.cdxj import read_entries
 from ..store.reader import record_at
 from ..web.html import decode_html, http_charset, parse_html
 
@@ -44,22 +44,20 @@ def read_index(coll: Collection,
     """(crawl or None, url, capture) for each line of the index; ``files`` maps a WARC
     name to the crawl that wrote it."""
     try:
-        f = open(coll.index_path, encoding="utf-8")
+        entries = read_entries(coll.index_path)
     except FileNotFoundError:
         raise ConfigError(f"{coll.index_path} is missing; run `preserve index` to rebuild it"
                           ) from None
-    with f:
-        for line in f:
-            try:
-                entry = CdxjEntry.from_line(line)
-                status = int(entry.status or "0")
-            except (ValueError, KeyError):
-                continue  # a damaged line; `preserve verify` reports it
-            if entry.url is None:
-                continue
-            yield files.get(entry.filename), entry.url, Capture(
-                entry.timestamp, status, entry.digest or "", entry.mime or "",
-                entry.filename, entry.offset, entry.length)
+    for entry in entries:
+        try:
+            status = int(entry.status or "0")
+        except ValueError:
+            continue  # a damaged line; `preserve verify` reports it
+        if entry.url is None:
+            continue
+        yield files.get(entry.filename), entry.url, Capture(
+            entry.timestamp, status, entry.digest or "", entry.mime or "",
+            entry.filename, entry.offset, entry.length)
 
 
 class RecordReader:

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from ..web.urls import surt_key
 
 __all__ = [
+    "read_entries",
     "CdxjEntry",
     "INDEXED_TYPES",
     "is_indexed",
@@ -106,6 +109,22 @@ class CdxjEntry:
                              ) from e
         return cls(key, timestamp, text("url"), text("mime"), text("status"), text("digest"),
                    length, offset, filename)
+
+
+def read_entries(path: Path) -> Iterator[CdxjEntry]:
+    """Every line of the CDXJ index at ``path`` that parses, in order; a damaged line is
+    skipped (`preserve verify` reports it). The file is opened at the call, so a missing
+    index raises FileNotFoundError there, and each caller says what that means."""
+    return _entries(open(path, encoding="utf-8", errors="replace"))
+
+
+def _entries(f: IO[str]) -> Iterator[CdxjEntry]:
+    with f:
+        for line in f:
+            try:
+                yield CdxjEntry.from_line(line)
+            except ValueError:
+                continue
 
 
 def is_indexed(rec_type: str | None, content_type: str | None) -> bool:
