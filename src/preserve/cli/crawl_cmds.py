@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from ..config import (
 from ..errors import ConfigError, ExitStatus, PreserveError, SeedError
 from ..units import plural
 from .params import Duration, Size
+from .signals import on_stop_signals
 
 if TYPE_CHECKING:
     from ..capture.summary import CrawlSummary
@@ -183,17 +183,12 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     crawler = Crawler(coll, config, on_progress=reporter.update, on_start=started,
                       final=final, label=label)
 
-    def stop(signum: int, frame: Any) -> None:
+    def stop() -> None:
         reporter.note("stopping: finishing in-flight fetches (resume with `preserve crawl`)")
         crawler.stop()
 
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with reporter:
-            summary = crawler.run()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    with on_stop_signals(stop), reporter:
+        summary = crawler.run()
     # A worker of a distributed crawl may finish having captured nothing: others did.
     if summary.captured == 0 and summary.status == "finished" and not config.crawl.frontier:
         why = _first_failure(coll.crawl_log_path(summary.crawl))

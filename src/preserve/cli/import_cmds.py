@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import click
 
 from ..errors import ExitStatus, SeedError
+from .signals import on_stop_signals
 
 __all__ = ["import_archive"]
 
@@ -122,18 +122,13 @@ def import_archive(collection: Path, url: str, archive: str, match: str, since: 
         if resumed:
             reporter.note(f"resuming the unfinished import {crawl_id} of {collection}")
 
-    def stopping(signum: int, frame: Any) -> None:
+    def stopping() -> None:
         reporter.note("stopping (resume with the same `preserve import-archive`)")
         stop.set()
 
-    previous = {s: signal.signal(s, stopping) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with reporter:
-            summary, listing = run_import(coll, options, on_progress=reporter.update,
-                                          on_start=started, stop=stop)
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    with on_stop_signals(stopping), reporter:
+        summary, listing = run_import(coll, options, on_progress=reporter.update,
+                                      on_start=started, stop=stop)
     if as_json:
         click.echo(json.dumps(summary.to_dict() | {"listing": listing}, indent=2))
     elif not quiet:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import ExitStatus
 from ..units import plural
+from .signals import on_stop_signals
 
 if TYPE_CHECKING:
     from ..access.patch import PatchResult, PatchTarget
@@ -54,18 +54,13 @@ def patch(collection: Path, dry_run: bool, as_json: bool, quiet: bool) -> None:
         if resumed:
             reporter.note(f"resuming the unfinished patch crawl {crawl_id} of {collection}")
 
-    def stopping(signum: int, frame: Any) -> None:
+    def stopping() -> None:
         reporter.note("stopping: finishing in-flight fetches (resume with `preserve patch`)")
         stop.set()
 
-    previous = {s: signal.signal(s, stopping) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with reporter:
-            result = patch_collection(coll, dry_run=dry_run, on_progress=reporter.update,
-                                      on_start=started, stop=stop)
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    with on_stop_signals(stopping), reporter:
+        result = patch_collection(coll, dry_run=dry_run, on_progress=reporter.update,
+                                  on_start=started, stop=stop)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     elif not quiet:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import signal
 import threading
 from pathlib import Path
-from typing import Any
 
 import click
 
 from ..access.links import DEFAULT_REPLAY_PORT
+from .signals import on_stop_signals
 
 __all__ = ["replay"]
 
@@ -65,31 +64,23 @@ def replay(collection: Path, port: int, host: str, open_browser: bool, as_json: 
         warn(f"serving on {host}: anyone who can reach it can read the whole archive")
 
     stop = threading.Event()
-
-    def stopping(signum: int, frame: Any) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, stopping) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with ReplayServer(source, host=host, port=port, stop_event=stop) as server:
-            if not stop.is_set():  # not stopped while pywb was starting
-                page = server.first_page_url
-                if as_json:
-                    click.echo(json.dumps({"collection_url": server.collection_url,
-                                           "first_page": page,
-                                           "closed_warcs": source.closed_warcs}))
-                elif not quiet:
-                    click.echo(f"Replaying {collection} with pywb at "
-                               f"{server.collection_url}")
-                    if page is not None:
-                        click.echo(f"  first page: {page}")
-                    click.echo(f"  {source.closed_warcs} closed WARC file(s); press Ctrl-C "
-                               "to stop")
-                if open_browser and click.launch(page or server.collection_url) != 0:
-                    warn("could not open a web browser; open the address above in one")
-                server.serve()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    with on_stop_signals(stop.set), \
+            ReplayServer(source, host=host, port=port, stop_event=stop) as server:
+        if not stop.is_set():  # not stopped while pywb was starting
+            page = server.first_page_url
+            if as_json:
+                click.echo(json.dumps({"collection_url": server.collection_url,
+                                       "first_page": page,
+                                       "closed_warcs": source.closed_warcs}))
+            elif not quiet:
+                click.echo(f"Replaying {collection} with pywb at "
+                           f"{server.collection_url}")
+                if page is not None:
+                    click.echo(f"  first page: {page}")
+                click.echo(f"  {source.closed_warcs} closed WARC file(s); press Ctrl-C "
+                           "to stop")
+            if open_browser and click.launch(page or server.collection_url) != 0:
+                warn("could not open a web browser; open the address above in one")
+            server.serve()
     if not (as_json or quiet):
         click.echo("Stopped.")
