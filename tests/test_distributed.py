@@ -125,8 +125,9 @@ def test_three_workers_capture_what_one_does_each_url_once(
         assert not list(coll.warcs.glob("*.open"))
     assert [u for u, n in captured.items() if n > 1] == []  # none captured twice
     assert set(captured) == alone
-    assert sum(1 for n in names if _captures(Collection(tmp_path / n).crawl_log_path(
-        "0001"))) >= 2  # the work was shared
+    # How the work is shared depends on when each process gets going: on a loaded
+    # machine one worker may do it all before the others start. That the others do take
+    # over work is shown by test_a_killed_workers_urls_are_captured_by_the_others.
     # A recrawl by one worker: the digest index is shared, so payloads the others
     # captured are written as revisits too.
     own = len(_captures(Collection(tmp_path / names[0]).crawl_log_path("0001")))
@@ -149,9 +150,9 @@ def test_three_workers_capture_what_one_does_each_url_once(
 def test_a_killed_workers_urls_are_captured_by_the_others(
         tmp_path: Path, sites: tuple[TestSite, TestSite], alone: set[str]) -> None:
     frontier = _frontier(2)
-    # A short lease: the dead worker's URLs go back to the queue two seconds after it
+    # A short lease: the dead worker's URLs go back to the queue five seconds after it
     # last renewed it (long enough for a live worker on a loaded machine to renew).
-    names = _collections(tmp_path, sites, 3, lease=2.0)
+    names = _collections(tmp_path, sites, 3, lease=5.0)
     victim = _worker(tmp_path, names[0], frontier)
     log = Collection(tmp_path / names[0]).crawl_log_path("0001")
     deadline = time.monotonic() + 60
