@@ -110,3 +110,17 @@ def test_an_unknown_crawl_is_one_clear_error(tmp_path: Path) -> None:
         coll, _ = crawl(tmp_path / "c", (site.url,))
     with pytest.raises(ConfigError, match=r"no crawl '7'.*crawls: 0001"):
         find_missed(coll, crawl_id="7")
+
+
+def test_fetch_errors_are_failed_with_the_logs_error(tmp_path: Path) -> None:
+    with TestSite(articles=2, faults_linked=True, slow_delay=0.2, huge_size=100_000) as site:
+        coll, _ = crawl(tmp_path / "c", (site.url,), retries=0)
+        missed = find_missed(coll)
+    failed = {m.url.removeprefix(site.url.rstrip("/")): m for m in missed.failed}
+    reset = failed["/fault/reset"]
+    assert (reset.reason, reset.status) == ("reset", None)
+    assert reset.error is not None and reset.error.startswith("reset: ")
+    assert failed["/fault/truncated"].reason == "protocol"
+    assert (failed["/fault/503"].reason, failed["/fault/503"].status) == ("http-503", 503)
+    assert failed["/fault/429"].reason == "http-429"
+    assert "/fault/slow" not in failed and "/fault/huge" not in failed  # captured

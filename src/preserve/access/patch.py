@@ -63,8 +63,8 @@ class Patch:
         items = []
         for t in self.targets:
             m = t.missed
-            hops = m.hops or ""
-            items.append(FrontierItem(m.url, host_key(m.url), hops, m.referrer,
+            hops, url = m.hops or "", canonicalize(m.url)  # canonical: checked by the plan
+            items.append(FrontierItem(url, host_key(url), hops, m.referrer,
                                       0 if is_requisite(hops) else 1))
         return PatchPlan(tuple(items), self.scope_seeds, held)
 

@@ -27,6 +27,9 @@ __all__ = ["StateDB", "CrawlRecord", "CrawlRegistry", "RobotsStore", "SqliteDige
            "damaged_state", "reading"]
 
 SCHEMA_VERSION = 1
+# The kind of a crawl other than an ordinary one ("patch"), kept in its saved settings
+# (``crawls.config``) under this key, which no crawl setting has.
+_KIND = "kind"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,7 +78,6 @@ CREATE TABLE IF NOT EXISTS crawl_marks (
     crawl TEXT PRIMARY KEY, final INTEGER NOT NULL DEFAULT 0, label TEXT
 );
 CREATE TABLE IF NOT EXISTS crawl_logs (crawl TEXT PRIMARY KEY, committed INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS crawl_kinds (crawl TEXT PRIMARY KEY, kind TEXT NOT NULL);
 """
 
 
@@ -214,15 +216,15 @@ class CrawlRegistry:
     def _row(self, row: tuple[Any, ...] | None) -> CrawlRecord | None:
         if row is None:
             return None
+        config = json.loads(row[5])
+        kind = config.pop(_KIND, "crawl") if isinstance(config, dict) else "crawl"
         return CrawlRecord(
-            row[0], row[1], row[2], row[3], row[4], json.loads(row[5]),
-            json.loads(row[6]) if row[6] else None, bool(row[7]), row[8], row[9],
+            row[0], row[1], row[2], row[3], row[4], config,
+            json.loads(row[6]) if row[6] else None, bool(row[7]), row[8], str(kind),
         )
 
-    _SELECT = ("SELECT id, seq, started, finished, status, config, summary, final, label, "
-               "COALESCE(crawl_kinds.kind, 'crawl') "
-               "FROM crawls LEFT JOIN crawl_marks ON crawl_marks.crawl = crawls.id "
-               "LEFT JOIN crawl_kinds ON crawl_kinds.crawl = crawls.id")
+    _SELECT = ("SELECT id, seq, started, finished, status, config, summary, final, label "
+               "FROM crawls LEFT JOIN crawl_marks ON crawl_marks.crawl = crawls.id")
 
     def mark(self, crawl_id: str, *, final: bool, label: str | None) -> None:
         """Mark a crawl as the final capture, and/or give it a label."""
@@ -252,12 +254,11 @@ class CrawlRegistry:
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM crawls").fetchone()[0]
             seq = max(seq, after + 1)
             crawl_id = f"{seq:04d}"
+            saved = config if kind == "crawl" else {**config, _KIND: kind}
             conn.execute(
                 "INSERT INTO crawls VALUES (?, ?, ?, NULL, 'running', ?, NULL)",
-                (crawl_id, seq, started, json.dumps(config)),
+                (crawl_id, seq, started, json.dumps(saved)),
             )
-            if kind != "crawl":
-                conn.execute("INSERT INTO crawl_kinds VALUES (?, ?)", (crawl_id, kind))
         return CrawlRecord(crawl_id, seq, started, None, "running", config, None, kind=kind)
 
     def set_status(self, crawl_id: str, status: str) -> None:
