@@ -262,6 +262,10 @@ def _execute(tasks: Sequence[_Task], scratch: Path, workers: int, deadline: floa
             for proc in list((getattr(pool, "_processes", None) or {}).values()):
                 proc.terminate()
         q.close()
+    if on_progress is not None and len(results) == len(tasks) and done[0] < total:
+        # A worker's last byte counts can still be in the queue's pipe when its future
+        # completes; every task finished, so the run read everything.
+        on_progress(total, total)
     return results
 
 
