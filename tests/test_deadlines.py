@@ -23,7 +23,7 @@ from preserve.web.exchange import Exchange, FetchFailure
 pytestmark = pytest.mark.slow  # each case waits out a real deadline
 
 CAP = 2.0  # the fetch deadline in these tests, in seconds
-SLACK = 1.5  # scheduling, connection set-up and teardown on a busy machine
+SLACK = 5.0  # scheduling, set-up and teardown on a busy machine; still under the 10 s timeout
 
 Send = Callable[[bytes], None]
 Pause = Callable[[float], None]

@@ -273,7 +273,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
     with HostileServer(routes) as server:
         started = time.monotonic()
         _, summary = crawl(root, (server.url,), max_time=GUARD, retries=0, sitemaps=False,
-                           max_fetch_time=10.0, timeout=5.0)
+                           max_fetch_time=60.0, timeout=30.0)
         took = time.monotonic() - started
         assert summary.status == "finished", summary.stop_reason
         yield root, server.url.rstrip("/"), took
@@ -283,7 +283,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
 def test_a_broken_body_is_a_failure_in_the_log_and_nothing_stored(
         broken: tuple[Path, str, float], path: str) -> None:
     root, base, took = broken
-    assert took < 4.0, took  # no case waited for the 5 s read timeout
+    assert took < 15.0, took  # no case waited for the 30 s read timeout
     [line] = log_of(root)[base + path]
     assert line["outcome"] == "failed", line
     assert line["error"].startswith(BROKEN[path][1]), line
@@ -329,7 +329,7 @@ def headers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
     with HostileServer(routes) as server:
         started = time.monotonic()
         _, summary = crawl(root, (server.url,), max_time=GUARD, retries=0, sitemaps=False,
-                           max_fetch_time=10.0, timeout=5.0)
+                           max_fetch_time=60.0, timeout=30.0)
         took = time.monotonic() - started
         assert summary.status == "finished", summary.stop_reason
         yield root, server.url.rstrip("/"), took
@@ -339,7 +339,7 @@ def headers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
 def test_oversized_headers_are_refused_after_a_bounded_read(
         headers: tuple[Path, str, float], path: str) -> None:
     root, base, took = headers
-    assert took < 4.0, took  # read and refused, not waited for (the timeout is 5 s)
+    assert took < 15.0, took  # read and refused, not waited for (the timeout is 30 s)
     [line] = log_of(root)[base + path]
     assert line["outcome"] == "failed", line
     assert line["error"] == HEADERS[path][1]  # said plainly, not as a repr of a tuple
@@ -387,7 +387,7 @@ def test_redirect_loops_and_endless_chains_end_and_verify(tmp_path: Path) -> Non
         took = time.monotonic() - started
         fetched = [r.target for r in server.requests]
     assert summary.status == "finished", summary.stop_reason
-    assert took < 5.0, took
+    assert took < 15.0, took  # loops cut by max-redirects, not by the crawl's max-time
     # Each loop's URLs once; the chain up to max-redirects hops after the link to it.
     assert sorted(fetched) == sorted(["/robots.txt", "/", "/a", "/b", "/self", "/after",
                                       *(f"/chain?n={n}" for n in range(MAX_REDIRECTS + 1))])

@@ -248,7 +248,7 @@ def test_the_fetch_deadline_holds_over_tls(valid: TlsServer, ca_file: Path) -> N
         result = fetcher.fetch(valid.url("/trickle"))
     finally:
         fetcher.close()
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 8.0  # the deadline (1.5 s), not the timeout (10 s)
     assert isinstance(result, Exchange), result
     result.close()
     assert result.truncated == "time" and result.response.payload_length > 5
