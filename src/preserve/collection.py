@@ -162,6 +162,12 @@ class Collection:
     def schedule_lock_path(self) -> Path:
         return self.state / "schedule.lock"
 
+    @property
+    def merge_staging(self) -> Path:
+        """Where ``preserve merge`` checks its copies before they go into ``warcs/``
+        (working data)."""
+        return self.state / "merge"
+
     def index_lines_path(self, warc_name: str) -> Path:
         """The index lines appended while the WARC ``warc_name`` was written
         (store.indexlines; working data)."""
