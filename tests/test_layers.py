@@ -30,8 +30,8 @@ FORBIDDEN = {
     "access": ("schedule", "cli"),
     "schedule": ("cli",),
 }
-# The small shared modules below everything (errors, config, collection, atomic).
-BELOW_ALL = ("errors", "config", "atomic")
+# The small shared modules below everything (docs/architecture.md's bottom row).
+BELOW_ALL = ("errors", "config", "atomic", "units", "template", "collection", "safeopen")
 
 
 def _module(path: Path, root: Path) -> list[str]:
