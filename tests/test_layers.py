@@ -2,7 +2,8 @@
 
 The base layer (``web/``) and ``store/`` sit under the stages, the stages under
 ``schedule/``, and ``cli/`` on top; an import against that direction fails here with the
-module and line that made it.
+module and line that made it. ``capture/`` also reaches the crawl state only through
+``store/crawlstate.py`` (the seam), never ``store.state`` or ``store.frontier``.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ FORBIDDEN = {
     "access": ("schedule", "cli"),
     "schedule": ("cli",),
 }
-# The small shared modules below everything (errors, config, collection, atomic).
-BELOW_ALL = ("errors", "config", "atomic")
+# Behind the crawl-state seam: the crawl loop talks to store/crawlstate.py's CrawlState,
+# never to the SQLite tables and frontier that store/crawlstate_sqlite.py wraps.
+BEHIND_SEAM = {"capture": ("preserve.store.state", "preserve.store.frontier")}
+# The small shared modules below everything (docs/architecture.md's bottom row).
+BELOW_ALL = ("errors", "config", "atomic", "units", "template", "collection", "safeopen")
 
 
 def _module(path: Path, root: Path) -> list[str]:
@@ -86,6 +90,9 @@ def _violations(root: Path = SRC) -> list[str]:
                 out.append(f"{where} ({own}/ must not import {target}/)")
             elif own in BELOW_ALL and target in (*STAGES, "store", "web", "collection"):
                 out.append(f"{where} ({own}.py sits below every package)")
+            elif any(name == m or name.startswith(f"{m}.") for m in BEHIND_SEAM.get(own, ())):
+                out.append(f"{where} ({own}/ reaches the crawl state through "
+                           "store/crawlstate.py)")
     return out
 
 
@@ -93,14 +100,16 @@ def test_layers_point_one_way() -> None:
     assert _violations() == []
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("from ..capture.scope import x\n", "must not import capture/"),
-    ("from preserve.cli.main import x\n", "only cli/ may import cli/"),
-    ("def f():\n    from ..verify import report\n", "must not import verify/"),
+@pytest.mark.parametrize(("package", "source", "expected"), [
+    ("store", "from ..capture.scope import x\n", "must not import capture/"),
+    ("store", "from preserve.cli.main import x\n", "only cli/ may import cli/"),
+    ("store", "def f():\n    from ..verify import report\n", "must not import verify/"),
+    ("capture", "from ..store import state\n", "through store/crawlstate.py"),
 ])
-def test_a_wrong_way_import_is_caught(tmp_path: Path, source: str, expected: str) -> None:
+def test_a_wrong_way_import_is_caught(tmp_path: Path, package: str, source: str,
+                                      expected: str) -> None:
     """The checker itself sees module-level, absolute and late (function-level) imports."""
     fake = tmp_path / "preserve"
-    (fake / "store").mkdir(parents=True)
-    (fake / "store" / "bad.py").write_text(source)
+    (fake / package).mkdir(parents=True)
+    (fake / package / "bad.py").write_text(source)
     assert any(expected in v for v in _violations(fake))

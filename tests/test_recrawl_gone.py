@@ -16,6 +16,7 @@ from pathlib import Path
 from helpers_crawl import cli, crawl, jsonl
 from preserve.capture.crawler import Crawler
 from preserve.capture.summary import Progress
+from preserve.collection import Collection
 from preserve.store.crawllog import captured_pages, earlier_log
 from testsite import TestSite
 
@@ -57,12 +58,15 @@ def test_the_recheck_is_bounded_logged_and_not_repeated_on_resume(tmp_path: Path
 
 
 def test_the_previous_crawl_is_the_latest_log_before_this_one(tmp_path: Path) -> None:
+    coll = Collection(tmp_path)
+    coll.logs.mkdir()
     for name in ("crawl-0001.jsonl", "crawl-0003.jsonl", "crawl-0004.jsonl", "crawl-x.jsonl",
                  "other.jsonl"):
-        (tmp_path / name).write_text("")
-    assert earlier_log(tmp_path, "0004") == ("0003", tmp_path / "crawl-0003.jsonl")
-    assert earlier_log(tmp_path, "0003") == ("0001", tmp_path / "crawl-0001.jsonl")
-    assert earlier_log(tmp_path, "0001") is None
+        (coll.logs / name).write_text("")
+    logs = coll.crawl_logs()
+    assert earlier_log(logs, "0004") == ("0003", coll.logs / "crawl-0003.jsonl")
+    assert earlier_log(logs, "0003") == ("0001", coll.logs / "crawl-0001.jsonl")
+    assert earlier_log(logs, "0001") is None
 
 
 def test_the_pages_of_a_log_are_its_html_200_captures(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from .template import config_template
 __all__ = ["Collection", "CONFIG_NAME", "pid_lock"]
 
 CONFIG_NAME = "preserve.toml"
+_CRAWL_LOG_PREFIX, _CRAWL_LOG_SUFFIX = "crawl-", ".jsonl"  # logs/crawl-0001.jsonl
 
 
 class Collection:
@@ -161,13 +162,28 @@ class Collection:
     def schedule_lock_path(self) -> Path:
         return self.state / "schedule.lock"
 
+    @property
+    def merge_staging(self) -> Path:
+        """Where ``preserve merge`` checks its copies before they go into ``warcs/``
+        (working data)."""
+        return self.state / "merge"
+
     def index_lines_path(self, warc_name: str) -> Path:
         """The index lines appended while the WARC ``warc_name`` was written
         (store.indexlines; working data)."""
         return self.state / "index" / f"{warc_name.removesuffix('.open')}.lines"
 
     def crawl_log_path(self, crawl_id: str) -> Path:
-        return self.logs / f"crawl-{crawl_id}.jsonl"
+        return self.logs / f"{_CRAWL_LOG_PREFIX}{crawl_id}{_CRAWL_LOG_SUFFIX}"
+
+    def crawl_logs(self) -> dict[str, Path]:
+        """Every crawl log in ``logs/`` by its crawl id (digits only: a crawl number)."""
+        found = {}
+        for p in self.logs.glob(f"{_CRAWL_LOG_PREFIX}*{_CRAWL_LOG_SUFFIX}"):
+            crawl_id = p.name.removeprefix(_CRAWL_LOG_PREFIX).removesuffix(_CRAWL_LOG_SUFFIX)
+            if crawl_id.isdigit():
+                found[crawl_id] = p
+        return found
 
     @property
     def name(self) -> str:
@@ -282,8 +298,6 @@ class Collection:
             os.close(fd)
             raise CollectionLocked(self.root, pid) from None
         return fd
-
-
 _LOCK_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 # What open() says on a read-only mount or a directory this user may not write.
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)

@@ -138,8 +138,7 @@ def _crawls(coll: Collection) -> list[_Crawl]:
                         for c in registry.all()]
         finally:
             db.close()
-    ids = sorted(p.stem.removeprefix("crawl-") for p in coll.logs.glob("crawl-*.jsonl"))
-    return [_Crawl(i, True, frozenset()) for i in ids if i.isdigit()]
+    return [_Crawl(i, True, frozenset()) for i in sorted(coll.crawl_logs())]
 
 
 def _unfetched(coll: Collection, crawl_id: str) -> Iterator[tuple[str, str | None, str]]:

@@ -335,7 +335,7 @@ class Crawler:
             max_size=cfg.warc_size, digest=cfg.digest, dedup=state.digests(crawl.id),
             clock=self.clock, on_close=closed.closed, index_lines=coll.index_lines_path,
         )
-        previous = earlier_log(coll.logs, crawl.id) if cfg.recheck_limit and \
+        previous = earlier_log(coll.crawl_logs(), crawl.id) if cfg.recheck_limit and \
             self.patch is None else None
         return CrawlContext(
             config=cfg, state=state, frontier=state.open_frontier(crawl.id),

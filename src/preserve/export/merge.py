@@ -297,7 +297,7 @@ def _merge_new(dest_root: Path, sources: Sequence[Collection],
     try:
         plan = _plan(sources, {}, {}, summary)
         dest = Collection.create(staged, sources[0].load_config())
-        copies = dest.state / "merge"
+        copies = dest.merge_staging
         copies.mkdir()
         sizes = _copy_all(plan, copies, on_progress)
         _move_in(dest, plan, sizes, copies, crawls, summary)
@@ -331,7 +331,7 @@ def _merge_into(dest: Collection, sources: Sequence[Collection],
         plan = _plan(sources, held, unlisted, summary)
         if not plan:
             return  # nothing new: DEST is left exactly as it was
-        copies = dest.state / "merge"
+        copies = dest.merge_staging
         shutil.rmtree(copies, ignore_errors=True)  # left by a merge that was killed
         copies.mkdir(parents=True)
         try:

@@ -81,17 +81,14 @@ def captured_pages(path: Path) -> Iterator[str]:
             yield entry["url"]
 
 
-def earlier_log(logs: Path, crawl: str) -> tuple[str, Path] | None:
-    """(id, path) of the latest crawl log in ``logs`` numbered before ``crawl``."""
+def earlier_log(logs: dict[str, Path], crawl: str) -> tuple[str, Path] | None:
+    """(id, path) of the latest of the crawl logs ``logs`` (by crawl id, as
+    ``Collection.crawl_logs`` gives them) numbered before ``crawl``."""
     try:
         number = int(crawl)
     except ValueError:
         return None
-    found = []
-    for p in logs.glob("crawl-*.jsonl"):
-        n = p.stem.removeprefix("crawl-")
-        if n.isdigit() and int(n) < number:
-            found.append((int(n), n, p))
+    found = [(int(n), n, p) for n, p in logs.items() if int(n) < number]
     if not found:
         return None
     _, crawl_id, path = max(found)

@@ -736,9 +736,7 @@ def open_redis_state(url: str, *, worker: str, lease: float = _LEASE,
 
     def factory(coll: Any) -> RedisCrawlState:
         # Crawl numbers of the worker's collection are not used again (as in SQLite's).
-        numbers = [int(n) for n in (p.stem.removeprefix("crawl-") for p in
-                                     coll.crawl_log_path("*").parent.glob("crawl-*.jsonl"))
-                   if n.isdigit()]
+        numbers = [int(n) for n in coll.crawl_logs()]
         state = RedisCrawlState(url, worker=worker, lease=lease, delay=delay, join=True,
                                 numbered=max(numbers, default=0))
         try:

@@ -89,7 +89,5 @@ def open_sqlite_state(coll: Collection) -> CrawlState:
 
     Crawl numbers are never used twice in a collection, even after a damaged state was
     moved aside: a new crawl comes after every crawl log in ``logs/``."""
-    numbers = [int(n) for n in (p.stem.removeprefix("crawl-") for p in
-                                 coll.crawl_log_path("*").parent.glob("crawl-*.jsonl"))
-               if n.isdigit()]
+    numbers = [int(n) for n in coll.crawl_logs()]
     return SqliteCrawlState(coll.state_db, numbered=max(numbers, default=0))

@@ -10,6 +10,7 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+from ..collection import CONFIG_NAME
 from ..errors import UnreadableInput
 from .audit import DEFAULT_MAX_AGE, AuditEntry, audit_entries
 from .bagsource import SourceError, open_source
@@ -26,7 +27,7 @@ def package_kind(path: Path) -> str | None:
     "an OCFL object", "an OCFL storage root"), or None if it is none of these. Only
     regular files and directories are looked at."""
     if path.is_dir():
-        if (path / "preserve.toml").is_file():
+        if (path / CONFIG_NAME).is_file():
             return None  # a collection (its exports go elsewhere)
         if (path / "bagit.txt").is_file() or ((path / "data").is_dir()
                                                and any(path.glob("manifest-*.txt"))):
