@@ -177,8 +177,9 @@ def _id(rng: random.Random) -> str:
 
 
 def repeat(commands: dict[str, list[str]], n: int, cwd: Path) -> dict[str, list[Run]]:
-    """``n`` rounds of every command; round i starts with the i-th command, so each goes
-    first (and follows each other) equally often. Run k of every command is round k."""
+    """``n`` rounds of every command; round i starts with the i-th command (in a fixed
+    cyclic order), so over as many rounds as commands each goes first once. Run k of
+    every command is round k."""
     runs: dict[str, list[Run]] = {k: [] for k in commands}
     names = list(commands)
     for i in range(n):
