@@ -1,20 +1,28 @@
-"""Verify benchmark (issue 4): preserve verify against sha256sum and warcio check.
+"""Verify benchmark (issues 4 and 19): preserve verify against sha256sum, warcio check and
+FastWARC.
 
 On one corpus of at least 1 GB of WARCs (built once, deterministically, in a work
 directory and reused), in the same run:
 
 a. whole-file fixity: ``preserve verify COLL --fixity-only`` against ``sha256sum`` on the
    same files (target: at least 0.8x its throughput on 2 cores);
-b. record-level verification: ``preserve verify FILES`` against ``warcio check`` on the
-   same files (target: at least 2x faster), and both on a file cut inside its last gzip
-   member (warcio #138: warcio check passes it);
+b. record-level verification: ``preserve verify FILES`` with ``--jobs 1`` and ``--jobs 2``
+   against, on the same files, ``warcio check`` (target: at least 2x faster), FastWARC's
+   ``check`` command and a loop over FastWARC's ``ArchiveIterator`` that checks block and
+   payload digests (targets: ``--jobs 1`` at least as fast as the loop, ``--jobs 2`` at
+   least 1.5x as fast), and all of them on a file cut inside its last gzip member
+   (warcio #138: warcio check passes it);
 c. peak memory of preserve (max RSS from wait4; target under 100 MB).
 
-Each command runs ``--repeat`` times, alternating which tool goes first, after one read
-of every file to warm the page cache; medians are reported. The figures replace the
-Verify section of docs/benchmarks.md (between its markers). Run from the repository::
+warcio and FastWARC run from the benchmark's own environment (``--env``, made by
+bench/setup_env.sh), never preserve's; FastWARC's side is bench/fastwarc_run.py. Each
+group of commands runs ``--repeat`` rounds, each round rotating which command goes
+first, after one read of every file to warm the page cache; the ratios are paired (two
+commands of the same round) and medians are reported. The figures replace the Verify
+section of docs/benchmarks.md (between its markers). Run from the repository::
 
-    .venv/bin/python bench/verify.py [--size 1GB] [--repeat 3] [--workdir DIR] [--quick]
+    bench/setup_env.sh
+    .venv/bin/python bench/verify.py [--size 1GB] [--repeat 5] [--workdir DIR] [--quick]
 """
 
 from __future__ import annotations
@@ -56,12 +64,15 @@ from preserve.store.fixity import FixityManifest  # noqa: E402
 from preserve.store.indexer import build_indexes  # noqa: E402
 from preserve.store.records import Digester, serialise_record, warc_fields  # noqa: E402
 from preserve.store.warc import sha256_file  # noqa: E402
+from preserve.web import inflate  # noqa: E402
 
 START = "<!-- bench:verify:start -->"
 END = "<!-- bench:verify:end -->"
 FILE_SIZE = 220_000_000
 TARGET_FIXITY = 0.8
 TARGET_RECORDS = 2.0
+TARGET_LOOP_ONE = 1.0  # issue 19: --jobs 1 against the FastWARC digest loop
+TARGET_LOOP_TWO = 1.5  # and --jobs 2
 TARGET_RSS_MB = 100.0
 WORDS = ("parliament committee regional fund transport report vote amendment "
          "constituency citizens rail freight energy climate budget member press "
@@ -166,16 +177,46 @@ def _id(rng: random.Random) -> str:
 
 
 def repeat(commands: dict[str, list[str]], n: int, cwd: Path) -> dict[str, list[Run]]:
+    """``n`` rounds of every command; round i starts with the i-th command (in a fixed
+    cyclic order), so over as many rounds as commands each goes first once. Run k of
+    every command is round k."""
     runs: dict[str, list[Run]] = {k: [] for k in commands}
     names = list(commands)
     for i in range(n):
-        order = names if i % 2 == 0 else list(reversed(names))
+        order = names[i % len(names):] + names[:i % len(names)]
         for name in order:
             run = measure(commands[name], cwd)
             log(f"  {name}: {run.wall:.2f} s wall, {run.cpu:.2f} s CPU, "
                 f"{run.max_rss_kb / 1024:.0f} MB, exit {run.status}")
             runs[name].append(run)
     return runs
+
+
+def paired(runs: dict[str, list[Run]], other: str, ours: str, cpu: bool = False) -> float:
+    """The median over rounds of ``other``'s time over ``ours`` in the same round (above 1:
+    ours is faster)."""
+    def t(r: Run) -> float:
+        return r.cpu if cpu else r.wall
+    return median([t(a) / t(b) for a, b in zip(runs[other], runs[ours], strict=True)])
+
+
+def env_tools(env: Path) -> dict[str, str]:
+    """The benchmark environment's Python, warcio and FastWARC versions."""
+    python = env / "bin" / "python"
+    if not (python.exists() and (env / "bin" / "warcio").exists()):
+        raise BenchError(f"no benchmark environment at {env}: make it with "
+                         f"bench/setup_env.sh {env}")
+    probe = ("import importlib.metadata as m, fastwarc.warc; "
+             "print(m.version('fastwarc')); print(m.version('warcio')); "
+             "print('Rust' if 'Rust' in (m.metadata('fastwarc')['Summary'] or '') "
+             "else 'Cython')")
+    out = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise BenchError(f"the benchmark environment at {env} lacks fastwarc or warcio: "
+                         f"run bench/setup_env.sh {env}")
+    fastwarc, warcio, kind = out.stdout.split()
+    return {"python": str(python), "warcio": str(env / "bin" / "warcio"),
+            "fastwarc": fastwarc, "warcio_version": warcio, "fastwarc_kind": kind}
 
 
 def two_cores(files: list[Path], n: int) -> dict[str, float]:
@@ -207,18 +248,21 @@ def shell(command: list[str], replace: dict[str, str]) -> str:
 
 def render(args: argparse.Namespace, files: list[Path], results: dict[str, dict[str, list[Run]]],
            commands: dict[str, dict[str, list[str]]], cut: dict[str, int],
-           replace: dict[str, str], cores: dict[str, float]) -> str:
+           replace: dict[str, str], cores: dict[str, float], tools: dict[str, str]) -> str:
     total = sum(p.stat().st_size for p in files)
     spawn_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines = [
         "",
         "Written by `bench/verify.py`; edit the script, not this text.",
         "",
-        f"- **Date:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {args.repeat} run(s) of each "
-        "command, alternating which tool goes first; medians.",
-        f"- **Machine:** {machine()}; shared and noisy.",
-        f"- **Versions:** preserve {importlib.metadata.version('preserve')}, Python "
-        f"{platform.python_version()}, warcio {importlib.metadata.version('warcio')}, "
+        f"- **Date:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {args.repeat} round(s) of each "
+        "group of commands, each round rotating which command goes first; medians, and "
+        "ratios paired within a round.",
+        f"- **Machine:** {machine()}; shared and noisy (other jobs ran at the same time).",
+        f"- **Versions:** preserve {importlib.metadata.version('preserve')} (inflate: "
+        f"{inflate.backend()}), Python {platform.python_version()}; from the benchmark's own "
+        f"environment (bench/setup_env.sh): FastWARC {tools['fastwarc']} (the "
+        f"{tools['fastwarc_kind']} library), warcio {tools['warcio_version']}; "
         f"{tool_version(['sha256sum', '--version'])}.",
         f"- **Corpus:** {len(files)} WARC files, {total / 1e9:.2f} GB (gzip per record, "
         "level 1), built by the script with a fixed seed: response and request records, 60% "
@@ -229,7 +273,11 @@ def render(args: argparse.Namespace, files: list[Path], results: dict[str, dict[
         "(user+sys, including worker processes) and max RSS (of the largest single process, "
         "workers included) come from `wait4`. Throughput is the corpus size over wall time. "
         "Linux counts the script's own pages at spawn in a child's max RSS, so every max "
-        f"RSS figure is an upper bound (the script's own peak: {spawn_mb:.0f} MB).",
+        f"RSS figure is an upper bound (the script's own peak: {spawn_mb:.0f} MB). "
+        "`fastwarc check` is FastWARC's own command (`--verify-payloads --quiet`, one file "
+        "at a time, all in one process); the FastWARC digest loop iterates "
+        "`ArchiveIterator` over each file and checks every block digest and payload digest "
+        "(bench/fastwarc_run.py).",
         "",
         "| measurement | command | wall s | MB/s | CPU s | max RSS MB | exit |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
@@ -243,41 +291,50 @@ def render(args: argparse.Namespace, files: list[Path], results: dict[str, dict[
                 f"{max(r.max_rss_kb for r in rs) / 1024:.1f} | "
                 f"{','.join(sorted({str(r.status) for r in rs}))} |")
     fx = results["fixity"]
-    fixity_ratio = median([r.wall for r in fx["sha256sum"]]) / median(
-        [r.wall for r in fx["preserve --fixity-only --jobs 2"]])
+    fixity_ratio = paired(fx, "sha256sum", "preserve --fixity-only --jobs 2")
     rec = results["records"]
     col_rate = {k: total / 1e6 / median([r.wall for r in v])
                 for k, v in results["collection"].items()}
-    warcio_wall = median([r.wall for r in rec["warcio check"]])
-    two = warcio_wall / median([r.wall for r in rec["preserve --jobs 2"]])
-    one = warcio_wall / median([r.wall for r in rec["preserve --jobs 1"]])
-    cpu_ratio = median([r.cpu for r in rec["warcio check"]]) / median(
-        [r.cpu for r in rec["preserve --jobs 1"]])
+    one, two = "preserve --jobs 1", "preserve --jobs 2"
+    loop = "FastWARC digest loop"
+    loop_one, loop_two = paired(rec, loop, one), paired(rec, loop, two)
+    loop_cpu = paired(rec, loop, one, cpu=True)
+    check_one, check_two = paired(rec, "fastwarc check", one), paired(rec, "fastwarc check",
+                                                                        two)
+    warcio_two, warcio_one = paired(rec, "warcio check", two), paired(rec, "warcio check", one)
+    warcio_cpu = paired(rec, "warcio check", one, cpu=True)
     peak = max(r.max_rss_kb for group in results.values() for name, rs in group.items()
                if name.startswith("preserve") for r in rs) / 1024
     lines += [
         "",
+        f"- **Against the FastWARC digest loop** (its wall time over preserve's in the same "
+        f"round, median of {args.repeat}): **{loop_one:.2f}x** with `--jobs 1` (target >= "
+        f"{TARGET_LOOP_ONE}x: {verdict(loop_one >= TARGET_LOOP_ONE)}), **{loop_two:.2f}x** "
+        f"with `--jobs 2` (target >= {TARGET_LOOP_TWO}x: {verdict(loop_two >= TARGET_LOOP_TWO)})"
+        f"; in CPU time the loop needs {loop_cpu:.2f}x what `--jobs 1` needs. Against "
+        f"`fastwarc check`: {check_one:.2f}x with `--jobs 1`, {check_two:.2f}x with "
+        "`--jobs 2`. FastWARC checks the digests only; preserve also checks gzip CRCs and "
+        "framing, mandatory headers and their forms, record-id uniqueness and revisits.",
+        f"- **Against warcio check:** {warcio_two:.2f}x faster with `--jobs 2` (target >= "
+        f"{TARGET_RECORDS}x: {verdict(warcio_two >= TARGET_RECORDS)}), {warcio_one:.2f}x "
+        f"on one core; in CPU time, warcio check needs {warcio_cpu:.2f}x what "
+        "`preserve verify --jobs 1` needs. Both check every block and payload digest "
+        "(with no manifest to compare with, loose files get no whole-file digest). With "
+        "`--jobs 2` the files are cut into pieces at gzip member boundaries, so both "
+        "workers stay busy to the end (docs/verify.md, Performance).",
         f"- **Whole-file fixity, preserve/sha256sum throughput: {fixity_ratio:.2f}x** "
         f"(target >= {TARGET_FIXITY}x on 2 cores: {verdict(fixity_ratio >= TARGET_FIXITY)}). "
         "sha256sum reads the files one after the other on one core; preserve reads two at "
         "once and also checks the manifest, the event log and preserve.toml, and appends one "
         "event per file.",
-        f"- **Record-level verification, warcio check/preserve wall time: {two:.2f}x faster** "
-        f"with `--jobs 2` (target >= {TARGET_RECORDS}x: {verdict(two >= TARGET_RECORDS)}); "
-        f"{one:.2f}x on one core; in CPU time, warcio check needs {cpu_ratio:.2f}x what "
-        "`preserve verify --jobs 1` needs. Both check every block and payload digest; "
-        "preserve also "
-        "checks gzip CRCs and framing, mandatory headers, record-id uniqueness and revisits "
-        "(with no manifest to compare with, loose files get no whole-file digest). With "
-        "`--jobs 2` the files are cut into pieces at gzip member boundaries, so both "
-        "workers stay busy to the end (docs/verify.md, Performance).",
         f"- **The whole collection** (every check: WARC records, whole-file SHA-256 against "
         "the manifest and the events, the CDXJ index and pages list against the records, "
-        f"one event per file): {col_rate['preserve --jobs 2']:,.0f} MB/s with `--jobs 2`, "
-        f"{col_rate['preserve --jobs 1']:,.0f} MB/s with `--jobs 1`.",
-        f"- **A file cut inside its last gzip member:** `warcio check` exit {cut['warcio']}, "
-        f"`preserve verify` exit {cut['preserve']} (WARC_TRUNCATED with the record's "
-        "offset).",
+        f"one event per file): {col_rate[two]:,.0f} MB/s with `--jobs 2`, "
+        f"{col_rate[one]:,.0f} MB/s with `--jobs 1`.",
+        f"- **A file cut inside its last gzip member:** exit status of `warcio check` "
+        f"{cut['warcio']}, `fastwarc check` {cut['fastwarc check']}, the FastWARC digest loop "
+        f"{cut['fastwarc digests']}, `preserve verify` {cut['preserve']} (WARC_TRUNCATED "
+        "with the record's offset).",
         f"- **Peak memory of preserve: at most {peak:.1f} MB** (target < {TARGET_RSS_MB:.0f} MB: "
         f"{verdict(peak < TARGET_RSS_MB)}), the largest single process over every run, with "
         f"files of {FILE_SIZE / 1e6:.0f} MB: reads are 128 KiB and inflated output at most "
@@ -292,10 +349,14 @@ def render(args: argparse.Namespace, files: list[Path], results: dict[str, dict[
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="preserve verify vs sha256sum and warcio check")
+    p = argparse.ArgumentParser(description="preserve verify vs sha256sum, warcio check and "
+                                "FastWARC")
     p.add_argument("--size", default="1.05GB", help="corpus size [default: 1.05GB]")
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=5, help="rounds [default: 5]")
     p.add_argument("--workdir", type=Path, help="keep the corpus here and reuse it")
+    p.add_argument("--env", type=Path, default=ROOT / "bench" / ".env",
+                   help="the benchmark's own environment, made by bench/setup_env.sh "
+                   "[default: bench/.env]")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     p.add_argument("--quick", action="store_true",
                    help="a 100 MB corpus, one run each; prints the section, writes nothing")
@@ -305,8 +366,10 @@ def main(argv: list[str] | None = None) -> int:
     for tool in ("sha256sum",):
         if shutil.which(tool) is None:
             raise BenchError(f"{tool} is not installed")
+    tools = env_tools(args.env.resolve())
     python = sys.executable
-    warcio = str(Path(python).parent / "warcio")
+    warcio = tools["warcio"]
+    fastwarc = [tools["python"], str(ROOT / "bench" / "fastwarc_run.py")]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-verify-"))
     work.mkdir(parents=True, exist_ok=True)
     coll = build_corpus(work / ("coll-quick" if args.quick else "coll"), parse_size(args.size))
@@ -321,7 +384,9 @@ def main(argv: list[str] | None = None) -> int:
                                                        "2", "."]},
         "collection": {"preserve --jobs 2": [*preserve, "--jobs", "2", "."],
                        "preserve --jobs 1": [*preserve, "--jobs", "1", "."]},
-        "records": {"warcio check": [warcio, "check", *rel],
+        "records": {"FastWARC digest loop": [*fastwarc, "digests", *rel],
+                    "fastwarc check": [*fastwarc, "check", *rel],
+                    "warcio check": [warcio, "check", *rel],
                     "preserve --jobs 2": [*preserve, "--jobs", "2", *rel],
                     "preserve --jobs 1": [*preserve, "--jobs", "1", *rel]},
     }
@@ -336,12 +401,16 @@ def main(argv: list[str] | None = None) -> int:
     with open(cut_path, "r+b") as f:
         f.truncate(smallest.stat().st_size - 100)
     cut = {"warcio": measure([warcio, "check", str(cut_path)], cwd).status,
+           "fastwarc check": measure([*fastwarc, "check", str(cut_path)], cwd).status,
+           "fastwarc digests": measure([*fastwarc, "digests", str(cut_path)], cwd).status,
            "preserve": measure([*preserve, str(cut_path)], cwd).status}
     cores = two_cores(files[:2], args.repeat)
-    replace = {python: "python", warcio: "warcio", " --quiet --json": "",
+    replace = {python: "python", warcio: "ENV/bin/warcio", " --quiet --json": "",
+               shlex.join(fastwarc): "ENV/bin/python bench/fastwarc_run.py",
                "'warcs/*.warc.gz'": "warcs/*.warc.gz"}
     section = render(args, files, results, {g: {k: _short(v, rel) for k, v in c.items()}
-                                            for g, c in commands.items()}, cut, replace, cores)
+                                            for g, c in commands.items()}, cut, replace, cores,
+                     tools)
     publish(section, quick=args.quick, out=args.out, start=START, end=END,
             heading="Verify")
     if not args.workdir:
