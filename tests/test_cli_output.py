@@ -326,3 +326,9 @@ def test_a_crawl_s_outcome_is_said_once(status: str, reason: str, first: str) ->
     assert "1 URL (1 revisit), 0 of them pages; 1 page in the collection" in lines[1]
     assert lines[-1 if status != "interrupted" else -2].endswith("duration     2h")
 
+def test_report_counts_one_article_and_one_other_page(worked: Worked) -> None:
+    from preserve.cli.report_cmds import report_lines
+
+    data = json.loads(cli("report", worked.coll, "--json").stdout)
+    data["articles"], data["other_pages"] = data["articles"][:1], 1
+    assert "articles    1 article, 1 other page" in report_lines(data)
