@@ -332,3 +332,11 @@ def test_report_counts_one_article_and_one_other_page(worked: Worked) -> None:
     data = json.loads(cli("report", worked.coll, "--json").stdout)
     data["articles"], data["other_pages"] = data["articles"][:1], 1
     assert "articles    1 article, 1 other page" in report_lines(data)
+
+
+def test_premis_says_one_event(tmp_path: Path) -> None:
+    coll = tmp_path / "c"
+    assert cli("init", coll, "--seed", "http://127.0.0.1:9/", "-q").returncode == 0
+    assert cli("verify", coll, "-q", "--fixity-only").returncode == 0  # one event
+    done = cli("audit", coll, "--premis", tmp_path / "events.xml")
+    assert f"wrote 1 event as PREMIS 3 XML to {tmp_path / 'events.xml'}" in done.stderr
