@@ -285,6 +285,14 @@ def test_every_usage_error_is_one_line_and_exit_2(args: tuple[str, ...]) -> None
     assert "Usage:" not in done.stderr and "Try " not in done.stderr
 
 
+@pytest.mark.parametrize("option", ["--from", "--to"])
+def test_a_bad_value_names_its_option_as_every_command_does(tmp_path: Path, option: str
+                                                           ) -> None:
+    done = cli("import-archive", tmp_path / "c", "--url", "http://127.0.0.1:9/", option, "20x")
+    assert done.returncode == 2 and not (tmp_path / "c").exists()
+    assert done.stderr.startswith(f"preserve: error: invalid value for '{option}': '20x'")
+
+
 def test_budget_takes_duration_spellings_and_says_what_it_takes(worked: Worked) -> None:
     assert "budget" not in worked.texts["verify-budget"].lower() or \
         "left for a later run" in worked.texts["verify-budget"]
