@@ -348,3 +348,10 @@ def test_premis_says_one_event(tmp_path: Path) -> None:
     assert cli("verify", coll, "-q", "--fixity-only").returncode == 0  # one event
     done = cli("audit", coll, "--premis", tmp_path / "events.xml")
     assert f"wrote 1 event as PREMIS 3 XML to {tmp_path / 'events.xml'}" in done.stderr
+
+
+def test_a_collection_not_crawled_yet_passes_verify(tmp_path: Path) -> None:
+    coll = tmp_path / "c"
+    assert cli("init", coll, "--seed", "http://127.0.0.1:9/", "-q").returncode == 0
+    done = cli("verify", coll)
+    assert done.returncode == 0, done.stdout  # no WARC: no index or pages list to expect
