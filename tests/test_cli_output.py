@@ -3,8 +3,9 @@ sizes, durations and counts; every command takes --json (and its output parses) 
 --quiet; every usage error is one line on stderr and exit status 2.
 
 The collection is a crawl and a recrawl of the bundled test site (one article edited,
-one removed, one added in between), normalised, verified, audited and exported, so the
-commands print what they print for a user, not for an empty directory.
+one removed, one added in between), normalised, verified, audited and exported, then
+listed, searched, reported on, patched (--dry-run) and merged, its bag verified and
+audited, so the commands print what they print for a user, not for an empty directory.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def worked(tmp_path_factory: pytest.TempPathFactory) -> Worked:
     out.mkdir()
     texts: dict[str, str] = {}
     with TestSite(articles=8) as site:
+        seed = site.url
         _run(texts, "init", "init", coll, "--seed", site.url, "--title", "One voice")
         with (coll / "preserve.toml").open("a", encoding="utf-8") as f:
             f.write(SCHEDULES.format(dest=out))
@@ -91,8 +93,21 @@ def worked(tmp_path_factory: pytest.TempPathFactory) -> Worked:
         "export-ocfl": ("export", coll, "--format", "ocfl", "-o", out / "ocfl"),
         "schedule-list": ("schedule", "list", coll),
         "schedule-install": ("schedule", "install", "--cron", coll),
+        "pages": ("pages", coll),
+        "search": ("search", coll, "the"),
+        "report-text": ("report", coll, "--text"),
+        "report": ("report", coll, "-o", out / "report.html"),
+        "patch": ("patch", coll, "--dry-run"),
+        "merge": ("merge", out / "merged-text", coll),
+        "seeds-import-meps": ("seeds", "import-meps", MEPS_FIXTURE, "-o", out / "plan-text"),
+        "verify-bag": ("verify", out / "bag", "--record"),
+        "audit-bag": ("audit", out / "bag"),
+        "audit-premis": ("audit", coll, "--premis", out / "events.xml"),
     }.items():
         _run(texts, name, *args)
+    # The archive does not answer: a skipped listing (exit 1), its summary all the same.
+    _run(texts, "import-archive", "import-archive", out / "imported-text", "--url", seed,
+         "--archive", "http://127.0.0.1:9/", "--listing-rate", "6000", ok=(1,))
     return Worked(coll, out, page, texts)
 
 
@@ -109,7 +124,8 @@ SIZE = re.compile(r"(?<![\w.])(\d[\d,.]*)\s?(bytes?|B|kB|KB|MB|GB|TB|KiB|MiB|GiB
 def test_every_timestamp_has_one_form(worked: Worked) -> None:
     seen = [(name, m.group()) for name, line in _lines(worked)
             for m in TIMESTAMP.finditer(line)]
-    assert {name for name, _ in seen} >= {"status", "crawls", "audit", "schedule-list"}
+    assert {name for name, _ in seen} >= {"status", "crawls", "audit", "schedule-list",
+                                          "pages", "search", "report-text", "audit-bag"}
     wrong = [(name, stamp) for name, stamp in seen
              if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp)]
     assert not wrong
@@ -119,7 +135,9 @@ def test_every_size_is_human(worked: Worked) -> None:
     seen = [(name, m.group()) for name, line in _lines(worked)
             for m in SIZE.finditer(line)]
     assert {name for name, _ in seen} >= {"crawl", "status", "crawls", "verify",
-                                          "export-bagit", "export-wacz", "export-ocfl"}
+                                          "export-bagit", "export-wacz", "export-ocfl",
+                                          "report-text", "report", "merge", "verify-bag",
+                                          "import-archive"}
     wrong = [(name, size) for name, size in seen
              if not re.fullmatch(r"\d{1,3} B|\d{1,3}\.\d (?:KB|MB|GB)|\d+\.\d TB", size)]
     assert not wrong
@@ -129,7 +147,8 @@ def test_every_size_is_human(worked: Worked) -> None:
 def test_every_duration_is_human(worked: Worked) -> None:
     durations = [(name, m.group()) for name, line in _lines(worked)
                  for m in re.finditer(r"(?<![\w.])\d+(?:\.\d+)?s\b", line)]
-    assert {name for name, _ in durations} >= {"crawl", "verify"}
+    assert {name for name, _ in durations} >= {"crawl", "verify", "verify-bag",
+                                                "import-archive"}
     # 59s at most in seconds alone (then 1m, 2h); a tenth of a second only under 10s
     assert not [d for d in durations if float(d[1][:-1]) >= 60
                 or ("." in d[1] and float(d[1][:-1]) >= 10)]
@@ -138,7 +157,8 @@ def test_every_duration_is_human(worked: Worked) -> None:
 
 PLURAL_NOUNS = ("files", "seeds", "revisits", "records", "pages", "errors", "warnings",
                 "URLs", "articles", "listings", "duplicates", "lines", "traps", "crawls",
-                "WARC files")
+                "WARC files", "captures", "events", "MEPs", "collections", "decisions",
+                "other pages")
 
 
 def test_counts_agree_with_their_nouns(worked: Worked) -> None:
@@ -265,6 +285,14 @@ def test_every_usage_error_is_one_line_and_exit_2(args: tuple[str, ...]) -> None
     assert "Usage:" not in done.stderr and "Try " not in done.stderr
 
 
+@pytest.mark.parametrize("option", ["--from", "--to"])
+def test_a_bad_value_names_its_option_as_every_command_does(tmp_path: Path, option: str
+                                                           ) -> None:
+    done = cli("import-archive", tmp_path / "c", "--url", "http://127.0.0.1:9/", option, "20x")
+    assert done.returncode == 2 and not (tmp_path / "c").exists()
+    assert done.stderr.startswith(f"preserve: error: invalid value for '{option}': '20x'")
+
+
 def test_budget_takes_duration_spellings_and_says_what_it_takes(worked: Worked) -> None:
     assert "budget" not in worked.texts["verify-budget"].lower() or \
         "left for a later run" in worked.texts["verify-budget"]
@@ -305,3 +333,25 @@ def test_a_crawl_s_outcome_is_said_once(status: str, reason: str, first: str) ->
     assert lines[0] == first
     assert "1 URL (1 revisit), 0 of them pages; 1 page in the collection" in lines[1]
     assert lines[-1 if status != "interrupted" else -2].endswith("duration     2h")
+
+def test_report_counts_one_article_and_one_other_page(worked: Worked) -> None:
+    from preserve.cli.report_cmds import report_lines
+
+    data = json.loads(cli("report", worked.coll, "--json").stdout)
+    data["articles"], data["other_pages"] = data["articles"][:1], 1
+    assert "articles    1 article, 1 other page" in report_lines(data)
+
+
+def test_premis_says_one_event(tmp_path: Path) -> None:
+    coll = tmp_path / "c"
+    assert cli("init", coll, "--seed", "http://127.0.0.1:9/", "-q").returncode == 0
+    assert cli("verify", coll, "-q", "--fixity-only").returncode == 0  # one event
+    done = cli("audit", coll, "--premis", tmp_path / "events.xml")
+    assert f"wrote 1 event as PREMIS 3 XML to {tmp_path / 'events.xml'}" in done.stderr
+
+
+def test_a_collection_not_crawled_yet_passes_verify(tmp_path: Path) -> None:
+    coll = tmp_path / "c"
+    assert cli("init", coll, "--seed", "http://127.0.0.1:9/", "-q").returncode == 0
+    done = cli("verify", coll)
+    assert done.returncode == 0, done.stdout  # no WARC: no index or pages list to expect

@@ -1,7 +1,8 @@
-"""Progress that tells time: each long command (crawl, index, normalise, verify, export)
-run under a pseudo-terminal shows what a person sees (done/total, a rate, the elapsed
-time and an ETA, and a last line that says it finished); piped or with --json, nothing
-but the result.
+"""Progress that tells time: each long command (crawl, index, normalise, verify, export,
+merge) run under a pseudo-terminal shows what a person sees (done/total, a rate, the
+elapsed time and an ETA, and a last line that says it finished); piped or with --json,
+nothing but the result. patch and import-archive show the crawl's panel (the same
+reporter as crawl).
 
 The commands run in a subprocess whose stderr is the slave side of a real pty (stdlib
 ``pty``), so rich sees a terminal exactly as it would in a shell; stdout stays a pipe,
@@ -114,6 +115,7 @@ LINE = (r"^{label} .*?(?P<done>\S+(?: [KMGT]?B)?) of (?P<total>\S+(?: [KMGT]?B)?
     ("normalise", ("normalise", "{coll}")),
     ("verify", ("verify", "{coll}")),
     ("export", ("export", "{coll}", "--format", "wacz", "-o", "{coll}.wacz")),
+    ("merge", ("merge", "{coll}-merged", "{coll}")),
 ])
 def test_long_commands_show_a_bar_that_tells_time(crawled: tuple[Path, Seen], label: str,
                                                   args: tuple[str, ...]) -> None:

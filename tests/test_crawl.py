@@ -557,7 +557,11 @@ def test_limits_stop_the_crawl(site: TestSite, tmp_path: Path, option: str, valu
     events = jsonl(coll / "events.jsonl")
     assert events[-1]["eventType"] == "crawl finished"
     assert events[-1]["data"]["stop_reason"] == reason
-    assert tool("warcio", "check", *sorted((coll / "warcs").glob("*.warc.gz"))).returncode == 0
+    warcs = sorted((coll / "warcs").glob("*.warc.gz"))
+    # A loaded machine can reach the 0.5 s limit before the first fetch ends: no WARC.
+    assert warcs or reason == "max-time"
+    if warcs:
+        assert tool("warcio", "check", *warcs).returncode == 0
 
 
 CliCrawl = tuple[Path, subprocess.CompletedProcess[str]]

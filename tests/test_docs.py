@@ -311,3 +311,26 @@ def test_every_crawl_log_field_is_documented(collection_md: str) -> None:
     documented = first_column(section(collection_md, "### Crawl-log fields"))
     missing = fields - documented
     assert not missing, f"crawl-log fields missing from docs/collection.md: {sorted(missing)}"
+
+
+def test_readme_commands_are_real_and_the_test_site_is_shown(cli: click.Group) -> None:
+    """The README's examples name real commands and options, say the example seed is a
+    placeholder, and show how to serve the bundled test site, with a working link to
+    when the delay may be lowered (#14)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    lines = re.findall(r"^\.venv/bin/preserve (.*)$", readme, flags=re.MULTILINE)
+    assert len(lines) >= 10
+    for line in lines:
+        words = line.split("#")[0].split()
+        command: click.Command = cli
+        while isinstance(command, click.Group):
+            assert words[0] in command.commands, line
+            command = command.commands[words.pop(0)]
+        options = {o for p in command.params for o in getattr(p, "opts", [])}
+        assert {w for w in words if w.startswith("--")} <= options, line
+    assert ".venv/bin/python -m testsite serve" in readme
+    assert "The seed above is a placeholder" in readme
+    anchor = "docs/collection.md#the-delay-between-requests-and-when-to-lower-it"
+    assert anchor in readme
+    assert "### The delay between requests, and when to lower it" in (
+        DOCS / "collection.md").read_text(encoding="utf-8")

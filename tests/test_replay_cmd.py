@@ -262,8 +262,8 @@ def test_replay_of_a_read_only_collection_with_a_warc_being_written(
         status, _took, stderr = served.stop(signal.SIGTERM)
     assert status == 0
     assert stderr.count("\n") == 2, stderr
-    assert "1 WARC file(s) still being written (.open) are not served" in stderr
-    assert "1 WARC file(s) closed after the index was built are not served; run `preserve " \
+    assert "1 WARC file still being written (.open) is not served" in stderr
+    assert "1 WARC file closed after the index was built is not served; run `preserve " \
            "index" in stderr
     assert _listing(copy) == before
 

@@ -26,6 +26,7 @@ from lxml import html as lxml_html
 from helpers_crawl import cli, crawl, jsonl
 from preserve.access.links import replay_url
 from preserve.collection import Collection
+from preserve.units import plural
 from testsite import TestSite
 from testsite.site import BROKEN_ENDPOINT, BROKEN_IMAGE, BROKEN_PAGE
 
@@ -204,7 +205,7 @@ def test_text_summary(made: Made) -> None:
     assert out.startswith("report      Report <test> & co")
     counts = made.data["changes"]["counts"]
     assert f"changes     from crawl 0001: {counts['new']} new, {counts['changed']} changed" in out
-    assert f"articles    {len(made.data['articles'])}," in out
+    assert f"articles    {plural(len(made.data['articles']), 'article')}, " in out
     assert f"fixity      {len(made.data['fixity']['files'])} ok" in out
 
 

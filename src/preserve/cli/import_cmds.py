@@ -42,7 +42,7 @@ class Rate(click.ParamType):  # type: ignore[type-arg]
 def _stamp(value: str | None, name: str) -> str | None:
     if value is not None and not _STAMP.fullmatch(value):
         raise click.BadParameter(f"{value!r}: give YYYY, YYYYMM, YYYYMMDD ... up to "
-                                 "YYYYMMDDhhmmss", param_hint=name)
+                                 "YYYYMMDDhhmmss", param_hint=f"'{name}'")
     return value
 
 

@@ -9,11 +9,16 @@ from pathlib import Path
 import click
 
 from ..access.links import DEFAULT_REPLAY_PORT
+from ..units import plural
 from .signals import on_stop_signals
 
 __all__ = ["replay"]
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
 
 
 def warn(message: str) -> None:
@@ -55,11 +60,13 @@ def replay(collection: Path, port: int, host: str, open_browser: bool, as_json: 
 
     source = replay_source(Collection.open(collection))
     if source.open_warcs:
-        warn(f"{source.open_warcs} WARC file(s) still being written (.open) are not served: "
-             "only closed WARCs are (finish the crawl, or resume it with `preserve crawl`)")
+        warn(f"{plural(source.open_warcs, 'WARC file')} still being written (.open) "
+             f"{_are(source.open_warcs)} not served: only closed WARCs are (finish the crawl, "
+             "or resume it with `preserve crawl`)")
     if source.unindexed_warcs:
-        warn(f"{source.unindexed_warcs} WARC file(s) closed after the index was built are "
-             f"not served; run `preserve index {collection}` to add them")
+        warn(f"{plural(source.unindexed_warcs, 'WARC file')} closed after the index was "
+             f"built {_are(source.unindexed_warcs)} not served; run `preserve index "
+             f"{collection}` to add them")
     if host not in _LOOPBACK:
         warn(f"serving on {host}: anyone who can reach it can read the whole archive")
 
@@ -77,8 +84,8 @@ def replay(collection: Path, port: int, host: str, open_browser: bool, as_json: 
                            f"{server.collection_url}")
                 if page is not None:
                     click.echo(f"  first page: {page}")
-                click.echo(f"  {source.closed_warcs} closed WARC file(s); press Ctrl-C "
-                           "to stop")
+                click.echo(f"  {plural(source.closed_warcs, 'closed WARC file')}; press "
+                           "Ctrl-C to stop")
             if open_browser and click.launch(page or server.collection_url) != 0:
                 warn("could not open a web browser; open the address above in one")
             server.serve()

@@ -167,7 +167,8 @@ def report_lines(data: dict[str, Any]) -> list[str]:
             lines.append(f"  {f['status']:<8}  {f['path']}")
     arts = data["articles"]
     lines.append("articles    " + ("not normalised (run `preserve normalise`)" if arts is None
-                                   else f"{len(arts)}, {data['other_pages']} other pages"))
+                                   else f"{plural(len(arts), 'article')}, "
+                                        f"{plural(data['other_pages'], 'other page')}"))
     lines += [f"note        {n}" for n in data["notes"]]
     return lines
 

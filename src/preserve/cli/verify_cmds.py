@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ..errors import ExitStatus
-from ..units import Budget
+from ..units import Budget, plural
 from .params import Duration, SizeOrDuration
 from .progress import Bar
 from .render import audit_lines, verify_lines
@@ -150,7 +150,8 @@ def audit(collection: Path, premis: Path | None, max_age: float, as_json: bool,
             objects.setdefault(e.path, {})
         count = write_premis(premis, events, objects)
         if not (as_json or quiet):
-            click.echo(f"wrote {count} events as PREMIS 3 XML to {premis}", err=True)
+            click.echo(f"wrote {plural(count, 'event')} as PREMIS 3 XML to {premis}",
+                       err=True)
     if as_json:
         click.echo(json.dumps([e.to_dict() for e in entries], indent=2))
     elif quiet:  # the files that need attention, without the counts line

@@ -181,8 +181,9 @@ def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path,
     read also go to ``digest``."""
     out = Capped()
     if not pages.exists():
-        out.add(finding("PAGES_MISSING", rel, "no pages list; rebuild it with "
-                           "`preserve index`"))
+        if facts:  # as for the index: a collection not crawled yet has neither
+            out.add(finding("PAGES_MISSING", rel, "no pages list; rebuild it with "
+                               "`preserve index`"))
         return out
     db = _db(db_path)
     db.execute("CREATE TABLE exp (key BLOB, full BLOB, json TEXT)")
