@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from preserve.cli.main import cli
 from preserve.config import CrawlConfig, load_config
 from preserve.errors import ConfigError
 
@@ -72,6 +74,31 @@ def test_a_bad_option_on_an_existing_collection(tmp_path: Path) -> None:
     line = one_line(run("crawl", coll, "--delay", "inf"))
     assert "--delay must be" in line
     assert not (coll / "state" / "state.sqlite3").exists()  # no crawl was started
+
+
+# import-archive's politeness: a non-finite rate or pause would never wait or never end.
+IMPORT_OPTIONS = [
+    (("--rate", "inf"), "--rate"),
+    (("--rate", "nan/min"), "--rate"),
+    (("--listing-rate", "inf/min"), "--listing-rate"),
+    (("--pause-429", "nan"), "--pause-429"),
+    (("--pause-429", "inf"), "--pause-429"),
+    (("--pause-429", "1e9"), "--pause-429"),
+]
+
+
+@pytest.mark.parametrize(("args", "option"), IMPORT_OPTIONS,
+                         ids=[" ".join(a) for a, _ in IMPORT_OPTIONS])
+def test_a_bad_import_option_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...],
+                                                   option: str) -> None:
+    coll = tmp_path / "c"
+    result = CliRunner().invoke(cli, ["import-archive", str(coll), "--url", SEED,
+                                      "--archive", SEED, *args])
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("preserve: error: "), result.stderr
+    assert f"'{option}'" in lines[0], lines[0]
+    assert not coll.exists()
 
 
 # -- preserve.toml ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ own code (or, given as an argument, refused with one line and exit 2).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import pytest
 
 from helpers_crawl import cli, crawl
 from preserve.collection import Collection
+from preserve.store.events import EventLog
 from preserve.verify import verify_collection
 from testsite import TestSite
 
@@ -106,6 +108,27 @@ def test_a_link_out_of_the_collection_is_never_followed(coll: Path, tmp_path: Pa
     result, codes = verify(coll)
     assert result.returncode == 1
     assert codes[Collection(coll).rel(warc)] == {"FILE_SYMLINK"}
+
+
+@pytest.mark.slow  # a verify in a child process
+def test_manifest_paths_out_of_the_collection_are_never_opened(coll: Path,
+                                                               tmp_path: Path) -> None:
+    """Manifest lines and chained `file closed` events (as a forger with preserve's own
+    library writes them) name a FIFO outside, absolute and by `..`: opened, it would hang."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.mkfifo(outside / "trap.warc.gz")
+    rels = [str(outside / "trap.warc.gz"), "warcs/../../outside/trap.warc.gz"]
+    digest = hashlib.sha256(b"").hexdigest()
+    for rel in rels:
+        with open(coll / "fixity" / "manifest-sha256.txt", "a") as f:
+            f.write(f"{digest}  {rel}\n")
+        EventLog(Collection(coll).events_path).append(
+            "file closed", obj=rel, data={"sha256": digest, "size": 0, "records": 0})
+    result, codes = verify(coll)
+    assert result.returncode == 1, result.stderr
+    assert codes.pop("fixity/manifest-sha256.txt") == {"MANIFEST_MALFORMED"}
+    assert set(codes) <= set(rels) and set().union(*codes.values()) <= {"FILE_MISSING"}, codes
 
 
 def test_a_linked_directory_is_reported_once(coll: Path, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 import threading
@@ -33,10 +34,16 @@ class Rate(click.ParamType):  # type: ignore[type-arg]
             rate = float(text)
         except ValueError:
             rate = 0.0
-        if rate <= 0:
+        if not (math.isfinite(rate) and rate > 0):
             self.fail(f"{value!r} is not a rate: give requests per minute, as 30/min", param,
                       ctx)
         return rate
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value):  # NaN passes FloatRange's bounds
+        raise click.BadParameter(f"{value!r} is not a number of seconds")
+    return value
 
 
 def _stamp(value: str | None, name: str) -> str | None:
@@ -72,8 +79,8 @@ def _seed(url: str) -> str:
               help="Playback requests per minute (the Internet Archive allows about 600).")
 @click.option("--listing-rate", type=Rate(), default="30/min", show_default=True,
               help="CDX or TimeMap requests per minute (the Internet Archive allows about 30).")
-@click.option("--pause-429", type=click.FloatRange(min=0), default=60.0, show_default=True,
-              metavar="SECONDS",
+@click.option("--pause-429", type=click.FloatRange(min=0, max=86400), default=60.0,
+              show_default=True, metavar="SECONDS", callback=_finite,
               help="The pause when the archive answers 429 (too many requests).")
 @click.option("--title", metavar="TEXT", help="The title of a collection created now.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
