@@ -80,9 +80,10 @@ def _captures(log: Path, upto: int | None = None) -> list[str]:
 
 def test_leases_hosts_and_late_workers(tmp_path: Path) -> None:
     url = _frontier(4)
-    # A lease long enough that a loaded machine never lets it lapse between two calls
-    a = RedisCrawlState(url, worker="a", lease=1.0, delay=0.0, join=True)
-    b = RedisCrawlState(url, worker="b", lease=1.0, delay=0.0, join=True)
+    # Leases that never lapse during the test, however loaded the machine: a's ends
+    # when the test deletes it, as it would expire had a died.
+    a = RedisCrawlState(url, worker="a", lease=300.0, delay=0.0, join=True)
+    b = RedisCrawlState(url, worker="b", lease=300.0, delay=0.0, join=True)
     try:
         crawl_id = a.start("2026-12-07T00:00:00+00:00", {}).id
         assert b.start("2026-12-07T00:00:01+00:00", {}).id == crawl_id  # joined
@@ -91,7 +92,7 @@ def test_leases_hosts_and_late_workers(tmp_path: Path) -> None:
         [first] = fa.claim(lambda _h: True, 5, time.time())
         assert fb.claim(lambda _h: True, 5, time.time()) == []  # one worker per host
         assert fb.earliest() is not None  # a's URL may add more: b does not finish
-        time.sleep(1.2)  # a stops renewing its lease: it is dead to the others
+        assert b.client.delete("preserve:lease:a") == 1  # a's lease is over: a is dead
         taken = fb.claim(lambda _h: True, 5, time.time())
         assert [i.url for i in taken] == [first.url]  # back in the queue, first again
         fa.complete(first, "done")  # too late: b holds it now
