@@ -74,10 +74,15 @@ class Run:
     commands: int  # as Redis counted them (INFO commandstats)
     shares: list[int]  # URLs each worker captured
     sites: Counter[str]  # round trips by where they were sent from
+    span: float  # from the first capture to the last, any worker (start-up left out)
 
     @property
     def rate(self) -> float:
         return self.urls / self.wall
+
+    @property
+    def crawl_rate(self) -> float:
+        return self.urls / self.span if self.span else 0.0
 
 
 # -- the counting worker -----------------------------------------------------------------
@@ -175,14 +180,16 @@ def worker_command(python: str, count: Path, coll: Path, seeds: list[str], front
                       "--quiet", "--json"]
 
 
-def crawled(coll: Path) -> list[str]:
-    """The URLs a worker's crawl log says it captured (one line per capture)."""
+def crawled(coll: Path) -> list[tuple[str, float]]:
+    """The URLs a worker's crawl log says it captured (one line per capture), each with
+    when its line was written."""
     urls = []
     for log_path in sorted((coll / "logs").glob("crawl-*.jsonl")):
         for line in log_path.read_text().splitlines():
             entry = json.loads(line)
             if entry.get("outcome") in ("captured", "revisit"):
-                urls.append(entry["url"])
+                when = datetime.fromisoformat(entry["time"].replace("Z", "+00:00"))
+                urls.append((entry["url"], when.timestamp()))
     return urls
 
 
@@ -215,12 +222,14 @@ def run_workers(python: str, work: Path, seeds: list[str], frontier: str, n: int
             tail = (work / f"w{i + 1}.err").read_text(errors="replace")[-800:]
             raise BenchError(f"worker w{i + 1} exited with status {proc.returncode}: {tail}")
     shares = [crawled(work / f"w{i + 1}") for i in range(n)]
-    every = Counter(u for share in shares for u in share)
+    every = Counter(u for share in shares for u, _ in share)
+    times = sorted(t for share in shares for _, t in share)
     sites: Counter[str] = Counter()
     for _, count in procs:
         sites.update(json.loads(count.read_text()))
     return Run(n, wall, cpu, len(every), sum(1 for v in every.values() if v > 1),
-               sum(sites.values()), commands, [len(s) for s in shares], sites)
+               sum(sites.values()), commands, [len(s) for s in shares], sites,
+               times[-1] - times[0] if times else 0.0)
 
 
 # -- the report --------------------------------------------------------------------------
@@ -353,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
                     run = run_workers(python, work / f"round{i + 1}-{n}w", seeds, url, n)
                     runs[n].append(run)
                     log(f"round {i + 1}: {n} worker(s): {run.urls} URLs in {run.wall:.2f} s "
-                        f"({run.rate:.1f}/s), {run.cpu:.1f} s CPU, "
+                        f"({run.rate:.1f}/s; {run.span:.2f} s from first capture to last: "
+                        f"{run.crawl_rate:.1f}/s), {run.cpu:.1f} s CPU, "
                         f"{run.round_trips / run.urls:.2f} round trips/URL, "
                         f"{run.commands / run.urls:.2f} commands/URL, shares {run.shares}, "
                         f"twice {run.twice}")

@@ -104,6 +104,26 @@ def test_leases_hosts_and_late_workers(tmp_path: Path) -> None:
         b.close()
 
 
+def test_a_hosts_robots_txt_is_fetched_by_one_worker_once() -> None:
+    url = _frontier(5)
+    a = RedisCrawlState(url, worker="a", lease=300.0, join=True)
+    b = RedisCrawlState(url, worker="b", lease=300.0, join=True)
+    try:
+        crawl_id = a.start("2026-12-07T00:00:00+00:00", {}).id
+        b.start("2026-12-07T00:00:01+00:00", {})
+        fa, fb = a.open_frontier(crawl_id), b.open_frontier(crawl_id)
+        fa.add([FrontierItem("http://h/", "h:80", "", None, 1)])
+        assert b.robots(crawl_id).get("h:80") is None  # b finds it missing ...
+        assert fa.sample("h:80") == "http://h/"  # ... while a holds the host to fetch it
+        assert fb.sample("h:80") is None
+        with a.transaction():
+            a.robots(crawl_id).put("h:80", 200, b"")
+        assert fb.sample("h:80") is None  # ... and stored it: b does not fetch it again
+    finally:
+        a.close()
+        b.close()
+
+
 @pytest.mark.slow
 def test_three_workers_capture_what_one_does_each_url_once(
         tmp_path: Path, sites: tuple[TestSite, TestSite], alone: set[str]) -> None:

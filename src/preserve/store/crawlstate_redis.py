@@ -252,12 +252,15 @@ redis.call('ZADD', ARGV[1] .. ':' .. ARGV[2] .. ':warcnames', 0, ARGV[3])
 return 1
 """
 
-# The robots.txt of a host is fetched by one worker, holding the host as for a URL.
-# ARGV: prefix, me, namespace, host; returns the host's first queued URL's item, or nil.
+# The robots.txt of a host is fetched by one worker, holding the host as for a URL, and
+# once: nil when its answer is stored. ARGV: prefix, me, namespace, host; returns the
+# host's first queued URL's item, or nil.
 _ROBOTS_HOLD = """
 local p, me, ns, host = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local got = redis.call('ZRANGE', p .. 'q:' .. host, 0, 0)
 if #got == 0 then return false end
+-- Stored since the worker found it missing: another worker fetched it meanwhile.
+if redis.call('HEXISTS', p .. 'robots', host) == 1 then return false end
 local busy = redis.call('HGET', p .. 'hbusy', host)
 if busy and busy ~= me and redis.call('EXISTS', ns .. ':lease:' .. busy) == 1 then
   return false
