@@ -70,6 +70,7 @@ local function leave(p, id, host, me, now, delay)
   redis.call('HDEL', p .. 'inflight', id)
   local owner = redis.call('HGET', p .. 'owner', id)
   if owner then redis.call('SREM', p .. 'wq:' .. owner, id) end
+  redis.call('HDEL', p .. 'owner', id)
   redis.call('HINCRBY', p .. 'counts', 'in_flight', -1)
   if redis.call('HINCRBY', p .. 'hcount', host, -1) <= 0 then
     redis.call('HDEL', p .. 'hcount', host)
@@ -182,6 +183,9 @@ else
 end
 redis.call('HSET', p .. 'st', id, outcome)
 redis.call('HINCRBY', p .. 'counts', outcome, 1)
+-- Never claimed again (the seen set keeps the URL out): its item is memory for nothing.
+redis.call('HDEL', p .. 'items', id)
+redis.call('HDEL', p .. 'attempts', id)
 return 1
 """
 
@@ -628,6 +632,7 @@ class RedisFrontier:
             return []
         pending = self.s._tx.seen.get(self.crawl, set()) if self.s._tx else set()
         seen, _, last = self._lookup(list(fresh), excluded=False, reserve=len(fresh))
+        self._known.update(seen)  # found by other workers: seen for good
         for url in seen | (pending & fresh.keys()):
             del fresh[url]
         if not fresh:
@@ -785,6 +790,7 @@ class RedisFrontier:
     def seen(self, urls: Sequence[str]) -> set[str]:
         pending = self.s._tx.seen.get(self.crawl, set()) if self.s._tx else set()
         found, noted, _ = self._lookup(urls, excluded=True)
+        self._known.update(found)
         if self.s._tx is not None:
             self.s._tx.hints.setdefault(self.crawl, {}).update({u: u in noted for u in urls})
         return found | (pending & set(urls))
