@@ -114,6 +114,18 @@ def test_one_url_per_host_per_claim_from_ready_hosts(frontier: Frontier) -> None
     assert frontier.pending() == 6
 
 
+def test_the_least_recently_served_host_first(frontier: Frontier) -> None:
+    # One URL at a time, each completed before the next claim: with fewer workers than
+    # hosts, every host gets its turn, never the same one while others wait.
+    frontier.add(urls_of("a:80", 3) + urls_of("b:80", 3) + urls_of("c:80", 3))
+    served = []
+    for _ in range(6):
+        [item] = frontier.claim(every, 1, NOW)
+        served.append(item.host)
+        frontier.complete(item, "done")
+    assert sorted(served[:3]) == ["a:80", "b:80", "c:80"] and served[3:] == served[:3]
+
+
 def test_priority_then_insertion_order(frontier: Frontier) -> None:
     items = [FrontierItem(f"http://a/{n}", "a:80", "L", None, p)
              for n, p in enumerate([1, 0, 1, -1, 0])]

@@ -80,9 +80,10 @@ def _captures(log: Path, upto: int | None = None) -> list[str]:
 
 def test_leases_hosts_and_late_workers(tmp_path: Path) -> None:
     url = _frontier(4)
-    # A lease long enough that a loaded machine never lets it lapse between two calls
-    a = RedisCrawlState(url, worker="a", lease=1.0, delay=0.0, join=True)
-    b = RedisCrawlState(url, worker="b", lease=1.0, delay=0.0, join=True)
+    # Leases that never lapse during the test, however loaded the machine: a's ends
+    # when the test deletes it, as it would expire had a died.
+    a = RedisCrawlState(url, worker="a", lease=300.0, delay=0.0, join=True)
+    b = RedisCrawlState(url, worker="b", lease=300.0, delay=0.0, join=True)
     try:
         crawl_id = a.start("2026-12-07T00:00:00+00:00", {}).id
         assert b.start("2026-12-07T00:00:01+00:00", {}).id == crawl_id  # joined
@@ -91,13 +92,33 @@ def test_leases_hosts_and_late_workers(tmp_path: Path) -> None:
         [first] = fa.claim(lambda _h: True, 5, time.time())
         assert fb.claim(lambda _h: True, 5, time.time()) == []  # one worker per host
         assert fb.earliest() is not None  # a's URL may add more: b does not finish
-        time.sleep(1.2)  # a stops renewing its lease: it is dead to the others
+        assert b.client.delete("preserve:lease:a") == 1  # a's lease is over: a is dead
         taken = fb.claim(lambda _h: True, 5, time.time())
         assert [i.url for i in taken] == [first.url]  # back in the queue, first again
         fa.complete(first, "done")  # too late: b holds it now
         assert fb.counts().done == 0 and fb.counts().in_flight == 1
         fb.complete(taken[0], "done")
         assert fb.counts().done == 1
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_hosts_robots_txt_is_fetched_by_one_worker_once() -> None:
+    url = _frontier(5)
+    a = RedisCrawlState(url, worker="a", lease=300.0, join=True)
+    b = RedisCrawlState(url, worker="b", lease=300.0, join=True)
+    try:
+        crawl_id = a.start("2026-12-07T00:00:00+00:00", {}).id
+        b.start("2026-12-07T00:00:01+00:00", {})
+        fa, fb = a.open_frontier(crawl_id), b.open_frontier(crawl_id)
+        fa.add([FrontierItem("http://h/", "h:80", "", None, 1)])
+        assert b.robots(crawl_id).get("h:80") is None  # b finds it missing ...
+        assert fa.sample("h:80") == "http://h/"  # ... while a holds the host to fetch it
+        assert fb.sample("h:80") is None
+        with a.transaction():
+            a.robots(crawl_id).put("h:80", 200, b"")
+        assert fb.sample("h:80") is None  # ... and stored it: b does not fetch it again
     finally:
         a.close()
         b.close()
@@ -153,9 +174,9 @@ def test_three_workers_capture_what_one_does_each_url_once(
 def test_a_killed_workers_urls_are_captured_by_the_others(
         tmp_path: Path, sites: tuple[TestSite, TestSite], alone: set[str]) -> None:
     frontier = _frontier(2)
-    # A short lease: the dead worker's URLs go back to the queue five seconds after it
-    # last renewed it (long enough for a live worker on a loaded machine to renew).
-    names = _collections(tmp_path, sites, 3, lease=5.0)
+    # The default lease (30 s), which no live worker lets lapse however loaded the
+    # machine; the dead worker's is deleted once it is killed, as if it had expired.
+    names = _collections(tmp_path, sites, 3)
     victim = _worker(tmp_path, names[0], frontier)
     log = Collection(tmp_path / names[0]).crawl_log_path("0001")
     deadline = time.monotonic() + 60
@@ -173,6 +194,7 @@ def test_a_killed_workers_urls_are_captured_by_the_others(
         ids = list(state.client.smembers(leased))
         held = {json.loads(v)[0] for v in state.client.hmget("preserve:0001:items", ids)}
         committed = state.log_committed("0001")
+        state.client.delete(f"preserve:lease:{names[0]}")  # its lease is over
     finally:
         state.close()
     assert held

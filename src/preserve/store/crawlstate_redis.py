@@ -4,9 +4,9 @@ Every worker of a distributed crawl opens the same Redis database and namespace;
 queue, the seen set, the leases of in-flight URLs, per-host politeness across workers,
 the robots.txt cache, the digest index, the checkpoints and the registry of crawls live
 there, keyed by crawl id (docs/distributed.md draws the keys). Each change is one Lua
-script, so it is atomic; a ``transaction()`` buffers its scripts and sends them in one
-MULTI/EXEC, so what it does commits whole or not at all (reads inside it see its own
-writes through a small overlay).
+script, so it is atomic; a ``transaction()`` buffers its scripts and sends them as one
+script call (``_BATCH``), so what it does commits whole or not at all (reads inside it
+see its own writes through a small overlay).
 
 A worker holds a lease (a key with an expiry it renews while its loop turns); a worker
 whose lease expired is dead, and the next claim by any worker puts its in-flight URLs
@@ -70,6 +70,7 @@ local function leave(p, id, host, me, now, delay)
   redis.call('HDEL', p .. 'inflight', id)
   local owner = redis.call('HGET', p .. 'owner', id)
   if owner then redis.call('SREM', p .. 'wq:' .. owner, id) end
+  redis.call('HDEL', p .. 'owner', id)
   redis.call('HINCRBY', p .. 'counts', 'in_flight', -1)
   if redis.call('HINCRBY', p .. 'hcount', host, -1) <= 0 then
     redis.call('HDEL', p .. 'hcount', host)
@@ -98,8 +99,11 @@ end
 return new
 """
 
-# ARGV: prefix, me, now, lease ms, limit, namespace, hosts...; returns {id, attempts,
-# item json, ...}.
+# ARGV: prefix, me, now, lease ms, limit, namespace, hosts...; returns {queued, n,
+# host 1, ..., host n, id, attempts, item json, ...}: the queued count and the queued
+# hosts after the claim (the crawl loop's next questions, answered in the same trip),
+# then the items. The hosts are tried least recently served first (hserved: host ->
+# turn), as the SQLite frontier does, so every host gets its turn.
 _CLAIM = _REQUEUE_DEAD + """
 local p, me, now, limit = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
 local ns = ARGV[6]
@@ -111,41 +115,53 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'delayed', '-inf', now)) do
   redis.call('ZREM', p .. 'delayed', id)
   redis.call('ZADD', p .. 'q:' .. it[2], it[5] * SCORE + id, id)
 end
-local out = {}
-if limit <= 0 then return out end
-redis.call('SADD', p .. 'workers', me)
-redis.call('SET', ns .. ':lease:' .. me, '1', 'PX', ARGV[4])
-for i = 7, #ARGV do
-  local host = ARGV[i]
-  local busy = redis.call('HGET', p .. 'hbusy', host)
-  if busy and busy ~= me and redis.call('EXISTS', ns .. ':lease:' .. busy) == 0 then
-    busy = false  -- held by a dead worker (a robots.txt fetch it never finished)
+local items = {}
+if limit > 0 then
+  redis.call('SADD', p .. 'workers', me)
+  redis.call('SET', ns .. ':lease:' .. me, '1', 'PX', ARGV[4])
+  local order = {}
+  for i = 7, #ARGV do
+    order[#order + 1] = {tonumber(redis.call('ZSCORE', p .. 'hserved', ARGV[i]) or '0'), i,
+                         ARGV[i]}
   end
-  local waits = redis.call('HGET', p .. 'hlast', host) ~= me and
-    tonumber(redis.call('HGET', p .. 'hnext', host) or '0') > now
-  if (not busy or busy == me) and not waits then
-    local got = redis.call('ZRANGE', p .. 'q:' .. host, 0, 0)
-    if #got == 1 then
-      local id = got[1]
-      redis.call('ZREM', p .. 'q:' .. host, id)
-      if redis.call('HINCRBY', p .. 'hq', host, -1) <= 0 then
-        redis.call('HDEL', p .. 'hq', host)
+  table.sort(order, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
+  for _, o in ipairs(order) do
+    local host = o[3]
+    local busy = redis.call('HGET', p .. 'hbusy', host)
+    if busy and busy ~= me and redis.call('EXISTS', ns .. ':lease:' .. busy) == 0 then
+      busy = false  -- held by a dead worker (a robots.txt fetch it never finished)
+    end
+    local waits = redis.call('HGET', p .. 'hlast', host) ~= me and
+      tonumber(redis.call('HGET', p .. 'hnext', host) or '0') > now
+    if (not busy or busy == me) and not waits then
+      local got = redis.call('ZRANGE', p .. 'q:' .. host, 0, 0)
+      if #got == 1 then
+        local id = got[1]
+        redis.call('ZREM', p .. 'q:' .. host, id)
+        if redis.call('HINCRBY', p .. 'hq', host, -1) <= 0 then
+          redis.call('HDEL', p .. 'hq', host)
+        end
+        redis.call('HSET', p .. 'st', id, 'f')
+        redis.call('HSET', p .. 'inflight', id, me)
+        redis.call('HSET', p .. 'owner', id, me)
+        redis.call('SADD', p .. 'wq:' .. me, id)
+        redis.call('HSET', p .. 'hbusy', host, me)
+        redis.call('HINCRBY', p .. 'hcount', host, 1)
+        redis.call('ZADD', p .. 'hserved', redis.call('INCR', p .. 'turn'), host)
+        redis.call('HINCRBY', p .. 'counts', 'queued', -1)
+        redis.call('HINCRBY', p .. 'counts', 'in_flight', 1)
+        items[#items + 1] = id
+        items[#items + 1] = redis.call('HGET', p .. 'attempts', id) or '0'
+        items[#items + 1] = redis.call('HGET', p .. 'items', id)
+        if #items >= 3 * limit then break end
       end
-      redis.call('HSET', p .. 'st', id, 'f')
-      redis.call('HSET', p .. 'inflight', id, me)
-      redis.call('HSET', p .. 'owner', id, me)
-      redis.call('SADD', p .. 'wq:' .. me, id)
-      redis.call('HSET', p .. 'hbusy', host, me)
-      redis.call('HINCRBY', p .. 'hcount', host, 1)
-      redis.call('HINCRBY', p .. 'counts', 'queued', -1)
-      redis.call('HINCRBY', p .. 'counts', 'in_flight', 1)
-      out[#out + 1] = id
-      out[#out + 1] = redis.call('HGET', p .. 'attempts', id) or '0'
-      out[#out + 1] = redis.call('HGET', p .. 'items', id)
-      if #out >= 3 * limit then break end
     end
   end
 end
+local hosts = redis.call('HKEYS', p .. 'hq')
+local out = {tonumber(redis.call('HGET', p .. 'counts', 'queued') or '0'), #hosts}
+for _, h in ipairs(hosts) do out[#out + 1] = h end
+for _, v in ipairs(items) do out[#out + 1] = v end
 return out
 """
 
@@ -167,6 +183,9 @@ else
 end
 redis.call('HSET', p .. 'st', id, outcome)
 redis.call('HINCRBY', p .. 'counts', outcome, 1)
+-- Never claimed again (the seen set keeps the URL out): its item is memory for nothing.
+redis.call('HDEL', p .. 'items', id)
+redis.call('HDEL', p .. 'attempts', id)
 return 1
 """
 
@@ -237,12 +256,15 @@ redis.call('ZADD', ARGV[1] .. ':' .. ARGV[2] .. ':warcnames', 0, ARGV[3])
 return 1
 """
 
-# The robots.txt of a host is fetched by one worker, holding the host as for a URL.
-# ARGV: prefix, me, namespace, host; returns the host's first queued URL's item, or nil.
+# The robots.txt of a host is fetched by one worker, holding the host as for a URL, and
+# once: nil when its answer is stored. ARGV: prefix, me, namespace, host; returns the
+# host's first queued URL's item, or nil.
 _ROBOTS_HOLD = """
 local p, me, ns, host = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local got = redis.call('ZRANGE', p .. 'q:' .. host, 0, 0)
 if #got == 0 then return false end
+-- Stored since the worker found it missing: another worker fetched it meanwhile.
+if redis.call('HEXISTS', p .. 'robots', host) == 1 then return false end
 local busy = redis.call('HGET', p .. 'hbusy', host)
 if busy and busy ~= me and redis.call('EXISTS', ns .. ':lease:' .. busy) == 1 then
   return false
@@ -277,6 +299,23 @@ _SCRIPTS = {
     "robots_hold": _ROBOTS_HOLD, "robots_free": _ROBOTS_FREE, "checkpoint": _CHECKPOINT,
 }
 
+# A transaction's scripts in one: ARGV is (name, argument count, arguments...) per call.
+# One EVALSHA is atomic as MULTI/EXEC is, and costs one round trip where a pipeline of
+# scripts costs two (the client asks SCRIPT EXISTS first); a server that lost its script
+# cache answers NOSCRIPT having run nothing, and the client loads it and sends it again.
+_BATCH = "local F = {}\n" + "".join(
+    f"F['{name}'] = function(ARGV)\n{src}\nend\n" for name, src in _SCRIPTS.items()) + """
+local i = 1
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 1])
+  local a = {}
+  for k = 1, n do a[k] = ARGV[i + 1 + k] end
+  F[ARGV[i]](a)
+  i = i + 2 + n
+end
+return 1
+"""
+
 
 class RedisUnavailable(StorageError):
     """The Redis server of a distributed crawl cannot be reached or answered an error."""
@@ -294,7 +333,9 @@ class _Pending:
     committed: dict[str, int] = field(default_factory=dict)
     logs: dict[str, int] = field(default_factory=dict)
     scope: dict[str, list[str]] = field(default_factory=dict)
-    known: list[tuple[set[str], Iterable[str]]] = field(default_factory=list)  # at commit
+    after: list[Callable[[], None]] = field(default_factory=list)  # run once it commits
+    # crawl -> url -> noted excluded, as read with seen() (note_excluded's next question)
+    hints: dict[str, dict[str, bool]] = field(default_factory=dict)
 
 
 class RedisCrawlState:
@@ -321,6 +362,7 @@ class RedisCrawlState:
             url, socket_timeout=10, socket_connect_timeout=5)
         self._scripts = {name: self.client.register_script(src)
                          for name, src in _SCRIPTS.items()}
+        self._batch = self.client.register_script(_BATCH)
         self._tx: _Pending | None = None
         self._depth = 0
         self._renewed = 0.0
@@ -352,6 +394,14 @@ class RedisCrawlState:
         else:
             self._run(name, args)
 
+    def _after(self, change: Callable[[], None]) -> None:
+        """Make ``change`` (to what this process remembers) now, or once the open
+        transaction commits; never if it rolls back."""
+        if self._tx is not None:
+            self._tx.after.append(change)
+        else:
+            change()
+
     def transaction(self) -> AbstractContextManager[object]:
         return self._transaction()
 
@@ -364,14 +414,14 @@ class RedisCrawlState:
         try:
             yield self
             if outer and self._tx is not None and self._tx.calls:
+                flat: list[object] = []
+                for name, args in self._tx.calls:
+                    flat += [name, len(args), *args]
                 with self._talk():
-                    pipe = self.client.pipeline(transaction=True)
-                    for name, args in self._tx.calls:
-                        self._scripts[name](keys=[], args=args, client=pipe)
-                    pipe.execute()
+                    self._batch(keys=[], args=flat)
             if outer and self._tx is not None:
-                for memory, urls in self._tx.known:
-                    memory.update(urls)
+                for after in self._tx.after:
+                    after()
         finally:
             self._depth -= 1
             if outer:
@@ -519,7 +569,11 @@ class RedisCrawlState:
 
 
 class RedisFrontier:
-    """The queue, seen set and leases of one crawl (see the module's docstring)."""
+    """The queue, seen set and leases of one crawl (see the module's docstring).
+
+    What the crawl loop asks on every turn is answered, where it can be, from what the
+    last claim returned (the queued count and hosts) and what this worker changed since,
+    so a URL costs a few round trips, not one per question (docs/distributed.md)."""
 
     def __init__(self, state: RedisCrawlState, crawl: str) -> None:
         self.s = state
@@ -528,19 +582,62 @@ class RedisFrontier:
         self._known: set[str] = set()
         self._held = False  # hosts other workers hold were found since the last claim
         self._hosts_read: tuple[float, list[str]] | None = None  # (when, queued hosts)
+        self._queued: int | None = None  # the queued count, as the last claim left it
+        self._claimed: set[int] = set()  # ids this object claimed and has not left
 
     def _wall(self) -> float:
         return time.time()
 
+    def _lookup(self, urls: Sequence[str], *, excluded: bool,
+                reserve: int = 0) -> tuple[set[str], set[str], int]:
+        """In one round trip: those of ``urls`` seen, those noted excluded (if asked),
+        and the last of ``reserve`` new item ids."""
+        chunks = [list(urls[n:n + 1000]) for n in range(0, len(urls), 1000)]
+        with self.s._talk():
+            pipe = self.s.client.pipeline(transaction=False)
+            for chunk in chunks:
+                pipe.hmget(self.p + "seen", chunk)
+                if excluded:
+                    pipe.hmget(self.p + "excluded", chunk)
+            if reserve:
+                pipe.incrby(self.p + "nextid", reserve)
+            answers = pipe.execute()
+        last = int(answers.pop()) if reserve else 0
+        seen: set[str] = set()
+        noted: set[str] = set()
+        step = 2 if excluded else 1
+        for n, chunk in enumerate(chunks):
+            seen.update(u for u, v in zip(chunk, answers[step * n], strict=True)
+                        if v is not None)
+            if excluded:
+                noted.update(u for u, v in zip(chunk, answers[step * n + 1], strict=True)
+                             if v is not None)
+        return seen, noted, last
+
+    def _queue_grew(self, hosts: Iterable[str], by: int) -> None:
+        """This worker queued ``by`` URLs of ``hosts``: what the last claim said, updated."""
+        if self._queued is not None:
+            self._queued += by
+        if self._hosts_read is not None:
+            listed = self._hosts_read[1]
+            listed.extend(h for h in dict.fromkeys(hosts) if h not in listed)
+
+    def _forget_reads(self) -> None:
+        self._queued = None
+        self._hosts_read = None
+
     def add(self, items: Iterable[FrontierItem]) -> list[FrontierItem]:
         fresh = {i.url: i for i in items}
-        for url in self.seen(list(fresh)):
+        if not fresh:
+            return []
+        pending = self.s._tx.seen.get(self.crawl, set()) if self.s._tx else set()
+        seen, _, last = self._lookup(list(fresh), excluded=False, reserve=len(fresh))
+        self._known.update(seen)  # found by other workers: seen for good
+        for url in seen | (pending & fresh.keys()):
             del fresh[url]
         if not fresh:
             return []
-        with self.s._talk():
-            last = int(self.s.client.incrby(self.p + "nextid", len(fresh)))
-        first = last - len(fresh) + 1
+        first = last - len(fresh) + 1  # ids of URLs already seen are not used: gaps
         added = [FrontierItem(i.url, i.host, i.hops, i.via, i.priority, 0, first + n)
                  for n, i in enumerate(fresh.values())]
         args: list[object] = [self.p]
@@ -549,35 +646,36 @@ class RedisFrontier:
                      json.dumps([i.url, i.host, i.hops, i.via, i.priority])]
         if self.s._tx is not None:
             self.s._tx.seen.setdefault(self.crawl, set()).update(fresh)
-            self.s._tx.known.append((self._known, list(fresh)))  # remembered if it commits
-        else:
-            self._known.update(fresh)
+        urls = list(fresh)
+        self.s._after(lambda: self._known.update(urls))
+        self.s._after(lambda: self._queue_grew([i.host for i in added], len(added)))
         self.s._write("add", args)
         return added
 
     def claim(self, ready: Callable[[str], bool], limit: int, now: float) -> list[FrontierItem]:
         self.s.renew()
-        # The hosts queued_hosts() just read, on the same turn of the loop; a host queued
-        # since waits for the next turn.
-        fresh = self._hosts_read is not None and time.monotonic() - self._hosts_read[0] < 0.05
-        listed = self._hosts_read[1] if fresh and self._hosts_read else self._hosts()
-        hosts = [h for h in listed if ready(h)]
+        # The hosts the last claim or queued_hosts() read, if recent (a host another
+        # worker queued since waits for the next claim, which reads them again).
+        hosts = [h for h in self._listed() if ready(h)]
         got = self.s._run("claim", [self.p, self.s.worker, now, int(self.s.lease * 1000),
                                     limit if hosts else 0, self.s.ns, *hosts])
-        ids = [int(v) for v in got[0::3]]
-        attempts = [int(v) for v in got[1::3]]
+        self._queued = int(got[0])
+        n = int(got[1])
+        self._hosts_read = (time.monotonic(), [h.decode() for h in got[2:2 + n]])
+        rest = got[2 + n:]
+        ids = [int(v) for v in rest[0::3]]
+        attempts = [int(v) for v in rest[1::3]]
         # Hosts ready here but held by other workers (or waiting their delay after one):
         # earliest() says "soon", not "now", so the loop does not spin on Redis.
         if ids:
             self._held = False
         elif hosts and limit > 0:
             self._held = True
-        if not ids:
-            return []
         out = []
-        for id_, n, data in zip(ids, attempts, got[2::3], strict=True):
+        for id_, k, data in zip(ids, attempts, rest[2::3], strict=True):
             url, host, hops, via, priority = json.loads(data)
-            out.append(FrontierItem(url, host, hops, via, priority, n, id_))
+            out.append(FrontierItem(url, host, hops, via, priority, k, id_))
+            self._claimed.add(id_)
         return out
 
     def _leave(self, name: str, item: FrontierItem, value: object) -> None:
@@ -586,9 +684,15 @@ class RedisFrontier:
                                  self._wall(), self.s.delay])
 
     def complete(self, item: FrontierItem, outcome: str) -> None:
+        if item.id in self._claimed:
+            self._claimed.discard(item.id)  # the queue is as it was
+        else:
+            self.s._after(self._forget_reads)  # a queued URL completed: ask again
         self._leave("complete", item, outcome)
 
     def release(self, item: FrontierItem, not_before: float) -> None:
+        self._claimed.discard(item.id)
+        self.s._after(lambda: self._queue_grew([item.host], 1))
         self._leave("release", item, not_before)
 
     def _hosts(self) -> list[str]:
@@ -596,6 +700,14 @@ class RedisFrontier:
             hosts = [h.decode() for h in self.s.client.hkeys(self.p + "hq")]
         self._hosts_read = (time.monotonic(), hosts)
         return hosts
+
+    def _listed(self) -> list[str]:
+        """The queued hosts: as last read if that was recent and found some (an empty
+        list is asked again: the crawl may be over), else read now."""
+        read = self._hosts_read
+        if read is not None and read[1] and time.monotonic() - read[0] < _WAIT:
+            return read[1]
+        return self._hosts()
 
     def _others_working(self) -> bool:
         with self.s._talk():
@@ -623,14 +735,18 @@ class RedisFrontier:
 
     def queued_hosts(self) -> Sequence[str]:
         self.s.renew()
-        hosts = self._hosts()
+        hosts = list(self._listed())
         if not hosts and self._others_working():
             return [""]  # no host: nothing to claim or fetch robots.txt for, yet not done
         return hosts
 
     def pending(self) -> int:
-        with self.s._talk():
-            return int(self.s.client.hget(self.p + "counts", "queued") or 0)
+        # For progress displays: what the last claim counted, with this worker's changes
+        # since (other workers' show at the next claim).
+        if self._queued is None:
+            with self.s._talk():
+                self._queued = int(self.s.client.hget(self.p + "counts", "queued") or 0)
+        return self._queued
 
     def sample(self, host: str) -> str | None:
         """A queued URL of ``host``; the crawl loop asks only to fetch the host's
@@ -654,29 +770,30 @@ class RedisFrontier:
                               c.get("failed", 0), c.get("blocked", 0))
 
     def note_excluded(self, url: str, reason: str) -> bool:
-        if url in self.excluded([url]):
+        # The crawl loop asks seen() for the URLs it is about to note, in the same
+        # transaction: that round trip also read whether they were noted.
+        tx = self.s._tx
+        if tx is not None and url in tx.excluded.get(self.crawl, ()):
+            return False
+        hint = tx.hints.get(self.crawl, {}).get(url) if tx is not None else None
+        if hint if hint is not None else self.excluded([url]):
             return False
         if self.s._tx is not None:
             self.s._tx.excluded.setdefault(self.crawl, set()).add(url)
         self.s._write("hset", [self.p + "excluded", url, reason])
         return True
 
-    def _members(self, key: str, urls: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for n in range(0, len(urls), 1000):
-            chunk = list(urls[n:n + 1000])
-            with self.s._talk():
-                values = self.s.client.hmget(self.p + key, chunk)
-            found.update(u for u, v in zip(chunk, values, strict=True) if v is not None)
-        return found
-
     def excluded(self, urls: Sequence[str]) -> set[str]:
         pending = self.s._tx.excluded.get(self.crawl, set()) if self.s._tx else set()
-        return self._members("excluded", urls) | (pending & set(urls))
+        return self._lookup(urls, excluded=True)[1] | (pending & set(urls))
 
     def seen(self, urls: Sequence[str]) -> set[str]:
         pending = self.s._tx.seen.get(self.crawl, set()) if self.s._tx else set()
-        return self._members("seen", urls) | (pending & set(urls))
+        found, noted, _ = self._lookup(urls, excluded=True)
+        self._known.update(found)
+        if self.s._tx is not None:
+            self.s._tx.hints.setdefault(self.crawl, {}).update({u: u in noted for u in urls})
+        return found | (pending & set(urls))
 
     def known(self, url: str) -> bool:
         # From memory: what this object added and committed (or adds in the open
