@@ -187,8 +187,14 @@ def test_a_killed_workers_urls_are_captured_by_the_others(
     state = RedisCrawlState(frontier, worker=names[0])
     try:
         leased = f"preserve:0001:wq:{names[0]}"
-        while not state.client.smembers(leased):  # killed holding leases
+        while True:  # killed holding leases: stopped first, so none completes meanwhile
             assert victim.poll() is None and time.monotonic() < deadline
+            victim.send_signal(signal.SIGSTOP)
+            time.sleep(0.05)  # what it sent before it stopped reaches Redis first
+            if state.client.smembers(leased):
+                break
+            victim.send_signal(signal.SIGCONT)
+            time.sleep(0.005)
         victim.send_signal(signal.SIGKILL)
         victim.communicate(timeout=30)
         ids = list(state.client.smembers(leased))
