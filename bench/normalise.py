@@ -198,8 +198,8 @@ def speed(coll: Collection, rounds: int, before: Path | None) -> dict[str, list[
 
 
 def render_speed(runs: dict[str, list[dict[str, float]]], before: str | None) -> list[str]:
-    label = {"after": "`preserve normalise` (this tree: index, one parse)",
-             "before": f"`preserve normalise` at {before} (two passes, two parses)",
+    label = {"after": "`preserve normalise` (this tree)",
+             "before": f"`preserve normalise` at {before}",
              "extract": "`extract_article` alone (time in the calls only)"}
     lines = ["| run | pages | wall s | CPU s | pages/CPU s | of extraction's rate |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]

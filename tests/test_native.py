@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lxml import etree
 from lxml import html as lxml_html
 
-from preserve.normalise.blocks import render_text
+from preserve.normalise.blocks import PathBlocks, render_text
+from preserve.normalise.boilerplate import keyed_blocks, page_blocks
 from preserve.normalise.native import native_body
+from preserve.web.html import decode_html, parse_html
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "normalise"
 
 PARA = ("Parliament debated the proposal for several hours, and the member spoke twice, "
         "first on the budget, then on the timetable, before the vote was taken. ")
@@ -140,3 +146,42 @@ def test_the_body_asks_trafilatura_only_when_the_scorer_is_unsure() -> None:
       </body></html>"""
     doc = lxml_html.document_fromstring(contest)
     assert extract_body(doc, contest).method in ("combined", "trafilatura")
+
+
+def _template_blocks_along_the_scorer(doc: etree._Element) -> list[tuple[str, str, str]]:
+    page = PathBlocks()
+    native_body(doc, page)
+    assert page.done and not page.broken
+    return [(b.key, b.text, b.path) for b in keyed_blocks(page.found).values()]
+
+
+def test_the_scorer_cuts_the_template_blocks_of_its_walk_as_page_blocks_does() -> None:
+    # What the scorer skips or reads otherwise than the template learner: buttons, frames,
+    # formulas, options, menus, inputs, line breaks, blocks inside inline elements.
+    page = f"""<html><body><div class="banner" role="note"><p>This site is archived and
+      kept for reference only</p><button>Dismiss this notice now</button></div>
+      <menu><li>Home page link</li> <li>News page link</li></menu>
+      <div class="post"><h1>The <math>x plus y</math> title</h1>{_article(3)}
+        <p>Before the frame<iframe>Your browser shows no frames</iframe>after it</p>
+        <span>Inline <div>a block inside</div> text after it</span>
+        <form><select><option>One choice</option></select><option>Stray option
+        here</option><input type="text">tail of input<br>after break</form>
+        <script>var x = "not text";</script>Text after script</div>
+      <footer><p>Footer words of the site</p></footer></body></html>"""
+    docs = [lxml_html.document_fromstring(page)]
+    docs += [parse_html(decode_html(p.read_bytes()).text)[0]
+             for p in sorted(FIXTURES.glob("*.html"))]
+    for doc in docs:
+        expected = [(b.key, b.text, b.path) for b in page_blocks(doc).values()]
+        assert _template_blocks_along_the_scorer(doc) == expected
+    assert any("[note]" in path for _, _, path in _template_blocks_along_the_scorer(docs[0]))
+
+
+def test_a_tag_the_scorer_reads_otherwise_sends_the_learner_back_to_its_own_walk() -> None:
+    doc = lxml_html.document_fromstring(f"<html><body>{_article(2)}</body></html>")
+    body = doc.find("body")
+    assert body is not None
+    etree.SubElement(body, "SCRIPT").text = "not text for the template"
+    page = PathBlocks()
+    native_body(doc, page)
+    assert page.broken

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-__all__ = ["Block", "html_blocks", "tei_blocks", "render_text", "render_markdown",
-           "block_key", "tokens", "shingles"]
+__all__ = ["Block", "PathBlocks", "html_blocks", "tei_blocks", "render_text",
+           "render_markdown", "block_key", "tokens", "shingles"]
 
 _SPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"\w+")
@@ -114,6 +114,69 @@ class _Walker:
             self.path = path
         if el.tail:
             self.parts.append(el.tail)
+
+
+class PathBlocks:
+    """A whole page's blocks as site-template learning cuts them (``boilerplate``): the
+    text of each with the tag/class path of its block element. Filled by ``walk`` alone
+    (``boilerplate.page_blocks``), or along the content scorer's walk of the same tree
+    (``native``), so that a page normalise reads is walked once, not twice: the scorer
+    calls ``open`` and ``close`` at block elements and adds text to ``parts``, and walks
+    here what it skips itself (buttons, frames). ``found`` is complete once ``done``;
+    ``broken`` when the scorer met a tag it reads otherwise (not in lower case: no page
+    that libxml2's HTML parser gives), and the page must be walked alone."""
+
+    __slots__ = ("found", "parts", "current", "done", "broken")
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str]] = []
+        self.parts: list[str] = []
+        self.current = ""
+        self.done = False
+        self.broken = False
+
+    def flush(self) -> None:
+        parts = self.parts
+        if parts:
+            text = " ".join("".join(parts).split())
+            parts.clear()
+            if text:
+                self.found.append((text, self.current))
+
+    def open(self, el: etree._Element, tag: str, path: str) -> str:
+        """The block element ``el`` (tag ``tag``, lower case) starts under ``path``: the
+        text so far is a block; returns the element's own path."""
+        cls = (el.get("class") or "").split()
+        role = el.get("role")
+        here = f"{path}/{tag}" + (f".{cls[0]}" if cls else "") + (
+            f"[{role}]" if role else "")
+        self.flush()
+        self.current = here
+        if tag == "br":
+            self.parts.append("\n")
+        return here
+
+    def close(self, path: str) -> None:
+        """The block element opened under ``path`` ends."""
+        self.flush()
+        self.current = path
+
+    def walk(self, el: etree._Element, depth: int, path: str) -> None:
+        """``el`` at ``depth`` under ``path`` and all it holds, not its tail."""
+        tag = el.tag
+        if not isinstance(tag, str) or depth > MAX_DEPTH or (tag := tag.lower()) in SKIP_TAGS:
+            return
+        add = self.parts.append
+        block = tag in BLOCK_TAGS
+        here = self.open(el, tag, path) if block else path
+        if el.text:
+            add(el.text)
+        for child in el:
+            self.walk(child, depth + 1, here)
+            if child.tail:
+                add(child.tail)
+        if block:
+            self.close(path)
 
 
 def html_blocks(root: etree._Element, with_paths: bool = False) -> list[Block]:

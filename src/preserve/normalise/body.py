@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .blocks import Block, shingles, tei_blocks, tokens
+from .blocks import Block, PathBlocks, shingles, tei_blocks, tokens
 from .native import native_body
 
 __all__ = ["Body", "extract_body", "LEAD_TRIM_TOKENS", "SUPPORT", "SWITCH_RATIO", "ESCALATE",
@@ -215,11 +215,11 @@ def _drop_title(blocks: list[Block], titles: Sequence[str]) -> list[Block]:
 
 
 def extract_body(doc: etree._Element, text: str, url: str | None = None,
-                 titles: Sequence[str] = ()) -> Body:
+                 titles: Sequence[str] = (), page: PathBlocks | None = None) -> Body:
     """The main content of the page ``text``, parsed as ``doc`` (not changed); never
-    raises."""
+    raises. ``page`` is filled as by ``native.native_body``."""
     problems: list[str] = []
-    native = native_body(doc)
+    native = native_body(doc, page)
     secondary = list(native.blocks)
     if native.confident:
         return Body(tuple(_drop_title(_drop_dangling(_drop_credits(secondary)), titles)), "native")

@@ -22,15 +22,17 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .blocks import BLOCK_TAGS, MAX_DEPTH, SKIP_TAGS, Block, block_key, tokens
+from .blocks import Block, PathBlocks, block_key, tokens
 
-__all__ = ["MIN_PAGES", "SHARE", "PageBlock", "page_blocks", "threshold", "is_note",
-           "block_filter"]
+__all__ = ["MIN_PAGES", "SHARE", "PageBlock", "page_blocks", "keyed_blocks", "threshold",
+           "is_note", "block_filter"]
 
 MIN_PAGES = 3
 SHARE = 0.3
 _NOTE_PATH = re.compile(r"banner|notice|announce|alert|\[note\]|archived", re.I)
-_MIN_TOKENS = 2
+# A block counts with two tokens (``blocks.tokens``: runs of word characters) or more,
+# found without listing them all.
+_TWO_TOKENS = re.compile(r"\w\W+\w")
 
 
 @dataclass(frozen=True)
@@ -43,61 +45,25 @@ class PageBlock:
 def page_blocks(doc: etree._Element) -> dict[str, PageBlock]:
     """The distinct blocks of a parsed page (``<body>``), by key, first occurrence kept."""
     body = doc.find(".//body")
+    found = PathBlocks()
+    root = body if body is not None else doc
+    found.walk(root, 0, "")
+    if root.tail:
+        found.parts.append(root.tail)
+    found.flush()
+    return keyed_blocks(found.found)
+
+
+def keyed_blocks(found: Sequence[tuple[str, str]]) -> dict[str, PageBlock]:
+    """The distinct blocks among a page's (text, path) pairs (``blocks.PathBlocks``), by
+    key, first occurrence kept; blocks of one word or none left out."""
     out: dict[str, PageBlock] = {}
-    for text, path in _path_blocks(body if body is not None else doc):
-        if len(tokens(text)) < _MIN_TOKENS:
+    for text, path in found:
+        if not _TWO_TOKENS.search(text):
             continue
         key = block_key(text)
         if key not in out:
             out[key] = PageBlock(key, text, path)
-    return out
-
-
-def _path_blocks(root: etree._Element) -> list[tuple[str, str]]:
-    """``html_blocks(root, with_paths=True)``'s texts and paths, the same walk without its
-    kinds and levels: every page of a collection goes through it, so it is kept lean."""
-    out: list[tuple[str, str]] = []
-    parts: list[str] = []
-    add = parts.append
-    current = ""
-
-    def flush() -> None:
-        if parts:
-            text = " ".join("".join(parts).split())
-            parts.clear()
-            if text:
-                out.append((text, current))
-
-    def walk(el: etree._Element, depth: int, path: str) -> None:
-        nonlocal current
-        tag = el.tag
-        if not isinstance(tag, str) or depth > MAX_DEPTH or (tag := tag.lower()) in SKIP_TAGS:
-            if el.tail:
-                add(el.tail)
-            return
-        block = tag in BLOCK_TAGS
-        here = path
-        if block:
-            cls = (el.get("class") or "").split()
-            role = el.get("role")
-            here = f"{path}/{tag}" + (f".{cls[0]}" if cls else "") + (
-                f"[{role}]" if role else "")
-            flush()
-            current = here
-            if tag == "br":
-                add("\n")
-        if el.text:
-            add(el.text)
-        for child in el:
-            walk(child, depth + 1, here)
-        if block:
-            flush()
-            current = path
-        if el.tail:
-            add(el.tail)
-
-    walk(root, 0, "")
-    flush()
     return out
 
 

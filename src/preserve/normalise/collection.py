@@ -4,7 +4,8 @@
    the CDXJ index (``spots``: each page's gzip member read by seeking to it, images and
    other payloads never inflated), or, where the index is stale, by reading every record.
    Each page is decoded and parsed once: its blocks count towards its host's template
-   (``boilerplate``), the first capture of each payload is noted (to resolve revisits),
+   (``boilerplate``; cut along the content scorer's walk of the tree, ``native``, not
+   by a walk of their own), the first capture of each payload is noted (to resolve revisits),
    and what extraction reads from the tree (``extract.read_parts``) is spooled to an
    unnamed temporary file in ``normalised/``, so memory stays flat.
 2. The spool is read back; each capture becomes an Article (``extract.finish_article``)
@@ -44,7 +45,15 @@ from ..store.events import EventLog
 from ..store.warc import sha256_file
 from ..web.html import decode_html, http_charset, parse_html
 from .article import PAGE_TYPES, Article, Provenance
-from .boilerplate import block_filter, is_note, page_blocks, threshold
+from .blocks import PathBlocks
+from .boilerplate import (
+    PageBlock,
+    block_filter,
+    is_note,
+    keyed_blocks,
+    page_blocks,
+    threshold,
+)
 from .components import check_components
 from .extract import (
     ArticleParts,
@@ -121,26 +130,34 @@ def _learn(state: NormaliseState, spool: IO[bytes], captures: Iterator[Capture])
         if not cap.is_revisit:
             charset = http_charset(cap.content_type)
             page = parse_page(cap.payload, cap.url, http_charset=charset)
-            if not cap.payload_digest or state.add_payload(
-                    cap.payload_digest, cap.warc_file, cap.offset, cap.record_id, cap.url):
-                # The template is learnt from the whole payload decoded; extraction's
-                # tree is that one unless extraction cut the page or took NULs out.
-                if isinstance(page, ParsedPage) and page.whole:
-                    doc: etree._Element | None = page.doc
+            # A payload seen before says nothing new about the template.
+            learn = not cap.payload_digest or state.add_payload(
+                cap.payload_digest, cap.warc_file, cap.offset, cap.record_id, cap.url)
+            # The template is learnt from the whole payload decoded; extraction's tree is
+            # that one unless extraction cut the page or took NULs out, and then its
+            # blocks are cut along the content scorer's walk of the tree.
+            whole = PathBlocks() if (learn and isinstance(page, ParsedPage)
+                                     and page.whole) else None
+            if isinstance(page, Article):
+                kept = page
+            else:
+                kept = read_parts(page, cap.url, whole_page=whole)
+            if learn:
+                if whole is not None and whole.done and not whole.broken:
+                    blocks: dict[str, PageBlock] | None = keyed_blocks(whole.found)
                 else:
-                    doc = _parse(decode_html(cap.payload, charset).text)
-                if doc is not None:
-                    _count_blocks(state, cap.url, doc)
-            # else: the same payload again; it says nothing new about the template
-            kept = page if isinstance(page, Article) else read_parts(page, cap.url)
+                    doc = (page.doc if isinstance(page, ParsedPage) and page.whole
+                           else _parse(decode_html(cap.payload, charset).text))
+                    blocks = page_blocks(doc) if doc is not None else None
+                if blocks is not None:
+                    _count_blocks(state, cap.url, blocks)
         pickle.dump((replace(cap, payload=b""), kept), spool, pickle.HIGHEST_PROTOCOL)
         count += 1
     return count
 
 
-def _count_blocks(state: NormaliseState, url: str, doc: etree._Element) -> None:
+def _count_blocks(state: NormaliseState, url: str, blocks: dict[str, PageBlock]) -> None:
     host = _host(url)
-    blocks = page_blocks(doc)
     state.count_page(host, blocks)
     for b in blocks.values():
         if is_note(b):

@@ -21,7 +21,7 @@ from lxml import etree
 
 from ..web.html import decode_html, parse_html
 from .article import Article, Image
-from .blocks import Block, render_markdown, render_text, tokens
+from .blocks import Block, PathBlocks, render_markdown, render_text, tokens
 from .body import body_titles, extract_body
 from .listing import teaser_markdown, teaser_text
 from .metadata import BODY_DATE_SOURCES, Metadata, extract_metadata
@@ -183,11 +183,14 @@ def parse_page(html: bytes | str, url: str | None = None, *, http_charset: str |
     return ParsedPage(text, encoding, tuple(problems), doc, whole)
 
 
-def read_parts(page: ParsedPage, url: str | None = None) -> ArticleParts:
-    """Metadata, body blocks, structure, images and links of a parsed page."""
+def read_parts(page: ParsedPage, url: str | None = None, *,
+               whole_page: PathBlocks | None = None) -> ArticleParts:
+    """Metadata, body blocks, structure, images and links of a parsed page.
+    ``whole_page``, when given, is filled with the page's blocks as site-template
+    learning cuts them, along the content scorer's walk (``blocks.PathBlocks``)."""
     doc = page.doc
     meta = extract_metadata(doc, url)
-    body = extract_body(doc, page.text, url, body_titles(doc))
+    body = extract_body(doc, page.text, url, body_titles(doc), whole_page)
     structure = read_structure(doc, url, meta.canonical_url)
     content = _content_root(doc)
     return ArticleParts(url, page.encoding, (*page.problems, *body.problems), meta,

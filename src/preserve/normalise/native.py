@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from . import regions
-from .blocks import BLOCK_TAGS, KINDS, MAX_DEPTH, SKIP_TAGS, Block
+from .blocks import BLOCK_TAGS, KINDS, MAX_DEPTH, SKIP_TAGS, Block, PathBlocks
 
 __all__ = ["NativeBody", "native_body", "boilerplate", "article_body"]
 
@@ -215,7 +215,7 @@ def _is_lead(names: str) -> bool:
 
 
 class _Walker:
-    def __init__(self) -> None:
+    def __init__(self, page: PathBlocks | None) -> None:
         self.blocks: list[_Block] = []
         self.parts: list[str] = []
         self.link_parts: int = 0
@@ -223,6 +223,8 @@ class _Walker:
         self.level = 0
         self.owner: etree._Element | None = None
         self.flags: tuple[etree._Element, ...] = ()
+        # The whole page's blocks for site-template learning, cut along this walk.
+        self.page = page
 
     def flush(self) -> None:
         if self.parts:
@@ -235,19 +237,23 @@ class _Walker:
         self.kind, self.level = "p", 0
 
     def walk(self, el: etree._Element, depth: int, flags: tuple[etree._Element, ...],
-             in_link: bool) -> None:
+             in_link: bool, path: str) -> None:
         tag = el.tag
-        if isinstance(tag, str) and tag not in _SKIP and depth <= MAX_DEPTH:
-            self._element(el, tag, depth, flags, in_link)
+        if isinstance(tag, str) and depth <= MAX_DEPTH:
+            if tag not in _SKIP:
+                self._element(el, tag, depth, flags, in_link, path)
+            elif self.page is not None:
+                self.page.walk(el, depth, path)  # a button's text is still the page's
         tail = el.tail
         if tail:
             self.parts.append(tail)
+            if self.page is not None:
+                self.page.parts.append(tail)
             if in_link:
                 self.link_parts += len(tail.strip())
 
     def _element(self, el: etree._Element, tag: str, depth: int,
-                 flags: tuple[etree._Element, ...],
-                 in_link: bool) -> None:
+                 flags: tuple[etree._Element, ...], in_link: bool, path: str) -> None:
         mark = _mark(el, tag)
         if mark == _BOILER:
             inner = (*flags, el)
@@ -257,6 +263,14 @@ class _Walker:
             inner = flags
         link = in_link or tag == "a"
         block = tag in _BLOCK
+        page = self.page
+        here = path
+        opened = False
+        if page is not None:
+            if tag in BLOCK_TAGS:
+                here, opened = page.open(el, tag, path), True
+            elif tag != tag.lower():
+                page.broken = True
         if block:
             self.flush()
             self.owner, self.flags = el, inner
@@ -265,22 +279,29 @@ class _Walker:
         text = el.text
         if text:
             self.parts.append(text)
+            if page is not None:
+                page.parts.append(text)
             if link:
                 self.link_parts += len(text.strip())
         for child in el:
-            self.walk(child, depth + 1, inner, link)
+            self.walk(child, depth + 1, inner, link, here)
             if block and child.tag in _BLOCK:
                 self.owner, self.flags = el, inner
         if block:
             self.flush()
             self.owner, self.flags = el.getparent(), flags
+        if opened and page is not None:
+            page.close(path)
 
 
-def _page_blocks(doc: etree._Element) -> list[_Block]:
+def _page_blocks(doc: etree._Element, page: PathBlocks | None = None) -> list[_Block]:
     body = doc.find(".//body")
-    walker = _Walker()
-    walker.walk(body if body is not None else doc, 0, (), False)
+    walker = _Walker(page)
+    walker.walk(body if body is not None else doc, 0, (), False, "")
     walker.flush()
+    if page is not None:
+        page.flush()
+        page.done = True
     blocks = walker.blocks
     # A region named like boilerplate that holds most of the page is a wrapper with an
     # odd name (an ASP.NET form, "Page-ad-margins", a Blogger "widget Blog"), not a region.
@@ -340,9 +361,11 @@ def _weighed(score: _Scores, text: _Text) -> _Scores:
     return out
 
 
-def native_body(doc: etree._Element) -> NativeBody:
-    """The article blocks of a parsed lxml document; the document is not changed."""
-    blocks = _page_blocks(doc)
+def native_body(doc: etree._Element, page: PathBlocks | None = None) -> NativeBody:
+    """The article blocks of a parsed lxml document; the document is not changed.
+    ``page``, when given, is filled with the whole page's blocks as site-template
+    learning cuts them, along the same walk (``blocks.PathBlocks``)."""
+    blocks = _page_blocks(doc, page)
     score, text = _scores(blocks)
     weighed = _weighed(score, text)
     if not weighed:
