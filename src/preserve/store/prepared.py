@@ -27,13 +27,9 @@ _END = b"\r\n\r\n"
 # Blocks larger than this are written as before, streamed by the main thread, so a
 # worker never holds a large compressed block in memory.
 PREPARE_MAX = 4 << 20
-# A header block is a few hundred bytes: a 4 KiB window and small hash tables compress it
-# as well as the defaults and set up six times faster (most of the cost of so short an
-# input is the compressor's set-up).
-_HEAD_WBITS = -12
-_HEAD_MEMLEVEL = 3
 _GZIP_HEADER = zlib.compressobj(_LEVEL, zlib.DEFLATED, 31).flush()[:10]
 _ZEROS = memoryview(bytes(1 << 16))
+_LOOKAHEAD = 262  # zlib's MIN_LOOKAHEAD: a window this much larger than the input sees it all
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ def prepare_block(chunks: Iterable[bytes], length: int, algorithm: str,
                   payload_offset: int | None) -> PreparedBlock:
     """Digest and deflate a block of ``length`` bytes; ValueError if it is another size."""
     digester = Digester(algorithm, payload_offset)
-    comp = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
+    comp = _compressor(length + len(_END))
     out: list[bytes] = []
     crc = 0
     seen = 0
@@ -73,12 +69,21 @@ def prepare_block(chunks: Iterable[bytes], length: int, algorithm: str,
 def gzip_member(headers: list[tuple[str, str]], block: PreparedBlock) -> bytes:
     """The record's gzip member: its header block (with Content-Length) and the block."""
     head = record_head(headers, block.length)
-    comp = zlib.compressobj(_LEVEL, zlib.DEFLATED, _HEAD_WBITS, _HEAD_MEMLEVEL)
+    comp = _compressor(len(head))
     deflated_head = comp.compress(head) + comp.flush(zlib.Z_SYNC_FLUSH)
     size = len(head) + block.length + len(_END)
     crc = _combine(zlib.crc32(head), block)
     trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
     return b"".join((_GZIP_HEADER, deflated_head, block.deflated, trailer))
+
+
+def _compressor(size: int) -> zlib._Compress:
+    """A raw deflate compressor for ``size`` bytes: its window no larger than the input
+    needs, and its hash table to match. Setting up the default one (a 32 KiB window,
+    about 300 KiB of tables) costs more than compressing a header block of a few hundred
+    bytes, and a window past the input's end finds no more matches."""
+    wbits = max(9, min(15, (size + _LOOKAHEAD).bit_length()))
+    return zlib.compressobj(_LEVEL, zlib.DEFLATED, -wbits, max(1, min(8, wbits - 7)))
 
 
 def _combine(head_crc: int, block: PreparedBlock) -> int:
