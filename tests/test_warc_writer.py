@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from preserve.store.cdxj import CdxjEntry
+from preserve.store.indexer import index_warc
+from preserve.store.indexlines import read_lines
 from preserve.store.records import Digester, format_digest
 from preserve.store.warc import ClosedWarc, Original, WarcWriter
 from preserve.web.exchange import Exchange, ResponseBlock
@@ -50,23 +54,31 @@ def ids() -> object:
     return lambda: f"<urn:uuid:00000000-0000-0000-0000-{next(n):012d}>"
 
 
-def write(tmp_path: Path, exchanges: list[Exchange], **kw: object) -> list[ClosedWarc]:
+def write(tmp_path: Path, exchanges: list[Exchange], prepared: bool = False,
+          **kw: object) -> list[ClosedWarc]:
+    """Write the exchanges; ``prepared``: their blocks made ready first, as a crawl's
+    worker threads do (WarcWriter.prepare)."""
     closed: list[ClosedWarc] = []
     writer = WarcWriter(tmp_path, "test", warcinfo=[("software", "preserve-test")],
                         clock=lambda: WHEN, record_id=ids(), on_close=closed.append,
                         **kw)  # type: ignore[arg-type]
     for ex in exchanges:
+        ready = writer.prepare(ex) if prepared else None
+        fields = [("via", ""), ("outlink", ex.url + "x E")]
+        block = writer.prepare_fields(fields) if prepared else None
         writer.begin()
-        response, _ = writer.write_exchange(ex)
-        writer.write_metadata(ex.url, response.record_id, WHEN, [("via", "")])
+        response, _ = writer.write_exchange(ex, ready)
+        writer.write_metadata(ex.url, response.record_id, WHEN, fields, block)
         ex.close()
     writer.close()
     return closed
 
 
-def test_records_pass_warcio_check_and_digests_verify(tmp_path: Path) -> None:
+@pytest.mark.parametrize("prepared", [False, True])
+def test_records_pass_warcio_check_and_digests_verify(tmp_path: Path, prepared: bool) -> None:
     closed = write(tmp_path, [exchange("http://a.example/", chunked(b"<p>hello</p>")),
-                              exchange("http://a.example/b", chunked(b"<p>other</p>"))])
+                              exchange("http://a.example/b", chunked(b"<p>other</p>"))],
+                   prepared)
     assert len(closed) == 1
     path = closed[0].path
     assert path.name.endswith(".warc.gz") and not list(tmp_path.glob("*.open"))
@@ -112,6 +124,42 @@ def test_same_payload_becomes_a_revisit(tmp_path: Path) -> None:
     assert headers.get_header("WARC-Refers-To") == first.get_header("WARC-Record-ID")
     assert headers.get_header("WARC-Payload-Digest") == first.get_header("WARC-Payload-Digest")
     assert headers.get_header("WARC-Profile").endswith("/revisit/identical-payload-digest")
+
+
+def test_prepared_records_are_the_streamed_ones(tmp_path: Path) -> None:
+    """Blocks digested and compressed by a worker thread make the same records, each one
+    gzip member, whatever the block's size; their index lines are what the file gives."""
+    big = bytes(range(256)) * 700  # past the 64 KiB steps of the CRC combination
+    raws = [chunked(b"<title>one</title>"), chunked(b""), chunked(big), chunked(b"<p>x</p>")]
+    members = {}
+    pages = {}
+    for prepared in (False, True):
+        exchanges = [exchange(f"http://a.example/{i}", raw) for i, raw in enumerate(raws)]
+        exchanges.append(exchange("http://a.example/again", raws[0]))  # a revisit
+        out = tmp_path / str(prepared)
+        closed = write(out, exchanges, prepared, dedup=MemoryDigests(),
+                       index_lines=lambda name, out=out: out / "lines" / name)
+        path = closed[0].path
+        members[prepared] = _members(path.read_bytes())
+        found = read_lines(out / "lines" / path.name, closed[0].size, closed[0].sha256)
+        assert found is not None
+        assert [line for line, _ in found] == [
+            e.to_line() for e in index_warc(path) if isinstance(e, CdxjEntry)]
+        pages[prepared] = [page for _, page in found]
+    assert members[True] == members[False] and len(members[True]) == 1 + 5 * 3
+    assert pages[True] == pages[False] and pages[True][0] is not None
+    assert pages[True][0][2] == "one"  # the page's title, read by the worker
+
+
+def _members(data: bytes) -> list[bytes]:
+    """The inflated gzip members of a file, one by one (one per record)."""
+    out = []
+    while data:
+        d = zlib.decompressobj(31)
+        out.append(d.decompress(data))
+        assert d.eof
+        data = d.unused_data
+    return out
 
 
 def test_files_rotate_at_the_size_limit(tmp_path: Path) -> None:

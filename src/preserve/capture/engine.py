@@ -20,7 +20,8 @@ from ..config import CrawlConfig
 from ..store.crawllog import RECHECK_HOP, CrawlLog
 from ..store.crawlstate import CrawlState, Frontier, FrontierItem
 from ..store.events import EventLog
-from ..store.warc import WarcWriter
+from ..store.prepared import PreparedBlock
+from ..store.warc import PreparedExchange, WarcWriter
 from ..web.exchange import Exchange, FetchFailure, FetchResult
 from ..web.urls import canonicalize, host_key
 from .discover import Discovered, discover
@@ -47,6 +48,9 @@ class _Work:
     robots: bool = False
     # found.links canonicalised (those that can be), by the worker: off the main thread
     links: tuple[tuple[str, str], ...] = ()
+    # the records' blocks digested and compressed, and the index facts, by the worker
+    prepared: PreparedExchange | None = None
+    metadata: PreparedBlock | None = None  # the outlinks record's block, if it has one
 
 
 @dataclass(frozen=True)
@@ -286,8 +290,11 @@ class CrawlRun:
             def fill() -> None:
                 for item, robots in self._claim(self.cfg.concurrency - len(inflight)):
                     self.politeness.started(item.host)
-                    job = _robots_work if robots else _work
-                    inflight[pool.submit(job, fetcher, item)] = item
+                    if robots:
+                        future = pool.submit(_robots_work, fetcher, item)
+                    else:
+                        future = pool.submit(_work, fetcher, item, ctx.writer)
+                    inflight[future] = item
                     self._progress(t0, len(inflight), item.url)
 
             while True:
@@ -446,7 +453,7 @@ class CrawlRun:
                 self._retry(item, now, retry_in, result.duration,
                             f"HTTP {result.status}; retry in {retry_in:.1f}s", result.status)
                 return
-            self._store(item, result, work.found, work.links)
+            self._store(item, result, work)
         finally:
             result.close()
 
@@ -542,10 +549,10 @@ class CrawlRun:
                                outcome="success" if ok else "warning",
                                detail=detail, data=data)
 
-    def _store(self, item: FrontierItem, ex: Exchange, found: Discovered | None,
-               links: tuple[tuple[str, str], ...]) -> None:
+    def _store(self, item: FrontierItem, ex: Exchange, work: _Work) -> None:
+        found, links = work.found, work.links
         with self.state.transaction():
-            self._write(item, ex, found)
+            self._write(item, ex, found, prepared=work.prepared, metadata=work.metadata)
             self.frontier.complete(item, "done")
             if found is not None:
                 decision = self.scope.decide(item.url, item.hops)
@@ -563,22 +570,22 @@ class CrawlRun:
                                   writer.current_offset)
 
     def _write(self, item: FrontierItem, ex: Exchange, found: Discovered | None,
-               robots: bool = False) -> None:
-        """The records of one capture, all in one file, rolled back together on error."""
+               robots: bool = False, prepared: PreparedExchange | None = None,
+               metadata: PreparedBlock | None = None) -> None:
+        """The records of one capture, all in one file, rolled back together on error;
+        ``prepared`` and ``metadata``: their blocks as the worker made them ready."""
         writer = self.ctx.writer
         mark = writer.begin()
         try:
-            response, _request = writer.write_exchange(ex)
+            response, _request = writer.write_exchange(ex, prepared)
             # A revisit of the same URL (an unchanged page in a recrawl) has the same
             # payload, so the same outlinks as its original's metadata record; its via and
             # hops are in the crawl log. Writing them again would store most of what
             # deduplication saves.
             unchanged = response.revisit_of is not None and response.revisit_of.uri == ex.url
-            if found is not None and found.is_page and 200 <= ex.status < 300 and not unchanged:
-                fields = [("via", item.via or ""), ("hopsFromSeed", item.hops)]
-                fields += [("outlink", f"{u} {h}") for u, h in found.links]
-                writer.write_metadata(item.url, response.record_id, ex.date,
-                                      [(k, v) for k, v in fields if v])
+            if found is not None and _has_outlinks(found, ex) and not unchanged:
+                items = _outlinks(item, found) if metadata is None else []  # in the block
+                writer.write_metadata(item.url, response.record_id, ex.date, items, metadata)
         except BaseException:
             writer.rollback(mark)
             raise
@@ -644,14 +651,37 @@ def _needs_no_back_off(work: _Work) -> bool:
             and result.status not in _RETRY_STATUSES)
 
 
-def _work(fetcher: Fetcher, item: FrontierItem) -> _Work:
-    """Runs in a worker thread: fetch, then find links (CPU work off the main thread)."""
+def _has_outlinks(found: Discovered, ex: Exchange) -> bool:
+    """Whether a capture gets a metadata record of its outlinks (unless it is a revisit
+    of the same URL)."""
+    return found.is_page and 200 <= ex.status < 300
+
+
+def _outlinks(item: FrontierItem, found: Discovered) -> list[tuple[str, str]]:
+    """The fields of a page's metadata record: via, hopsFromSeed and its outlinks."""
+    fields = [("via", item.via or ""), ("hopsFromSeed", item.hops)]
+    fields += [("outlink", f"{u} {h}") for u, h in found.links]
+    return [(k, v) for k, v in fields if v]
+
+
+def _work(fetcher: Fetcher, item: FrontierItem, writer: WarcWriter) -> _Work:
+    """Runs in a worker thread: fetch, find links, and make the records ready to write
+    (digests, compression, index facts): CPU work off the main thread, which writes."""
     result = fetcher.fetch(item.url, referer=item.via)
     if isinstance(result, FetchFailure):
         return _Work(item, [result])
     location = result.header("location") if 300 <= result.status < 400 else None
     found = discover(result, item.hops, location=urljoin(item.url, location) if location else None)
-    return _Work(item, [result], found, links=_canonical(found))
+    work = _Work(item, [result], found, links=_canonical(found))
+    if result.status in _RETRY_STATUSES:
+        return work  # likely retried, not written: the main thread writes it if not
+    try:
+        work.prepared = writer.prepare(result)
+        if found is not None and _has_outlinks(found, result):
+            work.metadata = writer.prepare_fields(_outlinks(item, found))
+    except Exception:  # the main thread writes it as it is, and reports what fails
+        work.prepared = work.metadata = None
+    return work
 
 
 def _robots_work(fetcher: Fetcher, item: FrontierItem) -> _Work:

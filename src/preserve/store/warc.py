@@ -7,6 +7,10 @@ warcinfo record. A record that fails to write (a full disk) is cut off again, so
 file always ends on a complete record. With ``index_lines``, what the index takes from
 each record is appended beside the file as the record is written (store.indexlines),
 so that the end of a crawl need not read the file again.
+
+A crawl's worker threads call ``prepare`` (thread-safe: it reads only the writer's
+settings) to digest and compress an exchange's blocks and find the index facts of its
+response, so the main thread that writes only appends ready bytes (store.prepared).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import os
 import re
 import socket
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -28,6 +32,7 @@ from ..web.exchange import Exchange, TlsInfo
 from .cdxj import is_indexed
 from .indexer import RecordFacts, record_facts
 from .indexlines import IndexLines
+from .prepared import PREPARE_MAX, PreparedBlock, gzip_member, prepare_block
 from .reader import record_from_bytes
 from .records import (
     Digester,
@@ -38,10 +43,13 @@ from .records import (
     warc_date,
     warc_fields,
 )
+from .responses import REVISIT_PROFILE, response_fields, revisit_fields
 
 __all__ = [
     "WarcWriter",
     "WrittenRecord",
+    "PreparedRecord",
+    "PreparedExchange",
     "ClosedWarc",
     "Original",
     "DigestIndex",
@@ -51,8 +59,11 @@ __all__ = [
 ]
 
 OPEN_SUFFIX = ".open"
-REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 _HASH_CHUNK = 1 << 20
+# In the records a worker prepares: the fields only the main thread knows (record IDs);
+# the index facts never read them.
+_PLACEHOLDER_ID = "<urn:uuid:00000000-0000-0000-0000-000000000000>"
+_PLACEHOLDER = Path("")
 
 
 def worker_id() -> str:
@@ -85,6 +96,27 @@ class WrittenRecord:
     length: int
     payload_digest: str | None = None
     revisit_of: Original | None = None
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A record's block made ready by a worker thread, and what the index takes from the
+    record (its facts at offset 0 of no file; None for a record the index leaves out).
+    ``unreadable``: the facts could not be found (the lines are dropped, as when written)."""
+
+    block: PreparedBlock
+    facts: RecordFacts | None = None
+    unreadable: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedExchange:
+    """An exchange's records made ready by WarcWriter.prepare in a worker thread: the
+    response, its request and, where deduplication may make a revisit of it, the revisit."""
+
+    response: PreparedRecord
+    request: PreparedBlock
+    revisit: PreparedRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +259,41 @@ class WarcWriter:
                                                          f.tell()))
         return start
 
+    def _write_prepared(self, headers: list[tuple[str, str]],
+                        record: PreparedRecord | PreparedBlock) -> int:
+        """Append one record whose block a worker prepared; as _write, with the index
+        facts already known but for where the record is."""
+        f = self._file
+        assert f is not None and self._path is not None
+        block = record if isinstance(record, PreparedBlock) else record.block
+        member = gzip_member(headers, block)
+        start = f.tell()
+        try:
+            f.write(member)
+            if self._hash_valid:
+                self._sha256.update(member)
+            f.flush()
+        except OSError as e:
+            self._cut(start)
+            raise StorageError(f"cannot write WARC record ({e.strerror})", self._path) from e
+        except BaseException:
+            self._cut(start)
+            raise
+        self._records += 1
+        if self._lines is not None and self._lines.active:
+            facts = None
+            if isinstance(record, PreparedRecord):
+                if record.unreadable:
+                    self._lines.abandon(drop=True)
+                    return start
+                if record.facts is not None:
+                    name = self._path.name.removesuffix(OPEN_SUFFIX)
+                    entry = replace(record.facts.entry, length=len(member), offset=start,
+                                    filename=name)
+                    facts = RecordFacts(entry, record.facts.page)
+            self._lines.add(start, start + len(member), facts)
+        return start
+
     def _facts(self, headers: list[tuple[str, str]], block: Callable[[], Iterable[bytes]],
                length: int, start: int, end: int) -> RecordFacts | None:
         """What the index takes from the record just written, read from its bytes in
@@ -257,76 +324,121 @@ class WarcWriter:
             pass  # the caller reports the original error; recovery cuts on resume
         self._hash_valid = False
 
-    def write_exchange(self, ex: Exchange) -> tuple[WrittenRecord, WrittenRecord]:
-        """Write the response (or a revisit) and its request; return (response, request)."""
-        response = self.write_response(ex)
+    def write_exchange(self, ex: Exchange, prepared: PreparedExchange | None = None
+                       ) -> tuple[WrittenRecord, WrittenRecord]:
+        """Write the response (or a revisit) and its request; return (response, request).
+        ``prepared``: what ``prepare`` made of ``ex`` in a worker thread."""
+        response = self.write_response(ex, prepared=prepared)
         request = self._write_request(ex, response.record_id, warc_date(ex.date),
-                                      response.filename)
+                                      response.filename,
+                                      None if prepared is None else prepared.request)
         if ex.tls is not None and not ex.tls.verified:
             self.write_metadata(ex.url, response.record_id, ex.date, _tls_fields(ex.tls))
         return response, request
 
-    def write_response(self, ex: Exchange,
-                       extra: Iterable[tuple[str, str]] = ()) -> WrittenRecord:
+    def prepare(self, ex: Exchange) -> PreparedExchange | None:
+        """Digest and compress the blocks of ``ex``'s records and find its index facts,
+        for write_exchange; thread-safe (it reads only the writer's settings), so a
+        crawl's worker threads call it. None for a block too large to hold compressed
+        in memory: write_exchange then streams it."""
+        block = ex.response
+        if block.length > PREPARE_MAX:
+            return None
+        response = prepare_block(block.chunks(), block.length, self.digest,
+                                 block.header_length)
+        payload_digest = response.payload_digest
+        date = warc_date(ex.date)
+        headers = response_fields(ex, date, _PLACEHOLDER_ID, _PLACEHOLDER_ID, [],
+                                  response.block_digest, payload_digest)
+        revisit = None
+        if self._may_revisit(ex, payload_digest):
+            head = block.head()
+            prepared_head = prepare_block([head], len(head), self.digest, None)
+            revisit_headers = revisit_fields(
+                ex, date, _PLACEHOLDER_ID, _PLACEHOLDER_ID, [],
+                (ex.url, date, _PLACEHOLDER_ID),
+                prepared_head.block_digest, payload_digest)
+            revisit = self._prepared_record(revisit_headers, prepared_head, lambda: [head])
+        request = prepare_block([ex.request], len(ex.request), self.digest,
+                                ex.request.find(b"\r\n\r\n") + 4)
+        return PreparedExchange(self._prepared_record(headers, response, block.chunks),
+                                request, revisit)
+
+    def prepare_fields(self, items: list[tuple[str, str]]) -> PreparedBlock:
+        """An application/warc-fields block for write_metadata, prepared (thread-safe)."""
+        body = warc_fields(items)
+        return prepare_block([body], len(body), self.digest, None)
+
+    def _prepared_record(self, headers: list[tuple[str, str]], block: PreparedBlock,
+                         chunks: Callable[[], Iterable[bytes]]) -> PreparedRecord:
+        """The record with its index facts, read from its bytes in memory as
+        `preserve index` reads them from the file, at offset 0 of no file (the writer
+        puts in where it lands)."""
+        if self.index_lines is None:
+            return PreparedRecord(block)
+        fields = dict(headers)
+        if not is_indexed(fields.get("WARC-Type"), fields.get("Content-Type")):
+            return PreparedRecord(block)
+        try:
+            record = record_from_bytes(_PLACEHOLDER, 0, 0, record_head(headers, block.length),
+                                       chunks())
+            return PreparedRecord(block, record_facts(_PLACEHOLDER, record, ""))
+        except Exception:  # the lines only save a read: the WARC is read instead, at the end
+            return PreparedRecord(block, unreadable=True)
+
+    def _may_revisit(self, ex: Exchange, payload_digest: str | None) -> bool:
+        """Whether the response may be written as a revisit (its payload seen before)."""
+        return bool(self.dedup is not None and payload_digest and ex.status == 200
+                    and ex.response.payload_length > 0 and not ex.truncated)
+
+    def write_response(self, ex: Exchange, extra: Iterable[tuple[str, str]] = (),
+                       prepared: PreparedExchange | None = None) -> WrittenRecord:
         """Write the response (or a revisit) alone, with ``extra`` WARC fields (an import
-        from another archive: WARC-Source-URI, WARC-Creation-Date); no request record."""
+        from another archive: WARC-Source-URI, WARC-Creation-Date); no request record.
+        ``prepared`` (from ``prepare``, with no ``extra``): its blocks are written as they are."""
         extra = list(extra)
+        if extra:
+            prepared = None  # prepare() made the records without them
         self._ensure_open()
         assert self._path is not None
         filename = self._path.name.removesuffix(OPEN_SUFFIX)
         date = warc_date(ex.date)
         block = ex.response
-        digester = Digester(self.digest, block.header_length)
-        for chunk in block.chunks():
-            digester.update(chunk)
-        payload_digest = digester.payload_digest
+        if prepared is None:
+            digester = Digester(self.digest, block.header_length)
+            for chunk in block.chunks():
+                digester.update(chunk)
+            block_digest, payload_digest = digester.block_digest, digester.payload_digest
+        else:
+            block_digest = prepared.response.block.block_digest
+            payload_digest = prepared.response.block.payload_digest
         original = None
-        if (
-            self.dedup is not None
-            and payload_digest
-            and ex.status == 200
-            and block.payload_length > 0
-            and not ex.truncated
-        ):
+        if self.dedup is not None and payload_digest and self._may_revisit(ex, payload_digest):
             original = self.dedup.lookup(payload_digest)
         response_id = self.record_id()
-        common = [("WARC-Date", date), ("WARC-Target-URI", ex.url)]
-        if ex.ip:
-            common.append(("WARC-IP-Address", ex.ip))
-        common.append(("WARC-Warcinfo-ID", self._warcinfo_id))
-        common.extend(_protocol_fields(ex))
-        common.extend(extra)
         if original is not None:
-            head = block.head()
-            head_digest = Digester(self.digest, None)
-            head_digest.update(head)
-            headers = [
-                ("WARC-Type", "revisit"),
-                ("WARC-Record-ID", response_id),
-                *common,
-                ("WARC-Profile", REVISIT_PROFILE),
-                ("WARC-Refers-To-Target-URI", original.uri),
-                ("WARC-Refers-To-Date", original.date),
-                ("WARC-Refers-To", original.record_id),
-                ("WARC-Block-Digest", head_digest.block_digest),
-                ("WARC-Payload-Digest", payload_digest or ""),
-                ("Content-Type", "application/http;msgtype=response"),
-            ]
-            offset = self._write(headers, lambda: [head], len(head))
+            revisit = None if prepared is None else prepared.revisit
+            if revisit is not None:
+                headers = revisit_fields(ex, date, response_id, self._warcinfo_id, extra,
+                                         _refers_to(original), revisit.block.block_digest,
+                                         payload_digest)
+                offset = self._write_prepared(headers, revisit)
+            else:
+                head = block.head()
+                head_digest = Digester(self.digest, None)
+                head_digest.update(head)
+                headers = revisit_fields(ex, date, response_id, self._warcinfo_id, extra,
+                                         _refers_to(original), head_digest.block_digest,
+                                         payload_digest)
+                offset = self._write(headers, lambda: [head], len(head))
             kind = "revisit"
         else:
-            headers = [
-                ("WARC-Type", "response"),
-                ("WARC-Record-ID", response_id),
-                *common,
-                ("WARC-Block-Digest", digester.block_digest),
-            ]
-            if payload_digest:
-                headers.append(("WARC-Payload-Digest", payload_digest))
-            if ex.truncated:
-                headers.append(("WARC-Truncated", ex.truncated))
-            headers.append(("Content-Type", "application/http;msgtype=response"))
-            offset = self._write(headers, block.chunks, block.length)
+            headers = response_fields(ex, date, response_id, self._warcinfo_id, extra,
+                                      block_digest, payload_digest)
+            if prepared is not None:
+                offset = self._write_prepared(headers, prepared.response)
+            else:
+                offset = self._write(headers, block.chunks, block.length)
             kind = "response"
         assert self._file is not None
         response = WrittenRecord(
@@ -338,10 +450,15 @@ class WarcWriter:
         return response
 
     def _write_request(
-        self, ex: Exchange, response_id: str, date: str, filename: str
+        self, ex: Exchange, response_id: str, date: str, filename: str,
+        prepared: PreparedBlock | None = None,
     ) -> WrittenRecord:
-        digester = Digester(self.digest, ex.request.find(b"\r\n\r\n") + 4)
-        digester.update(ex.request)
+        if prepared is None:
+            digester = Digester(self.digest, ex.request.find(b"\r\n\r\n") + 4)
+            digester.update(ex.request)
+            block_digest, payload_digest = digester.block_digest, digester.payload_digest
+        else:
+            block_digest, payload_digest = prepared.block_digest, prepared.payload_digest
         record_id = self.record_id()
         headers = [
             ("WARC-Type", "request"),
@@ -350,24 +467,34 @@ class WarcWriter:
             ("WARC-Target-URI", ex.url),
             ("WARC-Concurrent-To", response_id),
             ("WARC-Warcinfo-ID", self._warcinfo_id),
-            ("WARC-Block-Digest", digester.block_digest),
+            ("WARC-Block-Digest", block_digest),
         ]
-        if digester.payload_digest:
-            headers.append(("WARC-Payload-Digest", digester.payload_digest))
+        if payload_digest:
+            headers.append(("WARC-Payload-Digest", payload_digest))
         headers.append(("Content-Type", "application/http;msgtype=request"))
-        offset = self._write(headers, lambda: [ex.request], len(ex.request))
+        if prepared is None:
+            offset = self._write(headers, lambda: [ex.request], len(ex.request))
+        else:
+            offset = self._write_prepared(headers, prepared)
         assert self._file is not None
         return WrittenRecord(record_id, "request", filename, offset, self._file.tell() - offset)
 
     def write_metadata(
-        self, target_uri: str, refers_to: str, date: datetime, items: list[tuple[str, str]]
+        self, target_uri: str, refers_to: str, date: datetime, items: list[tuple[str, str]],
+        prepared: PreparedBlock | None = None,
     ) -> WrittenRecord:
-        """A Heritrix-style metadata record (via, hopsFromSeed, outlinks) about a capture."""
+        """A Heritrix-style metadata record (via, hopsFromSeed, outlinks) about a capture;
+        ``prepared``: its block from ``prepare_fields(items)``."""
         self._ensure_open()
         assert self._path is not None
-        body = warc_fields(items)
-        digester = Digester(self.digest, None)
-        digester.update(body)
+        body = b""
+        if prepared is None:
+            body = warc_fields(items)
+            digester = Digester(self.digest, None)
+            digester.update(body)
+            block_digest = digester.block_digest
+        else:
+            block_digest = prepared.block_digest
         record_id = self.record_id()
         headers = [
             ("WARC-Type", "metadata"),
@@ -376,10 +503,13 @@ class WarcWriter:
             ("WARC-Target-URI", target_uri),
             ("WARC-Concurrent-To", refers_to),
             ("WARC-Warcinfo-ID", self._warcinfo_id),
-            ("WARC-Block-Digest", digester.block_digest),
+            ("WARC-Block-Digest", block_digest),
             ("Content-Type", "application/warc-fields"),
         ]
-        offset = self._write(headers, lambda: [body], len(body))
+        if prepared is None:
+            offset = self._write(headers, lambda: [body], len(body))
+        else:
+            offset = self._write_prepared(headers, prepared)
         assert self._file is not None
         filename = self._path.name.removesuffix(OPEN_SUFFIX)
         return WrittenRecord(record_id, "metadata", filename, offset, self._file.tell() - offset)
@@ -427,18 +557,8 @@ class WarcWriter:
         return closed
 
 
-def _protocol_fields(ex: Exchange) -> list[tuple[str, str]]:
-    """WARC-Protocol, one per layer (``http/1.1``, ``tls/1.3``), and WARC-Cipher-Suite:
-    the WARC 1.1 extension fields that Heritrix 3.4+ and warcprox write."""
-    fields = []
-    if ex.http_version:
-        fields.append(("WARC-Protocol", ex.http_version))
-    if ex.tls is not None:
-        if ex.tls.protocol:
-            fields.append(("WARC-Protocol", ex.tls.protocol))
-        if ex.tls.cipher:
-            fields.append(("WARC-Cipher-Suite", ex.tls.cipher))
-    return fields
+def _refers_to(original: Original) -> tuple[str, str, str]:
+    return original.uri, original.date, original.record_id
 
 
 def _tls_fields(tls: TlsInfo) -> list[tuple[str, str]]:
