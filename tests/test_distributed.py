@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,6 +71,13 @@ def _collections(root: Path, sites: tuple[TestSite, TestSite], n: int,
     for name in names:
         create(root / name, tuple(s.url for s in sites), delay=0.0, lease=lease, exclude=TRAP)
     return names
+
+
+def _listed(coll: Path) -> list[dict[str, Any]]:
+    """``preserve crawls COLL --json``: what the collection knows without Redis."""
+    listed = cli("crawls", coll, "--json")
+    assert listed.returncode == 0, listed.stderr
+    return list(json.loads(listed.stdout))
 
 
 def _captures(log: Path, upto: int | None = None) -> list[str]:
@@ -139,6 +147,25 @@ def test_three_workers_capture_what_one_does_each_url_once(
     assert again.returncode == 0, err
     recrawl = json.loads(out)
     assert recrawl["crawl"] == "0002" and recrawl["revisits"] > own
+    # Each worker's collection keeps its share of the crawl in its own registry, and
+    # `preserve merge` makes the shares one crawl again: crawls, report and diff read it.
+    for name in names:
+        [*mine] = _listed(tmp_path / name)
+        assert mine[0]["id"] == "0001" and mine[0]["status"] == "finished"
+        assert mine[0]["warcs"] == sorted(
+            p.name for p in Collection(tmp_path / name).closed_warcs() if "-0001-" in p.name)
+    merged = cli("merge", tmp_path / "merged", *(tmp_path / n for n in names))
+    assert merged.returncode == 0, merged.stderr
+    shares = _listed(tmp_path / "merged")
+    assert [(c["id"], c["captured"]) for c in shares] == [
+        ("0001", sum(captured.values())), ("0002", recrawl["captured"])]
+    assert set(shares[0]["warcs"]) == {p.name for n in names for p in Collection(
+        tmp_path / n).closed_warcs() if "-0001-" in p.name}
+    report = cli("report", tmp_path / "merged", "--crawl", "0001", "--json")
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["captures"]["records"] == sum(captured.values())
+    diff = cli("diff", tmp_path / "merged", "--json")
+    assert diff.returncode == 0 and json.loads(diff.stdout)["from"] == "0001", diff.stderr
     # Politeness across workers, as each server saw it: a request takes at least the
     # site's latency, so one that began sooner after the one before overlapped it.
     for site in sites:
