@@ -150,10 +150,14 @@ def test_three_workers_capture_what_one_does_each_url_once(
     # Each worker's collection keeps its share of the crawl in its own registry, and
     # `preserve merge` makes the shares one crawl again: crawls, report and diff read it.
     for name in names:
-        [*mine] = _listed(tmp_path / name)
-        assert mine[0]["id"] == "0001" and mine[0]["status"] == "finished"
+        mine = _listed(tmp_path / name)
+        assert [(c["id"], c["status"]) for c in mine][:1] == [("0001", "finished")]
         assert mine[0]["warcs"] == sorted(
             p.name for p in Collection(tmp_path / name).closed_warcs() if "-0001-" in p.name)
+    status = cli("status", tmp_path / least, "--json")
+    assert [c["id"] for c in json.loads(status.stdout)["crawls"]] == ["0001", "0002"]
+    diff = cli("diff", tmp_path / least, "--json")
+    assert diff.returncode == 0 and json.loads(diff.stdout)["to"] == "0002", diff.stderr
     merged = cli("merge", tmp_path / "merged", *(tmp_path / n for n in names))
     assert merged.returncode == 0, merged.stderr
     shares = _listed(tmp_path / "merged")

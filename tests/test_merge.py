@@ -14,6 +14,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -87,9 +88,9 @@ def test_merge_verifies_indexes_everything_and_is_idempotent(
     crawls = _crawls(dest)
     assert [(c["id"], c["status"]) for c in crawls] == [("0001", "finished"),
                                                         ("0002", "finished")]
-    for crawl, src in zip(crawls, sources, strict=True):
-        assert set(crawl["warcs"]) == {p.name for p in Collection(src).closed_warcs()}
-        report = cli("report", dest, "--crawl", crawl["id"], "--json")
+    for row, src in zip(crawls, sources, strict=True):
+        assert set(row["warcs"]) == {p.name for p in Collection(src).closed_warcs()}
+        report = cli("report", dest, "--crawl", row["id"], "--json")
         assert report.returncode == 0, report.stderr
         assert json.loads(report.stdout)["captures"]["records"] == len(
             _lines(Collection(src).index_path))
@@ -112,7 +113,7 @@ def test_merge_verifies_indexes_everything_and_is_idempotent(
     assert _crawls(dest) == crawls
 
 
-def _crawls(coll: Path) -> list[dict[str, object]]:
+def _crawls(coll: Path) -> list[dict[str, Any]]:
     listed = cli("crawls", coll, "--json")
     assert listed.returncode == 0, listed.stderr
     return list(json.loads(listed.stdout))
@@ -229,6 +230,6 @@ def test_a_merge_killed_after_a_move_is_completed(sources: tuple[Path, Path],
     assert status == 0, err
     assert json.loads(out)["files"] == 1
     assert sorted(p.name for p in Collection(dest).closed_warcs()) == warcs
-    assert sorted(n for c in _crawls(dest) for n in c["warcs"]) == warcs  # type: ignore[attr-defined]
+    assert sorted(n for c in _crawls(dest) for n in c["warcs"]) == warcs
     verified = cli("verify", dest)
     assert verified.returncode == 0, verified.stdout + verified.stderr
