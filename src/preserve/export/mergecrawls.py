@@ -35,6 +35,7 @@ class _Share:
     crawl: CrawlRecord
     warcs: list[str]  # names in the source
     log_committed: int | None
+    scope_seeds: list[str]  # URLs its seeds redirected to: their hosts are in scope
 
 
 @contextlib.contextmanager
@@ -55,8 +56,8 @@ def _shares(coll: Collection) -> list[_Share]:
     with _registry(coll) as registry:
         if registry is None:
             return []
-        return [_Share(c, registry.warc_names(c.id), registry.log_committed(c.id))
-                for c in registry.all()]
+        return [_Share(c, registry.warc_names(c.id), registry.log_committed(c.id),
+                       registry.scope_seeds(c.id)) for c in registry.all()]
 
 
 def _parts(summary: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -83,7 +84,8 @@ def _combined(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def import_crawls(dest: Collection, sources: Sequence[Collection],
                   placed: dict[tuple[Path, str], str]) -> None:
     """Record every crawl of ``sources`` in DEST's registry (the caller holds DEST's
-    lock and the sources'): rows, their WARCs as named in DEST (``placed``), crawl logs."""
+    lock and the sources'): rows, their WARCs as named in DEST (``placed``), scope seeds,
+    crawl logs."""
     shares = [(coll, share) for coll in sources for share in _shares(coll)]
     if not shares:
         return
@@ -114,6 +116,8 @@ def _import(dest: Collection, registry: CrawlRegistry, coll: Collection, share: 
         merged = placed.get((coll.root, name))
         if merged is not None:  # an .open file of the source is not merged
             registry.add_warc(crawl_id, merged, (dest.warcs / merged).stat().st_size, True)
+    for url in share.scope_seeds:
+        registry.add_scope_seed(crawl_id, url)
     size = _append_log(coll.crawl_log_path(share.crawl.id), dest.crawl_log_path(crawl_id),
                        share.log_committed if share.crawl.finished is None else None)
     if size is not None:
