@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from helpers_crawl import cli, crawl
+from helpers_crawl import cli, crawl, create
 from helpers_pywb import COLL, _our_index, _start_wayback, _stop
 from preserve.collection import Collection
 from testsite import TestSite
@@ -143,6 +143,15 @@ def test_name_clash_renamed_and_duplicates_once(sources: tuple[Path, Path],
     assert (dest / "warcs" / renamed).is_file()
     verified = cli("verify", dest)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_source_without_warcs_adds_nothing(sources: tuple[Path, Path],
+                                             tmp_path: Path) -> None:
+    """A worker that got no work has no WARC, so no fixity manifest: nothing to merge."""
+    idle = create(tmp_path / "idle", ("http://127.0.0.1:9/",)).root
+    status, out, err = _merge(tmp_path / "merged", sources[0], idle, "--json")
+    assert status == 0, err
+    assert json.loads(out)["files"] == len(Collection(sources[0]).closed_warcs())
 
 
 def test_damaged_source_leaves_dest_as_it_was(sources: tuple[Path, Path],

@@ -135,6 +135,8 @@ def _plan(sources: Sequence[Collection], held: dict[str, str], unlisted: dict[st
     plan = []
     for coll in sources:
         summary.open_skipped += len(coll.open_warcs())
+        if not coll.closed_warcs() and not os.path.lexists(coll.manifest_path):
+            continue  # a worker that got no work: no WARC, so no manifest (its crawl is)
         try:
             files = collect_sources(coll)
         except FixityMismatch as e:
