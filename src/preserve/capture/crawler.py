@@ -175,7 +175,7 @@ class Crawler:
         repaired, log_cut = self._recover(state, closed, current)
         crawl = self._start(state, events, current, repaired, log_cut)
         closed.crawl = crawl.id
-        self._record(state, crawl)
+        self._record(state, dataclasses.replace(crawl, summary=None))  # not yet its own
         summary = self._loop(state, events, closed, crawl, resumed=current is not None)
         summary = self._finish(state, events, summary)
         finished = self.clock().isoformat() if summary.finished else None
