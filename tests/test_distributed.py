@@ -22,8 +22,9 @@ import pytest
 from helpers_crawl import cli, crawl, create, jsonl, read_warc
 from helpers_redis import RedisServer, redis_url
 from preserve.collection import Collection
-from preserve.store.crawlstate import FrontierItem
+from preserve.store.crawlstate import CrawlRecord, FrontierItem
 from preserve.store.crawlstate_redis import RedisCrawlState
+from preserve.store.crawlstate_sqlite import SqliteCrawlState
 from testsite import TestSite
 
 CAPTURED = ("captured", "revisit")
@@ -109,6 +110,20 @@ def test_leases_hosts_and_late_workers(tmp_path: Path) -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_a_workers_record_of_the_crawl_is_never_resumed_without_redis(tmp_path: Path) -> None:
+    """The row a worker keeps of a distributed crawl (interrupted here) is a record: a
+    crawl run from the collection's SQLite state starts a new crawl after it."""
+    shared = CrawlRecord("0003", 3, "2026-12-07T00:00:00+00:00", None, "interrupted",
+                         {"seeds": ["http://h/"]}, None)
+    state = SqliteCrawlState(tmp_path / "state.sqlite3")
+    try:
+        assert state.registry.record(shared, "0003 2026-12-07T00:00:00+00:00") == "0003"
+        assert state.unfinished() is None
+        assert state.start("2026-12-07T01:00:00+00:00", {}).id == "0004"
+    finally:
+        state.close()
 
 
 @pytest.mark.slow
