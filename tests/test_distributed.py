@@ -15,14 +15,16 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from helpers_crawl import cli, crawl, create, jsonl, read_warc
 from helpers_redis import RedisServer, redis_url
 from preserve.collection import Collection
-from preserve.store.crawlstate import FrontierItem
+from preserve.store.crawlstate import CrawlRecord, FrontierItem
 from preserve.store.crawlstate_redis import RedisCrawlState
+from preserve.store.crawlstate_sqlite import SqliteCrawlState
 from testsite import TestSite
 
 CAPTURED = ("captured", "revisit")
@@ -70,6 +72,13 @@ def _collections(root: Path, sites: tuple[TestSite, TestSite], n: int,
     for name in names:
         create(root / name, tuple(s.url for s in sites), delay=0.0, lease=lease, exclude=TRAP)
     return names
+
+
+def _listed(coll: Path) -> list[dict[str, Any]]:
+    """``preserve crawls COLL --json``: what the collection knows without Redis."""
+    listed = cli("crawls", coll, "--json")
+    assert listed.returncode == 0, listed.stderr
+    return list(json.loads(listed.stdout))
 
 
 def _captures(log: Path, upto: int | None = None) -> list[str]:
@@ -124,6 +133,20 @@ def test_a_hosts_robots_txt_is_fetched_by_one_worker_once() -> None:
         b.close()
 
 
+def test_a_workers_record_of_the_crawl_is_never_resumed_without_redis(tmp_path: Path) -> None:
+    """The row a worker keeps of a distributed crawl (interrupted here) is a record: a
+    crawl run from the collection's SQLite state starts a new crawl after it."""
+    shared = CrawlRecord("0003", 3, "2026-12-07T00:00:00+00:00", None, "interrupted",
+                         {"seeds": ["http://h/"]}, None)
+    state = SqliteCrawlState(tmp_path / "state.sqlite3")
+    try:
+        assert state.registry.record(shared, "0003 2026-12-07T00:00:00+00:00") == "0003"
+        assert state.unfinished() is None
+        assert state.start("2026-12-07T01:00:00+00:00", {}).id == "0004"
+    finally:
+        state.close()
+
+
 @pytest.mark.slow
 def test_three_workers_capture_what_one_does_each_url_once(
         tmp_path: Path, sites: tuple[TestSite, TestSite], alone: set[str]) -> None:
@@ -160,6 +183,29 @@ def test_three_workers_capture_what_one_does_each_url_once(
     assert again.returncode == 0, err
     recrawl = json.loads(out)
     assert recrawl["crawl"] == "0002" and recrawl["revisits"] > own
+    # Each worker's collection keeps its share of the crawl in its own registry, and
+    # `preserve merge` makes the shares one crawl again: crawls, report and diff read it.
+    for name in names:
+        mine = _listed(tmp_path / name)
+        assert [(c["id"], c["status"]) for c in mine][:1] == [("0001", "finished")]
+        assert mine[0]["warcs"] == sorted(
+            p.name for p in Collection(tmp_path / name).closed_warcs() if "-0001-" in p.name)
+    status = cli("status", tmp_path / least, "--json")
+    assert [c["id"] for c in json.loads(status.stdout)["crawls"]] == ["0001", "0002"]
+    diff = cli("diff", tmp_path / least, "--json")
+    assert diff.returncode == 0 and json.loads(diff.stdout)["to"] == "0002", diff.stderr
+    merged = cli("merge", tmp_path / "merged", *(tmp_path / n for n in names))
+    assert merged.returncode == 0, merged.stderr
+    shares = _listed(tmp_path / "merged")
+    assert [(c["id"], c["captured"]) for c in shares] == [
+        ("0001", sum(captured.values())), ("0002", recrawl["captured"])]
+    assert set(shares[0]["warcs"]) == {p.name for n in names for p in Collection(
+        tmp_path / n).closed_warcs() if "-0001-" in p.name}
+    report = cli("report", tmp_path / "merged", "--crawl", "0001", "--json")
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["captures"]["records"] == sum(captured.values())
+    diff = cli("diff", tmp_path / "merged", "--json")
+    assert diff.returncode == 0 and json.loads(diff.stdout)["from"] == "0001", diff.stderr
     # Politeness across workers, as each server saw it: a request takes at least the
     # site's latency, so one that began sooner after the one before overlapped it.
     for site in sites:

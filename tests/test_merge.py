@@ -14,11 +14,12 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
-from helpers_crawl import cli, crawl
+from helpers_crawl import cli, crawl, create
 from helpers_pywb import COLL, _our_index, _start_wayback, _stop
 from preserve.collection import Collection
 from testsite import TestSite
@@ -82,6 +83,23 @@ def test_merge_verifies_indexes_everything_and_is_idempotent(
     assert [e["data"]["files"] for e in events
             if e["eventType"] == "collection merged"] == [len(names)]
 
+    # The sources' crawls, both numbered 0001 there, are two crawls of DEST, each with
+    # its WARCs: crawls, report and diff read them.
+    crawls = _crawls(dest)
+    assert [(c["id"], c["status"]) for c in crawls] == [("0001", "finished"),
+                                                        ("0002", "finished")]
+    for row, src in zip(crawls, sources, strict=True):
+        assert set(row["warcs"]) == {p.name for p in Collection(src).closed_warcs()}
+        report = cli("report", dest, "--crawl", row["id"], "--json")
+        assert report.returncode == 0, report.stderr
+        assert json.loads(report.stdout)["captures"]["records"] == len(
+            _lines(Collection(src).index_path))
+    diff = cli("diff", dest, "--json")
+    assert diff.returncode == 0, diff.stderr
+    changes = json.loads(diff.stdout)
+    assert (changes["from"], changes["to"]) == ("0001", "0002")
+    assert changes["counts"]["new"] == len(_lines(Collection(two).pages_path)) - 1
+
     before = _tree(dest)
     rebuilt = cli("index", dest)
     assert rebuilt.returncode == 0, rebuilt.stderr
@@ -92,6 +110,13 @@ def test_merge_verifies_indexes_everything_and_is_idempotent(
     assert status == 0, err
     assert "nothing new" in out
     assert _tree(dest) == before
+    assert _crawls(dest) == crawls
+
+
+def _crawls(coll: Path) -> list[dict[str, Any]]:
+    listed = cli("crawls", coll, "--json")
+    assert listed.returncode == 0, listed.stderr
+    return list(json.loads(listed.stdout))
 
 
 def test_name_clash_renamed_and_duplicates_once(sources: tuple[Path, Path],
@@ -118,6 +143,15 @@ def test_name_clash_renamed_and_duplicates_once(sources: tuple[Path, Path],
     assert (dest / "warcs" / renamed).is_file()
     verified = cli("verify", dest)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_source_without_warcs_adds_nothing(sources: tuple[Path, Path],
+                                             tmp_path: Path) -> None:
+    """A worker that got no work has no WARC, so no fixity manifest: nothing to merge."""
+    idle = create(tmp_path / "idle", ("http://127.0.0.1:9/",)).root
+    status, out, err = _merge(tmp_path / "merged", sources[0], idle, "--json")
+    assert status == 0, err
+    assert json.loads(out)["files"] == len(Collection(sources[0]).closed_warcs())
 
 
 def test_damaged_source_leaves_dest_as_it_was(sources: tuple[Path, Path],
@@ -205,5 +239,6 @@ def test_a_merge_killed_after_a_move_is_completed(sources: tuple[Path, Path],
     assert status == 0, err
     assert json.loads(out)["files"] == 1
     assert sorted(p.name for p in Collection(dest).closed_warcs()) == warcs
+    assert sorted(n for c in _crawls(dest) for n in c["warcs"]) == warcs
     verified = cli("verify", dest)
     assert verified.returncode == 0, verified.stdout + verified.stderr

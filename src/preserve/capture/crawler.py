@@ -30,7 +30,7 @@ from ..errors import CollectionError, StorageError
 from ..store.crawllog import CrawlLog, captured_pages, earlier_log
 from ..store.crawlstate import CrawlRecord, CrawlState, CrawlStateFactory, FrontierItem
 from ..store.crawlstate_redis import RedisCrawlState, open_redis_state
-from ..store.crawlstate_sqlite import open_sqlite_state
+from ..store.crawlstate_sqlite import open_sqlite_state, record_crawl
 from ..store.events import EventLog
 from ..store.fixity import FixityManifest
 from ..store.indexer import build_indexes
@@ -175,8 +175,21 @@ class Crawler:
         repaired, log_cut = self._recover(state, closed, current)
         crawl = self._start(state, events, current, repaired, log_cut)
         closed.crawl = crawl.id
+        self._record(state, dataclasses.replace(crawl, summary=None))  # not yet its own
         summary = self._loop(state, events, closed, crawl, resumed=current is not None)
-        return self._finish(state, events, summary)
+        summary = self._finish(state, events, summary)
+        finished = self.clock().isoformat() if summary.finished else None
+        self._record(state, dataclasses.replace(
+            crawl, finished=finished, status=summary.status,
+            summary={**summary.to_dict(), "worker": self.worker},
+            final=summary.final, label=summary.label))
+        return summary
+
+    def _record(self, state: CrawlState, crawl: CrawlRecord) -> None:
+        """A worker of a distributed crawl keeps the crawl in its collection's own registry
+        too, so the read-side commands work on the collection without Redis."""
+        if isinstance(state, RedisCrawlState):
+            record_crawl(self.coll, crawl, state)
 
     def _other_kind(self, current: CrawlRecord) -> CollectionError:
         """A patch cannot resume a crawl, nor a crawl a patch: each finishes its own."""

@@ -9,7 +9,8 @@ then are they moved into ``warcs/``, each given its manifest line and ``file clo
 event. A file whose SHA-256 DEST already holds is not copied again (merging twice
 changes nothing); a name DEST holds with other content gets the first 12 hex digits of
 the file's SHA-256 before ``.warc.gz``. The index and pages list are then rebuilt from
-every WARC of DEST, as ``preserve index`` does (docs/merge.md).
+every WARC of DEST, as ``preserve index`` does, and the sources' crawls are recorded in
+DEST's crawl registry (export/mergecrawls.py; docs/merge.md).
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from ..store.warc import sha256_file
 from .confined import lstat_inside, open_regular
 from .copy import copy_to_file
 from .lock import export_lock
+from .mergecrawls import import_crawls
 from .sources import Source, collect_sources
 
 __all__ = ["MergeFixityMismatch", "MergeSummary", "merge_collections"]
 
 Progress = Callable[[int, int], None]  # bytes copied so far, bytes to copy
+Placed = dict[tuple[Path, str], str]  # (source root, WARC name there) -> its name in DEST
 SUFFIX = ".warc.gz"
 
 
@@ -121,15 +124,19 @@ def _renamed(name: str, sha256: str) -> str:
 
 
 def _plan(sources: Sequence[Collection], held: dict[str, str], unlisted: dict[str, str],
-          summary: MergeSummary) -> list[_Planned]:
+          summary: MergeSummary, placed: Placed) -> list[_Planned]:
     """What to copy, in source order then name order. ``held``: DEST's WARCs, name ->
     sha256 (empty when unknown); ``unlisted``: sha256 -> name of those in DEST's warcs/
-    that its manifest does not list, which a source's verified file completes."""
+    that its manifest does not list, which a source's verified file completes.
+    ``placed`` is filled with the name in DEST of every closed WARC of every source."""
     digests = set(held.values())
     names = dict(held)
+    where = {sha256: name for name, sha256 in held.items() if sha256}
     plan = []
     for coll in sources:
         summary.open_skipped += len(coll.open_warcs())
+        if not coll.closed_warcs() and not os.path.lexists(coll.manifest_path):
+            continue  # a worker that got no work: no WARC, so no manifest (its crawl is)
         try:
             files = collect_sources(coll)
         except FixityMismatch as e:
@@ -138,11 +145,14 @@ def _plan(sources: Sequence[Collection], held: dict[str, str], unlisted: dict[st
             if not file.is_warc:
                 continue
             sha256 = file.expected["sha256"]
+            key = (coll.root, Collection.warc_name(file.relpath))
             if sha256 in unlisted:
-                plan.append(_Planned(coll.root, file, unlisted.pop(sha256), sha256, True))
+                placed[key] = unlisted.pop(sha256)
+                plan.append(_Planned(coll.root, file, placed[key], sha256, True))
                 continue
             if sha256 in digests:
                 summary.duplicates += 1
+                placed[key] = where[sha256]
                 continue
             name = Collection.warc_name(file.relpath)
             if name in names:
@@ -150,6 +160,7 @@ def _plan(sources: Sequence[Collection], held: dict[str, str], unlisted: dict[st
                 summary.renamed += 1
             digests.add(sha256)
             names[name] = sha256
+            where[sha256] = placed[key] = name
             plan.append(_Planned(coll.root, file, name, sha256))
     return plan
 
@@ -295,13 +306,15 @@ def _merge_new(dest_root: Path, sources: Sequence[Collection],
     except OSError as e:
         raise ExportError(f"cannot create DEST ({e.strerror})", dest_root) from e
     try:
-        plan = _plan(sources, {}, {}, summary)
+        placed: Placed = {}
+        plan = _plan(sources, {}, {}, summary, placed)
         dest = Collection.create(staged, sources[0].load_config())
         copies = dest.merge_staging
         copies.mkdir()
         sizes = _copy_all(plan, copies, on_progress)
         _move_in(dest, plan, sizes, copies, crawls, summary)
         copies.rmdir()
+        import_crawls(dest, sources, placed)
         _finish(dest, Collection(dest_root).name, summary, on_index)
         try:
             os.rename(staged, dest_root)  # over nothing, or an empty directory
@@ -328,9 +341,13 @@ def _merge_into(dest: Collection, sources: Sequence[Collection],
                 unlisted[unlisted_digest] = path.name
         for path in dest.open_warcs():  # a name no copy may take
             held.setdefault(path.name.removesuffix(".open"), "")
-        plan = _plan(sources, held, unlisted, summary)
+        placed: Placed = {}
+        plan = _plan(sources, held, unlisted, summary, placed)
         if not plan:
-            return  # nothing new: DEST is left exactly as it was
+            # Nothing new: DEST is left as it was, but for the crawls of a merge that
+            # was killed after its last move (importing them again changes nothing).
+            import_crawls(dest, sources, placed)
+            return
         copies = dest.merge_staging
         shutil.rmtree(copies, ignore_errors=True)  # left by a merge that was killed
         copies.mkdir(parents=True)
@@ -339,4 +356,5 @@ def _merge_into(dest: Collection, sources: Sequence[Collection],
             _move_in(dest, plan, sizes, copies, crawls, summary)
         finally:
             shutil.rmtree(copies, ignore_errors=True)
+        import_crawls(dest, sources, placed)
         _finish(dest, dest.name, summary, on_index)

@@ -13,10 +13,10 @@ from typing import Any
 from ..collection import Collection
 from .crawlstate import CrawlRecord, CrawlState, Frontier, RobotsCache
 from .frontier import SqliteFrontier
-from .state import CrawlRegistry, RobotsStore, SqliteDigestIndex, StateDB
+from .state import CrawlRegistry, RobotsStore, SqliteDigestIndex, StateDB, origin
 from .warc import DigestIndex
 
-__all__ = ["SqliteCrawlState", "open_sqlite_state"]
+__all__ = ["SqliteCrawlState", "open_sqlite_state", "record_crawl"]
 
 
 class SqliteCrawlState:
@@ -91,3 +91,33 @@ def open_sqlite_state(coll: Collection) -> CrawlState:
     moved aside: a new crawl comes after every crawl log in ``logs/``."""
     numbers = [int(n) for n in coll.crawl_logs()]
     return SqliteCrawlState(coll.state_db, numbered=max(numbers, default=0))
+
+
+def record_crawl(coll: Collection, crawl: CrawlRecord, shared: CrawlState) -> str:
+    """Keep in the collection's own registry a crawl whose state is ``shared`` (a Redis
+    frontier): its row (id, kind, start, finish, status, this worker's summary and mark),
+    the WARC files of it that are in this collection, how far its crawl log is committed
+    and the hosts its seeds redirected to, so that ``preserve crawls``, ``status``,
+    ``report``, ``patch`` and ``diff`` read them without the frontier. Never resumed
+    from SQLite; returns the id here."""
+    ours = {p.name for p in coll.closed_warcs()}
+    unclosed = {p.name.removesuffix(".open") for p in coll.open_warcs()}
+    names = {n: shared.committed(n) or 0 for n in shared.warc_names(crawl.id)
+             if n in ours or n in unclosed}
+    committed = shared.log_committed(crawl.id)
+    scope = shared.scope_seeds(crawl.id)
+    numbers = [int(n) for n in coll.crawl_logs() if n != crawl.id]
+    db = StateDB(coll.state_db)
+    try:
+        registry = CrawlRegistry(db)
+        with db.transaction():
+            crawl_id = registry.record(crawl, origin(crawl), after=max(numbers, default=0))
+            for name, upto in names.items():
+                registry.add_warc(crawl_id, name, upto, name in ours)
+            if committed is not None:
+                registry.log_checkpoint(crawl_id, committed)
+            for url in scope:
+                registry.add_scope_seed(crawl_id, url)
+    finally:
+        db.close()
+    return crawl_id

@@ -24,12 +24,24 @@ from .crawlstate import CrawlRecord
 from .warc import Original
 
 __all__ = ["StateDB", "CrawlRecord", "CrawlRegistry", "RobotsStore", "SqliteDigestIndex",
-           "damaged_state", "reading"]
+           "damaged_state", "origin", "reading"]
 
 SCHEMA_VERSION = 1
 # The kind of a crawl other than an ordinary one ("patch"), kept in its saved settings
 # (``crawls.config``) under this key, which no crawl setting has.
 _KIND = "kind"
+# A crawl kept here as a record of one run elsewhere (a worker's share of a distributed
+# crawl, a crawl merged in by ``preserve merge``) has its identity in its saved settings
+# under this key: "<id> <started>" where it was first numbered. Such a crawl is never
+# resumed from this database (its frontier is in Redis, or in another collection).
+_ORIGIN = "origin"
+
+
+def origin(crawl: CrawlRecord) -> str:
+    """The identity of ``crawl`` across collections: its id and start where it was first
+    numbered (the workers of one distributed crawl all record the same)."""
+    value = crawl.config.get(_ORIGIN)
+    return value if isinstance(value, str) else f"{crawl.id} {crawl.started}"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -133,8 +145,11 @@ def reading(path: Path) -> Iterator[None]:
 class StateDB:
     """The SQLite connection shared by the state classes; used from one thread at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        if read_only:  # a collection that cannot be written (held by export_lock)
+            self._open_read_only(path)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -166,6 +181,26 @@ class StateDB:
         self._lock = threading.RLock()
         self._depth = 0
         self._on_rollback: list[Callable[[], None]] = []
+
+    def _open_read_only(self, path: Path) -> None:
+        """Reads only, of a database nothing writes while it is open (the collection is
+        locked against crawls): immutable, so SQLite needs no -shm file beside it."""
+        try:
+            self.conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1",
+                                        uri=True, isolation_level=None,
+                                        check_same_thread=False)
+            row = self.conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as e:
+            with contextlib.suppress(AttributeError):
+                self.conn.close()
+            raise damaged_state(path, str(e)) from e
+        if row is not None and int(row[0]) > SCHEMA_VERSION:
+            self.conn.close()
+            raise CollectionError("crawl state was written by a newer preserve; upgrade "
+                                  "preserve", path)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._on_rollback = []
 
     def on_rollback(self, reload: Callable[[], None]) -> None:
         """Call ``reload`` when an outermost transaction rolls back, so that what a class
@@ -236,10 +271,13 @@ class CrawlRegistry:
             )
 
     def unfinished(self) -> CrawlRecord | None:
-        row = self.db.conn.execute(
-            f"{self._SELECT} WHERE finished IS NULL ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        return self._row(row)
+        """The latest unfinished crawl run from this database (not a recorded one)."""
+        rows = self.db.conn.execute(f"{self._SELECT} WHERE finished IS NULL ORDER BY seq DESC")
+        for row in rows:
+            crawl = self._row(row)
+            if crawl is not None and _ORIGIN not in crawl.config:
+                return crawl
+        return None
 
     def all(self) -> list[CrawlRecord]:
         rows = self.db.conn.execute(f"{self._SELECT} ORDER BY seq").fetchall()
@@ -260,6 +298,52 @@ class CrawlRegistry:
                 (crawl_id, seq, started, json.dumps(saved)),
             )
         return CrawlRecord(crawl_id, seq, started, None, "running", config, None, kind=kind)
+
+    def record(self, crawl: CrawlRecord, origin_key: str, *, after: int = 0) -> str:
+        """Keep ``crawl``, run elsewhere, as a record (``origin_key``: see ``origin``):
+        the row of that origin is updated (finished the latest, the mark kept), or a new
+        one is numbered after every crawl here and after ``after``, or given ``crawl.id``
+        when ``crawl.seq`` is free of that (a worker's share keeps the crawl's number).
+        Returns the id here. Never resumed from this database (``unfinished``)."""
+        with self.db.transaction():
+            known = {origin(c): c for c in self.all()}
+            here = known.get(origin_key)
+            config = {**crawl.config, _ORIGIN: origin_key}
+            if crawl.kind != "crawl":
+                config[_KIND] = crawl.kind
+            if here is None:
+                top = self.db.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM crawls").fetchone()
+                seq = crawl.seq if crawl.seq > max(int(top[0]), after) else \
+                    max(int(top[0]), after) + 1
+                crawl_id = f"{seq:04d}"
+                self.db.conn.execute(
+                    "INSERT INTO crawls VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (crawl_id, seq, crawl.started, crawl.finished, crawl.status,
+                     json.dumps(config),
+                     None if crawl.summary is None else json.dumps(crawl.summary)))
+            else:
+                crawl_id = here.id
+                newer = crawl.finished is None and here.finished is None or (
+                    crawl.finished is not None and (here.finished or "") <= crawl.finished)
+                if newer:
+                    self.db.conn.execute(
+                        "UPDATE crawls SET finished=?, status=? WHERE id=?",
+                        (crawl.finished, crawl.status, crawl_id))
+                if crawl.summary is not None:
+                    self.save_summary(crawl_id, crawl.summary)
+            if crawl.final or crawl.label is not None:
+                self.mark(crawl_id, final=crawl.final, label=crawl.label)
+        return crawl_id
+
+    def add_warc(self, crawl_id: str, name: str, committed: int, closed: bool) -> None:
+        """WARC ``name`` of the crawl kept as a record (``record``); a name already
+        listed keeps its crawl."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO warc_files VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "committed=MAX(committed, excluded.committed), "
+                "closed=MAX(closed, excluded.closed) WHERE crawl=excluded.crawl",
+                (name, crawl_id, committed, int(closed)))
 
     def set_status(self, crawl_id: str, status: str) -> None:
         with self.db.transaction() as conn:
