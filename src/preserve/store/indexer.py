@@ -270,11 +270,16 @@ class _RunSorter:
             yield heapq.merge(*((line[:-1] for line in f) for f in files))
 
 
+def page_sort_key(ts: str, url: str) -> str:
+    """What pages.jsonl is sorted by: the capture time, then the URL (its NUL, CR and LF
+    made spaces, so the key holds none and ends where the JSON begins)."""
+    return f"{ts}\x00{url.translate({0: ' ', 10: ' ', 13: ' '})}"
+
+
 def _page_sort_line(page: PageEntry) -> str:
-    # Sorts by ts, then URL; the JSON after the last NUL is what is written (JSON escapes
-    # every control character, so it holds no NUL or newline).
-    url = page.url.translate({0: " ", 10: " ", 13: " "})
-    return f"{page.ts}\x00{url}\x00{page.to_json()}"
+    # Sorts by page_sort_key, then the JSON after the last NUL, which is what is written
+    # (JSON escapes every control character, so it holds no NUL or newline).
+    return f"{page_sort_key(page.ts, page.url)}\x00{page.to_json()}"
 
 
 def build_indexes(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..safeopen import open_nofollow
+from ..store.indexer import page_sort_key
 from ..store.pages import PAGES_HEADER, PageEntry, page_id
 from .facts import expected_lines
 from .report import Capped, Finding, finding
@@ -149,8 +150,8 @@ def _iso(t: str) -> str:
 
 
 def _page_key(ts: str, url: str) -> bytes:
-    """As store.indexer._page_sort_line: pages sort by ts, then URL, then the JSON."""
-    return f"{ts}\x00{url.translate({0: ' ', 10: ' ', 13: ' '})}".encode()
+    """The order store.indexer writes pages in (then the JSON), as bytes."""
+    return page_sort_key(ts, url).encode()
 
 
 def _expected_pages(facts: Iterable[Path]) -> Iterable[tuple[bytes, bytes, str]]:
