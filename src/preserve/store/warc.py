@@ -238,11 +238,24 @@ class WarcWriter:
                length: int) -> int:
         """Append one record (``block()`` gives its block, as often as asked); on any
         error cut the file back to where the record began."""
+        start = self._append(lambda: serialise_record(headers, block(), length))
+        if self._lines is not None and self._lines.active:
+            end = self._tell()
+            self._lines.add(start, end, self._facts(headers, block, length, start, end))
+        return start
+
+    def _tell(self) -> int:
+        assert self._file is not None
+        return self._file.tell()
+
+    def _append(self, members: Callable[[], Iterable[bytes]]) -> int:
+        """Write one record's gzip members and flush; on any error cut the file back to
+        where the record began. Returns that offset."""
         f = self._file
         assert f is not None and self._path is not None
         start = f.tell()
         try:
-            for member in serialise_record(headers, block(), length):
+            for member in members():
                 f.write(member)
                 if self._hash_valid:
                     self._sha256.update(member)
@@ -254,32 +267,16 @@ class WarcWriter:
             self._cut(start)
             raise
         self._records += 1
-        if self._lines is not None and self._lines.active:
-            self._lines.add(start, f.tell(), self._facts(headers, block, length, start,
-                                                         f.tell()))
         return start
 
     def _write_prepared(self, headers: list[tuple[str, str]],
                         record: PreparedRecord | PreparedBlock) -> int:
         """Append one record whose block a worker prepared; as _write, with the index
         facts already known but for where the record is."""
-        f = self._file
-        assert f is not None and self._path is not None
         block = record if isinstance(record, PreparedBlock) else record.block
         member = gzip_member(headers, block)
-        start = f.tell()
-        try:
-            f.write(member)
-            if self._hash_valid:
-                self._sha256.update(member)
-            f.flush()
-        except OSError as e:
-            self._cut(start)
-            raise StorageError(f"cannot write WARC record ({e.strerror})", self._path) from e
-        except BaseException:
-            self._cut(start)
-            raise
-        self._records += 1
+        start = self._append(lambda: (member,))
+        assert self._path is not None
         if self._lines is not None and self._lines.active:
             facts = None
             if isinstance(record, PreparedRecord):
