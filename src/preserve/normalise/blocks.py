@@ -36,6 +36,14 @@ KINDS = {"h1": "h", "h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h", "li":
 MAX_DEPTH = 400
 
 
+def block_path(el: etree._Element, tag: str, path: str) -> str:
+    """The path of block element ``el`` (tag ``tag``) under ``path``: its tag, first class
+    and role, as the template learner keys blocks."""
+    cls = (el.get("class") or "").split()
+    role = el.get("role")
+    return f"{path}/{tag}" + (f".{cls[0]}" if cls else "") + (f"[{role}]" if role else "")
+
+
 @dataclass(frozen=True)
 class Block:
     kind: str  # p, h, li, quote, pre, row, caption
@@ -93,10 +101,7 @@ class _Walker:
         here = path
         if block:
             if self.with_paths:
-                cls = (el.get("class") or "").split()
-                role = el.get("role")
-                here = f"{path}/{tag}" + (f".{cls[0]}" if cls else "") + (
-                    f"[{role}]" if role else "")
+                here = block_path(el, tag, path)
             self.flush()
             self.path = here
             self.kind = KINDS.get(tag, "p")
@@ -146,10 +151,7 @@ class PathBlocks:
     def open(self, el: etree._Element, tag: str, path: str) -> str:
         """The block element ``el`` (tag ``tag``, lower case) starts under ``path``: the
         text so far is a block; returns the element's own path."""
-        cls = (el.get("class") or "").split()
-        role = el.get("role")
-        here = f"{path}/{tag}" + (f".{cls[0]}" if cls else "") + (
-            f"[{role}]" if role else "")
+        here = block_path(el, tag, path)
         self.flush()
         self.current = here
         if tag == "br":
