@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from helpers_crawl import cli, crawl
+from helpers_crawl import cli, crawl, create
 from preserve.collection import Collection
 from preserve.config import Schedule
 from preserve.verify import VerifyOptions, audit_collection, verify_collection
@@ -78,6 +78,19 @@ def test_never_verified_then_ok_then_failed(coll: Path) -> None:
     assert result.returncode == 1
     rows = {r["path"]: r for r in json.loads(result.stdout)}
     assert rows[name]["status"] == "failed" and rows[name]["last_outcome"] == "fail"
+
+
+def test_a_log_begun_by_verify_is_no_never_verified_file(tmp_path: Path) -> None:
+    """A collection never crawled has no event log until verify writes its first line:
+    audit right after says every file is ok, and the next verify agrees."""
+    root = tmp_path / "new"
+    create(root, ("http://127.0.0.1:9/",))
+    assert not Collection(root).events_path.exists()
+    for _ in range(2):
+        assert verify_collection(Collection.open(root)).ok
+        entries = {e.path: e for e in audit_collection(Collection(root))}
+        assert set(entries) == {"events.jsonl", "preserve.toml"}
+        assert {e.status for e in entries.values()} == {"ok"}, entries
 
 
 def test_premis_after_several_runs_including_a_failing_one(coll: Path, tmp_path: Path) -> None:

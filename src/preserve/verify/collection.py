@@ -422,6 +422,9 @@ def verify_collection(coll: Collection, options: VerifyOptions = VerifyOptions()
             try:
                 if EVENTS in run.listing.refused:
                     raise StorageError("it is not a regular file")
+                if EVENTS not in run.listing.files:  # this check begins the log: its first
+                    run.checked.append(EVENTS)  # line is this run's, so audit knows it
+                    run.data[EVENTS] = {"sha256": hashlib.sha256(b"").hexdigest(), "size": 0}
                 record_run(EventLog(coll.events_path), run.report, run.checked, run.data)
             except StorageError as e:
                 how = "" if exclusive else ("the collection cannot be written, so it was "
