@@ -36,6 +36,7 @@ from ..store.fixity import FixityManifest
 from ..store.indexer import build_indexes
 from ..store.recovery import cut_crawl_log, recover
 from ..store.warc import ClosedWarc, WarcWriter, worker_id
+from ..units import plural
 from .addresses import AddressPolicy
 from .engine import CrawlContext, CrawlRun
 from .fetcher import Fetcher, FetchLimits, HttpFetcher
@@ -240,7 +241,7 @@ class Crawler:
                                           label=self.label or current.label)
         cut = f"; cut {log_cut} bytes of uncommitted crawl-log lines" if log_cut else ""
         events.append("crawl resumed", crawl=current.id, obj=self.coll.name,
-                      detail=f"repaired {repaired} WARC file(s){cut}",
+                      detail=f"repaired {plural(repaired, 'WARC file')}{cut}",
                       data={"final": current.final, "label": current.label})
         return current
 

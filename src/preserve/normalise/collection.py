@@ -43,6 +43,7 @@ from ..collection import Collection
 from ..errors import CollectionError, StorageError
 from ..store.events import EventLog
 from ..store.warc import sha256_file
+from ..units import plural
 from ..web.html import decode_html, http_charset, parse_html
 from .article import PAGE_TYPES, Article, Provenance
 from .blocks import PathBlocks
@@ -370,7 +371,7 @@ def _write(coll: Collection, state: NormaliseState, warcs: list[Path], captures:
                                total, output, static_pages=counts["page"])
     EventLog(coll.events_path).append(
         "articles normalised", outcome="warning" if problems else "success",
-        detail=f"{pages} pages of {len(warcs)} WARC file(s) normalised"
+        detail=f"{plural(pages, 'page')} of {plural(len(warcs), 'WARC file')} normalised"
                + (f"; {problems} with problems" if problems else ""),
         obj=Collection.ARTICLES_REL,
         data={**summary.to_dict(), "output": Collection.ARTICLES_REL,

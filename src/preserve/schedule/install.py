@@ -107,8 +107,9 @@ def systemd_units(argv: Sequence[str], every: int = 5, user: bool = False,
                f"TimeoutStopSec={STOP_TIMEOUT}\n"
                f"KillMode={KILL_MODE}\n")
     minutes = "*:*" if every == 1 else f"*:0/{every}"
+    period = "minute" if every == 1 else f"{every} minutes"
     timer = ("[Unit]\n"
-             f"Description=preserve: look for due schedules every {every} minute(s)\n"
+             f"Description=preserve: look for due schedules every {period}\n"
              "\n[Timer]\n"
              f"OnCalendar={minutes}\n"
              "Persistent=true\n"
