@@ -32,7 +32,7 @@ from ..errors import WarcFormatError
 from .cdxj import CdxjEntry, cdxj_mime, http_status, is_indexed, media_type
 from .fixity import FixityManifest
 from .indexlines import IndexLines, read_lines
-from .pages import PAGES_HEADER, PageEntry, is_page, page_id, read_title
+from .pages import PAGES_HEADER, PageEntry, is_page, page_id, page_sort_key, read_title
 from .reader import Readable, WarcRecord, read_records
 
 __all__ = [
@@ -268,12 +268,6 @@ class _RunSorter:
             files = [stack.enter_context(r.open(encoding="utf-8", newline="\n"))
                      for r in self._runs]
             yield heapq.merge(*((line[:-1] for line in f) for f in files))
-
-
-def page_sort_key(ts: str, url: str) -> str:
-    """What pages.jsonl is sorted by: the capture time, then the URL (its NUL, CR and LF
-    made spaces, so the key holds none and ends where the JSON begins)."""
-    return f"{ts}\x00{url.translate({0: ' ', 10: ' ', 13: ' '})}"
 
 
 def _page_sort_line(page: PageEntry) -> str:

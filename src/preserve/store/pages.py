@@ -28,6 +28,7 @@ __all__ = [
     "TITLE_READ_LIMIT",
     "is_page",
     "page_id",
+    "page_sort_key",
     "read_title",
 ]
 
@@ -76,6 +77,12 @@ class PageEntry:
 def page_id(url: str, ts: str) -> str:
     """A stable page id: the first 16 hex digits of SHA-256 over ``url``, a space and ``ts``."""
     return hashlib.sha256(f"{url} {ts}".encode()).hexdigest()[:16]
+
+
+def page_sort_key(ts: str, url: str) -> str:
+    """What pages.jsonl is sorted by: the capture time, then the URL (its NUL, CR and LF
+    made spaces, so the key holds none and ends where the JSON begins)."""
+    return f"{ts}\x00{url.translate({0: ' ', 10: ' ', 13: ' '})}"
 
 
 def read_title(stream: _Readable, http_headers: Any) -> str | None:

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from ..safeopen import open_nofollow
-from ..store.indexer import page_sort_key
-from ..store.pages import PAGES_HEADER, PageEntry, page_id
+from ..store.pages import PAGES_HEADER, PageEntry, page_id, page_sort_key
 from .facts import expected_lines
 from .report import Capped, Finding, finding
 
 __all__ = ["check_index", "check_pages", "MAX_TITLES"]
+
+# Nothing here imports store.indexer: it brings warcio and the SURT rules, which verify
+# needs only where it scans a collection's WARCs (verify.facts imports them there).
 
 # As store.indexer: titles kept for revisits, oldest forgotten first.
 MAX_TITLES = 100_000

@@ -12,22 +12,23 @@ as not checked).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..safeopen import Refused
 from .facts import FactWriter
 from .pieces import Piece, is_gzip, merge, plan, scan_piece
 from .report import FileResult
 from .warcscan import scan_warc
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = ["Job", "ScanOutput", "run_scans", "ProgressCallback", "default_jobs"]
 
@@ -231,6 +232,11 @@ def _execute(tasks: Sequence[_Task], scratch: Path, workers: int, deadline: floa
                 break
             results[task.stem] = out
         return results
+    # Here, not at the top: a verify of one small file, or with --jobs 1, starts no worker,
+    # and multiprocessing with concurrent.futures is a good part of its start-up.
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     ctx = multiprocessing.get_context("spawn")
     q = ctx.Queue()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,

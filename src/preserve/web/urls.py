@@ -13,8 +13,6 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-import surt
-
 __all__ = [
     "canonicalize",
     "surt_key",
@@ -254,6 +252,10 @@ def surt_key(url: str) -> str:
     ``www.`` dropped, query arguments sorted), falling back to the URL itself when the
     surt package cannot parse it, exactly as cdxj-indexer does.
     """
+    # Imported here, not at the top: surt imports tldextract and with it requests (about
+    # 60 ms), which every command importing this module would pay, SURT keys or not.
+    import surt
+
     try:
         key: str = surt.surt(url)
     except Exception:  # cdxj-indexer falls back to the raw URL on any failure; so do we.
