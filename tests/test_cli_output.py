@@ -345,9 +345,18 @@ def test_report_counts_one_article_and_one_other_page(worked: Worked) -> None:
 def test_premis_says_one_event(tmp_path: Path) -> None:
     coll = tmp_path / "c"
     assert cli("init", coll, "--seed", "http://127.0.0.1:9/", "-q").returncode == 0
-    assert cli("verify", coll, "-q", "--fixity-only").returncode == 0  # one event
+    from preserve.collection import Collection
+    from preserve.store.events import EventLog
+
+    # One event in the log (a first verify writes two: it begins the log as well).
+    EventLog(Collection(coll).events_path).append(
+        "fixity check", outcome="pass", detail="all checks passed", obj="preserve.toml",
+        data={})
     done = cli("audit", coll, "--premis", tmp_path / "events.xml")
     assert f"wrote 1 event as PREMIS 3 XML to {tmp_path / 'events.xml'}" in done.stderr
+    assert cli("verify", coll, "-q", "--fixity-only").returncode == 0  # two more
+    done = cli("audit", coll, "--premis", tmp_path / "events.xml")
+    assert f"wrote 3 events as PREMIS 3 XML to {tmp_path / 'events.xml'}" in done.stderr
 
 
 def test_a_collection_not_crawled_yet_passes_verify(tmp_path: Path) -> None:
