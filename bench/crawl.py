@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from harness import log, machine, median, write_section
+from harness import log, machine, median, stop, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "<!-- bench:crawl:start -->"
@@ -171,12 +171,7 @@ def serve(command: list[str], hosts: int, logdir: Path) -> Iterator[list[str]]:
                 continue
         yield urls
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def measure(command: list[str], cwd: Path, name: str,

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from crawl import BenchError, serve, site_command
-from harness import log, machine, median, publish, verdict
+from harness import log, machine, median, publish, stop, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "<!-- bench:distributed:start -->"
@@ -158,12 +158,7 @@ def redis_server(directory: Path) -> Iterator[str]:
                 time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def _redis_cpu(client: Any) -> float:

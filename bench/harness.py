@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Run", "log", "machine", "measure", "median", "publish", "tool_version",
+__all__ = ["Run", "log", "machine", "measure", "median", "publish", "stop", "tool_version",
            "verdict", "warm", "write_section"]
 
 
@@ -42,6 +42,16 @@ def measure(command: list[str], cwd: Path) -> Run:
         wall = time.perf_counter() - t0
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
                os.waitstatus_to_exitcode(status))
+
+
+def stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
+    """End a helper process (a test site, a redis-server): SIGTERM, then SIGKILL after 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def median(values: Sequence[float]) -> float:
