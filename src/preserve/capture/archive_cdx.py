@@ -10,6 +10,7 @@ TimeMap) and yields each capture as a ``Capture``.
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import re
@@ -78,14 +79,11 @@ class Capture:
     line: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {"original": self.original, "timestamp": self.timestamp,
-                "memento": self.memento, "mime": self.mime, "status": self.status,
-                "digest": self.digest, "line": self.line}
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> Capture:
-        return cls(**{k: str(data.get(k, "")) for k in (
-            "original", "timestamp", "memento", "mime", "status", "digest", "line")})
+        return cls(**{f.name: str(data.get(f.name, "")) for f in dataclasses.fields(cls)})
 
 
 @dataclass(frozen=True)
