@@ -3,7 +3,8 @@
 
 Properties: load_config gives a CollectionConfig or raises ConfigError, whatever the TOML
 (every setting with values of every type) or the bytes; CdxjEntry.from_line gives an entry
-or raises ValueError (its documented contract), whatever the line.
+or raises ValueError (its documented contract), whatever the line, and never an entry
+whose filename leads out of warcs/.
 """
 
 from __future__ import annotations
@@ -105,9 +106,15 @@ LINE = ('org,example)/a/b?c=1 20240101120000 {"url": "https://example.org/a/b?c=
 @example(line='k 1 {"length": [], "offset": "0", "filename": "f"}')  # TypeError
 @example(line='k 1 {"length": 1e999, "offset": 0, "filename": "f"}')  # OverflowError
 @example(line="k 1 " + "[" * 100_000)  # RecursionError
+@example(line=LINE.replace("c-0001", "../../../etc/passwd#"))
+@example(line=LINE.replace("c-0001", "/etc/passwd#"))
+@example(line=LINE.replace('"c-0001.warc.gz"', '["x"]'))
 def test_cdxj_from_line_gives_an_entry_or_value_error(line: str) -> None:
+    """... and the entry's filename is a plain file name: a reader of it stays in warcs/."""
     try:
         entry = CdxjEntry.from_line(line)
     except ValueError:
         return
     assert isinstance(entry.length, int) and isinstance(entry.offset, int)
+    assert isinstance(entry.filename, str) and "/" not in entry.filename
+    assert entry.filename not in ("", ".", "..")

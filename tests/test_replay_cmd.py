@@ -269,6 +269,52 @@ def test_replay_of_a_read_only_collection_with_a_warc_being_written(
 
 
 @pytest.mark.slow
+def test_index_lines_naming_files_outside_warcs_are_not_served(
+        crawled: Crawled, session: requests.Session, tmp_path: Path) -> None:
+    """A hostile index: the article's line names its WARC by ``../..``, the image's by an
+    absolute path, another page's through a symbolic link in warcs/, each a copy outside
+    the collection. pywb reads none of them (not found), the rest still replays, and one
+    warning names the first line."""
+    copy = tmp_path / "coll"
+    shutil.copytree(crawled.root, copy)
+    coll = Collection(copy)
+    lines = coll.index_path.read_text(encoding="utf-8").splitlines()
+    outside = tmp_path / "outside.warc.gz"
+    hostile = {crawled.article_url: "../../outside.warc.gz", crawled.image_url: str(outside)}
+    changed: dict[int, tuple[str, str]] = {}  # line index -> (timestamp, URL)
+    kept: list[tuple[str, str]] = []
+    for n, line in enumerate(lines):
+        key, stamp, data = line.split(" ", 2)
+        fields = json.loads(data)
+        name = hostile.get(fields["url"])
+        if name is None and not kept and fields.get("status") == "200":
+            kept.append((stamp, fields["url"]))
+            continue
+        if name is None and "linked.warc.gz" not in hostile.values() \
+                and fields.get("status") == "200":
+            name = hostile[fields["url"]] = "linked.warc.gz"
+        if name is None:
+            continue
+        shutil.copy2(coll.warcs / fields["filename"], outside)
+        lines[n] = f"{key} {stamp} {json.dumps({**fields, 'filename': name})}"
+        changed[n] = (stamp, fields["url"])
+    assert len(changed) == 3 and kept
+    (coll.warcs / "linked.warc.gz").symlink_to(outside)
+    coll.index_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with running(copy, "--port", "0", tmp=tmp_path) as served:
+        for stamp, url in changed.values():
+            gone = session.get(replay_url(served.base, f"{stamp}id_", url), timeout=10,
+                               allow_redirects=False)
+            assert gone.status_code == 404, (url, gone.status_code)
+        _get(session, replay_url(served.base, f"{kept[0][0]}id_", kept[0][1]))
+        status, _took, stderr = served.stop(signal.SIGTERM)
+    assert status == 0
+    assert stderr.startswith(f"preserve: warning: indexes/index.cdxj line {min(changed) + 1} "
+                             "(and 2 more): "), stderr
+    assert stderr.count("\n") == 1 and "not served" in stderr
+
+
+@pytest.mark.slow
 def test_open_launches_a_browser_and_a_killed_replay_takes_pywb_with_it(
         crawled: Crawled, tmp_path: Path) -> None:
     """--open hands the first page to the desktop's opener (xdg-open, here a script that

@@ -3,10 +3,20 @@
 pywb runs as a subprocess (``python -m pywb.apps.cli``, the ``wayback`` server of the same
 interpreter) in a temporary working directory that holds only its ``config.yaml`` and its
 log. The config names one collection, ``REPLAY_COLLECTION``, whose ``index_paths`` is the
-collection's CDXJ index and whose ``archive_paths`` is its ``warcs/`` directory: nothing
+collection's CDXJ index and whose ``archive_paths`` is its ``warcs/`` directory: no WARC
 is copied, nothing in the collection is written (a read-only collection replays), and the
 temporary directory is removed when the server stops. Only closed WARCs are served, as
 only they are indexed; ``*.warc.gz.open`` files still being written are counted, not read.
+
+pywb opens ``archive_paths`` + a line's ``filename``, so an index line naming
+``../../etc/passwd``, ``/etc/passwd`` or a symbolic link in ``warcs/`` would lead it
+outside the collection. pywb is therefore given a checked copy of the index, in the
+temporary directory: each line re-written from what ``store.cdxj`` parsed, and only
+lines whose file is a plain name (``store.cdxj.confine_filename``) of a regular file
+in ``warcs/``, reached through no symbolic link (``safeopen.check_in``). The lines left
+out are counted in a ``Dropped``, the first of them named, given to ``on_dropped``. The
+copy is made again whenever the collection's index is replaced (a crawl's last step
+rebuilds it), so what a crawl beside replay captures is served once it finishes.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ import ctypes
 import errno
 import http.client
 import importlib.util
+import io
 import json
 import re
 import shutil
@@ -25,16 +36,20 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 from ..collection import Collection
 from ..errors import ExitStatus, PreserveError
+from ..safeopen import Refused, check_in, open_in
+from ..store.cdxj import CdxjEntry
 from .links import DEFAULT_REPLAY_PORT, REPLAY_COLLECTION, replay_url
 
-__all__ = ["ReplayError", "ReplaySource", "ReplayServer", "PYWB_MISSING", "replay_source",
-           "pywb_installed"]
+__all__ = ["ReplayError", "ReplaySource", "ReplayServer", "Dropped", "PYWB_MISSING",
+           "replay_source", "pywb_installed", "confined_index"]
 
 PYWB_MISSING = "pywb is not installed: pip install 'preserve[replay]'"
 STARTUP_TIMEOUT = 60.0  # pywb imports gevent and its rewriters: seconds on a loaded machine
@@ -64,6 +79,66 @@ class ReplaySource:
     open_warcs: int  # still being written (a crawl running or interrupted): not served
     unindexed_warcs: int  # closed after the index was last built: not served until indexed
     first_page: tuple[str, str] | None  # (14-digit timestamp, URL) of pages.jsonl's first
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """Index lines not given to pywb: how many, and the first one's number and why."""
+
+    count: int
+    first_line: int
+    why: str
+
+    def describe(self) -> str:
+        more = f" (and {self.count - 1} more)" if self.count > 1 else ""
+        return (f"{Collection.INDEX_REL} line {self.first_line}{more}: {self.why}; not "
+                "served (`preserve verify` reports the index, `preserve index` rebuilds it)")
+
+
+def confined_index(coll: Collection, out: Path) -> Dropped | None:
+    """Write to ``out`` the lines of ``coll``'s index that keep pywb inside ``warcs/``
+    (see the module's docstring), re-written as ``store.cdxj`` writes them; what was
+    left out, or None. Raises ReplayError when the index cannot be read."""
+    verdicts: dict[str, str | None] = {}  # file name -> why it is refused, or None
+    count, first, first_why = 0, 0, ""
+    try:
+        source = open_in(coll.root, Collection.INDEX_REL)
+    except Refused as e:
+        raise ReplayError(f"{coll.index_path} is {e.what}; it is not read: replace it with "
+                          f"the file (`preserve index {coll.root}` rebuilds it)") from e
+    except OSError as e:
+        raise ReplayError(f"{coll.index_path}: cannot read the index ({e.strerror})") from e
+    # open_in's file is unbuffered: read it in 64 KiB pieces, not a byte at a time.
+    with io.BufferedReader(cast(io.RawIOBase, source), 1 << 16) as lines, \
+            out.open("w", encoding="utf-8") as sink:
+        for lineno, raw in enumerate(lines, 1):
+            why: str | None
+            try:
+                entry = CdxjEntry.from_line(raw.decode("utf-8"))
+                if entry.filename not in verdicts:
+                    verdicts[entry.filename] = _refused(coll, entry.filename)
+                why = verdicts[entry.filename]
+            except (ValueError, UnicodeDecodeError) as e:
+                why = f"not a CDXJ line pywb can use ({e})"
+            if why is None:
+                sink.write(entry.to_line() + "\n")
+                continue
+            count += 1
+            if count == 1:
+                first, first_why = lineno, why
+    return Dropped(count, first, first_why) if count else None
+
+
+def _refused(coll: Collection, name: str) -> str | None:
+    """Why the WARC called ``name`` is not served, or None (a missing file is served as
+    missing: pywb answers that it cannot load it)."""
+    try:
+        check_in(coll.root, Collection.warc_rel(name))
+    except Refused as e:
+        return f"{e.rel} is {e.what}"
+    except OSError:
+        return None
+    return None
 
 
 def pywb_installed() -> bool:
@@ -126,7 +201,8 @@ class ReplayServer:
     def __init__(self, source: ReplaySource, *, host: str = "127.0.0.1",
                  port: int = DEFAULT_REPLAY_PORT,
                  startup_timeout: float = STARTUP_TIMEOUT,
-                 stop_event: threading.Event | None = None) -> None:
+                 stop_event: threading.Event | None = None,
+                 on_dropped: Callable[[Dropped], None] | None = None) -> None:
         self.source = source
         # Set (by a signal handler) to stop: ends start()'s wait early and serve().
         self.stop_event = stop_event or threading.Event()
@@ -134,6 +210,8 @@ class ReplayServer:
         self.port = port
         self.startup_timeout = startup_timeout
         self.workdir: Path | None = None
+        self.on_dropped = on_dropped  # told of index lines not given to pywb
+        self._index_seen: tuple[int, int, int, int] | None = None  # what was copied
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -188,13 +266,11 @@ class ReplayServer:
 
     def _write_config(self, workdir: Path) -> None:
         coll = self.source.collection
-        warcs, index = coll.warcs.resolve(), coll.index_path.resolve()
+        warcs, index = coll.warcs.resolve(), workdir / "index.cdxj"
         if _TEMPLATE_CHARS.search(str(warcs)):
             (workdir / "warcs").symlink_to(warcs, target_is_directory=True)
             warcs = workdir / "warcs"
-        if _TEMPLATE_CHARS.search(str(index)) or index.suffix != ".cdxj":
-            (workdir / "index.cdxj").symlink_to(index)
-            index = workdir / "index.cdxj"
+        self._copy_index()
         config = {
             "enable_auto_colls": False,  # nothing but the one collection below
             "enable_memento": True,
@@ -204,6 +280,35 @@ class ReplayServer:
         # JSON is YAML: every string is quoted, whatever the path holds.
         (workdir / "config.yaml").write_text(json.dumps(config, indent=2) + "\n",
                                              encoding="utf-8")
+
+    def _index_state(self) -> tuple[int, int, int, int] | None:
+        try:
+            st = self.source.collection.index_path.stat(follow_symlinks=False)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+    def _copy_index(self) -> None:
+        """(Re-)write pywb's checked copy of the index: a new file renamed over the old,
+        so pywb reads the one or the other, whole."""
+        assert self.workdir is not None
+        seen = self._index_state()
+        part = self.workdir / "index.cdxj.part"
+        dropped = confined_index(self.source.collection, part)
+        part.replace(self.workdir / "index.cdxj")
+        self._index_seen = seen
+        if dropped is not None and self.on_dropped is not None:
+            self.on_dropped(dropped)
+
+    def _refresh_index(self) -> None:
+        """Copy the index again if it was replaced or changed since it was copied; while
+        it cannot be read (being replaced, say), pywb keeps the copy it has."""
+        if self.workdir is None or self._index_state() in (None, self._index_seen):
+            return
+        try:
+            self._copy_index()
+        except (ReplayError, OSError):
+            pass
 
     def _launch(self) -> bool:
         """Start pywb and wait until it serves; False if the port was taken meanwhile."""
@@ -247,6 +352,7 @@ class ReplayServer:
         if pywb stops on its own first."""
         assert self._proc is not None, "start() first"
         while not self.stop_event.wait(poll_interval):
+            self._refresh_index()
             status = self._proc.poll()
             if status is not None:
                 output = _tail(self.workdir / "pywb.log") if self.workdir else ""

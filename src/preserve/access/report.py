@@ -26,7 +26,7 @@ from ..collection import Collection
 from ..diff import diff_crawls
 from ..errors import ConfigError, PreserveError
 from ..safeopen import Refused, check_in, open_in
-from ..store.cdxj import CdxjEntry
+from ..store.cdxj import CdxjEntry, FilenameOutside
 from ..store.state import CrawlRecord, CrawlRegistry, StateDB, reading
 from ..verify.audit import audit_collection
 from ..web.media import is_page
@@ -276,9 +276,14 @@ def _captures(coll: Collection, wanted: set[str] | None, notes: list[str]) -> Ca
     revisits: list[tuple[str, int, str]] = []  # (url, status, digest)
     if not coll.index_path.exists():
         notes.append(f"{coll.INDEX_REL} is missing: run `preserve index` to rebuild it")
-    for raw in _read_lines(coll, coll.INDEX_REL):
+    outside: tuple[int, int, str] | None = None  # lines naming no file of warcs/, the first
+    for lineno, raw in enumerate(_read_lines(coll, coll.INDEX_REL), 1):
         try:
             entry = CdxjEntry.from_line(raw.decode("utf-8"))
+        except FilenameOutside as e:
+            outside = (outside[0] + 1, outside[1], outside[2]) if outside else (1, lineno,
+                                                                                str(e))
+            continue
         except (ValueError, KeyError, UnicodeDecodeError):
             continue  # a damaged line; `preserve verify` reports it
         if entry.url is None:
@@ -302,6 +307,11 @@ def _captures(coll: Collection, wanted: set[str] | None, notes: list[str]) -> Ca
         tally = hosts.setdefault(host, [0, 0])
         tally[0] += 1
         tally[1] += entry.length
+    if outside is not None:
+        count, lineno, why = outside
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        notes.append(f"{coll.INDEX_REL} line {lineno}{more}: {why}; not counted (`preserve "
+                     "verify` reports the index, `preserve index` rebuilds it)")
     for url, status, digest in revisits:
         mime = originals.get(digest, "warc/revisit")
         mimes[mime] += 1

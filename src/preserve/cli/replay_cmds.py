@@ -43,8 +43,10 @@ def replay(collection: Path, port: int, host: str, open_browser: bool, as_json: 
     """Replay COLLECTION in a browser: pywb serves it until Ctrl-C.
 
     pywb reads the closed WARCs in warcs/ through indexes/index.cdxj, where they
-    are: nothing is copied and nothing in the collection is written (a
-    read-only collection replays). WARCs still being written (.open) are not
+    are: no WARC is copied and nothing in the collection is written (a
+    read-only collection replays). pywb is given a checked copy of the index:
+    a line naming anything but a regular file in warcs/ (a path, a symbolic
+    link) is left out, with a warning. WARCs still being written (.open) are not
     served, nor WARCs closed after the index was built (run `preserve index`).
     The collection replays at http://127.0.0.1:PORT/archive/, a capture at
     /archive/TIMESTAMP/URL. pywb is an optional extra:
@@ -72,7 +74,8 @@ def replay(collection: Path, port: int, host: str, open_browser: bool, as_json: 
 
     stop = threading.Event()
     with on_stop_signals(stop.set), \
-            ReplayServer(source, host=host, port=port, stop_event=stop) as server:
+            ReplayServer(source, host=host, port=port, stop_event=stop,
+                         on_dropped=lambda dropped: warn(dropped.describe())) as server:
         if not stop.is_set():  # not stopped while pywb was starting
             page = server.first_page_url
             if as_json:

@@ -14,6 +14,11 @@ so that an index we write and one written by the reference tool are identical:
   ``digest`` (WARC-Payload-Digest, or the SHA-1 of the payload when the header is absent,
   never computed for revisits); ``length`` and ``offset`` of the record in the file, and
   ``filename``. Every value is a string, as cdxj-indexer writes them.
+
+An index is input like any other (a package or a copy may come from someone else): its
+``filename`` is trusted only as the name of a file directly inside the collection's
+``warcs/`` (``confine_filename``), never as a path. ``CdxjEntry.from_line`` refuses any
+other, so no reader of an index is led outside ``warcs/``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from ..web.urls import surt_key
 
 __all__ = [
     "read_entries",
+    "confine_filename",
+    "FilenameOutside",
     "CdxjEntry",
     "INDEXED_TYPES",
     "is_indexed",
@@ -40,6 +47,39 @@ __all__ = [
 INDEXED_TYPES = frozenset({"response", "revisit", "resource", "metadata"})
 _WARC_FIELDS = "application/warc-fields"
 _MIME_END = re.compile(r"[;\s]")
+
+
+class FilenameOutside(ValueError):
+    """A CDXJ ``filename`` that is not the name of a file in ``warcs/``; ``why`` says
+    what it is instead."""
+
+    def __init__(self, filename: object, why: str) -> None:
+        self.filename = filename
+        self.why = why
+        super().__init__(f"its filename {filename!r} is {why}, not the name of a file in "
+                         "warcs/")
+
+
+def confine_filename(filename: object) -> str:
+    """``filename`` if it names a file directly inside ``warcs/``: a non-empty string
+    with no ``/``, ``\\`` or NUL, not ``.`` or ``..``. Raises FilenameOutside otherwise,
+    so an absolute path, ``..`` or a sub-directory never reaches an ``open``. (Whether
+    the file is a regular file and not a symbolic link is for its opener to check.)"""
+    if not isinstance(filename, str):
+        raise FilenameOutside(filename, "not a string")
+    if not filename:
+        raise FilenameOutside(filename, "empty")
+    if "\0" in filename:
+        raise FilenameOutside(filename, "a name with a NUL byte")
+    if filename.startswith(("/", "\\")):
+        raise FilenameOutside(filename, "an absolute path")
+    if ".." in re.split(r"[/\\]", filename):
+        raise FilenameOutside(filename, "a path with '..'")
+    if "/" in filename or "\\" in filename:
+        raise FilenameOutside(filename, "a path with a directory")
+    if filename == ".":
+        raise FilenameOutside(filename, "a directory")
+    return filename
 
 
 @dataclass(frozen=True)
@@ -87,8 +127,9 @@ class CdxjEntry:
     @classmethod
     def from_line(cls, line: str) -> CdxjEntry:
         """Parse a line (with or without its newline); ValueError if it is not
-        ``key timestamp {json}`` with a filename, offset and length. Fields other than
-        ours are dropped."""
+        ``key timestamp {json}`` with a filename, offset and length, FilenameOutside (a
+        ValueError) if its filename is not the name of a file in ``warcs/``. Fields
+        other than ours are dropped."""
         key, timestamp, data = line.rstrip("\n").split(" ", 2)
         try:
             fields: Any = json.loads(data)
@@ -103,18 +144,20 @@ class CdxjEntry:
 
         try:
             length, offset = int(fields["length"]), int(fields["offset"])
-            filename = str(fields["filename"])
+            filename = fields["filename"]
         except (KeyError, TypeError, OverflowError) as e:
             raise ValueError(f"a CDXJ line without a usable length, offset or filename ({e!r})"
                              ) from e
+        filename = confine_filename(filename)
         return cls(key, timestamp, text("url"), text("mime"), text("status"), text("digest"),
                    length, offset, filename)
 
 
 def read_entries(path: Path) -> Iterator[CdxjEntry]:
-    """Every line of the CDXJ index at ``path`` that parses, in order; a damaged line is
-    skipped (`preserve verify` reports it). The file is opened at the call, so a missing
-    index raises FileNotFoundError there, and each caller says what that means."""
+    """Every line of the CDXJ index at ``path`` that parses, in order; a damaged line, and
+    one whose filename is not in ``warcs/``, is skipped (`preserve verify` reports it).
+    The file is opened at the call, so a missing index raises FileNotFoundError there,
+    and each caller says what that means."""
     return _entries(open(path, encoding="utf-8", errors="replace"))
 
 

@@ -98,9 +98,16 @@ def check_index(index: Path, rel: str, facts: dict[str, Path], known: set[str],
         previous = line
         filename, offset = fields
         if filename not in known:
-            out.add(finding("INDEX_BAD_OFFSET", rel, f"line {lineno} names "
-                               f"{filename!r}, which is no WARC file of the collection",
-                               line_start, found=filename))
+            # (here only: verify of a WARC never imports store.cdxj, test_startup_imports)
+            from ..store.cdxj import FilenameOutside, confine_filename
+
+            try:
+                confine_filename(filename)
+                what = f"names {filename!r}, which is no WARC file of the collection"
+            except FilenameOutside as e:
+                what = f"is refused: {e} (it is never opened)"
+            out.add(finding("INDEX_BAD_OFFSET", rel, f"line {lineno} {what}", line_start,
+                            found=filename))
             continue
         if filename in facts:
             db.execute("INSERT INTO actual VALUES (?,?,?,?,?)",
