@@ -250,6 +250,12 @@ def test_a_killed_workers_urls_are_captured_by_the_others(
     finally:
         state.close()
     assert held
+    # Its collection's record of the crawl says `running`; nothing holds the lock now.
+    assert [(c["id"], c["status"]) for c in _listed(tmp_path / names[0])] == [
+        ("0001", "interrupted")]
+    shown = cli("status", tmp_path / names[0])
+    assert "crawl 0001  interrupted" in shown.stdout, shown.stdout
+    assert "resume it where it ran" in shown.stdout, shown.stdout
     for w in others:
         out, err = w.communicate(timeout=120)
         assert w.returncode == 0, err

@@ -89,6 +89,10 @@ def status_lines(info: dict[str, Any]) -> list[str]:
             pid = f" (process {u['pid']})" if u["pid"] else ""
             lines.append(f"running     crawl {u['id']}{pid}: {figures}, {u['in_flight']} in "
                          f"flight; Ctrl-C or `kill {u['pid'] or 'PID'}` stops it, resumably")
+        elif u.get("record"):
+            lines.append(f"unfinished  crawl {u['id']}: {u['captured']} captured here; run "
+                         "elsewhere and kept as a record: resume it where it ran (a worker of "
+                         "a distributed crawl: with the same --frontier and --worker-id)")
         else:
             kind = next((str(c.get("kind")) for c in info["crawls"] if c["id"] == u["id"]), "")
             command = {"patch": "patch", "import": "import-archive"}.get(kind, "crawl")

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..collection import Collection
 from .fixity import FixityManifest
-from .state import CrawlRegistry, StateDB, reading
+from .state import CrawlRecord, CrawlRegistry, StateDB, is_record, reading
 
 __all__ = ["collection_status", "list_crawls"]
 
@@ -89,12 +89,13 @@ def collection_status(coll: Collection) -> dict[str, Any]:
     if coll.state_db.exists():
         with _registry(coll) as registry:
             for c in registry.all():
-                crawls.append({"id": c.id, "status": c.status, "started": c.started,
-                               "finished": c.finished, "final": c.final, "label": c.label,
-                               "kind": c.kind, "summary": c.summary})
+                crawls.append({"id": c.id, "status": shown_status(c, holder),
+                               "started": c.started, "finished": c.finished, "final": c.final,
+                               "label": c.label, "kind": c.kind, "summary": c.summary})
                 if c.finished is None:
                     captured = _captured(coll.crawl_log_path(c.id), registry.log_committed(c.id))
                     unfinished = _unfinished(c.id, captured, registry.url_counts(c.id), holder)
+                    unfinished["record"] = is_record(c)
     return {
         "path": str(coll.root),
         "description": dict(config.description.items()),
@@ -110,6 +111,18 @@ def collection_status(coll: Collection) -> dict[str, Any]:
         "unfinished": unfinished,
         "locked_by": holder,
     }
+
+
+def shown_status(crawl: CrawlRecord, holder: int | None) -> str:
+    """A crawl's status as ``crawls`` and ``status`` show it. A crawl says ``running``
+    in the registry from its start to its end; one whose process died without ending it
+    (SIGKILL, a power cut) would say so for ever. A crawl runs only while its process
+    holds the collection's lock, which the kernel lets go when the process dies: with no
+    holder, it is ``interrupted``, as a crawl stopped by Ctrl-C is. So is a distributed
+    worker's share, kept as a record (``crawlstate_sqlite.record_crawl``)."""
+    if crawl.finished is None and crawl.status == "running" and holder is None:
+        return "interrupted"
+    return crawl.status
 
 
 def _unfinished(crawl: str, captured: int, counts: dict[int, int],
@@ -134,13 +147,15 @@ def list_crawls(coll: Collection) -> list[dict[str, Any]]:
     if not coll.state_db.exists():
         return []
     sizes = {p.name: p.stat().st_size for p in coll.closed_warcs()}
+    holder = _lock_holder(coll)
     result = []
     with _registry(coll) as registry:
         for c in registry.all():
             s = c.summary or {}
             names = registry.warc_names(c.id)
             result.append({
-                "id": c.id, "status": c.status, "started": c.started, "finished": c.finished,
+                "id": c.id, "status": shown_status(c, holder), "started": c.started,
+                "finished": c.finished,
                 "final": c.final, "label": c.label, "kind": c.kind,
                 "captured": s.get("captured", 0), "revisits": s.get("revisits", 0),
                 "failures": s.get("failures", 0),

@@ -24,7 +24,7 @@ from .crawlstate import CrawlRecord
 from .warc import Original
 
 __all__ = ["StateDB", "CrawlRecord", "CrawlRegistry", "RobotsStore", "SqliteDigestIndex",
-           "damaged_state", "origin", "reading"]
+           "damaged_state", "origin", "is_record", "reading"]
 
 SCHEMA_VERSION = 1
 # The kind of a crawl other than an ordinary one ("patch"), kept in its saved settings
@@ -42,6 +42,12 @@ def origin(crawl: CrawlRecord) -> str:
     numbered (the workers of one distributed crawl all record the same)."""
     value = crawl.config.get(_ORIGIN)
     return value if isinstance(value, str) else f"{crawl.id} {crawl.started}"
+
+
+def is_record(crawl: CrawlRecord) -> bool:
+    """Whether ``crawl`` was run elsewhere and kept here as a record (a distributed
+    crawl's share, a merged crawl: ``CrawlRegistry.record``), never resumed from here."""
+    return _ORIGIN in crawl.config
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -275,7 +281,7 @@ class CrawlRegistry:
         rows = self.db.conn.execute(f"{self._SELECT} WHERE finished IS NULL ORDER BY seq DESC")
         for row in rows:
             crawl = self._row(row)
-            if crawl is not None and _ORIGIN not in crawl.config:
+            if crawl is not None and not is_record(crawl):
                 return crawl
         return None
 
