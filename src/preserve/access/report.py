@@ -27,6 +27,7 @@ from ..diff import diff_crawls
 from ..errors import ConfigError, PreserveError
 from ..safeopen import Refused, check_in, open_in
 from ..store.cdxj import CdxjEntry, FilenameOutside
+from ..store.inventory import lock_holder, shown_status
 from ..store.state import CrawlRecord, CrawlRegistry, StateDB, reading
 from ..verify.audit import audit_collection
 from ..web.media import is_page
@@ -186,6 +187,7 @@ def _crawls(coll: Collection) -> tuple[list[CrawlRow], dict[str, set[str]]]:
         return [], {}
     sizes = {p.name: p.stat().st_size for p in coll.closed_warcs()}
     rows, files = [], {}
+    holder = lock_holder(coll)
     db = StateDB(coll.state_db)
     try:
         with reading(coll.state_db):
@@ -193,20 +195,21 @@ def _crawls(coll: Collection) -> tuple[list[CrawlRow], dict[str, set[str]]]:
             for c in registry.all():
                 names = registry.warc_names(c.id)
                 files[c.id] = set(names)
-                rows.append(_row(c, sum(sizes.get(n, 0) for n in names)))
+                rows.append(_row(c, shown_status(c, holder),
+                                 sum(sizes.get(n, 0) for n in names)))
     finally:
         db.close()
     return rows, files
 
 
-def _row(c: CrawlRecord, warc_bytes: int) -> CrawlRow:
+def _row(c: CrawlRecord, status: str, warc_bytes: int) -> CrawlRow:
     s = c.summary or {}
 
     def n(key: str) -> int:
         value = s.get(key, 0)
         return value if isinstance(value, int) else 0
 
-    return CrawlRow(c.id, c.status, c.started, c.finished, n("page_captures"), n("captured"),
+    return CrawlRow(c.id, status, c.started, c.finished, n("page_captures"), n("captured"),
                     n("revisits"), n("failures"), n("bytes"), warc_bytes, c.final, c.label,
                     c.kind)
 

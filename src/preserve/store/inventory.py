@@ -14,7 +14,7 @@ from ..collection import Collection
 from .fixity import FixityManifest
 from .state import CrawlRecord, CrawlRegistry, StateDB, is_record, reading
 
-__all__ = ["collection_status", "list_crawls"]
+__all__ = ["collection_status", "list_crawls", "lock_holder", "shown_status"]
 
 
 def _count_lines(path: Path) -> int:
@@ -40,7 +40,7 @@ def _registry(coll: Collection) -> Iterator[CrawlRegistry]:
         db.close()
 
 
-def _lock_holder(coll: Collection) -> int | None:
+def lock_holder(coll: Collection) -> int | None:
     """The pid of the process holding the collection lock (a crawl, an index), or None.
 
     Asks for a shared lock without waiting and lets go at once: it fails only while
@@ -85,7 +85,7 @@ def collection_status(coll: Collection) -> dict[str, Any]:
     manifest = FixityManifest(coll.manifest_path).entries()
     crawls: list[dict[str, Any]] = []
     unfinished = None
-    holder = _lock_holder(coll)
+    holder = lock_holder(coll)
     if coll.state_db.exists():
         with _registry(coll) as registry:
             for c in registry.all():
@@ -147,7 +147,7 @@ def list_crawls(coll: Collection) -> list[dict[str, Any]]:
     if not coll.state_db.exists():
         return []
     sizes = {p.name: p.stat().st_size for p in coll.closed_warcs()}
-    holder = _lock_holder(coll)
+    holder = lock_holder(coll)
     result = []
     with _registry(coll) as registry:
         for c in registry.all():
