@@ -103,6 +103,7 @@ def test_sizes_are_formatted_for_people(n: float, text: str) -> None:
 
 @pytest.mark.parametrize(("seconds", "text"), [
     (0, "0s"), (0.42, "0.4s"), (3, "3s"), (12, "12s"), (125, "2m 5s"), (7200, "2h"),
+    (0.004, "<0.1s"), (0.049, "<0.1s"), (1.98, "2s"), (9.97, "10s"),
     (5400, "1h 30m"),
     (86400 + 3 * 3600 + 59, "1d 3h"), (3600 + 1, "1h"),
 ])

@@ -105,10 +105,14 @@ def format_rate(n: float, seconds: float) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """Seconds as people read them, at most two units: '0s', '0.4s', '12s', '2m 5s', '2h',
-    '1h 30m', '3d 4h'."""
-    if seconds < 10:
-        return f"{seconds:.0f}s" if float(seconds).is_integer() else f"{seconds:.1f}s"
+    """Seconds as people read them, at most two units: '0s', '<0.1s', '0.4s', '12s',
+    '2m 5s', '2h', '1h 30m', '3d 4h'. Under ten seconds, to a tenth ('2s' for 1.98):
+    a time above 0 that rounds to none is '<0.1s', never '0.0s'."""
+    if 0 < seconds < 0.05:
+        return "<0.1s"
+    tenths = round(float(seconds), 1)
+    if tenths < 10:
+        return f"{tenths:.0f}s" if tenths.is_integer() else f"{tenths:.1f}s"
     whole = round(seconds)
     units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
     for i, (unit, size) in enumerate(units):

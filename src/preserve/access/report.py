@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -149,15 +149,27 @@ class Report:
         return data
 
 
+# The passes of build_report, in order, as on_step names them.
+STEPS = ("crawls", "changes", "index", "fixity", "articles", "missed")
+
+
 def build_report(coll: Collection, *, crawl_id: str | None = None,
-                 replay_base: str | None = None,
-                 now: datetime | None = None) -> Report:
+                 replay_base: str | None = None, now: datetime | None = None,
+                 on_step: Callable[[int, int, str], None] | None = None) -> Report:
     """The report of ``coll`` about crawl ``crawl_id`` (default: the last crawl, finished
-    ones first). ConfigError if there is no such crawl."""
+    ones first). ConfigError if there is no such crawl. ``on_step(done, total, name)`` is
+    called as each pass (``STEPS``) begins, and once with ``done == total`` at the end."""
+    step = iter(range(len(STEPS) + 1))
+
+    def begin(name: str) -> None:
+        if on_step is not None:
+            on_step(next(step), len(STEPS), name)
+
     now = now or datetime.now(UTC)
     base = replay_base or default_replay_base()
     config = coll.load_config()
     _check_index(coll)
+    begin("crawls")
     crawls, files = _crawls(coll)
     chosen = _choose(crawls, crawl_id)
     notes: list[str] = []
@@ -165,15 +177,23 @@ def build_report(coll: Collection, *, crawl_id: str | None = None,
     # The passes that hold much while they run and keep little come first (the diff
     # holds both crawls' captures and keeps the pages that changed), those whose result
     # is large (articles, missed URLs) last: the peak is one pass, not their sum.
+    begin("changes")
     changes = _changes(coll, chosen, crawls)
+    begin("index")
     captures = _captures(coll, wanted, notes)
+    begin("fixity")
     fixity = _fixity(coll, now)
+    begin("articles")
     articles, others = _articles(coll, base)
+    begin("missed")
+    missed = _missed(coll, chosen)
+    pages = max(0, _lines(coll, coll.PAGES_REL) - 1)
+    begin("")
     return Report(
         generated=_iso(now), path=str(coll.root), name=coll.name,
         description=dict(config.description.items()), seeds=list(config.crawl.seeds),
-        crawl=chosen, crawls=crawls, collection_pages=max(0, _lines(coll, coll.PAGES_REL) - 1),
-        captures=captures, missed=_missed(coll, chosen), changes=changes, fixity=fixity,
+        crawl=chosen, crawls=crawls, collection_pages=pages,
+        captures=captures, missed=missed, changes=changes, fixity=fixity,
         articles=articles, other_pages=others, replay_base=base, notes=notes)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store.crawllog import RECHECK_HOP, entries
+from ..units import format_duration
 from ..web.media import is_page
 
 __all__ = ["Progress", "CrawlSummary"]
@@ -81,7 +82,7 @@ class CrawlSummary:
                 f"{self.page_captures} of them pages, "
                 f"{self.bytes} bytes, {self.failures} failed, {self.out_of_scope} out of scope, "
                 f"{self.robots_blocked} blocked by robots.txt, "
-                + (f"{profile}, " if profile else "") + f"in {self.duration:.1f}s")
+                + (f"{profile}, " if profile else "") + f"in {format_duration(self.duration)}")
 
     def profile_line(self) -> str:
         """``profile wordpress excluded 219 URLs: wp-json 180, replytocom 39``, or ""."""

@@ -83,8 +83,14 @@ def report(collection: Path, output: Path | None, crawl_id: str | None, as_text:
 
     if as_text and as_json:
         raise click.UsageError("--text and --json print different things; choose one")
+    from .progress import Bar
+
     coll = Collection.open(collection)
-    result = build_report(coll, crawl_id=crawl_id, replay_base=replay_base)
+    # On a terminal: a bar of the report's passes, the one under way named after it.
+    with Bar("report", unit="items", noun="steps", finish=True,
+             quiet=quiet or as_json) as bar:
+        result = build_report(coll, crawl_id=crawl_id, replay_base=replay_base,
+                              on_step=lambda done, total, name: bar.update(done, total, name))
     if output is not None or not (as_text or as_json):
         path = output if output is not None else default_output(coll.name)
         _write(result, path, coll.root, quiet or as_text or as_json)
