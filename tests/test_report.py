@@ -354,7 +354,8 @@ def test_long_lists_are_cut_in_html_and_whole_in_json(tmp_path: Path) -> None:
 
 def test_hostile_files_in_the_collection(made: Made, tmp_path: Path) -> None:
     """An event log that is a symbolic link is not followed (the report says fixity is
-    not known); an index that is a FIFO is never opened (one line, exit 2)."""
+    not known); index lines naming files outside warcs/ are not counted, and noted; an
+    index that is a FIFO is never opened (one line, exit 2)."""
     coll = tmp_path / "coll"
     shutil.copytree(made.coll, coll, symlinks=True)
     events = coll / "events.jsonl"
@@ -368,6 +369,15 @@ def test_hostile_files_in_the_collection(made: Made, tmp_path: Path) -> None:
     section = lxml_html.fromstring(out.read_text(encoding="utf-8")).get_element_by_id("fixity")
     assert "Not known: " in section.text_content()
     index = coll / "indexes" / "index.cdxj"
+    lines = index.read_text(encoding="utf-8").splitlines(keepends=True)
+    for n, hostile in ((1, "../../x.warc.gz"), (2, "/etc/passwd")):
+        name = json.loads(lines[n].split(" ", 2)[2])["filename"]
+        lines[n] = lines[n].replace(f'"{name}"', f'"{hostile}"')
+    index.write_text("".join(lines), encoding="utf-8")
+    done = cli("report", coll, "--json")
+    assert done.returncode == 0, done.stderr
+    assert ("indexes/index.cdxj line 2 (and 1 more): its filename '../../x.warc.gz' is a "
+            "path with '..'") in "\n".join(json.loads(done.stdout)["notes"])
     index.unlink()
     os.mkfifo(index)
     done = cli("report", coll, "-o", tmp_path / "r2.html", timeout=30)

@@ -13,12 +13,13 @@ row each), never with the bytes of the WARCs (docs/benchmarks.md, Report).
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from .. import __version__
@@ -26,7 +27,7 @@ from ..collection import Collection
 from ..diff import diff_crawls
 from ..errors import ConfigError, PreserveError
 from ..safeopen import Refused, check_in, open_in
-from ..store.cdxj import CdxjEntry, FilenameOutside
+from ..store.cdxj import FilenameOutside, entries
 from ..store.inventory import lock_holder, shown_status
 from ..store.state import CrawlRecord, CrawlRegistry, StateDB, reading
 from ..verify.audit import audit_collection
@@ -277,8 +278,9 @@ def _read_lines(coll: Collection, rel: str) -> Iterator[bytes]:
                           "(`preserve index` rebuilds the index and pages list)") from e
     except OSError as e:
         raise ConfigError(f"cannot read {rel} ({e.strerror})") from e
-    with f:
-        yield from f
+    # open_in's file is unbuffered: read it in 64 KiB pieces, never a byte at a time.
+    with io.BufferedReader(cast(io.RawIOBase, f), 1 << 16) as lines:
+        yield from lines
 
 
 def _lines(coll: Collection, rel: str) -> int:
@@ -299,16 +301,18 @@ def _captures(coll: Collection, wanted: set[str] | None, notes: list[str]) -> Ca
     revisits: list[tuple[str, int, str]] = []  # (url, status, digest)
     if not coll.index_path.exists():
         notes.append(f"{coll.INDEX_REL} is missing: run `preserve index` to rebuild it")
-    outside: tuple[int, int, str] | None = None  # lines naming no file of warcs/, the first
-    for lineno, raw in enumerate(_read_lines(coll, coll.INDEX_REL), 1):
-        try:
-            entry = CdxjEntry.from_line(raw.decode("utf-8"))
-        except FilenameOutside as e:
-            outside = (outside[0] + 1, outside[1], outside[2]) if outside else (1, lineno,
-                                                                                str(e))
-            continue
-        except (ValueError, KeyError, UnicodeDecodeError):
-            continue  # a damaged line; `preserve verify` reports it
+    outside, first, why = 0, 0, ""  # lines naming no file of warcs/: how many, the first
+
+    def skipped(lineno: int, e: ValueError) -> None:
+        # A damaged line is skipped (`preserve verify` reports it); one that names a
+        # file outside warcs/ is noted too.
+        nonlocal outside, first, why
+        if isinstance(e, FilenameOutside):
+            outside += 1
+            if outside == 1:
+                first, why = lineno, str(e)
+
+    for entry in entries(_read_lines(coll, coll.INDEX_REL), skipped=skipped):
         if entry.url is None:
             continue
         mime = entry.mime or "-"
@@ -330,10 +334,9 @@ def _captures(coll: Collection, wanted: set[str] | None, notes: list[str]) -> Ca
         tally = hosts.setdefault(host, [0, 0])
         tally[0] += 1
         tally[1] += entry.length
-    if outside is not None:
-        count, lineno, why = outside
-        more = f" (and {count - 1} more)" if count > 1 else ""
-        notes.append(f"{coll.INDEX_REL} line {lineno}{more}: {why}; not counted (`preserve "
+    if outside:
+        more = f" (and {outside - 1} more)" if outside > 1 else ""
+        notes.append(f"{coll.INDEX_REL} line {first}{more}: {why}; not counted (`preserve "
                      "verify` reports the index, `preserve index` rebuilds it)")
     for url, status, digest in revisits:
         mime = originals.get(digest, "warc/revisit")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +34,8 @@ from ..web.urls import surt_key
 
 __all__ = [
     "read_entries",
+    "entries",
+    "Skipped",
     "confine_filename",
     "FilenameOutside",
     "CdxjEntry",
@@ -44,6 +46,9 @@ __all__ = [
     "http_status",
 ]
 
+# Told of a line that is skipped: its number (from 1) and why (FilenameOutside for a
+# filename that is not in warcs/).
+Skipped = Callable[[int, ValueError], None]
 INDEXED_TYPES = frozenset({"response", "revisit", "resource", "metadata"})
 _WARC_FIELDS = "application/warc-fields"
 _MIME_END = re.compile(r"[;\s]")
@@ -153,21 +158,30 @@ class CdxjEntry:
                    length, offset, filename)
 
 
-def read_entries(path: Path) -> Iterator[CdxjEntry]:
+def read_entries(path: Path, *, skipped: Skipped | None = None) -> Iterator[CdxjEntry]:
     """Every line of the CDXJ index at ``path`` that parses, in order; a damaged line, and
-    one whose filename is not in ``warcs/``, is skipped (`preserve verify` reports it).
-    The file is opened at the call, so a missing index raises FileNotFoundError there,
-    and each caller says what that means."""
-    return _entries(open(path, encoding="utf-8", errors="replace"))
+    one whose filename is not in ``warcs/``, is skipped (`preserve verify` reports it),
+    and told to ``skipped`` with its number. The file is opened at the call, so a missing
+    index raises FileNotFoundError there, and each caller says what that means."""
+    return _closing(open(path, encoding="utf-8", errors="replace"), skipped)
 
 
-def _entries(f: IO[str]) -> Iterator[CdxjEntry]:
+def entries(lines: Iterable[bytes | str], *, skipped: Skipped | None = None
+            ) -> Iterator[CdxjEntry]:
+    """``read_entries`` over lines a caller has opened itself (bytes are decoded as UTF-8,
+    an invalid byte replaced): for an index opened through ``safeopen``, say."""
+    for lineno, line in enumerate(lines, 1):
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        try:
+            yield CdxjEntry.from_line(text)
+        except ValueError as e:
+            if skipped is not None:
+                skipped(lineno, e)
+
+
+def _closing(f: IO[str], skipped: Skipped | None) -> Iterator[CdxjEntry]:
     with f:
-        for line in f:
-            try:
-                yield CdxjEntry.from_line(line)
-            except ValueError:
-                continue
+        yield from entries(f, skipped=skipped)
 
 
 def is_indexed(rec_type: str | None, content_type: str | None) -> bool:
