@@ -45,7 +45,7 @@ from typing import cast
 from ..collection import Collection
 from ..errors import ExitStatus, PreserveError
 from ..safeopen import Refused, check_in, open_in
-from ..store.cdxj import CdxjEntry
+from ..store.cdxj import CdxjEntry, FilenameOutside
 from .links import DEFAULT_REPLAY_PORT, REPLAY_COLLECTION, replay_url
 
 __all__ = ["ReplayError", "ReplaySource", "ReplayServer", "Dropped", "PYWB_MISSING",
@@ -118,6 +118,8 @@ def confined_index(coll: Collection, out: Path) -> Dropped | None:
                 if entry.filename not in verdicts:
                     verdicts[entry.filename] = _refused(coll, entry.filename)
                 why = verdicts[entry.filename]
+            except FilenameOutside as e:
+                why = str(e)
             except (ValueError, UnicodeDecodeError) as e:
                 why = f"not a CDXJ line pywb can use ({e})"
             if why is None:
