@@ -58,6 +58,7 @@ _IN_USE = "Address already in use"
 # pywb's archive_paths is a template ({param} is filled in, * globbed) and a path with
 # "://" is taken for a URL: such a directory is given to pywb through a link instead.
 _TEMPLATE_CHARS = re.compile(r"[{}*?\[\]]|://")
+_VERDICTS_KEPT = 10_000  # files whose check confined_index remembers (a collection has few)
 _WILDCARD = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
 
 
@@ -116,6 +117,8 @@ def confined_index(coll: Collection, out: Path) -> Dropped | None:
             try:
                 entry = CdxjEntry.from_line(raw.decode("utf-8"))
                 if entry.filename not in verdicts:
+                    if len(verdicts) >= _VERDICTS_KEPT:  # a hostile index names millions
+                        verdicts.clear()
                     verdicts[entry.filename] = _refused(coll, entry.filename)
                 why = verdicts[entry.filename]
             except FilenameOutside as e:
