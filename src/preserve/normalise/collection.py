@@ -42,7 +42,6 @@ from ..atomic import atomic_write
 from ..collection import Collection
 from ..errors import CollectionError, StorageError
 from ..store.events import EventLog
-from ..store.warc import sha256_file
 from ..units import plural
 from ..web.html import decode_html, http_charset, parse_html
 from .article import PAGE_TYPES, Article, Provenance
@@ -97,6 +96,13 @@ class NormaliseSummary:
 def article_id(url: str, capture_time: str) -> str:
     """Stable id of one capture: 16 hex digits of SHA-256 over the URL, a space, the time."""
     return hashlib.sha256(f"{url} {capture_time}".encode()).hexdigest()[:16]
+
+
+def _sha256(path: Path) -> str:
+    # Not store.warc's sha256_file: that module brings in the WARC writer and warcio,
+    # which normalise does not otherwise import (start-up counts in its rate).
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _host(url: str) -> str:
@@ -377,6 +383,6 @@ def _write(coll: Collection, state: NormaliseState, warcs: list[Path], captures:
         data={**summary.to_dict(), "output": Collection.ARTICLES_REL,
               "warc_files": [p.name for p in warcs],
               # What verify checks the output against (docs/verify.md).
-              "sha256": {coll.rel(p): sha256_file(p)
+              "sha256": {coll.rel(p): _sha256(p)
                          for p in (coll.articles_path, coll.sites_path)}})
     return summary
