@@ -215,7 +215,10 @@ def _original(state: NormaliseState, coll: Collection, cap: Capture) -> tuple[
 
 class _Template:
     """Which blocks are a host's template, asked of the state once per block while one
-    host's pages follow each other (pass 2 changes no count)."""
+    host's pages follow each other (pass 2 changes no count). At most ``KNOWN`` answers
+    are held, so a collection of one large site stays in bounded memory."""
+
+    KNOWN = 100_000
 
     def __init__(self, state: NormaliseState) -> None:
         self.state = state
@@ -233,6 +236,8 @@ class _Template:
         known = self.known.get(key)
         if known is None:
             assert self.host is not None
+            if len(self.known) >= self.KNOWN:
+                self.known.clear()
             known = self.known[key] = self.state.block_pages(self.host, key) >= self.limit
         return known
 
