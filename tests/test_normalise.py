@@ -310,3 +310,29 @@ def test_site_template_is_learned_but_an_article_at_two_urls_is_not_template(
     [site] = jsonl(coll.root / "normalised" / "sites.jsonl")
     assert site == {"host": "council.example", "pages": 10,
                     "notes": ["Notice: this council site is no longer updated."]}
+
+
+def test_block_counts_are_the_same_however_often_they_are_spilled(tmp_path: Path) -> None:
+    """The learner's counts, summed in memory and added to SQLite in bounds, equal counting
+    each page in the database; a WARC rolled back (a stale index) leaves no count behind."""
+    from preserve.normalise.state import NormaliseState
+
+    pages = [("a.example", ["k1", "k2", "k3"]), ("b.example", ["k1"]),
+             ("a.example", ["k2", "k3", "k4"]), ("a.example", ["k3"])]
+    seen = []
+    for spill in (1, 2, 1_000):
+        state = NormaliseState(tmp_path / f"s{spill}.sqlite3", spill=spill)
+        state.count_page(*pages[0])
+        state.savepoint()
+        state.count_page("a.example", ["k1", "gone"])  # learnt from a stale index: undone
+        state.count_page("c.example", ["k1"])
+        state.rollback_to()
+        for host, keys in pages[1:]:
+            state.count_page(host, keys)
+        seen.append((state.hosts(), state.host_pages("a.example"),
+                     [state.block_pages(h, k) for h in ("a.example", "b.example")
+                      for k in ("k1", "k2", "k3", "k4", "gone")]))
+        state.commit()
+        state.close()
+    assert seen[0] == seen[1] == seen[2] == (
+        [("a.example", 3), ("b.example", 1)], 3, [1, 2, 3, 1, 0, 1, 0, 0, 0, 0])

@@ -58,9 +58,11 @@ def keyed_blocks(found: Sequence[tuple[str, str]]) -> dict[str, PageBlock]:
     """The distinct blocks among a page's (text, path) pairs (``blocks.PathBlocks``), by
     key, first occurrence kept; blocks of one word or none left out."""
     out: dict[str, PageBlock] = {}
+    seen: set[str] = set()  # a text met again has its key already: not hashed again
     for text, path in found:
-        if not _TWO_TOKENS.search(text):
+        if text in seen or not _TWO_TOKENS.search(text):
             continue
+        seen.add(text)
         key = block_key(text)
         if key not in out:
             out[key] = PageBlock(key, text, path)

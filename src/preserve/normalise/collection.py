@@ -42,7 +42,6 @@ from ..atomic import atomic_write
 from ..collection import Collection
 from ..errors import CollectionError, StorageError
 from ..store.events import EventLog
-from ..store.warc import sha256_file
 from ..units import plural
 from ..web.html import decode_html, http_charset, parse_html
 from .article import PAGE_TYPES, Article, Provenance
@@ -97,6 +96,13 @@ class NormaliseSummary:
 def article_id(url: str, capture_time: str) -> str:
     """Stable id of one capture: 16 hex digits of SHA-256 over the URL, a space, the time."""
     return hashlib.sha256(f"{url} {capture_time}".encode()).hexdigest()[:16]
+
+
+def _sha256(path: Path) -> str:
+    # Not store.warc's sha256_file: that module brings in the WARC writer and warcio,
+    # which normalise does not otherwise import (start-up counts in its rate).
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _host(url: str) -> str:
@@ -209,7 +215,10 @@ def _original(state: NormaliseState, coll: Collection, cap: Capture) -> tuple[
 
 class _Template:
     """Which blocks are a host's template, asked of the state once per block while one
-    host's pages follow each other (pass 2 changes no count)."""
+    host's pages follow each other (pass 2 changes no count). At most ``KNOWN`` answers
+    are held, so a collection of one large site stays in bounded memory."""
+
+    KNOWN = 100_000
 
     def __init__(self, state: NormaliseState) -> None:
         self.state = state
@@ -227,6 +236,8 @@ class _Template:
         known = self.known.get(key)
         if known is None:
             assert self.host is not None
+            if len(self.known) >= self.KNOWN:
+                self.known.clear()
             known = self.known[key] = self.state.block_pages(self.host, key) >= self.limit
         return known
 
@@ -377,6 +388,6 @@ def _write(coll: Collection, state: NormaliseState, warcs: list[Path], captures:
         data={**summary.to_dict(), "output": Collection.ARTICLES_REL,
               "warc_files": [p.name for p in warcs],
               # What verify checks the output against (docs/verify.md).
-              "sha256": {coll.rel(p): sha256_file(p)
+              "sha256": {coll.rel(p): _sha256(p)
                          for p in (coll.articles_path, coll.sites_path)}})
     return summary

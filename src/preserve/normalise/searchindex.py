@@ -17,6 +17,7 @@ was, and the next run completes it.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -96,13 +97,23 @@ class _Folding(dict[int, str]):
 _FOLD = _Folding()
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return match.group().translate(_FOLD)
+
+
 def fold(text: str) -> str:
     """``text`` as the index holds it: accents and marks dropped ("Düsseldorf" ->
     "Dusseldorf", "Αθήνα" -> "Αθηνα", "Ёлка" -> "Елка"). A token character stays one or
     more token characters, and nothing else changes, so token positions are kept."""
+    text = text.replace(MARK_OPEN, " ").replace(MARK_CLOSE, " ")
     if text.isascii():
-        return text.replace(MARK_OPEN, " ").replace(MARK_CLOSE, " ")
-    return text.translate(_FOLD)
+        return text
+    # Only the runs of other characters are looked up (ASCII folds to itself): most
+    # text that is not ASCII is mostly ASCII, with a few quotes, dashes and accents.
+    return _NON_ASCII.sub(_fold_run, text)
 
 
 def _clean(text: str) -> str:

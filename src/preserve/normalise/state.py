@@ -3,8 +3,11 @@
 Which WARC files are done; per host, how many pages were seen and on how many pages
 each block occurred (site boilerplate); the first capture of each payload digest (to
 resolve revisits); the first article of each body hash (duplicates); site notes. All
-of it lives on disk, so memory stays flat however large the collection. One run is one
-transaction: a run that dies leaves the state as it was before it.
+of it lives on disk, so memory stays flat however large the collection: the block counts
+of the pages being learnt are summed in memory first (a site repeats its template on
+every page) and added to the database in one statement each ``SPILL`` distinct blocks,
+and before anything reads them. One run is one transaction: a run that dies leaves the
+state as it was before it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["NormaliseState", "SCHEMA"]
+__all__ = ["NormaliseState", "SCHEMA", "SPILL"]
+
+# Distinct (host, block) counts held in memory before they are added to the database.
+SPILL = 20_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,22 +38,43 @@ CREATE TABLE IF NOT EXISTS notes (host TEXT NOT NULL, key TEXT NOT NULL, text TE
 
 
 class NormaliseState:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, spill: int = SPILL) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.executescript(SCHEMA)
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', '1')")
         self.db.execute("BEGIN")
+        # Counts not yet in the database: pages per host, pages per (host, block key).
+        self._hosts: dict[str, int] = {}
+        self._blocks: dict[tuple[str, str], int] = {}
+        self._spill_at = spill
+
+    def _spill(self) -> None:
+        """Add the counts held in memory to the database."""
+        if self._hosts:
+            self.db.executemany("INSERT INTO hosts VALUES (?, ?) ON CONFLICT (host) DO UPDATE "
+                                "SET pages = pages + excluded.pages", self._hosts.items())
+            self._hosts.clear()
+        if self._blocks:
+            self.db.executemany(
+                "INSERT INTO blocks VALUES (?, ?, ?) ON CONFLICT (host, key) "
+                "DO UPDATE SET pages = pages + excluded.pages",
+                ((host, key, n) for (host, key), n in self._blocks.items()))
+            self._blocks.clear()
 
     def commit(self) -> None:
+        self._spill()
         self.db.execute("COMMIT")
 
     def savepoint(self) -> None:
         """Mark where to come back to (``rollback_to``) or keep what follows (``release``)."""
+        self._spill()
         self.db.execute("SAVEPOINT warc")
 
     def rollback_to(self) -> None:
         """Undo what was done since ``savepoint`` (a WARC learnt from a stale index)."""
+        self._hosts.clear()
+        self._blocks.clear()
         self.db.execute("ROLLBACK TO warc")
         self.db.execute("RELEASE warc")
 
@@ -66,16 +93,22 @@ class NormaliseState:
         self.db.execute("INSERT OR REPLACE INTO warcs VALUES (?, ?, ?)", (name, size, articles))
 
     def count_page(self, host: str, keys: Iterable[str]) -> None:
-        self.db.execute("INSERT INTO hosts VALUES (?, 1) ON CONFLICT (host) DO UPDATE "
-                        "SET pages = pages + 1", (host,))
-        self.db.executemany("INSERT INTO blocks VALUES (?, ?, 1) ON CONFLICT (host, key) "
-                            "DO UPDATE SET pages = pages + 1", ((host, k) for k in keys))
+        """One page of ``host`` holds the blocks ``keys`` (each once)."""
+        hosts, blocks = self._hosts, self._blocks
+        hosts[host] = hosts.get(host, 0) + 1
+        for key in keys:
+            hk = (host, key)
+            blocks[hk] = blocks.get(hk, 0) + 1
+        if len(blocks) >= self._spill_at:
+            self._spill()
 
     def host_pages(self, host: str) -> int:
+        self._spill()
         row = self.db.execute("SELECT pages FROM hosts WHERE host = ?", (host,)).fetchone()
         return int(row[0]) if row else 0
 
     def block_pages(self, host: str, key: str) -> int:
+        self._spill()
         row = self.db.execute("SELECT pages FROM blocks WHERE host = ? AND key = ?",
                               (host, key)).fetchone()
         return int(row[0]) if row else 0
@@ -105,6 +138,7 @@ class NormaliseState:
 
     def hosts(self) -> list[tuple[str, int]]:
         """Every host seen, with its page count, by host name."""
+        self._spill()
         return [(str(host), int(pages)) for host, pages in self.db.execute(
             "SELECT host, pages FROM hosts ORDER BY host")]
 
