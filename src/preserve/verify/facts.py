@@ -97,7 +97,10 @@ class FactWriter:
         fields = (head.get("WARC-Record-ID"), head.type, str(head.offset), payload_digest,
                   head.get("WARC-Refers-To"), head.get("WARC-Refers-To-Target-URI"),
                   head.get("WARC-Refers-To-Date"), head.uri, head.get("WARC-Date"))
-        self._ids.write("\t".join(_clean(v) for v in fields) + "\n")
+        line = "\t".join([v or "" for v in fields])
+        if line.count("\t") != len(fields) - 1 or "\n" in line or "\r" in line:
+            line = "\t".join(_clean(v) for v in fields)  # rare: a tab or line break
+        self._ids.write(line + "\n")
         if self.index:
             self._index(head, http_head, payload_start, payload_digest or payload_sha1)
 
