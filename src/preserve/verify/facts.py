@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -146,6 +145,8 @@ class FactWriter:
             title = None
             if head.type == "response" and http.headers is not None:
                 title = read_title(io.BytesIO(payload_start), http.headers)
+            import json  # only for a collection's WARCs, as warcio above
+
             self._pages.write(json.dumps({"url": url, "timestamp": timestamp,
                                           "type": head.type, "title": title,
                                           "digest": digest}) + "\n")

@@ -13,7 +13,6 @@ value forms and per-type rules of sections 5 to 7. What the standard only recomm
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
 from operator import itemgetter
@@ -189,6 +188,8 @@ _uri: _Test = _URI.fullmatch
 def _ip(value: str) -> bool:
     if _IPV4.fullmatch(value):
         return True  # the common case, without ipaddress's slower parse
+    import ipaddress  # here: nearly every address is IPv4, and workers start faster
+
     try:
         ipaddress.ip_address(value)
     except ValueError:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..safeopen import Refused, open_in, open_regular
-from ..store.records import format_digest
 from ..web import inflate
 from .digests import Digest, DigestFormatError, format_like, parse_digest
 from .httphead import HTTP_STEP, HttpHead
@@ -475,6 +474,10 @@ class Scanner:
         if self.sink is not None and digests:
             sha1 = None
             if rec.sha1 is not None:
+                # Here, not at the top: a worker checking loose files never needs it,
+                # and store.records imports uuid, platform and datetime.
+                from ..store.records import format_digest
+
                 sha1 = format_digest("sha1", rec.sha1.digest())
             self.sink.record(rec.head, rec.length, rec.head.get("WARC-Payload-Digest"),
                              http_head, bytes(rec.payload_buf), sha1)
