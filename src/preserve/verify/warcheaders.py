@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from operator import itemgetter
+from operator import itemgetter, methodcaller
+from typing import cast
 
 __all__ = ["RecordHead", "Problem", "parse_head", "content_length", "KNOWN_VERSIONS",
            "RECORD_TYPES"]
@@ -133,7 +134,14 @@ def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem
         problems.append(("WARC_HEADER_MALFORMED", "a WARC header is not UTF-8 (WARC 1.1 "
                          "section 4)", None, None))
         text = raw.decode("utf-8", "replace").split("\r\n")[1:]
-    headers: list[tuple[str, str]] = []
+    fields = list(map(_FIELD_LINE.fullmatch, text))
+    if None not in fields:
+        # Every line a field (the usual case): what the loop below gives, in C.
+        headers = cast(list[tuple[str, str]], list(map(_GROUPS, fields)))
+        head = RecordHead(offset, f"WARC/{number}", headers)
+        problems.extend(_validate(head))
+        return head, problems
+    headers = []
     for line in text:
         if line[:1] in (" ", "\t"):
             if not headers:
@@ -158,6 +166,12 @@ def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem
     problems.extend(_validate(head))
     return head, problems
 
+
+# A header line that is a field: a token, a colon, the value without the spaces and tabs
+# around it. A line that is not (a continuation line, a bad line) is left to the loop.
+_FIELD_LINE = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]*:[ \t]*(.*?)[ \t]*",
+                         re.DOTALL)
+_GROUPS = methodcaller("groups")
 
 # Field names found to be tokens: the same few dozen names head every record.
 _TOKENS_SEEN: set[str] = set()
@@ -257,9 +271,26 @@ for _name in _DEFINED:
 
 def _validate(head: RecordHead) -> list[Problem]:
     out: list[Problem] = []
-    seen: set[str] = set()
     rec_type = head.type
-    for key, (_, value) in zip(head.keys, head.headers, strict=True):
+    keys = head.keys
+    if len(set(keys)) == len(keys):
+        # No name twice (the usual case): the loop below without its bookkeeping. Only
+        # defined fields are looked up in ``seen`` after it, so all names will do.
+        seen = set(keys)
+        for key, value in zip(keys, map(itemgetter(1), head.headers), strict=True):
+            rule = _RULES.get(key)
+            if rule is None:
+                continue  # an extension field: readers shall ignore it (5.1)
+            test = rule[2]
+            if test is _date_form:
+                out.extend(_date(rule[0], value, rule[1]))
+            elif not test(value):
+                out.append(_invalid(rule, value))
+            if rec_type in rule[4]:
+                out.append(_not_allowed(rule, rec_type, value))
+        return _validate_record(head, rec_type, seen, out)
+    seen = set()
+    for key, (_, value) in zip(keys, head.headers, strict=True):
         rule = _RULES.get(key)
         if rule is None:
             continue  # an extension field: readers shall ignore it (5.1)
@@ -273,15 +304,30 @@ def _validate(head: RecordHead) -> list[Problem]:
         if test is _date_form:
             out.extend(_date(canonical, value, section))
         elif not test(value):
-            if what == "empty":
-                out.append(("WARC_HEADER_INVALID", f"{canonical} is empty (WARC 1.1 "
-                            f"section {section})", "a value", ""))
-            else:
-                out.append(("WARC_HEADER_INVALID", f"{canonical} is not {what} (WARC 1.1 "
-                            f"section {section})", what, value))
+            out.append(_invalid(rule, value))
         if rec_type in not_in:
-            out.append(("WARC_FIELD_NOT_ALLOWED", f"{canonical} shall not be used in a "
-                        f"{rec_type} record (WARC 1.1 section {section})", None, value))
+            out.append(_not_allowed(rule, rec_type, value))
+    return _validate_record(head, rec_type, seen, out)
+
+
+def _invalid(rule: _Rule, value: str) -> Problem:
+    canonical, section, _, what, _ = rule
+    if what == "empty":
+        return ("WARC_HEADER_INVALID", f"{canonical} is empty (WARC 1.1 section {section})",
+                "a value", "")
+    return ("WARC_HEADER_INVALID", f"{canonical} is not {what} (WARC 1.1 section "
+            f"{section})", what, value)
+
+
+def _not_allowed(rule: _Rule, rec_type: str, value: str) -> Problem:
+    canonical, section, _, _, _ = rule
+    return ("WARC_FIELD_NOT_ALLOWED", f"{canonical} shall not be used in a {rec_type} "
+            f"record (WARC 1.1 section {section})", None, value)
+
+
+def _validate_record(head: RecordHead, rec_type: str, seen: set[str],
+                     out: list[Problem]) -> list[Problem]:
+    """The checks of the record as a whole, after those of each field (``out``)."""
     for name, key in _MANDATORY_KEYS:
         if key not in seen:
             out.append(("WARC_HEADER_MISSING", f"no {name} header (WARC 1.1 section "
