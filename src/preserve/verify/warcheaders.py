@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from operator import itemgetter, methodcaller
-from typing import cast
+from operator import itemgetter
 
 __all__ = ["RecordHead", "Problem", "parse_head", "content_length", "KNOWN_VERSIONS",
            "RECORD_TYPES"]
@@ -134,14 +133,7 @@ def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem
         problems.append(("WARC_HEADER_MALFORMED", "a WARC header is not UTF-8 (WARC 1.1 "
                          "section 4)", None, None))
         text = raw.decode("utf-8", "replace").split("\r\n")[1:]
-    fields = list(map(_FIELD_LINE.fullmatch, text))
-    if None not in fields:
-        # Every line a field (the usual case): what the loop below gives, in C.
-        headers = cast(list[tuple[str, str]], list(map(_GROUPS, fields)))
-        head = RecordHead(offset, f"WARC/{number}", headers)
-        problems.extend(_validate(head))
-        return head, problems
-    headers = []
+    headers: list[tuple[str, str]] = []
     for line in text:
         if line[:1] in (" ", "\t"):
             if not headers:
@@ -166,12 +158,6 @@ def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem
     problems.extend(_validate(head))
     return head, problems
 
-
-# A header line that is a field: a token, a colon, the value without the spaces and tabs
-# around it. A line that is not (a continuation line, a bad line) is left to the loop.
-_FIELD_LINE = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]*:[ \t]*(.*?)[ \t]*",
-                         re.DOTALL)
-_GROUPS = methodcaller("groups")
 
 # Field names found to be tokens: the same few dozen names head every record.
 _TOKENS_SEEN: set[str] = set()
