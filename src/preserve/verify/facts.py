@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -97,7 +96,10 @@ class FactWriter:
         fields = (head.get("WARC-Record-ID"), head.type, str(head.offset), payload_digest,
                   head.get("WARC-Refers-To"), head.get("WARC-Refers-To-Target-URI"),
                   head.get("WARC-Refers-To-Date"), head.uri, head.get("WARC-Date"))
-        self._ids.write("\t".join(_clean(v) for v in fields) + "\n")
+        line = "\t".join([v or "" for v in fields])
+        if line.count("\t") != len(fields) - 1 or "\n" in line or "\r" in line:
+            line = "\t".join(_clean(v) for v in fields)  # rare: a tab or line break
+        self._ids.write(line + "\n")
         if self.index:
             self._index(head, http_head, payload_start, payload_digest or payload_sha1)
 
@@ -143,6 +145,8 @@ class FactWriter:
             title = None
             if head.type == "response" and http.headers is not None:
                 title = read_title(io.BytesIO(payload_start), http.headers)
+            import json  # only for a collection's WARCs, as warcio above
+
             self._pages.write(json.dumps({"url": url, "timestamp": timestamp,
                                           "type": head.type, "title": title,
                                           "digest": digest}) + "\n")

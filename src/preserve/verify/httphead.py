@@ -15,6 +15,7 @@ __all__ = ["HttpHead", "HTTP_HEAD_MAX", "HTTP_STEP"]
 HTTP_HEAD_MAX = 256 * 1024  # at most this much of a head is kept
 _NOT_SPACE = re.compile(rb"[^ \t\r\n\x0b\x0c]")  # what bytes.rstrip() keeps
 HTTP_STEP = 1 << 16  # the head is looked for in steps of this many bytes
+_BLANK_LINE = re.compile(rb"(?:^|(?<=\n))[ \t\r\x0b\x0c]*\n")  # a line of whitespace only
 
 
 class HttpHead:
@@ -35,6 +36,15 @@ class HttpHead:
     def feed(self, data: bytes) -> int | None:
         """Take the block's next bytes: how many of them belong to the head if it ends
         in them, else None."""
+        if not self.kept and not self.line and self.fits:
+            # The usual case, the whole head in the first bytes: its end is the first
+            # line that is whitespace only, and all of it is kept.
+            blank = _BLANK_LINE.search(data, 0, HTTP_HEAD_MAX)
+            if blank is not None:
+                # As the loop below leaves it: the blank line is kept, and is the line too.
+                self.kept += data[:blank.end()]
+                self.line = bytearray(data[blank.start():blank.end()])
+                return blank.end()
         i, n = 0, len(data)
         while i < n:
             nl = data.find(b"\n", i)

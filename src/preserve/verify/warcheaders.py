@@ -13,9 +13,9 @@ value forms and per-type rules of sections 5 to 7. What the standard only recomm
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
+from operator import itemgetter
 
 __all__ = ["RecordHead", "Problem", "parse_head", "content_length", "KNOWN_VERSIONS",
            "RECORD_TYPES"]
@@ -26,6 +26,7 @@ KNOWN_VERSIONS = frozenset({"0.17", "0.18", "1.0", "1.1"})
 RECORD_TYPES = frozenset({"warcinfo", "response", "resource", "request", "metadata",
                           "revisit", "conversion", "continuation"})
 _MANDATORY = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
+_MANDATORY_KEYS = tuple((name, name.lower()) for name in _MANDATORY)
 _NEEDS_URI = frozenset({"response", "resource", "request", "revisit", "conversion",
                         "continuation"})
 # The defined fields of section 5; each may appear once, except WARC-Concurrent-To (5.7).
@@ -79,27 +80,27 @@ _MEDIA_TYPE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+/[!#$%&'*+\-.^_`|~0-9A-Za
 class RecordHead:
     """A record's WARC headers as parsed, with the offsets and length of its record."""
 
-    __slots__ = ("offset", "version", "headers", "keys", "type", "_lower")
+    __slots__ = ("offset", "version", "headers", "keys", "type", "uri", "_lower")
 
     def __init__(self, offset: int, version: str, headers: list[tuple[str, str]]) -> None:
         self.offset = offset
         self.version = version
         self.headers = headers
-        self.keys = [name.lower() for name, _ in headers]  # the names in lower case
-        self._lower: dict[str, str] = {}
-        for key, (_, value) in zip(self.keys, headers, strict=True):
-            self._lower.setdefault(key, value)
+        # The names in lower case (map, not a comprehension: this runs for every record).
+        self.keys = list(map(str.lower, map(itemgetter(0), headers)))
+        # The first value of each name: built backwards, so that the first one wins.
+        self._lower: dict[str, str] = dict(zip(reversed(self.keys),
+                                               map(itemgetter(1), reversed(headers)),
+                                               strict=True))
         # The record type in lower case (the standard's literals are case-insensitive).
         self.type = self._lower.get("warc-type", "").lower()
+        # WARC-Target-URI, without the angle brackets WARC 1.0 wrote (wget still does).
+        uri = self._lower.get("warc-target-uri") or ""
+        self.uri = uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
 
     def get(self, name: str) -> str | None:
         """The first value of the field ``name`` (any case), or None."""
         return self._lower.get(name.lower())
-
-    @property
-    def uri(self) -> str:
-        uri = self.get("WARC-Target-URI") or ""
-        return uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
 
 
 def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem]]:
@@ -147,7 +148,7 @@ def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem
             continue
         name, sep, value = line.partition(":")
         name = name.rstrip(" \t")
-        if not sep or not _TOKEN.fullmatch(name):
+        if not sep or (name not in _TOKENS_SEEN and not _is_token(name)):
             problems.append(("WARC_HEADER_MALFORMED", "a header line is not a field name "
                              "(a token), a colon and a value (WARC 1.1 section 4)",
                              "Name: value", repr(line[:60])))
@@ -158,23 +159,37 @@ def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem
     return head, problems
 
 
+# Field names found to be tokens: the same few dozen names head every record.
+_TOKENS_SEEN: set[str] = set()
+
+
+def _is_token(name: str) -> bool:
+    if _TOKEN.fullmatch(name) is None:
+        return False
+    if len(_TOKENS_SEEN) < 1024:
+        _TOKENS_SEEN.add(name)
+    return True
+
+
 def content_length(head: RecordHead) -> int | None:
     text = head.get("Content-Length")
     return int(text) if text and text.isdigit() and text.isascii() else None
 
 
-def _uri_in_brackets(value: str) -> bool:
-    return _BRACKETED_URI.fullmatch(value) is not None
-
-
-def _uri(value: str) -> bool:
-    # WARC 1.0 wrote WARC-Target-URI in angle brackets (wget still does), 1.1 without.
-    return _URI.fullmatch(value) is not None
+# A value's test gives something true for a good value. The regular expressions' own
+# fullmatch is the test where one will do: a Python function around it would be called
+# for nearly every field of every record. (WARC 1.0 wrote WARC-Target-URI in angle
+# brackets, and wget still does; 1.1 without: _URI takes both.)
+_Test = Callable[[str], object]
+_uri_in_brackets: _Test = _BRACKETED_URI.fullmatch
+_uri: _Test = _URI.fullmatch
 
 
 def _ip(value: str) -> bool:
     if _IPV4.fullmatch(value):
         return True  # the common case, without ipaddress's slower parse
+    import ipaddress  # here: nearly every address is IPv4, and workers start faster
+
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -186,12 +201,12 @@ def _digits(value: str) -> bool:
     return value.isdigit() and value.isascii()
 
 
-def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
-    return lambda value: pattern.fullmatch(value) is not None
+def _matches(pattern: re.Pattern[str]) -> _Test:
+    return pattern.fullmatch
 
 
 # field -> (the value's test, what a good value looks like)
-_FORMS: dict[str, tuple[Callable[[str], bool], str]] = {
+_FORMS: dict[str, tuple[_Test, str]] = {
     "warc-record-id": (_uri_in_brackets, "<uri>, e.g. <urn:uuid:...>"),
     "content-length": (_digits, "a number of octets"),
     "warc-concurrent-to": (_uri_in_brackets, "<uri>"),
@@ -216,8 +231,7 @@ def _date_form(value: str) -> bool:
     return True  # checked by _date, which also tells a lower-case t or z apart
 
 
-def _not_empty(value: str) -> bool:
-    return bool(value)
+_not_empty: _Test = len
 
 
 def _any(value: str) -> bool:
@@ -226,7 +240,7 @@ def _any(value: str) -> bool:
 
 # field (lower case) -> its name, its section, the test of its value, what a good value
 # looks like, and the record types it shall not be used in
-_Rule = tuple[str, str, Callable[[str], bool], str, frozenset[str]]
+_Rule = tuple[str, str, _Test, str, frozenset[str]]
 _RULES: dict[str, _Rule] = {}
 for _name in _DEFINED:
     _key = _name.lower()
@@ -243,9 +257,26 @@ for _name in _DEFINED:
 
 def _validate(head: RecordHead) -> list[Problem]:
     out: list[Problem] = []
-    seen: set[str] = set()
     rec_type = head.type
-    for key, (_, value) in zip(head.keys, head.headers, strict=True):
+    keys = head.keys
+    if len(set(keys)) == len(keys):
+        # No name twice (the usual case): the loop below without its bookkeeping. Only
+        # defined fields are looked up in ``seen`` after it, so all names will do.
+        seen = set(keys)
+        for key, value in zip(keys, map(itemgetter(1), head.headers), strict=True):
+            rule = _RULES.get(key)
+            if rule is None:
+                continue  # an extension field: readers shall ignore it (5.1)
+            test = rule[2]
+            if test is _date_form:
+                out.extend(_date(rule[0], value, rule[1]))
+            elif not test(value):
+                out.append(_invalid(rule, value))
+            if rec_type in rule[4]:
+                out.append(_not_allowed(rule, rec_type, value))
+        return _validate_record(head, rec_type, seen, out)
+    seen = set()
+    for key, (_, value) in zip(keys, head.headers, strict=True):
         rule = _RULES.get(key)
         if rule is None:
             continue  # an extension field: readers shall ignore it (5.1)
@@ -259,19 +290,34 @@ def _validate(head: RecordHead) -> list[Problem]:
         if test is _date_form:
             out.extend(_date(canonical, value, section))
         elif not test(value):
-            if what == "empty":
-                out.append(("WARC_HEADER_INVALID", f"{canonical} is empty (WARC 1.1 "
-                            f"section {section})", "a value", ""))
-            else:
-                out.append(("WARC_HEADER_INVALID", f"{canonical} is not {what} (WARC 1.1 "
-                            f"section {section})", what, value))
+            out.append(_invalid(rule, value))
         if rec_type in not_in:
-            out.append(("WARC_FIELD_NOT_ALLOWED", f"{canonical} shall not be used in a "
-                        f"{rec_type} record (WARC 1.1 section {section})", None, value))
-    for name in _MANDATORY:
-        if name.lower() not in seen:
+            out.append(_not_allowed(rule, rec_type, value))
+    return _validate_record(head, rec_type, seen, out)
+
+
+def _invalid(rule: _Rule, value: str) -> Problem:
+    canonical, section, _, what, _ = rule
+    if what == "empty":
+        return ("WARC_HEADER_INVALID", f"{canonical} is empty (WARC 1.1 section {section})",
+                "a value", "")
+    return ("WARC_HEADER_INVALID", f"{canonical} is not {what} (WARC 1.1 section "
+            f"{section})", what, value)
+
+
+def _not_allowed(rule: _Rule, rec_type: str, value: str) -> Problem:
+    canonical, section, _, _, _ = rule
+    return ("WARC_FIELD_NOT_ALLOWED", f"{canonical} shall not be used in a {rec_type} "
+            f"record (WARC 1.1 section {section})", None, value)
+
+
+def _validate_record(head: RecordHead, rec_type: str, seen: set[str],
+                     out: list[Problem]) -> list[Problem]:
+    """The checks of the record as a whole, after those of each field (``out``)."""
+    for name, key in _MANDATORY_KEYS:
+        if key not in seen:
             out.append(("WARC_HEADER_MISSING", f"no {name} header (WARC 1.1 section "
-                        f"{_SECTION[name.lower()]})", name, None))
+                        f"{_SECTION[key]})", name, None))
     raw_type = head.get("warc-type") or ""
     if rec_type and rec_type not in RECORD_TYPES:
         out.append(("WARC_TYPE_UNKNOWN", f"a record of unknown type {raw_type!r}: readers "

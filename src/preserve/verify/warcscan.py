@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..safeopen import Refused, open_in, open_regular
-from ..store.records import format_digest
 from ..web import inflate
 from .digests import Digest, DigestFormatError, format_like, parse_digest
 from .httphead import HTTP_STEP, HttpHead
 from .report import FINDINGS_PER_CODE, Capped, FileResult, finding, refused_finding
+from .sha1pair import new as new_sha1
+from .sha1pair import update2
 from .warcheaders import RecordHead, content_length, parse_head
 
 __all__ = ["scan_warc", "Scanner", "FactSink", "RecordHead", "READ_SIZE",
@@ -56,7 +57,7 @@ class _Record:
 
     __slots__ = ("head", "length", "remaining", "block", "block_expected", "payload",
                  "payload_expected", "http", "http_reader", "http_head", "payload_seen",
-                 "payload_want", "payload_buf", "sha1", "is_revisit")
+                 "payload_want", "payload_buf", "sha1", "is_revisit", "block_sha1", "pair")
 
     def __init__(self, head: RecordHead, length: int) -> None:
         self.head = head
@@ -75,6 +76,10 @@ class _Record:
         self.payload_buf = bytearray()
         self.sha1: Any = None
         self.is_revisit = head.type == "revisit"
+        self.block_sha1 = False  # the block digest is SHA-1 (from sha1pair.new)
+        # The block's hasher and the payload's (payload or sha1) are both from
+        # sha1pair.new: the payload is hashed for both at once (update2).
+        self.pair = False
 
 
 class Scanner:
@@ -388,12 +393,17 @@ class Scanner:
         block = self._parse_digest(rec, "WARC-Block-Digest")
         if block is not None:
             rec.block_expected = block
-            rec.block = hashlib.new(block.algorithm)
+            rec.block_sha1 = block.algorithm == "sha1"
+            rec.block = new_sha1() if rec.block_sha1 else hashlib.new(block.algorithm)
         payload = self._parse_digest(rec, "WARC-Payload-Digest")
         segmented = rec.head.get("WARC-Segment-Number") is not None
         if payload is not None and not rec.is_revisit and not segmented:
             rec.payload_expected = payload
-            rec.payload = hashlib.new(payload.algorithm)
+            if payload.algorithm == "sha1":
+                rec.payload = new_sha1()
+                rec.pair = rec.block_sha1
+            else:
+                rec.payload = hashlib.new(payload.algorithm)
         if not rec.http:
             self._payload_begins(rec)
 
@@ -401,11 +411,10 @@ class Scanner:
         if self.sink is not None:
             rec.payload_want = self.sink.wants_payload(rec.head, rec.http_head)
             if rec.head.get("WARC-Payload-Digest") is None and not rec.is_revisit:
-                rec.sha1 = hashlib.sha1()
+                rec.sha1 = new_sha1()
+                rec.pair = rec.block_sha1
 
     def _block_bytes(self, rec: _Record, data: memoryview) -> None:
-        if rec.block is not None:
-            rec.block.update(data)
         reader = rec.http_reader
         if reader is not None:  # still inside the HTTP header block
             pos = 0
@@ -414,17 +423,26 @@ class Scanner:
                 end = reader.feed(step)
                 if end is not None:
                     self._payload_begins_http(rec, reader.head())
+                    if rec.block is not None:
+                        rec.block.update(data[:pos + end])
                     data = data[pos + end:]
                     break
                 pos += len(step)
             else:
+                if rec.block is not None:
+                    rec.block.update(data)
                 return
-        if not data:
-            return
-        if rec.payload is not None:
-            rec.payload.update(data)
-        if rec.sha1 is not None:
-            rec.sha1.update(data)
+            if not data:
+                return
+        # The payload's hasher: its digest's, or the SHA-1 the sink wants (never both).
+        payload = rec.payload if rec.payload is not None else rec.sha1
+        if rec.pair:
+            update2(rec.block, payload, data)
+        else:
+            if rec.block is not None:
+                rec.block.update(data)
+            if payload is not None:
+                payload.update(data)
         if rec.payload_want > len(rec.payload_buf):
             rec.payload_buf += data[: rec.payload_want - len(rec.payload_buf)]
         rec.payload_seen += len(data)
@@ -456,6 +474,10 @@ class Scanner:
         if self.sink is not None and digests:
             sha1 = None
             if rec.sha1 is not None:
+                # Here, not at the top: a worker checking loose files never needs it,
+                # and store.records imports uuid, platform and datetime.
+                from ..store.records import format_digest
+
                 sha1 = format_digest("sha1", rec.sha1.digest())
             self.sink.record(rec.head, rec.length, rec.head.get("WARC-Payload-Digest"),
                              http_head, bytes(rec.payload_buf), sha1)
