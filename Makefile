@@ -13,11 +13,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_RUN): $(BIN)/python pyproject.toml constraints.txt
+# setup.py and the C source: the optional extension (verify/_sha1x2.c) is built at install.
+EXT_SRC := setup.py $(wildcard src/preserve/*/*.c)
+
+$(STAMP_RUN): $(BIN)/python pyproject.toml constraints.txt $(EXT_SRC)
 	$(PIP_INSTALL) -e .
 	touch $@
 
-$(STAMP_TEST): $(BIN)/python pyproject.toml constraints.txt
+$(STAMP_TEST): $(BIN)/python pyproject.toml constraints.txt $(EXT_SRC)
 	$(PIP_INSTALL) -e '.[test]'
 	touch $@ $(STAMP_RUN)
 
@@ -44,3 +47,4 @@ man: $(STAMP_RUN)
 
 clean:
 	rm -rf $(VENV) demo-collection build src/*.egg-info
+	find src -name '*.so' -delete
