@@ -33,12 +33,12 @@ from .cdxj import is_indexed
 from .indexer import RecordFacts, record_facts
 from .indexlines import IndexLines
 from .prepared import PREPARE_MAX, PreparedBlock, gzip_member, prepare_block
-from .reader import record_from_bytes
+from .reader import record_from_fields
 from .records import (
     Digester,
     RecordIdFactory,
     new_record_id,
-    record_head,
+    read_back,
     serialise_record,
     warc_date,
     warc_fields,
@@ -293,8 +293,9 @@ class WarcWriter:
 
     def _facts(self, headers: list[tuple[str, str]], block: Callable[[], Iterable[bytes]],
                length: int, start: int, end: int) -> RecordFacts | None:
-        """What the index takes from the record just written, read from its bytes in
-        memory as `preserve index` reads them from the file (store.reader)."""
+        """What the index takes from the record just written: read by the reader's own
+        code (store.reader) from its fields and block in memory, as `preserve index`
+        reads them from the file."""
         fields = dict(headers)
         if not is_indexed(fields.get("WARC-Type"), fields.get("Content-Type")):
             return None
@@ -302,8 +303,8 @@ class WarcWriter:
         name = self._path.name.removesuffix(OPEN_SUFFIX)
         path = self._path.with_name(name)
         try:
-            record = record_from_bytes(path, start, end - start, record_head(headers, length),
-                                       block())
+            record = record_from_fields(start, end - start, read_back(headers, length),
+                                        block())
             return record_facts(path, record, name)
         except Exception:  # the lines only save a read: the WARC is read instead, at the end
             self._lines.abandon(drop=True)
@@ -368,7 +369,7 @@ class WarcWriter:
 
     def _prepared_record(self, headers: list[tuple[str, str]], block: PreparedBlock,
                          chunks: Callable[[], Iterable[bytes]]) -> PreparedRecord:
-        """The record with its index facts, read from its bytes in memory as
+        """The record with its index facts, read from its fields and block in memory as
         `preserve index` reads them from the file, at offset 0 of no file (the writer
         puts in where it lands)."""
         if self.index_lines is None:
@@ -377,8 +378,8 @@ class WarcWriter:
         if not is_indexed(fields.get("WARC-Type"), fields.get("Content-Type")):
             return PreparedRecord(block)
         try:
-            record = record_from_bytes(_PLACEHOLDER, 0, 0, record_head(headers, block.length),
-                                       chunks())
+            record = record_from_fields(0, 0, read_back(headers, block.length),
+                                        chunks())
             return PreparedRecord(block, record_facts(_PLACEHOLDER, record, ""))
         except Exception:  # the lines only save a read: the WARC is read instead, at the end
             return PreparedRecord(block, unreadable=True)
