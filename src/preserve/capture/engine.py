@@ -331,8 +331,10 @@ class CrawlRun:
                         self.politeness.finished(work.item.host, now)
                 # One commit for this turn's claims and stores: each result is still all
                 # or nothing (its records, its crawl-log line and the checkpoints commit
-                # with it), and the turn costs one commit instead of one per result.
-                with self.state.transaction():
+                # with it), and the turn costs one commit instead of one per result. Its
+                # crawl-log lines are written together before the commit, with one
+                # checkpoint of the log's end.
+                with self.state.transaction(), ctx.log.held():
                     if freed and not stopping and self._room(t0, len(works)):
                         fill()
                     for work in works:
