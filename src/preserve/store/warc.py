@@ -102,11 +102,14 @@ class WrittenRecord:
 class PreparedRecord:
     """A record's block made ready by a worker thread, and what the index takes from the
     record (its facts at offset 0 of no file; None for a record the index leaves out).
-    ``unreadable``: the facts could not be found (the lines are dropped, as when written)."""
+    ``unreadable``: the facts could not be found (the lines are dropped, as when written).
+    ``later``: the facts are found if the record is written (a revisit, which most
+    captures never become), as for a record the main thread streams."""
 
     block: PreparedBlock
     facts: RecordFacts | None = None
     unreadable: bool = False
+    later: bool = False
 
 
 @dataclass(frozen=True)
@@ -270,15 +273,23 @@ class WarcWriter:
         return start
 
     def _write_prepared(self, headers: list[tuple[str, str]],
-                        record: PreparedRecord | PreparedBlock) -> int:
+                        record: PreparedRecord | PreparedBlock,
+                        chunks: Callable[[], Iterable[bytes]] | None = None) -> int:
         """Append one record whose block a worker prepared; as _write, with the index
-        facts already known but for where the record is."""
+        facts already known but for where the record is (or, ``later``, found from the
+        block's ``chunks``)."""
         block = record if isinstance(record, PreparedBlock) else record.block
         member = gzip_member(headers, block)
         start = self._append(lambda: (member,))
         assert self._path is not None
         if self._lines is not None and self._lines.active:
             facts = None
+            end = start + len(member)
+            if isinstance(record, PreparedRecord) and record.later:
+                assert chunks is not None
+                self._lines.add(start, end, self._facts(headers, chunks, block.length,
+                                                        start, end))
+                return start
             if isinstance(record, PreparedRecord):
                 if record.unreadable:
                     self._lines.abandon(drop=True)
@@ -288,7 +299,7 @@ class WarcWriter:
                     entry = replace(record.facts.entry, length=len(member), offset=start,
                                     filename=name)
                     facts = RecordFacts(entry, record.facts.page)
-            self._lines.add(start, start + len(member), facts)
+            self._lines.add(start, end, facts)
         return start
 
     def _facts(self, headers: list[tuple[str, str]], block: Callable[[], Iterable[bytes]],
@@ -335,8 +346,8 @@ class WarcWriter:
         return response, request
 
     def prepare(self, ex: Exchange) -> PreparedExchange | None:
-        """Digest and compress the blocks of ``ex``'s records and find its index facts,
-        for write_exchange; thread-safe (it reads only the writer's settings), so a
+        """Digest and compress the blocks of ``ex``'s records and find its response's
+        index facts, for write_exchange; thread-safe (it reads only the writer's settings), so a
         crawl's worker threads call it. None for a block too large to hold compressed
         in memory: write_exchange then streams it."""
         block = ex.response
@@ -351,12 +362,8 @@ class WarcWriter:
         revisit = None
         if self._may_revisit(ex, payload_digest):
             head = block.head()
-            prepared_head = prepare_block([head], len(head), self.digest, None)
-            revisit_headers = revisit_fields(
-                ex, date, _PLACEHOLDER_ID, _PLACEHOLDER_ID, [],
-                (ex.url, date, _PLACEHOLDER_ID),
-                prepared_head.block_digest, payload_digest)
-            revisit = self._prepared_record(revisit_headers, prepared_head, lambda: [head])
+            revisit = PreparedRecord(prepare_block([head], len(head), self.digest, None),
+                                     later=True)
         request = prepare_block([ex.request], len(ex.request), self.digest,
                                 ex.request.find(b"\r\n\r\n") + 4)
         return PreparedExchange(self._prepared_record(headers, response, block.chunks),
@@ -420,7 +427,7 @@ class WarcWriter:
                 headers = revisit_fields(ex, date, response_id, self._warcinfo_id, extra,
                                          _refers_to(original), revisit.block.block_digest,
                                          payload_digest)
-                offset = self._write_prepared(headers, revisit)
+                offset = self._write_prepared(headers, revisit, lambda: [block.head()])
             else:
                 head = block.head()
                 head_digest = Digester(self.digest, None)
