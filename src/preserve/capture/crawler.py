@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from .. import __version__
 from ..collection import Collection
@@ -72,15 +71,16 @@ class _CheckpointedLog(CrawlLog):
         self._state = state
         self._crawl = crawl_id
 
-    def write(self, **fields: Any) -> None:
+    def _lines(self, lines: list[bytes]) -> None:
+        # Lines held over a turn of the loop (CrawlLog.held) are written at once, inside
+        # the transaction that commits what they record, with one checkpoint.
         with self._state.transaction():
             try:
-                super().write(**fields)
-                size = self.path.stat().st_size
+                self._append(lines)
             except OSError as e:
                 raise StorageError(f"cannot write the crawl log ({e.strerror})",
                                    self.path) from e
-            self._state.log_checkpoint(self._crawl, size)
+            self._state.log_checkpoint(self._crawl, self.size)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):  # a line that failed is reported already

@@ -36,7 +36,10 @@ class Discovered:
     generator: Detection | None = None  # the CMS that made the page (capture/profiles.py)
 
 
-def discover(ex: Exchange, hops: str, *, location: str | None = None) -> Discovered | None:
+def discover(ex: Exchange, hops: str, *, location: str | None = None,
+             detecting: bool = True) -> Discovered | None:
+    """What ``ex`` leads to; ``detecting``: look for the CMS that made a page (only
+    while the crawl's site profile is still being chosen)."""
     links: list[tuple[str, str]] = []
     if location:
         links.append((location, "R"))
@@ -67,6 +70,6 @@ def discover(ex: Exchange, hops: str, *, location: str | None = None) -> Discove
     if out.refresh:
         links.append((out.refresh, "R"))
     is_page = mime in HTML_TYPES
-    generator = detect(ex.url, ex.header, body, links) if is_page else None
+    generator = detect(ex.url, ex.header, body, links) if is_page and detecting else None
     return Discovered(tuple(links), is_page=is_page, body=None, title=out.title,
                       generator=generator)

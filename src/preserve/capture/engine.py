@@ -293,7 +293,8 @@ class CrawlRun:
                     if robots:
                         future = pool.submit(_robots_work, fetcher, item)
                     else:
-                        future = pool.submit(_work, fetcher, item, ctx.writer)
+                        future = pool.submit(_work, fetcher, item, ctx.writer,
+                                             self.scope.detecting)
                     inflight[future] = item
                     self._progress(t0, len(inflight), item.url)
 
@@ -331,8 +332,10 @@ class CrawlRun:
                         self.politeness.finished(work.item.host, now)
                 # One commit for this turn's claims and stores: each result is still all
                 # or nothing (its records, its crawl-log line and the checkpoints commit
-                # with it), and the turn costs one commit instead of one per result.
-                with self.state.transaction():
+                # with it), and the turn costs one commit instead of one per result. Its
+                # crawl-log lines are written together before the commit, with one
+                # checkpoint of the log's end.
+                with self.state.transaction(), ctx.log.held():
                     if freed and not stopping and self._room(t0, len(works)):
                         fill()
                     for work in works:
@@ -664,14 +667,17 @@ def _outlinks(item: FrontierItem, found: Discovered) -> list[tuple[str, str]]:
     return [(k, v) for k, v in fields if v]
 
 
-def _work(fetcher: Fetcher, item: FrontierItem, writer: WarcWriter) -> _Work:
+def _work(fetcher: Fetcher, item: FrontierItem, writer: WarcWriter,
+          detecting: bool) -> _Work:
     """Runs in a worker thread: fetch, find links, and make the records ready to write
-    (digests, compression, index facts): CPU work off the main thread, which writes."""
+    (digests, compression, index facts): CPU work off the main thread, which writes.
+    ``detecting``: the site profile is still being chosen (the page's CMS is looked for)."""
     result = fetcher.fetch(item.url, referer=item.via)
     if isinstance(result, FetchFailure):
         return _Work(item, [result])
     location = result.header("location") if 300 <= result.status < 400 else None
-    found = discover(result, item.hops, location=urljoin(item.url, location) if location else None)
+    found = discover(result, item.hops, detecting=detecting,
+                     location=urljoin(item.url, location) if location else None)
     work = _Work(item, [result], found, links=_canonical(found))
     if result.status in _RETRY_STATUSES:
         return work  # likely retried, not written: the main thread writes it if not

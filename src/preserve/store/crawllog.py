@@ -13,7 +13,9 @@ last one short); ``captured_pages`` gives the pages a crawl captured, and
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -29,14 +31,54 @@ RECHECK_HOP = "C"
 
 
 class CrawlLog:
+    """Appends lines to a crawl log; ``size`` is the log's size once they are written."""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._f: IO[str] = open(path, "a", encoding="utf-8")
+        self._f: IO[bytes] = open(path, "ab")
+        self.size = os.fstat(self._f.fileno()).st_size
+        self._held: list[bytes] | None = None
 
     def write(self, **fields: Any) -> None:
-        self._f.write(json.dumps(fields, ensure_ascii=False) + "\n")
+        """Append a line (flushed to the file), or hold it until ``held`` ends."""
+        line = (json.dumps(fields, ensure_ascii=False) + "\n").encode("utf-8")
+        if self._held is not None:
+            self._held.append(line)
+        else:
+            self._lines([line])
+
+    def _lines(self, lines: list[bytes]) -> None:
+        """Append ``lines`` (a subclass also records where they end)."""
+        self._append(lines)
+
+    def _append(self, lines: list[bytes]) -> None:
+        """Append ``lines`` and flush them to the file."""
+        data = b"".join(lines)
+        self._f.write(data)
         self._f.flush()
+        self.size += len(data)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """The lines written inside are appended together when it ends, in one write;
+        if it raises, they are appended all the same (what they record may not have
+        happened: a crawl log records attempts, and recovery cuts what never committed)."""
+        if self._held is not None:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        except BaseException:
+            lines, self._held = self._held, None
+            if lines:
+                with contextlib.suppress(OSError):  # the error that is raised is the news
+                    self._append(lines)
+            raise
+        lines, self._held = self._held, None
+        if lines:
+            self._lines(lines)
 
     def close(self) -> None:
         self._f.close()

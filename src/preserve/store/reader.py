@@ -36,7 +36,7 @@ __all__ = [
     "AnomalyCallback",
     "read_records",
     "record_at",
-    "record_from_bytes",
+    "record_from_fields",
     "parse_http_head",
     "target_uri",
 ]
@@ -440,6 +440,12 @@ def _parse(stream: _Stream, line: bytes, offset: int, finish: Callable[[WarcReco
         rec_headers = _WARC_PARSER.parse(stream, line)
     except StatusAndHeadersParserException:
         raise WarcFormatError(path, offset, _NO_HEADER) from None
+    return _record(rec_headers, stream, offset, finish)
+
+
+def _record(rec_headers: StatusAndHeaders, stream: _Stream, offset: int,
+            finish: Callable[[WarcRecord], int]) -> WarcRecord:
+    """The record whose WARC head is parsed and whose block follows in ``stream``."""
     uri = _target_uri(rec_headers)
     value = rec_headers.get_header("Content-Length")
     length: int | None = None
@@ -483,14 +489,17 @@ def _cut_short(member: _Member, stream: _Stream) -> bool:
     return member.cut
 
 
-def record_from_bytes(path: Path, offset: int, length: int, head: bytes,
-                      block: Iterable[bytes]) -> WarcRecord:
-    """The record at ``offset`` of ``path`` (``length`` bytes stored) as WarcReader yields
-    it, made from the bytes being written instead of read back: its header block (with
-    the blank line that ends it) and its block. store.warc indexes what it writes so."""
+def record_from_fields(offset: int, length: int, fields: list[tuple[str, str]],
+                       block: Iterable[bytes]) -> WarcRecord:
+    """The record at ``offset`` of a WARC (``length`` bytes stored) as WarcReader
+    yields it, made from the record being written instead of read back: its fields as a
+    reader parses them (store.records.read_back), so its header block is neither made
+    nor parsed, and its block, whose HTTP head is parsed as WarcReader parses it.
+    store.warc indexes what it writes so."""
     chunks = iter(block)
-    stream = _Stream(lambda: next(chunks, b""), offset, head)
-    return _parse(stream, stream.readline(), offset, lambda record: length, path)
+    stream = _Stream(lambda: next(chunks, b""), offset)
+    return _record(StatusAndHeaders("", fields, "WARC/1.1"), stream, offset,
+                   lambda record: length)
 
 
 @contextmanager

@@ -23,6 +23,7 @@ __all__ = [
     "RecordIdFactory",
     "serialise_record",
     "record_head",
+    "read_back",
     "warc_fields",
 ]
 
@@ -109,6 +110,14 @@ def record_head(headers: list[tuple[str, str]], block_length: int) -> bytes:
     head.extend(f"{name}: {_clean(value)}" for name, value in headers)
     head.append(f"Content-Length: {block_length}")
     return ("\r\n".join(head) + "\r\n\r\n").encode("utf-8")
+
+
+def read_back(headers: list[tuple[str, str]], block_length: int) -> list[tuple[str, str]]:
+    """The fields of ``record_head(headers, block_length)`` as a reader parses them back
+    (warcio's parser strips the whitespace around a value), without making the bytes."""
+    fields = [(name, _clean(value).strip()) for name, value in headers]
+    fields.append(("Content-Length", str(block_length)))
+    return fields
 
 
 def warc_fields(items: Iterable[tuple[str, str]]) -> bytes:

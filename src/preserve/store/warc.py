@@ -33,12 +33,12 @@ from .cdxj import is_indexed
 from .indexer import RecordFacts, record_facts
 from .indexlines import IndexLines
 from .prepared import PREPARE_MAX, PreparedBlock, gzip_member, prepare_block
-from .reader import record_from_bytes
+from .reader import record_from_fields
 from .records import (
     Digester,
     RecordIdFactory,
     new_record_id,
-    record_head,
+    read_back,
     serialise_record,
     warc_date,
     warc_fields,
@@ -102,11 +102,14 @@ class WrittenRecord:
 class PreparedRecord:
     """A record's block made ready by a worker thread, and what the index takes from the
     record (its facts at offset 0 of no file; None for a record the index leaves out).
-    ``unreadable``: the facts could not be found (the lines are dropped, as when written)."""
+    ``unreadable``: the facts could not be found (the lines are dropped, as when written).
+    ``later``: the facts are found if the record is written (a revisit, which most
+    captures never become), as for a record the main thread streams."""
 
     block: PreparedBlock
     facts: RecordFacts | None = None
     unreadable: bool = False
+    later: bool = False
 
 
 @dataclass(frozen=True)
@@ -270,15 +273,23 @@ class WarcWriter:
         return start
 
     def _write_prepared(self, headers: list[tuple[str, str]],
-                        record: PreparedRecord | PreparedBlock) -> int:
+                        record: PreparedRecord | PreparedBlock,
+                        chunks: Callable[[], Iterable[bytes]] | None = None) -> int:
         """Append one record whose block a worker prepared; as _write, with the index
-        facts already known but for where the record is."""
+        facts already known but for where the record is (or, ``later``, found from the
+        block's ``chunks``)."""
         block = record if isinstance(record, PreparedBlock) else record.block
         member = gzip_member(headers, block)
         start = self._append(lambda: (member,))
         assert self._path is not None
         if self._lines is not None and self._lines.active:
             facts = None
+            end = start + len(member)
+            if isinstance(record, PreparedRecord) and record.later:
+                assert chunks is not None
+                self._lines.add(start, end, self._facts(headers, chunks, block.length,
+                                                        start, end))
+                return start
             if isinstance(record, PreparedRecord):
                 if record.unreadable:
                     self._lines.abandon(drop=True)
@@ -288,13 +299,14 @@ class WarcWriter:
                     entry = replace(record.facts.entry, length=len(member), offset=start,
                                     filename=name)
                     facts = RecordFacts(entry, record.facts.page)
-            self._lines.add(start, start + len(member), facts)
+            self._lines.add(start, end, facts)
         return start
 
     def _facts(self, headers: list[tuple[str, str]], block: Callable[[], Iterable[bytes]],
                length: int, start: int, end: int) -> RecordFacts | None:
-        """What the index takes from the record just written, read from its bytes in
-        memory as `preserve index` reads them from the file (store.reader)."""
+        """What the index takes from the record just written: read by the reader's own
+        code (store.reader) from its fields and block in memory, as `preserve index`
+        reads them from the file."""
         fields = dict(headers)
         if not is_indexed(fields.get("WARC-Type"), fields.get("Content-Type")):
             return None
@@ -302,8 +314,8 @@ class WarcWriter:
         name = self._path.name.removesuffix(OPEN_SUFFIX)
         path = self._path.with_name(name)
         try:
-            record = record_from_bytes(path, start, end - start, record_head(headers, length),
-                                       block())
+            record = record_from_fields(start, end - start, read_back(headers, length),
+                                        block())
             return record_facts(path, record, name)
         except Exception:  # the lines only save a read: the WARC is read instead, at the end
             self._lines.abandon(drop=True)
@@ -334,8 +346,8 @@ class WarcWriter:
         return response, request
 
     def prepare(self, ex: Exchange) -> PreparedExchange | None:
-        """Digest and compress the blocks of ``ex``'s records and find its index facts,
-        for write_exchange; thread-safe (it reads only the writer's settings), so a
+        """Digest and compress the blocks of ``ex``'s records and find its response's
+        index facts, for write_exchange; thread-safe (it reads only the writer's settings), so a
         crawl's worker threads call it. None for a block too large to hold compressed
         in memory: write_exchange then streams it."""
         block = ex.response
@@ -350,12 +362,8 @@ class WarcWriter:
         revisit = None
         if self._may_revisit(ex, payload_digest):
             head = block.head()
-            prepared_head = prepare_block([head], len(head), self.digest, None)
-            revisit_headers = revisit_fields(
-                ex, date, _PLACEHOLDER_ID, _PLACEHOLDER_ID, [],
-                (ex.url, date, _PLACEHOLDER_ID),
-                prepared_head.block_digest, payload_digest)
-            revisit = self._prepared_record(revisit_headers, prepared_head, lambda: [head])
+            revisit = PreparedRecord(prepare_block([head], len(head), self.digest, None),
+                                     later=True)
         request = prepare_block([ex.request], len(ex.request), self.digest,
                                 ex.request.find(b"\r\n\r\n") + 4)
         return PreparedExchange(self._prepared_record(headers, response, block.chunks),
@@ -368,7 +376,7 @@ class WarcWriter:
 
     def _prepared_record(self, headers: list[tuple[str, str]], block: PreparedBlock,
                          chunks: Callable[[], Iterable[bytes]]) -> PreparedRecord:
-        """The record with its index facts, read from its bytes in memory as
+        """The record with its index facts, read from its fields and block in memory as
         `preserve index` reads them from the file, at offset 0 of no file (the writer
         puts in where it lands)."""
         if self.index_lines is None:
@@ -377,8 +385,8 @@ class WarcWriter:
         if not is_indexed(fields.get("WARC-Type"), fields.get("Content-Type")):
             return PreparedRecord(block)
         try:
-            record = record_from_bytes(_PLACEHOLDER, 0, 0, record_head(headers, block.length),
-                                       chunks())
+            record = record_from_fields(0, 0, read_back(headers, block.length),
+                                        chunks())
             return PreparedRecord(block, record_facts(_PLACEHOLDER, record, ""))
         except Exception:  # the lines only save a read: the WARC is read instead, at the end
             return PreparedRecord(block, unreadable=True)
@@ -419,7 +427,7 @@ class WarcWriter:
                 headers = revisit_fields(ex, date, response_id, self._warcinfo_id, extra,
                                          _refers_to(original), revisit.block.block_digest,
                                          payload_digest)
-                offset = self._write_prepared(headers, revisit)
+                offset = self._write_prepared(headers, revisit, lambda: [block.head()])
             else:
                 head = block.head()
                 head_digest = Digester(self.digest, None)
