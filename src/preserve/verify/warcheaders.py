@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from operator import itemgetter
+from collections.abc import Set as AbstractSet
+from itertools import repeat
+from operator import call, itemgetter
 
 __all__ = ["RecordHead", "Problem", "parse_head", "content_length", "KNOWN_VERSIONS",
            "RECORD_TYPES"]
@@ -88,10 +90,14 @@ class RecordHead:
         self.headers = headers
         # The names in lower case (map, not a comprehension: this runs for every record).
         self.keys = list(map(str.lower, map(itemgetter(0), headers)))
-        # The first value of each name: built backwards, so that the first one wins.
-        self._lower: dict[str, str] = dict(zip(reversed(self.keys),
-                                               map(itemgetter(1), reversed(headers)),
+        # The first value of each name. When a name repeats, built backwards, so that
+        # the first one wins.
+        self._lower: dict[str, str] = dict(zip(self.keys, map(itemgetter(1), headers),
                                                strict=True))
+        if len(self._lower) != len(headers):
+            self._lower = dict(zip(reversed(self.keys), map(itemgetter(1),
+                                                            reversed(headers)),
+                                   strict=True))
         # The record type in lower case (the standard's literals are case-insensitive).
         self.type = self._lower.get("warc-type", "").lower()
         # WARC-Target-URI, without the angle brackets WARC 1.0 wrote (wget still does).
@@ -103,9 +109,35 @@ class RecordHead:
         return self._lower.get(name.lower())
 
 
+# Version lines that need no check beyond their match: upper case, a known version.
+_PLAIN_VERSIONS = {f"WARC/{v}": f"WARC/{v}" for v in KNOWN_VERSIONS}
+
+
 def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem]]:
     """The header block ``raw`` (without its closing CRLF CRLF); None if it has no WARC
     version line, so record boundaries are lost."""
+    # The usual block: UTF-8, CRLF line ends, a plain version line, and every other line
+    # a field whose name has been seen before (so a token with no space or tab around
+    # it: no continuation line, no empty line). Each line is then split in C (map), not
+    # in the loop below; the result is the same.
+    try:
+        lines = raw.decode("utf-8").split("\r\n")
+    except UnicodeDecodeError:
+        lines = None
+    if lines is not None and lines[0] in _PLAIN_VERSIONS and raw.count(b"\n") == len(
+            lines) - 1:
+        parts = list(map(str.partition, lines[1:], repeat(":")))
+        names = list(map(itemgetter(0), parts))
+        if _TOKENS_SEEN.issuperset(names) and "" not in map(itemgetter(1), parts):
+            head = RecordHead(offset, _PLAIN_VERSIONS[lines[0]], list(zip(
+                names, map(str.strip, map(itemgetter(2), parts), repeat(" \t")),
+                strict=True)))
+            return head, _validate(head)
+    return _parse_head(raw, offset)
+
+
+def _parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem]]:
+    """parse_head's general path: every block, with every problem."""
     problems: list[Problem] = []
     lines = raw.split(b"\r\n")
     version = _VERSION.fullmatch(lines[0])
@@ -255,11 +287,43 @@ for _name in _DEFINED:
     _RULES[_key] = (_name, _SECTION[_key], _test, _what, _not_in)
 
 
+# The field tests of _validate's fast path: each gives something true exactly when the
+# field has no problem (of its own; the record's checks come after). Each is C code
+# (map and operator.call run them without the interpreter loop): a value whose test is
+# Python (_ip, _date) or fails goes the general way, which finds its problem. ``type``
+# is true for any value: the test of an extension field, or of a digest (the scanner
+# parses those).
+_FAST_TEST: dict[str, _Test] = {}
+_DIGITS = re.compile(r"[0-9]+")  # _digits, as a pattern: isdigit() and isascii()
+_DATE_UPPER = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z")  # _date finds nothing
+for _key, _rule in _RULES.items():
+    _test = _rule[2]
+    if _test is _date_form:
+        _test = _DATE_UPPER.fullmatch
+    elif _test is _digits:
+        _test = _DIGITS.fullmatch
+    elif _test is _ip:
+        _test = _IPV4.fullmatch
+    elif _test is _any:
+        _test = type
+    _FAST_TEST[_key] = _test
+# record type -> the fields that shall not be used in it
+_NOT_IN_TYPE: dict[str, frozenset[str]] = {
+    t: frozenset(k for k, rule in _RULES.items() if t in rule[4]) for t in RECORD_TYPES}
+_NOTHING: frozenset[str] = frozenset()
+
+
 def _validate(head: RecordHead) -> list[Problem]:
     out: list[Problem] = []
     rec_type = head.type
     keys = head.keys
-    if len(set(keys)) == len(keys):
+    if len(head._lower) == len(keys):
+        # No name twice (the usual case). With every field good and allowed in the
+        # record's type, only the record's own checks are left.
+        if (_NOT_IN_TYPE.get(rec_type, _NOTHING).isdisjoint(keys)
+                and all(map(call, map(_FAST_TEST.get, keys, repeat(type)),
+                            map(itemgetter(1), head.headers)))):
+            return _validate_record(head, rec_type, head._lower.keys(), out)
         # No name twice (the usual case): the loop below without its bookkeeping. Only
         # defined fields are looked up in ``seen`` after it, so all names will do.
         seen = set(keys)
@@ -311,7 +375,7 @@ def _not_allowed(rule: _Rule, rec_type: str, value: str) -> Problem:
             f"record (WARC 1.1 section {section})", None, value)
 
 
-def _validate_record(head: RecordHead, rec_type: str, seen: set[str],
+def _validate_record(head: RecordHead, rec_type: str, seen: AbstractSet[str],
                      out: list[Problem]) -> list[Problem]:
     """The checks of the record as a whole, after those of each field (``out``)."""
     for name, key in _MANDATORY_KEYS:
@@ -350,7 +414,7 @@ def _date(name: str, value: str, section: str) -> list[Problem]:
     return []
 
 
-def _segments(head: RecordHead, rec_type: str, seen: set[str]) -> list[Problem]:
+def _segments(head: RecordHead, rec_type: str, seen: AbstractSet[str]) -> list[Problem]:
     """Section 7: a first segment is numbered 1, a continuation 2 or more, and a
     continuation names its origin."""
     out: list[Problem] = []
@@ -371,7 +435,7 @@ def _segments(head: RecordHead, rec_type: str, seen: set[str]) -> list[Problem]:
     return out
 
 
-def _advice(head: RecordHead, rec_type: str, seen: set[str]) -> list[Problem]:
+def _advice(head: RecordHead, rec_type: str, seen: AbstractSet[str]) -> list[Problem]:
     """What the standard recommends (SHOULD): warnings."""
     out: list[Problem] = []
     content_type = head.get("content-type")

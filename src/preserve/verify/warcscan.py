@@ -32,6 +32,7 @@ __all__ = ["scan_warc", "Scanner", "FactSink", "RecordHead", "READ_SIZE",
 READ_SIZE = 1 << 17
 _HEAD_MAX = 1 << 20  # a WARC header block longer than this is not a header block
 _OUT_MAX = 1 << 20  # inflate at most this much at a time: memory stays flat
+_FIRST_IN = 1 << 12  # the input of a gzip member's first inflate call (_feed_gzip)
 _HTTP_RECORDS = ("response", "request", "revisit")  # as warcio: these may carry HTTP headers
 _PAD = b"\r\n\t \x00"  # blank padding tolerated after the last gzip member
 
@@ -150,10 +151,12 @@ class Scanner:
         self.stopped = True
 
     def _feed_gzip(self, data: bytes) -> None:
-        view = data
+        whole = memoryview(data)
+        size = len(data)
         base = self.file_offset
         consumed = 0
-        while view and not self.stopped:
+        while consumed < size and not self.stopped:
+            view = whole[consumed:]
             if self.inflate is None:
                 if view[0] in _PAD and not bytes(view).strip(_PAD):
                     consumed += len(view)  # blank padding after the last member
@@ -169,6 +172,10 @@ class Scanner:
                 self.member_start = base + consumed
                 self.member_records = 0
                 self._begin_record_stream()
+                # A member's first call gets at most _FIRST_IN bytes: at the member's
+                # end zlib copies the input left over (unused_data), and a small record's
+                # member would otherwise copy the rest of the whole read, for every record.
+                view = view[:_FIRST_IN]
             try:
                 out = self.inflate.decompress(view, _OUT_MAX)
             except inflate.ERRORS as e:
@@ -188,12 +195,9 @@ class Scanner:
             if self.inflate.eof:
                 self._member_end(base + consumed)
                 self.inflate = None
-                view = unused
                 if self.limit is not None and base + consumed >= self.limit:
                     self.reached = base + consumed
                     break
-            else:
-                view = tail
         self.file_offset = base + len(data)
 
     def end(self) -> None:
