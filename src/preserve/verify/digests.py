@@ -33,8 +33,10 @@ _ALIASES = {
 
 _BASE32 = re.compile(r"[A-Z2-7]+")
 # RFC 4648 base32 digits to the digits int(..., 32) reads: two records in three carry two
-# digests, and base64.b32decode is pure Python.
-_TO_INT32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+# digests, and base64.b32decode is pure Python. (A bytes table: bytes.translate is a
+# table lookup, str.translate a dict lookup per character.)
+_TO_INT32 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+                            b"0123456789abcdefghijklmnopqrstuv")
 
 
 @functools.cache
@@ -49,7 +51,8 @@ def _base32(encoded: str, size: int) -> bytes:
     if bits >= size * 8 > bits - 5 and _BASE32.fullmatch(upper):
         # Exactly as many digits as ``size`` bytes need: the spare low bits are dropped,
         # as b32decode drops them.
-        return (int(upper.translate(_TO_INT32), 32) >> (bits - size * 8)).to_bytes(size, "big")
+        return (int(upper.encode("ascii").translate(_TO_INT32), 32)
+                >> (bits - size * 8)).to_bytes(size, "big")
     try:
         return base64.b32decode(upper + "=" * (-len(upper) % 8))
     except (binascii.Error, ValueError):
@@ -85,8 +88,8 @@ def parse_digest(value: str) -> Digest:
     if len(value) == 37 and value.startswith("sha1:") and _BASE32.fullmatch(value, 5):
         # The form of nearly every record (Heritrix, wget, preserve): what the general
         # path below gives, without its steps.
-        return Digest("sha1", int(value[5:].translate(_TO_INT32), 32).to_bytes(20, "big"),
-                      value, base32=True)
+        return Digest("sha1", int(value[5:].encode("ascii").translate(_TO_INT32),
+                                  32).to_bytes(20, "big"), value, base32=True)
     label, sep, encoded = value.strip().partition(":")
     if not sep or not encoded.strip() or not label.strip():
         raise DigestFormatError(value, "not of the form algorithm:value")

@@ -93,9 +93,10 @@ class FactWriter:
     def record(self, head: RecordHead, length: int, payload_digest: str | None,
                http_head: bytes | None, payload_start: bytes, payload_sha1: str | None,
                ) -> None:
-        fields = (head.get("WARC-Record-ID"), head.type, str(head.offset), payload_digest,
-                  head.get("WARC-Refers-To"), head.get("WARC-Refers-To-Target-URI"),
-                  head.get("WARC-Refers-To-Date"), head.uri, head.get("WARC-Date"))
+        get = head.fields.get
+        fields = (get("warc-record-id"), head.type, str(head.offset), payload_digest,
+                  get("warc-refers-to"), get("warc-refers-to-target-uri"),
+                  get("warc-refers-to-date"), head.uri, get("warc-date"))
         line = "\t".join([v or "" for v in fields])
         if line.count("\t") != len(fields) - 1 or "\n" in line or "\r" in line:
             line = "\t".join(_clean(v) for v in fields)  # rare: a tab or line break

@@ -82,7 +82,7 @@ _MEDIA_TYPE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+/[!#$%&'*+\-.^_`|~0-9A-Za
 class RecordHead:
     """A record's WARC headers as parsed, with the offsets and length of its record."""
 
-    __slots__ = ("offset", "version", "headers", "keys", "type", "uri", "_lower")
+    __slots__ = ("offset", "version", "headers", "keys", "type", "uri", "fields")
 
     def __init__(self, offset: int, version: str, headers: list[tuple[str, str]]) -> None:
         self.offset = offset
@@ -90,23 +90,24 @@ class RecordHead:
         self.headers = headers
         # The names in lower case (map, not a comprehension: this runs for every record).
         self.keys = list(map(str.lower, map(itemgetter(0), headers)))
-        # The first value of each name. When a name repeats, built backwards, so that
-        # the first one wins.
-        self._lower: dict[str, str] = dict(zip(self.keys, map(itemgetter(1), headers),
+        # The first value of each name, by its name in lower case (callers that name a
+        # field by a literal use this, not get()). When a name repeats, built backwards,
+        # so that the first one wins.
+        self.fields: dict[str, str] = dict(zip(self.keys, map(itemgetter(1), headers),
                                                strict=True))
-        if len(self._lower) != len(headers):
-            self._lower = dict(zip(reversed(self.keys), map(itemgetter(1),
+        if len(self.fields) != len(headers):
+            self.fields = dict(zip(reversed(self.keys), map(itemgetter(1),
                                                             reversed(headers)),
                                    strict=True))
         # The record type in lower case (the standard's literals are case-insensitive).
-        self.type = self._lower.get("warc-type", "").lower()
+        self.type = self.fields.get("warc-type", "").lower()
         # WARC-Target-URI, without the angle brackets WARC 1.0 wrote (wget still does).
-        uri = self._lower.get("warc-target-uri") or ""
+        uri = self.fields.get("warc-target-uri") or ""
         self.uri = uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
 
     def get(self, name: str) -> str | None:
         """The first value of the field ``name`` (any case), or None."""
-        return self._lower.get(name.lower())
+        return self.fields.get(name.lower())
 
 
 # Version lines that need no check beyond their match: upper case, a known version.
@@ -204,7 +205,7 @@ def _is_token(name: str) -> bool:
 
 
 def content_length(head: RecordHead) -> int | None:
-    text = head.get("Content-Length")
+    text = head.fields.get("content-length")
     return int(text) if text and text.isdigit() and text.isascii() else None
 
 
@@ -317,13 +318,13 @@ def _validate(head: RecordHead) -> list[Problem]:
     out: list[Problem] = []
     rec_type = head.type
     keys = head.keys
-    if len(head._lower) == len(keys):
+    if len(head.fields) == len(keys):
         # No name twice (the usual case). With every field good and allowed in the
         # record's type, only the record's own checks are left.
         if (_NOT_IN_TYPE.get(rec_type, _NOTHING).isdisjoint(keys)
                 and all(map(call, map(_FAST_TEST.get, keys, repeat(type)),
                             map(itemgetter(1), head.headers)))):
-            return _validate_record(head, rec_type, head._lower.keys(), out)
+            return _validate_record(head, rec_type, head.fields.keys(), out)
         # No name twice (the usual case): the loop below without its bookkeeping. Only
         # defined fields are looked up in ``seen`` after it, so all names will do.
         seen = set(keys)
@@ -382,7 +383,7 @@ def _validate_record(head: RecordHead, rec_type: str, seen: AbstractSet[str],
         if key not in seen:
             out.append(("WARC_HEADER_MISSING", f"no {name} header (WARC 1.1 section "
                         f"{_SECTION[key]})", name, None))
-    raw_type = head.get("warc-type") or ""
+    raw_type = head.fields.get("warc-type") or ""
     if rec_type and rec_type not in RECORD_TYPES:
         out.append(("WARC_TYPE_UNKNOWN", f"a record of unknown type {raw_type!r}: readers "
                     "skip it (WARC 1.1 sections 5.5, 6.1)", "a WARC 1.1 record type",
@@ -398,8 +399,12 @@ def _validate_record(head: RecordHead, rec_type: str, seen: AbstractSet[str],
     if rec_type == "revisit" and "warc-profile" not in seen:
         out.append(("WARC_HEADER_MISSING", "a revisit record needs WARC-Profile (WARC 1.1 "
                     "section 5.18)", "WARC-Profile", None))
-    out.extend(_segments(head, rec_type, seen))
-    out.extend(_advice(head, rec_type, seen))
+    # Each finds nothing in the usual record (not segmented; a Content-Type, and not a
+    # warcinfo record), which is then spared the calls.
+    if rec_type == "continuation" or "warc-segment-number" in head.fields:
+        out.extend(_segments(head, rec_type, seen))
+    if rec_type == "warcinfo" or "content-type" not in head.fields:
+        out.extend(_advice(head, rec_type, seen))
     return out
 
 
@@ -418,7 +423,7 @@ def _segments(head: RecordHead, rec_type: str, seen: AbstractSet[str]) -> list[P
     """Section 7: a first segment is numbered 1, a continuation 2 or more, and a
     continuation names its origin."""
     out: list[Problem] = []
-    number = head.get("warc-segment-number")
+    number = head.fields.get("warc-segment-number")
     if rec_type == "continuation":
         for name in ("WARC-Segment-Origin-ID", "WARC-Segment-Number"):
             if name.lower() not in seen:
@@ -438,8 +443,8 @@ def _segments(head: RecordHead, rec_type: str, seen: AbstractSet[str]) -> list[P
 def _advice(head: RecordHead, rec_type: str, seen: AbstractSet[str]) -> list[Problem]:
     """What the standard recommends (SHOULD): warnings."""
     out: list[Problem] = []
-    content_type = head.get("content-type")
-    length = head.get("content-length")
+    content_type = head.fields.get("content-type")
+    length = head.fields.get("content-length")
     if (content_type is None and rec_type != "continuation" and length is not None
             and _digits(length) and int(length) > 0):
         out.append(("WARC_CONTENT_TYPE_MISSING", "a record with a block should have a "

@@ -382,7 +382,7 @@ class Scanner:
         return True
 
     def _parse_digest(self, rec: _Record, name: str) -> Digest | None:
-        value = rec.head.get(name)
+        value = rec.head.fields.get(name.lower())
         if value is None:
             return None
         try:
@@ -400,7 +400,7 @@ class Scanner:
             rec.block_sha1 = block.algorithm == "sha1"
             rec.block = new_sha1() if rec.block_sha1 else hashlib.new(block.algorithm)
         payload = self._parse_digest(rec, "WARC-Payload-Digest")
-        segmented = rec.head.get("WARC-Segment-Number") is not None
+        segmented = "warc-segment-number" in rec.head.fields
         if payload is not None and not rec.is_revisit and not segmented:
             rec.payload_expected = payload
             if payload.algorithm == "sha1":
@@ -414,7 +414,7 @@ class Scanner:
     def _payload_begins(self, rec: _Record) -> None:
         if self.sink is not None:
             rec.payload_want = self.sink.wants_payload(rec.head, rec.http_head)
-            if rec.head.get("WARC-Payload-Digest") is None and not rec.is_revisit:
+            if rec.head.fields.get("warc-payload-digest") is None and not rec.is_revisit:
                 rec.sha1 = new_sha1()
                 rec.pair = rec.block_sha1
 
@@ -483,7 +483,7 @@ class Scanner:
                 from ..store.records import format_digest
 
                 sha1 = format_digest("sha1", rec.sha1.digest())
-            self.sink.record(rec.head, rec.length, rec.head.get("WARC-Payload-Digest"),
+            self.sink.record(rec.head, rec.length, rec.head.fields.get("warc-payload-digest"),
                              http_head, bytes(rec.payload_buf), sha1)
         rec.payload_buf = bytearray()
 
