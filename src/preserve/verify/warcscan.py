@@ -310,17 +310,20 @@ class Scanner:
                     self.state = "tail"
                 continue
             if self.state == "tail":
-                need = 4 - len(self.tail)
-                self.tail += view[i:i + need]
-                i += min(need, n - i)
-                if len(self.tail) < 4:
-                    return
-                if bytes(self.tail) != b"\r\n\r\n":
-                    self.add("WARC_CONTENT_LENGTH", "the record's block is not followed by "
-                             "CRLF CRLF: its Content-Length is wrong", rec.head.offset,
-                             "\\r\\n\\r\\n", repr(bytes(self.tail)))
-                    self._lose_structure()
-                    return
+                if not self.tail and data[i:i + 4] == b"\r\n\r\n":
+                    i += 4  # the usual case: all four in these bytes
+                else:
+                    need = 4 - len(self.tail)
+                    self.tail += view[i:i + need]
+                    i += min(need, n - i)
+                    if len(self.tail) < 4:
+                        return
+                    if bytes(self.tail) != b"\r\n\r\n":
+                        self.add("WARC_CONTENT_LENGTH", "the record's block is not followed "
+                                 "by CRLF CRLF: its Content-Length is wrong",
+                                 rec.head.offset, "\\r\\n\\r\\n", repr(bytes(self.tail)))
+                        self._lose_structure()
+                        return
                 self.records += 1
                 self.member_records += 1
                 if not self.gzip and self.sink is not None:
