@@ -67,3 +67,16 @@ def test_verify_of_a_warc_imports_nothing_heavy(tmp_path: Path) -> None:
                        str(FIXTURES / "valid-minimal.warc.gz"))
     assert "preserve.verify.warcscan" in modules  # it did read the WARC
     assert heavy_in(modules, HEAVY) == []
+
+
+def test_a_verify_worker_imports_only_the_scanner() -> None:
+    # What a spawned `--jobs` worker imports (verify.runner): the scanner, not the
+    # collection's layout, its config (tomllib) or the WARC writer's record helpers.
+    probe = "import json, sys, preserve.verify.runner; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stdout))
+    assert "preserve.verify.warcscan" in modules
+    assert heavy_in(modules, (*HEAVY[:-2], "preserve.collection", "preserve.config",
+                              "tomllib", "preserve.store")) == []

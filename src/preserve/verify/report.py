@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from ..collection import Collection
 from ..safeopen import Refused
 
 __all__ = ["Finding", "FileResult", "Report", "CODES", "Severity", "finding", "Capped",
@@ -69,13 +68,13 @@ CODES: dict[str, tuple[Severity, str]] = {
     "WARC_REVISIT_EXTERNAL": ("warning", "a revisit's original is not among the files checked"),
     "WARC_REVISIT_DIGEST": ("error", "a revisit's payload digest differs from its original's"),
     # Derived files.
-    "INDEX_MISSING": ("error", f"{Collection.INDEX_REL} is missing"),
+    "INDEX_MISSING": ("error", "the collection's CDXJ index is missing"),
     "INDEX_MALFORMED": ("error", "a CDXJ line cannot be parsed"),
     "INDEX_UNSORTED": ("error", "the CDXJ index is not sorted"),
     "INDEX_BAD_OFFSET": ("error", "a CDXJ line's offset and length name no indexed record"),
     "INDEX_ENTRY_MISMATCH": ("error", "a CDXJ line's fields differ from the record it names"),
     "INDEX_ENTRY_MISSING": ("error", "an indexable record has no CDXJ line"),
-    "PAGES_MISSING": ("error", f"{Collection.PAGES_REL} is missing"),
+    "PAGES_MISSING": ("error", "the collection's pages list is missing"),
     "PAGES_MALFORMED": ("error", "a pages.jsonl line cannot be parsed"),
     "PAGES_NOT_CAPTURED": ("error", "a pages.jsonl line names no captured page"),
     "PAGES_ENTRY_MISMATCH": ("error", "a pages.jsonl line differs from the capture it names"),
