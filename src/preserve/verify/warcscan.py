@@ -331,7 +331,13 @@ class Scanner:
                     # a record separate records and are not part of its length.
                     end = plain_base + i - len(b"\r\n\r\n")
                     self.sink.member_length(rec.head.offset, end - rec.head.offset)
-                self._begin_record_stream()
+                # _begin_record_stream, making only the buffers that are not empty anew
+                self.state = "head"
+                self.rec = None
+                if self.head_buf:
+                    self.head_buf = bytearray()
+                if self.tail:
+                    self.tail = bytearray()
 
     def _head_end(self, data: bytes, i: int) -> tuple[bytes | None, int]:
         """The header block that ends in ``data`` at or after ``i`` (with the part held
@@ -384,8 +390,8 @@ class Scanner:
             self.state = "tail"
         return True
 
-    def _parse_digest(self, rec: _Record, name: str) -> Digest | None:
-        value = rec.head.fields.get(name.lower())
+    def _parse_digest(self, rec: _Record, name: str, key: str) -> Digest | None:
+        value = rec.head.fields.get(key)
         if value is None:
             return None
         try:
@@ -397,12 +403,12 @@ class Scanner:
             return None
 
     def _digesters(self, rec: _Record) -> None:
-        block = self._parse_digest(rec, "WARC-Block-Digest")
+        block = self._parse_digest(rec, "WARC-Block-Digest", "warc-block-digest")
         if block is not None:
             rec.block_expected = block
             rec.block_sha1 = block.algorithm == "sha1"
             rec.block = new_sha1() if rec.block_sha1 else hashlib.new(block.algorithm)
-        payload = self._parse_digest(rec, "WARC-Payload-Digest")
+        payload = self._parse_digest(rec, "WARC-Payload-Digest", "warc-payload-digest")
         segmented = "warc-segment-number" in rec.head.fields
         if payload is not None and not rec.is_revisit and not segmented:
             rec.payload_expected = payload
