@@ -288,12 +288,13 @@ for _name in _DEFINED:
     _RULES[_key] = (_name, _SECTION[_key], _test, _what, _not_in)
 
 
-# The field tests of _validate's fast path: each gives something true exactly when the
-# field has no problem (of its own; the record's checks come after). Each is C code
-# (map and operator.call run them without the interpreter loop): a value whose test is
-# Python (_ip, _date) or fails goes the general way, which finds its problem. ``type``
-# is true for any value: the test of an extension field, or of a digest (the scanner
-# parses those).
+# The field tests of _validate's fast path: each gives something true only when the
+# field has no problem of its own (the record's checks come after). Each is C code (map
+# and operator.call run them without the interpreter loop). Where the general test is
+# Python (_ip, _date), the fast one is stricter: an IPv6 address or a lower-case t or z
+# fails it and goes the general way, as does any value that fails, which then finds
+# its problems. ``type`` is true for any value: the test of an extension field, or of a
+# digest (the scanner parses those).
 _FAST_TEST: dict[str, _Test] = {}
 _DIGITS = re.compile(r"[0-9]+")  # _digits, as a pattern: isdigit() and isascii()
 _DATE_UPPER = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z")  # _date finds nothing
@@ -325,8 +326,8 @@ def _validate(head: RecordHead) -> list[Problem]:
                 and all(map(call, map(_FAST_TEST.get, keys, repeat(type)),
                             map(itemgetter(1), head.headers)))):
             return _validate_record(head, rec_type, head.fields.keys(), out)
-        # No name twice (the usual case): the loop below without its bookkeeping. Only
-        # defined fields are looked up in ``seen`` after it, so all names will do.
+        # Else the loop below without its bookkeeping. Only defined fields are looked
+        # up in ``seen`` after it, so all names will do.
         seen = set(keys)
         for key, value in zip(keys, map(itemgetter(1), head.headers), strict=True):
             rule = _RULES.get(key)
