@@ -311,7 +311,7 @@ class CrawlRun:
                     ended[end], end_of[future] = future, end
                 inflight[future] = item
                 order.setdefault(item.host, deque()).append(future)
-                self._progress(t0, len(inflight), item.url)
+                self._progress(t0, fetching(), item.url)
 
         def in_order() -> list[tuple[_Work, bool]]:
             """The answers to store now, and whether their host was freed: each host's
@@ -391,11 +391,11 @@ class CrawlRun:
                     for work, was_freed in works:
                         if not work.robots:
                             self.handle(work, freed=was_freed)
-                            self._progress(t0, len(inflight), work.item.url)
+                            self._progress(t0, fetching(), work.item.url)
                 for work, _ in works:
                     if work.robots:  # commits before its event is appended
                         self.handle(work)
-                        self._progress(t0, len(inflight), work.item.url)
+                        self._progress(t0, fetching(), work.item.url)
         reason = self.stop_reason or "interrupted"
         self.summary.stop_reason = reason
         if reason == "finished":
