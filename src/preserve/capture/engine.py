@@ -317,7 +317,10 @@ class CrawlRun:
             """The answers to store now, and whether their host was freed: each host's
             in the order its URLs were claimed."""
             out = []
-            for host in {ready[f].item.host for f in ready}:
+            for done_first in list(ready):  # as they were seen done
+                if done_first not in ready:
+                    continue
+                host = inflight[done_first].host
                 queue = order[host]
                 while queue and queue[0] in ready:
                     fut = queue.popleft()
