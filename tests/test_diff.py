@@ -11,6 +11,8 @@ its 404 and the unlinked one is found still there.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -221,3 +223,14 @@ def test_a_single_crawl_cannot_be_diffed(tmp_path: Path, shared_site: TestSite) 
     done = cli("diff", coll)
     assert done.returncode == 2
     assert "needs two crawls" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_importing_diff_leaves_normalise_out() -> None:
+    """The end of every crawl imports preserve.diff to learn whether there is a crawl to
+    compare with; normalise (a tenth of a second of imports) comes only with a page to
+    compare."""
+    code = "import sys, preserve.diff; print(sorted(m for m in sys.modules " \
+           "if m.startswith('preserve.normalise')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

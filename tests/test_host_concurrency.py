@@ -18,7 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers_crawl import crawl
+from helpers_crawl import crawl, create
+from preserve.capture.addresses import AddressPolicy
+from preserve.capture.crawler import Crawler
+from preserve.capture.fetcher import HttpFetcher
+from preserve.web.exchange import Exchange, FetchResult, ResponseBlock
 
 
 @dataclass(frozen=True)
@@ -156,3 +160,60 @@ def test_every_host_gets_its_turn_with_fewer_workers_than_hosts(tmp_path: Path) 
     lasts = min(max(h.start for h in hits if h.path.startswith("/p"))
                 for hits in hosts.values())
     assert homes < lasts
+
+
+class _HeldBlock(ResponseBlock):
+    """A response whose bytes are read (digested, by the worker) only once ``go`` is set,
+    or after ``wait`` seconds: the worker's work after its fetch is held up."""
+
+    def __init__(self, block: ResponseBlock, go: threading.Event, wait: float) -> None:
+        self.__dict__.update(block.__dict__)
+        self.go, self.wait, self.went = go, wait, False
+
+    def chunks(self, size: int = 1 << 16) -> Iterator[bytes]:
+        self.went = self.went or self.go.wait(self.wait)
+        return super().chunks(size)
+
+
+class _HoldFirstPage:
+    """Fetches for real; the first page's answer is held up (``_HeldBlock``) until the
+    crawl starts another fetch."""
+
+    def __init__(self, seeds: tuple[str, ...]) -> None:
+        self.http = HttpFetcher("t", policy=AddressPolicy.for_seeds(seeds))
+        self.next_fetch = threading.Event()
+        self.held: _HeldBlock | None = None
+        self.lock = threading.Lock()
+
+    def fetch(self, url: str, *, referer: str | None = None) -> FetchResult:
+        with self.lock:
+            hold = self.held is None and not url.endswith("/robots.txt")
+            if not hold and self.held is not None:
+                self.next_fetch.set()
+        result = self.http.fetch(url, referer=referer)
+        if hold and isinstance(result, Exchange):
+            result.response = self.held = _HeldBlock(result.response, self.next_fetch, 10.0)
+        return result
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def test_a_host_is_freed_when_its_fetch_ends(tmp_path: Path) -> None:
+    """The host's next request does not wait for the worker's work on the answer before
+    it (finding links, digests, compression): it starts while that work is held up."""
+    sites = Sites(1, pages=2, latency=0.0)
+    url = sites.urls[0]
+    seeds = (url, url + "p0", url + "p1")
+    fetcher = _HoldFirstPage(seeds)
+    try:
+        coll = create(tmp_path / "c", seeds, delay=0.0, concurrency=1)
+        summary = Crawler(coll, coll.load_config(), fetcher=fetcher).run()
+    finally:
+        sites.close()
+    assert summary.status == "finished"
+    assert fetcher.held is not None and fetcher.held.went
+    # Still one request at a time to the host.
+    hits = sites.by_host()[0]
+    for before, after in zip(hits, hits[1:], strict=False):
+        assert after.start >= before.end, (before, after)

@@ -10,10 +10,12 @@ nothing and captures nothing twice. ``CrawlContext`` is everything the loop work
 from __future__ import annotations
 
 import email.utils
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ..config import CrawlConfig
@@ -276,32 +278,67 @@ class CrawlRun:
 
         Each turn: claim a URL for every host that politeness allows (its previous
         request ended at least its delay ago) and that has a free worker; wait until a
-        fetch ends or the next idle host becomes due; then free the hosts whose answers
-        need no back-off, claim their next URLs and only then store the answers, so the
-        store (WARC, index, state) of one host overlaps with the fetches of all of them.
-        The main thread's work per URL bounds the crawl's rate, so it does no more than
-        it must: links are canonicalised by the workers, and a turn commits once.
+        fetch ends or the next idle host becomes due. A worker says when its fetch has
+        ended, before it finds the links and prepares the records: a host whose answer
+        needs no back-off is freed then and its next URL claimed, so its next request
+        overlaps with that work. Answers are stored when their work is done, each
+        host's in the order they were claimed, so the store (WARC, index, state) of one
+        host overlaps with the fetches of all of them. The main thread's work per URL
+        bounds the crawl's rate, so it does no more than it must: links are canonicalised
+        by the workers, and a turn commits once.
         """
         ctx = self.ctx
         mono = ctx.monotonic
-        inflight: dict[Future[_Work], FrontierItem] = {}
-        with ThreadPoolExecutor(self.cfg.concurrency, thread_name_prefix="preserve") as pool:
+        inflight: dict[Future[Any], FrontierItem] = {}  # claimed, not stored
+        ended: dict[Future[Any], Future[Any]] = {}  # a job's fetch, not yet seen to end
+        end_of: dict[Future[Any], Future[Any]] = {}  # the other way round
+        released: set[Future[Any]] = set()  # host freed at the fetch's end, not stored
+        order: dict[str, deque[Future[Any]]] = {}  # each host's unstored, as claimed
+        ready: dict[Future[Any], _Work] = {}  # done, not yet stored
 
-            def fill() -> None:
-                for item, robots in self._claim(self.cfg.concurrency - len(inflight)):
-                    self.politeness.started(item.host)
-                    if robots:
-                        future = pool.submit(_robots_work, fetcher, item)
-                    else:
-                        future = pool.submit(_work, fetcher, item, ctx.writer,
-                                             self.scope.detecting)
-                    inflight[future] = item
-                    self._progress(t0, len(inflight), item.url)
+        def fetching() -> int:
+            return len(inflight) - len(released)
 
+        def fill() -> None:
+            for item, robots in self._claim(self.cfg.concurrency - fetching()):
+                self.politeness.started(item.host)
+                if robots:
+                    future = pool.submit(_robots_work, fetcher, item)
+                else:
+                    end: Future[FetchResult] = Future()
+                    future = pool.submit(_work, fetcher, item, ctx.writer,
+                                         self.scope.detecting, end)
+                    ended[end], end_of[future] = future, end
+                inflight[future] = item
+                order.setdefault(item.host, deque()).append(future)
+                self._progress(t0, fetching(), item.url)
+
+        def in_order() -> list[tuple[_Work, bool]]:
+            """The answers to store now, and whether their host was freed: each host's
+            in the order its URLs were claimed."""
+            out = []
+            for done_first in list(ready):  # as they were seen done
+                if done_first not in ready:
+                    continue
+                host = inflight[done_first].host
+                queue = order[host]
+                while queue and queue[0] in ready:
+                    fut = queue.popleft()
+                    out.append((ready.pop(fut), fut in released))
+                    released.discard(fut)
+                    del inflight[fut]
+                if not queue:
+                    del order[host]
+            return out
+
+        # A worker finishes its work while the next fetches run: twice as many threads
+        # as fetches at once, so a fetch never waits for a thread.
+        with ThreadPoolExecutor(2 * self.cfg.concurrency,
+                                thread_name_prefix="preserve") as pool:
             while True:
                 self.stop_reason = self.stop_reason or self._limit(t0)
                 stopping = bool(self.stop_reason) or ctx.stop_requested()
-                if not stopping:
+                if not stopping and (not released or self._counts_room(len(released))):
                     fill()
                 if not inflight:
                     if stopping:
@@ -315,37 +352,53 @@ class CrawlRun:
                     ctx.wait_stop(max(0.0, min(wake - mono(), 1.0)))
                     continue
                 timeout = 0.5  # and look at the stop request and the limits again
-                if len(inflight) < self.cfg.concurrency:
+                if fetching() < self.cfg.concurrency:
                     wake = self._next_wake()
                     if wake is not None:
                         timeout = max(0.005, min(wake - mono(), timeout))
-                done, _ = wait(list(inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+                done, _ = wait([*inflight, *ended], timeout=timeout,
+                               return_when=FIRST_COMPLETED)
                 if not done:
                     continue
                 now = mono()
-                works = [fut.result() for fut in done]
+                freed = False
                 for fut in done:
-                    del inflight[fut]
-                freed = {id(w) for w in works if _needs_no_back_off(w)}
-                for work in works:
-                    if id(work) in freed:
+                    job = ended.pop(fut, None)
+                    if job is None or job in done:
+                        continue
+                    del end_of[job]
+                    if _no_back_off(fut.result()):  # the fetch ended: free its host
+                        self.politeness.finished(inflight[job].host, now)
+                        released.add(job)
+                        freed = True
+                for fut in done:
+                    if fut not in inflight:
+                        continue
+                    ended.pop(end_of.pop(fut, fut), None)
+                    work = ready[fut] = fut.result()
+                    if fut not in released and _needs_no_back_off(work):
                         self.politeness.finished(work.item.host, now)
+                        released.add(fut)
+                        freed = True
+                works = in_order()
                 # One commit for this turn's claims and stores: each result is still all
                 # or nothing (its records, its crawl-log line and the checkpoints commit
                 # with it), and the turn costs one commit instead of one per result. Its
                 # crawl-log lines are written together before the commit, with one
-                # checkpoint of the log's end.
+                # checkpoint of the log's end. Answers freed but not stored count
+                # against the limits.
                 with self.state.transaction(), ctx.log.held():
-                    if freed and not stopping and self._room(t0, len(works)):
+                    if freed and not stopping and \
+                            self._room(t0, len(released) + len(works)):
                         fill()
-                    for work in works:
+                    for work, was_freed in works:
                         if not work.robots:
-                            self.handle(work, freed=id(work) in freed)
-                            self._progress(t0, len(inflight), work.item.url)
-                for work in works:
+                            self.handle(work, freed=was_freed)
+                            self._progress(t0, fetching(), work.item.url)
+                for work, _ in works:
                     if work.robots:  # commits before its event is appended
                         self.handle(work)
-                        self._progress(t0, len(inflight), work.item.url)
+                        self._progress(t0, fetching(), work.item.url)
         reason = self.stop_reason or "interrupted"
         self.summary.stop_reason = reason
         if reason == "finished":
@@ -360,6 +413,10 @@ class CrawlRun:
         reached, and storing them cannot reach a count limit either."""
         if self._limit(t0) or self.ctx.stop_requested():
             return False
+        return self._counts_room(unstored)
+
+    def _counts_room(self, unstored: int) -> bool:
+        """Whether storing ``unstored`` answers cannot reach max-urls or max-pages."""
         cfg, s = self.cfg, self.summary
         if cfg.max_urls is not None and s.captured + unstored >= cfg.max_urls:
             return False
@@ -649,9 +706,13 @@ def _needs_no_back_off(work: _Work) -> bool:
     """An answer after which the host may be asked again once its delay has passed,
     whatever storing it finds: not robots.txt (it may set a Crawl-delay), not a failure
     and not a status that may be retried after a back-off."""
-    result = work.results[-1]
-    return (not work.robots and isinstance(result, Exchange)
-            and result.status not in _RETRY_STATUSES)
+    return not work.robots and _no_back_off(work.results[-1])
+
+
+def _no_back_off(result: FetchResult) -> bool:
+    """A fetch's answer after which its host may be asked again once its delay has
+    passed: not a failure, nor a status that may be retried after a back-off."""
+    return isinstance(result, Exchange) and result.status not in _RETRY_STATUSES
 
 
 def _has_outlinks(found: Discovered, ex: Exchange) -> bool:
@@ -668,11 +729,15 @@ def _outlinks(item: FrontierItem, found: Discovered) -> list[tuple[str, str]]:
 
 
 def _work(fetcher: Fetcher, item: FrontierItem, writer: WarcWriter,
-          detecting: bool) -> _Work:
+          detecting: bool, ended: Future[FetchResult] | None = None) -> _Work:
     """Runs in a worker thread: fetch, find links, and make the records ready to write
     (digests, compression, index facts): CPU work off the main thread, which writes.
-    ``detecting``: the site profile is still being chosen (the page's CMS is looked for)."""
+    ``detecting``: the site profile is still being chosen (the page's CMS is looked for).
+    ``ended`` is given the fetch's result as soon as it has ended (its body read, its
+    connection back in the pool), so the loop can free the host before this work ends."""
     result = fetcher.fetch(item.url, referer=item.via)
+    if ended is not None:
+        ended.set_result(result)
     if isinstance(result, FetchFailure):
         return _Work(item, [result])
     location = result.header("location") if 300 <= result.status < 400 else None

@@ -168,7 +168,7 @@ def crawl(collection: Path, seeds: tuple[str, ...], title: str | None, quiet: bo
     overrides["ca_bundle"] = bundle
     existed = Collection(collection).exists()
     coll, config, _ = open_for_crawl(collection, overrides, {"title": title} if title else None)
-    if config.crawl.ca_bundle:
+    if config.crawl.ca_bundle and config.crawl.ca_bundle != bundle:  # from preserve.toml
         check_ca_bundle(config.crawl.ca_bundle)
     if title is not None and existed and title != config.description.title:
         click.echo(f"preserve: warning: --title is used only when crawl creates the "

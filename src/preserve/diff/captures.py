@@ -18,7 +18,6 @@ from lxml import etree
 
 from ..collection import Collection
 from ..errors import ConfigError, WarcFormatError
-from ..normalise.content import content_text
 from ..store.cdxj import read_entries
 from ..store.reader import record_at
 from ..web.html import decode_html, http_charset, parse_html
@@ -104,4 +103,9 @@ def text_fingerprint(payload: bytes, content_type: str | None) -> str | None:
         doc, _ = parse_html(decode_html(payload, http_charset(content_type)).text)
     except (etree.ParserError, ValueError):
         return None
+    # Imported here: normalise is a tenth of a second of imports, and a first crawl's end
+    # (cli/crawl_cmds._recrawl_changes) imports this package only to learn there is no
+    # crawl before it to compare with.
+    from ..normalise.content import content_text
+
     return hashlib.sha1(content_text(doc).encode("utf-8")).hexdigest()
