@@ -146,18 +146,8 @@ def build_corpus(root: Path, total: int) -> Collection:
                 else:
                     body = rng.randbytes(rng.randint(50_000, 2_000_000))
                     ctype = "image/jpeg"
-                head = (f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\n"
-                        f"Content-Length: {len(body)}\r\n\r\n").encode()
-                url = f"http://bench.example/{n}"
                 date = f"2026-12-01T00:{n // 60 % 60:02d}:{n % 60:02d}.000000Z"
-                response_id = _id(rng)
-                _record(f, [("WARC-Type", "response"), ("WARC-Record-ID", response_id),
-                            ("WARC-Date", date), ("WARC-Target-URI", url)],
-                        head + body, len(head))
-                request = f"GET /{n} HTTP/1.1\r\nHost: bench.example\r\n\r\n".encode()
-                _record(f, [("WARC-Type", "request"), ("WARC-Record-ID", _id(rng)),
-                            ("WARC-Date", date), ("WARC-Target-URI", url),
-                            ("WARC-Concurrent-To", response_id)], request, len(request))
+                _exchange(f, rng, "bench.example", n, date, body, ctype)
             size = f.tell()
         digest = sha256_file(path)
         manifest.add(f"warcs/{name}", digest)
@@ -170,6 +160,21 @@ def build_corpus(root: Path, total: int) -> Collection:
     build_indexes(coll)
     done.write_text("")
     return coll
+
+
+def _exchange(f: object, rng: random.Random, host: str, n: int, date: str, body: bytes,
+              ctype: str) -> None:
+    """A response record of ``body`` at http://HOST/N and its request record."""
+    head = (f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    url = f"http://{host}/{n}"
+    response_id = _id(rng)
+    _record(f, [("WARC-Type", "response"), ("WARC-Record-ID", response_id),
+                ("WARC-Date", date), ("WARC-Target-URI", url)], head + body, len(head))
+    request = f"GET /{n} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    _record(f, [("WARC-Type", "request"), ("WARC-Record-ID", _id(rng)),
+                ("WARC-Date", date), ("WARC-Target-URI", url),
+                ("WARC-Concurrent-To", response_id)], request, len(request))
 
 
 def build_small(path: Path, records: int) -> Path:
@@ -187,18 +192,8 @@ def build_small(path: Path, records: int) -> Path:
                 warc_fields([("software", "bench/verify.py")]), None, payload=False)
         for n in range(1, records // 2 + 1):
             body = _html(rng, rng.randint(400, 2_800))
-            head = (f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n").encode()
-            url = f"http://small.example/{n}"
             date = f"2026-12-01T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000000Z"
-            response_id = _id(rng)
-            _record(f, [("WARC-Type", "response"), ("WARC-Record-ID", response_id),
-                        ("WARC-Date", date), ("WARC-Target-URI", url)],
-                    head + body, len(head))
-            request = f"GET /{n} HTTP/1.1\r\nHost: small.example\r\n\r\n".encode()
-            _record(f, [("WARC-Type", "request"), ("WARC-Record-ID", _id(rng)),
-                        ("WARC-Date", date), ("WARC-Target-URI", url),
-                        ("WARC-Concurrent-To", response_id)], request, len(request))
+            _exchange(f, rng, "small.example", n, date, body, "text/html; charset=utf-8")
     done.write_text("")
     log(f"built {path.name}: {records} records, {path.stat().st_size / 1e6:.0f} MB")
     return path
