@@ -25,7 +25,6 @@ import ctypes
 import errno
 import http.client
 import importlib.util
-import io
 import json
 import re
 import shutil
@@ -40,7 +39,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import cast
 
 from ..collection import Collection
 from ..errors import ExitStatus, PreserveError
@@ -109,9 +107,7 @@ def confined_index(coll: Collection, out: Path) -> Dropped | None:
                           f"the file (`preserve index {coll.root}` rebuilds it)") from e
     except OSError as e:
         raise ReplayError(f"{coll.index_path}: cannot read the index ({e.strerror})") from e
-    # open_in's file is unbuffered: read it in 64 KiB pieces, not a byte at a time.
-    with io.BufferedReader(cast(io.RawIOBase, source), 1 << 16) as lines, \
-            out.open("w", encoding="utf-8") as sink:
+    with source as lines, out.open("w", encoding="utf-8") as sink:
         for lineno, raw in enumerate(lines, 1):
             why: str | None
             try:

@@ -13,13 +13,12 @@ row each), never with the bytes of the WARCs (docs/benchmarks.md, Report).
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from .. import __version__
@@ -278,9 +277,8 @@ def _read_lines(coll: Collection, rel: str) -> Iterator[bytes]:
                           "(`preserve index` rebuilds the index and pages list)") from e
     except OSError as e:
         raise ConfigError(f"cannot read {rel} ({e.strerror})") from e
-    # open_in's file is unbuffered: read it in 64 KiB pieces, never a byte at a time.
-    with io.BufferedReader(cast(io.RawIOBase, f), 1 << 16) as lines:
-        yield from lines
+    with f:
+        yield from f
 
 
 def _lines(coll: Collection, rel: str) -> int:
