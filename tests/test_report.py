@@ -384,3 +384,30 @@ def test_hostile_files_in_the_collection(made: Made, tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("preserve: error: indexes/index.cdxj is a FIFO")
     assert not (tmp_path / "r2.html").exists()
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_the_latest_capture_wins_within_one_second(made: Made, tmp_path: Path,
+                                                   newest_first: bool) -> None:
+    """A recrawl started straight after the first crawl can capture a page in the same
+    second: the report lists the later capture (by the capture time's microseconds),
+    whichever order articles.jsonl holds them in, and links it at that second."""
+    coll = tmp_path / "coll"
+    shutil.copytree(made.coll, coll, symlinks=True)
+    article = next(a for a in jsonl(made.coll / "normalised" / "articles.jsonl")
+                   if a["page_type"] == "article")
+    captures = []
+    for micros, title in (("000100", "Older title"), ("900000", "Newer title")):
+        obj = json.loads(json.dumps(article))
+        obj["title"] = title
+        obj["provenance"]["capture_time"] = f"2026-12-07T08:30:15.{micros}Z"
+        captures.append(obj)
+    if newest_first:
+        captures.reverse()
+    path = coll / "normalised" / "articles.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in captures), encoding="utf-8")
+    done = cli("report", coll, "--json", "--replay-base", BASE)
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)["articles"]
+    assert [(a["url"], a["title"]) for a in listed] == [(article["url"], "Newer title")]
+    assert "/20261207083015/" in listed[0]["replay"]

@@ -403,9 +403,12 @@ def _normalised(coll: Collection) -> Iterator[dict[str, Any]]:
             yield obj
 
 
-def _timestamp14(capture_time: Any) -> str:
+def _capture_key(capture_time: Any) -> str:
+    """The capture time's digits padded to microseconds (20 digits), "" without any: two
+    captures in the same second (a recrawl started straight after the first crawl) still
+    order by time, which the 14 digits of a replay URL cannot do."""
     digits = "".join(ch for ch in str(capture_time or "") if ch.isdigit())
-    return digits[:14].ljust(14, "0") if digits else ""
+    return digits[:20].ljust(20, "0") if digits else ""
 
 
 def _articles(coll: Collection, base: str) -> tuple[list[ArticleRow] | None, int]:
@@ -414,26 +417,27 @@ def _articles(coll: Collection, base: str) -> tuple[list[ArticleRow] | None, int
     many other pages (listings, static pages) it holds."""
     if not coll.articles_path.exists():
         return None, 0
-    latest: dict[str, ArticleRow] = {}
+    latest: dict[str, tuple[str, ArticleRow]] = {}  # URL: its capture key, its row
     others: set[str] = set()
     for obj in _normalised(coll):
         if obj.get("page_type") != "article":
             others.add(obj["url"])
             continue
         prov = obj.get("provenance") if isinstance(obj.get("provenance"), dict) else {}
-        ts = _timestamp14(prov.get("capture_time") if prov else None)
+        key = _capture_key(prov.get("capture_time") if prov else None)
         url = obj["url"]
-        if not ts or (url in latest and latest[url].timestamp >= ts):
+        if not key or (url in latest and latest[url][0] >= key):
             continue
+        ts = key[:14]
         authors = obj.get("authors")
-        latest[url] = ArticleRow(
+        latest[url] = key, ArticleRow(
             title=_text(obj.get("title")) or url, url=url,
             published=_text(obj.get("published")) or None,
             authors=[a for a in authors if isinstance(a, str)] if isinstance(authors, list)
             else [],
             site_name=_text(obj.get("site_name")) or None, timestamp=ts,
             replay=replay_url(base, ts, url))
-    rows = sorted(latest.values(), key=lambda a: (a.title.casefold(), a.url))
+    rows = sorted((row for _key, row in latest.values()), key=lambda a: (a.title.casefold(), a.url))
     rows.sort(key=lambda a: a.published or "", reverse=True)
     return rows, len(others - set(latest))
 
