@@ -2,9 +2,10 @@
 outside DEST (issue #13).
 
 Links (to a file outside, to /dev/zero), FIFOs, absolute and ``..`` paths in the fixity
-manifest (with a forged ``file closed`` event to match), a linked ``warcs/`` directory:
-each is refused with one line naming the file, before anything is written, in every
-format. A DEST that is a symbolic link is replaced, link and all; its target is untouched.
+manifest (with a forged ``file closed`` event to match), a linked ``warcs/`` directory,
+an index line whose filename leaves ``warcs/``: each is refused with one line naming the
+file, before anything is written, in every format. A DEST that is a symbolic link is
+replaced, link and all; its target is untouched.
 """
 
 from __future__ import annotations
@@ -123,9 +124,28 @@ def linked_manifest(coll: Path, tmp: Path) -> str:
     return "manifest-sha512.txt: is a symbolic link"
 
 
+def _index_filename(coll: Path, hostile: str) -> None:
+    index = coll / "indexes" / "index.cdxj"
+    lines = index.read_text(encoding="utf-8").splitlines(keepends=True)
+    name = json.loads(lines[-1].split(" ", 2)[2])["filename"]
+    lines[-1] = lines[-1].replace(json.dumps(name), json.dumps(hostile))
+    index.write_text("".join(lines), encoding="utf-8")
+
+
+def index_names_dotdot(coll: Path, tmp: Path) -> str:
+    _index_filename(coll, "../../outside.warc.gz")
+    return "its filename '../../outside.warc.gz' is a path with '..'"
+
+
+def index_names_absolute(coll: Path, tmp: Path) -> str:
+    _index_filename(coll, str(_secret(tmp)))
+    return "is an absolute path, not the name of a file in warcs/"
+
+
 CASES: list[Callable[[Path, Path], str]] = [
     link_listed, link_unlisted, link_to_dev_zero, fifo_listed, fifo_unlisted, device_listed,
-    absolute_path, dotdot_path, linked_warcs_dir, linked_own_file, linked_manifest]
+    absolute_path, dotdot_path, linked_warcs_dir, linked_own_file, linked_manifest,
+    index_names_dotdot, index_names_absolute]
 
 
 def _tree(root: Path) -> list[str]:

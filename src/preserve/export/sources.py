@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..collection import Collection
 from ..errors import ExportError, FixityMismatch
+from ..store import cdxj
 from .confined import Identity, lstat_inside, open_regular, rel_problem
 
 __all__ = ["Source", "collect_sources", "read_manifests"]
@@ -116,4 +117,28 @@ def collect_sources(coll: Collection, *, include_normalised: bool = False) -> li
             raise ExportError("no normalised output; run `preserve normalise` first",
                               coll.articles_path)
         sources.append(_source(coll, Collection.ARTICLES_REL))
+    for source in sources:
+        if source.relpath == Collection.INDEX_REL:
+            check_index(source)
     return sources
+
+
+def check_index(source: Source) -> None:
+    """Refuse an index with a line whose ``filename`` is not the name of a file in
+    ``warcs/`` (an absolute path, ``..``, a sub-directory): packaged, it would point a
+    replay tool outside the package's WARCs. Damaged lines are left to `preserve verify`.
+    """
+    found: list[tuple[int, cdxj.FilenameOutside]] = []
+
+    def skipped(lineno: int, error: ValueError) -> None:
+        if isinstance(error, cdxj.FilenameOutside) and not found:
+            found.append((lineno, error))
+
+    with open(open_regular(source.path, source.identity), "rb") as f:
+        for _entry in cdxj.entries(f, skipped=skipped):
+            if found:
+                break
+    if found:
+        lineno, error = found[0]
+        raise ExportError(f"line {lineno}: {error}; rebuild the index with `preserve index` "
+                          "and export again", source.path)
