@@ -8,7 +8,7 @@ The tie is made, not waited for: both crawls run on a clock that stays within on
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
@@ -40,9 +40,12 @@ class _Page(BaseHTTPRequestHandler):
         pass
 
 
-def _one_second() -> Iterator[datetime]:
+def _one_second() -> Callable[[], datetime]:
+    """A clock a microsecond later at each call, from any thread (itertools.count's next
+    is one step under the GIL; a generator's is not, and raises when two threads meet)."""
     start = datetime(2026, 12, 7, 8, 30, 15, tzinfo=UTC)
-    return (start + timedelta(microseconds=n) for n in itertools.count())
+    ticks = itertools.count()
+    return lambda: start + timedelta(microseconds=next(ticks))
 
 
 @pytest.fixture(scope="module", params=[("Alpha", "Omega"), ("Omega", "Alpha")],
@@ -53,7 +56,7 @@ def recrawled(request: pytest.FixtureRequest,
     newer title). Both orders of the titles, so that neither sort order of the JSON lines
     can pass for the newer capture."""
     older, newer = request.param
-    ticks = _one_second()
+    clock = _one_second()
 
     class Page(_Page):
         title = older.encode()
@@ -62,7 +65,7 @@ def recrawled(request: pytest.FixtureRequest,
         coll = create(tmp_path_factory.mktemp("same") / "coll", (url,), delay=0.0, sitemaps=False)
         for title in (older, newer):
             Page.title = title.encode()
-            Crawler(coll, coll.load_config(), clock=lambda: next(ticks)).run()
+            Crawler(coll, coll.load_config(), clock=clock).run()
     return coll, newer
 
 
