@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
 WB_MANAGER = BIN / "wb-manager"
 WAYBACK = BIN / "wayback"
 COLL = "demo"
-STARTUP_TIMEOUT = 20.0
+STARTUP_TIMEOUT = 60.0  # as preserve replay allows: pywb starts in 1-2 s, 4-6 s under load
 
 
 def _our_index(root: Path, collection: Collection) -> None:

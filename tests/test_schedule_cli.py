@@ -72,17 +72,22 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path: Path, args: list[str],
 
 
 def test_list_shows_each_schedule_with_never_run_and_next(tmp_path: Path) -> None:
-    week_ago = datetime.now(UTC) - timedelta(days=8)
+    now = datetime.now(UTC)
+    week_ago = now - timedelta(days=8)
+    # A yearly fire time half a year from today: never within the last eight days (a
+    # fixed 1 January would be due in the first week of every year).
+    month = (now.month + 5) % 12 + 1
     make_collection(tmp_path / "c", '[[schedule]]\ncron = "0 3 * * 1"\naction = "crawl"\n'
                                     'label = "final crawl before dissolution"\n'
-                                    '[[schedule]]\ncron = "0 3 1 1 *"\naction = "verify"\n',
+                                    f'[[schedule]]\ncron = "0 3 1 {month} *"\n'
+                                    'action = "verify"\n',
                     since=week_ago)
     result = cli("schedule", "list", "--json", "--root", tmp_path)
     assert result.returncode == 0, result.stderr
     weekly, yearly = json.loads(result.stdout)
     assert weekly["schedule"] == "final crawl before dissolution"
     assert weekly["last_run"] is None and weekly["due"] is True
-    assert yearly["due"] is False and yearly["next_run"].endswith("-01-01T03:00:00Z")
+    assert yearly["due"] is False and yearly["next_run"].endswith(f"-{month:02d}-01T03:00:00Z")
     text = cli("schedule", "list", tmp_path / "c")
     assert text.returncode == 0, text.stderr
     assert "'final crawl before dissolution'" in text.stdout and "never run" in text.stdout

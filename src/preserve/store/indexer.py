@@ -18,6 +18,7 @@ import base64
 import contextlib
 import hashlib
 import heapq
+import itertools
 import json
 import tempfile
 from collections.abc import Callable, Iterator
@@ -270,10 +271,11 @@ class _RunSorter:
             yield heapq.merge(*((line[:-1] for line in f) for f in files))
 
 
-def _page_sort_line(page: PageEntry) -> str:
-    # Sorts by page_sort_key, then the JSON after the last NUL, which is what is written
+def _page_sort_line(page: PageEntry, order: int) -> str:
+    # Sorts by page_sort_key, then ``order`` (the page's place in the WARCs read in name
+    # order: crawl order), then the JSON after the last NUL, which is what is written
     # (JSON escapes every control character, so it holds no NUL or newline).
-    return f"{page_sort_key(page.ts, page.url)}\x00{page.to_json()}"
+    return f"{page_sort_key(page.ts, page.url)}\x00{order:012d}\x00{page.to_json()}"
 
 
 def build_indexes(
@@ -300,6 +302,7 @@ def build_indexes(
     titles: dict[str, str] = {}
     digests = FixityManifest(coll.manifest_path).entries() if reuse_lines else {}
     done = 0
+    order = itertools.count()
     with tempfile.TemporaryDirectory(prefix=".sort-", dir=coll.index_path.parent) as tmp:
         cdxj = _RunSorter(Path(tmp), "cdxj", sort_buffer_bytes)
         pages = _RunSorter(Path(tmp), "pages", sort_buffer_bytes)
@@ -313,7 +316,8 @@ def build_indexes(
                 for line, page in lines:
                     cdxj.add(line)
                     if page is not None:
-                        pages.add(_page_sort_line(resolve_page(PageFacts(*page), titles)))
+                        pages.add(_page_sort_line(resolve_page(PageFacts(*page), titles),
+                                                  next(order)))
                 if on_progress is not None:
                     on_progress(base + size)
             else:
@@ -331,7 +335,7 @@ def build_indexes(
                         if isinstance(item, CdxjEntry):
                             cdxj.add(item.to_line())
                         else:
-                            pages.add(_page_sort_line(item))
+                            pages.add(_page_sort_line(item, next(order)))
                 except BaseException:
                     if kept is not None:
                         kept.abandon(drop=True)
@@ -365,14 +369,21 @@ def _write_cdxj(path: Path, sorter: _RunSorter) -> int:
 
 
 def _write_pages(path: Path, sorter: _RunSorter) -> int:
+    """One line per page key; of the captures of one URL in one second (the same page
+    id), the one read last: a recrawl that started within the second of the crawl before
+    it lists its own title, not whichever JSON sorts first."""
     count = 0
-    previous = None
     with atomic_write(path, "w", encoding="utf-8") as out, sorter.sorted() as lines:
         out.write(json.dumps(PAGES_HEADER) + "\n")
+        held: tuple[str, str] | None = None  # the key and JSON of the last line seen
         for line in lines:
-            key, _, obj = line.rpartition("\x00")
-            if key != previous:  # same URL and second: the same page id, listed once
-                out.write(obj + "\n")
+            head, _, obj = line.rpartition("\x00")
+            key = head.rpartition("\x00")[0]
+            if held is not None and key != held[0]:
+                out.write(held[1] + "\n")
                 count += 1
-            previous = key
+            held = key, obj
+        if held is not None:
+            out.write(held[1] + "\n")
+            count += 1
     return count

@@ -163,10 +163,12 @@ def _page_key(ts: str, url: str) -> bytes:
     return page_sort_key(ts, url).encode()
 
 
-def _expected_pages(facts: Iterable[Path]) -> Iterable[tuple[bytes, bytes, str]]:
-    """(key, sort line, JSON) of every page, replaying store.indexer's title rules over the
-    WARCs in name order (a revisit takes the title of an earlier capture of its payload)."""
+def _expected_pages(facts: Iterable[Path]) -> Iterable[tuple[bytes, int, str]]:
+    """(key, order, JSON) of every page, replaying store.indexer's title rules over the
+    WARCs in name order (a revisit takes the title of an earlier capture of its payload);
+    ``order`` counts the pages read, so the last of a key is the one the indexer lists."""
     titles: dict[str, str] = {}
+    order = 0
     for path in facts:
         with open(path, encoding="utf-8") as f:
             for raw in f:
@@ -180,9 +182,8 @@ def _expected_pages(facts: Iterable[Path]) -> Iterable[tuple[bytes, bytes, str]]
                     titles[digest] = title
                 ts = _iso(fact["timestamp"])
                 entry = PageEntry(url=url, ts=ts, title=title, id=page_id(url, ts))
-                key = _page_key(ts, url)
-                text = entry.to_json()
-                yield key, key + b"\x00" + text.encode(), text
+                order += 1
+                yield _page_key(ts, url), order, entry.to_json()
 
 
 def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path,
@@ -196,11 +197,13 @@ def check_pages(pages: Path, rel: str, facts: list[Path], db_path: Path,
                                "`preserve index`"))
         return out
     db = _db(db_path)
-    db.execute("CREATE TABLE exp (key BLOB, full BLOB, json TEXT)")
+    db.execute("CREATE TABLE exp (key BLOB, ord INTEGER, json TEXT)")
     db.executemany("INSERT INTO exp VALUES (?,?,?)", _expected_pages(facts))
     db.execute("CREATE TABLE best (key BLOB PRIMARY KEY, json TEXT, seen INTEGER DEFAULT 0)")
+    # One page per key (URL and second), the last read: SQLite takes the bare column
+    # json from the row of MAX(ord).
     db.execute("INSERT INTO best (key, json) SELECT key, json FROM "
-               "(SELECT key, json, MIN(full) FROM exp GROUP BY key)")
+               "(SELECT key, json, MAX(ord) FROM exp GROUP BY key)")
     header = json.dumps(PAGES_HEADER)
     previous = b""
     ordered = True
