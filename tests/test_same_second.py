@@ -8,9 +8,12 @@ The tie is made, not waited for: both crawls run on a clock that stays within on
 from __future__ import annotations
 
 import itertools
+import json
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +85,21 @@ def test_verify_finds_nothing_wrong(recrawled: tuple[Collection, str]) -> None:
     coll, _ = recrawled
     report = verify_collection(Collection.open(coll.root))
     assert [f.to_dict() for f in report.findings] == []
+
+
+def test_verify_accepts_an_older_list_that_kept_the_other_capture(
+        recrawled: tuple[Collection, str], tmp_path: Path) -> None:
+    """A pages list written before the fix kept the other capture of the tie: not damage.
+    A title that neither capture had still is."""
+    coll, newer = recrawled
+    copy = tmp_path / "coll"
+    shutil.copytree(coll.root, copy)
+    pages = Collection.open(copy).pages_path
+    lines = pages.read_text("utf-8").splitlines(keepends=True)
+    older = "Omega" if newer == "Alpha" else "Alpha"
+    for title, problems in ((older, []), ("Neither", ["PAGES_ENTRY_MISMATCH"])):
+        obj = json.loads(lines[1])
+        obj["title"] = title
+        pages.write_text(lines[0] + json.dumps(obj) + "\n", encoding="utf-8")
+        report = verify_collection(Collection.open(copy))
+        assert [f.code for f in report.findings] == problems
