@@ -22,8 +22,8 @@ from ..web import inflate
 from .digests import Digest, DigestFormatError, format_like, parse_digest
 from .httphead import HTTP_STEP, HttpHead
 from .report import FINDINGS_PER_CODE, Capped, FileResult, finding, refused_finding
+from .sha1pair import COMPILED, update2
 from .sha1pair import new as new_sha1
-from .sha1pair import update2
 from .warcheaders import RecordHead, content_length, parse_head
 
 __all__ = ["scan_warc", "Scanner", "FactSink", "RecordHead", "READ_SIZE",
@@ -35,6 +35,18 @@ _OUT_MAX = 1 << 20  # inflate at most this much at a time: memory stays flat
 _FIRST_IN = 1 << 12  # the input of a gzip member's first inflate call (_feed_gzip)
 _HTTP_RECORDS = ("response", "request", "revisit")  # as warcio: these may carry HTTP headers
 _PAD = b"\r\n\t \x00"  # blank padding tolerated after the last gzip member
+
+
+# The compiled fast path (verify/_sha1x2.c): the usual record, all of it in the bytes at
+# hand, parsed and checked whole in C; None for any other, which the scanner then reads
+# here with every check. Only where the two-stream SHA-1 is (it hashes in C).
+_Whole = tuple[int, str, list[tuple[str, str]], list[str], dict[str, str], str, str, int,
+               bytes | None, int, bytes | None]
+_compiled_record: Callable[[bytes, int], _Whole | None] | None = None
+if COMPILED:
+    from . import _sha1x2
+
+    _compiled_record = _sha1x2.record
 
 
 class FactSink(Protocol):
@@ -287,6 +299,11 @@ class Scanner:
                         self.shared_reported = True
                         self.add("WARC_SHARED_MEMBER", "more than one record in this gzip "
                                  "member: offsets cannot address each record", member_start)
+                    if _compiled_record is not None:
+                        got = _compiled_record(data, i)
+                        if got is not None:
+                            i = self._whole_record(got, data, plain_base)
+                            continue
                 head_bytes, i = self._head_end(data, i)
                 if head_bytes is None:
                     if len(self.head_buf) > _HEAD_MAX:
@@ -338,6 +355,28 @@ class Scanner:
                     self.head_buf = bytearray()
                 if self.tail:
                     self.tail = bytearray()
+
+    def _whole_record(self, got: _Whole, data: bytes, plain_base: int) -> int:
+        """A record the compiled fast path found whole and without a problem: what the
+        steps from _start_record to the closing CRLF CRLF give it. Where it ends."""
+        end, version, headers, keys, fields, type_, uri, length, http_head, start, sha1 = got
+        head = RecordHead.made(self.head_start, version, headers, keys, fields, type_, uri)
+        sink = self.sink
+        if sink is not None:
+            want = sink.wants_payload(head, http_head)
+            payload = data[start:min(start + want, end - 4)] if want > 0 else b""
+            digest = None
+            if sha1 is not None:
+                from ..store.records import format_digest  # as in _close_record
+
+                digest = format_digest("sha1", sha1)
+            sink.record(head, length, fields.get("warc-payload-digest"), http_head,
+                        payload, digest)
+        self.records += 1
+        self.member_records += 1
+        if not self.gzip and sink is not None:
+            sink.member_length(head.offset, plain_base + end - 4 - head.offset)
+        return end
 
     def _head_end(self, data: bytes, i: int) -> tuple[bytes | None, int]:
         """The header block that ends in ``data`` at or after ``i`` (with the part held
