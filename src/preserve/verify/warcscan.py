@@ -173,7 +173,7 @@ class Scanner:
                 if view[0] in _PAD and not bytes(view).strip(_PAD):
                     consumed += len(view)  # blank padding after the last member
                     break
-                if view[:2] != b"\x1f\x8b"[: len(view[:2])]:
+                if view[0] != 0x1F or (len(view) > 1 and view[1] != 0x8B):  # no gzip magic
                     self.add("WARC_TRAILING_DATA", "bytes that are not a gzip member "
                              "follow the last record", base + consumed, "gzip member",
                              repr(bytes(view[:16])))
@@ -233,9 +233,11 @@ class Scanner:
 
     def _begin_record_stream(self) -> None:
         self.state = "head"
-        self.head_buf = bytearray()
         self.rec = None
-        self.tail = bytearray()
+        if self.head_buf:  # made anew only when they hold bytes (once per gzip member)
+            self.head_buf = bytearray()
+        if self.tail:
+            self.tail = bytearray()
 
     def _member_end(self, end: int) -> None:
         if self.sink is not None and self.member_records:
