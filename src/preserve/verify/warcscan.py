@@ -168,28 +168,31 @@ class Scanner:
         base = self.file_offset
         consumed = 0
         while consumed < size and not self.stopped:
-            view = whole[consumed:]
-            if self.inflate is None:
-                if view[0] in _PAD and not bytes(view).strip(_PAD):
-                    consumed += len(view)  # blank padding after the last member
+            d = self.inflate
+            if d is None:
+                first = whole[consumed]
+                if first in _PAD and not bytes(whole[consumed:]).strip(_PAD):
+                    consumed = size  # blank padding after the last member
                     break
-                if view[0] != 0x1F or (len(view) > 1 and view[1] != 0x8B):  # no gzip magic
+                if first != 0x1F or (size - consumed > 1 and whole[consumed + 1] != 0x8B):
                     self.add("WARC_TRAILING_DATA", "bytes that are not a gzip member "
                              "follow the last record", base + consumed, "gzip member",
-                             repr(bytes(view[:16])))
+                             repr(bytes(whole[consumed:consumed + 16])))
                     self.stopped = True
                     consumed = len(data)
                     break
-                self.inflate = inflate.decompressobj(31)
+                d = self.inflate = inflate.decompressobj(31)
                 self.member_start = base + consumed
                 self.member_records = 0
                 self._begin_record_stream()
                 # A member's first call gets at most _FIRST_IN bytes: at the member's
                 # end zlib copies the input left over (unused_data), and a small record's
                 # member would otherwise copy the rest of the whole read, for every record.
-                view = view[:_FIRST_IN]
+                view = whole[consumed:consumed + _FIRST_IN]
+            else:
+                view = whole[consumed:]
             try:
-                out = self.inflate.decompress(view, _OUT_MAX)
+                out = d.decompress(view, _OUT_MAX)
             except inflate.ERRORS as e:
                 self.add("WARC_GZIP_CORRUPT", f"gzip member cannot be inflated ({e}); the "
                          "records after it were not checked", self.member_start)
@@ -199,17 +202,19 @@ class Scanner:
             # At the member's end the bytes after it are unused_data; unconsumed_tail
             # may then still hold the same bytes (CPython does not clear it when an
             # output limit had left a tail before), so it is read only before the end.
-            unused = self.inflate.unused_data if self.inflate.eof else b""
-            tail = b"" if self.inflate.eof else self.inflate.unconsumed_tail
-            consumed += len(view) - len(tail) - len(unused)
+            if not d.eof:
+                consumed += len(view) - len(d.unconsumed_tail)
+                if out:
+                    self._parse(out, self.member_start)
+                continue
+            consumed += len(view) - len(d.unused_data)
             if out:
                 self._parse(out, self.member_start)
-            if self.inflate.eof:
-                self._member_end(base + consumed)
-                self.inflate = None
-                if self.limit is not None and base + consumed >= self.limit:
-                    self.reached = base + consumed
-                    break
+            self._member_end(base + consumed)
+            self.inflate = None
+            if self.limit is not None and base + consumed >= self.limit:
+                self.reached = base + consumed
+                break
         self.file_offset = base + len(data)
 
     def end(self) -> None:
