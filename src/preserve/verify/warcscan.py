@@ -209,7 +209,18 @@ class Scanner:
                 continue
             consumed += len(view) - len(d.unused_data)
             if out:
-                self._parse(out, self.member_start)
+                if (_compiled_record is not None and self.member_records == 0
+                        and self.state == "head" and not self.head_buf):
+                    # The whole member inflated at once (a small record): when it is
+                    # one usual record, what _parse would do, without its steps.
+                    got = _compiled_record(out, 0)
+                    if got is not None and got[0] == len(out):
+                        self.head_start = self.member_start
+                        self._whole_record(got, out, 0)
+                    else:
+                        self._parse(out, self.member_start)
+                else:
+                    self._parse(out, self.member_start)
             self._member_end(base + consumed)
             self.inflate = None
             if self.limit is not None and base + consumed >= self.limit:
