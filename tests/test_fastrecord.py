@@ -25,12 +25,8 @@ from preserve.verify.warcheaders import RecordHead
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "warc"
 
-try:
-    from preserve.verify import _sha1x2
-except ImportError:
-    _sha1x2 = None  # type: ignore[assignment]
-
-pytestmark = pytest.mark.skipif(_sha1x2 is None, reason="the extension is not built")
+compiled_head = warcheaders._compiled_head
+pytestmark = pytest.mark.skipif(compiled_head is None, reason="the extension is not built")
 
 VALUES = [b"", b" ", b"<urn:uuid:1>", b"urn:uuid:1", b"http://a/", b"<http://a/>", b"a:>",
           b"<a:", b"<a:b c>", b"http://x/ y", b"2020-01-01T00:00:00Z", b"2020-01-01t00:00:00z",
@@ -121,7 +117,7 @@ def _attrs(head: RecordHead) -> tuple[Any, ...]:
 
 
 def test_head_accepts_only_blocks_without_a_problem() -> None:
-    assert _sha1x2 is not None
+    assert compiled_head is not None
     rng = random.Random(20)
     records = _records()
     blocks = [r[:r.find(b"\r\n\r\n")] for r in records]
@@ -131,7 +127,7 @@ def test_head_accepts_only_blocks_without_a_problem() -> None:
     good = {}  # a record type -> one of its blocks that head() accepts
     for raw in blocks[:len(records)]:
         head = _python_head(raw)[0]
-        if head is not None and _sha1x2.head(raw) is not None:
+        if head is not None and compiled_head(raw) is not None:
             good[head.type] = raw
     assert len(good) >= 3
     for raw in good.values():
@@ -142,7 +138,7 @@ def test_head_accepts_only_blocks_without_a_problem() -> None:
                        for value in VALUES]
     accepted = 0
     for raw in blocks:
-        got = _sha1x2.head(raw)
+        got = compiled_head(raw)
         head, problems = _python_head(raw)
         if got is None:
             continue
@@ -187,7 +183,7 @@ def _scan(data: bytes, chunk: int, limit: int | None) -> tuple[Any, ...]:
 @pytest.mark.skipif(warcscan._compiled_record is None, reason="this CPU has no SHA")
 def test_record_leaves_every_finding_and_sink_call_as_it_was(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    compiled_record, compiled_head = warcscan._compiled_record, warcheaders._compiled_head
+    compiled_record = warcscan._compiled_record
     taken = 0
 
     def counted(data: bytes, pos: int) -> Any:

@@ -224,8 +224,8 @@ try:
     from . import _sha1x2
 except ImportError:  # built without a C compiler, or not built (a source checkout)
     pass
-else:
-    _compiled_head = _sha1x2.head
+else:  # (an extension built before head() was added lacks it: Python then reads all)
+    _compiled_head = getattr(_sha1x2, "head", None)
 
 # Field names found to be tokens: the same few dozen names head every record.
 _TOKENS_SEEN: set[str] = set()

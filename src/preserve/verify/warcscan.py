@@ -46,7 +46,8 @@ _compiled_record: Callable[[bytes, int], _Whole | None] | None = None
 if COMPILED:
     from . import _sha1x2
 
-    _compiled_record = _sha1x2.record
+    # (an extension built before record() was added lacks it: Python then reads all)
+    _compiled_record = getattr(_sha1x2, "record", None)
 
 
 class FactSink(Protocol):
