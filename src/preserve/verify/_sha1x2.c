@@ -392,11 +392,31 @@ static const struct { const char *key; int rule; unsigned not_in; } FIELDS[F_COU
     {"warc-segment-total-length", R_DIGITS, 0},
 };
 
+/* The token characters of RFC 9110 (warcheaders._TOKEN), filled at import. */
+static unsigned char TCHAR[256];
+
+static void
+fill_tchar(void)
+{
+    for (int c = 0; c < 256; c++)
+        TCHAR[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
 static int
 is_tchar(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-        || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+    return TCHAR[c];
+}
+
+/* An ASCII str of the n bytes at p (each below 0x80), without the UTF-8 decoder. */
+static PyObject *
+ascii_str(const unsigned char *p, Py_ssize_t n)
+{
+    PyObject *s = PyUnicode_New(n, 127);
+    if (s != NULL)
+        memcpy(PyUnicode_1BYTE_DATA(s), p, (size_t)n);
+    return s;
 }
 
 static int
@@ -650,10 +670,16 @@ parse_block(const unsigned char *p, Py_ssize_t n, Head *h)
             h->value[field] = p + vs;
             h->value_len[field] = ve - vs;
         }
-        PyObject *value = PyUnicode_FromStringAndSize((const char *)p + vs, ve - vs);
+        PyObject *value = ascii_str(p + vs, ve - vs);
         if (value == NULL)
             goto error;
-        PyObject *pair = PyTuple_Pack(2, names[at].name, value);
+        PyObject *pair = PyTuple_New(2);
+        if (pair != NULL) {
+            Py_INCREF(names[at].name);
+            PyTuple_SET_ITEM(pair, 0, names[at].name);
+            Py_INCREF(value);
+            PyTuple_SET_ITEM(pair, 1, value);
+        }
         int bad = pair == NULL || PyList_Append(h->headers, pair) < 0
             || PyList_Append(h->keys, names[at].key) < 0
             || PyDict_SetItem(h->fields, names[at].key, value) < 0;
@@ -698,7 +724,7 @@ parse_block(const unsigned char *p, Py_ssize_t n, Head *h)
         if (un >= 1 && u[0] == '<' && u[un - 1] == '>') {  /* un >= 2: _URI's test */
             h->value[F_TARGET_URI] = u + 1;
             h->value_len[F_TARGET_URI] = un - 2;
-            h->uri = PyUnicode_FromStringAndSize((const char *)u + 1, un - 2);
+            h->uri = ascii_str(u + 1, un - 2);
         } else {
             h->uri = PyDict_GetItemString(h->fields, "warc-target-uri");
             Py_XINCREF(h->uri);
@@ -996,6 +1022,7 @@ PyMODINIT_FUNC
 PyInit__sha1x2(void)
 {
     have_sha = cpu_has_sha();
+    fill_tchar();
     static const char *const forms[4] = {"WARC/0.17", "WARC/0.18", "WARC/1.0", "WARC/1.1"};
     for (int v = 0; v < 4; v++)
         if (VERSIONS[v] == NULL && (VERSIONS[v] = PyUnicode_InternFromString(forms[v])) == NULL)
