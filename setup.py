@@ -1,6 +1,7 @@
 """The one compiled part of preserve, optional: verify's two-stream SHA-1 (see
-src/preserve/verify/sha1pair.py). Everything else is in pyproject.toml. Without a C
-compiler the install still succeeds (optional=True) and hashlib does the hashing."""
+src/preserve/verify/sha1pair.py) and its fast path for the usual record (warcheaders,
+warcscan). Everything else is in pyproject.toml. Without a C compiler the install still
+succeeds (optional=True): hashlib does the hashing and Python every record."""
 
 import sys
 

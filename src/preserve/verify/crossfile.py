@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .digests import DigestFormatError, parse_digest
-from .facts import read_ids
 from .report import Capped, Finding, finding
 
 __all__ = ["CrossFileCheck"]
@@ -33,16 +32,18 @@ class CrossFileCheck:
         self._seq = 0
 
     def add_file(self, name: str, ids_path: Path) -> None:
+        """The records of one file, from the ids file FactWriter wrote for it (its lines
+        taken as they are: the offset column's INTEGER affinity stores the number)."""
         self._seq += 1
         seq = self._seq
-        self.db.executemany(
-            "INSERT INTO rec VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            ((seq, name, *fact) for fact in read_ids(ids_path)))
+        with open(ids_path, encoding="utf-8") as f:
+            self.db.executemany(
+                "INSERT INTO rec VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                ((seq, name, *line.rstrip("\n").split("\t")) for line in f))
 
     def findings(self) -> list[Finding]:
         db = self.db
         db.execute("CREATE INDEX rec_id ON rec (id)")
-        db.execute("CREATE INDEX rec_uri ON rec (uri, date)")
         out = Capped()
         for f in itertools.chain(self._duplicates(), self._revisits()):
             out.add(f)
@@ -67,6 +68,8 @@ class CrossFileCheck:
         db = self.db
         rows = db.execute("SELECT file, offset, pd, rt, ruri, rdate FROM rec "
                           "WHERE type = 'revisit' ORDER BY seq, offset").fetchall()
+        if any(ruri and not rt for _, _, _, rt, ruri, _ in rows):
+            db.execute("CREATE INDEX rec_uri ON rec (uri, date)")  # only then needed
         for file, offset, pd, rt, ruri, rdate in rows:
             if rt:
                 original = db.execute("SELECT pd, file, offset FROM rec WHERE id = ? AND "

@@ -105,6 +105,21 @@ class RecordHead:
         uri = self.fields.get("warc-target-uri") or ""
         self.uri = uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
 
+    @classmethod
+    def made(cls, offset: int, version: str, headers: list[tuple[str, str]],
+             keys: list[str], fields: dict[str, str], type_: str, uri: str) -> RecordHead:
+        """A head parsed elsewhere (the compiled fast path, verify/_sha1x2.c), with
+        what __init__ would give."""
+        head = cls.__new__(cls)
+        head.offset = offset
+        head.version = version
+        head.headers = headers
+        head.keys = keys
+        head.fields = fields
+        head.type = type_
+        head.uri = uri
+        return head
+
     def get(self, name: str) -> str | None:
         """The first value of the field ``name`` (any case), or None."""
         return self.fields.get(name.lower())
@@ -117,6 +132,15 @@ _PLAIN_VERSIONS = {f"WARC/{v}": f"WARC/{v}" for v in KNOWN_VERSIONS}
 def parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem]]:
     """The header block ``raw`` (without its closing CRLF CRLF); None if it has no WARC
     version line, so record boundaries are lost."""
+    if _compiled_head is not None:
+        got = _compiled_head(raw)
+        if got is not None:  # the usual block, with no problem: as parse_python gives
+            return RecordHead.made(offset, *got), []
+    return parse_python(raw, offset)
+
+
+def parse_python(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Problem]]:
+    """parse_head in Python alone: every block, with every problem."""
     # The usual block: UTF-8, CRLF line ends, a plain version line, and every other line
     # a field whose name has been seen before (so a token with no space or tab around
     # it: no continuation line, no empty line). Each line is then split in C (map), not
@@ -191,6 +215,17 @@ def _parse_head(raw: bytes, offset: int) -> tuple[RecordHead | None, list[Proble
     problems.extend(_validate(head))
     return head, problems
 
+
+# The compiled fast path (verify/_sha1x2.c): the usual block parsed and checked in C,
+# None for any other, which parse_python then reads. Optional, as the extension is.
+_compiled_head: Callable[[bytes], tuple[str, list[tuple[str, str]], list[str],
+                                        dict[str, str], str, str] | None] | None = None
+try:
+    from . import _sha1x2
+except ImportError:  # built without a C compiler, or not built (a source checkout)
+    pass
+else:  # (an extension built before head() was added lacks it: Python then reads all)
+    _compiled_head = getattr(_sha1x2, "head", None)
 
 # Field names found to be tokens: the same few dozen names head every record.
 _TOKENS_SEEN: set[str] = set()

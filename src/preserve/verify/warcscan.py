@@ -22,8 +22,8 @@ from ..web import inflate
 from .digests import Digest, DigestFormatError, format_like, parse_digest
 from .httphead import HTTP_STEP, HttpHead
 from .report import FINDINGS_PER_CODE, Capped, FileResult, finding, refused_finding
+from .sha1pair import COMPILED, update2
 from .sha1pair import new as new_sha1
-from .sha1pair import update2
 from .warcheaders import RecordHead, content_length, parse_head
 
 __all__ = ["scan_warc", "Scanner", "FactSink", "RecordHead", "READ_SIZE",
@@ -35,6 +35,19 @@ _OUT_MAX = 1 << 20  # inflate at most this much at a time: memory stays flat
 _FIRST_IN = 1 << 12  # the input of a gzip member's first inflate call (_feed_gzip)
 _HTTP_RECORDS = ("response", "request", "revisit")  # as warcio: these may carry HTTP headers
 _PAD = b"\r\n\t \x00"  # blank padding tolerated after the last gzip member
+
+
+# The compiled fast path (verify/_sha1x2.c): the usual record, all of it in the bytes at
+# hand, parsed and checked whole in C; None for any other, which the scanner then reads
+# here with every check. Only where the two-stream SHA-1 is (it hashes in C).
+_Whole = tuple[int, str, list[tuple[str, str]], list[str], dict[str, str], str, str, int,
+               bytes | None, int, bytes | None]
+_compiled_record: Callable[[bytes, int], _Whole | None] | None = None
+if COMPILED:
+    from . import _sha1x2
+
+    # (an extension built before record() was added lacks it: Python then reads all)
+    _compiled_record = getattr(_sha1x2, "record", None)
 
 
 class FactSink(Protocol):
@@ -156,28 +169,31 @@ class Scanner:
         base = self.file_offset
         consumed = 0
         while consumed < size and not self.stopped:
-            view = whole[consumed:]
-            if self.inflate is None:
-                if view[0] in _PAD and not bytes(view).strip(_PAD):
-                    consumed += len(view)  # blank padding after the last member
+            d = self.inflate
+            if d is None:
+                first = whole[consumed]
+                if first in _PAD and not bytes(whole[consumed:]).strip(_PAD):
+                    consumed = size  # blank padding after the last member
                     break
-                if view[:2] != b"\x1f\x8b"[: len(view[:2])]:
+                if first != 0x1F or (size - consumed > 1 and whole[consumed + 1] != 0x8B):
                     self.add("WARC_TRAILING_DATA", "bytes that are not a gzip member "
                              "follow the last record", base + consumed, "gzip member",
-                             repr(bytes(view[:16])))
+                             repr(bytes(whole[consumed:consumed + 16])))
                     self.stopped = True
                     consumed = len(data)
                     break
-                self.inflate = inflate.decompressobj(31)
+                d = self.inflate = inflate.decompressobj(31)
                 self.member_start = base + consumed
                 self.member_records = 0
                 self._begin_record_stream()
                 # A member's first call gets at most _FIRST_IN bytes: at the member's
                 # end zlib copies the input left over (unused_data), and a small record's
                 # member would otherwise copy the rest of the whole read, for every record.
-                view = view[:_FIRST_IN]
+                view = whole[consumed:consumed + _FIRST_IN]
+            else:
+                view = whole[consumed:]
             try:
-                out = self.inflate.decompress(view, _OUT_MAX)
+                out = d.decompress(view, _OUT_MAX)
             except inflate.ERRORS as e:
                 self.add("WARC_GZIP_CORRUPT", f"gzip member cannot be inflated ({e}); the "
                          "records after it were not checked", self.member_start)
@@ -187,17 +203,30 @@ class Scanner:
             # At the member's end the bytes after it are unused_data; unconsumed_tail
             # may then still hold the same bytes (CPython does not clear it when an
             # output limit had left a tail before), so it is read only before the end.
-            unused = self.inflate.unused_data if self.inflate.eof else b""
-            tail = b"" if self.inflate.eof else self.inflate.unconsumed_tail
-            consumed += len(view) - len(tail) - len(unused)
+            if not d.eof:
+                consumed += len(view) - len(d.unconsumed_tail)
+                if out:
+                    self._parse(out, self.member_start)
+                continue
+            consumed += len(view) - len(d.unused_data)
             if out:
-                self._parse(out, self.member_start)
-            if self.inflate.eof:
-                self._member_end(base + consumed)
-                self.inflate = None
-                if self.limit is not None and base + consumed >= self.limit:
-                    self.reached = base + consumed
-                    break
+                if (_compiled_record is not None and self.member_records == 0
+                        and self.state == "head" and not self.head_buf):
+                    # The whole member inflated at once (a small record): when it is
+                    # one usual record, what _parse would do, without its steps.
+                    got = _compiled_record(out, 0)
+                    if got is not None and got[0] == len(out):
+                        self.head_start = self.member_start
+                        self._whole_record(got, out, 0)
+                    else:
+                        self._parse(out, self.member_start)
+                else:
+                    self._parse(out, self.member_start)
+            self._member_end(base + consumed)
+            self.inflate = None
+            if self.limit is not None and base + consumed >= self.limit:
+                self.reached = base + consumed
+                break
         self.file_offset = base + len(data)
 
     def end(self) -> None:
@@ -221,9 +250,11 @@ class Scanner:
 
     def _begin_record_stream(self) -> None:
         self.state = "head"
-        self.head_buf = bytearray()
         self.rec = None
-        self.tail = bytearray()
+        if self.head_buf:  # made anew only when they hold bytes (once per gzip member)
+            self.head_buf = bytearray()
+        if self.tail:
+            self.tail = bytearray()
 
     def _member_end(self, end: int) -> None:
         if self.sink is not None and self.member_records:
@@ -287,6 +318,11 @@ class Scanner:
                         self.shared_reported = True
                         self.add("WARC_SHARED_MEMBER", "more than one record in this gzip "
                                  "member: offsets cannot address each record", member_start)
+                    if _compiled_record is not None:
+                        got = _compiled_record(data, i)
+                        if got is not None:
+                            i = self._whole_record(got, data, plain_base)
+                            continue
                 head_bytes, i = self._head_end(data, i)
                 if head_bytes is None:
                     if len(self.head_buf) > _HEAD_MAX:
@@ -338,6 +374,28 @@ class Scanner:
                     self.head_buf = bytearray()
                 if self.tail:
                     self.tail = bytearray()
+
+    def _whole_record(self, got: _Whole, data: bytes, plain_base: int) -> int:
+        """A record the compiled fast path found whole and without a problem: what the
+        steps from _start_record to the closing CRLF CRLF give it. Where it ends."""
+        end, version, headers, keys, fields, type_, uri, length, http_head, start, sha1 = got
+        head = RecordHead.made(self.head_start, version, headers, keys, fields, type_, uri)
+        sink = self.sink
+        if sink is not None:
+            want = sink.wants_payload(head, http_head)
+            payload = data[start:min(start + want, end - 4)] if want > 0 else b""
+            digest = None
+            if sha1 is not None:
+                from ..store.records import format_digest  # as in _close_record
+
+                digest = format_digest("sha1", sha1)
+            sink.record(head, length, fields.get("warc-payload-digest"), http_head,
+                        payload, digest)
+        self.records += 1
+        self.member_records += 1
+        if not self.gzip and sink is not None:
+            sink.member_length(head.offset, plain_base + end - 4 - head.offset)
+        return end
 
     def _head_end(self, data: bytes, i: int) -> tuple[bytes | None, int]:
         """The header block that ends in ``data`` at or after ``i`` (with the part held
