@@ -105,7 +105,9 @@ class _DeadlineIO(io.RawIOBase):
         if deadline.expired or left <= 0:
             deadline.expired = True
             return 0
-        self._sock.settimeout(min(deadline.timeout, left))
+        wait = min(deadline.timeout, left)
+        if wait != self._sock.gettimeout():  # setting it is a system call, even unchanged
+            self._sock.settimeout(wait)
         try:
             n: int | None = self._raw.readinto(buf)
         except TimeoutError:
