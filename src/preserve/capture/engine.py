@@ -387,14 +387,19 @@ class CrawlRun:
                 # crawl-log lines are written together before the commit, with one
                 # checkpoint of the log's end. Answers freed but not stored count
                 # against the limits.
+                # The WARC checkpoint too is saved once, after the turn's last capture.
                 with self.state.transaction(), ctx.log.held():
                     if freed and not stopping and \
                             self._room(t0, len(released) + len(works)):
                         fill()
+                    stored = False
                     for work, was_freed in works:
                         if not work.robots:
-                            self.handle(work, freed=was_freed)
+                            stored = self.handle(work, freed=was_freed,
+                                                 checkpoint=False) or stored
                             self._progress(t0, fetching(), work.item.url)
+                    if stored:
+                        self._checkpoint()
                 for work, _ in works:
                     if work.robots:  # commits before its event is appended
                         self.handle(work)
@@ -493,29 +498,32 @@ class CrawlRun:
 
     # -- results --------------------------------------------------------------
 
-    def handle(self, work: _Work, freed: bool = False) -> None:
+    def handle(self, work: _Work, freed: bool = False, checkpoint: bool = True) -> bool:
         """Store one fetch's answer; ``freed``: the loop already told politeness that
-        the host's request ended (the answer asks for no back-off)."""
+        the host's request ended (the answer asks for no back-off). Whether it wrote a
+        capture; ``checkpoint=False``: the caller saves the WARC checkpoint after it,
+        in the same transaction."""
         item = work.item
         now = self.ctx.monotonic()
         if not freed:
             self.politeness.finished(item.host, now)
         if work.robots:
             self._robots_result(work, now)
-            return
+            return True
         result = work.results[-1]
         if isinstance(result, FetchFailure):
             self._failed(item, result, now)
-            return
+            return False
         try:
             retry_in = self._retry_delay(item, result)
             if retry_in is not None:
                 self._retry(item, now, retry_in, result.duration,
                             f"HTTP {result.status}; retry in {retry_in:.1f}s", result.status)
-                return
-            self._store(item, result, work)
+                return False
+            self._store(item, result, work, checkpoint)
         finally:
             result.close()
+        return True
 
     def _retry(self, item: FrontierItem, now: float, delay: float, duration: float,
                error: str, status: int | None = None) -> None:
@@ -609,7 +617,8 @@ class CrawlRun:
                                outcome="success" if ok else "warning",
                                detail=detail, data=data)
 
-    def _store(self, item: FrontierItem, ex: Exchange, work: _Work) -> None:
+    def _store(self, item: FrontierItem, ex: Exchange, work: _Work,
+               checkpoint: bool = True) -> None:
         found, links = work.found, work.links
         with self.state.transaction():
             self._write(item, ex, found, prepared=work.prepared, metadata=work.metadata)
@@ -620,7 +629,8 @@ class CrawlRun:
                     decision.follow or item.is_seed or item.hops.endswith("X"))
                 self._detect(item, found, follow)
                 self.found(item, links, follow)
-            self._checkpoint()
+            if checkpoint:
+                self._checkpoint()
 
     def _checkpoint(self) -> None:
         writer = self.ctx.writer
@@ -635,7 +645,9 @@ class CrawlRun:
         """The records of one capture, all in one file, rolled back together on error;
         ``prepared`` and ``metadata``: their blocks as the worker made them ready."""
         writer = self.ctx.writer
-        mark = writer.begin()
+        # Held: the capture's records reach the file in one flush, before its commit
+        # (a system call per record, which lets go of the interpreter lock, was three).
+        mark = writer.begin(held=True)
         try:
             response, _request = writer.write_exchange(ex, prepared)
             # A revisit of the same URL (an unchanged page in a recrawl) has the same
@@ -646,6 +658,7 @@ class CrawlRun:
             if found is not None and _has_outlinks(found, ex) and not unchanged:
                 items = _outlinks(item, found) if metadata is None else []  # in the block
                 writer.write_metadata(item.url, response.record_id, ex.date, items, metadata)
+            writer.flush()
         except BaseException:
             writer.rollback(mark)
             raise

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.cookies import extract_cookies_to_jar
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -104,7 +105,9 @@ class _DeadlineIO(io.RawIOBase):
         if deadline.expired or left <= 0:
             deadline.expired = True
             return 0
-        self._sock.settimeout(min(deadline.timeout, left))
+        wait = min(deadline.timeout, left)
+        if wait != self._sock.gettimeout():  # setting it is a system call, even unchanged
+            self._sock.settimeout(wait)
         try:
             n: int | None = self._raw.readinto(buf)
         except TimeoutError:
@@ -296,6 +299,37 @@ class _RecordingAdapter(HTTPAdapter):
         self._trust = trust
         super().__init__(pool_connections=16, pool_maxsize=pool_maxsize, max_retries=0)
 
+    def get_connection_with_tls_context(
+        self, request: requests.PreparedRequest, verify: Any,
+        proxies: dict[str, str] | None = None, cert: Any = None,
+    ) -> HTTPConnectionPool:
+        if proxies:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        # No proxy (the fetcher sets none): the pool for the URL's origin, as requests
+        # finds it, less its parse of the URL for a proxy.
+        try:
+            host_params, pool_kwargs = self.build_connection_pool_key_attributes(
+                request, verify, cert)
+        except ValueError as e:
+            raise requests.exceptions.InvalidURL(e, request=request) from e
+        pool: HTTPConnectionPool = self.poolmanager.connection_from_host(
+            **host_params, pool_kwargs=pool_kwargs)
+        return pool
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        # As HTTPAdapter.build_response, less the copy of the Set-Cookie headers into the
+        # response's own jar (a second jar per response that nothing reads; the
+        # session's jar gets them in HttpFetcher.fetch).
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = requests.structures.CaseInsensitiveDict(resp.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = req.url or ""
+        response.request = req
+        response.connection = self
+        return response
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         policy = self._policy
@@ -406,7 +440,8 @@ class HttpFetcher:
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
 
-    def _session(self) -> requests.Session:
+    def _session(self) -> tuple[requests.Session, _RecordingAdapter]:
+        """This thread's session and its adapter."""
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
@@ -425,9 +460,10 @@ class HttpFetcher:
                 }
             )
             self._local.session = session
+            self._local.adapter = adapter
             with self._lock:
                 self._sessions.append(session)
-        return session
+        return session, self._local.adapter
 
     def fetch(self, url: str, *, referer: str | None = None) -> FetchResult:
         date = self.clock()
@@ -437,24 +473,47 @@ class HttpFetcher:
         _in_flight.wire = None
         _in_flight.deadline = deadline
         try:
-            session = self._session()
+            session, adapter = self._session()
             # Prepared here rather than by Session.request, whose merging of settings
             # (proxies, auth, hooks from the environment, which trust_env=False disables
             # anyway) costs more CPU than the rest of the fetch; headers and cookies are
-            # the session's, as Session.request would send them.
+            # the session's, as Session.request would send them. A GET has no body.
             headers = dict(session.headers)
             if referer:
                 headers["Referer"] = referer
+            jar = session.cookies
             prepared = requests.PreparedRequest()
-            prepared.prepare(method="GET", url=url, headers=headers, cookies=session.cookies)
+            prepared.prepare_method("GET")
+            prepared.prepare_url(url, None)
+            prepared.prepare_headers(headers)
+            if len(jar):  # an empty jar adds no Cookie header
+                prepared.prepare_cookies(jar)
+            prepared.prepare_auth(None, url)  # credentials in the URL, as requests sends them
             connect = max(0.001, min(limits.timeout, deadline.left()))
-            resp = session.send(
+            # Through the adapter, not Session.send: no proxies (trust_env is off and none
+            # are set), no hooks, no redirects followed or prepared (each is a capture of
+            # its own). The response's cookies go to the session's jar, as Session.send
+            # puts them; a response without Set-Cookie has none to give.
+            resp = adapter.send(
                 prepared,
                 stream=True,
-                allow_redirects=False,
                 timeout=(connect, limits.timeout),
                 verify=False,  # the connection class verifies, with the crawl's TlsPolicy
+                proxies={},
             )
+            raw_headers = resp.raw.headers
+            if "set-cookie" in raw_headers or "set-cookie2" in raw_headers:
+                extract_cookies_to_jar(jar, prepared, resp.raw)
+            if session.get_redirect_target(resp):
+                # As Session.send does with a redirect it does not follow (to prepare the
+                # next request): the body is read and the connection released here, so
+                # the loop below finds no entity to keep.
+                try:
+                    resp.content  # noqa: B018
+                except (requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError, RuntimeError):
+                    resp.raw.read(decode_content=False)
+                resp.close()
         except Exception as exc:  # requests raises a wide tree; every one is a failure record
             failed: _Wire | None = getattr(_in_flight, "wire", None)
             if failed is not None:

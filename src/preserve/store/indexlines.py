@@ -41,6 +41,8 @@ class IndexLines:
         self._file: IO[str] | None = None
         self._marks: dict[int, int] = {}  # WARC offset of a record -> size of the lines
         self._end = 0  # the end of the last record with a line
+        self._size = 0  # of the lines written (a text file's tell() flushes and seeks)
+        self._held = False  # a held capture's lines are flushed by flush()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(path, "w", encoding="utf-8", newline="\n")  # closed in close()
@@ -55,8 +57,11 @@ class IndexLines:
 
     def _write(self, item: list[Any]) -> None:
         assert self._file is not None
-        self._file.write(json.dumps(item) + "\n")
-        self._file.flush()
+        line = json.dumps(item) + "\n"  # ASCII: json escapes the rest
+        self._file.write(line)
+        self._size += len(line) if line.isascii() else len(line.encode("utf-8"))
+        if not self._held:
+            self._file.flush()
 
     def _drop(self) -> None:
         if self._file is not None:
@@ -66,9 +71,21 @@ class IndexLines:
         with contextlib.suppress(OSError):
             self.path.unlink()
 
-    def begin(self) -> None:
-        """A capture begins: the records before it are never rolled back."""
+    def begin(self, held: bool = False) -> None:
+        """A capture begins: the records before it are never rolled back. ``held``: its
+        lines are flushed together, by ``flush()``."""
         self._marks.clear()
+        self._held = held
+
+    def flush(self) -> None:
+        """Write out a held capture's lines."""
+        self._held = False
+        if self._file is None:
+            return
+        try:
+            self._file.flush()
+        except OSError:
+            self._drop()
 
     def add(self, offset: int, end: int, facts: RecordFacts | None) -> None:
         """The record at ``offset`` (up to ``end``) has been written."""
@@ -78,7 +95,7 @@ class IndexLines:
             self._drop()
             return
         try:
-            self._marks[offset] = self._file.tell()
+            self._marks[offset] = self._size
             self._end = end
             if facts is None:
                 self._write([offset, end])
@@ -97,10 +114,12 @@ class IndexLines:
         if size is None:
             self._drop()  # a cut these lines cannot follow: the WARC is read at the end
             return
+        self._held = False
         try:
             self._file.seek(size)
             self._file.truncate(size)
             self._file.flush()
+            self._size = size
         except OSError:
             self._drop()
         self._marks = {k: v for k, v in self._marks.items() if k < offset}

@@ -161,6 +161,10 @@ class WarcWriter:
         self.worker = worker_id()
         self._file: BinaryIO | None = None
         self._path: Path | None = None
+        # Where the file ends, counted as records are written: a buffered file's tell()
+        # is a system call (that lets go of the interpreter lock). None: ask the file.
+        self._pos: int | None = None
+        self._held = False  # a capture's records are flushed together (begin(held=True))
         self._sha256 = hashlib.sha256()
         self._hash_valid = True
         self._records = 0
@@ -174,7 +178,13 @@ class WarcWriter:
 
     @property
     def current_offset(self) -> int:
-        return self._file.tell() if self._file else 0
+        return self._position() if self._file else 0
+
+    def _position(self) -> int:
+        assert self._file is not None
+        if self._pos is None:
+            self._pos = self._file.tell()
+        return self._pos
 
     def _open(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -190,6 +200,8 @@ class WarcWriter:
         except OSError as e:
             raise StorageError(f"cannot create WARC file ({e.strerror})", path) from e
         self._path = path
+        self._pos = 0
+        self._held = False
         if self.index_lines is not None:
             self._lines = IndexLines(self.index_lines(name))
         self._sha256 = hashlib.sha256()
@@ -212,24 +224,41 @@ class WarcWriter:
             len(body),
         )
 
-    def begin(self) -> tuple[Path, int]:
+    def begin(self, held: bool = False) -> tuple[Path, int]:
         """Open or rotate the file now; the position returned is where the next record goes.
 
         Call before the records of one capture, so they all land in one file and can be
-        rolled back together.
+        rolled back together. ``held``: its records (and their index lines) are flushed
+        together by ``flush()``, not one by one; call it before the capture is committed.
         """
         if self._file is None:
             self._open()
-        elif self._file.tell() >= self.max_size:
+        elif self._position() >= self.max_size:
             self.close()
             self._open()
         assert self._file is not None and self._path is not None
+        self._held = held
         if self._lines is not None:
-            self._lines.begin()
-        return self._path, self._file.tell()
+            self._lines.begin(held)
+        return self._path, self._position()
+
+    def flush(self) -> None:
+        """Write out the records of a held capture and their index lines; a StorageError
+        if that fails (``rollback`` then cuts the capture back)."""
+        self._held = False
+        f = self._file
+        if f is None:
+            return
+        try:
+            f.flush()
+        except OSError as e:
+            raise StorageError(f"cannot write WARC record ({e.strerror})", self._path) from e
+        if self._lines is not None:
+            self._lines.flush()
 
     def rollback(self, mark: tuple[Path, int]) -> None:
         """Cut the current file back to ``mark`` (from begin()) if it is still open."""
+        self._held = False
         if self._file is not None and self._path == mark[0]:
             self._cut(mark[1])
 
@@ -243,32 +272,32 @@ class WarcWriter:
         error cut the file back to where the record began."""
         start = self._append(lambda: serialise_record(headers, block(), length))
         if self._lines is not None and self._lines.active:
-            end = self._tell()
+            end = self._position()
             self._lines.add(start, end, self._facts(headers, block, length, start, end))
         return start
 
-    def _tell(self) -> int:
-        assert self._file is not None
-        return self._file.tell()
-
     def _append(self, members: Callable[[], Iterable[bytes]]) -> int:
-        """Write one record's gzip members and flush; on any error cut the file back to
-        where the record began. Returns that offset."""
+        """Write one record's gzip members and flush (unless the capture is held); on any
+        error cut the file back to where the record began. Returns that offset."""
         f = self._file
         assert f is not None and self._path is not None
-        start = f.tell()
+        start = self._position()
+        written = 0
         try:
             for member in members():
                 f.write(member)
+                written += len(member)
                 if self._hash_valid:
                     self._sha256.update(member)
-            f.flush()
+            if not self._held:
+                f.flush()
         except OSError as e:
             self._cut(start)
             raise StorageError(f"cannot write WARC record ({e.strerror})", self._path) from e
         except BaseException:
             self._cut(start)
             raise
+        self._pos = start + written
         self._records += 1
         return start
 
@@ -329,8 +358,11 @@ class WarcWriter:
             self._file.seek(offset)
             self._file.truncate(offset)
             self._file.flush()
+            self._pos = offset
         except OSError:
-            pass  # the caller reports the original error; recovery cuts on resume
+            # The caller reports the original error; recovery cuts on resume. Where the
+            # file ends is the file's to say now.
+            self._pos = None
         self._hash_valid = False
 
     def write_exchange(self, ex: Exchange, prepared: PreparedExchange | None = None
@@ -447,7 +479,7 @@ class WarcWriter:
             kind = "response"
         assert self._file is not None
         response = WrittenRecord(
-            response_id, kind, filename, offset, self._file.tell() - offset, payload_digest,
+            response_id, kind, filename, offset, self._position() - offset, payload_digest,
             original,
         )
         if kind == "response" and self.dedup is not None and payload_digest and ex.status == 200:
@@ -482,7 +514,7 @@ class WarcWriter:
         else:
             offset = self._write_prepared(headers, prepared)
         assert self._file is not None
-        return WrittenRecord(record_id, "request", filename, offset, self._file.tell() - offset)
+        return WrittenRecord(record_id, "request", filename, offset, self._position() - offset)
 
     def write_metadata(
         self, target_uri: str, refers_to: str, date: datetime, items: list[tuple[str, str]],
@@ -517,7 +549,7 @@ class WarcWriter:
             offset = self._write_prepared(headers, prepared)
         assert self._file is not None
         filename = self._path.name.removesuffix(OPEN_SUFFIX)
-        return WrittenRecord(record_id, "metadata", filename, offset, self._file.tell() - offset)
+        return WrittenRecord(record_id, "metadata", filename, offset, self._position() - offset)
 
     def abandon(self) -> Path | None:
         """Stop writing the current file and leave it ``.open``, for recovery to cut back.
