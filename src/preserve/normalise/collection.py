@@ -214,32 +214,26 @@ def _original(state: NormaliseState, coll: Collection, cap: Capture) -> tuple[
 
 
 class _Template:
-    """Which blocks are a host's template, asked of the state once per block while one
-    host's pages follow each other (pass 2 changes no count). At most ``KNOWN`` answers
-    are held, so a collection of one large site stays in bounded memory."""
+    """Which blocks are a host's template: the keys found on enough of its pages, asked
+    of the state in one query per host (pass 2 changes no count) and kept for the last
+    ``HOSTS`` hosts met, as a crawl of a few hosts interleaves their pages. A host's
+    template is at most a few times the blocks of one of its pages (each is on 30% of
+    them or more), so memory stays bounded."""
 
-    KNOWN = 100_000
+    HOSTS = 16
 
     def __init__(self, state: NormaliseState) -> None:
         self.state = state
-        self.host: str | None = None
-        self.limit = 0
-        self.known: dict[str, bool] = {}
+        self.known: dict[str, set[str]] = {}
 
     def of(self, host: str) -> Callable[[str], bool]:
-        if host != self.host:
-            self.host, self.known = host, {}
-            self.limit = threshold(self.state.host_pages(host))
-        return self.template
-
-    def template(self, key: str) -> bool:
-        known = self.known.get(key)
-        if known is None:
-            assert self.host is not None
-            if len(self.known) >= self.KNOWN:
-                self.known.clear()
-            known = self.known[key] = self.state.block_pages(self.host, key) >= self.limit
-        return known
+        keys = self.known.pop(host, None)
+        if keys is None:
+            if len(self.known) >= self.HOSTS:
+                del self.known[next(iter(self.known))]
+            keys = self.state.template_keys(host, threshold(self.state.host_pages(host)))
+        self.known[host] = keys  # the most recent last
+        return keys.__contains__
 
 
 def _normalise(state: NormaliseState, coll: Collection, cap: Capture, kept: _Kept,

@@ -113,6 +113,12 @@ class NormaliseState:
                               (host, key)).fetchone()
         return int(row[0]) if row else 0
 
+    def template_keys(self, host: str, pages: int) -> set[str]:
+        """The keys of the blocks of ``host`` found on at least ``pages`` pages."""
+        self._spill()
+        return {str(key) for (key,) in self.db.execute(
+            "SELECT key FROM blocks WHERE host = ? AND pages >= ?", (host, pages))}
+
     def add_payload(self, digest: str, warc: str, offset: int, record_id: str,
                     url: str) -> bool:
         """Remember the first capture of ``digest``; False if it was known already."""
