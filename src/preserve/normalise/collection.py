@@ -17,7 +17,8 @@
    ones; ``sites.jsonl`` (pages per host and site notes) likewise; then the state is
    committed. Running again with no new WARC changes nothing.
 4. The search index (``normalised/search.sqlite3``) is brought in step with
-   ``articles.jsonl``: the pages of the WARCs just done are added (searchindex.py).
+   ``articles.jsonl``: the pages of the WARCs just done are added (searchindex.py), as
+   pass 2 spooled their rows beside writing their lines (not parsed again).
 
 Memory stays flat: records are streamed, and everything remembered is in SQLite or the
 spool.
@@ -64,7 +65,7 @@ from .extract import (
     read_parts,
 )
 from .records import Capture, IndexMismatch, captures_at, iter_captures, read_payload_at
-from .searchindex import update_search_index
+from .searchindex import NewPages, docs_row, update_search_index
 from .spots import PageSpots
 from .state import NormaliseState
 
@@ -190,11 +191,13 @@ def _learn_warc(state: NormaliseState, spool: IO[bytes], path: Path,
     return _learn(state, spool, iter_captures(path))
 
 
-def _spooled(spool: IO[bytes]) -> Iterator[tuple[Capture, _Kept]]:
+def _spooled(spool: IO[bytes]) -> Iterator[Any]:
+    """What was pickled to ``spool``, from its start."""
     spool.seek(0)
+    load = pickle.load
     while True:
         try:
-            item: tuple[Capture, _Kept] = pickle.load(spool)
+            item = load(spool)
         except EOFError:
             return
         yield item
@@ -302,31 +305,40 @@ def normalise_collection(
     check_components()
     out_dir = coll.normalised
     try:
-        state = NormaliseState(coll.normalise_state_path)
-        try:
-            summary = _run(coll, state, on_progress)
-            done = state.done_warcs()
-        finally:
-            state.close()
-    except sqlite3.DatabaseError as e:
-        raise CollectionError(f"normalisation state unreadable ({e}); remove "
-                              f"{Collection.NORMALISED_DIR}/ to normalise from scratch",
-                              out_dir) from e
+        out_dir.mkdir(parents=True, exist_ok=True)
+        # The search index's rows of the pages written, spooled for step 4.
+        rows = tempfile.TemporaryFile(dir=out_dir, prefix=".rows-")
     except OSError as e:
         raise StorageError(f"cannot write ({e.strerror})", out_dir) from e
-    # 4. The search index follows articles.jsonl (normalise/searchindex.py).
-    update_search_index(coll.search_index_path, coll.articles_path, done)
+    with rows:
+        try:
+            state = NormaliseState(coll.normalise_state_path)
+            try:
+                summary, redo = _run(coll, state, rows, on_progress)
+                done = state.done_warcs()
+            finally:
+                state.close()
+        except sqlite3.DatabaseError as e:
+            raise CollectionError(f"normalisation state unreadable ({e}); remove "
+                                  f"{Collection.NORMALISED_DIR}/ to normalise from "
+                                  "scratch", out_dir) from e
+        except OSError as e:
+            raise StorageError(f"cannot write ({e.strerror})", out_dir) from e
+        # 4. The search index follows articles.jsonl (normalise/searchindex.py).
+        update_search_index(coll.search_index_path, coll.articles_path, done,
+                            NewPages(redo, lambda: _spooled(rows)))
     return summary
 
 
-def _run(coll: Collection, state: NormaliseState,
-         on_progress: ProgressCallback | None) -> NormaliseSummary:
+def _run(coll: Collection, state: NormaliseState, rows: IO[bytes],
+         on_progress: ProgressCallback | None) -> tuple[NormaliseSummary, frozenset[str]]:
+    """Passes 1 and 2; the summary, and the names of the WARC files normalised."""
     output = coll.articles_path
     done = state.done_warcs()
     warcs = [p for p in coll.closed_warcs() if p.name not in done]
     if not warcs:
         total = sum(1 for _ in _earlier_lines(output, set()))
-        return NormaliseSummary(0, len(done), 0, 0, 0, 0, 0, 0, total, output)
+        return NormaliseSummary(0, len(done), 0, 0, 0, 0, 0, 0, total, output), frozenset()
     with tempfile.TemporaryFile(dir=coll.normalised, prefix=".spool-") as spool:
         spots = PageSpots(coll.index_path, warcs)
         try:
@@ -337,13 +349,16 @@ def _run(coll: Collection, state: NormaliseState,
                 captures.append(_learn_warc(state, spool, path, spots))
         finally:
             spots.close()
-        return _write(coll, state, warcs, captures, _spooled(spool), done, on_progress)
+        summary = _write(coll, state, warcs, captures, _spooled(spool), rows, done,
+                         on_progress)
+        return summary, frozenset(p.name for p in warcs)
 
 
 def _write(coll: Collection, state: NormaliseState, warcs: list[Path], captures: list[int],
-           spooled: Iterator[tuple[Capture, _Kept]], done: set[str],
+           spooled: Iterator[tuple[Capture, _Kept]], rows: IO[bytes], done: set[str],
            on_progress: ProgressCallback | None) -> NormaliseSummary:
-    """Pass 2: the spooled captures as articles, then sites.jsonl and the state."""
+    """Pass 2: the spooled captures as articles (and their search index rows to
+    ``rows``), then sites.jsonl and the state."""
     output = coll.articles_path
     counts = dict.fromkeys(PAGE_TYPES, 0)
     pages = duplicates = problems = total = 0
@@ -358,7 +373,11 @@ def _write(coll: Collection, state: NormaliseState, warcs: list[Path], captures:
             for _ in range(n):
                 cap, kept = next(spooled)
                 article = _normalise(state, coll, cap, kept, templates)
-                f.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
+                obj = article.to_dict()
+                f.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                row = docs_row(obj)
+                if row is not None:
+                    pickle.dump(row, rows, pickle.HIGHEST_PROTOCOL)
                 made += 1
                 counts[article.page_type] += 1
                 duplicates += article.duplicate_of is not None
