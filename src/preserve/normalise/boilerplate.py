@@ -18,7 +18,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -35,8 +35,7 @@ _NOTE_PATH = re.compile(r"banner|notice|announce|alert|\[note\]|archived", re.I)
 _TWO_TOKENS = re.compile(r"\w\W+\w")
 
 
-@dataclass(frozen=True)
-class PageBlock:
+class PageBlock(NamedTuple):  # a tuple: a page makes hundreds
     key: str
     text: str
     path: str
