@@ -70,8 +70,9 @@ def keyed_blocks(found: Sequence[tuple[str, str]]) -> dict[str, PageBlock]:
 
 # A site repeats its template's blocks on every page, and pass 2's filter keys the same
 # texts again: the keys of short texts (a template's are) are remembered, a bounded
-# number of them (at most 16 MB of text), so memory stays flat.
-_CACHED_TEXT = 1000
+# number of them (16,384 texts of at most 300 characters: under 20 MB whatever their
+# script, 5 MB of ASCII), so memory stays flat.
+_CACHED_TEXT = 300
 _cached_key = functools.lru_cache(maxsize=1 << 14)(block_key)
 
 
