@@ -218,24 +218,28 @@ def _original(state: NormaliseState, coll: Collection, cap: Capture) -> tuple[
 
 class _Template:
     """Which blocks are a host's template: the keys found on enough of its pages, asked
-    of the state in one query per host (pass 2 changes no count) and kept for the last
-    ``HOSTS`` hosts met, as a crawl of a few hosts interleaves their pages. A host's
-    template is at most a few times the blocks of one of its pages (each is on 30% of
-    them or more), so memory stays bounded."""
+    of the state in one query per host (pass 2 changes no count). The sets of the hosts
+    met last are kept, up to ``HOSTS`` hosts and ``KEYS`` keys in all, as a crawl of
+    many hosts at once interleaves their pages; a host's template is a few times the
+    blocks of one of its pages at most (each is on 30% of them or more), so memory stays
+    bounded."""
 
-    HOSTS = 16
+    HOSTS = 256
+    KEYS = 200_000
 
     def __init__(self, state: NormaliseState) -> None:
         self.state = state
-        self.known: dict[str, set[str]] = {}
+        self.known: dict[str, set[str]] = {}  # the most recent last
+        self.held = 0
 
     def of(self, host: str) -> Callable[[str], bool]:
         keys = self.known.pop(host, None)
         if keys is None:
-            if len(self.known) >= self.HOSTS:
-                del self.known[next(iter(self.known))]
             keys = self.state.template_keys(host, threshold(self.state.host_pages(host)))
-        self.known[host] = keys  # the most recent last
+            self.held += len(keys)
+            while self.known and (len(self.known) >= self.HOSTS or self.held > self.KEYS):
+                self.held -= len(self.known.pop(next(iter(self.known))))
+        self.known[host] = keys
         return keys.__contains__
 
 
