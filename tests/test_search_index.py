@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from preserve.access.search import search
 from preserve.collection import Collection
 from preserve.errors import CollectionError
 from preserve.normalise.article import Article, Provenance
-from preserve.normalise.searchindex import update_search_index
+from preserve.normalise.searchindex import NewPages, docs_row, update_search_index
 
 WORDS = ("parliament council vote regional budget harbour railway fisheries energy "
          "climate border trade farming schools Düsseldorf Αθήνα Москва").split()
@@ -67,6 +69,36 @@ def test_updates_add_and_remove_by_warc_file_and_repeat_as_no_change(
     assert search(coll, "report").total == 50
 
 
+def _docs(path: Path) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT * FROM docs ORDER BY rowid").fetchall()
+
+
+def test_the_pages_normalise_hands_over_are_indexed_as_read_from_the_file(
+        tmp_path: Path) -> None:
+    # Normalise gives the index the rows of the pages it has just written (b.warc.gz),
+    # the others are read from articles.jsonl; in both orders of build, and in a rebuild
+    # of a damaged index, the index is the one made from the file alone.
+    a = [article("a.warc.gz", n) for n in range(30)]
+    b = [article("b.warc.gz", n) for n in range(30, 50)]
+    given = [docs_row(json.loads(line)) for line in b]
+    new = NewPages(frozenset({"b.warc.gz"}), lambda: (r for r in given if r))
+    done = {"a.warc.gz", "b.warc.gz"}
+    for damage in (None, b"not a database" * 100):
+        indexes = []
+        for name, pages in (("file", None), ("given", new)):
+            coll = Collection(tmp_path / name)
+            write(coll.articles_path, a + b)
+            if damage:
+                coll.search_index_path.write_bytes(damage)
+            result = update_search_index(coll.search_index_path, coll.articles_path, done,
+                                         pages)
+            assert (result.added, result.pages) == (50, 50)
+            indexes.append(_docs(coll.search_index_path))
+            coll.search_index_path.unlink()
+        assert indexes[0] == indexes[1]
+
+
 def test_a_warc_with_no_pages_is_done_too(coll: Collection) -> None:
     write(coll.articles_path, [article("a.warc.gz", 1)])
     done = {"a.warc.gz", "images-only.warc.gz"}
@@ -97,7 +129,7 @@ def test_damaged_lines_of_articles_jsonl_are_skipped(coll: Collection) -> None:
 _BUILD = """
 import sys
 from pathlib import Path
-from preserve.normalise.searchindex import update_search_index
+from preserve.normalise.searchindex import NewPages, docs_row, update_search_index
 root = Path(sys.argv[1])
 update_search_index(root / "normalised/search.sqlite3", root / "normalised/articles.jsonl",
                     {"a.warc.gz"})

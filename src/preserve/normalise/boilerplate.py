@@ -18,7 +18,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -35,8 +35,7 @@ _NOTE_PATH = re.compile(r"banner|notice|announce|alert|\[note\]|archived", re.I)
 _TWO_TOKENS = re.compile(r"\w\W+\w")
 
 
-@dataclass(frozen=True)
-class PageBlock:
+class PageBlock(NamedTuple):  # a tuple: a page makes hundreds
     key: str
     text: str
     path: str
@@ -63,10 +62,22 @@ def keyed_blocks(found: Sequence[tuple[str, str]]) -> dict[str, PageBlock]:
         if text in seen or not _TWO_TOKENS.search(text):
             continue
         seen.add(text)
-        key = block_key(text)
+        key = _key(text)
         if key not in out:
             out[key] = PageBlock(key, text, path)
     return out
+
+
+# A site repeats its template's blocks on every page, and pass 2's filter keys the same
+# texts again: the keys of short texts (a template's are) are remembered, a bounded
+# number of them (16,384 texts of at most 300 characters: under 20 MB whatever their
+# script, 5 MB of ASCII), so memory stays flat.
+_CACHED_TEXT = 300
+_cached_key = functools.lru_cache(maxsize=1 << 14)(block_key)
+
+
+def _key(text: str) -> str:
+    return _cached_key(text) if len(text) <= _CACHED_TEXT else block_key(text)
 
 
 def threshold(pages: int) -> int:
@@ -90,6 +101,6 @@ def block_filter(
     """A body filter dropping the blocks ``is_boilerplate`` accepts (by block key)."""
 
     def run(blocks: Sequence[Block]) -> tuple[list[Block], list[str]]:
-        return [b for b in blocks if not is_boilerplate(block_key(b.text))], []
+        return [b for b in blocks if not is_boilerplate(_key(b.text))], []
 
     return run

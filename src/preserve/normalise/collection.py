@@ -17,7 +17,8 @@
    ones; ``sites.jsonl`` (pages per host and site notes) likewise; then the state is
    committed. Running again with no new WARC changes nothing.
 4. The search index (``normalised/search.sqlite3``) is brought in step with
-   ``articles.jsonl``: the pages of the WARCs just done are added (searchindex.py).
+   ``articles.jsonl``: the pages of the WARCs just done are added (searchindex.py), as
+   pass 2 spooled their rows beside writing their lines (not parsed again).
 
 Memory stays flat: records are streamed, and everything remembered is in SQLite or the
 spool.
@@ -64,7 +65,7 @@ from .extract import (
     read_parts,
 )
 from .records import Capture, IndexMismatch, captures_at, iter_captures, read_payload_at
-from .searchindex import update_search_index
+from .searchindex import NewPages, docs_row, update_search_index
 from .spots import PageSpots
 from .state import NormaliseState
 
@@ -190,11 +191,13 @@ def _learn_warc(state: NormaliseState, spool: IO[bytes], path: Path,
     return _learn(state, spool, iter_captures(path))
 
 
-def _spooled(spool: IO[bytes]) -> Iterator[tuple[Capture, _Kept]]:
+def _spooled(spool: IO[bytes]) -> Iterator[Any]:
+    """What was pickled to ``spool``, from its start."""
     spool.seek(0)
+    load = pickle.load
     while True:
         try:
-            item: tuple[Capture, _Kept] = pickle.load(spool)
+            item = load(spool)
         except EOFError:
             return
         yield item
@@ -214,32 +217,30 @@ def _original(state: NormaliseState, coll: Collection, cap: Capture) -> tuple[
 
 
 class _Template:
-    """Which blocks are a host's template, asked of the state once per block while one
-    host's pages follow each other (pass 2 changes no count). At most ``KNOWN`` answers
-    are held, so a collection of one large site stays in bounded memory."""
+    """Which blocks are a host's template: the keys found on enough of its pages, asked
+    of the state in one query per host (pass 2 changes no count). The sets of the hosts
+    met last are kept, up to ``HOSTS`` hosts and ``KEYS`` keys in all, as a crawl of
+    many hosts at once interleaves their pages; a host's template is a few times the
+    blocks of one of its pages at most (each is on 30% of them or more), so memory stays
+    bounded."""
 
-    KNOWN = 100_000
+    HOSTS = 256
+    KEYS = 200_000
 
     def __init__(self, state: NormaliseState) -> None:
         self.state = state
-        self.host: str | None = None
-        self.limit = 0
-        self.known: dict[str, bool] = {}
+        self.known: dict[str, set[str]] = {}  # the most recent last
+        self.held = 0
 
     def of(self, host: str) -> Callable[[str], bool]:
-        if host != self.host:
-            self.host, self.known = host, {}
-            self.limit = threshold(self.state.host_pages(host))
-        return self.template
-
-    def template(self, key: str) -> bool:
-        known = self.known.get(key)
-        if known is None:
-            assert self.host is not None
-            if len(self.known) >= self.KNOWN:
-                self.known.clear()
-            known = self.known[key] = self.state.block_pages(self.host, key) >= self.limit
-        return known
+        keys = self.known.pop(host, None)
+        if keys is None:
+            keys = self.state.template_keys(host, threshold(self.state.host_pages(host)))
+            self.held += len(keys)
+            while self.known and (len(self.known) >= self.HOSTS or self.held > self.KEYS):
+                self.held -= len(self.known.pop(next(iter(self.known))))
+        self.known[host] = keys
+        return keys.__contains__
 
 
 def _normalise(state: NormaliseState, coll: Collection, cap: Capture, kept: _Kept,
@@ -308,31 +309,40 @@ def normalise_collection(
     check_components()
     out_dir = coll.normalised
     try:
-        state = NormaliseState(coll.normalise_state_path)
-        try:
-            summary = _run(coll, state, on_progress)
-            done = state.done_warcs()
-        finally:
-            state.close()
-    except sqlite3.DatabaseError as e:
-        raise CollectionError(f"normalisation state unreadable ({e}); remove "
-                              f"{Collection.NORMALISED_DIR}/ to normalise from scratch",
-                              out_dir) from e
+        out_dir.mkdir(parents=True, exist_ok=True)
+        # The search index's rows of the pages written, spooled for step 4.
+        rows = tempfile.TemporaryFile(dir=out_dir, prefix=".rows-")
     except OSError as e:
         raise StorageError(f"cannot write ({e.strerror})", out_dir) from e
-    # 4. The search index follows articles.jsonl (normalise/searchindex.py).
-    update_search_index(coll.search_index_path, coll.articles_path, done)
+    with rows:
+        try:
+            state = NormaliseState(coll.normalise_state_path)
+            try:
+                summary, redo = _run(coll, state, rows, on_progress)
+                done = state.done_warcs()
+            finally:
+                state.close()
+        except sqlite3.DatabaseError as e:
+            raise CollectionError(f"normalisation state unreadable ({e}); remove "
+                                  f"{Collection.NORMALISED_DIR}/ to normalise from "
+                                  "scratch", out_dir) from e
+        except OSError as e:
+            raise StorageError(f"cannot write ({e.strerror})", out_dir) from e
+        # 4. The search index follows articles.jsonl (normalise/searchindex.py).
+        update_search_index(coll.search_index_path, coll.articles_path, done,
+                            NewPages(redo, lambda: _spooled(rows)))
     return summary
 
 
-def _run(coll: Collection, state: NormaliseState,
-         on_progress: ProgressCallback | None) -> NormaliseSummary:
+def _run(coll: Collection, state: NormaliseState, rows: IO[bytes],
+         on_progress: ProgressCallback | None) -> tuple[NormaliseSummary, frozenset[str]]:
+    """Passes 1 and 2; the summary, and the names of the WARC files normalised."""
     output = coll.articles_path
     done = state.done_warcs()
     warcs = [p for p in coll.closed_warcs() if p.name not in done]
     if not warcs:
         total = sum(1 for _ in _earlier_lines(output, set()))
-        return NormaliseSummary(0, len(done), 0, 0, 0, 0, 0, 0, total, output)
+        return NormaliseSummary(0, len(done), 0, 0, 0, 0, 0, 0, total, output), frozenset()
     with tempfile.TemporaryFile(dir=coll.normalised, prefix=".spool-") as spool:
         spots = PageSpots(coll.index_path, warcs)
         try:
@@ -343,13 +353,16 @@ def _run(coll: Collection, state: NormaliseState,
                 captures.append(_learn_warc(state, spool, path, spots))
         finally:
             spots.close()
-        return _write(coll, state, warcs, captures, _spooled(spool), done, on_progress)
+        summary = _write(coll, state, warcs, captures, _spooled(spool), rows, done,
+                         on_progress)
+        return summary, frozenset(p.name for p in warcs)
 
 
 def _write(coll: Collection, state: NormaliseState, warcs: list[Path], captures: list[int],
-           spooled: Iterator[tuple[Capture, _Kept]], done: set[str],
+           spooled: Iterator[tuple[Capture, _Kept]], rows: IO[bytes], done: set[str],
            on_progress: ProgressCallback | None) -> NormaliseSummary:
-    """Pass 2: the spooled captures as articles, then sites.jsonl and the state."""
+    """Pass 2: the spooled captures as articles (and their search index rows to
+    ``rows``), then sites.jsonl and the state."""
     output = coll.articles_path
     counts = dict.fromkeys(PAGE_TYPES, 0)
     pages = duplicates = problems = total = 0
@@ -364,7 +377,11 @@ def _write(coll: Collection, state: NormaliseState, warcs: list[Path], captures:
             for _ in range(n):
                 cap, kept = next(spooled)
                 article = _normalise(state, coll, cap, kept, templates)
-                f.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
+                obj = article.to_dict()
+                f.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                row = docs_row(obj)
+                if row is not None:
+                    pickle.dump(row, rows, pickle.HIGHEST_PROTOCOL)
                 made += 1
                 counts[article.page_type] += 1
                 duplicates += article.duplicate_of is not None

@@ -20,7 +20,7 @@ import json
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ from typing import Any
 from ..errors import StorageError
 
 __all__ = ["SearchIndex", "IndexUpdate", "SearchIndexDamaged", "update_search_index",
+           "NewPages", "docs_row",
            "fold", "SCHEMA_VERSION", "COLUMNS", "COLUMN_WEIGHTS", "MARK_OPEN", "MARK_CLOSE"]
 
 SCHEMA_VERSION = "1"
@@ -65,8 +66,13 @@ CREATE INDEX docs_url ON docs (url, capture_time);
 CREATE TABLE live (rowid INTEGER PRIMARY KEY);
 CREATE INDEX docs_warc ON docs (warc_file);
 CREATE VIRTUAL TABLE fts USING fts5 ({", ".join(COLUMNS)}, content='docs',
-    content_rowid='rowid', tokenize='{_TOKENIZER}', prefix='2 3');
+    content_rowid='rowid', tokenize='{_TOKENIZER}');
 """
+# No prefix indexes: a prefix query (``harb*``) reads the terms that start with it from
+# the main index, the same matches. Indexing every term's prefixes of 2 and 3 letters
+# too took a third of the index's CPU and size when normalise builds it, to speed up
+# only the queries of a 2- or 3-letter prefix. An index made with them (before
+# 2026-12-07) stays usable as it is.
 
 # Letters with no decomposition into a base letter and marks, folded as people type them.
 _LETTERS = {"ß": "ss", "ẞ": "SS", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d",
@@ -137,7 +143,18 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _row(obj: dict[str, Any]) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class NewPages:
+    """The pages that normalise has just written to articles.jsonl, those of the WARC
+    files ``warcs``, as ``rows`` gives them again (``docs_row`` of each line's object, in
+    the file's order, None left out): the index takes them from there rather than parse
+    their lines of articles.jsonl again."""
+
+    warcs: frozenset[str]
+    rows: Callable[[], Iterable[dict[str, Any]]]
+
+
+def docs_row(obj: dict[str, Any]) -> dict[str, Any] | None:
     """The docs row of one articles.jsonl object; None for a line that is not one."""
     prov = obj.get("provenance")
     prov = prov if isinstance(prov, dict) else {}
@@ -253,9 +270,11 @@ class SearchIndex:
     def add(self, obj: dict[str, Any]) -> bool:
         """Index one object of articles.jsonl (replacing a page of the same id); False if
         it is not an article."""
-        row = _row(obj)
-        if row is None:
-            return False
+        row = docs_row(obj)
+        return row is not None and self.add_row(row)
+
+    def add_row(self, row: dict[str, Any]) -> bool:
+        """Index one ``docs_row`` (replacing a page of the same id)."""
         old = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (row["id"],)).fetchone()
         if old is not None:
             self._delete(int(old[0]))
@@ -305,7 +324,7 @@ def _damage(e: sqlite3.DatabaseError) -> bool:
 
 def _articles(path: Path, wanted: set[str]) -> Iterator[dict[str, Any]]:
     """The objects of articles.jsonl read from the WARC files ``wanted``."""
-    if not path.is_file():
+    if not wanted or not path.is_file():
         return
     # With few files wanted, a line is parsed only if it names one of them.
     needles = ([f'"warc_file": {json.dumps(n, ensure_ascii=False)}' for n in wanted]
@@ -329,7 +348,8 @@ def _articles(path: Path, wanted: set[str]) -> Iterator[dict[str, Any]]:
                 yield obj
 
 
-def _sync(path: Path, articles: Path, done: Iterable[str]) -> tuple[int, int, int, bool]:
+def _sync(path: Path, articles: Path, done: Iterable[str],
+          new: NewPages | None) -> tuple[int, int, int, bool]:
     index = SearchIndex(path)
     try:
         done = set(done)
@@ -340,8 +360,14 @@ def _sync(path: Path, articles: Path, done: Iterable[str]) -> tuple[int, int, in
             with index.update():
                 for name in sorted(have - done):
                     removed += index.remove_warc(name)
-                for obj in _articles(articles, missing):
+                # In the file's order: the new pages are its last lines.
+                fresh = new.warcs & missing if new else frozenset()
+                for obj in _articles(articles, missing - fresh):
                     added += index.add(obj)
+                if new and fresh:
+                    for row in new.rows():
+                        if row["warc_file"] in fresh:
+                            added += index.add_row(row)
                 for name in missing:
                     index.mark_warc(name)
         return added, removed, index.count(), index.created
@@ -354,20 +380,22 @@ def _remove_files(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def update_search_index(path: Path, articles: Path, done: Iterable[str]) -> IndexUpdate:
+def update_search_index(path: Path, articles: Path, done: Iterable[str],
+                        new: NewPages | None = None) -> IndexUpdate:
     """Bring the index at ``path`` in step with ``articles`` (articles.jsonl), whose pages
-    come from the WARC files ``done``; build it again if it is missing or damaged.
+    come from the WARC files ``done``; build it again if it is missing or damaged. The
+    pages of ``new``, when given, are taken from it, not from ``articles``.
 
     Raises StorageError when the index cannot be written (a full disk, permissions)."""
     done = set(done)
     try:
         try:
-            added, removed, pages, rebuilt = _sync(path, articles, done)
+            added, removed, pages, rebuilt = _sync(path, articles, done, new)
         except (SearchIndexDamaged, sqlite3.DatabaseError) as e:
             if isinstance(e, sqlite3.DatabaseError) and not _damage(e):
                 raise  # locked, full, unwritable: a rebuild would fail the same way
             _remove_files(path)
-            added, removed, pages, rebuilt = _sync(path, articles, done)
+            added, removed, pages, rebuilt = _sync(path, articles, done, new)
     except (sqlite3.DatabaseError, SearchIndexDamaged) as e:
         raise StorageError(f"cannot write the search index ({e}); the articles are "
                            "normalised, and the next `preserve normalise` updates it",

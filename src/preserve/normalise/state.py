@@ -13,6 +13,7 @@ state as it was before it.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -46,7 +47,8 @@ class NormaliseState:
         self.db.execute("BEGIN")
         # Counts not yet in the database: pages per host, pages per (host, block key).
         self._hosts: dict[str, int] = {}
-        self._blocks: dict[tuple[str, str], int] = {}
+        self._blocks: dict[str, Counter[str]] = {}  # by host
+        self._held = 0  # distinct (host, block) counts in _blocks, at most
         self._spill_at = spill
 
     def _spill(self) -> None:
@@ -59,8 +61,10 @@ class NormaliseState:
             self.db.executemany(
                 "INSERT INTO blocks VALUES (?, ?, ?) ON CONFLICT (host, key) "
                 "DO UPDATE SET pages = pages + excluded.pages",
-                ((host, key, n) for (host, key), n in self._blocks.items()))
+                ((host, key, n) for host, counts in self._blocks.items()
+                 for key, n in counts.items()))
             self._blocks.clear()
+            self._held = 0
 
     def commit(self) -> None:
         self._spill()
@@ -75,6 +79,7 @@ class NormaliseState:
         """Undo what was done since ``savepoint`` (a WARC learnt from a stale index)."""
         self._hosts.clear()
         self._blocks.clear()
+        self._held = 0
         self.db.execute("ROLLBACK TO warc")
         self.db.execute("RELEASE warc")
 
@@ -94,12 +99,15 @@ class NormaliseState:
 
     def count_page(self, host: str, keys: Iterable[str]) -> None:
         """One page of ``host`` holds the blocks ``keys`` (each once)."""
-        hosts, blocks = self._hosts, self._blocks
+        hosts = self._hosts
         hosts[host] = hosts.get(host, 0) + 1
-        for key in keys:
-            hk = (host, key)
-            blocks[hk] = blocks.get(hk, 0) + 1
-        if len(blocks) >= self._spill_at:
+        counts = self._blocks.get(host)
+        if counts is None:
+            counts = self._blocks[host] = Counter()
+        before = len(counts)
+        counts.update(iter(keys))  # keys, even of a mapping
+        self._held += len(counts) - before
+        if self._held >= self._spill_at:
             self._spill()
 
     def host_pages(self, host: str) -> int:
@@ -112,6 +120,12 @@ class NormaliseState:
         row = self.db.execute("SELECT pages FROM blocks WHERE host = ? AND key = ?",
                               (host, key)).fetchone()
         return int(row[0]) if row else 0
+
+    def template_keys(self, host: str, pages: int) -> set[str]:
+        """The keys of the blocks of ``host`` found on at least ``pages`` pages."""
+        self._spill()
+        return {str(key) for (key,) in self.db.execute(
+            "SELECT key FROM blocks WHERE host = ? AND pages >= ?", (host, pages))}
 
     def add_payload(self, digest: str, warc: str, offset: int, record_id: str,
                     url: str) -> bool:
