@@ -99,10 +99,20 @@ def test_an_article_replays_in_replaywebpage(tmp_path: Path) -> None:
                     page.wait_for_timeout(250)
             elapsed = time.monotonic() - started
             images = 0  # shown in the replayed frame: decoded, with a width
-            if found is not None and found[0] == words:
-                images = found[1].evaluate(
-                    "() => [...document.images].filter(i => i.complete && i.naturalWidth)"
-                    ".length")
+            # The text shows before the images have loaded (on a loaded machine, seconds
+            # before): wait for one, within the same time limit, from the frame that shows
+            # the text (the frame is looked up again: the embed may have replaced it).
+            while found is not None and found[0] == words:
+                try:
+                    images = found[1].evaluate(
+                        "() => [...document.images].filter(i => i.complete && "
+                        "i.naturalWidth).length")
+                except sync_api.Error:  # the frame navigating or gone: look it up again
+                    images = 0
+                if images or time.monotonic() - started >= REPLAY_TIMEOUT:
+                    break
+                page.wait_for_timeout(250)
+                found = _frame_with(page, words, NOT_FOUND) or found
             frame_url = found[1].url if found is not None else ""
             page.screenshot(path=str(shot))
             print(f"screenshot: {shot}")
