@@ -9,6 +9,8 @@ server presented, for the metadata record of an unverified capture.
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 from typing import Any, Literal
 
@@ -41,11 +43,21 @@ class TlsPolicy:
 
 def _context(cafile: str) -> ssl.SSLContext:
     try:
-        return ssl.create_default_context(cafile=cafile)
+        st = os.stat(cafile)
+        return _load(cafile, st.st_mtime_ns, st.st_size)
     except FileNotFoundError as e:
         raise ConfigError(f"ca-bundle {cafile}: no such file") from e
     except (ssl.SSLError, OSError, ValueError) as e:
         raise ConfigError(f"ca-bundle {cafile}: not a PEM file of CA certificates ({e})") from e
+
+
+@functools.lru_cache(maxsize=4)
+def _load(cafile: str, mtime_ns: int, size: int) -> ssl.SSLContext:
+    # Once per bundle (as it is on disk) and process: parsing a CA bundle costs about
+    # 20 ms of CPU, and a crawl given one checks it before the collection is made
+    # (check_ca_bundle), then connects with it. The context is shared, as the crawl's
+    # threads already share it; a changed file (a long-running scheduler) is read again.
+    return ssl.create_default_context(cafile=cafile)
 
 
 def check_ca_bundle(path: str) -> None:
