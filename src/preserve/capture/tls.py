@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+import threading
 from typing import Any, Literal
 
 import requests
@@ -32,13 +33,27 @@ class TlsPolicy:
     def __init__(self, verify: TlsVerify = "strict", ca_bundle: str = "") -> None:
         self.verify = verify
         self.ca_bundle = ca_bundle
-        self.verified = _context(ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH)
+        # The archivist's bundle is read (and so checked) now; requests' own only at the
+        # first HTTPS connection, so a crawl of http:// sites never parses one.
+        self._lock = threading.Lock()
+        self._verified = _context(ca_bundle) if ca_bundle else None
         self.unverified: ssl.SSLContext | None = None
         if verify == "record":
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
             self.unverified = context
+
+    @property
+    def verified(self) -> ssl.SSLContext:
+        """The context that verifies certificates against the bundle."""
+        context = self._verified
+        if context is None:
+            with self._lock:
+                if self._verified is None:
+                    self._verified = _context(requests.utils.DEFAULT_CA_BUNDLE_PATH)
+                context = self._verified
+        return context
 
 
 def _context(cafile: str) -> ssl.SSLContext:
