@@ -25,13 +25,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from warcio.timeutils import iso_date_to_timestamp
-
 from ..atomic import atomic_write
 from ..collection import Collection
 from ..errors import WarcFormatError
 from .cdxj import CdxjEntry, cdxj_mime, http_status, is_indexed, media_type
 from .fixity import FixityManifest
+from .heads import timestamp14
 from .indexlines import IndexLines, read_lines
 from .pages import PAGES_HEADER, PageEntry, is_page, page_id, page_sort_key, read_title
 from .reader import Readable, WarcRecord, read_records
@@ -193,7 +192,7 @@ def record_facts(path: Path, record: WarcRecord, filename: str) -> RecordFacts |
     length = record.length  # reads the record to its end: a damaged one fails here
     date = record.header("WARC-Date")
     try:
-        timestamp: str = iso_date_to_timestamp(date)
+        timestamp = timestamp14(date)
     except (TypeError, ValueError, IndexError):
         raise WarcFormatError(path, record.offset,
                               f"record has no valid WARC-Date ({date!r})") from None

@@ -3,8 +3,8 @@
 Framing is ours (gzip members inflated one at a time, records delimited by their
 Content-Length, the blank lines after each consumed), so that a damaged file raises
 WarcFormatError naming the offset of the bad record instead of being read as if it were
-whole; header blocks are parsed and payloads decoded by warcio's public classes
-(``StatusAndHeadersParser``, ``ArcWarcRecord.content_stream``).
+whole; header blocks are parsed by warcio's rules (store.heads, which does not import
+warcio) and payloads decoded by warcio's ``ArcWarcRecord.content_stream``.
 
 Offsets and lengths are those cdxj-indexer (warcio's ArchiveIterator) gives: for a gzip
 WARC, the record's gzip member; for an uncompressed one, the record without the blank
@@ -19,15 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
 
-from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import (
-    StatusAndHeaders,
-    StatusAndHeadersParser,
-    StatusAndHeadersParserException,
-)
-
 from ..errors import WarcFormatError
 from ..web import inflate
+from .heads import Head, HeadError, HeadParser
 
 __all__ = [
     "WarcRecord",
@@ -56,8 +50,8 @@ _NO_HEADER = "Invalid WARC record: no WARC record header here"
 _SHARED = ("several records share this gzip member; each record must be its own member "
            "(`warcio recompress` fixes the file)")
 _TRUNCATED = "the file ends inside this record (truncated gzip member)"
-_WARC_PARSER = StatusAndHeadersParser(_WARC_VERSIONS)
-_HTTP_PARSER = StatusAndHeadersParser(_HTTP_VERSIONS, verify=False)
+_WARC_PARSER = HeadParser(_WARC_VERSIONS)
+_HTTP_PARSER = HeadParser(_HTTP_VERSIONS, verify=False)
 
 
 class Readable(Protocol):
@@ -236,8 +230,8 @@ class WarcRecord:
     __slots__ = ("offset", "rec_type", "rec_headers", "http_headers", "payload",
                  "content_length", "_block", "_finish", "_length")
 
-    def __init__(self, offset: int, rec_headers: StatusAndHeaders,
-                 http_headers: StatusAndHeaders | None, payload: _Limited | _Stream,
+    def __init__(self, offset: int, rec_headers: Head,
+                 http_headers: Head | None, payload: _Limited | _Stream,
                  content_length: int | None, finish: Callable[[WarcRecord], int]) -> None:
         self.offset = offset
         self.rec_type: str | None = rec_headers.get_header("WARC-Type")
@@ -275,6 +269,8 @@ class WarcRecord:
 
     def content_stream(self) -> Readable:
         """The payload with transfer and content coding undone (as warcio does)."""
+        from warcio.recordloader import ArcWarcRecord  # only here: see store.heads
+
         record = ArcWarcRecord("warc", self.rec_type, self.rec_headers, self.payload,
                                self.http_headers, self.header("Content-Type"),
                                self.content_length)
@@ -288,7 +284,7 @@ class WarcRecord:
         return self._length
 
 
-def parse_http_head(head: bytes) -> StatusAndHeaders | None:
+def parse_http_head(head: bytes) -> Head | None:
     """An HTTP response head, parsed leniently as the reader parses it; None if empty."""
     try:
         parsed = _HTTP_PARSER.parse(_Stream(lambda: b"", data=head))
@@ -304,7 +300,7 @@ def target_uri(value: str) -> str:
     return uri.replace(" ", "%20")
 
 
-def _target_uri(headers: StatusAndHeaders) -> str | None:
+def _target_uri(headers: Head) -> str | None:
     """The record's target_uri (the header is rewritten in place, as warcio does)."""
     uri: str | None = headers.get_header("WARC-Target-URI")
     if uri is None:
@@ -438,12 +434,12 @@ def _parse(stream: _Stream, line: bytes, offset: int, finish: Callable[[WarcReco
            path: Path) -> WarcRecord:
     try:
         rec_headers = _WARC_PARSER.parse(stream, line)
-    except StatusAndHeadersParserException:
+    except HeadError:
         raise WarcFormatError(path, offset, _NO_HEADER) from None
     return _record(rec_headers, stream, offset, finish)
 
 
-def _record(rec_headers: StatusAndHeaders, stream: _Stream, offset: int,
+def _record(rec_headers: Head, stream: _Stream, offset: int,
             finish: Callable[[WarcRecord], int]) -> WarcRecord:
     """The record whose WARC head is parsed and whose block follows in ``stream``."""
     uri = _target_uri(rec_headers)
@@ -455,7 +451,7 @@ def _record(rec_headers: StatusAndHeaders, stream: _Stream, offset: int,
         except ValueError:
             length = 0
     block: _Limited | _Stream = stream if length is None else _Limited(stream, length)
-    http: StatusAndHeaders | None = None
+    http: Head | None = None
     rec_type = rec_headers.get_header("WARC-Type")
     if (rec_type in _HTTP_RECORDS and length != 0 and uri is not None
             and uri.startswith(("http:", "https:"))):
@@ -498,7 +494,7 @@ def record_from_fields(offset: int, length: int, fields: list[tuple[str, str]],
     store.warc indexes what it writes so."""
     chunks = iter(block)
     stream = _Stream(lambda: next(chunks, b""), offset)
-    return _record(StatusAndHeaders("", fields, "WARC/1.1"), stream, offset,
+    return _record(Head("", fields, "WARC/1.1"), stream, offset,
                    lambda record: length)
 
 

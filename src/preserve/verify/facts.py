@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from warcio.statusandheaders import StatusAndHeaders
-
     from ..store.cdxj import CdxjEntry
+    from ..store.heads import Head
     from .warcscan import RecordHead
 
 # warcio (which imports fsspec and asyncio: a quarter of a second), store.cdxj,
@@ -41,7 +40,7 @@ class _Http:
         from ..store.cdxj import http_status, media_type
         from ..store.reader import parse_http_head
 
-        self.headers: StatusAndHeaders | None = (
+        self.headers: Head | None = (
             parse_http_head(http_head) if http_head else None)
         status = None
         content_type = None
