@@ -658,3 +658,21 @@ def test_build_indexes_on_empty_collection(tmp_path: Path) -> None:
     assert (tmp_path / "coll" / "indexes" / "index.cdxj").read_text() == ""
     lines = (tmp_path / "coll" / "pages" / "pages.jsonl").read_text().splitlines()
     assert [json.loads(line) for line in lines] == [PAGES_HEADER]
+
+
+@pytest.mark.parametrize("date", ["20261207083015", "99999-12-07T08:30:15Z"])
+def test_a_date_no_calendar_holds_is_a_format_error(date: str, tmp_path: Path) -> None:
+    """A WARC-Date of digits only, or a year past 9999: one WarcFormatError at the record
+    (warcio's parse overflows on the first; it went through as a traceback)."""
+    body = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello"
+    head = ("WARC/1.1\r\nWARC-Type: response\r\n"
+            "WARC-Record-ID: <urn:uuid:12345678-1234-1234-1234-123456789012>\r\n"
+            f"WARC-Date: {date}\r\nWARC-Target-URI: http://127.0.0.1/x\r\n"
+            "Content-Type: application/http; msgtype=response\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    path = tmp_path / "dated.warc"
+    path.write_bytes(head + body + b"\r\n\r\n")
+    with pytest.raises(WarcFormatError) as caught:
+        list(index_warc(path))
+    assert caught.value.offset == 0
+    assert f"record has no valid WARC-Date ({date!r})" in str(caught.value)

@@ -152,7 +152,7 @@ def timestamp14(iso_date: str | None) -> str:
     """A WARC-Date as a 14-digit timestamp, by warcio's ``iso_date_to_timestamp`` rule:
     the digit runs are the date's fields (a fraction cut to microseconds). Raises
     TypeError (no date, or too few or too many fields) or ValueError (a field out of
-    range) for a date that does not have them."""
+    range, or too large for any date) for a date that does not have them."""
     if iso_date is None:
         raise TypeError("no date")
     nums = _DATE_SPLIT.split(iso_date)
@@ -163,4 +163,7 @@ def timestamp14(iso_date: str | None) -> str:
         nums[6] += "000000"[len(nums[6]):]
     # As warcio: as many fields as there are runs (an eighth goes to tzinfo and fails).
     make: Callable[..., datetime] = datetime
-    return make(*(int(num) for num in nums)).strftime("%Y%m%d%H%M%S")
+    try:
+        return make(*(int(num) for num in nums)).strftime("%Y%m%d%H%M%S")
+    except OverflowError:  # a run of digits too long for a C int ("20261207083015")
+        raise ValueError(f"a date field out of range in {iso_date!r}") from None

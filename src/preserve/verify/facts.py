@@ -3,8 +3,9 @@
 Per record: its id and revisit reference (for duplicate ids and revisit checks across
 files); for a collection also the CDXJ line the indexer would write for it and, for an
 HTML page, its pages.jsonl facts. The CDXJ rules are store.cdxj's and the page rules
-store.pages', applied to warcio's own parse of the HTTP head, so that an index written
-by preserve and the one expected here agree byte for byte.
+store.pages', applied to the reader's parse of the HTTP head (warcio's rules,
+store/heads.py), so that an index written by preserve and the one expected here agree
+byte for byte.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ if TYPE_CHECKING:
     from ..store.heads import Head
     from .warcscan import RecordHead
 
-# warcio (which imports fsspec and asyncio: a quarter of a second), store.cdxj,
-# store.reader and store.pages are imported only for a collection's WARCs, so a worker
-# checking loose WARC files starts at once.
+# store.cdxj, store.heads, store.reader and store.pages are imported only for a
+# collection's WARCs, so a worker checking loose WARC files starts at once.
 
 __all__ = ["FactWriter", "IdFact", "read_ids", "expected_lines", "ID_FIELDS"]
 
@@ -119,9 +119,8 @@ class FactWriter:
 
     def _index(self, head: RecordHead, http_head: bytes | None, payload_start: bytes,
                digest: str | None) -> None:
-        from warcio.timeutils import iso_date_to_timestamp
-
         from ..store.cdxj import CdxjEntry, cdxj_mime, is_indexed
+        from ..store.heads import timestamp14
         from ..store.pages import is_page, read_title
         from ..store.reader import target_uri
 
@@ -129,7 +128,7 @@ class FactWriter:
         if not is_indexed(head.type, head.get("Content-Type")):
             return
         try:
-            timestamp: str = iso_date_to_timestamp(head.get("WARC-Date"))
+            timestamp = timestamp14(head.get("WARC-Date"))
         except (TypeError, ValueError, IndexError):
             return  # reported as WARC_HEADER_INVALID; the indexer could not index it
         http = _Http(head, http_head)
@@ -149,7 +148,7 @@ class FactWriter:
             title = None
             if head.type == "response" and http.headers is not None:
                 title = read_title(io.BytesIO(payload_start), http.headers)
-            import json  # only for a collection's WARCs, as warcio above
+            import json  # only for a collection's WARCs, as the imports above
 
             self._pages.write(json.dumps({"url": url, "timestamp": timestamp,
                                           "type": head.type, "title": title,
