@@ -725,9 +725,8 @@ parse_block(const unsigned char *p, Py_ssize_t n, Head *h)
             h->value[F_TARGET_URI] = u + 1;
             h->value_len[F_TARGET_URI] = un - 2;
             h->uri = ascii_str(u + 1, un - 2);
-        } else {
-            h->uri = PyDict_GetItemString(h->fields, "warc-target-uri");
-            Py_XINCREF(h->uri);
+        } else {  /* (not PyDict_GetItemString: it hides a MemoryError) */
+            h->uri = ascii_str(u, un);
         }
     } else {
         h->uri = PyUnicode_FromStringAndSize("", 0);
@@ -888,8 +887,13 @@ fast_record(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (cln > 15)
         goto none;
     Py_ssize_t length = 0;
-    for (Py_ssize_t i = 0; i < cln; i++)
+    for (Py_ssize_t i = 0; i < cln; i++) {
+        /* Read again: a bytearray may have changed since parse_block checked it (a
+           finalizer run by the GC in between), and a negative length reads anywhere. */
+        if (!is_digit(cl[i]))
+            goto none;
         length = length * 10 + (cl[i] - '0');
+    }
     Py_ssize_t bs = hend + 4, be = bs + length;
     if (be + 4 > n || memcmp(d + be, "\r\n\r\n", 4) != 0)
         goto none;
