@@ -550,6 +550,8 @@ test_value(int rule, const unsigned char *v, Py_ssize_t n)
 
 /* Field names seen: the name as written, its str, its key in lower case, its field. */
 #define NAMES_MAX 256
+#define NAME_LEN_MAX 64  /* a longer name is not remembered: a hostile file's megabyte
+                            names would be kept (three times) as long as the process */
 static struct { char *bytes; Py_ssize_t len; PyObject *name; PyObject *key; int field; }
     names[NAMES_MAX];
 static int names_n = 0;
@@ -560,7 +562,7 @@ name_index(const char *p, Py_ssize_t n)
     for (int i = 0; i < names_n; i++)
         if (names[i].len == n && memcmp(names[i].bytes, p, (size_t)n) == 0)
             return i;
-    if (names_n == NAMES_MAX)
+    if (names_n == NAMES_MAX || n > NAME_LEN_MAX)
         return -2;  /* not remembered: the caller reads the record the general way */
     char *copy = PyMem_Malloc((size_t)n + 1);
     if (copy == NULL) {
