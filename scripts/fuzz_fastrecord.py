@@ -349,6 +349,7 @@ class Oracle:
         self.warcscan = warcscan
         self.HttpHead = HttpHead
         self.RecordHead = RecordHead
+        self.last = b""  # the input of the last call, written out when a check fails
         self.stats = dict.fromkeys(["head", "head_ok", "record", "record_ok", "scan",
                                     "scan_taken", "python_clean_c_none"], 0)
 
@@ -357,6 +358,7 @@ class Oracle:
 
     def head(self, raw: bytes) -> None:
         self.stats["head"] += 1
+        self.last = raw
         got = self.ext.head(raw)
         py, problems = self.warcheaders.parse_python(raw, 0)
         if got is None:
@@ -371,6 +373,7 @@ class Oracle:
 
     def record(self, data: bytes, pos: int) -> None:
         self.stats["record"] += 1
+        self.last = data[pos:] if 0 <= pos <= len(data) else data
         got = self.ext.record(data, pos)
         if got is None:
             return
@@ -414,6 +417,7 @@ class Oracle:
     def scan(self, data: bytes, chunk: int, limit: int | None) -> None:
         """The scanner with and without the C path: the same everything."""
         self.stats["scan"] += 1
+        self.last = data
         ws, wh = self.warcscan, self.warcheaders
         compiled_record, compiled_head = ws._compiled_record, wh._compiled_head
         taken = 0
@@ -546,6 +550,58 @@ def nomemory(ext: Any, inputs: list[bytes], fresh: int) -> int:
     return calls
 
 
+def systematic(oracle: Oracle, records: list[bytes]) -> int:
+    """Every single-byte change of each record's head (each of BYTES put at each
+    position, each byte deleted, each byte doubled), each cut at every length, with its
+    digests right and as is. The number of inputs."""
+    inputs = 0
+    for record in records:
+        end = record.find(b"\r\n\r\n") + 4
+        changed = []
+        for at in range(end):
+            changed += [record[:at] + bytes([b]) + record[at + 1:] for b in BYTES]
+            changed += [record[:at] + record[at + 1:], record[:at + 1] + record[at:],
+                        record[:at]]
+        changed += [record[:at] for at in range(end, len(record))]
+        for data in changed:
+            oracle.head(data.partition(b"\r\n\r\n")[0])
+            oracle.record(data, 0)
+            fixed = fix(data, random.Random(1))
+            oracle.record(fixed, 0)
+            inputs += 2
+    return inputs
+
+
+def extremes(oracle: Oracle, good: bytes) -> None:
+    """Huge header counts, huge values and lengths, tiny buffers; last, the name cache
+    filled with junk (the fast path is then mostly off, and must stay right)."""
+    ext = oracle.ext
+    head, _, rest = good.partition(b"\r\n\r\n")
+    for lines in (b"\r\nX-A: b" * 100000, b"".join(b"\r\nX-A%d: b" % i for i in range(50)),
+                  b"\r\nX-Long: " + b"v" * (1 << 20), b"\r\n" + b"N" * 64 + b": v",
+                  b"\r\n" + b"N" * 65 + b": v", b"\r\n" + b"N" * (1 << 20) + b": v"):
+        oracle.head(head + lines)
+        oracle.record(head + lines + b"\r\n\r\n" + rest, 0)
+    for cl in (b"9" * 15, b"9" * 16, b"0" * 15, b"0" * 1000 + b"1", b"9223372036854775807"):
+        data = re.sub(rb"(?i)content-length: *\d+", b"Content-Length: " + cl, good)
+        oracle.head(data.partition(b"\r\n\r\n")[0])
+        oracle.record(data, 0)
+    for n in range(12):
+        for pos in range(-1, n + 2):
+            ext.record(good[:n], pos)
+            ext.record(b"\r\n\r\n"[:n], pos)
+        ext.head(good[:n])
+    for i in range(400):  # junk names until the cache is full, then the oracles again
+        oracle.head(b"WARC/1.1\r\nJ%d: v" % i)
+
+
+def failed(out: Path, seed: int, e: Failure, data: bytes) -> int:
+    path = out / f"fuzz_fastrecord_failure_{seed}.bin"
+    path.write_bytes(data)
+    print(f"FAILURE: {e}; the input (from the record's start) is {path}", flush=True)
+    return 1
+
+
 # -- the run ------------------------------------------------------------------------------
 
 def main() -> int:
@@ -595,7 +651,6 @@ def main() -> int:
     calls = nomemory(ext, good[:15] + records[:5], fresh=10)
     print(f"allocation failures: {calls} calls", flush=True)
     started = last = time.monotonic()
-    current = b""
     try:
         while time.monotonic() - started < args.seconds:
             k = rng.random()
@@ -628,11 +683,17 @@ def main() -> int:
                 print(f"{now - started:7.0f} s {oracle.stats}", flush=True)
                 refcounts(ext, good[:10], 2)
     except Failure as e:
-        path = args.out / f"fuzz_fastrecord_failure_{seed}.bin"
-        path.write_bytes(current)
-        print(f"FAILURE: {e}; the input is {path}", flush=True)
-        return 1
+        return failed(args.out, seed, e, oracle.last)
     refcounts(ext, records[:40] + synths[:40], 5)
+    try:
+        inputs = systematic(oracle, good[:3] + synths[:3])
+        print(f"systematic single-byte changes: {inputs} inputs", flush=True)
+        extremes(oracle, good[0])
+        for raw in records + synths:
+            oracle.head(raw.partition(b"\r\n\r\n")[0])
+            oracle.record(raw, 0)
+    except Failure as e:
+        return failed(args.out, seed, e, oracle.last)
     print(f"done in {time.monotonic() - started:.0f} s: {oracle.stats}", flush=True)
     return 0
 
