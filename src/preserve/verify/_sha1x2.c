@@ -550,6 +550,8 @@ test_value(int rule, const unsigned char *v, Py_ssize_t n)
 
 /* Field names seen: the name as written, its str, its key in lower case, its field. */
 #define NAMES_MAX 256
+#define NAME_LEN_MAX 64  /* a longer name is not remembered: a hostile file's megabyte
+                            names would be kept (three times) as long as the process */
 static struct { char *bytes; Py_ssize_t len; PyObject *name; PyObject *key; int field; }
     names[NAMES_MAX];
 static int names_n = 0;
@@ -560,7 +562,7 @@ name_index(const char *p, Py_ssize_t n)
     for (int i = 0; i < names_n; i++)
         if (names[i].len == n && memcmp(names[i].bytes, p, (size_t)n) == 0)
             return i;
-    if (names_n == NAMES_MAX)
+    if (names_n == NAMES_MAX || n > NAME_LEN_MAX)
         return -2;  /* not remembered: the caller reads the record the general way */
     char *copy = PyMem_Malloc((size_t)n + 1);
     if (copy == NULL) {
@@ -725,9 +727,8 @@ parse_block(const unsigned char *p, Py_ssize_t n, Head *h)
             h->value[F_TARGET_URI] = u + 1;
             h->value_len[F_TARGET_URI] = un - 2;
             h->uri = ascii_str(u + 1, un - 2);
-        } else {
-            h->uri = PyDict_GetItemString(h->fields, "warc-target-uri");
-            Py_XINCREF(h->uri);
+        } else {  /* (not PyDict_GetItemString: it hides a MemoryError) */
+            h->uri = ascii_str(u, un);
         }
     } else {
         h->uri = PyUnicode_FromStringAndSize("", 0);
@@ -888,8 +889,13 @@ fast_record(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (cln > 15)
         goto none;
     Py_ssize_t length = 0;
-    for (Py_ssize_t i = 0; i < cln; i++)
+    for (Py_ssize_t i = 0; i < cln; i++) {
+        /* Read again: a bytearray may have changed since parse_block checked it (a
+           finalizer run by the GC in between), and a negative length reads anywhere. */
+        if (!is_digit(cl[i]))
+            goto none;
         length = length * 10 + (cl[i] - '0');
+    }
     Py_ssize_t bs = hend + 4, be = bs + length;
     if (be + 4 > n || memcmp(d + be, "\r\n\r\n", 4) != 0)
         goto none;

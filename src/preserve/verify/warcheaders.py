@@ -234,7 +234,7 @@ _TOKENS_SEEN: set[str] = set()
 def _is_token(name: str) -> bool:
     if _TOKEN.fullmatch(name) is None:
         return False
-    if len(_TOKENS_SEEN) < 1024:
+    if len(_TOKENS_SEEN) < 1024 and len(name) <= 64:  # (not a hostile file's long names)
         _TOKENS_SEEN.add(name)
     return True
 
