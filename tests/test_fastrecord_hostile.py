@@ -1,6 +1,7 @@
 """The compiled fast path of verify (verify/_sha1x2.c: ``head`` and ``record``) under what
 tests/test_fastrecord.py does not reach: an allocation that fails, and a buffer changed
-while the call runs. Found by scripts/fuzz_fastrecord.py (ASan and UBSan build).
+while the call runs (anything but bytes is left to Python). Found by
+scripts/fuzz_fastrecord.py (ASan and UBSan build).
 """
 
 from __future__ import annotations
@@ -98,3 +99,16 @@ def test_long_field_names_are_not_remembered() -> None:
     head, problems = warcheaders.parse_python(BLOCK + b"\r\n" + long + b": v", 0)
     assert head is not None and problems == [] and head.fields[long.decode().lower()] == "v"
     assert long.decode() not in warcheaders._TOKENS_SEEN
+
+
+def test_only_bytes_are_read_in_c() -> None:
+    # A bytearray or a memoryview can change while the call runs (a finalizer run by an
+    # allocation, as above); bytes cannot. Anything but bytes is left to the Python path.
+    assert compiled_head is not None
+    assert compiled_head(BLOCK) is not None
+    for other in (bytearray(BLOCK), memoryview(BLOCK)):
+        assert compiled_head(other) is None
+    record = warcscan._compiled_record
+    if record is not None:  # a CPU with SHA
+        assert record(RECORD, 0) is not None
+        assert record(bytearray(RECORD), 0) is None and record(memoryview(RECORD), 0) is None

@@ -767,12 +767,13 @@ head_tuple(Head *h, Py_ssize_t extra, Py_ssize_t at)
 static PyObject *
 fast_head(PyObject *module, PyObject *arg)
 {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
-        return NULL;
+    /* bytes only: they cannot change while the block is read (a bytearray could, from a
+       finalizer run by an allocation); anything else is left to the Python parse. */
+    if (!PyBytes_CheckExact(arg))
+        Py_RETURN_NONE;
     Head h;
-    int got = parse_block((const unsigned char *)view.buf, view.len, &h);
-    PyBuffer_Release(&view);
+    int got = parse_block((const unsigned char *)PyBytes_AS_STRING(arg),
+                          PyBytes_GET_SIZE(arg), &h);
     if (got < 0)
         return NULL;
     if (got == 0)
@@ -857,11 +858,11 @@ fast_record(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (!have_sha)
         Py_RETURN_NONE;
-    Py_buffer view;
-    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
-        return NULL;
-    const unsigned char *d = (const unsigned char *)view.buf;
-    Py_ssize_t n = view.len, hend = -1;
+    /* bytes only, as head(): they cannot change during the call. */
+    if (!PyBytes_CheckExact(args[0]))
+        Py_RETURN_NONE;
+    const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    Py_ssize_t n = PyBytes_GET_SIZE(args[0]), hend = -1;
     PyObject *result = NULL;
     Head h;
     memset(&h, 0, sizeof h);
@@ -1004,7 +1005,6 @@ none:
     Py_INCREF(result);
 done:
     head_clear(&h);
-    PyBuffer_Release(&view);
     return result;
 }
 
