@@ -313,9 +313,12 @@ def render(results: list[dict[str, float]], eval_pages: int,
         f"normalise runs at {large_share:.0%} of extraction's rate (target 90%: "
         f"**{'met' if large_share >= 0.9 else 'missed'}** there). A page more costs "
         f"normalise {each * 1000:.1f} ms of CPU and extraction {each_alone * 1000:.1f} ms "
-        f"({each_alone / each:.0%}); about {once:.1f} s of normalise's CPU is paid once a "
-        "run whatever its size (start-up, writing the outputs, the search index), which "
-        "weighs on a small collection.",
+        f"({each_alone / each:.0%}); " + (
+            f"about {once:.1f} s of normalise's CPU is paid once a run whatever its size "
+            "(start-up, writing the outputs, the search index), which weighs on a small "
+            "collection." if once >= 0 else
+            "what is paid once a run (start-up, writing the outputs, the search index) is "
+            f"within this run's noise (the two collections' CPU gives {once:.1f} s)."),
         "",
         f"- **Memory:** from {small['bytes'] / 1e9:.2f} GB to {large['bytes'] / 1e9:.2f} GB "
         f"({large['bytes'] / small['bytes']:.1f}x the bytes, "
