@@ -231,3 +231,24 @@ def test_an_unwritable_premis_path_is_one_line_and_exit_2(coll: Path, tmp_path: 
     result = cli("audit", coll, "--premis", blocker / "premis.xml")
     assert result.returncode == 2 and "cannot write the PREMIS file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_rolling_order_sorts_times_written_without_a_fraction(tmp_path: Path) -> None:
+    """Events written before the fix left out a fraction of exactly .000000 ("...:15Z"),
+    which sorts after "...:15.5Z" as a string; new events always carry six digits."""
+    from preserve.store.events import EventLog
+    from preserve.verify.audit import history, rolling_order, time_key
+    from preserve.verify.packagelog import rolling_units
+
+    events = [{"eventType": "fixity check", "linkingObject": path, "eventOutcome": "pass",
+               "eventDateTime": when}
+              for path, when in (("b", "2026-12-07T08:30:15.500000Z"),
+                                 ("a", "2026-12-07T08:30:15Z"),
+                                 ("c", "2026-12-07T08:30:14.999999Z"))]
+    hist = history(events)
+    assert rolling_order(["a", "b", "c"], hist) == ["c", "a", "b"]
+    assert rolling_units({"x": ["b"], "y": ["a"], "z": ["c"]}, hist) == ["z", "y", "x"]
+    assert time_key("2026-12-07T08:30:15Z") == "2026-12-07T08:30:15.000000Z"
+    log = EventLog(tmp_path / "events.jsonl",
+                   clock=lambda: datetime(2026, 12, 7, 8, 30, 15, tzinfo=UTC))
+    assert log.append("fixity check")["eventDateTime"] == "2026-12-07T08:30:15.000000Z"

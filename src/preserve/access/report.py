@@ -29,7 +29,7 @@ from ..safeopen import Refused, check_in, open_in
 from ..store.cdxj import FilenameOutside, entries
 from ..store.inventory import lock_holder, shown_status
 from ..store.state import CrawlRecord, CrawlRegistry, StateDB, reading
-from ..verify.audit import audit_collection
+from ..verify.audit import audit_collection, time_key
 from ..web.media import is_page
 from .links import default_replay_base, replay_url
 from .missed import Missed, find_missed
@@ -389,7 +389,7 @@ def _fixity(coll: Collection, now: datetime) -> Fixity:
         return Fixity({}, None, [], str(e))
     counts = Counter(e.status for e in entries)
     checks = [e.last_check for e in entries if e.last_check]
-    return Fixity(dict(sorted(counts.items())), max(checks) if checks else None,
+    return Fixity(dict(sorted(counts.items())), max(checks, key=time_key) if checks else None,
                   [FixityRow(e.path, e.status, e.last_check, e.detail) for e in entries])
 
 

@@ -54,7 +54,9 @@ class EventLog:
         event: dict[str, Any] = {
             "eventIdentifier": f"urn:uuid:{uuid.uuid4()}",
             "eventType": event_type,
-            "eventDateTime": self.clock().astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            # Always to the microsecond, so that the times sort as strings.
+            "eventDateTime": self.clock().astimezone(UTC).isoformat(timespec="microseconds")
+            .replace("+00:00", "Z"),
             "eventOutcome": outcome,
             "eventOutcomeDetail": detail,
             "linkingObject": obj,

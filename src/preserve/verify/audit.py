@@ -56,11 +56,19 @@ def history(events: Iterable[dict[str, Any]]) -> dict[str, FileHistory]:
     return out
 
 
+def time_key(when: str) -> str:
+    """An eventDateTime that sorts as time does: events written before 2026-12-07 left
+    out a fraction of exactly .000000 ("...:15Z"), which sorts after "...:15.5Z"."""
+    if when.endswith("Z") and "." not in when[-8:]:
+        return when[:-1] + ".000000Z"
+    return when
+
+
 def rolling_order(paths: Sequence[str], hist: dict[str, FileHistory]) -> list[str]:
     """``paths`` with never-passed files first, then by oldest last pass; stable."""
     def key(path: str) -> tuple[int, str]:
         h = hist.get(path)
-        return (1, h.last_pass) if h and h.last_pass else (0, "")
+        return (1, time_key(h.last_pass)) if h and h.last_pass else (0, "")
     return sorted(paths, key=key)
 
 

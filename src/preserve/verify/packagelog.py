@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import StorageError
 from ..store.events import EventLog
-from .audit import FileHistory, history, record_run
+from .audit import FileHistory, history, record_run, time_key
 from .report import Report, finding
 
 __all__ = ["events_path", "log_history", "record_package", "relative", "rolling_units",
@@ -76,7 +76,7 @@ def rolling_units(units: Mapping[str, Sequence[str]],
         passes = [hist[f].last_pass if f in hist else None for f in units[unit]]
         if not passes or any(p is None for p in passes):
             return (0, "")
-        return (1, min(p for p in passes if p is not None))
+        return (1, min(time_key(p) for p in passes if p is not None))
     return sorted(units, key=key)
 
 
