@@ -93,7 +93,7 @@ def test_each_run_is_an_event_with_its_schedule_start_end_and_outcome(coll: Coll
                                "label": "nightly", "slot": "2030-01-01T03:00:00Z",
                                "started": "2030-01-01T03:00:00Z",
                                "ended": "2030-01-01T03:07:00Z", "missed": 1}
-    assert nightly["eventDateTime"] == "2030-01-01T03:07:00Z"
+    assert nightly["eventDateTime"] == "2030-01-01T03:07:00.000000Z"
     last = last_runs(EventLog(coll.events_path).read())
     assert last["nightly"].outcome == "failure"
     # A failed run served its slot: it is not retried until the next fire time.
