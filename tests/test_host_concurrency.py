@@ -201,13 +201,15 @@ class _HoldFirstPage:
 
 def test_a_host_is_freed_when_its_fetch_ends(tmp_path: Path) -> None:
     """The host's next request does not wait for the worker's work on the answer before
-    it (finding links, digests, compression): it starts while that work is held up."""
+    it (finding links, digests, compression): it starts while that work is held up.
+    With a profile chosen: while one is being detected, each answer is stored before
+    the host's next URL is claimed (test_profiles.py)."""
     sites = Sites(1, pages=2, latency=0.0)
     url = sites.urls[0]
     seeds = (url, url + "p0", url + "p1")
     fetcher = _HoldFirstPage(seeds)
     try:
-        coll = create(tmp_path / "c", seeds, delay=0.0, concurrency=1)
+        coll = create(tmp_path / "c", seeds, delay=0.0, concurrency=1, profile="none")
         summary = Crawler(coll, coll.load_config(), fetcher=fetcher).run()
     finally:
         sites.close()

@@ -362,12 +362,16 @@ class CrawlRun:
                     continue
                 now = mono()
                 freed = False
+                # While the site profile is being chosen, an answer is stored (and may
+                # choose it) before its host's next URL is claimed, so that no URL the
+                # profile leaves out is claimed in between and fetched.
+                early = not self.scope.detecting
                 for fut in done:
                     job = ended.pop(fut, None)
                     if job is None or job in done:
                         continue
                     del end_of[job]
-                    if _no_back_off(fut.result()):  # the fetch ended: free its host
+                    if early and _no_back_off(fut.result()):  # the fetch ended: free its host
                         self.politeness.finished(inflight[job].host, now)
                         released.add(job)
                         freed = True
@@ -376,7 +380,7 @@ class CrawlRun:
                         continue
                     ended.pop(end_of.pop(fut, fut), None)
                     work = ready[fut] = fut.result()
-                    if fut not in released and _needs_no_back_off(work):
+                    if early and fut not in released and _needs_no_back_off(work):
                         self.politeness.finished(work.item.host, now)
                         released.add(fut)
                         freed = True
