@@ -299,37 +299,6 @@ class _RecordingAdapter(HTTPAdapter):
         self._trust = trust
         super().__init__(pool_connections=16, pool_maxsize=pool_maxsize, max_retries=0)
 
-    def get_connection_with_tls_context(
-        self, request: requests.PreparedRequest, verify: Any,
-        proxies: dict[str, str] | None = None, cert: Any = None,
-    ) -> HTTPConnectionPool:
-        if proxies:
-            return super().get_connection_with_tls_context(request, verify, proxies, cert)
-        # No proxy (the fetcher sets none): the pool for the URL's origin, as requests
-        # finds it, less its parse of the URL for a proxy.
-        try:
-            host_params, pool_kwargs = self.build_connection_pool_key_attributes(
-                request, verify, cert)
-        except ValueError as e:
-            raise requests.exceptions.InvalidURL(e, request=request) from e
-        pool: HTTPConnectionPool = self.poolmanager.connection_from_host(
-            **host_params, pool_kwargs=pool_kwargs)
-        return pool
-
-    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
-        # As HTTPAdapter.build_response, less the copy of the Set-Cookie headers into the
-        # response's own jar (a second jar per response that nothing reads; the
-        # session's jar gets them in HttpFetcher.fetch).
-        response = requests.Response()
-        response.status_code = resp.status
-        response.headers = requests.structures.CaseInsensitiveDict(resp.headers)
-        response.raw = resp
-        response.reason = resp.reason
-        response.url = req.url or ""
-        response.request = req
-        response.connection = self
-        return response
-
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         policy = self._policy
